@@ -1,0 +1,79 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+
+	"github.com/bulkprov/bulkprov/loader"
+)
+
+// inputFlags are the flags that control how inputs are read; every command
+// that reads inputs has them.
+type inputFlags struct {
+	opts loader.Options
+}
+
+func (f *inputFlags) register(fs *flag.FlagSet) {
+	d := loader.DefaultLimits
+	fs.StringVar(&f.opts.Formulas, "formulas", "error", "formula cells: \"error\" (refuse them; VOSS does not evaluate formulas) or \"cached\" (use the value saved with the file)")
+	fs.StringVar(&f.opts.Model, "model", "", "model type of a CSV whose first row holds column names (data/User, relation/HcsAdminUserREL, cupi/User, cupi/AuthzServer)")
+	fs.StringVar(&f.opts.Hierarchy, "hierarchy", "", "hierarchy for rows and items that name none")
+	fs.Int64Var(&f.opts.Limits.MaxBytes, "max-bytes", d.MaxBytes, "limit: uncompressed bytes per workbook or zip (declared and actual)")
+	fs.IntVar(&f.opts.Limits.MaxEntries, "max-zip-entries", d.MaxEntries, "limit: entries per zip")
+	fs.IntVar(&f.opts.Limits.MaxRows, "max-rows", d.MaxRows, "limit: rows per sheet")
+	fs.IntVar(&f.opts.Limits.MaxColumns, "max-columns", d.MaxColumns, "limit: columns per row")
+	fs.IntVar(&f.opts.Limits.MaxCellChars, "max-cell-chars", d.MaxCellChars, "limit: characters per cell")
+	fs.IntVar(&f.opts.Limits.MaxJSONDepth, "max-json-depth", d.MaxJSONDepth, "limit: JSON nesting depth")
+}
+
+func (f *inputFlags) check() error {
+	if f.opts.Formulas != "error" && f.opts.Formulas != "cached" {
+		return fail(exitInvalid, "--formulas must be \"error\" or \"cached\", not %q", f.opts.Formulas)
+	}
+	return nil
+}
+
+// loadAll reads and checks every input, calling keep for each valid
+// record. It returns the problems found (in source order) and an error
+// when an input could not be read at all.
+func (f *inputFlags) loadAll(paths []string, keep func(*loader.Record)) ([]loader.Problem, error) {
+	checker := loader.NewChecker()
+	var problems []loader.Problem
+	report := func(p loader.Problem) { problems = append(problems, p) }
+	for _, p := range paths {
+		err := loader.Read(p, f.opts, func(rec *loader.Record) error {
+			if ps := checker.Check(rec); len(ps) > 0 {
+				problems = append(problems, ps...)
+				return nil
+			}
+			if keep != nil {
+				keep(rec)
+			}
+			return nil
+		}, report)
+		if err != nil {
+			return problems, err
+		}
+	}
+	return problems, nil
+}
+
+// mustLoad loads inputs for plan and apply: any problem is exit 2 with
+// every problem printed, as validate would.
+func (f *inputFlags) mustLoad(paths []string, io streams) ([]*loader.Record, error) {
+	if len(paths) == 0 {
+		return nil, fail(exitInvalid, "no input files given")
+	}
+	var recs []*loader.Record
+	problems, err := f.loadAll(paths, func(r *loader.Record) { recs = append(recs, r) })
+	for _, p := range problems {
+		fmt.Fprintln(io.err, p)
+	}
+	if err != nil {
+		return nil, fail(exitInvalid, "%v", err)
+	}
+	if len(problems) > 0 {
+		return nil, fail(exitInvalid, "%d problem(s) in the input; nothing was planned or written", len(problems))
+	}
+	return recs, nil
+}

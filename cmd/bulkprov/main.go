@@ -1,0 +1,179 @@
+// Command bulkprov provisions and migrates Cisco UC users in bulk: it reads
+// VOSS bulk-load workbooks, CSV and VOSS JSON exports, plans the field-level
+// changes against VOSS Automate and Cisco Unity Connection (CUPI), and
+// applies them with retries, throttle awareness and a crash-safe journal.
+//
+// This file holds the command dispatch only; each command lives in its own
+// file.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+// Exit codes (spec/cli.md).
+const (
+	exitOK          = 0
+	exitRowsFailed  = 1
+	exitInvalid     = 2
+	exitInterrupted = 3
+)
+
+// exitError carries an exit code up to main.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func fail(code int, format string, args ...any) error {
+	return &exitError{code: code, err: fmt.Errorf(format, args...)}
+}
+
+// silent is an exitError whose message was already printed.
+func silent(code int) error { return &exitError{code: code, err: errSilent} }
+
+var errSilent = errors.New("")
+
+// streams are the command's I/O, so tests can capture them.
+type streams struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+type command struct {
+	name, summary string
+	run           func(args []string, io streams) error
+}
+
+func commands() []command {
+	return []command{
+		{"validate", "check inputs without contacting any server", runValidate},
+		{"plan", "show what apply would change, field by field", runPlan},
+		{"apply", "plan, then execute, with retries and a resumable journal", runApply},
+		{"export", "read instances from a target into a workbook or JSON zip", runExport},
+		{"sim", "serve the VOSS and CUPI simulators over HTTP", runSim},
+		{"version", "print the version", func([]string, streams) error { fmt.Println("bulkprov", version); return nil }},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, `bulkprov %s — bulk provisioning and migration for VOSS Automate and Cisco Unity Connection
+
+Usage:
+  bulkprov COMMAND [flags] INPUT...
+
+Commands:
+`, version)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Inputs: VOSS bulk-load workbooks (.xlsx), CSV in the same layout, VOSS JSON
+exports (.json, .json.zip, .zip).
+
+Examples:
+  bulkprov validate samples/tenant.xlsx samples/tenant.json.zip
+  bulkprov plan --sim samples/tenant.xlsx
+  bulkprov apply --voss https://voss.example --cupi https://cuc.example \
+      --config tenant.json --report run.xlsx nightly.xlsx
+
+Credentials come from the environment only: BULKPROV_VOSS_USER,
+BULKPROV_VOSS_PASSWORD, BULKPROV_CUPI_USER, BULKPROV_CUPI_PASSWORD.
+
+Exit codes: 0 done (or nothing to do), 1 some rows failed, 2 bad usage or
+invalid input (nothing written), 3 target unreachable, authentication
+refused or interrupted (resume by running the same command again).
+
+Run 'bulkprov COMMAND --help' for the flags of a command.
+`)
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], streams{in: os.Stdin, out: os.Stdout, err: os.Stderr}))
+}
+
+func run(args []string, io streams) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(io.out)
+		if len(args) == 0 {
+			return exitInvalid
+		}
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(args[1:], io)
+		if err == nil {
+			return exitOK
+		}
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		var ee *exitError
+		if errors.As(err, &ee) {
+			if !errors.Is(ee.err, errSilent) {
+				fmt.Fprintln(io.err, "bulkprov:", ee.err)
+			}
+			return ee.code
+		}
+		fmt.Fprintln(io.err, "bulkprov:", err)
+		return exitInvalid
+	}
+	fmt.Fprintf(io.err, "bulkprov: unknown command %q; commands: %s\n", args[0], commandNames())
+	return exitInvalid
+}
+
+func commandNames() string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// newFlagSet returns a flag set whose --help prints a teaching usage text.
+func newFlagSet(name, synopsis, about string, io streams) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.err)
+	fs.Usage = func() {
+		fmt.Fprintf(io.err, "Usage: bulkprov %s %s\n\n%s\n\nFlags:\n", name, synopsis, strings.TrimSpace(about))
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses flags that may appear before or after the positional
+// arguments (bulkprov plan in.xlsx --sim works like bulkprov plan --sim in.xlsx).
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &exitError{code: exitInvalid, err: errSilent}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}

@@ -1,0 +1,3 @@
+package main
+
+func runApply(args []string, io streams) error { return fail(exitInvalid, "not yet") }

@@ -1,0 +1,425 @@
+package loader
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/bulkprov/bulkprov/schema"
+)
+
+// cell is one non-empty cell of a sheet row as read from the file.
+type cell struct {
+	col  int    // 1-based column number
+	text string // the text value (for booleans "true"/"false")
+	bool bool   // the cell was a typed boolean (Excel TRUE/FALSE)
+}
+
+// column is one named column of a block's header row.
+type column struct {
+	col    int
+	name   string // as written in row 2
+	base   string // normalised base-column name ("action", "hierarchynode", ...), or ""
+	canon  string // canonical field path for attribute columns
+	segs   []string
+	field  *schema.Field
+	broken bool // the header was reported as bad; its cells are ignored
+}
+
+// block is the state of one "entity:" block of a sheet.
+type block struct {
+	modelName    string
+	model        *schema.Model
+	hierarchy    string
+	instructions string
+	instrRow     int
+	header       []column // nil until the header row is read
+	headerNames  []string
+	byCol        map[int]*column
+	columns      map[string]string // canonical path -> letters, shared by the block's records
+}
+
+// blockReader turns the rows of one sheet (or CSV) into records.
+type blockReader struct {
+	opts   Options
+	sheet  string
+	csv    bool // CSV title-row rule instead of the workbook's fixed rows 3-4
+	fn     func(*Record) error
+	report func(Problem)
+
+	cur         *block
+	warnedLoose bool
+	titleRows   int // CSV: title rows skipped after the header
+	dataSeen    bool
+}
+
+func (r *blockReader) loc(row int) Location {
+	return Location{File: r.opts.DisplayName, Sheet: r.sheet, Row: row}
+}
+
+func (r *blockReader) problem(row int, col, format string, args ...any) {
+	r.report(Problem{Loc: r.loc(row), Column: col, Msg: fmt.Sprintf(format, args...)})
+}
+
+// startBlock begins a block whose instructions (row 1) are given.
+func (r *blockReader) startBlock(row int, instr string, cells []cell) {
+	b := &block{instrRow: row, instructions: instr, byCol: map[int]*column{}}
+	for _, part := range strings.Split(instr, ";") {
+		part = strings.Trim(strings.TrimSpace(part), "\\ \t\r\n")
+		if part == "" {
+			continue
+		}
+		key, val, ok := strings.Cut(part, ":")
+		if !ok {
+			continue // unknown free text is kept in Instructions and ignored
+		}
+		switch strings.ToLower(strings.TrimSpace(key)) {
+		case "entity":
+			b.modelName = strings.TrimSpace(val)
+		case "hierarchy":
+			b.hierarchy = strings.TrimSpace(val)
+		}
+	}
+	col := ColumnName(cells[0].col)
+	if b.modelName == "" {
+		r.problem(row, col, "the instruction row has no entity (expected \"entity: data/User; hierarchy: ...\")")
+	} else if b.model = schema.Get(b.modelName); b.model == nil {
+		r.problem(row, col, "%v", schema.ErrUnknownModel(b.modelName))
+	} else {
+		b.modelName = b.model.Name
+	}
+	r.cur = b
+	r.titleRows = 0
+	r.dataSeen = false
+}
+
+// startOpenBlock begins a CSV block whose model comes from --model.
+func (r *blockReader) startOpenBlock(row int) bool {
+	if r.opts.Model == "" {
+		r.problem(row, "", "the first row is not an \"entity:\" row; give the model with --model (and --hierarchy)")
+		return false
+	}
+	b := &block{instrRow: row - 1, modelName: r.opts.Model, hierarchy: r.opts.Hierarchy, byCol: map[int]*column{}}
+	b.instructions = "entity: " + r.opts.Model
+	if b.hierarchy != "" {
+		b.instructions += "; hierarchy: " + b.hierarchy
+	}
+	if b.model = schema.Get(b.modelName); b.model == nil {
+		r.report(Problem{Loc: Location{File: r.opts.DisplayName}, Msg: fmt.Sprintf("--model: %v", schema.ErrUnknownModel(r.opts.Model))})
+		return false
+	}
+	b.modelName = b.model.Name
+	r.cur = b
+	return true
+}
+
+// row handles one sheet row; cells holds its non-empty cells in column order.
+func (r *blockReader) row(row int, cells []cell) error {
+	if len(cells) > 0 && isEntityRow(cells[0].text) {
+		var parts []string
+		for _, c := range cells {
+			parts = append(parts, c.text)
+		}
+		r.startBlock(row, strings.Join(parts, ";"), cells)
+		return nil
+	}
+	b := r.cur
+	if b == nil {
+		if len(cells) > 0 && !r.warnedLoose {
+			r.warnedLoose = true
+			r.problem(row, ColumnName(cells[0].col), "row is outside any block: a block starts with an \"entity: MODEL\" row")
+		}
+		return nil
+	}
+	if b.header == nil {
+		if row != b.instrRow+1 && !r.csv {
+			r.problem(b.instrRow, "", "the block has no column-name row (expected right under the \"entity:\" row)")
+			r.cur = nil
+			return nil
+		}
+		r.readHeader(row, cells)
+		return nil
+	}
+	if !r.csv && row <= b.instrRow+3 {
+		return nil // rows 3 and 4 hold group and column titles, never data
+	}
+	if len(cells) == 0 {
+		return nil
+	}
+	if r.csv && !r.dataSeen && r.titleRows < 2 && isTitleRow(cells) {
+		r.titleRows++
+		return nil
+	}
+	r.dataSeen = true
+	if b.model == nil {
+		return nil // the unknown model was reported once at its entity row
+	}
+	return r.fn(r.record(row, cells))
+}
+
+func isEntityRow(s string) bool {
+	s = strings.TrimSpace(s)
+	return len(s) >= 7 && strings.EqualFold(s[:7], "entity:")
+}
+
+// isTitleRow reports whether a CSV row right under the column names is a
+// group or title row: its first cell starts with "#", as VOSS titles the
+// base columns "# Action", "# Hierarchy Node" and so on.
+func isTitleRow(cells []cell) bool {
+	return cells[0].col == 1 && strings.HasPrefix(strings.TrimSpace(cells[0].text), "#")
+}
+
+// baseColumns maps normalised base-column names to their canonical names.
+var baseColumns = map[string]string{
+	"action": "action", "hierarchynode": "hierarchy", "hierarchy": "hierarchy",
+	"uniqueidentifier": "pkid", "pkid": "pkid", "searchfields": "search",
+	"comment": "comment", "device": "device", "cfttemplate": "cft", "template": "cft",
+}
+
+func normaliseBase(name string) string {
+	n := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(name), "#")))
+	n = strings.NewReplacer(" ", "", "_", "", "-", "").Replace(n)
+	return baseColumns[n]
+}
+
+func (r *blockReader) readHeader(row int, cells []cell) {
+	b := r.cur
+	b.header = []column{}
+	seen := map[string]string{}
+	for _, c := range cells {
+		if c.col > r.opts.Limits.MaxColumns {
+			break
+		}
+		letters := ColumnName(c.col)
+		col := column{col: c.col, name: strings.TrimSpace(c.text)}
+		var key string
+		if strings.HasPrefix(col.name, "#") {
+			col.base = normaliseBase(col.name)
+			if col.base == "" {
+				r.problem(row, letters, "unknown base column %q (expected # Action, # Hierarchy Node, # Unique Identifier, # Search Fields, # Comment, # Device or # CFT Template)", col.name)
+				col.broken = true
+			}
+			key = "#" + col.base
+		} else if b.model != nil {
+			segs, err := splitPath(col.name)
+			if err != nil {
+				r.problem(row, letters, "column %q: %v", col.name, err)
+				col.broken = true
+			} else if f, canon := b.model.Lookup(strings.Join(segs, ".")); f == nil {
+				msg := fmt.Sprintf("unknown column %q for %s", col.name, b.model.Name)
+				if s := b.model.Suggest(strings.Join(segs, ".")); s != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", s)
+				}
+				r.problem(row, letters, "%s", msg)
+				col.broken = true
+			} else if f.Type == schema.Object || f.Type == schema.Array {
+				r.problem(row, letters, "column %q names an %s; name one of its fields instead", col.name, f.Type)
+				col.broken = true
+			} else if f.ReadOnly {
+				r.problem(row, letters, "column %q is read-only: the server sets it", col.name)
+				col.broken = true
+			} else {
+				col.field, col.canon, col.segs = f, canon, strings.Split(canon, ".")
+			}
+			key = strings.ToLower(col.canon)
+		}
+		if key != "" && key != "#" && !col.broken {
+			if prev, dup := seen[key]; dup {
+				r.problem(row, letters, "duplicate column %q (also in column %s)", col.name, prev)
+				col.broken = true
+			} else {
+				seen[key] = letters
+			}
+		}
+		b.header = append(b.header, col)
+		b.headerNames = append(b.headerNames, col.name)
+	}
+	b.columns = map[string]string{}
+	for i := range b.header {
+		c := &b.header[i]
+		b.byCol[c.col] = c
+		if c.canon != "" && !c.broken {
+			b.columns[c.canon] = ColumnName(c.col)
+		}
+	}
+	if len(b.header) == 0 {
+		r.problem(row, "", "the block has an empty column-name row")
+	}
+}
+
+// splitPath turns "a.[0].b", "a[0].b" and "a.0.b" into ["a", "[0]", "b"].
+func splitPath(name string) ([]string, error) {
+	var segs []string
+	for _, part := range strings.Split(name, ".") {
+		part = strings.TrimSpace(part)
+		for part != "" {
+			i := strings.IndexByte(part, '[')
+			if i < 0 {
+				if isDigits(part) {
+					segs = append(segs, "["+part+"]")
+				} else {
+					segs = append(segs, part)
+				}
+				break
+			}
+			if i > 0 {
+				segs = append(segs, part[:i])
+			}
+			j := strings.IndexByte(part, ']')
+			if j < i {
+				return nil, fmt.Errorf("unclosed array index")
+			}
+			idx := part[i+1 : j]
+			if !isDigits(idx) {
+				return nil, fmt.Errorf("bad array index [%s] (expected a number from 0)", idx)
+			}
+			n, _ := strconv.Atoi(idx)
+			if n > 999 {
+				return nil, fmt.Errorf("array index [%s] is too large (at most 999)", idx)
+			}
+			segs = append(segs, "["+strconv.Itoa(n)+"]")
+			part = part[j+1:]
+		}
+	}
+	if len(segs) == 0 {
+		return nil, fmt.Errorf("empty column name")
+	}
+	return segs, nil
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *blockReader) record(row int, cells []cell) *Record {
+	b := r.cur
+	rec := &Record{
+		Model:        b.modelName,
+		Action:       Add,
+		Hierarchy:    b.hierarchy,
+		Fields:       map[string]any{},
+		Columns:      b.columns,
+		Loc:          r.loc(row),
+		Header:       b.headerNames,
+		Cells:        make([]string, len(b.header)),
+		Instructions: b.instructions,
+	}
+	pos := map[int]int{}
+	for i, c := range b.header {
+		pos[c.col] = i
+	}
+	for _, c := range cells {
+		col := b.byCol[c.col]
+		letters := ColumnName(c.col)
+		if col == nil {
+			if strings.TrimSpace(c.text) != "" {
+				r.problem(row, letters, "value in a column without a name")
+			}
+			continue
+		}
+		rec.Cells[pos[c.col]] = c.text
+		if col.broken {
+			continue
+		}
+		text := c.text
+		switch col.base {
+		case "action":
+			switch a := strings.ToLower(strings.TrimSpace(text)); a {
+			case "", "add":
+				rec.Action = Add
+			case "modify", "update":
+				rec.Action = Modify
+			case "delete":
+				rec.Action = Delete
+			default:
+				r.problem(row, letters, "bad action %q (expected add, modify or delete)", text)
+			}
+		case "hierarchy":
+			if h := strings.TrimSpace(text); h != "" {
+				rec.Hierarchy = h
+			}
+		case "pkid":
+			rec.Pkid = strings.TrimSpace(text)
+		case "search":
+			rec.Search = map[string]string{}
+			for _, pair := range strings.Split(text, ";") {
+				if strings.TrimSpace(pair) == "" {
+					continue
+				}
+				k, v, ok := strings.Cut(pair, "=")
+				if !ok {
+					k, v, ok = strings.Cut(pair, ":")
+				}
+				if !ok || strings.TrimSpace(k) == "" {
+					r.problem(row, letters, "bad search field %q (expected field=value pairs separated by ;)", strings.TrimSpace(pair))
+					continue
+				}
+				rec.Search[strings.TrimSpace(k)] = strings.TrimSpace(v)
+			}
+		case "comment":
+			rec.Comment = text
+		case "device", "cft":
+		default:
+			var v any = text
+			if c.bool {
+				v = c.text == "true"
+			} else if text == " " {
+				v = "" // a single space means "set to empty" (VOSS)
+			} else if text == "" {
+				continue
+			}
+			if err := setPath(rec.Fields, col.segs, v); err != nil {
+				r.problem(row, letters, "%v", err)
+			}
+		}
+	}
+	if rec.Search != nil && len(rec.Search) == 0 {
+		rec.Search = nil
+	}
+	return rec
+}
+
+// setPath stores v at the path segs of node, creating objects and arrays
+// on the way. Paths come from the schema, so object and array never clash.
+func setPath(node map[string]any, segs []string, v any) error {
+	name := segs[0]
+	if len(segs) == 1 {
+		node[name] = v
+		return nil
+	}
+	if schema.IsIndex(segs[1]) {
+		arr, _ := node[name].([]any)
+		n, err := strconv.Atoi(segs[1][1 : len(segs[1])-1])
+		if err != nil {
+			return fmt.Errorf("bad array index %s", segs[1])
+		}
+		for len(arr) <= n {
+			arr = append(arr, nil)
+		}
+		node[name] = arr
+		if len(segs) == 2 {
+			arr[n] = v
+			return nil
+		}
+		m, ok := arr[n].(map[string]any)
+		if !ok {
+			m = map[string]any{}
+			arr[n] = m
+		}
+		return setPath(m, segs[2:], v)
+	}
+	m, ok := node[name].(map[string]any)
+	if !ok {
+		m = map[string]any{}
+		node[name] = m
+	}
+	return setPath(m, segs[1:], v)
+}

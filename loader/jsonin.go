@@ -1,0 +1,218 @@
+package loader
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// readJSONFile reads a lone .json export file.
+func readJSONFile(p string, opts Options, fn func(*Record) error, report func(Problem)) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return fmt.Errorf("%s: %w", opts.DisplayName, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, opts.Limits.MaxBytes+1))
+	if err != nil {
+		return fmt.Errorf("%s: %w", opts.DisplayName, err)
+	}
+	if int64(len(data)) > opts.Limits.MaxBytes {
+		return fmt.Errorf("%s: %w", opts.DisplayName, &LimitError{What: "bytes", Limit: opts.Limits.MaxBytes, Flag: "max-bytes"})
+	}
+	return readJSONDoc(data, BaseName(p), opts, fn, report)
+}
+
+// readJSONZip reads the .json entries of an export zip, in name order.
+func readJSONZip(p string, opts Options, fn func(*Record) error, report func(Problem)) error {
+	z, err := openZip(p, opts.DisplayName, opts.Limits, "JSON export zip")
+	if err != nil {
+		return err
+	}
+	defer z.Close()
+	files := append(z.File[:0:0], z.File...)
+	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
+	found := false
+	for _, zf := range files {
+		if zf.FileInfo().IsDir() || !strings.HasSuffix(strings.ToLower(zf.Name), ".json") {
+			continue
+		}
+		found = true
+		rc, err := z.open(zf)
+		if err != nil {
+			return err
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", opts.DisplayName, zf.Name, err)
+		}
+		if err := readJSONDoc(data, zf.Name, opts, fn, report); err != nil {
+			return err
+		}
+	}
+	if !found {
+		return fmt.Errorf("%s: the zip holds no .json entry (is it a VOSS JSON export?)", opts.DisplayName)
+	}
+	return nil
+}
+
+// readJSONDoc decodes one JSON document in any accepted shape: a list of
+// items, an object with the list under data, resources or instances, or a
+// lone {meta, data} item.
+func readJSONDoc(data []byte, entry string, opts Options, fn func(*Record) error, report func(Problem)) error {
+	loc := Location{File: opts.DisplayName, Entry: entry}
+	if d := jsonDepth(data); d > opts.Limits.MaxJSONDepth {
+		return fmt.Errorf("%s: %s: %w", opts.DisplayName, entry, &LimitError{What: "levels of JSON nesting", Limit: int64(opts.Limits.MaxJSONDepth), Flag: "max-json-depth"})
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		report(Problem{Loc: loc, Msg: fmt.Sprintf("not valid JSON: %v", err)})
+		return nil
+	}
+	var items []any
+	switch v := doc.(type) {
+	case []any:
+		items = v
+	case map[string]any:
+		items = nil
+		for _, k := range []string{"data", "resources", "instances"} {
+			if list, ok := v[k].([]any); ok {
+				items = list
+				break
+			}
+		}
+		if items == nil {
+			if _, ok := v["meta"]; ok {
+				items = []any{v}
+			} else if _, ok := v["data"]; ok {
+				items = []any{v}
+			}
+		}
+		if items == nil {
+			report(Problem{Loc: loc, Msg: "no items: expected a list, an object with data, resources or instances, or a {meta, data} item"})
+			return nil
+		}
+	default:
+		report(Problem{Loc: loc, Msg: "expected a JSON list or object"})
+		return nil
+	}
+	for i, it := range items {
+		l := loc
+		l.Index = i
+		rec, msg := jsonItem(it, opts, l)
+		if msg != "" {
+			report(Problem{Loc: l, Msg: msg})
+			continue
+		}
+		if err := fn(rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func jsonItem(it any, opts Options, loc Location) (*Record, string) {
+	obj, ok := it.(map[string]any)
+	if !ok {
+		return nil, "item is not an object"
+	}
+	meta, _ := obj["meta"].(map[string]any)
+	data, ok := obj["data"].(map[string]any)
+	if !ok {
+		return nil, "item has no \"data\" object"
+	}
+	rec := &Record{Action: Upsert, Fields: map[string]any{}, Loc: loc, Hierarchy: opts.Hierarchy}
+	str := func(m map[string]any, k string) string {
+		s, _ := m[k].(string)
+		return s
+	}
+	if meta != nil {
+		rec.Model = str(meta, "model_type")
+		if h := str(meta, "hierarchy"); h != "" {
+			rec.Hierarchy = h
+		}
+		rec.Pkid = str(meta, "pkid")
+		if bk, ok := meta["business_key"].(map[string]any); ok && rec.Hierarchy == opts.Hierarchy {
+			if h, ok := bk["hierarchy"].(string); ok && h != "" {
+				rec.Hierarchy = h
+			}
+		}
+	}
+	if rec.Pkid == "" {
+		rec.Pkid, _ = obj["pkid"].(string)
+	}
+	if rec.Model == "" {
+		rec.Model = opts.Model
+	}
+	if rec.Model == "" {
+		return nil, "item has no meta.model_type (give one with --model)"
+	}
+	if h, ok := data["hierarchy_path"].(string); ok && rec.Hierarchy == "" {
+		rec.Hierarchy = h
+	}
+	for k, v := range data {
+		switch k {
+		case "pkid", "hierarchy_path", "hierarchy_friendly_name":
+			continue
+		}
+		rec.Fields[k] = jsonValue(v)
+	}
+	return rec, ""
+}
+
+// jsonValue converts decoded JSON into the record's field tree types.
+func jsonValue(v any) any {
+	switch t := v.(type) {
+	case json.Number:
+		if i, err := t.Int64(); err == nil {
+			return i
+		}
+		return t.String()
+	case map[string]any:
+		for k, x := range t {
+			t[k] = jsonValue(x)
+		}
+		return t
+	case []any:
+		for i, x := range t {
+			t[i] = jsonValue(x)
+		}
+		return t
+	}
+	return v
+}
+
+// jsonDepth returns the deepest nesting of objects and arrays in data,
+// scanning bytes so that a hostile document is refused before decoding.
+func jsonDepth(data []byte) int {
+	depth, maxDepth, inStr, esc := 0, 0, false, false
+	for _, c := range data {
+		switch {
+		case esc:
+			esc = false
+		case inStr:
+			if c == '\\' {
+				esc = true
+			} else if c == '"' {
+				inStr = false
+			}
+		case c == '"':
+			inStr = true
+		case c == '{' || c == '[':
+			depth++
+			if depth > maxDepth {
+				maxDepth = depth
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return maxDepth
+}

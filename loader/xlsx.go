@@ -1,0 +1,505 @@
+package loader
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// The workbook reader decodes the sheet XML itself, token by token, because
+// exactness needs what a row iterator hides: the cell type (a TRUE/FALSE
+// boolean, a date serial, text), and whether the cell holds a formula.
+// Only one row is held in memory at a time; the shared-string table is held
+// whole, bounded by the uncompressed-bytes limit.
+
+type workbook struct {
+	z        *safeZip
+	opts     Options
+	sheets   []sheetRef
+	strings  []string
+	dateXf   []bool // by style index: the cell's number format is a date
+	date1904 bool
+}
+
+type sheetRef struct {
+	name string
+	part string
+}
+
+func readXLSX(p string, opts Options, fn func(*Record) error, report func(Problem)) error {
+	z, err := openZip(p, opts.DisplayName, opts.Limits, "xlsx workbook")
+	if err != nil {
+		return err
+	}
+	defer z.Close()
+	wb := &workbook{z: z, opts: opts}
+	if err := wb.readStructure(); err != nil {
+		return err
+	}
+	for _, s := range wb.sheets {
+		if strings.HasPrefix(s.name, "#") {
+			continue // VOSS skips sheets whose name starts with #
+		}
+		if err := wb.readSheet(s, fn, report); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (wb *workbook) fail(format string, args ...any) error {
+	return fmt.Errorf("%s: not a valid xlsx workbook: %s", wb.opts.DisplayName, fmt.Sprintf(format, args...))
+}
+
+func (wb *workbook) decoder(name string) (*xml.Decoder, io.Closer, error) {
+	f := wb.z.find(name)
+	if f == nil {
+		return nil, nil, nil
+	}
+	rc, err := wb.z.open(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	d := xml.NewDecoder(rc)
+	d.Strict = false
+	return d, rc, nil
+}
+
+func attr(se xml.StartElement, name string) string {
+	for _, a := range se.Attr {
+		if a.Name.Local == name {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// tokens walks the XML part name, calling fn for each start element and
+// with the character data of text elements.
+func (wb *workbook) walk(name string, fn func(d *xml.Decoder, se xml.StartElement) error) error {
+	d, c, err := wb.decoder(name)
+	if err != nil || d == nil {
+		return err
+	}
+	defer c.Close()
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return wb.partError(name, err)
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			if err := fn(d, se); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (wb *workbook) partError(name string, err error) error {
+	var le *LimitError
+	if errors.As(err, &le) {
+		return fmt.Errorf("%s: %s: %w", wb.opts.DisplayName, name, err)
+	}
+	return wb.fail("%s: %v", name, err)
+}
+
+func (wb *workbook) readStructure() error {
+	if wb.z.find("xl/workbook.xml") == nil {
+		if wb.z.find("content.xml") != nil {
+			return wb.fail("this is an OpenDocument (.ods) file; save it as .xlsx")
+		}
+		return wb.fail("no xl/workbook.xml")
+	}
+	rels := map[string]string{}
+	err := wb.walk("xl/_rels/workbook.xml.rels", func(_ *xml.Decoder, se xml.StartElement) error {
+		if se.Name.Local == "Relationship" {
+			t := attr(se, "Target")
+			if strings.HasPrefix(t, "/") {
+				t = strings.TrimPrefix(t, "/")
+			} else {
+				t = path.Join("xl", t)
+			}
+			rels[attr(se, "Id")] = t
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = wb.walk("xl/workbook.xml", func(_ *xml.Decoder, se xml.StartElement) error {
+		switch se.Name.Local {
+		case "workbookPr":
+			v := attr(se, "date1904")
+			wb.date1904 = v == "1" || v == "true"
+		case "sheet":
+			id := ""
+			for _, a := range se.Attr {
+				if a.Name.Local == "id" {
+					id = a.Value
+				}
+			}
+			part, ok := rels[id]
+			if !ok {
+				return wb.fail("sheet %q has no part", attr(se, "name"))
+			}
+			wb.sheets = append(wb.sheets, sheetRef{name: attr(se, "name"), part: part})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := wb.readStyles(); err != nil {
+		return err
+	}
+	return wb.readSharedStrings()
+}
+
+func (wb *workbook) readStyles() error {
+	custom := map[int]string{}
+	inXfs := false
+	var xfFmts []int
+	d, c, err := wb.decoder("xl/styles.xml")
+	if err != nil || d == nil {
+		return err
+	}
+	defer c.Close()
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return wb.partError("xl/styles.xml", err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch t.Name.Local {
+			case "numFmt":
+				id, _ := strconv.Atoi(attr(t, "numFmtId"))
+				custom[id] = attr(t, "formatCode")
+			case "cellXfs":
+				inXfs = true
+			case "xf":
+				if inXfs {
+					id, _ := strconv.Atoi(attr(t, "numFmtId"))
+					xfFmts = append(xfFmts, id)
+				}
+			}
+		case xml.EndElement:
+			if t.Name.Local == "cellXfs" {
+				inXfs = false
+			}
+		}
+	}
+	wb.dateXf = make([]bool, len(xfFmts))
+	for i, id := range xfFmts {
+		if code, ok := custom[id]; ok {
+			wb.dateXf[i] = isDateFormat(code)
+		} else {
+			wb.dateXf[i] = (id >= 14 && id <= 22) || (id >= 27 && id <= 36) || (id >= 45 && id <= 47) || (id >= 50 && id <= 58)
+		}
+	}
+	return nil
+}
+
+// isDateFormat reports whether an Excel number format code shows a date or
+// time: it has d, m, y, h or s outside quoted text and [colour] brackets.
+func isDateFormat(code string) bool {
+	inQuote, inBracket := false, false
+	for i := 0; i < len(code); i++ {
+		c := code[i]
+		switch {
+		case c == '"':
+			inQuote = !inQuote
+		case inQuote:
+		case c == '\\' || c == '_' || c == '*':
+			i++
+		case c == '[':
+			inBracket = true
+		case c == ']':
+			inBracket = false
+		case inBracket:
+		default:
+			switch c | 0x20 {
+			case 'd', 'm', 'y', 'h', 's':
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (wb *workbook) readSharedStrings() error {
+	d, c, err := wb.decoder("xl/sharedStrings.xml")
+	if err != nil || d == nil {
+		return err
+	}
+	defer c.Close()
+	var sb strings.Builder
+	depthPh := 0
+	inT := false
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return wb.partError("xl/sharedStrings.xml", err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch t.Name.Local {
+			case "si":
+				sb.Reset()
+			case "rPh":
+				depthPh++
+			case "t":
+				inT = depthPh == 0
+			}
+		case xml.EndElement:
+			switch t.Name.Local {
+			case "si":
+				wb.strings = append(wb.strings, sb.String())
+			case "rPh":
+				depthPh--
+			case "t":
+				inT = false
+			}
+		case xml.CharData:
+			if inT {
+				sb.Write(t)
+			}
+		}
+	}
+}
+
+// rawCell is a cell as found in the sheet XML.
+type rawCell struct {
+	ref, typ, style string
+	v, is           strings.Builder
+	formula         bool
+}
+
+func (wb *workbook) readSheet(s sheetRef, fn func(*Record) error, report func(Problem)) error {
+	d, c, err := wb.decoder(s.part)
+	if err != nil {
+		return err
+	}
+	if d == nil {
+		return wb.fail("sheet %q: missing part %s", s.name, s.part)
+	}
+	defer c.Close()
+	br := &blockReader{opts: wb.opts, sheet: s.name, fn: fn, report: report}
+	lim := wb.opts.Limits
+	var (
+		rowNum, colNum int
+		cells          []cell
+		rc             *rawCell
+		text           *strings.Builder
+		inRow          bool
+	)
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return wb.partError(s.part, err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch t.Name.Local {
+			case "dimension":
+				if err := wb.checkDimension(s, attr(t, "ref")); err != nil {
+					return err
+				}
+			case "row":
+				if r := attr(t, "r"); r != "" {
+					n, err := strconv.Atoi(r)
+					if err != nil || n < 1 {
+						return wb.fail("sheet %q: bad row number %q", s.name, r)
+					}
+					rowNum = n
+				} else {
+					rowNum++
+				}
+				if rowNum > lim.MaxRows {
+					return fmt.Errorf("%s: sheet %q: %w", wb.opts.DisplayName, s.name, &LimitError{What: "rows per sheet", Limit: int64(lim.MaxRows), Flag: "max-rows"})
+				}
+				inRow, colNum, cells = true, 0, cells[:0]
+			case "c":
+				rc = &rawCell{ref: attr(t, "r"), typ: attr(t, "t"), style: attr(t, "s")}
+				if rc.ref != "" {
+					colNum = colFromRef(rc.ref)
+				} else {
+					colNum++
+				}
+				if colNum > lim.MaxColumns || colNum < 1 {
+					return fmt.Errorf("%s: sheet %q row %d: %w", wb.opts.DisplayName, s.name, rowNum, &LimitError{What: "columns", Limit: int64(lim.MaxColumns), Flag: "max-columns"})
+				}
+			case "v":
+				if rc != nil {
+					text = &rc.v
+				}
+			case "t":
+				if rc != nil {
+					text = &rc.is
+				}
+			case "f":
+				if rc != nil {
+					rc.formula = true
+				}
+			case "rPh":
+				text = nil
+			}
+		case xml.CharData:
+			if text != nil {
+				text.Write(t)
+				if text.Len() > 4*lim.MaxCellChars+4 {
+					return fmt.Errorf("%s: sheet %q %s%d: %w", wb.opts.DisplayName, s.name, ColumnName(colNum), rowNum, &LimitError{What: "characters per cell", Limit: int64(lim.MaxCellChars), Flag: "max-cell-chars"})
+				}
+			}
+		case xml.EndElement:
+			switch t.Name.Local {
+			case "v", "t":
+				text = nil
+			case "c":
+				if rc != nil && inRow {
+					if cl, ok := wb.cellValue(br, rowNum, colNum, rc); ok {
+						cells = append(cells, cl)
+					}
+				}
+				rc = nil
+			case "row":
+				inRow = false
+				if err := br.row(rowNum, cells); err != nil {
+					return err
+				}
+			}
+		}
+	}
+}
+
+func (wb *workbook) checkDimension(s sheetRef, ref string) error {
+	_, last, ok := strings.Cut(ref, ":")
+	if !ok {
+		return nil
+	}
+	col := colFromRef(last)
+	row, _ := strconv.Atoi(strings.TrimLeft(last, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz$"))
+	lim := wb.opts.Limits
+	if row > lim.MaxRows {
+		return fmt.Errorf("%s: sheet %q: declared size %s %w", wb.opts.DisplayName, s.name, ref, &LimitError{What: "rows per sheet", Limit: int64(lim.MaxRows), Flag: "max-rows"})
+	}
+	if col > lim.MaxColumns {
+		return fmt.Errorf("%s: sheet %q: declared size %s %w", wb.opts.DisplayName, s.name, ref, &LimitError{What: "columns", Limit: int64(lim.MaxColumns), Flag: "max-columns"})
+	}
+	return nil
+}
+
+// colFromRef returns the 1-based column of a cell reference such as "AB12".
+func colFromRef(ref string) int {
+	n := 0
+	for i := 0; i < len(ref); i++ {
+		c := ref[i] | 0x20
+		if c == '$' {
+			continue
+		}
+		if c < 'a' || c > 'z' {
+			break
+		}
+		n = n*26 + int(c-'a'+1)
+		if n > 1<<20 {
+			return -1
+		}
+	}
+	return n
+}
+
+// cellValue converts a raw cell into its text, reporting cells that cannot
+// be read exactly. It returns false for an empty cell.
+func (wb *workbook) cellValue(br *blockReader, row, col int, rc *rawCell) (cell, bool) {
+	letters := ColumnName(col)
+	v := rc.v.String()
+	if rc.formula && wb.opts.Formulas != "cached" {
+		br.problem(row, letters, "formula cell: VOSS does not evaluate formulas; type the value itself, or pass --formulas cached to use the value saved with the file")
+		return cell{}, false
+	}
+	out := cell{col: col}
+	switch rc.typ {
+	case "s":
+		i, err := strconv.Atoi(v)
+		if err != nil || i < 0 || i >= len(wb.strings) {
+			br.problem(row, letters, "shared string %q does not exist", v)
+			return cell{}, false
+		}
+		out.text = wb.strings[i]
+	case "inlineStr":
+		out.text = rc.is.String()
+	case "str", "d":
+		out.text = v
+	case "b":
+		out.bool = true
+		out.text = strconv.FormatBool(v == "1" || strings.EqualFold(v, "true"))
+	case "e":
+		br.problem(row, letters, "cell holds the error value %s", v)
+		return cell{}, false
+	default:
+		if v == "" {
+			return cell{}, false
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			br.problem(row, letters, "bad number %q", v)
+			return cell{}, false
+		}
+		si, _ := strconv.Atoi(rc.style)
+		switch {
+		case si >= 0 && si < len(wb.dateXf) && wb.dateXf[si]:
+			out.text = excelDate(f, wb.date1904)
+		case isDigits(strings.TrimPrefix(v, "-")):
+			out.text = v
+		case math.Abs(f) >= 1e15 && f == math.Trunc(f):
+			br.problem(row, letters, "the number %s was stored as a floating-point value and has lost digits; format the column as Text and type it again", v)
+			return cell{}, false
+		default:
+			g, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 15, 64), 64)
+			out.text = strconv.FormatFloat(g, 'f', -1, 64)
+		}
+	}
+	if out.text == "" {
+		return cell{}, false
+	}
+	if n := utf8.RuneCountInString(out.text); n > wb.opts.Limits.MaxCellChars {
+		br.problem(row, letters, "cell has %d characters, over the limit of %d (--max-cell-chars)", n, wb.opts.Limits.MaxCellChars)
+		return cell{}, false
+	}
+	return out, true
+}
+
+// excelDate turns an Excel date serial into ISO 8601: a date alone when it
+// has no time part, else date and time to the second.
+func excelDate(serial float64, date1904 bool) string {
+	epoch := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
+	if date1904 {
+		epoch = time.Date(1904, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	days := math.Floor(serial)
+	secs := math.Round((serial - days) * 86400)
+	t := epoch.AddDate(0, 0, int(days)).Add(time.Duration(secs) * time.Second)
+	if secs == 0 {
+		return t.Format("2006-01-02")
+	}
+	return t.Format("2006-01-02T15:04:05")
+}
