@@ -1,0 +1,512 @@
+// Package cupi is a client for the Cisco Unity Connection Provisioning
+// Interface (CUPI, /vmrest): users, their password and PIN credentials,
+// user roles, roles, credential policies, user templates and authorization
+// servers. It speaks JSON and also reads XML answers, and it copes with
+// CUPI's JSON quirks: every value is a string, and a collection of exactly
+// one item is an object rather than an array.
+//
+// The client makes one attempt per call and classifies failures (see
+// targets.Classify); retries and back-off belong to the caller.
+package cupi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/bulkprov/bulkprov/targets"
+)
+
+// Object is a CUPI object: CUPI sends every value as a string.
+type Object map[string]string
+
+// Credential kinds.
+const (
+	Password = "password"
+	PIN      = "pin"
+)
+
+// PageSize is the page size the client asks for when listing.
+const PageSize = 2000
+
+// Client talks to one Unity Connection server. Safe for concurrent use.
+type Client struct {
+	base  string
+	http  *http.Client
+	creds targets.Credentials
+	// Observe, when set, is called after every request with its method,
+	// status (0 on transport errors) and duration; used for metrics.
+	Observe func(method string, status int, seconds float64)
+}
+
+// New returns a client for the server at base (scheme://host[:port]).
+func New(base string, hc *http.Client, creds targets.Credentials) *Client {
+	return &Client{base: strings.TrimRight(base, "/"), http: hc, creds: creds}
+}
+
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, body any) (*http.Response, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	u := c.base + "/vmrest" + path
+	if len(query) > 0 {
+		u += "?" + encodeQuery(query)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return nil, err
+	}
+	req.SetBasicAuth(c.creds.User, c.creds.Password)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", targets.UserAgent())
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	start := nowSeconds()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.observe(method, 0, start)
+		return nil, targets.TransportError(method, fmt.Errorf("cupi %s %s: %w", method, path, stripURL(err)))
+	}
+	c.observe(method, resp.StatusCode, start)
+	if resp.StatusCode >= 300 {
+		defer targets.Drain(resp.Body)
+		return nil, apiError(method, path, resp)
+	}
+	return resp, nil
+}
+
+func (c *Client) observe(method string, status int, start float64) {
+	if c.Observe != nil {
+		c.Observe(method, status, nowSeconds()-start)
+	}
+}
+
+// encodeQuery encodes CUPI queries with %20 for spaces, as CUPI expects.
+func encodeQuery(q url.Values) string {
+	return strings.ReplaceAll(q.Encode(), "+", "%20")
+}
+
+// stripURL removes the URL (which carries no secret, but may carry a
+// user's alias) from url.Error to keep messages short.
+func stripURL(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err
+	}
+	return err
+}
+
+func apiError(method, path string, resp *http.Response) error {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	e := &targets.APIError{Target: "cupi", Method: method, Path: path, Status: resp.StatusCode,
+		RetryAfter: targets.RetryAfter(resp.Header.Get("Retry-After"))}
+	e.Code, e.Message = ParseError(body)
+	return e
+}
+
+// ParseError reads a CUPI error body: JSON {"errors":{"code","message"}}
+// (message may also come as "error", a string or a list), XML
+// <ErrorDetails><errors><code/><message/></errors></ErrorDetails>, or else
+// the raw text.
+func ParseError(body []byte) (code, message string) {
+	trim := bytes.TrimSpace(body)
+	if len(trim) == 0 {
+		return "", ""
+	}
+	if trim[0] == '{' {
+		var v struct {
+			Errors json.RawMessage `json:"errors"`
+		}
+		if json.Unmarshal(trim, &v) == nil && len(v.Errors) > 0 {
+			var one map[string]any
+			var many []map[string]any
+			if json.Unmarshal(v.Errors, &one) == nil {
+				return errFields(one)
+			}
+			if json.Unmarshal(v.Errors, &many) == nil && len(many) > 0 {
+				return errFields(many[0])
+			}
+		}
+	}
+	if trim[0] == '<' {
+		var x struct {
+			Errors struct {
+				Code    string `xml:"code"`
+				Message string `xml:"message"`
+			} `xml:"errors"`
+		}
+		if xml.Unmarshal(trim, &x) == nil && (x.Errors.Code != "" || x.Errors.Message != "") {
+			return x.Errors.Code, x.Errors.Message
+		}
+	}
+	s := string(trim)
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return "", s
+}
+
+func errFields(m map[string]any) (string, string) {
+	code := fmt.Sprint(m["code"])
+	if m["code"] == nil {
+		code = ""
+	}
+	for _, k := range []string{"message", "error"} {
+		switch v := m[k].(type) {
+		case string:
+			return code, v
+		case []any:
+			var parts []string
+			for _, p := range v {
+				parts = append(parts, fmt.Sprint(p))
+			}
+			return code, strings.Join(parts, "; ")
+		}
+	}
+	return code, ""
+}
+
+// decodeList reads a CUPI collection answer in JSON or XML and returns its
+// total and items.
+func decodeList(resp *http.Response, elem string) (int, []Object, error) {
+	defer targets.Drain(resp.Body)
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return 0, nil, err
+	}
+	if strings.Contains(resp.Header.Get("Content-Type"), "xml") || bytes.HasPrefix(bytes.TrimSpace(body), []byte("<")) {
+		return DecodeXMLList(body)
+	}
+	return DecodeJSONList(body, elem)
+}
+
+// DecodeJSONList decodes {"@total":"N","Elem":[...]} where Elem may also be
+// a lone object or absent.
+func DecodeJSONList(body []byte, elem string) (int, []Object, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return 0, nil, fmt.Errorf("cupi: bad JSON list: %w", err)
+	}
+	total := -1
+	if t, ok := raw["@total"]; ok {
+		var s any
+		_ = json.Unmarshal(t, &s)
+		if n, err := strconv.Atoi(fmt.Sprint(s)); err == nil {
+			total = n
+		}
+	}
+	items := raw[elem]
+	if items == nil {
+		for k, v := range raw { // be lenient about the element name's case
+			if strings.EqualFold(k, elem) {
+				items = v
+			}
+		}
+	}
+	var out []Object
+	if len(items) > 0 {
+		var many []map[string]any
+		var one map[string]any
+		if err := json.Unmarshal(items, &many); err == nil {
+			for _, m := range many {
+				out = append(out, flatten(m))
+			}
+		} else if err := json.Unmarshal(items, &one); err == nil {
+			out = append(out, flatten(one))
+		} else {
+			return 0, nil, fmt.Errorf("cupi: bad %s element", elem)
+		}
+	}
+	if total < 0 {
+		total = len(out)
+	}
+	return total, out, nil
+}
+
+// DecodeXMLList decodes <Users total="N"><User>...</User></Users>.
+func DecodeXMLList(body []byte) (int, []Object, error) {
+	d := xml.NewDecoder(bytes.NewReader(body))
+	total, depth := -1, 0
+	var out []Object
+	var cur Object
+	var field string
+	var text strings.Builder
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, nil, fmt.Errorf("cupi: bad XML list: %w", err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			switch depth {
+			case 1:
+				for _, a := range t.Attr {
+					if a.Name.Local == "total" {
+						total, _ = strconv.Atoi(a.Value)
+					}
+				}
+			case 2:
+				cur = Object{}
+			case 3:
+				field = t.Name.Local
+				text.Reset()
+			}
+		case xml.CharData:
+			if depth == 3 {
+				text.Write(t)
+			}
+		case xml.EndElement:
+			switch depth {
+			case 2:
+				out = append(out, cur)
+			case 3:
+				cur[field] = text.String()
+			}
+			depth--
+		}
+	}
+	if total < 0 {
+		total = len(out)
+	}
+	return total, out, nil
+}
+
+// DecodeXMLObject decodes a single <Elem><Field>v</Field>...</Elem>.
+func DecodeXMLObject(body []byte) (Object, error) {
+	_, items, err := DecodeXMLList([]byte("<List>" + string(body) + "</List>"))
+	if err != nil || len(items) == 0 {
+		return nil, fmt.Errorf("cupi: bad XML object")
+	}
+	return items[0], nil
+}
+
+func flatten(m map[string]any) Object {
+	o := Object{}
+	for k, v := range m {
+		switch t := v.(type) {
+		case string:
+			o[k] = t
+		case nil:
+			o[k] = ""
+		case map[string]any, []any:
+			continue
+		default:
+			o[k] = fmt.Sprint(t)
+		}
+	}
+	return o
+}
+
+func decodeObject(resp *http.Response) (Object, error) {
+	defer targets.Drain(resp.Body)
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, err
+	}
+	if bytes.HasPrefix(bytes.TrimSpace(body), []byte("<")) {
+		return DecodeXMLObject(bytes.TrimSpace(body))
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, fmt.Errorf("cupi: bad JSON object: %w", err)
+	}
+	return flatten(m), nil
+}
+
+// list pages through a collection, calling fn for each item.
+func (c *Client) list(ctx context.Context, path, elem string, query url.Values, fn func(Object) error) error {
+	if query == nil {
+		query = url.Values{}
+	}
+	seen := 0
+	for page := 1; ; page++ {
+		query.Set("rowsPerPage", strconv.Itoa(PageSize))
+		query.Set("pageNumber", strconv.Itoa(page))
+		resp, err := c.do(ctx, http.MethodGet, path, query, nil)
+		if err != nil {
+			return err
+		}
+		total, items, err := decodeList(resp, elem)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if err := fn(it); err != nil {
+				return err
+			}
+		}
+		seen += len(items)
+		if len(items) == 0 || seen >= total {
+			return nil
+		}
+	}
+}
+
+// ListUsers calls fn for every user, paging by @total.
+func (c *Client) ListUsers(ctx context.Context, fn func(Object) error) error {
+	return c.list(ctx, "/users", "User", nil, fn)
+}
+
+// FindUser returns the user with alias, or an error wrapping
+// targets.ErrNotFound.
+func (c *Client) FindUser(ctx context.Context, alias string) (Object, error) {
+	var found Object
+	q := url.Values{"query": {"(alias is " + alias + ")"}}
+	err := c.list(ctx, "/users", "User", q, func(o Object) error {
+		if strings.EqualFold(o["Alias"], alias) {
+			found = o
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if found == nil {
+		return nil, fmt.Errorf("cupi user %q: %w", alias, targets.ErrNotFound)
+	}
+	return found, nil
+}
+
+// created reads the object id from a 201 answer: the body and the
+// Location header both carry the new URI.
+func created(resp *http.Response) string {
+	defer targets.Drain(resp.Body)
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		loc = strings.TrimSpace(string(b))
+	}
+	loc = strings.TrimRight(loc, "/")
+	return loc[strings.LastIndex(loc, "/")+1:]
+}
+
+// CreateUser creates a user from template and returns its ObjectId.
+// fields must hold Alias and DtmfAccessId.
+func (c *Client) CreateUser(ctx context.Context, template string, fields Object) (string, error) {
+	resp, err := c.do(ctx, http.MethodPost, "/users", url.Values{"templateAlias": {template}}, fields)
+	if err != nil {
+		return "", err
+	}
+	return created(resp), nil
+}
+
+func (c *Client) noContent(ctx context.Context, method, path string, body any) error {
+	resp, err := c.do(ctx, method, path, nil, body)
+	if err != nil {
+		return err
+	}
+	targets.Drain(resp.Body)
+	return nil
+}
+
+// UpdateUser changes the given fields of user id.
+func (c *Client) UpdateUser(ctx context.Context, id string, fields Object) error {
+	return c.noContent(ctx, http.MethodPut, "/users/"+url.PathEscape(id), fields)
+}
+
+// DeleteUser deletes user id (200 or 204).
+func (c *Client) DeleteUser(ctx context.Context, id string) error {
+	return c.noContent(ctx, http.MethodDelete, "/users/"+url.PathEscape(id), nil)
+}
+
+// Credential returns the settings of a user's password or PIN (never the
+// secret itself).
+func (c *Client) Credential(ctx context.Context, id, kind string) (Object, error) {
+	resp, err := c.do(ctx, http.MethodGet, "/users/"+url.PathEscape(id)+"/credential/"+kind, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return decodeObject(resp)
+}
+
+// SetCredential changes a user's password or PIN settings; a Credentials
+// field sets the secret.
+func (c *Client) SetCredential(ctx context.Context, id, kind string, fields Object) error {
+	return c.noContent(ctx, http.MethodPut, "/users/"+url.PathEscape(id)+"/credential/"+kind, fields)
+}
+
+// UserRoles lists the roles a user holds.
+func (c *Client) UserRoles(ctx context.Context, id string) ([]Object, error) {
+	var out []Object
+	err := c.list(ctx, "/users/"+url.PathEscape(id)+"/userroles", "UserRole", nil, func(o Object) error {
+		out = append(out, o)
+		return nil
+	})
+	return out, err
+}
+
+// AddUserRole grants role roleID to user id and returns the user-role id.
+func (c *Client) AddUserRole(ctx context.Context, id, roleID string) (string, error) {
+	resp, err := c.do(ctx, http.MethodPost, "/users/"+url.PathEscape(id)+"/userroles", nil, Object{"RoleObjectId": roleID})
+	if err != nil {
+		return "", err
+	}
+	return created(resp), nil
+}
+
+// DeleteUserRole removes user-role urID from user id.
+func (c *Client) DeleteUserRole(ctx context.Context, id, urID string) error {
+	return c.noContent(ctx, http.MethodDelete, "/users/"+url.PathEscape(id)+"/userroles/"+url.PathEscape(urID), nil)
+}
+
+func (c *Client) all(ctx context.Context, path, elem string) ([]Object, error) {
+	var out []Object
+	err := c.list(ctx, path, elem, nil, func(o Object) error {
+		out = append(out, o)
+		return nil
+	})
+	return out, err
+}
+
+// Roles lists the roles (RoleName, ObjectId).
+func (c *Client) Roles(ctx context.Context) ([]Object, error) { return c.all(ctx, "/roles", "Role") }
+
+// CredentialPolicies lists the credential policies (DisplayName, ObjectId).
+func (c *Client) CredentialPolicies(ctx context.Context) ([]Object, error) {
+	return c.all(ctx, "/credentialpolicies", "CredentialPolicy")
+}
+
+// UserTemplates lists the user templates (Alias, ObjectId).
+func (c *Client) UserTemplates(ctx context.Context) ([]Object, error) {
+	return c.all(ctx, "/usertemplates", "UserTemplate")
+}
+
+// AuthzServers lists the authorization servers.
+func (c *Client) AuthzServers(ctx context.Context) ([]Object, error) {
+	return c.all(ctx, "/authz/server", "AuthzServer")
+}
+
+// CreateAuthzServer creates an authorization server and returns its id.
+func (c *Client) CreateAuthzServer(ctx context.Context, fields Object) (string, error) {
+	resp, err := c.do(ctx, http.MethodPost, "/authz/server", nil, fields)
+	if err != nil {
+		return "", err
+	}
+	return created(resp), nil
+}
+
+// UpdateAuthzServer changes fields of authorization server id.
+func (c *Client) UpdateAuthzServer(ctx context.Context, id string, fields Object) error {
+	return c.noContent(ctx, http.MethodPut, "/authz/server/"+url.PathEscape(id), fields)
+}
+
+// DeleteAuthzServer deletes authorization server id.
+func (c *Client) DeleteAuthzServer(ctx context.Context, id string) error {
+	return c.noContent(ctx, http.MethodDelete, "/authz/server/"+url.PathEscape(id), nil)
+}

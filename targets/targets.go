@@ -1,0 +1,233 @@
+// Package targets holds what the VOSS and CUPI clients share: the HTTP
+// transport (TLS on by default, timeouts, connection reuse), the API error
+// type and its classification for retries, and credentials from the
+// environment. The clients themselves live in targets/voss and
+// targets/cupi, each with a simulator in its sim package.
+package targets
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Version is the bulkprov version named in the User-Agent.
+var Version = "0.1.0-dev"
+
+// ErrNotFound is returned (wrapped) when an object does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Class says how an error should be handled by the caller's retry loop.
+type Class int
+
+// Error classes.
+const (
+	// Permanent errors fail the row: validation, conflicts, not found.
+	Permanent Class = iota
+	// Throttled errors (503, 429) mean back off and try again.
+	Throttled
+	// Transient errors (connection refused before sending, 5xx other than
+	// 501) may be retried as they are.
+	Transient
+	// Unknown means a write may or may not have happened (the response was
+	// lost after the request was sent): verify before retrying.
+	Unknown
+	// Fatal errors stop the run: authentication refused, permission denied.
+	Fatal
+)
+
+// APIError is an HTTP error answer from a target.
+type APIError struct {
+	Target     string // "voss" or "cupi"
+	Method     string
+	Path       string // path without query, never carrying secrets
+	Status     int
+	Code       string // server error code, when given
+	Message    string
+	RetryAfter time.Duration
+}
+
+func (e *APIError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = http.StatusText(e.Status)
+	}
+	if e.Code != "" {
+		msg = e.Code + ": " + msg
+	}
+	return fmt.Sprintf("%s %s %s: HTTP %d: %s", e.Target, e.Method, e.Path, e.Status, msg)
+}
+
+// Is makes errors.Is(err, ErrNotFound) true for 404 answers.
+func (e *APIError) Is(target error) bool {
+	return target == ErrNotFound && e.Status == http.StatusNotFound
+}
+
+// UnknownOutcomeError wraps a transport error that happened after a write
+// request may have reached the server.
+type UnknownOutcomeError struct{ Err error }
+
+func (e *UnknownOutcomeError) Error() string {
+	return "outcome unknown (the response was lost; the write may have happened): " + e.Err.Error()
+}
+func (e *UnknownOutcomeError) Unwrap() error { return e.Err }
+
+// Classify returns how err should be handled.
+func Classify(err error) Class {
+	if err == nil {
+		return Permanent
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		switch {
+		case ae.Status == 401 || ae.Status == 403:
+			return Fatal
+		case ae.Status == 429 || ae.Status == 503:
+			return Throttled
+		case ae.Status >= 500 && ae.Status != 501:
+			return Transient
+		}
+		return Permanent
+	}
+	var ue *UnknownOutcomeError
+	if errors.As(err, &ue) {
+		return Unknown
+	}
+	if errors.Is(err, context.Canceled) {
+		return Permanent
+	}
+	var ce *tls.CertificateVerificationError
+	if errors.As(err, &ce) {
+		return Fatal
+	}
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || strings.Contains(err.Error(), "connection re") {
+		return Transient
+	}
+	return Permanent
+}
+
+// RetryAfter parses a Retry-After header (seconds or an HTTP date).
+func RetryAfter(h string) time.Duration {
+	if h == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(strings.TrimSpace(h)); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil {
+		if d := time.Until(t); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// Credentials are a target's admin user and password.
+type Credentials struct {
+	User     string
+	Password string
+}
+
+// String never shows the password.
+func (c Credentials) String() string { return c.User + ":***" }
+
+// GoString never shows the password.
+func (c Credentials) GoString() string { return c.String() }
+
+// FromEnv reads the credentials of target ("VOSS" or "CUPI") from
+// BULKPROV_<TARGET>_USER and BULKPROV_<TARGET>_PASSWORD.
+func FromEnv(target string) (Credentials, bool) {
+	t := strings.ToUpper(target)
+	u, p := os.Getenv("BULKPROV_"+t+"_USER"), os.Getenv("BULKPROV_"+t+"_PASSWORD")
+	return Credentials{User: u, Password: p}, u != "" && p != ""
+}
+
+// HTTPOptions configure a target's HTTP client.
+type HTTPOptions struct {
+	CAFile   string        // extra CA certificates (PEM) to trust
+	Conns    int           // idle connections kept per host; at least the worker count
+	Timeout  time.Duration // per request; 0 means 60s
+	Insecure bool          // for tests only; never set from a flag
+}
+
+// NewHTTPClient returns a client with its own transport: TLS verification
+// on (plus CAFile), session resumption, keep-alive connections sized to the
+// worker pool, timeouts on dial, TLS handshake, response headers and the
+// whole request, and a cookie jar for session cookies such as JSESSIONID.
+func NewHTTPClient(o HTTPOptions) (*http.Client, error) {
+	tlsCfg := &tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		ClientSessionCache: tls.NewLRUClientSessionCache(64),
+		InsecureSkipVerify: o.Insecure, //nolint:gosec // tests only
+	}
+	if o.CAFile != "" {
+		pem, err := os.ReadFile(o.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("--ca-file: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--ca-file %s: no PEM certificate found", o.CAFile)
+		}
+		tlsCfg.RootCAs = pool
+	}
+	conns := max(o.Conns, 8)
+	timeout := o.Timeout
+	if timeout == 0 {
+		timeout = 60 * time.Second
+	}
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       tlsCfg,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: timeout,
+		MaxIdleConns:          conns * 2,
+		MaxIdleConnsPerHost:   conns,
+		IdleConnTimeout:       90 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ForceAttemptHTTP2:     false, // CUPI and VOSS speak HTTP/1.1; keep one request per connection
+	}
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Transport: tr, Jar: jar, Timeout: timeout}, nil
+}
+
+// UserAgent names bulkprov and its version.
+func UserAgent() string { return "bulkprov/" + Version + " (+https://github.com/bulkprov/bulkprov)" }
+
+// Drain reads the rest of a response body (so the connection is reused)
+// and closes it.
+func Drain(r io.ReadCloser) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(r, 1<<20))
+	_ = r.Close()
+}
+
+// TransportError turns a client.Do error into the right class: an error
+// after a write was sent has an unknown outcome; a dial error is transient.
+func TransportError(method string, err error) error {
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		return err
+	}
+	if method == http.MethodGet {
+		return err
+	}
+	return &UnknownOutcomeError{Err: err}
+}

@@ -1,0 +1,449 @@
+// Package voss is a client for the VOSS Automate REST API (/api): paged
+// lists under a hierarchy, instances by pkid, bulk export of many
+// instances as a JSON zip, create/modify/delete with optional asynchronous
+// transactions (nowait=true, then poll), bulk delete, roles and hierarchy
+// nodes.
+//
+// The client makes one attempt per call and classifies failures (see
+// targets.Classify); retries and back-off belong to the caller.
+package voss
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bulkprov/bulkprov/targets"
+)
+
+// Instance is a model instance as read from VOSS.
+type Instance struct {
+	Pkid      string
+	Model     string
+	Hierarchy string
+	Data      map[string]any
+}
+
+// Summary is one resource of a list answer: pkid, hierarchy and the
+// summary attributes only.
+type Summary struct {
+	Pkid      string
+	Hierarchy string
+	Data      map[string]any
+}
+
+// PageLimit is the page size the client asks for (VOSS maximum_limit).
+const PageLimit = 2000
+
+// ExportBatch is how many hrefs one bulk export asks for.
+const ExportBatch = 500
+
+// Client talks to one VOSS Automate server. Safe for concurrent use.
+type Client struct {
+	base  string
+	http  *http.Client
+	creds targets.Credentials
+	// Nowait makes writes asynchronous transactions that the client polls.
+	Nowait bool
+	// PollInterval is the first poll delay (doubling up to 1s).
+	PollInterval time.Duration
+	// Observe, when set, is called after every request (for metrics).
+	Observe func(method string, status int, seconds float64)
+}
+
+// New returns a client for the server at base (scheme://host[:port]).
+func New(base string, hc *http.Client, creds targets.Credentials) *Client {
+	return &Client{base: strings.TrimRight(base, "/"), http: hc, creds: creds, Nowait: true, PollInterval: 20 * time.Millisecond}
+}
+
+func (c *Client) do(ctx context.Context, method, path string, q url.Values, body any) (*http.Response, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	if q == nil {
+		q = url.Values{}
+	}
+	q.Set("format", "json")
+	req, err := http.NewRequestWithContext(ctx, method, c.base+"/api/"+path+"?"+q.Encode(), rd)
+	if err != nil {
+		return nil, err
+	}
+	req.SetBasicAuth(c.creds.User, c.creds.Password)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", targets.UserAgent())
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.observe(method, 0, start)
+		if ue, ok := err.(*url.Error); ok {
+			err = ue.Err
+		}
+		return nil, targets.TransportError(method, fmt.Errorf("voss %s /api/%s: %w", method, path, err))
+	}
+	c.observe(method, resp.StatusCode, start)
+	if resp.StatusCode >= 300 {
+		defer targets.Drain(resp.Body)
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		e := &targets.APIError{Target: "voss", Method: method, Path: "/api/" + path, Status: resp.StatusCode,
+			RetryAfter: targets.RetryAfter(resp.Header.Get("Retry-After"))}
+		e.Message = ParseError(b)
+		return nil, e
+	}
+	return resp, nil
+}
+
+func (c *Client) observe(method string, status int, start time.Time) {
+	if c.Observe != nil {
+		c.Observe(method, status, time.Since(start).Seconds())
+	}
+}
+
+// ParseError reads a VOSS error body ({"message": ...} and variants),
+// falling back to the raw text.
+func ParseError(b []byte) string {
+	var v map[string]any
+	if json.Unmarshal(b, &v) == nil {
+		for _, k := range []string{"message", "error", "detail", "errors"} {
+			if m, ok := v[k]; ok && m != nil {
+				return fmt.Sprint(m)
+			}
+		}
+	}
+	s := strings.TrimSpace(string(b))
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+func decode(resp *http.Response, v any) error {
+	defer targets.Drain(resp.Body)
+	d := json.NewDecoder(io.LimitReader(resp.Body, 256<<20))
+	d.UseNumber()
+	if err := d.Decode(v); err != nil {
+		return fmt.Errorf("voss: bad JSON answer: %w", err)
+	}
+	return nil
+}
+
+type listPage struct {
+	Pagination struct {
+		Skip  int `json:"skip"`
+		Limit int `json:"limit"`
+		Total int `json:"total"`
+	} `json:"pagination"`
+	Resources []struct {
+		Pkid string         `json:"pkid"`
+		Data map[string]any `json:"data"`
+	} `json:"resources"`
+}
+
+// List calls fn with each instance of model at hierarchy and below,
+// paging with skip/limit until pagination.total is reached. filter, when
+// not empty, is {field, text} matched with "equals".
+func (c *Client) List(ctx context.Context, model, hierarchy string, filter [2]string, fn func(Summary) error) error {
+	skip := 0
+	for {
+		q := url.Values{"hierarchy": {hierarchy}, "skip": {strconv.Itoa(skip)}, "limit": {strconv.Itoa(PageLimit)}}
+		if filter[0] != "" {
+			q.Set("filter_field", filter[0])
+			q.Set("filter_condition", "equals")
+			q.Set("filter_text", filter[1])
+		}
+		resp, err := c.do(ctx, http.MethodGet, model+"/", q, nil)
+		if err != nil {
+			return err
+		}
+		var page listPage
+		if err := decode(resp, &page); err != nil {
+			return err
+		}
+		for _, r := range page.Resources {
+			h, _ := r.Data["hierarchy_path"].(string)
+			if err := fn(Summary{Pkid: r.Pkid, Hierarchy: h, Data: r.Data}); err != nil {
+				return err
+			}
+		}
+		skip += len(page.Resources)
+		if len(page.Resources) == 0 || skip >= page.Pagination.Total {
+			return nil
+		}
+	}
+}
+
+type instanceJSON struct {
+	Pkid string `json:"pkid"`
+	Meta struct {
+		ModelType string `json:"model_type"`
+		Hierarchy string `json:"hierarchy"`
+		Pkid      string `json:"pkid"`
+	} `json:"meta"`
+	Data map[string]any `json:"data"`
+}
+
+func (j instanceJSON) instance() Instance {
+	id := j.Pkid
+	if id == "" {
+		id = j.Meta.Pkid
+	}
+	return Instance{Pkid: id, Model: j.Meta.ModelType, Hierarchy: j.Meta.Hierarchy, Data: j.Data}
+}
+
+// Get returns the full instance with pkid.
+func (c *Client) Get(ctx context.Context, model, pkid string) (*Instance, error) {
+	resp, err := c.do(ctx, http.MethodGet, model+"/"+url.PathEscape(pkid)+"/", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	var j instanceJSON
+	if err := decode(resp, &j); err != nil {
+		return nil, err
+	}
+	in := j.instance()
+	if in.Model == "" {
+		in.Model = model
+	}
+	return &in, nil
+}
+
+// Export returns the full instances with the given pkids, asking the bulk
+// export (one JSON zip per ExportBatch pkids) instead of one GET each.
+func (c *Client) Export(ctx context.Context, model, hierarchy string, pkids []string, fn func(Instance) error) error {
+	for lo := 0; lo < len(pkids); lo += ExportBatch {
+		batch := pkids[lo:min(lo+ExportBatch, len(pkids))]
+		hrefs := make([]string, len(batch))
+		for i, id := range batch {
+			hrefs[i] = "/api/" + model + "/" + id
+		}
+		q := url.Values{"hierarchy": {hierarchy}, "export_format": {"json"}}
+		resp, err := c.do(ctx, http.MethodPost, model+"/export/", q, map[string]any{"hrefs": hrefs})
+		if err != nil {
+			return err
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 512<<20))
+		targets.Drain(resp.Body)
+		if err != nil {
+			return err
+		}
+		items, err := ReadExportZip(body)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if it.Model == "" {
+				it.Model = model
+			}
+			if err := fn(it); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ReadExportZip decodes a JSON export zip: every .json entry holding a
+// list of {meta, data} items.
+func ReadExportZip(b []byte) ([]Instance, error) {
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return nil, fmt.Errorf("voss export: not a zip: %w", err)
+	}
+	var out []Instance
+	for _, f := range zr.File {
+		if !strings.HasSuffix(f.Name, ".json") {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return nil, err
+		}
+		d := json.NewDecoder(io.LimitReader(rc, 1<<30))
+		d.UseNumber()
+		var items []instanceJSON
+		err = d.Decode(&items)
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("voss export %s: %w", f.Name, err)
+		}
+		for _, it := range items {
+			out = append(out, it.instance())
+		}
+	}
+	return out, nil
+}
+
+// WriteResult is the outcome of a write: the pkid when known, and the
+// transaction id for asynchronous writes.
+type WriteResult struct {
+	Pkid string
+	TxID string
+}
+
+type writeAnswer struct {
+	Pkid          string `json:"pkid"`
+	TransactionID string `json:"transaction_id"`
+	Success       bool   `json:"success"`
+}
+
+// write sends a mutator; with Nowait, it reports the transaction id to
+// onTx (so a caller can journal it) and polls it to its end.
+func (c *Client) write(ctx context.Context, method, path string, q url.Values, body any, onTx func(string)) (WriteResult, error) {
+	if c.Nowait {
+		if q == nil {
+			q = url.Values{}
+		}
+		q.Set("nowait", "true")
+	}
+	resp, err := c.do(ctx, method, path, q, body)
+	if err != nil {
+		return WriteResult{}, err
+	}
+	var a writeAnswer
+	if resp.StatusCode == http.StatusNoContent {
+		targets.Drain(resp.Body)
+	} else if err := decode(resp, &a); err != nil {
+		return WriteResult{}, err
+	}
+	res := WriteResult{Pkid: a.Pkid, TxID: a.TransactionID}
+	if a.TransactionID == "" {
+		return res, nil
+	}
+	if onTx != nil {
+		onTx(a.TransactionID)
+	}
+	pkid, err := c.Wait(ctx, a.TransactionID)
+	if pkid != "" {
+		res.Pkid = pkid
+	}
+	return res, err
+}
+
+// TxFailed is a transaction that ended in failure.
+type TxFailed struct {
+	TxID, Message string
+}
+
+func (e *TxFailed) Error() string { return "voss transaction " + e.TxID + " failed: " + e.Message }
+
+// Wait polls transaction txID until it ends; it returns the created
+// resource's pkid when the transaction names one.
+func (c *Client) Wait(ctx context.Context, txID string) (string, error) {
+	delay := c.PollInterval
+	for {
+		resp, err := c.do(ctx, http.MethodGet, "tool/Transaction/"+url.PathEscape(txID)+"/poll/", nil, nil)
+		if err != nil {
+			return "", err
+		}
+		var poll map[string]struct {
+			Status  string `json:"status"`
+			Message string `json:"message"`
+		}
+		if err := decode(resp, &poll); err != nil {
+			return "", err
+		}
+		st := poll[txID]
+		switch strings.ToLower(st.Status) {
+		case "success", "completed":
+			return c.txResource(ctx, txID)
+		case "fail", "failed", "error":
+			return "", &TxFailed{TxID: txID, Message: st.Message}
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, time.Second)
+	}
+}
+
+func (c *Client) txResource(ctx context.Context, txID string) (string, error) {
+	resp, err := c.do(ctx, http.MethodGet, "tool/Transaction/"+url.PathEscape(txID)+"/", nil, nil)
+	if err != nil {
+		return "", err
+	}
+	var tx struct {
+		Data struct {
+			Resource struct {
+				After string `json:"after_transaction"`
+			} `json:"resource"`
+		} `json:"data"`
+	}
+	if err := decode(resp, &tx); err != nil {
+		return "", err
+	}
+	a := strings.TrimRight(tx.Data.Resource.After, "/")
+	return a[strings.LastIndex(a, "/")+1:], nil
+}
+
+// Create adds an instance of model at hierarchy.
+func (c *Client) Create(ctx context.Context, model, hierarchy string, data map[string]any, onTx func(string)) (WriteResult, error) {
+	return c.write(ctx, http.MethodPost, model+"/", url.Values{"hierarchy": {hierarchy}}, data, onTx)
+}
+
+// Update modifies the given fields of instance pkid.
+func (c *Client) Update(ctx context.Context, model, pkid, hierarchy string, data map[string]any, onTx func(string)) (WriteResult, error) {
+	return c.write(ctx, http.MethodPut, model+"/"+url.PathEscape(pkid)+"/", url.Values{"hierarchy": {hierarchy}}, data, onTx)
+}
+
+// Delete removes instance pkid.
+func (c *Client) Delete(ctx context.Context, model, pkid, hierarchy string, onTx func(string)) (WriteResult, error) {
+	return c.write(ctx, http.MethodDelete, model+"/"+url.PathEscape(pkid)+"/", url.Values{"hierarchy": {hierarchy}}, nil, onTx)
+}
+
+// BulkDelete removes many instances of model in one request.
+func (c *Client) BulkDelete(ctx context.Context, model, hierarchy string, pkids []string, onTx func(string)) error {
+	hrefs := make([]string, len(pkids))
+	for i, id := range pkids {
+		hrefs[i] = "/api/" + model + "/" + id
+	}
+	_, err := c.write(ctx, http.MethodDelete, model+"/", url.Values{"hierarchy": {hierarchy}}, map[string]any{"hrefs": hrefs}, onTx)
+	return err
+}
+
+// Roles returns the names of the data/Role instances visible at hierarchy.
+func (c *Client) Roles(ctx context.Context, hierarchy string) ([]string, error) {
+	var out []string
+	err := c.List(ctx, "data/Role", hierarchy, [2]string{}, func(s Summary) error {
+		if n, ok := s.Data["name"].(string); ok {
+			out = append(out, n)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// HierarchyNodes returns the hierarchy paths that exist.
+func (c *Client) HierarchyNodes(ctx context.Context) (map[string]bool, error) {
+	resp, err := c.do(ctx, http.MethodGet, "data/HierarchyNode/", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	var page listPage
+	if err := decode(resp, &page); err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, r := range page.Resources {
+		if p, ok := r.Data["hierarchy_path"].(string); ok {
+			out[p] = true
+		}
+	}
+	return out, nil
+}
