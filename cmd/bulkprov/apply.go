@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/cheggaaa/pb/v3"
+
+	"github.com/bulkprov/bulkprov/engine"
+	"github.com/bulkprov/bulkprov/report"
+)
+
+func runApply(args []string, io streams) error {
+	var in inputFlags
+	var tf targetFlags
+	var reportPath, planPath, checkpoint string
+	var fresh, quiet bool
+	var maxDeletes, maxChanges int
+	fs := newFlagSet("apply", "[TARGETS] [flags] INPUT...", `
+Plan, then execute: rows run in parallel, the operations of one row in
+order (the CUPI user before its roles and credentials), each target under
+an adaptive concurrency limit that backs off on 503/429. Failed rows are
+recorded and the run goes on. Every write is journaled in a checkpoint:
+if the run is interrupted (Ctrl-C, kill, a crash, a target going away),
+run the same command again and it resumes — nothing done twice, nothing
+lost.
+
+Examples:
+  bulkprov apply --sim samples/tenant.xlsx
+  bulkprov apply --voss https://voss.example --cupi https://cuc.example \
+      --config tenant.json --report run.xlsx --max-deletes 0 nightly.xlsx
+  bulkprov apply --plan plan.json     # exactly the plan a change board approved
+
+Exit 0 all done, 1 some rows failed (see the report), 2 invalid input or
+a refused plan (nothing written), 3 target unreachable, authentication
+refused or interrupted (run the same command again to resume).`, io)
+	in.register(fs)
+	tf.register(fs)
+	fs.StringVar(&reportPath, "report", "", "write per-row results as FILE.json, .csv, .xlsx (with a sheet of failed rows to fix and re-feed) or .html")
+	fs.StringVar(&planPath, "plan", "", "apply this saved plan (from plan --out); refused if any target changed since")
+	fs.StringVar(&checkpoint, "checkpoint", "", "checkpoint journal (default: .bulkprov/NAME-HASH.journal beside the first input)")
+	fs.BoolVar(&fresh, "fresh", false, "ignore an unfinished checkpoint and start over")
+	fs.BoolVar(&quiet, "quiet", false, "no progress output")
+	fs.IntVar(&maxDeletes, "max-deletes", -1, "refuse to run (before any write) when the plan deletes more than N objects")
+	fs.IntVar(&maxChanges, "max-changes", -1, "refuse to run (before any write) when the plan changes more than N objects")
+	paths, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := in.check(); err != nil {
+		return err
+	}
+	var saved *engine.Plan
+	if planPath != "" {
+		if saved, err = loadPlan(planPath); err != nil {
+			return fail(exitInvalid, "--plan: %v", err)
+		}
+		if len(paths) == 0 {
+			for _, i := range saved.Inputs {
+				paths = append(paths, i.Path)
+			}
+		}
+	}
+	if len(paths) == 0 {
+		fs.Usage()
+		return fail(exitInvalid, "no input files given")
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+
+	run, err := tf.loadRun(&in, paths, io)
+	if err != nil {
+		return err
+	}
+	conn, err := tf.connect(io.err)
+	if err != nil {
+		return err
+	}
+	defer conn.close()
+	binding := run.binding + "|" + conn.targets.ID
+	if checkpoint == "" && !tf.sim {
+		dir := stateDir(paths)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fail(exitInvalid, "checkpoint folder: %v", err)
+		}
+		base := strings.TrimSuffix(filepath.Base(paths[0]), filepath.Ext(paths[0]))
+		checkpoint = filepath.Join(dir, base+"-"+binding[:12]+".journal")
+	}
+	var journal *engine.Journal
+	if checkpoint != "" {
+		journal, err = engine.OpenJournal(checkpoint, hashString(binding), fresh)
+		if err != nil {
+			return fail(exitInvalid, "%v", err)
+		}
+		if journal.Resumed {
+			fmt.Fprintf(io.err, "resuming from checkpoint %s: %d operation(s) already done, %d to verify\n", checkpoint, len(journal.Done), len(journal.Pending))
+		}
+	}
+	complete := false
+	defer func() {
+		if journal != nil {
+			if err := journal.Close(complete); err != nil {
+				fmt.Fprintln(io.err, "bulkprov:", err)
+			}
+		}
+	}()
+	rs, err := tf.runState(paths)
+	if err != nil {
+		return err
+	}
+	opts := engine.Options{ForceSecrets: tf.forceSecrets, RunState: rs}
+	if err := engine.ResumeTransactions(ctx, journal, conn.targets, opts); err != nil {
+		return resumeHint(planError(err), checkpoint, io)
+	}
+	p, err := engine.MakePlan(ctx, run.rows, conn.targets, opts)
+	if err != nil {
+		return resumeHint(planError(err), checkpoint, io)
+	}
+	p.Inputs, p.ConfigSHA256 = run.files, run.binding
+	if saved != nil {
+		if err := checkSavedPlan(saved, p, io); err != nil {
+			return err
+		}
+	}
+	s := p.Summary()
+	if maxDeletes >= 0 && s.Delete > maxDeletes {
+		return fail(exitInvalid, "the plan deletes %d object(s), more than --max-deletes %d; nothing was written", s.Delete, maxDeletes)
+	}
+	if changes := s.Create + s.Update + s.Delete; maxChanges >= 0 && changes > maxChanges {
+		return fail(exitInvalid, "the plan changes %d object(s), more than --max-changes %d; nothing was written", changes, maxChanges)
+	}
+	workers := 2 * max(conn.targets.CUPILimiter.Max, conn.targets.VOSSLimiter.Max)
+	prog := newProgress(io, quiet)
+	start := time.Now()
+	applyErr := engine.Apply(ctx, p, conn.targets, opts, engine.ApplyOptions{Workers: workers, Journal: journal, Progress: prog.update})
+	prog.finish()
+	if err := rs.Save(); err != nil {
+		fmt.Fprintln(io.err, "bulkprov: saving run state:", err)
+	}
+	doc := report.New("apply", p)
+	doc.Metrics = metrics(conn.targets, time.Since(start))
+	if !quiet {
+		report.Text(io.out, doc, isTerminal(io.out))
+		printMetrics(io, doc.Metrics)
+	} else {
+		fmt.Fprintln(io.out, report.SummaryLine(doc))
+	}
+	if reportPath != "" {
+		if err := report.Write(reportPath, doc, run.recs); err != nil {
+			fmt.Fprintln(io.err, "bulkprov: report:", err)
+		}
+	}
+	if applyErr != nil {
+		return resumeHint(fail(exitInterrupted, "%v", applyErr), checkpoint, io)
+	}
+	complete = true
+	if doc.Summary.Failed > 0 {
+		return silent(exitRowsFailed)
+	}
+	return nil
+}
+
+func hashString(s string) string {
+	sum, _, _ := fileSHA256String(s)
+	return sum
+}
+
+func resumeHint(err error, checkpoint string, io streams) error {
+	var ee *exitError
+	if errors.As(err, &ee) && ee.code == exitInterrupted {
+		if checkpoint != "" {
+			fmt.Fprintf(io.err, "bulkprov: stopped; run the same command again to resume from %s\n", checkpoint)
+		} else {
+			fmt.Fprintln(io.err, "bulkprov: stopped; run the same command again (state is re-read, nothing is done twice)")
+		}
+	}
+	return err
+}
+
+// checkSavedPlan refuses a saved plan whose operations no longer match the
+// current state of the targets (or the inputs).
+func checkSavedPlan(saved, fresh *engine.Plan, io streams) error {
+	for i, in := range saved.Inputs {
+		if i >= len(fresh.Inputs) || fresh.Inputs[i].SHA256 != in.SHA256 {
+			return fail(exitInvalid, "--plan: input %s changed since the plan was made; make a new plan", in.Path)
+		}
+	}
+	now := map[string]*engine.Op{}
+	for _, op := range fresh.Ops {
+		now[op.ID] = op
+	}
+	refused := 0
+	for _, op := range saved.Ops {
+		cur := now[op.ID]
+		switch {
+		case cur == nil:
+			refused++
+			fmt.Fprintf(io.err, "%s: %s %s: no longer in the plan\n", op.Source, op.Kind, op.Key)
+		case cur.Fingerprint != op.Fingerprint || cur.Action != op.Action:
+			refused++
+			fmt.Fprintf(io.err, "%s: %s %s: the target changed since the plan was made (planned %s, now %s)\n", op.Source, op.Kind, op.Key, op.Action, cur.Action)
+		}
+		delete(now, op.ID)
+	}
+	for _, op := range now {
+		if op.Writes() {
+			refused++
+			fmt.Fprintf(io.err, "%s: %s %s: not in the saved plan\n", op.Source, op.Kind, op.Key)
+		}
+	}
+	if refused > 0 {
+		return fail(exitInvalid, "--plan: %d operation(s) refused because the targets changed since the plan was made; nothing was written; make a new plan", refused)
+	}
+	return nil
+}
+
+func metrics(t *engine.Targets, elapsed time.Duration) []report.TargetMetrics {
+	var out []report.TargetMetrics
+	for _, l := range []*engine.Limiter{t.VOSSLimiter, t.CUPILimiter} {
+		s := l.Stats()
+		if s.Requests == 0 {
+			continue
+		}
+		out = append(out, report.TargetMetrics{Target: l.Name, Requests: s.Requests, PerSecond: float64(s.Requests) / elapsed.Seconds(),
+			P50Ms: float64(s.Percentile(50).Microseconds()) / 1000, P95Ms: float64(s.Percentile(95).Microseconds()) / 1000,
+			Status503: s.Status503, Status429: s.Status429, Retries: s.Retries, BackoffS: s.Backoff.Seconds(), MaxLimit: l.Max, Timeline: s.Timeline})
+	}
+	return out
+}
+
+func printMetrics(io streams, ms []report.TargetMetrics) {
+	for _, m := range ms {
+		bound := float64(m.MaxLimit) / max(m.P50Ms/1000, 1e-6)
+		fmt.Fprintf(io.err, "%s: %d requests, %.1f req/s, p50 %.1f ms, p95 %.1f ms, %d×503, %d×429, %d retries, %.1fs backing off; bound %d workers / p50 = %.0f req/s\n",
+			m.Target, m.Requests, m.PerSecond, m.P50Ms, m.P95Ms, m.Status503, m.Status429, m.Retries, m.BackoffS, m.MaxLimit, bound)
+	}
+}
+
+// progress shows a bar on a terminal and plain periodic lines otherwise.
+type progress struct {
+	mu    sync.Mutex
+	io    streams
+	bar   *pb.ProgressBar
+	quiet bool
+	last  time.Time
+	start time.Time
+}
+
+func newProgress(io streams, quiet bool) *progress {
+	return &progress{io: io, quiet: quiet, start: time.Now(), last: time.Now()}
+}
+
+func (p *progress) update(done, failed, total int) {
+	if p.quiet {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if isTerminal(p.io.err) {
+		if p.bar == nil {
+			p.bar = pb.New(total)
+			p.bar.SetWriter(p.io.err)
+			p.bar.SetTemplateString(`{{counters .}} rows {{bar .}} {{percent .}} {{speed .}} {{rtime .}} {{string . "failed"}}`)
+			p.bar.Start()
+		}
+		p.bar.SetCurrent(int64(done))
+		p.bar.Set("failed", fmt.Sprintf("%d failed", failed))
+		return
+	}
+	if time.Since(p.last) >= 10*time.Second || done == total {
+		p.last = time.Now()
+		rate := float64(done) / time.Since(p.start).Seconds()
+		fmt.Fprintf(p.io.err, "progress: %d/%d rows, %d failed, %.1f rows/s\n", done, total, failed, rate)
+	}
+}
+
+func (p *progress) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		p.bar.Finish()
+	}
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/bulkprov/bulkprov/engine"
+	"github.com/bulkprov/bulkprov/report"
+)
+
+func runPlan(args []string, io streams) error {
+	var in inputFlags
+	var tf targetFlags
+	var reportPath, outPath string
+	fs := newFlagSet("plan", "[TARGETS] [flags] INPUT...", `
+Read the current state from the targets, compute the field-level diff of
+what the inputs want, and write nothing to any server. Prints a diff
+(+ create, ~ update, - delete, old → new; unchanged objects are counted, not
+listed) and a one-line summary. Passwords, PINs and server passwords show
+as *** and are only planned when they differ from the last value applied
+(or with --force-secrets).
+
+Examples:
+  bulkprov plan --sim samples/tenant.xlsx
+  bulkprov plan --voss https://voss.example --cupi https://cuc.example \
+      --config tenant.json --report plan.html --out plan.json users.xlsx
+
+Exit 0 when the plan is complete, 1 when some rows cannot be done (see the
+! lines), 2 on invalid input, 3 when a target is unreachable.`, io)
+	in.register(fs)
+	tf.register(fs)
+	fs.StringVar(&reportPath, "report", "", "write the plan as FILE.json, .csv, .xlsx or .html")
+	fs.StringVar(&outPath, "out", "", "save the plan as JSON for `apply --plan`")
+	paths, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := in.check(); err != nil {
+		return err
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	p, run, conn, err := computePlan(ctx, &in, &tf, paths, io)
+	if err != nil {
+		return err
+	}
+	defer conn.close()
+	doc := report.New("plan", p)
+	report.Text(io.out, doc, isTerminal(io.out))
+	if reportPath != "" {
+		if err := report.Write(reportPath, doc, run.recs); err != nil {
+			return fail(exitInvalid, "%v", err)
+		}
+	}
+	if outPath != "" {
+		if err := savePlan(outPath, p); err != nil {
+			return fail(exitInvalid, "--out: %v", err)
+		}
+		fmt.Fprintf(io.err, "plan saved to %s; execute exactly it with: bulkprov apply --plan %s\n", outPath, outPath)
+	}
+	if doc.Summary.Failed > 0 {
+		return silent(exitRowsFailed)
+	}
+	return nil
+}
+
+// computePlan loads the inputs, connects the targets and plans.
+func computePlan(ctx context.Context, in *inputFlags, tf *targetFlags, paths []string, io streams) (*engine.Plan, *runInputs, *connection, error) {
+	run, err := tf.loadRun(in, paths, io)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	conn, err := tf.connect(io.err)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rs, err := tf.runState(paths)
+	if err != nil {
+		conn.close()
+		return nil, nil, nil, err
+	}
+	p, err := engine.MakePlan(ctx, run.rows, conn.targets, engine.Options{ForceSecrets: tf.forceSecrets, RunState: rs})
+	if err != nil {
+		conn.close()
+		return nil, nil, nil, planError(err)
+	}
+	p.Inputs = run.files
+	p.ConfigSHA256 = run.binding
+	return p, run, conn, nil
+}
+
+func savePlan(path string, p *engine.Plan) error {
+	b, err := json.MarshalIndent(p, "", " ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o600)
+}
+
+func loadPlan(path string) (*engine.Plan, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var p engine.Plan
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("%s is not a bulkprov plan: %v", path, err)
+	}
+	if p.Version != 1 {
+		return nil, fmt.Errorf("%s: unsupported plan version %d", path, p.Version)
+	}
+	return &p, nil
+}

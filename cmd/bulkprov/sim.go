@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/bulkprov/bulkprov/engine"
+	"github.com/bulkprov/bulkprov/loader"
+	"github.com/bulkprov/bulkprov/schema"
+	"github.com/bulkprov/bulkprov/targets"
+	"github.com/bulkprov/bulkprov/targets/cupi"
+	"github.com/bulkprov/bulkprov/targets/simkit"
+	"github.com/bulkprov/bulkprov/targets/simserve"
+	"github.com/bulkprov/bulkprov/targets/voss"
+	"github.com/bulkprov/bulkprov/transform"
+)
+
+func runSim(args []string, io streams) error {
+	var o simserve.Options
+	var seed string
+	var failKeys string
+	fs := newFlagSet("sim", "[flags]", `
+Serve the VOSS Automate (/api) and Unity Connection CUPI (/vmrest)
+simulators over HTTP on one loopback address until interrupted. The first
+two stdout lines are voss=URL and cupi=URL. Basic authentication uses the
+BULKPROV_VOSS_USER/_PASSWORD credentials (admin/admin when unset).
+
+The simulators behave as the servers document: CUPI serves --cupi-slots
+requests at once, queues the rest and answers 503 after
+--cupi-queue-timeout; VOSS runs writes with nowait=true as transactions.
+Fault knobs inject 503s, 429s with Retry-After, connections dropped after
+a write committed, and latency spikes. GET /sim/voss/writes and
+/sim/cupi/writes return the writes counted per business key.
+
+Example:
+  bulkprov sim --listen 127.0.0.1:0 --state sim.json --seed samples/tenant.xlsx`, io)
+	fs.StringVar(&o.Addr, "listen", "127.0.0.1:8080", "address to listen on (127.0.0.1:0 picks a free port)")
+	fs.StringVar(&o.StateFile, "state", "", "keep the simulators' state in FILE across restarts")
+	fs.StringVar(&seed, "seed", "", "preload instances by applying a workbook, CSV or JSON export")
+	fs.IntVar(&o.CUPI.Slots, "cupi-slots", 5, "CUPI requests processed at once")
+	fs.DurationVar(&o.CUPI.ServiceTime, "cupi-service-time", 0, "time each CUPI request takes")
+	fs.DurationVar(&o.CUPI.QueueTimeout, "cupi-queue-timeout", 20*time.Second, "longest a CUPI request waits for a slot before 503")
+	fs.DurationVar(&o.VOSS.ServiceTime, "voss-service-time", 0, "time each VOSS request takes")
+	fs.IntVar(&o.VOSS.TxWorkers, "voss-tx-workers", 30, "VOSS transaction queue workers")
+	fs.Float64Var(&o.VOSS.RateLimit, "voss-rate-limit", 0, "VOSS requests per second before 429 (0: off)")
+	fs.Float64Var(&o.Faults.Rate503, "fail-503", 0, "share of requests answered 503 (0..1)")
+	fs.Float64Var(&o.Faults.Rate429, "fail-429", 0, "share of requests answered 429 with Retry-After (0..1)")
+	fs.DurationVar(&o.Faults.RetryAfter, "retry-after", time.Second, "Retry-After sent with injected 429s")
+	fs.Float64Var(&o.Faults.DropAfterCommit, "drop-after-commit", 0, "share of writes applied and then left unanswered, the connection dropped (0..1)")
+	fs.Float64Var(&o.Faults.SpikeRate, "spike-rate", 0, "share of requests slowed by --spike-factor (0..1)")
+	fs.Float64Var(&o.Faults.SpikeFactor, "spike-factor", 10, "latency multiplier of a spike")
+	fs.Uint64Var(&o.Faults.Seed, "fault-seed", 1, "seed of the fault injection")
+	fs.StringVar(&failKeys, "fail-keys", "", "comma-separated business keys whose writes get HTTP 500 (KEY or KEY=STATUS)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if failKeys != "" {
+		o.Faults.FailKeys = map[string]int{}
+		for _, k := range strings.Split(failKeys, ",") {
+			key, st, _ := strings.Cut(strings.TrimSpace(k), "=")
+			code := 500
+			fmt.Sscan(st, &code)
+			o.Faults.FailKeys[key] = code
+		}
+	}
+	creds, ok := targets.FromEnv("VOSS")
+	if !ok {
+		creds = targets.Credentials{User: "admin", Password: "admin"}
+		fmt.Fprintln(io.err, "bulkprov sim: BULKPROV_VOSS_USER/_PASSWORD unset; accepting admin/admin")
+	}
+	o.User, o.Password = creds.User, creds.Password
+	faults := o.Faults
+	o.Faults = simkit.Faults{} // seeding runs without faults
+	r, err := simserve.Start(o)
+	if err != nil {
+		return fail(exitInvalid, "%v", err)
+	}
+	defer r.Close()
+	if seed != "" {
+		if err := seedSim(r, seed, creds, io); err != nil {
+			return err
+		}
+	}
+	r.VOSS.SetFaults(faults)
+	r.CUPI.SetFaults(faults)
+	fmt.Fprintf(io.out, "voss=%s\ncupi=%s\n", r.URL, r.URL)
+	if f, ok := io.out.(*os.File); ok {
+		_ = f.Sync()
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	<-ctx.Done()
+	fmt.Fprintln(io.err, "bulkprov sim: stopping")
+	return nil
+}
+
+// seedSim applies a file to the running simulators through the engine, so
+// the seeded state is exactly what an apply would leave.
+func seedSim(r *simserve.Running, path string, creds targets.Credentials, io streams) error {
+	var recs []*loader.Record
+	var problems []loader.Problem
+	err := loader.Read(path, loader.Options{}, func(rec *loader.Record) error {
+		recs = append(recs, rec)
+		return nil
+	}, func(p loader.Problem) { problems = append(problems, p) })
+	if err != nil {
+		return fail(exitInvalid, "--seed: %v", err)
+	}
+	checker := loader.NewChecker()
+	cfg := &transform.Config{}
+	var rows []transform.Row
+	for _, rec := range recs {
+		problems = append(problems, checker.Check(rec)...)
+		if rec.Hierarchy != "" {
+			r.VOSS.AddHierarchy(rec.Hierarchy)
+		}
+		for _, role := range []string{str(rec.Fields["role"]), str(sub(rec.Fields, "AdminUser")["role"])} {
+			if role != "" && schema.Get(rec.Model).Target == "voss" {
+				r.VOSS.AddRole(role)
+			}
+		}
+		rows = append(rows, transform.Map(rec, cfg, transform.Options{}))
+	}
+	for _, p := range problems {
+		fmt.Fprintln(io.err, p)
+	}
+	if len(problems) > 0 {
+		return fail(exitInvalid, "--seed %s: %d problem(s)", path, len(problems))
+	}
+	hc, _ := targets.NewHTTPClient(targets.HTTPOptions{Conns: 16})
+	t := &engine.Targets{VOSS: voss.New(r.URL, hc, creds), CUPI: cupi.New(r.URL, hc, creds),
+		VOSSLimiter: engine.NewLimiter("voss", 8), CUPILimiter: engine.NewLimiter("cupi", 5), ID: "seed"}
+	ctx := context.Background()
+	p, err := engine.MakePlan(ctx, rows, t, engine.Options{})
+	if err != nil {
+		return fail(exitInvalid, "--seed: %v", err)
+	}
+	if err := engine.Apply(ctx, p, t, engine.Options{}, engine.ApplyOptions{Workers: 16}); err != nil {
+		return fail(exitInvalid, "--seed: %v", err)
+	}
+	s := p.Summary()
+	fmt.Fprintf(io.err, "bulkprov sim: seeded from %s: %d done, %d failed\n", path, s.Done, s.Failed)
+	for _, op := range p.Ops {
+		if op.Status == engine.Failed {
+			fmt.Fprintf(io.err, "  %s: %s %s: %s\n", op.Source, op.Kind, op.Key, op.Error)
+		}
+	}
+	return nil
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func sub(m map[string]any, k string) map[string]any {
+	s, _ := m[k].(map[string]any)
+	return s
+}

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/bulkprov/bulkprov/engine"
+	"github.com/bulkprov/bulkprov/loader"
+	"github.com/bulkprov/bulkprov/targets"
+	"github.com/bulkprov/bulkprov/targets/cupi"
+	"github.com/bulkprov/bulkprov/targets/simserve"
+	"github.com/bulkprov/bulkprov/targets/voss"
+	"github.com/bulkprov/bulkprov/transform"
+)
+
+// Default concurrency caps: CUPI serves 5 requests at once (shared with
+// the admin pages); VOSS throttles per user at 20 requests/s by default.
+const (
+	defaultCUPIWorkers = 5
+	defaultVOSSWorkers = 8
+)
+
+// targetFlags are the flags that name and tune the targets.
+type targetFlags struct {
+	voss, cupi   string
+	sim          bool
+	caFile       string
+	workers      int
+	config       string
+	forceSecrets bool
+	exactRoles   bool
+	vossSync     bool
+	timeout      time.Duration
+}
+
+func (f *targetFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.voss, "voss", "", "VOSS Automate base URL (https://host[:port]); credentials from BULKPROV_VOSS_USER/_PASSWORD")
+	fs.StringVar(&f.cupi, "cupi", "", "Unity Connection base URL (https://host[:port]); credentials from BULKPROV_CUPI_USER/_PASSWORD")
+	fs.BoolVar(&f.sim, "sim", false, "use in-process simulators of both servers (state lives for this process only)")
+	fs.StringVar(&f.caFile, "ca-file", "", "PEM file of an extra CA to trust (certificate verification is always on)")
+	fs.IntVar(&f.workers, "workers", 0, fmt.Sprintf("cap on concurrent requests per target (default: adaptive, at most %d for CUPI and %d for VOSS)", defaultCUPIWorkers, defaultVOSSWorkers))
+	fs.StringVar(&f.config, "config", "", "JSON file with hierarchy, role and credential-policy mappings and the CUPI user template (see README)")
+	fs.BoolVar(&f.forceSecrets, "force-secrets", false, "set passwords, PINs and server passwords even when the last value applied is known to be the same")
+	fs.BoolVar(&f.exactRoles, "exact-roles", false, "data/User rows: remove CUPI roles that the user's VOSS role does not map to")
+	fs.BoolVar(&f.vossSync, "voss-sync", false, "send VOSS writes synchronously instead of as transactions (nowait=true) that are polled")
+	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "timeout of one HTTP request")
+}
+
+// connection is a set of connected targets, and the simulators behind
+// them with --sim.
+type connection struct {
+	targets *engine.Targets
+	sim     *simserve.Running
+}
+
+func (c *connection) close() {
+	if c.sim != nil {
+		_ = c.sim.Close()
+	}
+}
+
+func (f *targetFlags) connect(errOut io.Writer) (*connection, error) {
+	c := &connection{}
+	vossURL, cupiURL := f.voss, f.cupi
+	vc, okV := targets.FromEnv("VOSS")
+	cc, okC := targets.FromEnv("CUPI")
+	if f.sim {
+		if vossURL != "" || cupiURL != "" {
+			return nil, fail(exitInvalid, "--sim cannot be combined with --voss or --cupi")
+		}
+		user, pass := "admin", "admin"
+		if okV {
+			user, pass = vc.User, vc.Password
+		}
+		r, err := simserve.Start(simserve.Options{User: user, Password: pass})
+		if err != nil {
+			return nil, fail(exitInterrupted, "starting the simulators: %v", err)
+		}
+		c.sim = r
+		vossURL, cupiURL = r.URL, r.URL
+		vc, cc = targets.Credentials{User: user, Password: pass}, targets.Credentials{User: user, Password: pass}
+		okV, okC = true, true
+	}
+	for name, u := range map[string]string{"--voss": vossURL, "--cupi": cupiURL} {
+		if u != "" && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+			return nil, fail(exitInvalid, "%s %q: expected a URL such as https://host:port", name, u)
+		}
+	}
+	cupiMax, vossMax := defaultCUPIWorkers, defaultVOSSWorkers
+	if f.workers > 0 {
+		cupiMax, vossMax = f.workers, f.workers
+	}
+	hc := func(conns int) (*targets.HTTPOptions, error) {
+		return &targets.HTTPOptions{CAFile: f.caFile, Conns: conns, Timeout: f.timeout}, nil
+	}
+	t := &engine.Targets{VOSSLimiter: engine.NewLimiter("voss", vossMax), CUPILimiter: engine.NewLimiter("cupi", cupiMax)}
+	if vossURL != "" {
+		if !okV {
+			return nil, fail(exitInvalid, "--voss needs BULKPROV_VOSS_USER and BULKPROV_VOSS_PASSWORD in the environment")
+		}
+		o, _ := hc(vossMax)
+		client, err := targets.NewHTTPClient(*o)
+		if err != nil {
+			return nil, fail(exitInvalid, "%v", err)
+		}
+		t.VOSS = voss.New(vossURL, client, vc)
+		t.VOSS.Nowait = !f.vossSync
+		t.VOSS.Observe = t.VOSSLimiter.Observe
+	}
+	if cupiURL != "" {
+		if !okC {
+			return nil, fail(exitInvalid, "--cupi needs BULKPROV_CUPI_USER and BULKPROV_CUPI_PASSWORD in the environment")
+		}
+		o, _ := hc(cupiMax)
+		client, err := targets.NewHTTPClient(*o)
+		if err != nil {
+			return nil, fail(exitInvalid, "%v", err)
+		}
+		t.CUPI = cupi.New(cupiURL, client, cc)
+		t.CUPI.Observe = t.CUPILimiter.Observe
+	}
+	t.ID = "voss=" + vossURL + " cupi=" + cupiURL
+	if f.sim {
+		t.ID = "sim"
+	}
+	c.targets = t
+	if t.VOSS == nil && t.CUPI == nil {
+		return nil, fail(exitInvalid, "no target: give --voss URL and/or --cupi URL, or --sim")
+	}
+	return c, nil
+}
+
+// runInputs is everything a plan or apply reads before talking to servers.
+type runInputs struct {
+	recs     []*loader.Record
+	rows     []transform.Row
+	cfg      *transform.Config
+	cfgBytes []byte
+	files    []engine.Input
+	binding  string // hash of inputs + config + targets
+}
+
+func (f *targetFlags) loadRun(in *inputFlags, paths []string, io streams) (*runInputs, error) {
+	cfg, cfgBytes, err := transform.LoadConfig(f.config)
+	if err != nil {
+		return nil, fail(exitInvalid, "%v", err)
+	}
+	if in.opts.Hierarchy == "" {
+		in.opts.Hierarchy = cfg.DefaultHierarchy
+	}
+	recs, err := in.mustLoad(paths, io)
+	if err != nil {
+		return nil, err
+	}
+	r := &runInputs{recs: recs, cfg: cfg, cfgBytes: cfgBytes}
+	h := sha256.New()
+	for _, p := range paths {
+		sum, size, err := fileSHA256(p)
+		if err != nil {
+			return nil, fail(exitInvalid, "%v", err)
+		}
+		r.files = append(r.files, engine.Input{Path: p, SHA256: sum, Size: size})
+		h.Write([]byte(sum))
+	}
+	h.Write(cfgBytes)
+	r.binding = hex.EncodeToString(h.Sum(nil))
+	seen := map[string]loader.Location{}
+	opts := transform.Options{ExactRoles: f.exactRoles}
+	var dupes []string
+	for _, rec := range recs {
+		k := rec.Model + "|" + strings.ToLower(cfg.Hierarchy(rec.Hierarchy)) + "|" + strings.ToLower(loader.Key(rec))
+		if prev, dup := seen[k]; dup && loader.Key(rec) != "" {
+			dupes = append(dupes, fmt.Sprintf("%s: %s %s is also at %s; one row per object", rec.Loc, rec.Model, loader.Key(rec), prev))
+		}
+		seen[k] = rec.Loc
+		r.rows = append(r.rows, transform.Map(rec, cfg, opts))
+	}
+	if len(dupes) > 0 {
+		for _, d := range dupes {
+			fmt.Fprintln(io.err, d)
+		}
+		return nil, fail(exitInvalid, "%d object(s) named by more than one row across the inputs", len(dupes))
+	}
+	return r, nil
+}
+
+func fileSHA256(p string) (string, int64, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// stateDir is the .bulkprov folder beside the first input.
+func stateDir(paths []string) string {
+	return filepath.Join(filepath.Dir(paths[0]), ".bulkprov")
+}
+
+func (f *targetFlags) runState(paths []string) (*engine.RunState, error) {
+	if f.sim {
+		return engine.NewMemoryRunState(), nil
+	}
+	rs, err := engine.OpenRunState(stateDir(paths))
+	if err != nil {
+		return nil, fail(exitInvalid, "%v", err)
+	}
+	return rs, nil
+}
+
+// planError maps a planning error to an exit code.
+func planError(err error) error {
+	var fe *engine.FatalError
+	if asFatal(err, &fe) {
+		return fail(exitInterrupted, "%v", err)
+	}
+	return fail(exitInvalid, "%v", err)
+}
+
+func fileSHA256String(s string) (string, int64, error) {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:]), int64(len(s)), nil
+}

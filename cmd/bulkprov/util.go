@@ -1,0 +1,18 @@
+package main
+
+import (
+	"errors"
+	"os"
+
+	"github.com/mattn/go-isatty"
+
+	"github.com/bulkprov/bulkprov/engine"
+)
+
+func asFatal(err error, fe **engine.FatalError) bool { return errors.As(err, fe) }
+
+// isTerminal reports whether f is a terminal (for colour and progress bars).
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	return ok && (isatty.IsTerminal(file.Fd()) || isatty.IsCygwinTerminal(file.Fd()))
+}

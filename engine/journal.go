@@ -1,0 +1,258 @@
+package engine
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Entry is one line of the checkpoint journal. It never holds a secret:
+// secrets appear only as keyed hashes.
+type Entry struct {
+	Type    string            `json:"type"` // run, intent, tx, outcome, complete
+	Op      string            `json:"op,omitempty"`
+	Kind    string            `json:"kind,omitempty"`
+	Key     string            `json:"key,omitempty"`
+	Status  string            `json:"status,omitempty"`
+	ID      string            `json:"id,omitempty"`
+	Tx      string            `json:"tx,omitempty"`
+	Error   string            `json:"error,omitempty"`
+	Hashes  map[string]string `json:"hashes,omitempty"`
+	Binding string            `json:"binding,omitempty"`
+	Time    time.Time         `json:"t"`
+}
+
+// Journal is the append-only checkpoint of an apply run: an intent line
+// before each write (synced before the write is sent, in group commits),
+// an outcome line after it. It is bound to its run by a hash of the inputs
+// and config, locked against a second run, and tolerates a torn last line.
+type Journal struct {
+	Path string
+	// Done holds the outcomes of operations finished by an earlier,
+	// interrupted run of the same inputs; Pending the intents that have no
+	// outcome (their writes may or may not have happened).
+	Done    map[string]Entry
+	Pending map[string]Entry
+	Resumed bool
+
+	f      *os.File
+	mu     sync.Mutex // guards buf, seq
+	buf    bytes.Buffer
+	seq    int64
+	syncMu sync.Mutex // one fsync at a time; guards synced
+	synced int64
+	err    error
+	stop   chan struct{}
+	wg     sync.WaitGroup
+}
+
+// ErrLocked means another run holds the checkpoint.
+var ErrLocked = errors.New("another bulkprov run is using this checkpoint")
+
+// BindingError means the checkpoint belongs to other inputs or config.
+type BindingError struct{ Path string }
+
+func (e *BindingError) Error() string {
+	return fmt.Sprintf("checkpoint %s belongs to a run with different inputs or config; finish that run with its own inputs, or pass --fresh to start over", e.Path)
+}
+
+// OpenJournal opens or creates the journal at path for the run identified
+// by binding. An unfinished journal of the same binding is resumed; a
+// finished one (or fresh) starts a new run.
+func OpenJournal(path, binding string, fresh bool) (*Journal, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("checkpoint %s: %w", path, ErrLocked)
+	}
+	j := &Journal{Path: path, f: f, Done: map[string]Entry{}, Pending: map[string]Entry{}, stop: make(chan struct{})}
+	entries, err := ReadEntries(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("checkpoint %s: %w (pass --fresh to start over)", path, err)
+	}
+	resume := !fresh && len(entries) > 0 && entries[len(entries)-1].Type != "complete"
+	if resume && entries[0].Binding != binding {
+		f.Close()
+		return nil, &BindingError{Path: path}
+	}
+	if resume {
+		j.Resumed = true
+		for _, e := range entries {
+			switch e.Type {
+			case "intent", "tx":
+				p := j.Pending[e.Op]
+				p.Op, p.Kind, p.Key = e.Op, e.Kind, e.Key
+				if e.Tx != "" {
+					p.Tx = e.Tx
+				}
+				j.Pending[e.Op] = p
+			case "outcome":
+				delete(j.Pending, e.Op)
+				if e.Status == Done {
+					j.Done[e.Op] = e
+				}
+			}
+		}
+		if _, err := f.Seek(0, io.SeekEnd); err != nil {
+			f.Close()
+			return nil, err
+		}
+	} else {
+		if err := f.Truncate(0); err != nil {
+			f.Close()
+			return nil, err
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			f.Close()
+			return nil, err
+		}
+		if err := j.append(Entry{Type: "run", Binding: binding}, true); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	j.wg.Add(1)
+	go j.flusher()
+	return j, nil
+}
+
+// ReadEntries reads journal lines; a torn (unparseable) last line is
+// ignored, a bad line elsewhere is an error.
+func ReadEntries(r io.Reader) ([]Entry, error) {
+	var out []Entry
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	var bad error
+	line := 0
+	for sc.Scan() {
+		line++
+		if bad != nil {
+			return nil, bad
+		}
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		var e Entry
+		if err := json.Unmarshal(b, &e); err != nil || e.Type == "" {
+			bad = fmt.Errorf("corrupt line %d", line)
+			continue
+		}
+		out = append(out, e)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (j *Journal) flusher() {
+	defer j.wg.Done()
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-j.stop:
+			return
+		case <-t.C:
+			_ = j.sync()
+		}
+	}
+}
+
+func (j *Journal) append(e Entry, durable bool) error {
+	e.Time = time.Now().UTC()
+	line, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	j.mu.Lock()
+	j.buf.Write(line)
+	j.buf.WriteByte('\n')
+	j.seq++
+	seq := j.seq
+	big := j.buf.Len() > 256<<10
+	j.mu.Unlock()
+	if durable || big {
+		return j.syncUpTo(seq)
+	}
+	return nil
+}
+
+func (j *Journal) sync() error {
+	j.mu.Lock()
+	seq := j.seq
+	j.mu.Unlock()
+	return j.syncUpTo(seq)
+}
+
+// syncUpTo makes every line up to seq durable; concurrent callers share
+// one write and fsync (group commit).
+func (j *Journal) syncUpTo(seq int64) error {
+	j.syncMu.Lock()
+	defer j.syncMu.Unlock()
+	if j.err != nil {
+		return j.err
+	}
+	if j.synced >= seq {
+		return nil
+	}
+	j.mu.Lock()
+	data := append([]byte(nil), j.buf.Bytes()...)
+	j.buf.Reset()
+	upto := j.seq
+	j.mu.Unlock()
+	if _, err := j.f.Write(data); err != nil {
+		j.err = fmt.Errorf("checkpoint %s: write: %w", j.Path, err)
+		return j.err
+	}
+	if err := j.f.Sync(); err != nil {
+		j.err = fmt.Errorf("checkpoint %s: sync: %w", j.Path, err)
+		return j.err
+	}
+	j.synced = upto
+	return nil
+}
+
+// Intent records, durably, that op is about to be written.
+func (j *Journal) Intent(op *Op) error {
+	return j.append(Entry{Type: "intent", Op: op.ID, Kind: op.Kind, Key: op.Key}, true)
+}
+
+// Tx records the VOSS transaction id of op's write, durably.
+func (j *Journal) Tx(op *Op, tx string) error {
+	return j.append(Entry{Type: "tx", Op: op.ID, Tx: tx}, true)
+}
+
+// Outcome records how op ended.
+func (j *Journal) Outcome(op *Op, hashes map[string]string) error {
+	return j.append(Entry{Type: "outcome", Op: op.ID, Kind: op.Kind, Key: op.Key, Status: op.Status, ID: op.CreatedID, Tx: op.TxID, Error: op.Error, Hashes: hashes}, false)
+}
+
+// Close flushes the journal; complete marks the run finished, so the next
+// run of the same command starts afresh instead of resuming.
+func (j *Journal) Close(complete bool) error {
+	close(j.stop)
+	j.wg.Wait()
+	var err error
+	if complete {
+		err = j.append(Entry{Type: "complete"}, true)
+	} else {
+		err = j.sync()
+	}
+	if cerr := j.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -1,0 +1,227 @@
+package engine
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/bulkprov/bulkprov/targets"
+)
+
+// Limiter bounds the requests in flight to one target and finds the
+// server's limit by itself (AIMD): it starts small, adds about one slot per
+// window of successes while latency holds, and halves on 503/429, never
+// going above Max.
+type Limiter struct {
+	Name string
+	Max  int
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	limit    float64
+	inflight int
+	minLat   time.Duration
+	lastCut  time.Time
+	maxSeen  int
+
+	stats *Stats
+}
+
+// NewLimiter returns a limiter for target name allowing at most max
+// requests at once.
+func NewLimiter(name string, max int) *Limiter {
+	l := &Limiter{Name: name, Max: max, limit: math.Min(2, float64(max)), stats: newStats()}
+	l.cond = sync.NewCond(&l.mu)
+	return l
+}
+
+// Acquire waits for a slot.
+func (l *Limiter) Acquire(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for l.inflight >= int(l.limit) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		stop := context.AfterFunc(ctx, func() {
+			l.mu.Lock()
+			l.cond.Broadcast()
+			l.mu.Unlock()
+		})
+		l.cond.Wait()
+		stop()
+	}
+	l.inflight++
+	l.maxSeen = max(l.maxSeen, l.inflight)
+	return nil
+}
+
+// Release frees a slot and adapts the limit to the request's outcome.
+func (l *Limiter) Release(lat time.Duration, throttled bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.inflight--
+	now := time.Now()
+	switch {
+	case throttled:
+		window := max(l.minLat, 50*time.Millisecond)
+		if now.Sub(l.lastCut) > window {
+			l.limit = math.Max(1, l.limit/2)
+			l.lastCut = now
+		}
+	default:
+		if l.minLat == 0 || lat < l.minLat {
+			l.minLat = lat
+		}
+		// Grow while latency holds: a request much slower than the best
+		// seen means the server queues, so more concurrency buys nothing.
+		if lat <= 3*l.minLat+5*time.Millisecond && l.limit < float64(l.Max) {
+			l.limit = math.Min(float64(l.Max), l.limit+1/l.limit)
+		}
+	}
+	l.cond.Broadcast()
+}
+
+// Limit returns the current concurrency limit.
+func (l *Limiter) Limit() float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.limit
+}
+
+// Stats returns the target's request statistics.
+func (l *Limiter) Stats() *Stats { return l.stats }
+
+// Stats are request statistics for one target.
+type Stats struct {
+	mu         sync.Mutex
+	start      time.Time
+	Requests   int
+	Errors     int
+	Status503  int
+	Status429  int
+	Retries    int
+	Backoff    time.Duration
+	latencies  []time.Duration
+	Timeline   []Tick
+	lastSecond int
+}
+
+// Tick is one second of a target's timeline.
+type Tick struct {
+	Second   int     `json:"s"`
+	Requests int     `json:"requests"`
+	LatMs    float64 `json:"latency_ms"` // mean
+	Backoff  float64 `json:"backoff_s"`
+	Limit    float64 `json:"limit"`
+}
+
+func newStats() *Stats { return &Stats{start: time.Now()} }
+
+func (s *Stats) tick(now time.Time) *Tick {
+	sec := int(now.Sub(s.start) / time.Second)
+	for len(s.Timeline) <= sec {
+		s.Timeline = append(s.Timeline, Tick{Second: len(s.Timeline)})
+	}
+	return &s.Timeline[sec]
+}
+
+// Observe records one HTTP request; the clients call it through their
+// Observe hooks, so every request is counted, polls included.
+func (l *Limiter) Observe(method string, status int, seconds float64) {
+	l.stats.request(time.Duration(seconds*float64(time.Second)), status, l.Limit())
+}
+
+func (s *Stats) request(lat time.Duration, status int, limit float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Requests++
+	switch {
+	case status == 503:
+		s.Status503++
+	case status == 429:
+		s.Status429++
+	case status == 0 || status >= 400:
+		s.Errors++
+	}
+	s.latencies = append(s.latencies, lat)
+	t := s.tick(time.Now())
+	t.LatMs = (t.LatMs*float64(t.Requests) + float64(lat.Microseconds())/1000) / float64(t.Requests+1)
+	t.Requests++
+	t.Limit = limit
+}
+
+func (s *Stats) backoff(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Retries++
+	s.Backoff += d
+	s.tick(time.Now()).Backoff += d.Seconds()
+}
+
+// Percentile returns the p-th percentile latency (0..100).
+func (s *Stats) Percentile(p float64) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.latencies) == 0 {
+		return 0
+	}
+	l := append([]time.Duration(nil), s.latencies...)
+	sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
+	return l[min(len(l)-1, int(float64(len(l))*p/100))]
+}
+
+// Elapsed returns the time since the statistics started.
+func (s *Stats) Elapsed() time.Duration { return time.Since(s.start) }
+
+// Retry runs fn under the limiter with retries: throttling (503, 429) and
+// transient errors are retried with capped exponential back-off and full
+// jitter, honouring Retry-After; other errors are returned at once.
+// Unknown-outcome errors are returned for the caller to verify.
+type Retry struct {
+	Attempts int           // total attempts for retryable errors
+	Base     time.Duration // first back-off
+	Cap      time.Duration // longest back-off
+}
+
+// DefaultRetry is the retry policy of a run.
+var DefaultRetry = Retry{Attempts: 10, Base: 100 * time.Millisecond, Cap: 15 * time.Second}
+
+// Do calls fn until it succeeds, fails for good, or attempts run out.
+func (r Retry) Do(ctx context.Context, l *Limiter, fn func(ctx context.Context) (int, error)) error {
+	var err error
+	for attempt := 0; attempt < r.Attempts; attempt++ {
+		if err := l.Acquire(ctx); err != nil {
+			return err
+		}
+		start := time.Now()
+		var status int
+		status, err = fn(ctx)
+		lat := time.Since(start)
+		class := targets.Classify(err)
+		throttled := err != nil && class == targets.Throttled
+		l.Release(lat, throttled)
+		_ = status
+		if err == nil {
+			return nil
+		}
+		if class != targets.Throttled && class != targets.Transient {
+			return err
+		}
+		ceiling := min(r.Cap, r.Base<<min(attempt, 16))
+		wait := time.Duration(rand.Int64N(int64(ceiling) + 1)) // full jitter
+		if ae := apiErr(err); ae != nil && ae.RetryAfter > wait {
+			wait = ae.RetryAfter
+		}
+		l.stats.backoff(wait)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+	return err
+}

@@ -1,0 +1,515 @@
+// Package engine plans and applies: it reads the current state of the
+// targets in bulk, diffs it field by field against what the rows want (the
+// plan), and executes a plan through a bounded, throttle-aware worker pool
+// with retries and a crash-safe checkpoint journal.
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/bulkprov/bulkprov/loader"
+	"github.com/bulkprov/bulkprov/schema"
+	"github.com/bulkprov/bulkprov/targets"
+	"github.com/bulkprov/bulkprov/targets/cupi"
+	"github.com/bulkprov/bulkprov/targets/voss"
+	"github.com/bulkprov/bulkprov/transform"
+)
+
+// Action is what an operation does.
+type Action string
+
+// Actions.
+const (
+	Create Action = "create"
+	Update Action = "update"
+	Delete Action = "delete"
+	Noop   Action = "noop"
+)
+
+// Statuses of an operation.
+const (
+	Planned = "planned"
+	Done    = "done"
+	Failed  = "failed"
+	Skipped = "skipped"
+)
+
+// SecretMarker stands for a write-only value in plans and reports.
+const SecretMarker = "***"
+
+// Change is one field's change.
+type Change struct {
+	Field  string `json:"field"`
+	Old    any    `json:"old"`
+	New    any    `json:"new"`
+	Secret bool   `json:"secret,omitempty"`
+}
+
+// Op is one operation of a plan.
+type Op struct {
+	ID          string          `json:"id"`
+	Row         int             `json:"row_index"`
+	Source      loader.Location `json:"source"`
+	Target      string          `json:"target"`
+	Kind        string          `json:"kind"`
+	Key         string          `json:"key"`
+	Action      Action          `json:"action"`
+	Changes     []Change        `json:"changes,omitempty"`
+	Status      string          `json:"status"`
+	Error       string          `json:"error,omitempty"`
+	Fingerprint string          `json:"fingerprint"`
+
+	Model     string `json:"model,omitempty"`
+	Hierarchy string `json:"hierarchy,omitempty"`
+	Pkid      string `json:"pkid,omitempty"`
+	UserID    string `json:"user_id,omitempty"`   // CUPI user ObjectId, when it exists
+	ObjectID  string `json:"object_id,omitempty"` // CUPI user-role or authorization server id
+	RoleID    string `json:"role_id,omitempty"`
+	Template  string `json:"template,omitempty"`
+	Alias     string `json:"alias,omitempty"`
+
+	// Body holds the fields to send (never secrets); Secrets the write-only
+	// values by path, filled from the inputs and never serialised.
+	Body    map[string]any    `json:"-"`
+	Secrets map[string]string `json:"-"`
+	scopes  map[string]string // secret path -> run-state scope
+	// Result of execution.
+	CreatedID string `json:"created_id,omitempty"`
+	TxID      string `json:"transaction_id,omitempty"`
+	Attempts  int    `json:"-"`
+}
+
+// Writes reports whether the op changes anything on a server.
+func (o *Op) Writes() bool { return o.Action != Noop && o.Error == "" }
+
+// Input is an input file of a plan with its checksum.
+type Input struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+// Plan is the list of operations computed from the inputs and the state
+// of the targets.
+type Plan struct {
+	Version      int       `json:"version"`
+	Created      time.Time `json:"created"`
+	Inputs       []Input   `json:"inputs"`
+	ConfigSHA256 string    `json:"config_sha256,omitempty"`
+	Targets      string    `json:"targets"`
+	Ops          []*Op     `json:"operations"`
+
+	Rows []transform.Row `json:"-"`
+	// Reads counts the HTTP requests made to read state, per target.
+	Reads map[string]int `json:"reads"`
+}
+
+// Summary counts operations by action, and failures.
+type Summary struct {
+	Create int `json:"create"`
+	Update int `json:"update"`
+	Delete int `json:"delete"`
+	Noop   int `json:"noop"`
+	Failed int `json:"failed"`
+	Done   int `json:"done,omitempty"`
+	Skip   int `json:"skipped,omitempty"`
+}
+
+// Summary counts the plan's operations.
+func (p *Plan) Summary() Summary {
+	var s Summary
+	for _, op := range p.Ops {
+		switch op.Status {
+		case Failed:
+			s.Failed++
+			continue
+		case Done:
+			s.Done++
+		case Skipped:
+			s.Skip++
+		}
+		switch op.Action {
+		case Create:
+			s.Create++
+		case Update:
+			s.Update++
+		case Delete:
+			s.Delete++
+		default:
+			s.Noop++
+		}
+	}
+	return s
+}
+
+// Targets are the clients of a run, each with its limiter.
+type Targets struct {
+	VOSS        *voss.Client
+	CUPI        *cupi.Client
+	VOSSLimiter *Limiter
+	CUPILimiter *Limiter
+	// ID names the targets in the run state (the base URLs).
+	ID string
+}
+
+// limiter returns the limiter of target name.
+func (t *Targets) limiter(name string) *Limiter {
+	if name == "cupi" {
+		return t.CUPILimiter
+	}
+	return t.VOSSLimiter
+}
+
+// Options tune planning and applying.
+type Options struct {
+	ForceSecrets bool
+	RunState     *RunState
+	Retry        Retry
+	ReadWorkers  int
+	ExactRoles   bool
+}
+
+func (o *Options) defaults() {
+	if o.Retry.Attempts == 0 {
+		o.Retry = DefaultRetry
+	}
+	if o.ReadWorkers <= 0 {
+		o.ReadWorkers = 4
+	}
+	if o.RunState == nil {
+		o.RunState = NewMemoryRunState()
+	}
+}
+
+// state is the current state read from the targets.
+type state struct {
+	mu        sync.Mutex
+	nodes     map[string]bool
+	vossRoles map[string]map[string]bool       // hierarchy -> role names
+	voss      map[string]*voss.Instance         // model|hier|key (lower) -> instance
+	byPkid    map[string]*voss.Instance
+	users     map[string]cupi.Object            // lower alias -> user
+	roles     map[string]cupi.Object            // lower role name -> role
+	policies  map[string]cupi.Object            // lower display name -> policy
+	templates map[string]bool                   // lower alias
+	authz     map[string]cupi.Object            // lower display name
+	userRoles map[string][]cupi.Object          // user id -> user roles
+	creds     map[string]cupi.Object            // user id|kind -> settings
+}
+
+func vkey(model, hier, key string) string {
+	return model + "|" + strings.ToLower(hier) + "|" + strings.ToLower(key)
+}
+
+// MakePlan reads the targets' current state in bulk and diffs it against
+// rows.
+func MakePlan(ctx context.Context, rows []transform.Row, t *Targets, o Options) (*Plan, error) {
+	o.defaults()
+	st, reads, err := readState(ctx, rows, t, o)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Version: 1, Created: time.Now().UTC(), Rows: rows, Targets: t.ID, Reads: reads}
+	for i := range rows {
+		for _, w := range rows[i].Wants {
+			for _, op := range diffWant(st, &rows[i], w, t, o) {
+				op.Row = i
+				op.Source = rows[i].Rec.Loc
+				if op.Status == "" {
+					op.Status = Planned
+				}
+				op.ID = opID(op)
+				p.Ops = append(p.Ops, op)
+			}
+		}
+	}
+	return p, nil
+}
+
+func opID(op *Op) string {
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%d|%s|%s|%s|%s", loader.BaseName(op.Source.File), op.Source.Sheet, op.Source.Row,
+		op.Source.Entry+fmt.Sprint(op.Source.Index), op.Kind, strings.ToLower(op.Key), op.RoleID)))
+	return hex.EncodeToString(h[:8])
+}
+
+func fingerprint(v any) string {
+	b, _ := json.Marshal(v)
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:8])
+}
+
+// readState reads everything the rows refer to, in bulk where the API
+// allows: paged listings and bulk exports for VOSS, the user list and the
+// role, policy and template lists once for CUPI, and per user only what
+// cannot be listed (roles held, credential settings).
+func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options) (*state, map[string]int, error) {
+	st := &state{nodes: map[string]bool{}, vossRoles: map[string]map[string]bool{}, voss: map[string]*voss.Instance{},
+		byPkid: map[string]*voss.Instance{}, users: map[string]cupi.Object{}, roles: map[string]cupi.Object{},
+		policies: map[string]cupi.Object{}, templates: map[string]bool{}, authz: map[string]cupi.Object{},
+		userRoles: map[string][]cupi.Object{}, creds: map[string]cupi.Object{}}
+	reads := map[string]int{}
+	var needVOSS, needCUPI, needRoles, needPolicies, needTemplates, needAuthz bool
+	hiers := map[string]map[string]bool{} // model -> hierarchies
+	pkids := map[string]string{}          // pkid -> model
+	roleHiers := map[string]bool{}
+	for _, r := range rows {
+		for _, w := range r.Wants {
+			switch w.Target {
+			case "voss":
+				if w.Err != "" {
+					continue
+				}
+				needVOSS = true
+				if hiers[w.Model] == nil {
+					hiers[w.Model] = map[string]bool{}
+				}
+				hiers[w.Model][w.Hierarchy] = true
+				if w.Pkid != "" {
+					pkids[w.Pkid] = w.Model
+				}
+				if roleOf(w) != "" {
+					roleHiers[w.Hierarchy] = true
+				}
+			case "cupi":
+				needCUPI = true
+				switch w.Kind {
+				case transform.KindUserRole:
+					needRoles = true
+				case transform.KindPassword, transform.KindPIN:
+					needPolicies = needPolicies || w.PolicyName != ""
+				case transform.KindCUPIUser:
+					needTemplates = true
+				case transform.KindAuthz:
+					needAuthz = true
+				}
+			}
+		}
+	}
+	call := func(target string, fn func(ctx context.Context) error) error {
+		err := o.Retry.Do(ctx, t.limiter(target), func(ctx context.Context) (int, error) {
+			reads[target]++
+			err := fn(ctx)
+			return status(err), err
+		})
+		return fatal(err)
+	}
+	if needVOSS {
+		if t.VOSS == nil {
+			return nil, nil, errors.New("the input has VOSS rows but no VOSS target was given (--voss URL or --sim)")
+		}
+		if err := call("voss", func(ctx context.Context) error {
+			n, err := t.VOSS.HierarchyNodes(ctx)
+			st.nodes = n
+			return err
+		}); err != nil {
+			return nil, nil, err
+		}
+		for h := range roleHiers {
+			if !st.nodes[h] {
+				continue
+			}
+			if err := call("voss", func(ctx context.Context) error {
+				names, err := t.VOSS.Roles(ctx, h)
+				set := map[string]bool{}
+				for _, n := range names {
+					set[n] = true
+				}
+				st.vossRoles[h] = set
+				return err
+			}); err != nil {
+				return nil, nil, err
+			}
+		}
+		for model, hs := range hiers {
+			for _, root := range roots(hs, st.nodes) {
+				var ids []string
+				err := call("voss", func(ctx context.Context) error {
+					ids = ids[:0]
+					return t.VOSS.List(ctx, model, root, [2]string{}, func(s voss.Summary) error {
+						if hs[s.Hierarchy] {
+							ids = append(ids, s.Pkid)
+						}
+						return nil
+					})
+				})
+				if err != nil {
+					return nil, nil, err
+				}
+				for lo := 0; lo < len(ids); lo += voss.ExportBatch {
+					batch := ids[lo:min(lo+voss.ExportBatch, len(ids))]
+					err := call("voss", func(ctx context.Context) error {
+						return t.VOSS.Export(ctx, model, root, batch, func(in voss.Instance) error {
+							inst := in
+							key, _ := inst.Data[schema.Get(model).Key].(string)
+							st.voss[vkey(model, inst.Hierarchy, key)] = &inst
+							st.byPkid[inst.Pkid] = &inst
+							return nil
+						})
+					})
+					if err != nil {
+						return nil, nil, err
+					}
+				}
+			}
+		}
+		for id, model := range pkids {
+			if st.byPkid[id] != nil {
+				continue
+			}
+			err := call("voss", func(ctx context.Context) error {
+				in, err := t.VOSS.Get(ctx, model, id)
+				if errors.Is(err, targets.ErrNotFound) {
+					return nil
+				}
+				if err == nil {
+					st.byPkid[id] = in
+				}
+				return err
+			})
+			if err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	if needCUPI {
+		if t.CUPI == nil {
+			return nil, nil, errors.New("the input has Unity Connection rows but no CUPI target was given (--cupi URL or --sim)")
+		}
+		lists := []struct {
+			need bool
+			fn   func(ctx context.Context) error
+		}{
+			{true, func(ctx context.Context) error {
+				return t.CUPI.ListUsers(ctx, func(u cupi.Object) error { st.users[strings.ToLower(u["Alias"])] = u; return nil })
+			}},
+			{needRoles, func(ctx context.Context) error { return index(t.CUPI.Roles, ctx, "RoleName", st.roles) }},
+			{needPolicies, func(ctx context.Context) error { return index(t.CUPI.CredentialPolicies, ctx, "DisplayName", st.policies) }},
+			{needAuthz, func(ctx context.Context) error { return index(t.CUPI.AuthzServers, ctx, "DisplayName", st.authz) }},
+			{needTemplates, func(ctx context.Context) error {
+				m := map[string]cupi.Object{}
+				err := index(t.CUPI.UserTemplates, ctx, "Alias", m)
+				for k := range m {
+					st.templates[k] = true
+				}
+				return err
+			}},
+		}
+		for _, l := range lists {
+			if l.need {
+				if err := call("cupi", l.fn); err != nil {
+					return nil, nil, err
+				}
+			}
+		}
+		if err := readPerUser(ctx, rows, st, call, t, o); err != nil {
+			return nil, nil, err
+		}
+	}
+	return st, reads, nil
+}
+
+func index(list func(context.Context) ([]cupi.Object, error), ctx context.Context, field string, into map[string]cupi.Object) error {
+	items, err := list(ctx)
+	for _, it := range items {
+		into[strings.ToLower(it[field])] = it
+	}
+	return err
+}
+
+// readPerUser fetches, in a small pool, the roles held and the password
+// settings of the CUPI users that rows change.
+func readPerUser(ctx context.Context, rows []transform.Row, st *state, call func(string, func(context.Context) error) error, t *Targets, o Options) error {
+	type job struct{ id, kind string }
+	seen := map[job]bool{}
+	var jobs []job
+	for _, r := range rows {
+		for _, w := range r.Wants {
+			u := st.users[strings.ToLower(w.Alias)]
+			if w.Target != "cupi" || u == nil {
+				continue
+			}
+			var j job
+			switch {
+			case w.Kind == transform.KindUserRole:
+				j = job{u["ObjectId"], "roles"}
+			case w.Kind == transform.KindPassword && (len(w.Fields) > 0 || w.PolicyName != ""):
+				j = job{u["ObjectId"], cupi.Password}
+			default:
+				continue
+			}
+			if !seen[j] {
+				seen[j] = true
+				jobs = append(jobs, j)
+			}
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(o.ReadWorkers)
+	for _, j := range jobs {
+		g.Go(func() error {
+			return call("cupi", func(ctx context.Context) error {
+				if j.kind == "roles" {
+					urs, err := t.CUPI.UserRoles(ctx, j.id)
+					st.mu.Lock()
+					st.userRoles[j.id] = urs
+					st.mu.Unlock()
+					return err
+				}
+				c, err := t.CUPI.Credential(ctx, j.id, j.kind)
+				st.mu.Lock()
+				st.creds[j.id+"|"+j.kind] = c
+				st.mu.Unlock()
+				return err
+			})
+		})
+		_ = gctx
+	}
+	return g.Wait()
+}
+
+// roots returns the topmost of the hierarchies (a listing covers the
+// hierarchies below it), skipping those that do not exist.
+func roots(hs map[string]bool, nodes map[string]bool) []string {
+	var all []string
+	for h := range hs {
+		if nodes[h] {
+			all = append(all, h)
+		}
+	}
+	sort.Strings(all)
+	var out []string
+	for _, h := range all {
+		covered := false
+		for _, r := range out {
+			if strings.HasPrefix(h, r+".") {
+				covered = true
+			}
+		}
+		if !covered {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func roleOf(w transform.Want) string {
+	if r, ok := w.Fields["role"].(string); ok {
+		return r
+	}
+	if au, ok := w.Fields["AdminUser"].(map[string]any); ok {
+		r, _ := au["role"].(string)
+		return r
+	}
+	return ""
+}

@@ -1,0 +1,140 @@
+package engine
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// RunState remembers, per target object and secret field, a keyed hash
+// (HMAC-SHA256 with a local random key) of the last value bulkprov applied,
+// so a nightly import does not reset every password every night. It never
+// holds a secret. Files are 0600.
+type RunState struct {
+	path string
+	key  []byte
+
+	mu     sync.Mutex
+	hashes map[string]string
+	dirty  bool
+}
+
+// OpenRunState opens (or creates) the run state in dir.
+func OpenRunState(dir string) (*RunState, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("run state: %w", err)
+	}
+	keyPath := filepath.Join(dir, "hash.key")
+	key, err := os.ReadFile(keyPath)
+	if errors.Is(err, os.ErrNotExist) {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		if err := writeFileAtomic(keyPath, key); err != nil {
+			return nil, fmt.Errorf("run state: %w", err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("run state: %w", err)
+	}
+	rs := &RunState{path: filepath.Join(dir, "secrets.json"), key: key, hashes: map[string]string{}}
+	if b, err := os.ReadFile(rs.path); err == nil {
+		if err := json.Unmarshal(b, &rs.hashes); err != nil {
+			return nil, fmt.Errorf("run state %s: %w", rs.path, err)
+		}
+	}
+	return rs, nil
+}
+
+// NewMemoryRunState returns a run state that is never saved (for --sim).
+func NewMemoryRunState() *RunState {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	return &RunState{key: key, hashes: map[string]string{}}
+}
+
+// Hash returns the keyed hash of value in scope.
+func (r *RunState) Hash(scope, value string) string {
+	m := hmac.New(sha256.New, r.key)
+	m.Write([]byte(scope))
+	m.Write([]byte{0})
+	m.Write([]byte(value))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// Known returns the hash last applied in scope, or "".
+func (r *RunState) Known(scope string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.hashes[scope]
+}
+
+// Set records that the value with hash was applied in scope.
+func (r *RunState) Set(scope, hash string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.hashes[scope] != hash {
+		r.hashes[scope] = hash
+		r.dirty = true
+	}
+}
+
+// Save writes the state (atomically, 0600) when it changed.
+func (r *RunState) Save() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.dirty || r.path == "" {
+		return nil
+	}
+	b, err := json.MarshalIndent(r.hashes, "", " ")
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(r.path, b); err != nil {
+		return err
+	}
+	r.dirty = false
+	return nil
+}
+
+// writeFileAtomic writes a 0600 file through a temporary file in the same
+// directory, fsync, rename and a directory fsync.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}

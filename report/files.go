@@ -1,0 +1,273 @@
+package report
+
+import (
+	"encoding/csv"
+	"fmt"
+	"html/template"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/bulkprov/bulkprov/engine"
+	"github.com/bulkprov/bulkprov/loader"
+)
+
+// Write writes the document to path in the format its extension names:
+// .json, .csv, .xlsx or .html. Files are created 0600.
+func Write(path string, d *Document, recs []*loader.Record) error {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".json":
+		return writeFile(path, func(w io.Writer) error { return JSON(w, d) })
+	case ".csv":
+		return writeFile(path, func(w io.Writer) error { return CSV(w, d) })
+	case ".html", ".htm":
+		return writeFile(path, func(w io.Writer) error { return HTML(w, d) })
+	case ".xlsx":
+		return XLSX(path, d, recs)
+	}
+	return fmt.Errorf("--report %s: unknown format (use .json, .csv, .xlsx or .html)", path)
+}
+
+func writeFile(path string, fn func(io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := fn(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// CSV writes one line per field change, formula-escaped.
+func CSV(w io.Writer, d *Document) error {
+	cw := csv.NewWriter(w)
+	for _, r := range Rows(d) {
+		for i := range r {
+			r[i] = EscapeFormula(r[i])
+		}
+		if err := cw.Write(r); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// XLSX writes a summary sheet, a filterable changes sheet and, for apply
+// runs with failures, a sheet per input block holding the failed rows in
+// the input's own bulk-load layout, ready to fix and re-feed.
+func XLSX(path string, d *Document, recs []*loader.Record) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	_ = f.SetSheetName("Sheet1", "Summary")
+	s := d.Summary
+	summary := [][]any{{"bulkprov " + d.Kind}, {}, {"create", s.Create}, {"update", s.Update}, {"delete", s.Delete},
+		{"unchanged", s.Noop}, {"failed", s.Failed}}
+	if d.Kind == "apply" {
+		summary = append(summary, []any{"done", s.Done}, []any{"skipped", s.Skip})
+	}
+	summary = append(summary, []any{}, []any{"input", "sha256"})
+	for _, in := range d.Inputs {
+		summary = append(summary, []any{EscapeFormula(in.Path), in.SHA256})
+	}
+	for i, r := range summary {
+		cellRef, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Summary", cellRef, &r); err != nil {
+			return err
+		}
+	}
+	if _, err := f.NewSheet("Changes"); err != nil {
+		return err
+	}
+	sw, err := f.NewStreamWriter("Changes")
+	if err != nil {
+		return err
+	}
+	rows := Rows(d)
+	for i, r := range rows {
+		vals := make([]any, len(r))
+		for j, v := range r {
+			vals[j] = EscapeFormula(v)
+		}
+		cellRef, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := sw.SetRow(cellRef, vals); err != nil {
+			return err
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+	if len(rows) > 1 {
+		_ = f.AutoFilter("Changes", fmt.Sprintf("A1:L%d", len(rows)), nil)
+	}
+	if err := failedSheets(f, d, recs); err != nil {
+		return err
+	}
+	if err := f.SaveAs(path); err != nil {
+		return err
+	}
+	return os.Chmod(path, 0o600)
+}
+
+// failedSheets writes the failed rows back in their bulk-load layout:
+// the entity row, the column names, two title rows, then the rows. Secret
+// cells are left empty: the operator types them again.
+func failedSheets(f *excelize.File, d *Document, recs []*loader.Record) error {
+	failed := map[loader.Location]bool{}
+	for _, op := range d.Ops {
+		if op.Status == engine.Failed {
+			failed[op.Source] = true
+		}
+	}
+	if len(failed) == 0 || d.Kind != "apply" {
+		return nil
+	}
+	type block struct {
+		instr  string
+		header []string
+		rows   [][]string
+	}
+	var blocks []*block
+	byInstr := map[string]*block{}
+	for _, r := range recs {
+		if !failed[r.Loc] || r.Header == nil {
+			continue
+		}
+		k := r.Instructions + "\x00" + strings.Join(r.Header, "\x00")
+		b := byInstr[k]
+		if b == nil {
+			b = &block{instr: r.Instructions, header: r.Header}
+			byInstr[k] = b
+			blocks = append(blocks, b)
+		}
+		cells := append([]string(nil), r.Cells...)
+		for i, h := range r.Header {
+			if isSecretColumn(h) {
+				cells[i] = ""
+			}
+		}
+		b.rows = append(b.rows, cells)
+	}
+	if len(blocks) == 0 {
+		return nil
+	}
+	const name = "Failed rows"
+	if _, err := f.NewSheet(name); err != nil {
+		return err
+	}
+	row := 1
+	put := func(vals []string) {
+		cells := make([]any, len(vals))
+		for i, v := range vals {
+			cells[i] = EscapeFormula(v)
+		}
+		ref, _ := excelize.CoordinatesToCellName(1, row)
+		_ = f.SetSheetRow(name, ref, &cells)
+		row++
+	}
+	for _, b := range blocks {
+		put([]string{b.instr})
+		put(b.header)
+		put(nil)
+		put(b.header)
+		for _, r := range b.rows {
+			put(r)
+		}
+		row++
+	}
+	return nil
+}
+
+func isSecretColumn(h string) bool {
+	l := strings.ToLower(h)
+	return strings.HasSuffix(l, "password") || strings.HasSuffix(l, "pin") || strings.HasSuffix(l, "answer") || strings.HasSuffix(l, "credentials")
+}
+
+var page = template.Must(template.New("report").Funcs(template.FuncMap{
+	"value": func(c engine.Change, old bool) string {
+		v := c.New
+		if old {
+			v = c.Old
+		}
+		if v == nil {
+			return ""
+		}
+		return Value(v, c.Secret)
+	},
+	"pct": func(n, total int) float64 {
+		if total == 0 {
+			return 0
+		}
+		return float64(n) * 100 / float64(total)
+	},
+	"points": func(ticks []engine.Tick, field string) string {
+		var b strings.Builder
+		maxV := 1e-9
+		val := func(t engine.Tick) float64 {
+			switch field {
+			case "latency":
+				return t.LatMs
+			case "backoff":
+				return t.Backoff
+			}
+			return float64(t.Requests)
+		}
+		for _, t := range ticks {
+			maxV = max(maxV, val(t))
+		}
+		n := max(1, len(ticks)-1)
+		for i, t := range ticks {
+			fmt.Fprintf(&b, "%.1f,%.1f ", float64(i)*600/float64(n), 100-val(t)*95/maxV)
+		}
+		return b.String()
+	},
+}).Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>bulkprov {{.Kind}} report</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
+h1{font-size:1.4em} h2{font-size:1.1em;margin-top:1.6em}
+table{border-collapse:collapse;width:100%} th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
+th{background:#f2f2f2} .create{color:#176b1a} .update{color:#8a6100} .delete{color:#a31515} .failed{background:#fde8e8}
+.bar{height:14px;display:inline-block;background:#4a7bd0;vertical-align:middle} .cards span{display:inline-block;margin-right:1.5em;font-size:1.2em}
+code{font-size:12px}
+</style></head><body>
+<h1>bulkprov {{.Kind}} report</h1>
+<p class="cards"><span class="create">+{{.Summary.Create}} create</span><span class="update">~{{.Summary.Update}} update</span><span class="delete">-{{.Summary.Delete}} delete</span><span>{{.Summary.Noop}} unchanged</span><span class="failed">{{.Summary.Failed}} failed</span>{{if eq .Kind "apply"}}<span>{{.Summary.Done}} done</span><span>{{.Summary.Skip}} skipped</span>{{end}}</p>
+{{$total := len .Ops}}
+<h2>By kind</h2><table id="by-kind">{{range .ByKind}}<tr><td>{{index . 0}}</td><td>{{index . 1}}</td><td><span class="bar" style="width:{{pct (index . 1) $total}}%"></span></td></tr>{{end}}</table>
+<h2>By action</h2><table id="by-action">{{range .ByAction}}<tr><td>{{index . 0}}</td><td>{{index . 1}}</td><td><span class="bar" style="width:{{pct (index . 1) $total}}%"></span></td></tr>{{end}}</table>
+<h2>By hierarchy</h2><table id="by-hierarchy">{{range .ByHierarchy}}<tr><td>{{index . 0}}</td><td>{{index . 1}}</td><td><span class="bar" style="width:{{pct (index . 1) $total}}%"></span></td></tr>{{end}}</table>
+{{range .Metrics}}<h2>{{.Target}}: {{.Requests}} requests, {{printf "%.1f" .PerSecond}}/s, p50 {{printf "%.1f" .P50Ms}} ms, p95 {{printf "%.1f" .P95Ms}} ms, {{.Status503}}×503, {{.Status429}}×429, back-off {{printf "%.1f" .BackoffS}} s</h2>
+{{if .Timeline}}<svg width="620" height="110" role="img" aria-label="timeline of {{.Target}}"><polyline fill="none" stroke="#4a7bd0" points="{{points .Timeline "requests"}}"/><polyline fill="none" stroke="#d08a4a" points="{{points .Timeline "latency"}}"/><polyline fill="none" stroke="#a31515" points="{{points .Timeline "backoff"}}"/></svg>
+<p><small>blue: requests/s, orange: mean latency, red: back-off, per second</small></p>{{end}}{{end}}
+<h2>Changes</h2>
+<table id="changes"><thead><tr><th>source</th><th>target</th><th>kind</th><th>key</th><th>action</th><th>status</th><th>field</th><th>old</th><th>new</th><th>error</th></tr></thead><tbody>
+{{range .Visible}}{{$op := .}}{{if .Changes}}{{range .Changes}}<tr class="{{$op.Action}} {{$op.Status}}"><td>{{$op.Source}}</td><td>{{$op.Target}}</td><td>{{$op.Kind}}</td><td>{{$op.Key}}</td><td>{{$op.Action}}</td><td>{{$op.Status}}</td><td>{{.Field}}</td><td>{{value . true}}</td><td>{{value . false}}</td><td>{{$op.Error}}</td></tr>{{end}}{{else}}<tr class="{{.Action}} {{.Status}}"><td>{{.Source}}</td><td>{{.Target}}</td><td>{{.Kind}}</td><td>{{.Key}}</td><td>{{.Action}}</td><td>{{.Status}}</td><td></td><td></td><td></td><td>{{.Error}}</td></tr>{{end}}{{end}}
+</tbody></table>
+<h2>Inputs</h2><table id="inputs"><tr><th>file</th><th>bytes</th><th>sha256</th></tr>{{range .Inputs}}<tr><td>{{.Path}}</td><td>{{.Size}}</td><td><code>{{.SHA256}}</code></td></tr>{{end}}</table>
+</body></html>
+`))
+
+// HTML writes one self-contained page for a change board.
+func HTML(w io.Writer, d *Document) error {
+	data := struct {
+		*Document
+		ByKind, ByAction, ByHierarchy [][2]any
+		Visible                       []*engine.Op
+	}{Document: d, Visible: d.Visible(),
+		ByKind:   Counts(d.Ops, func(o *engine.Op) string { return o.Kind }),
+		ByAction: Counts(d.Ops, func(o *engine.Op) string { return string(o.Action) }),
+		ByHierarchy: Counts(d.Ops, func(o *engine.Op) string {
+			if o.Hierarchy == "" {
+				return "(Unity Connection)"
+			}
+			return o.Hierarchy
+		}),
+	}
+	return page.Execute(w, data)
+}

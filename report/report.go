@@ -1,0 +1,250 @@
+// Package report renders plans and apply results: a readable text diff
+// for the terminal, and JSON, CSV, xlsx and self-contained HTML reports.
+// Secrets never appear: write-only fields show as "***". Values copied from
+// sheets are escaped against formula injection in CSV and xlsx output.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/bulkprov/bulkprov/engine"
+)
+
+// Document is what every report format renders.
+type Document struct {
+	Kind    string            `json:"kind"` // "plan" or "apply"
+	Summary engine.Summary    `json:"summary"`
+	Ops     []*engine.Op      `json:"operations"`
+	Inputs  []engine.Input    `json:"inputs,omitempty"`
+	Targets string            `json:"targets,omitempty"`
+	Metrics []TargetMetrics   `json:"metrics,omitempty"`
+	Extra   map[string]string `json:"info,omitempty"`
+}
+
+// TargetMetrics are one target's request figures of a run.
+type TargetMetrics struct {
+	Target    string        `json:"target"`
+	Requests  int           `json:"requests"`
+	PerSecond float64       `json:"requests_per_second"`
+	P50Ms     float64       `json:"p50_ms"`
+	P95Ms     float64       `json:"p95_ms"`
+	Status503 int           `json:"status_503"`
+	Status429 int           `json:"status_429"`
+	Retries   int           `json:"retries"`
+	BackoffS  float64       `json:"backoff_s"`
+	MaxLimit  int           `json:"max_workers"`
+	Timeline  []engine.Tick `json:"timeline,omitempty"`
+}
+
+// New builds a document from a plan.
+func New(kind string, p *engine.Plan) *Document {
+	return &Document{Kind: kind, Summary: p.Summary(), Ops: p.Ops, Inputs: p.Inputs, Targets: p.Targets}
+}
+
+// Visible returns the operations a person should see: everything but noops.
+func (d *Document) Visible() []*engine.Op {
+	var out []*engine.Op
+	for _, op := range d.Ops {
+		if op.Action != engine.Noop || op.Status == engine.Failed {
+			out = append(out, op)
+		}
+	}
+	return out
+}
+
+// Value renders a field value for people: secrets as ***, strings quoted.
+func Value(v any, secret bool) string {
+	if secret && v != nil {
+		return engine.SecretMarker
+	}
+	switch t := v.(type) {
+	case nil:
+		return "(none)"
+	case string:
+		return fmt.Sprintf("%q", t)
+	case json.Number:
+		return t.String()
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+var symbols = map[engine.Action]string{engine.Create: "+", engine.Update: "~", engine.Delete: "-", engine.Noop: " "}
+
+// Text writes the human diff: operations grouped by source row, one line
+// per field change, then a one-line summary. Colour only when color is set.
+func Text(w io.Writer, d *Document, color bool) {
+	paint := func(code, s string) string {
+		if !color {
+			return s
+		}
+		return "\x1b[" + code + "m" + s + "\x1b[0m"
+	}
+	colors := map[engine.Action]string{engine.Create: "32", engine.Update: "33", engine.Delete: "31"}
+	lastRow := -1
+	for _, op := range d.Visible() {
+		if op.Row != lastRow {
+			lastRow = op.Row
+			fmt.Fprintf(w, "\n%s\n", paint("1", op.Source.String()))
+		}
+		sym := symbols[op.Action]
+		if op.Status == engine.Failed {
+			fmt.Fprintf(w, "  %s %s %s %s: %s\n", paint("31", "!"), op.Target, op.Kind, op.Key, op.Error)
+			continue
+		}
+		status := ""
+		if d.Kind == "apply" && op.Status != engine.Planned {
+			status = " [" + op.Status + "]"
+		}
+		fmt.Fprintf(w, "  %s %s %s %s%s\n", paint(colors[op.Action], sym), op.Target, op.Kind, op.Key, status)
+		for _, c := range op.Changes {
+			switch {
+			case c.Secret:
+				fmt.Fprintf(w, "      %s: %s\n", c.Field, map[bool]string{true: "*** (will be set)", false: "*** (set)"}[c.Old == nil])
+			case op.Action == engine.Create:
+				fmt.Fprintf(w, "      %s: %s\n", c.Field, Value(c.New, false))
+			case op.Action == engine.Delete:
+				fmt.Fprintf(w, "      %s: %s\n", c.Field, Value(c.Old, false))
+			default:
+				fmt.Fprintf(w, "      %s: %s → %s\n", c.Field, Value(c.Old, false), Value(c.New, false))
+			}
+		}
+	}
+	if lastRow >= 0 {
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, SummaryLine(d))
+}
+
+// SummaryLine is the one-line summary of a plan or run.
+func SummaryLine(d *Document) string {
+	s := d.Summary
+	if d.Kind == "apply" {
+		return fmt.Sprintf("Apply: %d done, %d failed, %d skipped, %d unchanged.", s.Done, s.Failed, s.Skip, s.Noop)
+	}
+	return fmt.Sprintf("Plan: %d to create, %d to update, %d to delete, %d unchanged, %d failed.", s.Create, s.Update, s.Delete, s.Noop, s.Failed)
+}
+
+// JSON writes the report schema of spec/cli.md.
+func JSON(w io.Writer, d *Document) error {
+	type source struct {
+		File  string `json:"file"`
+		Sheet string `json:"sheet,omitempty"`
+		Row   int    `json:"row,omitempty"`
+		Entry string `json:"entry,omitempty"`
+		Index *int   `json:"index,omitempty"`
+	}
+	type change struct {
+		Field string `json:"field"`
+		Old   any    `json:"old"`
+		New   any    `json:"new"`
+	}
+	type op struct {
+		Source  source   `json:"source"`
+		Target  string   `json:"target"`
+		Kind    string   `json:"kind"`
+		Key     string   `json:"key"`
+		Action  string   `json:"action"`
+		Changes []change `json:"changes"`
+		Status  string   `json:"status"`
+		Error   string   `json:"error,omitempty"`
+		ID      string   `json:"id"`
+		Created string   `json:"created_id,omitempty"`
+	}
+	out := struct {
+		Summary engine.Summary  `json:"summary"`
+		Ops     []op            `json:"operations"`
+		Inputs  []engine.Input  `json:"inputs,omitempty"`
+		Metrics []TargetMetrics `json:"metrics,omitempty"`
+	}{Summary: d.Summary, Inputs: d.Inputs, Metrics: d.Metrics, Ops: []op{}}
+	for _, o := range d.Ops {
+		src := source{File: o.Source.File, Sheet: o.Source.Sheet, Row: o.Source.Row, Entry: o.Source.Entry}
+		if o.Source.Entry != "" {
+			i := o.Source.Index
+			src.Index = &i
+		}
+		j := op{Source: src, Target: o.Target, Kind: o.Kind, Key: o.Key, Action: string(o.Action), Status: o.Status,
+			Error: o.Error, ID: o.ID, Created: o.CreatedID, Changes: []change{}}
+		for _, c := range o.Changes {
+			ch := change{Field: c.Field, Old: c.Old, New: c.New}
+			if c.Secret {
+				if c.Old != nil {
+					ch.Old = engine.SecretMarker
+				}
+				ch.New = engine.SecretMarker
+			}
+			j.Changes = append(j.Changes, ch)
+		}
+		out.Ops = append(out.Ops, j)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// EscapeFormula makes a value safe to open in a spreadsheet: text starting
+// with = + - @ (or a tab or carriage return) gets a leading apostrophe.
+func EscapeFormula(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// Rows flattens the document to one row per field change (or per op when
+// it has none), for CSV and xlsx.
+func Rows(d *Document) [][]string {
+	header := []string{"file", "sheet", "row", "target", "kind", "key", "action", "status", "field", "old", "new", "error"}
+	out := [][]string{header}
+	for _, op := range d.Ops {
+		row := op.Source.Row
+		sheet := op.Source.Sheet
+		if op.Source.Entry != "" {
+			sheet, row = op.Source.Entry, op.Source.Index
+		}
+		base := []string{op.Source.File, sheet, fmt.Sprint(row), op.Target, op.Kind, op.Key, string(op.Action), op.Status}
+		if len(op.Changes) == 0 {
+			out = append(out, append(append([]string{}, base...), "", "", "", op.Error))
+			continue
+		}
+		for _, c := range op.Changes {
+			old, nw := cell(c.Old, c.Secret), cell(c.New, c.Secret)
+			out = append(out, append(append([]string{}, base...), c.Field, old, nw, op.Error))
+		}
+	}
+	return out
+}
+
+func cell(v any, secret bool) string {
+	if v == nil {
+		return ""
+	}
+	if secret {
+		return engine.SecretMarker
+	}
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return strings.Trim(Value(v, false), "\"")
+}
+
+// Counts tallies operations by a key, for the HTML chart.
+func Counts(ops []*engine.Op, key func(*engine.Op) string) [][2]any {
+	m := map[string]int{}
+	for _, op := range ops {
+		m[key(op)]++
+	}
+	var out [][2]any
+	for k, v := range m {
+		out = append(out, [2]any{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0].(string) < out[j][0].(string) })
+	return out
+}

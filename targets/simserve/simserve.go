@@ -1,0 +1,175 @@
+// Package simserve runs both simulators on one loopback listener: VOSS
+// under /api and CUPI under /vmrest. It backs `bulkprov sim`, the --sim
+// flag and the end-to-end tests.
+package simserve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bulkprov/bulkprov/targets/cupi/sim"
+	"github.com/bulkprov/bulkprov/targets/simkit"
+	vsim "github.com/bulkprov/bulkprov/targets/voss/sim"
+)
+
+// Options configure both simulators.
+type Options struct {
+	Addr           string // listen address; default 127.0.0.1:0
+	User, Password string
+	CUPI           sim.Options
+	VOSS           vsim.Options
+	Faults         simkit.Faults
+	StateFile      string // load at start, save on change and at Close
+}
+
+// Running is a started pair of simulators.
+type Running struct {
+	URL  string // base URL of both
+	CUPI *sim.Server
+	VOSS *vsim.Server
+
+	srv  *http.Server
+	ln   net.Listener
+	opts Options
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+type persisted struct {
+	VOSS []byte `json:"voss"`
+	CUPI []byte `json:"cupi"`
+}
+
+// Start starts the simulators.
+func Start(o Options) (*Running, error) {
+	if o.Addr == "" {
+		o.Addr = "127.0.0.1:0"
+	}
+	o.CUPI.User, o.CUPI.Password = o.User, o.Password
+	o.VOSS.User, o.VOSS.Password = o.User, o.Password
+	o.CUPI.Faults, o.VOSS.Faults = o.Faults, o.Faults
+	r := &Running{CUPI: sim.New(o.CUPI), VOSS: vsim.New(o.VOSS), opts: o, stop: make(chan struct{})}
+	if o.StateFile != "" {
+		if err := r.load(); err != nil {
+			return nil, err
+		}
+	}
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", o.Addr, err)
+	}
+	r.ln = ln
+	r.URL = "http://" + ln.Addr().String()
+	mux := http.NewServeMux()
+	mux.Handle("/vmrest/", r.CUPI)
+	mux.Handle("/sim/cupi/", r.CUPI)
+	mux.Handle("/", r.VOSS)
+	r.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = r.srv.Serve(ln) }()
+	if o.StateFile != "" {
+		r.wg.Add(1)
+		go r.saver()
+	}
+	return r, nil
+}
+
+func (r *Running) load() error {
+	b, err := os.ReadFile(r.opts.StateFile)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var p persisted
+	if err := jsonUnmarshal(b, &p); err != nil {
+		return fmt.Errorf("--state %s: %w", r.opts.StateFile, err)
+	}
+	if len(p.VOSS) > 0 {
+		if err := r.VOSS.Load(p.VOSS); err != nil {
+			return err
+		}
+	}
+	if len(p.CUPI) > 0 {
+		return r.CUPI.Load(p.CUPI)
+	}
+	return nil
+}
+
+// Save writes the state file (atomically) when either simulator changed.
+func (r *Running) Save(force bool) error {
+	if r.opts.StateFile == "" || (!force && !r.VOSS.Dirty() && !r.CUPI.Dirty()) {
+		return nil
+	}
+	v, err := r.VOSS.Save()
+	if err != nil {
+		return err
+	}
+	c, err := r.CUPI.Save()
+	if err != nil {
+		return err
+	}
+	b, err := jsonMarshal(persisted{VOSS: v, CUPI: c})
+	if err != nil {
+		return err
+	}
+	tmp := r.opts.StateFile + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, r.opts.StateFile)
+}
+
+func (r *Running) saver() {
+	defer r.wg.Done()
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-t.C:
+			_ = r.Save(false)
+		}
+	}
+}
+
+// Close stops serving and saves the state.
+func (r *Running) Close() error {
+	close(r.stop)
+	r.wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = r.srv.Shutdown(ctx)
+	return r.Save(true)
+}
+
+// Writes returns both simulators' write counts, keys prefixed by target.
+func (r *Running) Writes() map[string]int {
+	out := map[string]int{}
+	for k, v := range r.VOSS.Writes.Snapshot() {
+		out["voss "+k] = v
+	}
+	for k, v := range r.CUPI.Writes.Snapshot() {
+		out["cupi "+k] = v
+	}
+	return out
+}
+
+// Duplicates returns the keys created more than once.
+func Duplicates(writes map[string]int) []string {
+	var out []string
+	for k, v := range writes {
+		if v > 1 && (strings.HasSuffix(k, ":create") || strings.HasSuffix(k, ":add")) {
+			out = append(out, k)
+		}
+	}
+	return out
+}

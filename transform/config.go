@@ -1,0 +1,98 @@
+package transform
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+)
+
+// Config holds the mappings of a run (spec/cli.md, --config). Unknown keys
+// are an error: a typo must not pass silently.
+type Config struct {
+	// DefaultHierarchy is used for VOSS rows and items that name none.
+	DefaultHierarchy string `json:"defaultHierarchy,omitempty"`
+	// Hierarchies renames source hierarchy paths (and everything below
+	// them) to target paths.
+	Hierarchies map[string]string `json:"hierarchies,omitempty"`
+	// Roles maps a VOSS role to the CUPI role names its users must hold.
+	Roles map[string][]string `json:"roles,omitempty"`
+	// CredentialPolicies maps VOSS credential policy names to CUPI
+	// credential policy display names.
+	CredentialPolicies map[string]string `json:"credentialPolicies,omitempty"`
+	// CUPIUserTemplate is the template alias for CUPI users bulkprov creates.
+	CUPIUserTemplate string `json:"cupiUserTemplate,omitempty"`
+	// VOSSRoles renames VOSS roles on the VOSS side (tenant replay).
+	VOSSRoles map[string]string `json:"vossRoles,omitempty"`
+}
+
+// DefaultTemplate is CUPI's default user template alias.
+const DefaultTemplate = "voicemailusertemplate"
+
+// LoadConfig reads a JSON config file strictly.
+func LoadConfig(path string) (*Config, []byte, error) {
+	if path == "" {
+		return &Config{}, nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--config: %w", err)
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	var c Config
+	if err := d.Decode(&c); err != nil {
+		msg := err.Error()
+		if strings.Contains(msg, "unknown field") {
+			msg += " (known keys: defaultHierarchy, hierarchies, roles, credentialPolicies, cupiUserTemplate, vossRoles)"
+		}
+		return nil, nil, fmt.Errorf("--config %s: %s", path, msg)
+	}
+	return &c, b, nil
+}
+
+// Template returns the CUPI user template to create users from.
+func (c *Config) Template() string {
+	if c.CUPIUserTemplate != "" {
+		return c.CUPIUserTemplate
+	}
+	return DefaultTemplate
+}
+
+// Hierarchy maps a source hierarchy through the rename map (longest
+// matching prefix wins) and the default.
+func (c *Config) Hierarchy(h string) string {
+	if h == "" {
+		return c.DefaultHierarchy
+	}
+	keys := make([]string, 0, len(c.Hierarchies))
+	for k := range c.Hierarchies {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return len(keys[i]) > len(keys[j]) })
+	for _, k := range keys {
+		if h == k || strings.HasPrefix(h, k+".") {
+			return c.Hierarchies[k] + h[len(k):]
+		}
+	}
+	return h
+}
+
+// CUPIRoles returns the CUPI role names a VOSS role maps to: the map's
+// entry, else the role of the same name.
+func (c *Config) CUPIRoles(vossRole string) []string {
+	if r, ok := c.Roles[vossRole]; ok {
+		return r
+	}
+	return []string{vossRole}
+}
+
+// CUPIPolicy maps a VOSS credential policy name to a CUPI display name.
+func (c *Config) CUPIPolicy(name string) string {
+	if p, ok := c.CredentialPolicies[name]; ok {
+		return p
+	}
+	return name
+}

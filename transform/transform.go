@@ -1,0 +1,352 @@
+// Package transform maps each loaded row onto the desired state of the
+// objects it governs on VOSS Automate and Unity Connection: a data/User row
+// becomes the VOSS user plus the CUPI user, its roles and its password (and
+// PIN) credential; a relation/HcsAdminUserREL row the VOSS relation; a
+// cupi/User row the CUPI user, roles and credentials; a cupi/AuthzServer
+// row an authorization server. Hierarchy, role and policy renames come
+// from the Config. References are resolved later, against the servers,
+// by the engine.
+package transform
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/bulkprov/bulkprov/loader"
+	"github.com/bulkprov/bulkprov/schema"
+)
+
+// Kinds of object an operation acts on (the report's "kind").
+const (
+	KindUser     = "data/User"
+	KindAdminREL = "relation/HcsAdminUserREL"
+	KindCUPIUser = "cupi/user"
+	KindUserRole = "cupi/userrole"
+	KindPassword = "cupi/credential/password"
+	KindPIN      = "cupi/credential/pin"
+	KindAuthz    = "cupi/authz-server"
+)
+
+// Want is the desired state of one object (or, for KindUserRole, of a
+// user's set of roles).
+type Want struct {
+	Target string // "voss" or "cupi"
+	Kind   string
+	Key    string // business key shown in reports
+
+	Delete    bool // the object must be absent (roles: must not be held)
+	MustExist bool // modify: an absent object is an error, not a create
+
+	// VOSS
+	Model     string
+	Hierarchy string
+	KeyValue  string // the business key field's value
+	SearchKey string // the key to find the current instance by, when renaming
+	Pkid      string // # Unique Identifier
+
+	// Fields are the fields the row names: a nested tree for VOSS, flat
+	// CUPI field names to string values for CUPI. Secrets hold the
+	// write-only values by path; they never appear in Fields.
+	Fields  map[string]any
+	Secrets map[string]string
+
+	// CUPI
+	Alias        string
+	Template     string            // user template for a create
+	CreateFields map[string]string // body of a CUPI user create
+	NoCreate     string            // why the CUPI user cannot be created when missing
+	Roles        []string          // CUPI role names
+	ExactRoles   bool              // remove roles not listed
+	PolicyName   string            // credential policy display name to resolve
+
+	Err string // this part of the row cannot be done
+}
+
+// Row is one input record with what it wants.
+type Row struct {
+	Rec   *loader.Record
+	Wants []Want
+}
+
+// Options tune the mapping.
+type Options struct {
+	ExactRoles bool // data/User rows: remove CUPI roles the VOSS role does not map to
+}
+
+// Map turns a record into its row of wants.
+func Map(rec *loader.Record, cfg *Config, o Options) Row {
+	row := Row{Rec: rec}
+	switch rec.Model {
+	case schema.User:
+		row.Wants = mapUser(rec, cfg, o)
+	case schema.AdminUserREL:
+		row.Wants = []Want{mapVOSS(rec, cfg)}
+	case schema.CUPIUser:
+		row.Wants = mapCUPIUser(rec, cfg)
+	case schema.CUPIAuthz:
+		row.Wants = []Want{mapAuthz(rec)}
+	default:
+		row.Wants = []Want{{Target: "voss", Kind: rec.Model, Key: loader.Key(rec), Err: "no mapping for model " + rec.Model}}
+	}
+	return row
+}
+
+// splitSecrets moves the schema's secret leaves out of a field tree into
+// a path -> value map.
+func splitSecrets(f *schema.Field, tree map[string]any, prefix string, secrets map[string]string) {
+	for k, v := range tree {
+		c := f.Child(k)
+		if c == nil {
+			continue
+		}
+		p := prefix + k
+		switch t := v.(type) {
+		case map[string]any:
+			splitSecrets(c, t, p+".", secrets)
+		case []any:
+			for i, el := range t {
+				if m, ok := el.(map[string]any); ok {
+					splitSecrets(c, m, fmt.Sprintf("%s.[%d].", p, i), secrets)
+				}
+			}
+		case string:
+			if c.Secret {
+				secrets[p] = t
+				delete(tree, k)
+			}
+		}
+	}
+}
+
+func copyTree(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		switch t := v.(type) {
+		case map[string]any:
+			out[k] = copyTree(t)
+		case []any:
+			arr := make([]any, len(t))
+			for i, el := range t {
+				if mm, ok := el.(map[string]any); ok {
+					arr[i] = copyTree(mm)
+				} else {
+					arr[i] = el
+				}
+			}
+			out[k] = arr
+		default:
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func mapVOSS(rec *loader.Record, cfg *Config) Want {
+	m := schema.Get(rec.Model)
+	fields := copyTree(rec.Fields)
+	secrets := map[string]string{}
+	splitSecrets(m.Root, fields, "", secrets)
+	h := cfg.Hierarchy(rec.Hierarchy)
+	renameRole(fields, cfg)
+	if rec.Model == schema.AdminUserREL {
+		if au, ok := fields["AdminUser"].(map[string]any); ok {
+			renameRole(au, cfg)
+		}
+	}
+	keyVal, _ := fields[m.Key].(string)
+	w := Want{Target: "voss", Kind: rec.Model, Model: rec.Model, Hierarchy: h, KeyValue: keyVal,
+		Pkid: rec.Pkid, Fields: fields, Secrets: secrets}
+	for k, v := range rec.Search {
+		if strings.EqualFold(k, m.Key) {
+			w.SearchKey = v
+		}
+	}
+	if keyVal == "" {
+		w.KeyValue = w.SearchKey
+	}
+	w.Key = h + "/" + w.KeyValue
+	switch rec.Action {
+	case loader.Delete:
+		w.Delete = true
+		w.Fields, w.Secrets = nil, nil
+	case loader.Modify:
+		w.MustExist = true
+	}
+	if h == "" {
+		w.Err = "no hierarchy for this row (set one in the sheet or defaultHierarchy in --config)"
+	}
+	return w
+}
+
+func renameRole(fields map[string]any, cfg *Config) {
+	if r, ok := fields["role"].(string); ok {
+		if to, ok := cfg.VOSSRoles[r]; ok {
+			fields["role"] = to
+		}
+	}
+}
+
+func boolText(v any) (string, bool) {
+	switch t := v.(type) {
+	case bool:
+		return strconv.FormatBool(t), true
+	case string:
+		if b, ok := loader.ParseBool(t); ok {
+			return strconv.FormatBool(b), true
+		}
+	}
+	return "", false
+}
+
+func mapUser(rec *loader.Record, cfg *Config, o Options) []Want {
+	voss := mapVOSS(rec, cfg)
+	pin, hasPin := voss.Secrets["pin"]
+	delete(voss.Secrets, "pin")
+	ext, _ := rec.Fields["DtmfAccessId"].(string)
+	if voss.Fields != nil {
+		delete(voss.Fields, "DtmfAccessId")
+	}
+	wants := []Want{voss}
+	alias := voss.KeyValue
+	if alias == "" {
+		return wants
+	}
+	role, hasRole := rec.Fields["role"].(string)
+	ai, _ := rec.Fields["account_information"].(map[string]any)
+	password, hasPassword := voss.Secrets["password"]
+	if rec.Action == loader.Delete {
+		// The CUPI user keeps its mailbox; only the roles its VOSS role
+		// grants are removed, and only when the row says which role.
+		if hasRole {
+			wants = append(wants, Want{Target: "cupi", Kind: KindUserRole, Key: alias, Alias: alias, Delete: true, Roles: cfg.CUPIRoles(role)})
+		}
+		return wants
+	}
+	credFields := map[string]any{}
+	policy := ""
+	if ai != nil {
+		if v, ok := boolText(ai["locked"]); ok {
+			credFields["Locked"] = v
+		}
+		if v, ok := boolText(ai["change_password_on_login"]); ok {
+			credFields["CredMustChange"] = v
+		}
+		if p, ok := ai["credential_policy"].(string); ok && p != "" {
+			policy = cfg.CUPIPolicy(p)
+		}
+	}
+	touchesCUPI := rec.Action != loader.Modify || hasRole || hasPassword || hasPin || ext != "" || len(credFields) > 0 || policy != ""
+	if !touchesCUPI {
+		return wants
+	}
+	user := Want{Target: "cupi", Kind: KindCUPIUser, Key: alias, Alias: alias, Template: cfg.Template(),
+		CreateFields: map[string]string{"Alias": alias}}
+	if ext != "" {
+		user.CreateFields["DtmfAccessId"] = ext
+	} else {
+		user.NoCreate = fmt.Sprintf("the CUPI user %s does not exist and the row has no DtmfAccessId to create it with", alias)
+	}
+	for src, dst := range map[string]string{"first_name": "FirstName", "last_name": "LastName"} {
+		if v, ok := rec.Fields[src].(string); ok && v != "" {
+			user.CreateFields[dst] = v
+		}
+	}
+	wants = append(wants, user)
+	if hasRole {
+		wants = append(wants, Want{Target: "cupi", Kind: KindUserRole, Key: alias, Alias: alias, Roles: cfg.CUPIRoles(role), ExactRoles: o.ExactRoles})
+	}
+	if len(credFields) > 0 || policy != "" || hasPassword {
+		w := Want{Target: "cupi", Kind: KindPassword, Key: alias, Alias: alias, Fields: credFields, PolicyName: policy, Secrets: map[string]string{}}
+		if hasPassword {
+			w.Secrets["Credentials"] = password
+		}
+		wants = append(wants, w)
+	}
+	if hasPin {
+		wants = append(wants, Want{Target: "cupi", Kind: KindPIN, Key: alias, Alias: alias, Fields: map[string]any{}, Secrets: map[string]string{"Credentials": pin}})
+	}
+	return wants
+}
+
+func str(m map[string]any, k string) (string, bool) {
+	v, ok := m[k]
+	if !ok {
+		return "", false
+	}
+	switch t := v.(type) {
+	case string:
+		return t, true
+	case bool:
+		return strconv.FormatBool(t), true
+	case int64:
+		return strconv.FormatInt(t, 10), true
+	}
+	return fmt.Sprint(v), true
+}
+
+func mapCUPIUser(rec *loader.Record, cfg *Config) []Want {
+	alias, _ := str(rec.Fields, "Alias")
+	user := Want{Target: "cupi", Kind: KindCUPIUser, Key: alias, Alias: alias, Template: cfg.Template(),
+		Fields: map[string]any{}, CreateFields: map[string]string{"Alias": alias}}
+	if t, ok := str(rec.Fields, "Template"); ok && t != "" {
+		user.Template = t
+	}
+	for _, f := range []string{"DtmfAccessId", "FirstName", "LastName", "DisplayName", "EmailAddress"} {
+		if v, ok := str(rec.Fields, f); ok {
+			user.Fields[f] = v
+			if v != "" {
+				user.CreateFields[f] = v
+			}
+		}
+	}
+	switch rec.Action {
+	case loader.Delete:
+		user.Delete, user.Fields = true, nil
+		return []Want{user}
+	case loader.Modify:
+		user.MustExist = true
+	}
+	if user.CreateFields["DtmfAccessId"] == "" {
+		user.NoCreate = fmt.Sprintf("the CUPI user %s does not exist and the row has no DtmfAccessId to create it with", alias)
+	}
+	wants := []Want{user}
+	if roles, ok := str(rec.Fields, "Roles"); ok {
+		var names []string
+		for _, r := range strings.Split(roles, ";") {
+			if r = strings.TrimSpace(r); r != "" {
+				names = append(names, r)
+			}
+		}
+		sort.Strings(names)
+		wants = append(wants, Want{Target: "cupi", Kind: KindUserRole, Key: alias, Alias: alias, Roles: names, ExactRoles: true})
+	}
+	if pw, ok := str(rec.Fields, "Password"); ok {
+		wants = append(wants, Want{Target: "cupi", Kind: KindPassword, Key: alias, Alias: alias, Fields: map[string]any{}, Secrets: map[string]string{"Credentials": pw}})
+	}
+	if pin, ok := str(rec.Fields, "Pin"); ok {
+		wants = append(wants, Want{Target: "cupi", Kind: KindPIN, Key: alias, Alias: alias, Fields: map[string]any{}, Secrets: map[string]string{"Credentials": pin}})
+	}
+	return wants
+}
+
+func mapAuthz(rec *loader.Record) Want {
+	name, _ := str(rec.Fields, "DisplayName")
+	w := Want{Target: "cupi", Kind: KindAuthz, Key: name, Fields: map[string]any{}, Secrets: map[string]string{}}
+	for _, f := range []string{"ServerNodeAddress", "Port", "ServerUsername", "IgnoreCertificateError"} {
+		if v, ok := str(rec.Fields, f); ok {
+			w.Fields[f] = v
+		}
+	}
+	if pw, ok := str(rec.Fields, "ServerPassword"); ok {
+		w.Secrets["ServerPassword"] = pw
+	}
+	switch rec.Action {
+	case loader.Delete:
+		w.Delete, w.Fields, w.Secrets = true, nil, nil
+	case loader.Modify:
+		w.MustExist = true
+	}
+	return w
+}
