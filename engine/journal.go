@@ -76,7 +76,7 @@ func OpenJournal(path, binding string, fresh bool) (*Journal, error) {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, ErrLocked)
 	}
 	j := &Journal{Path: path, f: f, Done: map[string]Entry{}, Pending: map[string]Entry{}, stop: make(chan struct{})}
-	entries, err := ReadEntries(f)
+	entries, good, err := readJournal(f)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("checkpoint %s: %w (pass --fresh to start over)", path, err)
@@ -104,7 +104,12 @@ func OpenJournal(path, binding string, fresh bool) (*Journal, error) {
 				}
 			}
 		}
-		if _, err := f.Seek(0, io.SeekEnd); err != nil {
+		// Cut a torn last line, so the next line starts clean.
+		if err := f.Truncate(good); err != nil {
+			f.Close()
+			return nil, err
+		}
+		if _, err := f.Seek(good, io.SeekStart); err != nil {
 			f.Close()
 			return nil, err
 		}
@@ -130,31 +135,44 @@ func OpenJournal(path, binding string, fresh bool) (*Journal, error) {
 // ReadEntries reads journal lines; a torn (unparseable) last line is
 // ignored, a bad line elsewhere is an error.
 func ReadEntries(r io.Reader) ([]Entry, error) {
+	out, _, err := readJournal(r)
+	return out, err
+}
+
+// readJournal also returns the byte offset just past the last good line.
+func readJournal(r io.Reader) ([]Entry, int64, error) {
 	var out []Entry
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	br := bufio.NewReaderSize(r, 64<<10)
 	var bad error
-	line := 0
-	for sc.Scan() {
-		line++
-		if bad != nil {
-			return nil, bad
+	var offset, good int64
+	for line := 1; ; line++ {
+		raw, err := br.ReadBytes('\n')
+		if len(raw) == 0 && err != nil {
+			if err == io.EOF {
+				break
+			}
+			return nil, 0, err
 		}
-		b := bytes.TrimSpace(sc.Bytes())
+		if bad != nil {
+			return nil, 0, bad
+		}
+		offset += int64(len(raw))
+		b := bytes.TrimSpace(raw)
 		if len(b) == 0 {
+			if raw[len(raw)-1] == '\n' {
+				good = offset
+			}
 			continue
 		}
 		var e Entry
-		if err := json.Unmarshal(b, &e); err != nil || e.Type == "" {
+		if jerr := json.Unmarshal(b, &e); jerr != nil || e.Type == "" || raw[len(raw)-1] != '\n' {
 			bad = fmt.Errorf("corrupt line %d", line)
 			continue
 		}
 		out = append(out, e)
+		good = offset
 	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return out, good, nil
 }
 
 func (j *Journal) flusher() {

@@ -196,16 +196,16 @@ func (o *Options) defaults() {
 type state struct {
 	mu        sync.Mutex
 	nodes     map[string]bool
-	vossRoles map[string]map[string]bool       // hierarchy -> role names
-	voss      map[string]*voss.Instance         // model|hier|key (lower) -> instance
+	vossRoles map[string]map[string]bool // hierarchy -> role names
+	voss      map[string]*voss.Instance  // model|hier|key (lower) -> instance
 	byPkid    map[string]*voss.Instance
-	users     map[string]cupi.Object            // lower alias -> user
-	roles     map[string]cupi.Object            // lower role name -> role
-	policies  map[string]cupi.Object            // lower display name -> policy
-	templates map[string]bool                   // lower alias
-	authz     map[string]cupi.Object            // lower display name
-	userRoles map[string][]cupi.Object          // user id -> user roles
-	creds     map[string]cupi.Object            // user id|kind -> settings
+	users     map[string]cupi.Object   // lower alias -> user
+	roles     map[string]cupi.Object   // lower role name -> role
+	policies  map[string]cupi.Object   // lower display name -> policy
+	templates map[string]bool          // lower alias
+	authz     map[string]cupi.Object   // lower display name
+	userRoles map[string][]cupi.Object // user id -> user roles
+	creds     map[string]cupi.Object   // user id|kind -> settings
 }
 
 func vkey(model, hier, key string) string {
@@ -394,7 +394,9 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 				return t.CUPI.ListUsers(ctx, func(u cupi.Object) error { st.users[strings.ToLower(u["Alias"])] = u; return nil })
 			}},
 			{needRoles, func(ctx context.Context) error { return index(t.CUPI.Roles, ctx, "RoleName", st.roles) }},
-			{needPolicies, func(ctx context.Context) error { return index(t.CUPI.CredentialPolicies, ctx, "DisplayName", st.policies) }},
+			{needPolicies, func(ctx context.Context) error {
+				return index(t.CUPI.CredentialPolicies, ctx, "DisplayName", st.policies)
+			}},
 			{needAuthz, func(ctx context.Context) error { return index(t.CUPI.AuthzServers, ctx, "DisplayName", st.authz) }},
 			{needTemplates, func(ctx context.Context) error {
 				m := map[string]cupi.Object{}

@@ -3,6 +3,7 @@ package loader
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -116,6 +117,9 @@ type budgetReader struct {
 
 func (b *budgetReader) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
+	if errors.Is(err, zip.ErrFormat) || errors.Is(err, zip.ErrChecksum) {
+		err = fmt.Errorf("the zip entry is larger than it declares or corrupt (a zip bomb?): %w", err)
+	}
 	b.z.budget -= int64(n)
 	if b.z.budget < 0 {
 		return n, fmt.Errorf("actual uncompressed size %w", &LimitError{What: "bytes uncompressed", Limit: b.z.limits.MaxBytes, Flag: "max-bytes"})

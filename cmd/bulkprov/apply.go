@@ -116,7 +116,7 @@ refused or interrupted (run the same command again to resume).`, io)
 	if err != nil {
 		return err
 	}
-	opts := engine.Options{ForceSecrets: tf.forceSecrets, RunState: rs}
+	opts := tf.engineOptions(rs)
 	if err := engine.ResumeTransactions(ctx, journal, conn.targets, opts); err != nil {
 		return resumeHint(planError(err), checkpoint, io)
 	}

@@ -83,7 +83,7 @@ func computePlan(ctx context.Context, in *inputFlags, tf *targetFlags, paths []s
 		conn.close()
 		return nil, nil, nil, err
 	}
-	p, err := engine.MakePlan(ctx, run.rows, conn.targets, engine.Options{ForceSecrets: tf.forceSecrets, RunState: rs})
+	p, err := engine.MakePlan(ctx, run.rows, conn.targets, tf.engineOptions(rs))
 	if err != nil {
 		conn.close()
 		return nil, nil, nil, planError(err)

@@ -38,6 +38,7 @@ type targetFlags struct {
 	exactRoles   bool
 	vossSync     bool
 	timeout      time.Duration
+	retries      int
 }
 
 func (f *targetFlags) register(fs *flag.FlagSet) {
@@ -51,6 +52,7 @@ func (f *targetFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.exactRoles, "exact-roles", false, "data/User rows: remove CUPI roles that the user's VOSS role does not map to")
 	fs.BoolVar(&f.vossSync, "voss-sync", false, "send VOSS writes synchronously instead of as transactions (nowait=true) that are polled")
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "timeout of one HTTP request")
+	fs.IntVar(&f.retries, "retries", engine.DefaultRetry.Attempts, "attempts per request on 503, 429 and connection errors (capped exponential back-off with jitter)")
 }
 
 // connection is a set of connected targets, and the simulators behind
@@ -221,11 +223,21 @@ func (f *targetFlags) runState(paths []string) (*engine.RunState, error) {
 	return rs, nil
 }
 
+// engineOptions are the engine options the flags ask for.
+func (f *targetFlags) engineOptions(rs *engine.RunState) engine.Options {
+	r := engine.DefaultRetry
+	r.Attempts = max(1, f.retries)
+	return engine.Options{ForceSecrets: f.forceSecrets, RunState: rs, Retry: r}
+}
+
 // planError maps a planning error to an exit code.
 func planError(err error) error {
 	var fe *engine.FatalError
 	if asFatal(err, &fe) {
-		return fail(exitInterrupted, "%v", err)
+		if targets.Classify(fe.Err) == targets.Fatal {
+			return fail(exitInterrupted, "%v", err)
+		}
+		return fail(exitInterrupted, "target unreachable: %v", err)
 	}
 	return fail(exitInvalid, "%v", err)
 }

@@ -1,0 +1,458 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/bulkprov/bulkprov/targets/simserve"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var binary string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "bulkprov-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "bulkprov")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		panic(fmt.Sprintf("build: %v\n%s", err, out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func bulkprov(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+func TestValidateSamples(t *testing.T) {
+	r := bulkprov(t, nil, "validate", "../../samples/tenant.xlsx", "../../samples/tenant.json.zip", "../../samples/users.csv")
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("validate samples: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// Each file in samples/bad/ fails with exactly the lines of its .expected.
+func TestValidateBadSamples(t *testing.T) {
+	golden, _ := filepath.Glob("../../samples/bad/*.expected")
+	if len(golden) < 6 {
+		t.Fatalf("only %d golden files", len(golden))
+	}
+	for _, g := range golden {
+		input := strings.TrimSuffix(g, ".expected")
+		t.Run(filepath.Base(input), func(t *testing.T) {
+			rel := "samples/bad/" + filepath.Base(input)
+			cmd := exec.Command(binary, "validate", rel)
+			cmd.Dir = "../.."
+			var errb bytes.Buffer
+			cmd.Stderr = &errb
+			err := cmd.Run()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+				t.Fatalf("exit %v, want 2", err)
+			}
+			if *update {
+				_ = os.WriteFile(g, errb.Bytes(), 0o644)
+				return
+			}
+			want, _ := os.ReadFile(g)
+			if errb.String() != string(want) {
+				t.Errorf("stderr:\n%s\nwant:\n%s", errb.String(), want)
+			}
+		})
+	}
+}
+
+// simProc is `bulkprov sim` running in its own process.
+type simProc struct {
+	cmd *exec.Cmd
+	url string
+}
+
+func startSim(t *testing.T, args ...string) *simProc {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"sim", "--listen", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(os.Environ(), creds...)
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	s := &simProc{cmd: cmd}
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "voss="); ok {
+			s.url = v
+		}
+		if strings.HasPrefix(sc.Text(), "cupi=") {
+			break
+		}
+	}
+	if s.url == "" {
+		t.Fatal("sim printed no URL")
+	}
+	go io.Copy(io.Discard, stdout)
+	t.Cleanup(s.stop)
+	return s
+}
+
+func (s *simProc) stop() {
+	if s.cmd.Process != nil {
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		_ = s.cmd.Wait()
+	}
+}
+
+func (s *simProc) writes(t *testing.T) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, p := range []string{"/sim/voss/writes", "/sim/cupi/writes"} {
+		req, _ := http.NewRequest("GET", s.url+p, nil)
+		req.SetBasicAuth("sim-admin", "sim-admin-Secret-9")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]int
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		resp.Body.Close()
+		for k, v := range m {
+			out[p+" "+k] = v
+		}
+	}
+	return out
+}
+
+var creds = []string{
+	"BULKPROV_VOSS_USER=sim-admin", "BULKPROV_VOSS_PASSWORD=sim-admin-Secret-9",
+	"BULKPROV_CUPI_USER=sim-admin", "BULKPROV_CUPI_PASSWORD=sim-admin-Secret-9",
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// workbookSecrets lists every secret cell of the sample workbook.
+func workbookSecrets(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	for _, sheet := range f.GetSheetList() {
+		rows, _ := f.GetRows(sheet)
+		if len(rows) < 2 {
+			continue
+		}
+		for c, name := range rows[1] {
+			l := strings.ToLower(name)
+			if strings.HasSuffix(l, "password") || strings.HasSuffix(l, "pin") || strings.HasSuffix(l, "answer") {
+				for _, r := range rows[4:] {
+					if c < len(r) && r[c] != "" {
+						out = append(out, r[c])
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// The main job end to end: apply the sample tenant, re-plan to zero, edit
+// one cell and see exactly that change; no output holds a secret.
+func TestApplyReplanEditAndNoSecrets(t *testing.T) {
+	dir := t.TempDir()
+	wb := filepath.Join(dir, "tenant.xlsx")
+	copyFile(t, "../../samples/tenant.xlsx", wb)
+	sim := startSim(t)
+	target := []string{"--voss", sim.url, "--cupi", sim.url}
+	var outputs []string
+	run := func(want int, args ...string) result {
+		t.Helper()
+		r := bulkprov(t, creds, args...)
+		outputs = append(outputs, r.stdout, r.stderr)
+		if r.code != want {
+			t.Fatalf("%v: exit %d, want %d\n%s\n%s", args, r.code, want, r.stdout, r.stderr)
+		}
+		return r
+	}
+	plan := filepath.Join(dir, "plan.json")
+	r := run(0, append([]string{"plan", "--out", plan, "--report", filepath.Join(dir, "plan.html")}, append(target, wb)...)...)
+	if !strings.Contains(r.stdout, "Plan: 199 to create, 92 to update, 0 to delete, 0 unchanged, 0 failed.") {
+		t.Fatalf("first plan:\n%s", tail(r.stdout))
+	}
+	reports := []string{"run.json", "run.csv", "run.xlsx", "run.html"}
+	run(0, append([]string{"apply", "--plan", plan, "--report", filepath.Join(dir, reports[0])}, target...)...)
+	for _, rep := range reports[1:] {
+		r = run(0, append([]string{"plan", "--report", filepath.Join(dir, rep)}, append(target, wb)...)...)
+	}
+	if !strings.Contains(r.stdout, "Plan: 0 to create, 0 to update, 0 to delete, 291 unchanged, 0 failed.") {
+		t.Fatalf("re-plan after apply is not empty:\n%s", tail(r.stdout))
+	}
+	var rep struct {
+		Summary map[string]int `json:"summary"`
+		Ops     []struct {
+			Status string `json:"status"`
+			Source struct {
+				File string `json:"file"`
+				Row  int    `json:"row"`
+			} `json:"source"`
+		} `json:"operations"`
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "run.json"))
+	if err := json.Unmarshal(b, &rep); err != nil || rep.Summary["done"] != 291 || len(rep.Ops) != 291 || rep.Ops[0].Source.Row == 0 {
+		t.Fatalf("run.json: %v %+v", err, rep.Summary)
+	}
+	// Edit one cell: exactly one field change is planned.
+	f, err := excelize.OpenFile(wb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = f.SetCellValue("data_User", "F7", "Changed")
+	if err := f.Save(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	r = run(0, append([]string{"plan"}, append(target, wb)...)...)
+	if !strings.Contains(r.stdout, "Plan: 0 to create, 1 to update, 0 to delete, 290 unchanged, 0 failed.") ||
+		!strings.Contains(r.stdout, `→ "Changed"`) || strings.Count(r.stdout, "→") != 1 {
+		t.Fatalf("one-cell edit:\n%s", r.stdout)
+	}
+	// A plan whose target changed since it was made is refused, nothing written.
+	before := sim.writes(t)
+	run(2, append([]string{"apply", "--plan", plan}, target...)...)
+	if after := sim.writes(t); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatal("a refused plan wrote something")
+	}
+	// No byte bulkprov wrote holds a secret or the admin password.
+	secrets := append(workbookSecrets(t, "../../samples/tenant.xlsx"), "sim-admin-Secret-9")
+	if len(secrets) < 60 {
+		t.Fatalf("only %d secrets found in the sample", len(secrets))
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	journals, _ := filepath.Glob(filepath.Join(dir, ".bulkprov", "*"))
+	for _, p := range append(files, journals...) {
+		if p == wb {
+			continue
+		}
+		b, _ := os.ReadFile(p)
+		outputs = append(outputs, string(b))
+		if st, _ := os.Stat(p); st.Mode().Perm()&0o077 != 0 && !strings.HasSuffix(p, ".xlsx") || (strings.HasSuffix(p, "run.xlsx") && st.Mode().Perm() != 0o600) {
+			t.Errorf("%s has mode %v, want 0600", p, st.Mode().Perm())
+		}
+	}
+	all := strings.Join(outputs, "\n")
+	for _, s := range secrets {
+		if containsSecret(all, s) {
+			i := strings.Index(all, s)
+			t.Errorf("secret %q appears in bulkprov's output: …%s…", s[:3]+"…", all[max(0, i-80):i])
+		}
+	}
+	xlsxText := unzipText(t, filepath.Join(dir, "run.xlsx"))
+	for _, s := range secrets {
+		if containsSecret(xlsxText, s) {
+			t.Errorf("secret %q appears in the xlsx report", s[:3]+"…")
+		}
+	}
+}
+
+func tail(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(0, len(lines)-5):], "\n")
+}
+
+func unzipText(t *testing.T, path string) string {
+	t.Helper()
+	out, err := exec.Command("unzip", "-p", path).Output()
+	if err != nil {
+		t.Skip("unzip not available")
+	}
+	return string(out)
+}
+
+// writeUsers writes a data/User workbook of n users.
+func writeUsers(t *testing.T, path string, n int) {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	rows := [][]any{
+		{"entity: data/User; hierarchy: sys.hcs.CS-P.CS-NB.AAAGlobal"},
+		{"# Action", "username", "role", "password", "account_information.locked", "DtmfAccessId"},
+		{}, {},
+	}
+	for i := 0; i < n; i++ {
+		rows = append(rows, []any{"add", fmt.Sprintf("crash%05d", i), "Help Desk Administrator", fmt.Sprintf("Crash-Pass-%05d", i), i%2 == 0, fmt.Sprintf("9%05d", i)})
+	}
+	for i, r := range rows {
+		ref, _ := excelize.CoordinatesToCellName(1, i+1)
+		_ = f.SetSheetRow("Sheet1", ref, &r)
+	}
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Kill apply with SIGKILL at seeded random moments, resume until it
+// completes, and compare with an uninterrupted run: same state, no
+// duplicate writes.
+func TestCrashResume(t *testing.T) {
+	kills := 4
+	if testing.Short() {
+		kills = 2
+	}
+	dir := t.TempDir()
+	wb := filepath.Join(dir, "users.xlsx")
+	writeUsers(t, wb, 150)
+	sim := startSim(t, "--cupi-service-time", "2ms", "--voss-service-time", "1ms")
+	target := []string{"--voss", sim.url, "--cupi", sim.url, "--quiet"}
+	rng := rand.New(rand.NewPCG(7, 7))
+	survived := 0
+	for i := 0; i < kills; i++ {
+		cmd := exec.Command(binary, append([]string{"apply"}, append(target, wb)...)...)
+		cmd.Env = append(os.Environ(), creds...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(150+rng.IntN(400)) * time.Millisecond)
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		survived++
+	}
+	r := bulkprov(t, creds, append([]string{"apply"}, append(target, wb)...)...)
+	if r.code != 0 {
+		t.Fatalf("final resume: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	writes := sim.writes(t)
+	if d := simserve.Duplicates(writes); len(d) > 0 {
+		t.Fatalf("duplicate creates after %d kills: %v", survived, d)
+	}
+	creates := 0
+	for k, v := range writes {
+		if strings.HasSuffix(k, ":create") || strings.HasSuffix(k, ":add") {
+			creates += v
+		}
+	}
+	if creates != 150*3 { // VOSS user, CUPI user, CUPI role
+		t.Fatalf("creates = %d, want %d (lost or extra operations)", creates, 450)
+	}
+	r = bulkprov(t, creds, "plan", "--voss", sim.url, "--cupi", sim.url, wb)
+	if !strings.Contains(r.stdout, "0 to create, 0 to update, 0 to delete") {
+		t.Fatalf("state after resume differs from an uninterrupted run:\n%s", tail(r.stdout))
+	}
+}
+
+// Injected 503s, 429s and connections dropped after the write committed:
+// the run ends with every row done, nothing duplicated, nothing lost.
+func TestFaults(t *testing.T) {
+	dir := t.TempDir()
+	wb := filepath.Join(dir, "users.xlsx")
+	writeUsers(t, wb, 80)
+	sim := startSim(t, "--fail-503", "0.15", "--fail-429", "0.05", "--retry-after", "0s", "--drop-after-commit", "0.1", "--fault-seed", "3")
+	target := []string{"--voss", sim.url, "--cupi", sim.url, "--quiet"}
+	r := bulkprov(t, creds, append([]string{"apply", "--report", filepath.Join(dir, "r.json")}, append(target, wb)...)...)
+	if r.code != 0 {
+		t.Fatalf("apply under faults: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if d := simserve.Duplicates(sim.writes(t)); len(d) > 0 {
+		t.Fatalf("duplicates under faults: %v", d)
+	}
+	r = bulkprov(t, creds, "plan", "--voss", sim.url, "--cupi", sim.url, wb)
+	if !strings.Contains(r.stdout, "0 to create, 0 to update, 0 to delete") {
+		t.Fatalf("lost operations under faults: exit %d\n%s\n%s", r.code, tail(r.stdout), r.stderr)
+	}
+}
+
+func TestExitCodesAndUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no args", nil, 2, "Commands:"},
+		{"help", []string{"--help"}, 0, "Exit codes"},
+		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
+		{"no target", []string{"plan", "../../samples/tenant.xlsx"}, 2, "no target"},
+		{"unreachable", []string{"plan", "--voss", "http://127.0.0.1:1", "--cupi", "http://127.0.0.1:1", "--retries", "2", "../../samples/tenant.xlsx"}, 3, "unreachable"},
+		{"bad config key", []string{"plan", "--sim", "--config", "testdata/typo-config.json", "../../samples/tenant.xlsx"}, 2, "unknown field"},
+		{"invalid input", []string{"apply", "--sim", "../../samples/bad/errors.xlsx"}, 2, "nothing was planned or written"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := bulkprov(t, creds, tc.args...)
+			if r.code != tc.code || !strings.Contains(r.stdout+r.stderr, tc.want) {
+				t.Fatalf("exit %d (want %d), output lacks %q:\n%s%s", r.code, tc.code, tc.want, r.stdout, r.stderr)
+			}
+		})
+	}
+}
+
+
+// containsSecret reports whether s occurs in text as itself: a numeric PIN
+// inside a longer run of hex digits (a hash, a timestamp) does not count.
+func containsSecret(text, s string) bool {
+	if strings.Trim(s, "0123456789") != "" {
+		return strings.Contains(text, s)
+	}
+	isHex := func(c byte) bool {
+		return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+	}
+	for i := 0; ; {
+		j := strings.Index(text[i:], s)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(s)
+		if (j == 0 || !isHex(text[j-1])) && (end == len(text) || !isHex(text[end])) {
+			return true
+		}
+		i = j + 1
+	}
+}

@@ -1,0 +1,279 @@
+package loader
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// readAll reads path and returns its records and problems as strings.
+func readAll(t *testing.T, path string, o Options) ([]*Record, []string, error) {
+	t.Helper()
+	var recs []*Record
+	var probs []string
+	c := NewChecker()
+	err := Read(path, o, func(r *Record) error {
+		for _, p := range c.Check(r) {
+			probs = append(probs, p.String())
+		}
+		recs = append(recs, r)
+		return nil
+	}, func(p Problem) { probs = append(probs, p.String()) })
+	return recs, probs, err
+}
+
+func writeBook(t *testing.T, fill func(f *excelize.File)) string {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	fill(f)
+	p := filepath.Join(t.TempDir(), "in.xlsx")
+	if err := f.SaveAs(p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func header(f *excelize.File, sheet, entity string, cols ...any) {
+	_ = f.SetCellValue(sheet, "A1", entity)
+	_ = f.SetSheetRow(sheet, "A2", &cols)
+}
+
+func TestCellValuesAreExact(t *testing.T) {
+	p := writeBook(t, func(f *excelize.File) {
+		header(f, "Sheet1", "entity: data/User; hierarchy: sys.hcs.X", "# Action", "username", "role", "account_information.locked",
+			"account_information.failed_login_lock_date", "DtmfAccessId", "email", "account_information.num_of_failed_login_attempts", "first_name")
+		_ = f.SetSheetRow("Sheet1", "A5", &[]any{"ADD", "u1", "R", true, time.Date(2024, 1, 31, 12, 30, 0, 0, time.UTC), "00123", " ", 3, "12345678901234567890"})
+		_ = f.SetSheetRow("Sheet1", "A6", &[]any{"Modify", "u2", "R", "yes", nil, nil, nil, nil, nil})
+		_ = f.SetSheetRow("Sheet1", "A7", &[]any{nil, "u3", "R", "0"})
+	})
+	recs, probs, err := readAll(t, p, Options{})
+	if err != nil || len(probs) > 0 {
+		t.Fatalf("err %v problems %v", err, probs)
+	}
+	if len(recs) != 3 {
+		t.Fatalf("%d records", len(recs))
+	}
+	r := recs[0]
+	ai := r.Fields["account_information"].(map[string]any)
+	tests := []struct {
+		name      string
+		got, want any
+	}{
+		{"action case-insensitive", r.Action, Add},
+		{"hierarchy from entity row", r.Hierarchy, "sys.hcs.X"},
+		{"boolean cell", ai["locked"], true},
+		{"date to ISO 8601", ai["failed_login_lock_date"], "2024-01-31T12:30:00"},
+		{"leading zeros kept", r.Fields["DtmfAccessId"], "00123"},
+		{"single space means set-to-empty", r.Fields["email"], ""},
+		{"integer typed", ai["num_of_failed_login_attempts"], int64(3)},
+		{"20-digit text stays text", r.Fields["first_name"], "12345678901234567890"},
+		{"row number", r.Loc.Row, 5},
+		{"column letters", r.Columns["account_information.locked"], "D"},
+		{"modify", recs[1].Action, Modify},
+		{"yes is true", recs[1].Fields["account_information"].(map[string]any)["locked"], true},
+		{"absent cell not in tree", recs[1].Fields["email"], nil},
+		{"empty action is add", recs[2].Action, Add},
+		{"0 is false", recs[2].Fields["account_information"].(map[string]any)["locked"], false},
+	}
+	for _, tc := range tests {
+		if tc.got != tc.want {
+			t.Errorf("%s: got %#v, want %#v", tc.name, tc.got, tc.want)
+		}
+	}
+}
+
+func TestBlocksSheetsAndArrays(t *testing.T) {
+	p := writeBook(t, func(f *excelize.File) {
+		header(f, "Sheet1", "entity: data/User; hierarchy: sys.A", "username", "role", "account_information.security_questions[0].question",
+			"account_information.security_questions.1.question", "account_information.security_questions.[0].answer", "account_information.security_questions[1].answer")
+		_ = f.SetSheetRow("Sheet1", "A5", &[]any{"u1", "R", "q0", "q1", "a0", "a1"})
+		// A second block on the same sheet, with blank rows before it.
+		_ = f.SetCellValue("Sheet1", "A8", "Entity: relation/HcsAdminUserREL; hierarchy: sys.B; parallel: False")
+		_ = f.SetSheetRow("Sheet1", "A9", &[]any{"hcsUname", "AdminUser.username", "AdminUser.role"})
+		_ = f.SetSheetRow("Sheet1", "A12", &[]any{"a1", "a1", "R"})
+		f.NewSheet("#ignored")
+		_ = f.SetCellValue("#ignored", "A1", "entity: data/Nothing")
+		f.NewSheet("cupi")
+		header(f, "cupi", "entity: cupi/User", "Alias", "DtmfAccessId")
+		_ = f.SetSheetRow("cupi", "A5", &[]any{"vm", "1"})
+	})
+	recs, probs, err := readAll(t, p, Options{})
+	if err != nil || len(probs) > 0 {
+		t.Fatalf("err %v problems %v", err, probs)
+	}
+	if len(recs) != 3 || recs[1].Model != "relation/HcsAdminUserREL" || recs[1].Hierarchy != "sys.B" || recs[1].Loc.Row != 12 || recs[2].Loc.Sheet != "cupi" {
+		t.Fatalf("records: %+v", recs)
+	}
+	qs := recs[0].Fields["account_information"].(map[string]any)["security_questions"].([]any)
+	if len(qs) != 2 || qs[0].(map[string]any)["question"] != "q0" || qs[1].(map[string]any)["question"] != "q1" || qs[0].(map[string]any)["answer"] != "a0" {
+		t.Fatalf("array paths a[0].b, a.1.b and a.[0].b: %#v", qs)
+	}
+}
+
+func TestFormulaCells(t *testing.T) {
+	p := writeBook(t, func(f *excelize.File) {
+		header(f, "Sheet1", "entity: data/User; hierarchy: sys.A", "username", "role", "email")
+		_ = f.SetSheetRow("Sheet1", "A5", &[]any{"u1", "R"})
+		_ = f.SetCellFormula("Sheet1", "C5", `="a"&"@b.c"`)
+	})
+	_, probs, _ := readAll(t, p, Options{})
+	if len(probs) != 1 || !strings.Contains(probs[0], ":Sheet1:5:C: formula cell") {
+		t.Fatalf("problems %v", probs)
+	}
+	// With --formulas cached the saved value is used; excelize saves none,
+	// so the cell is empty and the row is valid.
+	_, probs, _ = readAll(t, p, Options{Formulas: "cached"})
+	if len(probs) != 0 {
+		t.Fatalf("cached: %v", probs)
+	}
+}
+
+func TestCSVLayouts(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, text string
+		opts       Options
+		records    int
+		problems   []string
+	}{
+		{"block layout with titles", "\"entity: data/User; hierarchy: sys.A\"\nusername,role\n# title,# title\nu1,R\n", Options{}, 1, nil},
+		{"semicolon separated with BOM", "\ufeffusername;role;email\nu1;R;x@y\n", Options{Model: "data/User", Hierarchy: "sys.A"}, 1, nil},
+		{"no model", "username,role\nu1,R\n", Options{}, 0, []string{"give the model with --model"}},
+		{"unknown column", "username,rolle\nu1,R\n", Options{Model: "data/User", Hierarchy: "sys.A"}, 1, []string{`:csv:1:B: unknown column "rolle" for data/User (did you mean "role"?)`}},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(dir, string(rune('a'+i))+".csv")
+			_ = os.WriteFile(p, []byte(tc.text), 0o644)
+			recs, probs, err := readAll(t, p, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(recs) != tc.records {
+				t.Errorf("%d records, want %d", len(recs), tc.records)
+			}
+			for _, want := range tc.problems {
+				if !strings.Contains(strings.Join(probs, "\n"), want) {
+					t.Errorf("problems %v lack %q", probs, want)
+				}
+			}
+			if tc.problems == nil && len(probs) > 0 {
+				t.Errorf("unexpected problems %v", probs)
+			}
+		})
+	}
+}
+
+func zipOf(t *testing.T, entries map[string]string) string {
+	t.Helper()
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for name, body := range entries {
+		w, _ := zw.Create(name)
+		_, _ = w.Write([]byte(body))
+	}
+	_ = zw.Close()
+	p := filepath.Join(t.TempDir(), "x.zip")
+	_ = os.WriteFile(p, b.Bytes(), 0o644)
+	return p
+}
+
+func TestJSONShapes(t *testing.T) {
+	item := `{"meta":{"model_type":"data/User","hierarchy":"sys.A"},"data":{"username":"u1","role":"R","account_information":{"locked":true}}}`
+	tests := []struct{ name, doc string }{
+		{"list", "[" + item + "]"},
+		{"data", `{"data":[` + item + `]}`},
+		{"resources", `{"resources":[` + item + `], "schema": {}}`},
+		{"instances", `{"instances":[` + item + `]}`},
+		{"lone item", item},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			recs, probs, err := readAll(t, zipOf(t, map[string]string{"e.json": tc.doc}), Options{})
+			if err != nil || len(probs) > 0 || len(recs) != 1 {
+				t.Fatalf("%v %v %d", err, probs, len(recs))
+			}
+			r := recs[0]
+			if r.Action != Upsert || r.Hierarchy != "sys.A" || r.Loc.Entry != "e.json" || r.Fields["account_information"].(map[string]any)["locked"] != true {
+				t.Fatalf("record %+v", r)
+			}
+		})
+	}
+}
+
+func TestHostileInputs(t *testing.T) {
+	dir := t.TempDir()
+	small := Options{Limits: Limits{MaxBytes: 1 << 20, MaxRows: 100, MaxColumns: 50}}
+	// A zip whose entry lies about its size: declared small, inflates big.
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	w, _ := zw.CreateHeader(&zip.FileHeader{Name: "e.json", Method: zip.Deflate})
+	_, _ = w.Write(bytes.Repeat([]byte(" "), 3<<20))
+	_ = zw.Close()
+	lying := filepath.Join(dir, "lying.zip")
+	data := b.Bytes()
+	// Patch the declared uncompressed size in the central directory to 10.
+	if i := bytes.LastIndex(data, []byte("PK\x01\x02")); i >= 0 {
+		copy(data[i+24:i+28], []byte{10, 0, 0, 0})
+	}
+	_ = os.WriteFile(lying, data, 0o644)
+
+	manyRows := writeBook(t, func(f *excelize.File) {
+		header(f, "Sheet1", "entity: data/User; hierarchy: sys.A", "username", "role")
+		_ = f.SetCellValue("Sheet1", "A500", "late")
+	})
+	wide := writeBook(t, func(f *excelize.File) {
+		header(f, "Sheet1", "entity: data/User; hierarchy: sys.A", "username")
+		_ = f.SetCellValue("Sheet1", "XFD5", "far")
+	})
+	renamed := filepath.Join(dir, "csv.xlsx")
+	_ = os.WriteFile(renamed, []byte("a,b\n1,2\n"), 0o644)
+	ole := filepath.Join(dir, "enc.xlsx")
+	_ = os.WriteFile(ole, append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 512)...), 0o644)
+	deep := zipOf(t, map[string]string{"d.json": strings.Repeat("[", 65) + strings.Repeat("]", 65)})
+	slip := zipOf(t, map[string]string{"../x.json": "[]"})
+
+	tests := []struct {
+		name, path string
+		want       string
+	}{
+		{"zip bomb lying about its size", lying, "larger than it declares"},
+		{"rows beyond the limit", manyRows, "--max-rows"},
+		{"16,384 columns", wide, "--max-columns"},
+		{"renamed CSV", renamed, "name it .csv"},
+		{"encrypted workbook", ole, "encrypted"},
+		{"deep JSON", deep, "--max-json-depth"},
+		{"zip slip", slip, "unsafe zip entry name"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := readAll(t, tc.path, small)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one mentioning %q", err, tc.want)
+			}
+			var le *LimitError
+			if strings.HasPrefix(tc.want, "--") && !errors.As(err, &le) {
+				t.Fatalf("not a LimitError: %v", err)
+			}
+		})
+	}
+}
+
+func TestExcelDate(t *testing.T) {
+	for _, tc := range []struct {
+		serial float64
+		want   string
+	}{{45322, "2024-01-31"}, {45322.5, "2024-01-31T12:00:00"}, {1, "1899-12-31"}} {
+		if got := excelDate(tc.serial, false); got != tc.want {
+			t.Errorf("excelDate(%v) = %s, want %s", tc.serial, got, tc.want)
+		}
+	}
+}
