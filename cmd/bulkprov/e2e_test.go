@@ -433,7 +433,6 @@ func TestExitCodesAndUsage(t *testing.T) {
 	}
 }
 
-
 // containsSecret reports whether s occurs in text as itself: a numeric PIN
 // inside a longer run of hex digits (a hash, a timestamp) does not count.
 func containsSecret(text, s string) bool {
