@@ -11,6 +11,17 @@ import (
 	"github.com/bulkprov/bulkprov/targets"
 )
 
+// Default concurrency caps. CUPI serves 5 requests at once and queues the
+// rest (up to 255, each for up to its queue timeout) before answering 503.
+// Keeping two requests waiting beyond the 5 in service means no slot idles
+// while a client turns a response around, so throughput reaches the
+// server's ceiling; the adaptive limit halves at the first 503 anyway.
+// VOSS throttles per user (20 requests/s by default).
+const (
+	DefaultCUPIWorkers = 7
+	DefaultVOSSWorkers = 8
+)
+
 // Limiter bounds the requests in flight to one target and finds the
 // server's limit by itself (AIMD): it starts small, adds about one slot per
 // window of successes while latency holds, and halves on 503/429, never

@@ -20,11 +20,9 @@ import (
 	"github.com/bulkprov/bulkprov/transform"
 )
 
-// Default concurrency caps: CUPI serves 5 requests at once (shared with
-// the admin pages); VOSS throttles per user at 20 requests/s by default.
 const (
-	defaultCUPIWorkers = 5
-	defaultVOSSWorkers = 8
+	defaultCUPIWorkers = engine.DefaultCUPIWorkers
+	defaultVOSSWorkers = engine.DefaultVOSSWorkers
 )
 
 // targetFlags are the flags that name and tune the targets.

@@ -187,13 +187,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.release()
+	// The service time covers the whole request, the simulator's own work
+	// included: the slot is held until it has passed.
+	start := time.Now()
+	defer func() { simkit.Sleep(r, s.opts.ServiceTime*time.Duration(s.faults.Spike())-time.Since(start), 1) }()
 	if !s.authorised(w, r) {
 		return
 	}
 	if s.faults.Before(w, func(w http.ResponseWriter) { s.fail(w, r, 503, "SERVER_BUSY", "Server busy") }) {
 		return
 	}
-	simkit.Sleep(r, s.opts.ServiceTime, s.faults.Spike())
 	s.faults.Serve(w, r, s.mux)
 }
 

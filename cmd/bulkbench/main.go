@@ -1,0 +1,357 @@
+// Command bulkbench measures bulkprov side by side with its baselines in
+// one run and prints the figures recorded in BENCHMARKS.md:
+//
+//	go run ./cmd/bulkbench loader   # records/s vs a bare excelize Rows loop; peak heap 100k vs 1M rows
+//	go run ./cmd/bulkbench sim      # simulator capacity on loopback, zero service time
+//	go run ./cmd/bulkbench plan     # requests per user and wall time vs one GET per row, 10,000 users
+//	go run ./cmd/bulkbench apply    # 2,000 users, CUPI 5 slots: vs the ideal and a sequential client
+//
+// Nothing here is a test assertion: machines are noisy; the ratios are
+// what matter.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/bulkprov/bulkprov/engine"
+	"github.com/bulkprov/bulkprov/loader"
+	"github.com/bulkprov/bulkprov/targets"
+	"github.com/bulkprov/bulkprov/targets/cupi"
+	cupisim "github.com/bulkprov/bulkprov/targets/cupi/sim"
+	"github.com/bulkprov/bulkprov/targets/simserve"
+	"github.com/bulkprov/bulkprov/targets/voss"
+	"github.com/bulkprov/bulkprov/transform"
+)
+
+func main() {
+	flag.Parse()
+	which := flag.Arg(0)
+	dir, _ := os.MkdirTemp("", "bulkbench")
+	defer os.RemoveAll(dir)
+	fmt.Printf("# %s, %s/%s, %d CPUs, %s\n", time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
+	switch which {
+	case "loader":
+		benchLoader(dir)
+	case "sim":
+		benchSim()
+	case "plan":
+		benchPlan(dir)
+	case "apply":
+		benchApply(dir)
+	default:
+		fmt.Fprintln(os.Stderr, "usage: bulkbench loader|sim|plan|apply")
+		os.Exit(2)
+	}
+}
+
+func must(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
+
+// writeUsers streams an n-row data/User workbook.
+func writeUsers(path string, n int, extra func(i int) []any, cols ...any) {
+	f := excelize.NewFile()
+	defer f.Close()
+	sw, err := f.NewStreamWriter("Sheet1")
+	must(err)
+	must(sw.SetRow("A1", []any{"entity: data/User; hierarchy: sys.hcs.CS-P.CS-NB.AAAGlobal"}))
+	header := append([]any{"# Action", "username", "first_name", "last_name", "email", "role", "language", "account_information.locked"}, cols...)
+	must(sw.SetRow("A2", header))
+	for i := 0; i < n; i++ {
+		row := []any{"add", fmt.Sprintf("user%07d", i), "First", fmt.Sprintf("Last %d", i), fmt.Sprintf("user%07d@example.com", i),
+			"User Administrator", "en-us", i%2 == 0}
+		if extra != nil {
+			row = append(row, extra(i)...)
+		}
+		ref, _ := excelize.CoordinatesToCellName(1, i+5)
+		must(sw.SetRow(ref, row))
+	}
+	must(sw.Flush())
+	must(f.SaveAs(path))
+}
+
+// peakHeap runs fn while sampling the heap; it returns the peak in MiB.
+func peakHeap(fn func()) float64 {
+	runtime.GC()
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var m runtime.MemStats
+		for {
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > peak.Load() {
+				peak.Store(m.HeapInuse)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	fn()
+	close(stop)
+	wg.Wait()
+	return float64(peak.Load()) / (1 << 20)
+}
+
+var bigLimits = loader.Options{Limits: loader.Limits{MaxBytes: 4 << 30, MaxRows: 2000000}}
+
+func loadAll(path string) int {
+	n := 0
+	c := loader.NewChecker()
+	must(loader.Read(path, bigLimits, func(r *loader.Record) error {
+		c.Check(r)
+		n++
+		return nil
+	}, func(loader.Problem) {}))
+	return n
+}
+
+func bareExcelize(path string) int {
+	f, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: 4 << 30})
+	must(err)
+	defer f.Close()
+	rows, err := f.Rows("Sheet1")
+	must(err)
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		if _, err := rows.Columns(); err != nil {
+			panic(err)
+		}
+		n++
+	}
+	return n - 4
+}
+
+func benchLoader(dir string) {
+	small := filepath.Join(dir, "100k.xlsx")
+	big := filepath.Join(dir, "1m.xlsx")
+	writeUsers(small, 100000, nil)
+	var nb, nl int
+	var tb, tl time.Duration
+	for i := 0; i < 3; i++ { // best of three, alternating
+		s := time.Now()
+		nb = bareExcelize(small)
+		tb = best(tb, time.Since(s))
+		s = time.Now()
+		nl = loadAll(small)
+		tl = best(tl, time.Since(s))
+	}
+	fmt.Printf("\n## loader, 100,000-row workbook (best of 3)\n\n| reader | rows | time | rows/s | ratio |\n|---|---|---|---|---|\n")
+	fmt.Printf("| bare excelize Rows+Columns | %d | %v | %.0f | 1.00 |\n", nb, tb.Round(time.Millisecond), float64(nb)/tb.Seconds())
+	fmt.Printf("| bulkprov loader (+ schema checks) | %d | %v | %.0f | %.2f |\n", nl, tl.Round(time.Millisecond), float64(nl)/tl.Seconds(), tb.Seconds()/tl.Seconds())
+	writeUsers(big, 1000000, nil)
+	hs := peakHeap(func() { loadAll(small) })
+	hb := peakHeap(func() { loadAll(big) })
+	ex := peakHeap(func() { bareExcelize(big) })
+	fmt.Printf("\n## loader peak heap (HeapInuse, sampled every 5 ms)\n\n| input | peak heap MiB |\n|---|---|\n| loader, 100,000 rows | %.1f |\n| loader, 1,000,000 rows | %.1f (%.2f× the 100k figure) |\n| bare excelize, 1,000,000 rows | %.1f |\n", hs, hb, hb/hs, ex)
+}
+
+func best(a, b time.Duration) time.Duration {
+	if a == 0 || b < a {
+		return b
+	}
+	return a
+}
+
+func client(url string) (*voss.Client, *cupi.Client) {
+	hc, _ := targets.NewHTTPClient(targets.HTTPOptions{Conns: 64})
+	cr := targets.Credentials{User: "admin", Password: "admin"}
+	return voss.New(url, hc, cr), cupi.New(url, hc, cr)
+}
+
+func benchSim() {
+	r, err := simserve.Start(simserve.Options{User: "admin", Password: "admin", CUPI: cupisim.Options{Slots: 64}})
+	must(err)
+	defer r.Close()
+	v, c := client(r.URL)
+	ctx := context.Background()
+	run := func(name string, workers int, fn func() error) {
+		var n atomic.Int64
+		deadline := time.Now().Add(3 * time.Second)
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for time.Now().Before(deadline) {
+					must(fn())
+					n.Add(1)
+				}
+			}()
+		}
+		s := time.Now()
+		wg.Wait()
+		fmt.Printf("| %s | %d | %.0f |\n", name, workers, float64(n.Load())/time.Since(s).Seconds())
+	}
+	_, err = c.CreateUser(ctx, "voicemailusertemplate", cupi.Object{"Alias": "bench", "DtmfAccessId": "1"})
+	must(err)
+	_, err = v.Create(ctx, "data/User", "sys.hcs.CS-P.CS-NB.AAAGlobal", map[string]any{"username": "bench", "role": "User Administrator"}, nil)
+	must(err)
+	fmt.Printf("\n## simulator capacity on loopback, zero service time (3 s each)\n\n| request | client workers | requests/s |\n|---|---|---|\n")
+	run("CUPI GET user by alias (64 slots)", 8, func() error { _, err := c.FindUser(ctx, "bench"); return err })
+	run("CUPI GET roles", 8, func() error { _, err := c.Roles(ctx); return err })
+	run("VOSS list data/User", 8, func() error {
+		return v.List(ctx, "data/User", "sys.hcs.CS-P.CS-NB.AAAGlobal", [2]string{}, func(voss.Summary) error { return nil })
+	})
+	i := atomic.Int64{}
+	v.Nowait = false
+	run("VOSS create data/User (sync)", 8, func() error {
+		_, err := v.Create(ctx, "data/User", "sys.hcs.CS-P.CS-NB.AAAGlobal", map[string]any{"username": fmt.Sprintf("b%d", i.Add(1)), "role": "User Administrator"}, nil)
+		return err
+	})
+}
+
+func targetsFor(url string, cupiMax, vossMax int) *engine.Targets {
+	v, c := client(url)
+	t := &engine.Targets{VOSS: v, CUPI: c, VOSSLimiter: engine.NewLimiter("voss", vossMax), CUPILimiter: engine.NewLimiter("cupi", cupiMax), ID: "bench"}
+	v.Observe, c.Observe = t.VOSSLimiter.Observe, t.CUPILimiter.Observe
+	return t
+}
+
+func rowsOf(path string) []transform.Row {
+	var rows []transform.Row
+	cfg := &transform.Config{}
+	c := loader.NewChecker()
+	must(loader.Read(path, bigLimits, func(r *loader.Record) error {
+		if ps := c.Check(r); len(ps) > 0 {
+			panic(ps[0].String())
+		}
+		rows = append(rows, transform.Map(r, cfg, transform.Options{}))
+		return nil
+	}, func(p loader.Problem) { panic(p.String()) }))
+	return rows
+}
+
+func benchPlan(dir string) {
+	const n = 10000
+	path := filepath.Join(dir, "users.xlsx")
+	writeUsers(path, n, func(i int) []any { return []any{fmt.Sprintf("8%06d", i)} }, "DtmfAccessId")
+	rows := rowsOf(path)
+	r, err := simserve.Start(simserve.Options{User: "admin", Password: "admin"})
+	must(err)
+	defer r.Close()
+	ctx := context.Background()
+	t := targetsFor(r.URL, 5, 8)
+	p, err := engine.MakePlan(ctx, rows, t, engine.Options{})
+	must(err)
+	s := time.Now()
+	must(engine.Apply(ctx, p, t, engine.Options{}, engine.ApplyOptions{Workers: 16}))
+	seedTime := time.Since(s)
+	t = targetsFor(r.URL, 5, 8)
+	s = time.Now()
+	p, err = engine.MakePlan(ctx, rows, t, engine.Options{})
+	must(err)
+	planTime := time.Since(s)
+	sum := p.Summary()
+	// One GET per row: what a naive tool does — find each user on both
+	// servers, then read its CUPI roles and password settings.
+	v, c := client(r.URL)
+	s = time.Now()
+	var reqs atomic.Int64
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 5)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			name := fmt.Sprintf("user%07d", i)
+			var pk string
+			must(v.List(ctx, "data/User", "sys.hcs.CS-P.CS-NB.AAAGlobal", [2]string{"username", name}, func(s voss.Summary) error { pk = s.Pkid; return nil }))
+			_, err := v.Get(ctx, "data/User", pk)
+			must(err)
+			u, err := c.FindUser(ctx, name)
+			must(err)
+			_, err = c.UserRoles(ctx, u["ObjectId"])
+			must(err)
+			_, err = c.Credential(ctx, u["ObjectId"], cupi.Password)
+			must(err)
+			reqs.Add(5)
+		}(i)
+	}
+	wg.Wait()
+	naive := time.Since(s)
+	fmt.Printf("\n## plan, %d users already applied (seeding took %v)\n\n", n, seedTime.Round(time.Millisecond))
+	fmt.Printf("plan result: %d unchanged, %d to change\n\n| approach | VOSS requests/user | CUPI requests/user | wall time | ratio |\n|---|---|---|---|---|\n", sum.Noop, sum.Create+sum.Update+sum.Delete)
+	fmt.Printf("| bulkprov plan (bulk reads) | %.4f | %.3f | %v | 1.00 |\n", float64(t.VOSSLimiter.Stats().Requests)/n, float64(t.CUPILimiter.Stats().Requests)/n, planTime.Round(time.Millisecond))
+	fmt.Printf("| one GET per row (5 workers) | 2 | 3 | %v | %.2f× slower |\n", naive.Round(time.Millisecond), naive.Seconds()/planTime.Seconds())
+}
+
+func benchApply(dir string) {
+	const n = 2000
+	const service = 10 * time.Millisecond
+	path := filepath.Join(dir, "cupi.csv")
+	f, _ := os.Create(path)
+	fmt.Fprintln(f, "\"entity: cupi/User\"\nAlias,DtmfAccessId,FirstName,Roles,Pin")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(f, "vm%05d,7%05d,User,Help Desk Administrator,%06d\n", i, i, 135700+i)
+	}
+	f.Close()
+	rows := rowsOf(path)
+	start := func() *simserve.Running {
+		r, err := simserve.Start(simserve.Options{User: "admin", Password: "admin", CUPI: cupisim.Options{Slots: 5, ServiceTime: service, QueueTimeout: 20 * time.Second}})
+		must(err)
+		return r
+	}
+	ctx := context.Background()
+	r := start()
+	t := targetsFor(r.URL, engine.DefaultCUPIWorkers, engine.DefaultVOSSWorkers)
+	s := time.Now()
+	p, err := engine.MakePlan(ctx, rows, t, engine.Options{})
+	must(err)
+	must(engine.Apply(ctx, p, t, engine.Options{}, engine.ApplyOptions{Workers: 2 * engine.DefaultVOSSWorkers}))
+	wall := time.Since(s)
+	st := t.CUPILimiter.Stats()
+	sum := p.Summary()
+	rejected := r.CUPI.Rejected()
+	r.Close()
+	ideal := time.Duration(st.Requests) * service / 5
+
+	r = start()
+	_, c := client(r.URL)
+	s = time.Now()
+	roles, err := c.Roles(ctx)
+	must(err)
+	var help string
+	for _, ro := range roles {
+		if ro["RoleName"] == "Help Desk Administrator" {
+			help = ro["ObjectId"]
+		}
+	}
+	seqReqs := 1
+	for i := 0; i < n; i++ {
+		id, err := c.CreateUser(ctx, "voicemailusertemplate", cupi.Object{"Alias": fmt.Sprintf("vm%05d", i), "DtmfAccessId": fmt.Sprintf("7%05d", i), "FirstName": "User"})
+		must(err)
+		_, err = c.AddUserRole(ctx, id, help)
+		must(err)
+		must(c.SetCredential(ctx, id, cupi.PIN, cupi.Object{"Credentials": fmt.Sprintf("%06d", 135700+i)}))
+		seqReqs += 3
+	}
+	seq := time.Since(s)
+	r.Close()
+	fmt.Printf("\n## apply, %d CUPI users (create + role + PIN), CUPI 5 slots, %v service time, default flags\n\n", n, service)
+	fmt.Printf("| run | requests | wall time | of the ideal | speed-up |\n|---|---|---|---|---|\n")
+	fmt.Printf("| ideal: requests × service time ÷ 5 | %d | %v | 100%% | |\n", st.Requests, ideal.Round(time.Millisecond))
+	fmt.Printf("| bulkprov apply (plan + apply) | %d | %v | %.0f%% | %.2f× the sequential client |\n", st.Requests, wall.Round(time.Millisecond), 100*ideal.Seconds()/wall.Seconds(), seq.Seconds()/wall.Seconds())
+	fmt.Printf("| sequential client, same writes | %d | %v | %.0f%% | 1.00× |\n", seqReqs, seq.Round(time.Millisecond), 100*(time.Duration(seqReqs)*service/5).Seconds()/seq.Seconds())
+	fmt.Printf("\nbulkprov: %d done, %d failed; 503 from the throttle: %d; p50 %v, p95 %v; final limit %.1f\n", sum.Done, sum.Failed, rejected, st.Percentile(50), st.Percentile(95), t.CUPILimiter.Limit())
+}
