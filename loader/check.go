@@ -242,7 +242,9 @@ func requireFields(f *schema.Field, tree map[string]any, prefix string, add func
 	for _, c := range f.Fields {
 		path := prefix + c.Name
 		v, present := tree[c.Name]
-		if c.Required && (!present || v == "") {
+		// A required write-only field (a security answer) cannot come from
+		// an export; the server enforces it when the value is really needed.
+		if c.Required && !c.Secret && (!present || v == "") {
 			add(path, "required field %s is missing", path)
 			continue
 		}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/bulkprov/bulkprov/export"
+	"github.com/bulkprov/bulkprov/schema"
+)
+
+func runExport(args []string, io streams) error {
+	var tf targetFlags
+	var model, out, hierarchy string
+	fs := newFlagSet("export", "[TARGETS] --model MODEL --out FILE [flags]", `
+Read instances from a target and write them as a bulk-load workbook (.xlsx)
+or a VOSS JSON export (.zip) that plan and apply read back: a plan of an
+export against the system it came from shows no changes. Passwords, PINs
+and server passwords cannot be exported (the servers never return them).
+
+Models: data/User and relation/HcsAdminUserREL (VOSS, under --hierarchy and
+below), cupi/User (with their roles) and cupi/AuthzServer (Unity Connection).
+
+Example:
+  bulkprov export --voss https://voss.example --model data/User \
+      --hierarchy sys.hcs.CS-P.CS-NB.AAAGlobal --out tenant-users.xlsx`, io)
+	tf.register(fs)
+	fs.StringVar(&model, "model", "", "model to export: data/User, relation/HcsAdminUserREL, cupi/User or cupi/AuthzServer")
+	fs.StringVar(&out, "out", "", "output file: .xlsx or .zip")
+	fs.StringVar(&hierarchy, "hierarchy", "", "VOSS hierarchy to export from (and below)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	m := schema.Get(model)
+	if m == nil || out == "" {
+		fs.Usage()
+		if m == nil {
+			return fail(exitInvalid, "--model: %v", schema.ErrUnknownModel(model))
+		}
+		return fail(exitInvalid, "--out FILE is required")
+	}
+	conn, err := tf.connect(io.err)
+	if err != nil {
+		return err
+	}
+	defer conn.close()
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	var src export.Source
+	switch {
+	case m.Target == "voss":
+		if conn.targets.VOSS == nil {
+			return fail(exitInvalid, "%s lives on VOSS: give --voss URL", model)
+		}
+		if hierarchy == "" {
+			return fail(exitInvalid, "--hierarchy is required to export %s", model)
+		}
+		src = export.VOSS(conn.targets.VOSS, m.Name, hierarchy)
+	case conn.targets.CUPI == nil:
+		return fail(exitInvalid, "%s lives on Unity Connection: give --cupi URL", model)
+	case m.Name == schema.CUPIUser:
+		src = export.CUPIUsers(conn.targets.CUPI)
+	default:
+		src = export.CUPIAuthz(conn.targets.CUPI)
+	}
+	n, err := export.Write(ctx, out, m.Name, hierarchy, src)
+	if err != nil {
+		return planError(err)
+	}
+	fmt.Fprintf(io.err, "exported %d %s instance(s) to %s\n", n, m.Name, out)
+	return nil
+}
