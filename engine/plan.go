@@ -296,9 +296,12 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 			}
 		}
 	}
+	var readsMu sync.Mutex
 	call := func(target string, fn func(ctx context.Context) error) error {
 		err := o.Retry.Do(ctx, t.limiter(target), func(ctx context.Context) (int, error) {
+			readsMu.Lock()
 			reads[target]++
+			readsMu.Unlock()
 			err := fn(ctx)
 			return status(err), err
 		})

@@ -1,0 +1,124 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/bulkprov/bulkprov/engine"
+	"github.com/bulkprov/bulkprov/loader"
+	"github.com/bulkprov/bulkprov/targets"
+	"github.com/bulkprov/bulkprov/targets/cupi"
+	"github.com/bulkprov/bulkprov/targets/simserve"
+	"github.com/bulkprov/bulkprov/targets/voss"
+	"github.com/bulkprov/bulkprov/transform"
+)
+
+func newTargets(t *testing.T, url string) *engine.Targets {
+	hc, _ := targets.NewHTTPClient(targets.HTTPOptions{Conns: 16})
+	cr := targets.Credentials{User: "u", Password: "p"}
+	tg := &engine.Targets{VOSS: voss.New(url, hc, cr), CUPI: cupi.New(url, hc, cr),
+		VOSSLimiter: engine.NewLimiter("voss", 8), CUPILimiter: engine.NewLimiter("cupi", 5), ID: "test"}
+	tg.VOSS.Observe, tg.CUPI.Observe = tg.VOSSLimiter.Observe, tg.CUPILimiter.Observe
+	return tg
+}
+
+func userRows(n int, locked bool) []transform.Row {
+	var rows []transform.Row
+	for i := 0; i < n; i++ {
+		rec := &loader.Record{Model: "data/User", Action: loader.Add, Hierarchy: "sys.hcs.CS-P.CS-NB.AAAGlobal",
+			Loc: loader.Location{File: "t.xlsx", Sheet: "s", Row: i + 5},
+			Fields: map[string]any{"username": fmt.Sprintf("u%03d", i), "role": "Help Desk Administrator", "password": "Long-Enough-1",
+				"DtmfAccessId": fmt.Sprintf("5%03d", i), "account_information": map[string]any{"locked": locked}}}
+		rows = append(rows, transform.Map(rec, &transform.Config{}, transform.Options{}))
+	}
+	return rows
+}
+
+// Plan, apply, re-plan: the second plan is empty, secrets included (the
+// run state remembers their keyed hashes), and reads are bulk: per user at
+// most the CUPI roles and password settings, and a handful of VOSS lists.
+func TestPlanApplyReplan(t *testing.T) {
+	r, err := simserve.Start(simserve.Options{User: "u", Password: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx := context.Background()
+	rs := engine.NewMemoryRunState()
+	tg := newTargets(t, r.URL)
+	const n = 40
+	p, err := engine.MakePlan(ctx, userRows(n, false), tg, engine.Options{RunState: rs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := p.Summary(); s.Create != 3*n || s.Failed != 0 {
+		t.Fatalf("first plan %+v", s)
+	}
+	if err := engine.Apply(ctx, p, tg, engine.Options{RunState: rs}, engine.ApplyOptions{Workers: 8}); err != nil {
+		t.Fatal(err)
+	}
+	tg = newTargets(t, r.URL)
+	p, err = engine.MakePlan(ctx, userRows(n, false), tg, engine.Options{RunState: rs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := p.Summary(); s.Create+s.Update+s.Delete != 0 {
+		t.Fatalf("re-plan not empty: %+v", s)
+	}
+	if got := float64(p.Reads["cupi"]) / n; got > 2.2 {
+		t.Errorf("CUPI reads per user = %.2f, want ≤ 2.2", got)
+	}
+	if got := p.Reads["voss"]; got > 5 {
+		t.Errorf("VOSS reads = %d for %d users, want a few bulk reads", got, n)
+	}
+	// Without the run state, secrets are planned (they cannot be read back);
+	// --force-secrets plans them even when known.
+	p, _ = engine.MakePlan(ctx, userRows(n, false), tg, engine.Options{RunState: engine.NewMemoryRunState()})
+	if s := p.Summary(); s.Update != 2*n { // the VOSS password and the CUPI credential
+		t.Errorf("unknown secrets: %+v, want %d password updates", s, 2*n)
+	}
+	p, _ = engine.MakePlan(ctx, userRows(n, false), tg, engine.Options{RunState: rs, ForceSecrets: true})
+	if s := p.Summary(); s.Update != 2*n {
+		t.Errorf("force secrets: %+v", s)
+	}
+	// One changed boolean: exactly the VOSS field and the CUPI setting.
+	p, _ = engine.MakePlan(ctx, userRows(1, true), tg, engine.Options{RunState: rs})
+	var changes []string
+	for _, op := range p.Ops {
+		for _, c := range op.Changes {
+			changes = append(changes, op.Kind+" "+c.Field)
+		}
+	}
+	if fmt.Sprint(changes) != "[data/User account_information.locked cupi/credential/password Locked]" {
+		t.Errorf("changes = %v", changes)
+	}
+}
+
+func TestUnresolvedReferencesFailTheRow(t *testing.T) {
+	r, err := simserve.Start(simserve.Options{User: "u", Password: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rec := &loader.Record{Model: "data/User", Action: loader.Add, Hierarchy: "sys.nowhere", Loc: loader.Location{File: "f", Row: 5},
+		Fields: map[string]any{"username": "x", "role": "No Such Role", "account_information": map[string]any{"credential_policy": "Nope"}}}
+	rows := []transform.Row{transform.Map(rec, &transform.Config{}, transform.Options{})}
+	p, err := engine.MakePlan(context.Background(), rows, newTargets(t, r.URL), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"data/User":                "hierarchy sys.nowhere does not exist on VOSS",
+		"cupi/user":                "has no DtmfAccessId",
+		"cupi/userrole":            `CUPI role "No Such Role" does not exist`,
+		"cupi/credential/password": `credential policy "Nope" does not exist`,
+	}
+	for _, op := range p.Ops {
+		if op.Status != engine.Failed || want[op.Kind] == "" || !strings.Contains(op.Error, want[op.Kind]) {
+			t.Errorf("%s: status %s error %q, want failed with %q", op.Kind, op.Status, op.Error, want[op.Kind])
+		}
+	}
+}
+
