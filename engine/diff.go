@@ -77,7 +77,7 @@ func secretChanges(op *Op, secrets map[string]string, exists bool, t *Targets, o
 func diffVOSS(st *state, w transform.Want, op *Op, t *Targets, o Options) *Op {
 	op.Model, op.Hierarchy = w.Model, w.Hierarchy
 	m := schema.Get(w.Model)
-	if !st.nodes[w.Hierarchy] {
+	if !st.hasNode(w.Hierarchy) {
 		return failOp(op, "hierarchy %s does not exist on VOSS", w.Hierarchy)
 	}
 	var cur = st.voss[vkey(w.Model, w.Hierarchy, w.KeyValue)]

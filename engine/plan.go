@@ -314,33 +314,36 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 		if err := call("voss", func(ctx context.Context) error {
 			n, err := t.VOSS.HierarchyNodes(ctx)
 			st.nodes = n
-			return err
+			return optional(err)
 		}); err != nil {
 			return nil, nil, err
 		}
 		for h := range roleHiers {
-			if !st.nodes[h] {
+			if !st.hasNode(h) {
 				continue
 			}
 			if err := call("voss", func(ctx context.Context) error {
 				names, err := t.VOSS.Roles(ctx, h)
+				if err != nil {
+					return optional(err) // the server checks roles itself
+				}
 				set := map[string]bool{}
 				for _, n := range names {
 					set[n] = true
 				}
 				st.vossRoles[h] = set
-				return err
+				return nil
 			}); err != nil {
 				return nil, nil, err
 			}
 		}
 		for model, hs := range hiers {
-			for _, root := range roots(hs, st.nodes) {
+			for _, root := range roots(hs, st) {
 				var ids []string
 				err := call("voss", func(ctx context.Context) error {
 					ids = ids[:0]
 					return t.VOSS.List(ctx, model, root, [2]string{}, func(s voss.Summary) error {
-						if hs[s.Hierarchy] {
+						if hs[s.Hierarchy] || s.Hierarchy == "" {
 							ids = append(ids, s.Pkid)
 						}
 						return nil
@@ -354,6 +357,9 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 					err := call("voss", func(ctx context.Context) error {
 						return t.VOSS.Export(ctx, model, root, batch, func(in voss.Instance) error {
 							inst := in
+							if inst.Hierarchy == "" {
+								inst.Hierarchy = root
+							}
 							key, _ := inst.Data[schema.Get(model).Key].(string)
 							st.voss[vkey(model, inst.Hierarchy, key)] = &inst
 							st.byPkid[inst.Pkid] = &inst
@@ -469,13 +475,13 @@ func readPerUser(ctx context.Context, rows []transform.Row, st *state, call func
 					st.mu.Lock()
 					st.userRoles[j.id] = urs
 					st.mu.Unlock()
-					return err
+					return optional(err)
 				}
 				c, err := t.CUPI.Credential(ctx, j.id, j.kind)
 				st.mu.Lock()
 				st.creds[j.id+"|"+j.kind] = c
 				st.mu.Unlock()
-				return err
+				return optional(err)
 			})
 		})
 		_ = gctx
@@ -485,10 +491,10 @@ func readPerUser(ctx context.Context, rows []transform.Row, st *state, call func
 
 // roots returns the topmost of the hierarchies (a listing covers the
 // hierarchies below it), skipping those that do not exist.
-func roots(hs map[string]bool, nodes map[string]bool) []string {
+func roots(hs map[string]bool, st *state) []string {
 	var all []string
 	for h := range hs {
-		if nodes[h] {
+		if st.hasNode(h) {
 			all = append(all, h)
 		}
 	}
@@ -518,3 +524,17 @@ func roleOf(w transform.Want) string {
 	}
 	return ""
 }
+
+// optional turns a permanent answer (404, 400, 405) to a read that only
+// refines the plan into "no information"; the write itself will meet the
+// server's own checks. Throttling, connection and auth errors still count.
+func optional(err error) error {
+	if err != nil && targets.Classify(err) == targets.Permanent {
+		return nil
+	}
+	return err
+}
+
+// hasNode reports whether hierarchy h exists; when the server did not list
+// its nodes, every hierarchy is taken to exist and its writes will tell.
+func (st *state) hasNode(h string) bool { return st.nodes == nil || st.nodes[h] }

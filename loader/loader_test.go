@@ -277,3 +277,36 @@ func TestExcelDate(t *testing.T) {
 		}
 	}
 }
+
+// A workbook saved by LibreOffice (testdata/gen-libreoffice.sh): shared
+// strings, its own styles and date formats, booleans and a formula.
+func TestLibreOfficeWorkbook(t *testing.T) {
+	recs, probs, err := readAll(t, "testdata/libreoffice.xlsx", Options{Formulas: "cached"})
+	if err != nil || len(probs) > 0 || len(recs) != 2 {
+		t.Fatalf("err %v problems %v records %d", err, probs, len(recs))
+	}
+	a, b := recs[0], recs[1]
+	ai := a.Fields["account_information"].(map[string]any)
+	for _, tc := range []struct {
+		name      string
+		got, want any
+	}{
+		{"text with zeros", a.Fields["DtmfAccessId"], "00123"},
+		{"boolean", ai["locked"], true},
+		{"date", ai["failed_login_lock_date"], "2024-01-31"},
+		{"integer", ai["num_of_failed_login_attempts"], int64(3)},
+		{"unicode", a.Fields["first_name"], "Zoë"},
+		{"20 digits as text", b.Fields["DtmfAccessId"], "12345678901234567890"},
+		{"false", b.Fields["account_information"].(map[string]any)["locked"], false},
+		{"cached formula value", b.Fields["account_information"].(map[string]any)["num_of_failed_login_attempts"], int64(2)},
+		{"modify", b.Action, Modify},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s: got %#v, want %#v", tc.name, tc.got, tc.want)
+		}
+	}
+	_, probs, _ = readAll(t, "testdata/libreoffice.xlsx", Options{})
+	if len(probs) != 1 || !strings.HasSuffix(probs[0], "formula cell: VOSS does not evaluate formulas; type the value itself, or pass --formulas cached to use the value saved with the file") {
+		t.Fatalf("formula refusal: %v", probs)
+	}
+}

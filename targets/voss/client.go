@@ -233,6 +233,19 @@ func (c *Client) Export(ctx context.Context, model, hierarchy string, pkids []st
 		}
 		q := url.Values{"hierarchy": {hierarchy}, "export_format": {"json"}}
 		resp, err := c.do(ctx, http.MethodPost, model+"/export/", q, map[string]any{"hrefs": hrefs})
+		if ae, ok := err.(*targets.APIError); ok && (ae.Status == 404 || ae.Status == 405 || ae.Status == 501) {
+			// No bulk export on this server: one GET per instance.
+			for _, id := range batch {
+				in, err := c.Get(ctx, model, id)
+				if err != nil {
+					return err
+				}
+				if err := fn(*in); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -357,7 +370,12 @@ func (c *Client) Wait(ctx context.Context, txID string) (string, error) {
 		if err := decode(resp, &poll); err != nil {
 			return "", err
 		}
-		st := poll[txID]
+		st, ok := poll[txID]
+		if !ok && len(poll) == 1 {
+			for _, only := range poll {
+				st = only
+			}
+		}
 		switch strings.ToLower(st.Status) {
 		case "success", "completed":
 			return c.txResource(ctx, txID)
