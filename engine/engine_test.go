@@ -121,4 +121,3 @@ func TestUnresolvedReferencesFailTheRow(t *testing.T) {
 		}
 	}
 }
-
