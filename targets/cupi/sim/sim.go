@@ -79,6 +79,8 @@ type Server struct {
 
 	mu        sync.Mutex
 	st        State
+	aliases   map[string]string // lower alias -> user id
+	exts      map[string]string // extension -> user id
 	roles     []map[string]string
 	policies  []Policy
 	templates []map[string]string
@@ -116,6 +118,7 @@ func New(o Options) *Server {
 	}
 	s := &Server{opts: o, faults: simkit.NewInjector(o.Faults), slots: make(chan struct{}, o.Slots)}
 	s.st = State{Users: map[string]*User{}, Authz: map[string]map[string]string{}}
+	s.reindex()
 	for _, r := range systemRoles {
 		id := stableID("role:" + r)
 		s.roles = append(s.roles, map[string]string{"URI": "/vmrest/roles/" + id, "ObjectId": id, "RoleName": r,
@@ -483,8 +486,16 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 			return len(v) >= len(val) && strings.EqualFold(v[:len(val)], val)
 		}
 	}
+	if q := r.URL.Query().Get("query"); q != "" {
+		if m := queryRE.FindStringSubmatch(q); strings.EqualFold(m[1], "alias") && strings.EqualFold(m[2], "is") {
+			if id, ok := s.aliases[strings.ToLower(m[3])]; ok {
+				ids = append(ids, id)
+			}
+			filter = nil
+		}
+	}
 	for id, u := range s.st.Users {
-		if filter(u) {
+		if filter != nil && filter(u) {
 			ids = append(ids, id)
 		}
 	}
@@ -512,6 +523,26 @@ var userWritable = map[string]bool{
 	"Department": true, "Title": true, "City": true, "State": true, "Country": true, "Initials": true,
 }
 
+// reindex rebuilds the alias and extension indexes.
+func (s *Server) reindex() {
+	s.aliases, s.exts = map[string]string{}, map[string]string{}
+	for id, u := range s.st.Users {
+		s.index(id, u)
+	}
+}
+
+func (s *Server) index(id string, u *User) {
+	s.aliases[strings.ToLower(u.Fields["Alias"])] = id
+	if e := u.Fields["DtmfAccessId"]; e != "" {
+		s.exts[e] = id
+	}
+}
+
+func (s *Server) unindex(u *User) {
+	delete(s.aliases, strings.ToLower(u.Fields["Alias"]))
+	delete(s.exts, u.Fields["DtmfAccessId"])
+}
+
 // checkUserFields validates a user body; it returns an error message.
 func (s *Server) checkUserFields(body map[string]string, selfID string) string {
 	for k := range body {
@@ -519,14 +550,13 @@ func (s *Server) checkUserFields(body map[string]string, selfID string) string {
 			return "field " + k + " is not a writable user field"
 		}
 	}
-	for id, u := range s.st.Users {
-		if id == selfID {
-			continue
-		}
-		if a, ok := body["Alias"]; ok && strings.EqualFold(u.Fields["Alias"], a) {
+	if a, ok := body["Alias"]; ok {
+		if id, taken := s.aliases[strings.ToLower(a)]; taken && id != selfID {
 			return "a user with alias " + a + " already exists"
 		}
-		if e, ok := body["DtmfAccessId"]; ok && e != "" && u.Fields["DtmfAccessId"] == e {
+	}
+	if e, ok := body["DtmfAccessId"]; ok && e != "" {
+		if id, taken := s.exts[e]; taken && id != selfID {
 			return "extension " + e + " is already in use in this partition"
 		}
 	}
@@ -586,6 +616,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		}}
 	}
 	s.st.Users[id] = u
+	s.index(id, u)
 	s.Writes.Add("cupi/user:" + strings.ToLower(body["Alias"]) + ":create")
 	s.dirty.Store(true)
 	writeCreated(w, "/vmrest/users/"+id)
@@ -633,9 +664,11 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, st, "INJECTED_FAILURE", "injected failure")
 		return
 	}
+	s.unindex(u)
 	for k, v := range body {
 		u.Fields[k] = v
 	}
+	s.index(id, u)
 	s.Writes.Add("cupi/user:" + strings.ToLower(u.Fields["Alias"]) + ":update")
 	s.dirty.Store(true)
 	w.WriteHeader(http.StatusNoContent)
@@ -649,6 +682,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	delete(s.st.Users, id)
+	s.unindex(u)
 	s.Writes.Add("cupi/user:" + strings.ToLower(u.Fields["Alias"]) + ":delete")
 	s.dirty.Store(true)
 	w.WriteHeader(http.StatusNoContent)
@@ -1049,6 +1083,7 @@ func (s *Server) Load(b []byte) error {
 	}
 	s.mu.Lock()
 	s.st = st
+	s.reindex()
 	s.mu.Unlock()
 	return nil
 }

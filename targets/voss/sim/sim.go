@@ -69,6 +69,7 @@ type Server struct {
 
 	mu    sync.Mutex
 	st    State
+	keys  map[string]string // model|hierarchy|lower key -> pkid
 	txs   map[string]*Tx
 	queue chan func()
 	dirty atomic.Bool
@@ -107,6 +108,7 @@ func New(o Options) *Server {
 	}
 	s := &Server{opts: o, faults: simkit.NewInjector(o.Faults), txs: map[string]*Tx{}, queue: make(chan func(), 100000)}
 	s.st = State{Nodes: map[string]string{}, Instances: map[string]*Instance{}}
+	s.keys = map[string]string{}
 	for _, h := range DefaultHierarchy {
 		s.st.Nodes[h] = pkidFor("node:" + h)
 	}
@@ -512,11 +514,19 @@ func checkTree(f *schema.Field, data map[string]any, prefix string) string {
 	return ""
 }
 
-func (s *Server) findKey(model, h, key string, except string) string {
+func ikey(model, h, key string) string { return model + "|" + h + "|" + strings.ToLower(key) }
+
+// reindex rebuilds the business-key index.
+func (s *Server) reindex() {
+	s.keys = map[string]string{}
 	for id, in := range s.st.Instances {
-		if id != except && in.Model == model && in.Hierarchy == h && strings.EqualFold(keyOf(model, in.Data), key) {
-			return id
-		}
+		s.keys[ikey(in.Model, in.Hierarchy, keyOf(in.Model, in.Data))] = id
+	}
+}
+
+func (s *Server) findKey(model, h, key string, except string) string {
+	if id := s.keys[ikey(model, h, key)]; id != except {
+		return id
 	}
 	return ""
 }
@@ -587,6 +597,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, model string) {
 			}
 		}
 		s.st.Instances[id] = in
+		s.keys[ikey(model, h, key)] = id
 		s.Writes.Add(model + ":" + h + "/" + strings.ToLower(key) + ":create")
 		s.dirty.Store(true)
 		return id, 201, ""
@@ -646,7 +657,9 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, model, pkid stri
 			return "", st, "injected failure for " + key
 		}
 		hashSecrets(schema.Get(model).Root, next)
+		delete(s.keys, ikey(model, in.Hierarchy, keyOf(model, in.Data)))
 		in.Data = next
+		s.keys[ikey(model, in.Hierarchy, key)] = pkid
 		s.Writes.Add(model + ":" + in.Hierarchy + "/" + strings.ToLower(key) + ":update")
 		s.dirty.Store(true)
 		return pkid, 200, ""
@@ -659,6 +672,7 @@ func (s *Server) deleteOne(model, pkid string) (int, string) {
 		return 404, model + " " + pkid + " not found"
 	}
 	delete(s.st.Instances, pkid)
+	delete(s.keys, ikey(model, in.Hierarchy, keyOf(model, in.Data)))
 	s.Writes.Add(model + ":" + in.Hierarchy + "/" + strings.ToLower(keyOf(model, in.Data)) + ":delete")
 	s.dirty.Store(true)
 	return 204, ""
@@ -838,6 +852,7 @@ func (s *Server) Load(b []byte) error {
 	}
 	s.mu.Lock()
 	s.st = st
+	s.reindex()
 	s.mu.Unlock()
 	return nil
 }
