@@ -297,7 +297,18 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, model string) {
 	m := schema.Get(model)
 	s.mu.Lock()
 	var pk []string
-	for id, in := range s.st.Instances {
+	instances := s.st.Instances
+	if ff == m.Key && (fc == "" || fc == "equals" || fc == "exact") {
+		// An equality filter on the business key uses the index, as the
+		// real server's database would.
+		instances = map[string]*Instance{}
+		for node := range s.st.Nodes {
+			if id, ok := s.keys[ikey(model, node, ft)]; ok && within(node, h) {
+				instances[id] = s.st.Instances[id]
+			}
+		}
+	}
+	for id, in := range instances {
 		if in.Model != model || !within(in.Hierarchy, h) {
 			continue
 		}
