@@ -227,7 +227,8 @@ func execute(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *
 			if class == targets.Permanent {
 				return err
 			}
-			continue // not applied: safe to send again
+			op.TxID = "" // not applied: safe to send again
+			continue
 		}
 		if class == targets.Fatal {
 			return &FatalError{Err: err}
@@ -335,23 +336,11 @@ func write(ctx context.Context, op *Op, t *Targets, j *Journal) error {
 	}
 	switch op.Kind {
 	case transform.KindUser, transform.KindAdminREL:
-		if op.TxID != "" { // the write was accepted; only its end is unknown
-			pkid, err := t.VOSS.Wait(ctx, op.TxID)
-			if err == nil && op.Action == Create {
-				op.CreatedID = pkid
-			}
-			return err
-		}
-		var res voss.WriteResult
-		var err error
-		switch op.Action {
-		case Create:
-			res, err = t.VOSS.Create(ctx, op.Model, op.Hierarchy, withSecrets(op), onTx)
-			op.CreatedID = res.Pkid
-		case Update:
-			_, err = t.VOSS.Update(ctx, op.Model, op.Pkid, op.Hierarchy, withSecrets(op), onTx)
-		case Delete:
-			_, err = t.VOSS.Delete(ctx, op.Model, op.Pkid, op.Hierarchy, onTx)
+		err := writeVOSS(ctx, op, t, onTx)
+		if ae := apiErr(err); ae != nil && ae.Status == 404 && strings.Contains(ae.Path, "/tool/Transaction/") {
+			// The server lost the transaction (a restart): re-read to learn
+			// whether the write happened.
+			return &targets.UnknownOutcomeError{Err: err}
 		}
 		return err
 	case transform.KindCUPIUser:
@@ -391,6 +380,30 @@ func write(ctx context.Context, op *Op, t *Targets, j *Journal) error {
 		}
 	}
 	return fmt.Errorf("no writer for %s %s", op.Kind, op.Action)
+}
+
+// writeVOSS sends a VOSS write, or, when its transaction is already known,
+// only waits for that transaction to end.
+func writeVOSS(ctx context.Context, op *Op, t *Targets, onTx func(string)) error {
+	if op.TxID != "" {
+		pkid, err := t.VOSS.Wait(ctx, op.TxID)
+		if err == nil && op.Action == Create {
+			op.CreatedID = pkid
+		}
+		return err
+	}
+	var res voss.WriteResult
+	var err error
+	switch op.Action {
+	case Create:
+		res, err = t.VOSS.Create(ctx, op.Model, op.Hierarchy, withSecrets(op), onTx)
+		op.CreatedID = res.Pkid
+	case Update:
+		_, err = t.VOSS.Update(ctx, op.Model, op.Pkid, op.Hierarchy, withSecrets(op), onTx)
+	case Delete:
+		_, err = t.VOSS.Delete(ctx, op.Model, op.Pkid, op.Hierarchy, onTx)
+	}
+	return err
 }
 
 // verify re-reads the target after a write whose outcome is unknown (or

@@ -49,8 +49,11 @@ type Journal struct {
 	syncMu sync.Mutex // one fsync at a time; guards synced
 	synced int64
 	err    error
-	stop   chan struct{}
-	wg     sync.WaitGroup
+	// write writes synced bytes to the file; tests replace it to inject
+	// a full disk.
+	write func([]byte) (int, error)
+	stop  chan struct{}
+	wg    sync.WaitGroup
 }
 
 // ErrLocked means another run holds the checkpoint.
@@ -76,6 +79,7 @@ func OpenJournal(path, binding string, fresh bool) (*Journal, error) {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, ErrLocked)
 	}
 	j := &Journal{Path: path, f: f, Done: map[string]Entry{}, Pending: map[string]Entry{}, stop: make(chan struct{})}
+	j.write = f.Write
 	entries, good, err := readJournal(f)
 	if err != nil {
 		f.Close()
@@ -231,7 +235,7 @@ func (j *Journal) syncUpTo(seq int64) error {
 	j.buf.Reset()
 	upto := j.seq
 	j.mu.Unlock()
-	if _, err := j.f.Write(data); err != nil {
+	if _, err := j.write(data); err != nil {
 		j.err = fmt.Errorf("checkpoint %s: write: %w", j.Path, err)
 		return j.err
 	}

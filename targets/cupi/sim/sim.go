@@ -175,6 +175,10 @@ func (s *Server) routes() {
 
 // ServeHTTP authenticates, throttles and serves one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/sim/cupi/stats" {
+		writeJSONRaw(w, 200, map[string]int{"requests": s.Served(), "rejected": s.Rejected()})
+		return
+	}
 	if r.URL.Path == "/sim/cupi/writes" {
 		if !s.authorised(w, r) {
 			return

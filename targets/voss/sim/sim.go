@@ -181,6 +181,10 @@ func (s *Server) rateLimited() bool {
 
 // ServeHTTP authenticates and routes one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/sim/voss/stats" {
+		writeJSON(w, 200, map[string]int{"requests": s.Requests()})
+		return
+	}
 	if r.URL.Path == "/sim/voss/writes" {
 		if simkit.BasicAuth(r, s.opts.User, s.opts.Password) {
 			writeJSON(w, 200, s.Writes.Snapshot())

@@ -1,0 +1,71 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/bulkprov/bulkprov/loader"
+	"github.com/bulkprov/bulkprov/targets"
+	"github.com/bulkprov/bulkprov/targets/cupi"
+	"github.com/bulkprov/bulkprov/targets/simserve"
+	"github.com/bulkprov/bulkprov/targets/voss"
+	"github.com/bulkprov/bulkprov/transform"
+)
+
+// When the checkpoint's disk fills up mid-run, the run stops cleanly with
+// a fatal error, and no write was sent without its intent on disk.
+func TestCheckpointDiskFull(t *testing.T) {
+	r, err := simserve.Start(simserve.Options{User: "u", Password: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	hc, _ := targets.NewHTTPClient(targets.HTTPOptions{})
+	cr := targets.Credentials{User: "u", Password: "p"}
+	tg := &Targets{VOSS: voss.New(r.URL, hc, cr), CUPI: cupi.New(r.URL, hc, cr), VOSSLimiter: NewLimiter("voss", 4), CUPILimiter: NewLimiter("cupi", 4), ID: "t"}
+	var rows []transform.Row
+	for i := 0; i < 50; i++ {
+		rec := &loader.Record{Model: "cupi/User", Action: loader.Add, Loc: loader.Location{File: "f", Row: i + 5},
+			Fields: map[string]any{"Alias": fmt.Sprintf("a%d", i), "DtmfAccessId": fmt.Sprintf("1%03d", i)}}
+		rows = append(rows, transform.Map(rec, &transform.Config{}, transform.Options{}))
+	}
+	ctx := context.Background()
+	p, err := MakePlan(ctx, rows, tg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := OpenJournal(filepath.Join(t.TempDir(), "j"), "b", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	synced := 0
+	j.write = func(b []byte) (int, error) {
+		if synced >= 10 {
+			return 0, syscall.ENOSPC
+		}
+		synced++
+		return j.f.Write(b)
+	}
+	err = Apply(ctx, p, tg, Options{}, ApplyOptions{Workers: 4, Journal: j})
+	var fe *FatalError
+	if !errors.As(err, &fe) || !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Apply = %v, want a fatal disk-full error", err)
+	}
+	_ = j.Close(false)
+	done, skipped := 0, 0
+	for _, op := range p.Ops {
+		switch op.Status {
+		case Done:
+			done++
+		case Skipped:
+			skipped++
+		}
+	}
+	if writes := r.CUPI.Writes.Total(); writes > done+4 || skipped == 0 {
+		t.Fatalf("%d writes reached the server, %d ops done, %d skipped: writes without a durable intent", writes, done, skipped)
+	}
+}

@@ -1,0 +1,75 @@
+package targets_test
+
+import (
+	"context"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bulkprov/bulkprov/targets"
+	"github.com/bulkprov/bulkprov/targets/cupi"
+	"github.com/bulkprov/bulkprov/targets/cupi/sim"
+)
+
+// The clients refuse an unknown certificate by default and accept it when
+// its CA is given with --ca-file; credentials never show in the errors.
+func TestTLSVerification(t *testing.T) {
+	s := sim.New(sim.Options{User: "admin", Password: "Admin-Secret-42"})
+	ts := httptest.NewTLSServer(s)
+	defer ts.Close()
+	creds := targets.Credentials{User: "admin", Password: "Admin-Secret-42"}
+
+	hc, err := targets.NewHTTPClient(targets.HTTPOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = cupi.New(ts.URL, hc, creds).Roles(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("unknown certificate accepted: %v", err)
+	}
+	if targets.Classify(err) != targets.Fatal {
+		t.Errorf("a certificate error must stop the run, got class %v", targets.Classify(err))
+	}
+	if strings.Contains(err.Error(), creds.Password) {
+		t.Fatal("error shows the password")
+	}
+
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw})
+	if err := os.WriteFile(ca, pemBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hc, err = targets.NewHTTPClient(targets.HTTPOptions{CAFile: ca})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cupi.New(ts.URL, hc, creds).Roles(context.Background()); err != nil {
+		t.Fatalf("with --ca-file: %v", err)
+	}
+}
+
+func TestWrongCredentialsAreFatalAndNotEchoed(t *testing.T) {
+	ts := httptest.NewServer(sim.New(sim.Options{User: "admin", Password: "right"}))
+	defer ts.Close()
+	hc, _ := targets.NewHTTPClient(targets.HTTPOptions{})
+	_, err := cupi.New(ts.URL, hc, targets.Credentials{User: "admin", Password: "Wrong-Secret-7"}).Roles(context.Background())
+	if targets.Classify(err) != targets.Fatal || strings.Contains(err.Error(), "Wrong-Secret-7") {
+		t.Fatalf("err = %v", err)
+	}
+	if s := (targets.Credentials{User: "a", Password: "Wrong-Secret-7"}); strings.Contains(s.String(), "Wrong") {
+		t.Fatal("Credentials print the password")
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	if got := targets.RetryAfter("3"); got.Seconds() != 3 {
+		t.Errorf("RetryAfter(3) = %v", got)
+	}
+	if got := targets.RetryAfter(http.TimeFormat); got != 0 {
+		t.Errorf("bad date = %v", got)
+	}
+}
