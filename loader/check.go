@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"sort"
 	"strconv"
@@ -16,11 +17,40 @@ import (
 // reports missing required fields, bad values, and business keys that
 // appear twice within one input. One Checker covers one run.
 type Checker struct {
-	seen map[string]Location
+	// seen indexes every business key by a 128-bit hash, pointing at a
+	// packed place (sheet or entry index, row or item index): about 40
+	// bytes per row, whatever the key's length.
+	seen     map[[16]byte]uint64
+	places   []Location
+	placeIdx map[Location]uint64
 }
 
 // NewChecker returns a Checker with no keys seen yet.
-func NewChecker() *Checker { return &Checker{seen: map[string]Location{}} }
+func NewChecker() *Checker {
+	return &Checker{seen: map[[16]byte]uint64{}, placeIdx: map[Location]uint64{}}
+}
+
+func (c *Checker) pack(l Location) uint64 {
+	place := Location{File: l.File, Sheet: l.Sheet, Entry: l.Entry}
+	i, ok := c.placeIdx[place]
+	if !ok {
+		i = uint64(len(c.places))
+		c.places = append(c.places, place)
+		c.placeIdx[place] = i
+	}
+	return i<<40 | uint64(l.Row+l.Index)&(1<<40-1)
+}
+
+func (c *Checker) unpack(v uint64) Location {
+	l := c.places[v>>40]
+	n := int(v & (1<<40 - 1))
+	if l.Entry != "" {
+		l.Index = n
+	} else {
+		l.Row = n
+	}
+	return l
+}
 
 // Key returns the record's business key: the hierarchy (for VOSS models)
 // and the key field's value, or "" when the row names none.
@@ -88,11 +118,13 @@ func (c *Checker) Check(rec *Record) []Problem {
 	if key == "" && rec.Pkid == "" {
 		add(m.Key, "no business key: %s is required to find the instance", m.Key)
 	} else if key != "" {
-		k := rec.Loc.File + "\x00" + m.Name + "\x00" + strings.ToLower(key)
+		var k [16]byte
+		sum := sha256.Sum256([]byte(rec.Loc.File + "\x00" + m.Name + "\x00" + strings.ToLower(key)))
+		copy(k[:], sum[:16])
 		if prev, dup := c.seen[k]; dup {
-			add(m.Key, "duplicate business key %q: the same %s is also at %s", key, m.Name, prev)
+			add(m.Key, "duplicate business key %q: the same %s is also at %s", key, m.Name, c.unpack(prev))
 		} else {
-			c.seen[k] = rec.Loc
+			c.seen[k] = c.pack(rec.Loc)
 		}
 	}
 	return out

@@ -137,6 +137,13 @@ func New(o Options) *Server {
 	return s
 }
 
+// SetServiceTime changes the service time while running.
+func (s *Server) SetServiceTime(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.ServiceTime = d
+}
+
 // SetFaults changes the injected faults while running.
 func (s *Server) SetFaults(f simkit.Faults) { s.faults.Set(f) }
 
@@ -197,7 +204,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The service time covers the whole request, the simulator's own work
 	// included: the slot is held until it has passed.
 	start := time.Now()
-	defer func() { simkit.Sleep(r, s.opts.ServiceTime*time.Duration(s.faults.Spike())-time.Since(start), 1) }()
+	s.mu.Lock()
+	service := s.opts.ServiceTime
+	s.mu.Unlock()
+	defer func() { simkit.Sleep(r, service*time.Duration(s.faults.Spike())-time.Since(start), 1) }()
 	if !s.authorised(w, r) {
 		return
 	}

@@ -123,6 +123,13 @@ func New(o Options) *Server {
 	return s
 }
 
+// SetServiceTime changes the service time while running.
+func (s *Server) SetServiceTime(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.ServiceTime = d
+}
+
 // SetFaults changes the injected faults while running.
 func (s *Server) SetFaults(f simkit.Faults) { s.faults.Set(f) }
 
@@ -211,7 +218,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.faults.Before(w, func(w http.ResponseWriter) { fail(w, 503, "Service temporarily unavailable") }) {
 		return
 	}
-	simkit.Sleep(r, s.opts.ServiceTime, s.faults.Spike())
+	s.mu.Lock()
+	service := s.opts.ServiceTime
+	s.mu.Unlock()
+	simkit.Sleep(r, service, s.faults.Spike())
 	s.faults.Serve(w, r, http.HandlerFunc(s.route))
 }
 
@@ -557,8 +567,9 @@ func (s *Server) mutate(w http.ResponseWriter, r *http.Request, status int, desc
 		s.queue <- func() {
 			s.mu.Lock()
 			tx.Status = "Processing"
+			service := s.opts.ServiceTime
 			s.mu.Unlock()
-			time.Sleep(s.opts.ServiceTime)
+			time.Sleep(service)
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			pkid, st, msg := op()
