@@ -243,34 +243,11 @@ func execute(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *
 
 // withSecrets returns the body with the op's secret values put back in.
 func withSecrets(op *Op) map[string]any {
-	body := deepCopy(op.Body)
+	body := transform.CopyTree(op.Body)
 	for p, v := range op.Secrets {
 		setDotted(body, p, v)
 	}
 	return body
-}
-
-func deepCopy(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		switch t := v.(type) {
-		case map[string]any:
-			out[k] = deepCopy(t)
-		case []any:
-			arr := make([]any, len(t))
-			for i, el := range t {
-				if mm, ok := el.(map[string]any); ok {
-					arr[i] = deepCopy(mm)
-				} else {
-					arr[i] = el
-				}
-			}
-			out[k] = arr
-		default:
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // setDotted sets a value at a path like "a.b" or "a.[0].b".

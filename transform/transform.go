@@ -120,17 +120,18 @@ func splitSecrets(f *schema.Field, tree map[string]any, prefix string, secrets m
 	}
 }
 
-func copyTree(m map[string]any) map[string]any {
+// CopyTree returns a deep copy of a field tree (objects and arrays).
+func CopyTree(m map[string]any) map[string]any {
 	out := make(map[string]any, len(m))
 	for k, v := range m {
 		switch t := v.(type) {
 		case map[string]any:
-			out[k] = copyTree(t)
+			out[k] = CopyTree(t)
 		case []any:
 			arr := make([]any, len(t))
 			for i, el := range t {
 				if mm, ok := el.(map[string]any); ok {
-					arr[i] = copyTree(mm)
+					arr[i] = CopyTree(mm)
 				} else {
 					arr[i] = el
 				}
@@ -145,7 +146,7 @@ func copyTree(m map[string]any) map[string]any {
 
 func mapVOSS(rec *loader.Record, cfg *Config) Want {
 	m := schema.Get(rec.Model)
-	fields := copyTree(rec.Fields)
+	fields := CopyTree(rec.Fields)
 	secrets := map[string]string{}
 	splitSecrets(m.Root, fields, "", secrets)
 	h := cfg.Hierarchy(rec.Hierarchy)
