@@ -26,6 +26,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/bulkprov/bulkprov/engine"
+	"github.com/bulkprov/bulkprov/export"
 	"github.com/bulkprov/bulkprov/loader"
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
@@ -50,6 +51,8 @@ func main() {
 		benchPlan(dir)
 	case "apply":
 		benchApply(dir)
+	case "export":
+		benchExport(dir)
 	default:
 		fmt.Fprintln(os.Stderr, "usage: bulkbench loader|sim|plan|apply")
 		os.Exit(2)
@@ -389,4 +392,49 @@ func benchApply(dir string) {
 	fmt.Printf("| bulkprov apply (plan + apply) | %d | %v | %.0f%% | %.2f× the sequential client |\n", st.Requests, wall.Round(time.Millisecond), 100*ideal.Seconds()/wall.Seconds(), seq.Seconds()/wall.Seconds())
 	fmt.Printf("| sequential client, same writes | %d | %v | %.0f%% | 1.00× |\n", seqReqs, seq.Round(time.Millisecond), 100*(time.Duration(seqReqs)*service/5).Seconds()/seq.Seconds())
 	fmt.Printf("\nbulkprov: %d done, %d failed; 503 from the throttle: %d; p50 %v, p95 %v; final limit %.1f\n", sum.Done, sum.Failed, rejected, st.Percentile(50), st.Percentile(95), t.CUPILimiter.Limit())
+}
+
+func benchExport(dir string) {
+	const n = 50000
+	const h = "sys.hcs.CS-P.CS-NB.AAAGlobal"
+	r, err := simserve.Start(simserve.Options{User: "admin", Password: "admin"})
+	must(err)
+	defer r.Close()
+	v, _ := client(r.URL)
+	v.Nowait = false
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			_, err := v.Create(ctx, "data/User", h, map[string]any{"username": fmt.Sprintf("user%06d", i), "role": "User Administrator",
+				"email": fmt.Sprintf("user%06d@example.com", i), "first_name": "First", "last_name": fmt.Sprintf("Last %d", i),
+				"account_information": map[string]any{"locked": i%2 == 0, "security_questions": []any{map[string]any{"question": "q", "answer": "a"}}}}, nil)
+			must(err)
+		}(i)
+	}
+	wg.Wait()
+	var listed int
+	s := time.Now()
+	must(v.List(ctx, "data/User", h, [2]string{}, func(voss.Summary) error { listed++; return nil }))
+	listTime := time.Since(s)
+	fmt.Printf("\n## export, %d data/User instances from the VOSS simulator\n\n| run | time | peak live heap MiB |\n|---|---|---|\n", n)
+	fmt.Printf("| the simulator's own paged listing (summaries only, %d) | %v | |\n", listed, listTime.Round(time.Millisecond))
+	for _, ext := range []string{".xlsx", ".zip"} {
+		out := filepath.Join(dir, "export"+ext)
+		var took time.Duration
+		var count int
+		heap := peakHeap(func() {
+			s := time.Now()
+			count, err = export.Write(ctx, out, "data/User", h, export.VOSS(v, "data/User", h))
+			must(err)
+			took = time.Since(s)
+		})
+		st, _ := os.Stat(out)
+		fmt.Printf("| bulkprov export to %s (%d instances, %.1f MiB file) | %v (%.1f× the listing) | %.1f |\n", ext, count, float64(st.Size())/(1<<20), took.Round(time.Millisecond), took.Seconds()/listTime.Seconds(), heap)
+	}
 }

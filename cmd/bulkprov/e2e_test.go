@@ -557,3 +557,34 @@ func TestExportRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// SIGINT stops dispatching, lets requests in flight finish, exits 3 with
+// a line saying how to resume; running the same command again finishes.
+func TestInterruptAndResume(t *testing.T) {
+	dir := t.TempDir()
+	wb := filepath.Join(dir, "users.xlsx")
+	writeUsers(t, wb, 300)
+	sim := startSim(t, "--cupi-service-time", "5ms")
+	args := []string{"apply", "--voss", sim.url, "--cupi", sim.url, "--quiet", wb}
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), creds...)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(700 * time.Millisecond)
+	_ = cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 3 || !strings.Contains(errb.String(), "run the same command again to resume") {
+		t.Fatalf("interrupted run: %v\n%s", err, errb.String())
+	}
+	r := bulkprov(t, creds, args...)
+	if r.code != 0 || !strings.Contains(r.stderr, "resuming from checkpoint") {
+		t.Fatalf("resume: exit %d\n%s", r.code, r.stderr)
+	}
+	if d := simserve.Duplicates(sim.writes(t)); len(d) > 0 {
+		t.Fatalf("duplicates: %v", d)
+	}
+}
