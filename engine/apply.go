@@ -136,6 +136,14 @@ func Apply(ctx context.Context, p *Plan, t *Targets, o Options, ao ApplyOptions)
 	return fatalErr
 }
 
+func (j *Journal) pending(id string) bool {
+	if j == nil {
+		return false
+	}
+	_, ok := j.Pending[id]
+	return ok
+}
+
 func (j *Journal) done(id string) (Entry, bool) {
 	if j == nil {
 		return Entry{}, false
@@ -204,7 +212,9 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 // (or the VOSS transaction polled) first.
 func execute(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Journal) error {
 	l := t.limiter(op.Target)
-	unknown := false
+	// An intent an interrupted run journaled without an outcome: the write
+	// may have happened, so a refusal of the resend is checked, not trusted.
+	unknown := j.pending(op.ID)
 	for round := 0; round < 4; round++ {
 		err := o.Retry.Do(ctx, l, func(ctx context.Context) (int, error) {
 			op.Attempts++

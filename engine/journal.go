@@ -247,6 +247,16 @@ func (j *Journal) syncUpTo(seq int64) error {
 	return nil
 }
 
+// Restore copies the secret hashes of the operations an interrupted run
+// finished into rs, so the resumed plan knows those values are set.
+func (j *Journal) Restore(rs *RunState) {
+	for _, e := range j.Done {
+		for scope, h := range e.Hashes {
+			rs.Set(scope, h)
+		}
+	}
+}
+
 // Intent records, durably, that op is about to be written.
 func (j *Journal) Intent(op *Op) error {
 	return j.append(Entry{Type: "intent", Op: op.ID, Kind: op.Kind, Key: op.Key}, true)

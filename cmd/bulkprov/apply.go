@@ -116,6 +116,9 @@ refused or interrupted (run the same command again to resume).`, io)
 	if err != nil {
 		return err
 	}
+	if journal != nil {
+		journal.Restore(rs)
+	}
 	opts := tf.engineOptions(rs)
 	if err := engine.ResumeTransactions(ctx, journal, conn.targets, opts); err != nil {
 		return resumeHint(planError(err), checkpoint, io)

@@ -397,9 +397,19 @@ func TestCrashResume(t *testing.T) {
 			survived++ // it was killed (not finished yet)
 		}
 	}
-	r := bulkprov(t, creds, append([]string{"apply"}, append(target, wb)...)...)
+	r := bulkprov(t, creds, append([]string{"apply", "--report", filepath.Join(dir, "final.json")}, append(target, wb)...)...)
 	if r.code != 0 {
-		t.Fatalf("final resume: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+		b, _ := os.ReadFile(filepath.Join(dir, "final.json"))
+		var rep struct {
+			Ops []struct{ Kind, Key, Status, Error string } `json:"operations"`
+		}
+		_ = json.Unmarshal(b, &rep)
+		for _, op := range rep.Ops {
+			if op.Status == "failed" {
+				t.Logf("failed: %s %s: %s", op.Kind, op.Key, op.Error)
+			}
+		}
+		t.Fatalf("final resume: exit %d\n%s", r.code, r.stderr)
 	}
 	writes := sim.writes(t)
 	dups := simserve.Duplicates(writes)
