@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -234,6 +235,13 @@ func TestHostileInputs(t *testing.T) {
 		header(f, "Sheet1", "entity: data/User; hierarchy: sys.A", "username")
 		_ = f.SetCellValue("Sheet1", "XFD5", "far")
 	})
+	bigStrings := writeBook(t, func(f *excelize.File) {
+		header(f, "Sheet1", "entity: data/User; hierarchy: sys.A", "username")
+		for i := 0; i < 3000; i++ {
+			ref, _ := excelize.CoordinatesToCellName(2, i+5)
+			_ = f.SetCellValue("Sheet1", ref, strings.Repeat("ab", 200)+strconv.Itoa(i)) // 3,000 distinct strings
+		}
+	})
 	renamed := filepath.Join(dir, "csv.xlsx")
 	_ = os.WriteFile(renamed, []byte("a,b\n1,2\n"), 0o644)
 	ole := filepath.Join(dir, "enc.xlsx")
@@ -248,6 +256,7 @@ func TestHostileInputs(t *testing.T) {
 		{"zip bomb lying about its size", lying, "larger than it declares"},
 		{"rows beyond the limit", manyRows, "--max-rows"},
 		{"16,384 columns", wide, "--max-columns"},
+		{"huge shared-strings table", bigStrings, "--max-bytes"},
 		{"renamed CSV", renamed, "name it .csv"},
 		{"encrypted workbook", ole, "encrypted"},
 		{"deep JSON", deep, "--max-json-depth"},

@@ -484,11 +484,17 @@ func TestFaults(t *testing.T) {
 	dir := t.TempDir()
 	wb := filepath.Join(dir, "users.xlsx")
 	writeUsers(t, wb, 80)
-	sim := startSim(t, "--fail-503", "0.15", "--fail-429", "0.05", "--retry-after", "0s", "--drop-after-commit", "0.1", "--fault-seed", "3")
-	target := []string{"--voss", sim.url, "--cupi", sim.url, "--quiet"}
+	sim := startSim(t, "--fail-503", "0.15", "--fail-429", "0.05", "--retry-after", "0s", "--drop-after-commit", "0.1",
+		"--spike-rate", "0.05", "--spike-factor", "10", "--cupi-service-time", "1ms", "--voss-service-time", "1ms", "--fault-seed", "3")
+	target := []string{"--voss", sim.url, "--cupi", sim.url}
 	r := bulkprov(t, creds, append([]string{"apply", "--report", filepath.Join(dir, "r.json")}, append(target, wb)...)...)
 	if r.code != 0 {
 		t.Fatalf("apply under faults: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, line := range strings.Split(r.stderr, "\n") {
+		if strings.Contains(line, "requests") {
+			t.Logf("faults: %s", line)
+		}
 	}
 	if d := simserve.Duplicates(sim.writes(t)); len(d) > 0 {
 		t.Fatalf("duplicates under faults: %v", d)
