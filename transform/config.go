@@ -2,6 +2,7 @@ package transform
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -95,4 +96,51 @@ func (c *Config) CUPIPolicy(name string) string {
 		return p
 	}
 	return name
+}
+
+// LoadSecrets reads a secrets side-file: a CSV whose first column holds the
+// business key (username, or hcsUname for relations) and whose other
+// columns are secret field paths (password, pin,
+// account_information.security_questions.[0].answer, AdminUser.password).
+// The values are kept in memory only.
+func LoadSecrets(path string) (map[string]map[string]string, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--secrets: %w", err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	rows, err := r.ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("--secrets %s: %v", path, err)
+	}
+	if len(rows) == 0 || len(rows[0]) < 2 {
+		return nil, fmt.Errorf("--secrets %s: expected a header row: username,password,... ", path)
+	}
+	header := rows[0]
+	for i := range header {
+		header[i] = strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff"))
+	}
+	out := map[string]map[string]string{}
+	for n, row := range rows[1:] {
+		if len(row) == 0 || strings.TrimSpace(row[0]) == "" {
+			continue
+		}
+		key := strings.ToLower(strings.TrimSpace(row[0]))
+		if _, dup := out[key]; dup {
+			return nil, fmt.Errorf("--secrets %s: row %d: %s appears twice", path, n+2, row[0])
+		}
+		m := map[string]string{}
+		for i := 1; i < len(row) && i < len(header); i++ {
+			if row[i] != "" {
+				m[header[i]] = row[i]
+			}
+		}
+		out[key] = m
+	}
+	return out, nil
 }

@@ -73,6 +73,9 @@ type Row struct {
 // Options tune the mapping.
 type Options struct {
 	ExactRoles bool // data/User rows: remove CUPI roles the VOSS role does not map to
+	// Secrets supplies write-only values an export cannot carry, by
+	// lower-cased business key and field path (from --secrets).
+	Secrets map[string]map[string]string
 }
 
 // Map turns a record into its row of wants.
@@ -82,7 +85,7 @@ func Map(rec *loader.Record, cfg *Config, o Options) Row {
 	case schema.User:
 		row.Wants = mapUser(rec, cfg, o)
 	case schema.AdminUserREL:
-		row.Wants = []Want{mapVOSS(rec, cfg)}
+		row.Wants = []Want{mapVOSS(rec, cfg, o)}
 	case schema.CUPIUser:
 		row.Wants = mapCUPIUser(rec, cfg)
 	case schema.CUPIAuthz:
@@ -144,11 +147,18 @@ func CopyTree(m map[string]any) map[string]any {
 	return out
 }
 
-func mapVOSS(rec *loader.Record, cfg *Config) Want {
+func mapVOSS(rec *loader.Record, cfg *Config, o Options) Want {
 	m := schema.Get(rec.Model)
 	fields := CopyTree(rec.Fields)
 	secrets := map[string]string{}
 	splitSecrets(m.Root, fields, "", secrets)
+	if k, ok := fields[m.Key].(string); ok {
+		for p, v := range o.Secrets[strings.ToLower(k)] {
+			if _, set := secrets[p]; !set {
+				secrets[p] = v
+			}
+		}
+	}
 	h := cfg.Hierarchy(rec.Hierarchy)
 	renameRole(fields, cfg)
 	if rec.Model == schema.AdminUserREL {
@@ -159,6 +169,12 @@ func mapVOSS(rec *loader.Record, cfg *Config) Want {
 	keyVal, _ := fields[m.Key].(string)
 	w := Want{Target: "voss", Kind: rec.Model, Model: rec.Model, Hierarchy: h, KeyValue: keyVal,
 		Pkid: rec.Pkid, Fields: fields, Secrets: secrets}
+	// A pkid is only valid on the system it came from: JSON items are
+	// matched by business key (the VOSS import rule), and a row whose
+	// hierarchy is renamed is bound for another tenant.
+	if rec.Action == loader.Upsert || h != rec.Hierarchy {
+		w.Pkid = ""
+	}
 	for k, v := range rec.Search {
 		if strings.EqualFold(k, m.Key) {
 			w.SearchKey = v
@@ -202,7 +218,7 @@ func boolText(v any) (string, bool) {
 }
 
 func mapUser(rec *loader.Record, cfg *Config, o Options) []Want {
-	voss := mapVOSS(rec, cfg)
+	voss := mapVOSS(rec, cfg, o)
 	pin, hasPin := voss.Secrets["pin"]
 	delete(voss.Secrets, "pin")
 	ext, _ := rec.Fields["DtmfAccessId"].(string)

@@ -37,6 +37,7 @@ type targetFlags struct {
 	vossSync     bool
 	timeout      time.Duration
 	retries      int
+	secrets      string
 }
 
 func (f *targetFlags) register(fs *flag.FlagSet) {
@@ -50,6 +51,7 @@ func (f *targetFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.exactRoles, "exact-roles", false, "data/User rows: remove CUPI roles that the user's VOSS role does not map to")
 	fs.BoolVar(&f.vossSync, "voss-sync", false, "send VOSS writes synchronously instead of as transactions (nowait=true) that are polled")
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "timeout of one HTTP request")
+	fs.StringVar(&f.secrets, "secrets", "", "CSV side-file of write-only values an export cannot carry, keyed by username (header: username,password,pin,account_information.security_questions.[0].answer,...); read once, never copied")
 	fs.IntVar(&f.retries, "retries", engine.DefaultRetry.Attempts, "attempts per request on 503, 429 and connection errors (capped exponential back-off with jitter)")
 }
 
@@ -172,7 +174,11 @@ func (f *targetFlags) loadRun(in *inputFlags, paths []string, io streams) (*runI
 	h.Write(cfgBytes)
 	r.binding = hex.EncodeToString(h.Sum(nil))
 	seen := map[string]loader.Location{}
-	opts := transform.Options{ExactRoles: f.exactRoles}
+	secrets, err := transform.LoadSecrets(f.secrets)
+	if err != nil {
+		return nil, fail(exitInvalid, "%v", err)
+	}
+	opts := transform.Options{ExactRoles: f.exactRoles, Secrets: secrets}
 	var dupes []string
 	for _, rec := range recs {
 		k := rec.Model + "|" + strings.ToLower(cfg.Hierarchy(rec.Hierarchy)) + "|" + strings.ToLower(loader.Key(rec))
