@@ -449,7 +449,7 @@ func (c *Client) Roles(ctx context.Context, hierarchy string) ([]string, error) 
 
 // HierarchyNodes returns the hierarchy paths that exist.
 func (c *Client) HierarchyNodes(ctx context.Context) (map[string]bool, error) {
-	resp, err := c.do(ctx, http.MethodGet, "data/HierarchyNode/", nil, nil)
+	resp, err := c.do(ctx, http.MethodGet, "data/HierarchyNode/", url.Values{"hierarchy": {"sys"}, "limit": {strconv.Itoa(PageLimit)}}, nil)
 	if err != nil {
 		return nil, err
 	}
