@@ -320,6 +320,13 @@ func sortedKeys(m map[string]any) []string {
 
 func diffRoles(st *state, w transform.Want, base *Op) []*Op {
 	base.Alias = w.Alias
+	if w.Delete && w.RolesOf != nil {
+		if in := st.voss[vkey(transform.KindUser, w.Hierarchy, w.Alias)]; in != nil {
+			if role, _ := in.Data["role"].(string); role != "" {
+				w.Roles = w.RolesOf(role)
+			}
+		}
+	}
 	u := st.user(w.Alias)
 	var held []cupi.Object
 	if u != nil {

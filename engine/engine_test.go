@@ -83,6 +83,18 @@ func TestPlanApplyReplan(t *testing.T) {
 	if s := p.Summary(); s.Update != 2*n {
 		t.Errorf("force secrets: %+v", s)
 	}
+	// A delete row that names only the user removes the VOSS user and the
+	// CUPI roles of its current VOSS role; the CUPI user stays.
+	del := &loader.Record{Model: "data/User", Action: loader.Delete, Hierarchy: "sys.hcs.CS-P.CS-NB.AAAGlobal",
+		Loc: loader.Location{File: "t.xlsx", Row: 99}, Fields: map[string]any{"username": "u000"}}
+	p, _ = engine.MakePlan(ctx, []transform.Row{transform.Map(del, &transform.Config{}, transform.Options{})}, tg, engine.Options{RunState: rs})
+	var acts []string
+	for _, op := range p.Ops {
+		acts = append(acts, op.Kind+" "+string(op.Action)+" "+op.Key)
+	}
+	if fmt.Sprint(acts) != "[data/User delete sys.hcs.CS-P.CS-NB.AAAGlobal/u000 cupi/userrole delete u000/Help Desk Administrator]" {
+		t.Errorf("delete plan = %v", acts)
+	}
 	// One changed boolean: exactly the VOSS field and the CUPI setting.
 	p, _ = engine.MakePlan(ctx, userRows(1, true), tg, engine.Options{RunState: rs})
 	var changes []string

@@ -59,6 +59,9 @@ type Want struct {
 	NoCreate     string            // why the CUPI user cannot be created when missing
 	Roles        []string          // CUPI role names
 	ExactRoles   bool              // remove roles not listed
+	// RolesOf maps the VOSS user's current role to CUPI role names, for a
+	// delete row that does not name the role.
+	RolesOf func(vossRole string) []string
 	PolicyName   string            // credential policy display name to resolve
 
 	Err string // this part of the row cannot be done
@@ -235,11 +238,15 @@ func mapUser(rec *loader.Record, cfg *Config, o Options) []Want {
 	password, hasPassword := voss.Secrets["password"]
 	if rec.Action == loader.Delete {
 		// The CUPI user keeps its mailbox; only the roles its VOSS role
-		// grants are removed, and only when the row says which role.
+		// grants are removed. A row that does not name the role removes
+		// those of the role the VOSS user has now (RolesOf).
+		w := Want{Target: "cupi", Kind: KindUserRole, Key: alias, Alias: alias, Delete: true, Hierarchy: voss.Hierarchy}
 		if hasRole {
-			wants = append(wants, Want{Target: "cupi", Kind: KindUserRole, Key: alias, Alias: alias, Delete: true, Roles: cfg.CUPIRoles(role)})
+			w.Roles = cfg.CUPIRoles(role)
+		} else {
+			w.RolesOf = cfg.CUPIRoles
 		}
-		return wants
+		return append(wants, w)
 	}
 	credFields := map[string]any{}
 	policy := ""

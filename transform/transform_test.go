@@ -70,6 +70,13 @@ func TestMap(t *testing.T) {
 					t.Error("delete wants")
 				}
 			}},
+		{"delete without a role takes the VOSS user's current one", user(loader.Delete, map[string]any{"username": "u"}),
+			[]string{KindUser, KindUserRole},
+			func(t *testing.T, ws []Want) {
+				if ws[1].Roles != nil || ws[1].RolesOf == nil || ws[1].RolesOf("Admin")[0] != "User Administrator" {
+					t.Errorf("%+v", ws[1])
+				}
+			}},
 		{"unmapped role maps to the same name", user(loader.Add, map[string]any{"username": "u", "role": "Technician"}),
 			[]string{KindUser, KindCUPIUser, KindUserRole},
 			func(t *testing.T, ws []Want) {
