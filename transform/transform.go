@@ -61,8 +61,8 @@ type Want struct {
 	ExactRoles   bool              // remove roles not listed
 	// RolesOf maps the VOSS user's current role to CUPI role names, for a
 	// delete row that does not name the role.
-	RolesOf func(vossRole string) []string
-	PolicyName   string            // credential policy display name to resolve
+	RolesOf    func(vossRole string) []string
+	PolicyName string // credential policy display name to resolve
 
 	Err string // this part of the row cannot be done
 }
