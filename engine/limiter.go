@@ -121,9 +121,12 @@ type Stats struct {
 	lastSecond int
 }
 
-// Tick is one second of a target's timeline.
+// TickWidth is the width of one timeline bucket.
+const TickWidth = 250 * time.Millisecond
+
+// Tick is one bucket (TickWidth) of a target's timeline.
 type Tick struct {
-	Second   int     `json:"s"`
+	Second   int     `json:"bucket"`
 	Requests int     `json:"requests"`
 	LatMs    float64 `json:"latency_ms"` // mean
 	Backoff  float64 `json:"backoff_s"`
@@ -133,7 +136,7 @@ type Tick struct {
 func newStats() *Stats { return &Stats{start: time.Now()} }
 
 func (s *Stats) tick(now time.Time) *Tick {
-	sec := int(now.Sub(s.start) / time.Second)
+	sec := int(now.Sub(s.start) / TickWidth)
 	for len(s.Timeline) <= sec {
 		s.Timeline = append(s.Timeline, Tick{Second: len(s.Timeline)})
 	}
