@@ -115,7 +115,11 @@ func diffVOSS(st *state, w transform.Want, op *Op, t *Targets, o Options) *Op {
 		op.Action = Create
 		op.Body = w.Fields
 		flatten("", w.Fields, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
-		secretChanges(op, w.Secrets, false, t, o)
+		secrets := w.Secrets
+		if o.OneTime != nil {
+			secrets = o.OneTime.apply(op, w, secrets)
+		}
+		secretChanges(op, secrets, false, t, o)
 		return op
 	}
 	body := map[string]any{}

@@ -178,6 +178,9 @@ type Options struct {
 	Retry        Retry
 	ReadWorkers  int
 	ExactRoles   bool
+	// OneTime, when set, gives VOSS users created without a password a
+	// generated one-time password (and "change password on next login").
+	OneTime *OneTimePasswords
 }
 
 func (o *Options) defaults() {

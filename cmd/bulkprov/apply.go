@@ -76,6 +76,11 @@ refused or interrupted (run the same command again to resume).`, io)
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 
+	if tf.oneTime != "" {
+		if _, err := os.Stat(tf.oneTime); err == nil {
+			return fail(exitInvalid, "--one-time-passwords %s already exists; name a new file (passwords handed out before must not be overwritten)", tf.oneTime)
+		}
+	}
 	run, err := tf.loadRun(&in, paths, io)
 	if err != nil {
 		return err
@@ -145,6 +150,14 @@ refused or interrupted (run the same command again to resume).`, io)
 	start := time.Now()
 	applyErr := engine.Apply(ctx, p, conn.targets, opts, engine.ApplyOptions{Workers: workers, Journal: journal, Progress: prog.update})
 	prog.finish()
+	if opts.OneTime != nil {
+		n, err := opts.OneTime.WriteFile(tf.oneTime)
+		if err != nil {
+			fmt.Fprintln(io.err, "bulkprov: one-time passwords:", err)
+		} else {
+			fmt.Fprintf(io.err, "%d one-time password(s) written to %s (mode 0600); hand them over and delete the file\n", n, tf.oneTime)
+		}
+	}
 	if err := rs.Save(); err != nil {
 		fmt.Fprintln(io.err, "bulkprov: saving run state:", err)
 	}

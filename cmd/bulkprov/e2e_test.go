@@ -647,6 +647,28 @@ func TestTenantReplay(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "Plan: 0 to create, 0 to update, 0 to delete") {
 		t.Fatalf("re-plan after replay: exit %d\n%s", r.code, tail(r.stdout))
 	}
+	// Into a third tenant, with one-time passwords: each created user gets
+	// one, flagged to change at first login, written only to the 0600 file.
+	otp := filepath.Join(dir, "otp.csv")
+	cfg3 := filepath.Join(dir, "replay3.json")
+	_ = os.WriteFile(cfg3, []byte(`{"hierarchies": {"sys.hcs.CS-P.CS-NB.AAAGlobal": "sys.hcs.CS-P.CS-NB.BBBGlobal.Site1"}}`), 0o600)
+	r = bulkprov(t, creds, append(append(append([]string{"apply"}, target...), "--config", cfg3, "--secrets", side, "--one-time-passwords", otp), inputs[0])...)
+	if r.code != 1 { // the sample's Site1 users map to a node that does not exist
+		t.Fatalf("one-time apply: exit %d\n%s", r.code, r.stderr)
+	}
+	st, err := os.Stat(otp)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("one-time file: %v", err)
+	}
+	b, _ := os.ReadFile(otp)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 41 || !strings.HasPrefix(lines[0], "hierarchy,username,one_time_password") {
+		t.Fatalf("one-time file:\n%s", b)
+	}
+	pw := lines[1][strings.LastIndex(lines[1], ",")+1:]
+	if len(pw) < 12 || strings.Contains(r.stdout+r.stderr, pw) {
+		t.Fatalf("one-time password %q too short or printed", pw)
+	}
 }
 
 // Property-style round trip: generated users (unicode names, optional

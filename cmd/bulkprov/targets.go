@@ -38,6 +38,7 @@ type targetFlags struct {
 	timeout      time.Duration
 	retries      int
 	secrets      string
+	oneTime      string
 }
 
 func (f *targetFlags) register(fs *flag.FlagSet) {
@@ -52,6 +53,7 @@ func (f *targetFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.vossSync, "voss-sync", false, "send VOSS writes synchronously instead of as transactions (nowait=true) that are polled")
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "timeout of one HTTP request")
 	fs.StringVar(&f.secrets, "secrets", "", "CSV side-file of write-only values an export cannot carry, keyed by username (header: username,password,pin,account_information.security_questions.[0].answer,...); read once, never copied")
+	fs.StringVar(&f.oneTime, "one-time-passwords", "", "give VOSS users created without a password a generated one that must be changed at first login, and write them (only) to this new 0600 CSV file")
 	fs.IntVar(&f.retries, "retries", engine.DefaultRetry.Attempts, "attempts per request on 503, 429 and connection errors (capped exponential back-off with jitter)")
 }
 
@@ -231,7 +233,11 @@ func (f *targetFlags) runState(paths []string) (*engine.RunState, error) {
 func (f *targetFlags) engineOptions(rs *engine.RunState) engine.Options {
 	r := engine.DefaultRetry
 	r.Attempts = max(1, f.retries)
-	return engine.Options{ForceSecrets: f.forceSecrets, RunState: rs, Retry: r}
+	o := engine.Options{ForceSecrets: f.forceSecrets, RunState: rs, Retry: r}
+	if f.oneTime != "" {
+		o.OneTime = engine.NewOneTimePasswords()
+	}
+	return o
 }
 
 // planError maps a planning error to an exit code.
