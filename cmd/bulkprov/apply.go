@@ -90,6 +90,9 @@ refused or interrupted (run the same command again to resume).`, io)
 		return err
 	}
 	defer conn.close()
+	if err := run.fitTargets(conn.targets, io.err); err != nil {
+		return err
+	}
 	binding := run.binding + "|" + conn.targets.ID
 	if checkpoint == "" && !tf.sim {
 		dir := stateDir(paths)

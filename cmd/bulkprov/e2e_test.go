@@ -520,6 +520,7 @@ func TestExitCodesAndUsage(t *testing.T) {
 		{"help", []string{"--help"}, 0, "Exit codes"},
 		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
 		{"no target", []string{"plan", "../../samples/tenant.xlsx"}, 2, "no target"},
+		{"cupi rows without --cupi", []string{"plan", "--voss", "http://127.0.0.1:1", "../../samples/tenant.xlsx"}, 2, "need a Unity Connection target"},
 		{"unreachable", []string{"plan", "--voss", "http://127.0.0.1:1", "--cupi", "http://127.0.0.1:1", "--retries", "2", "../../samples/tenant.xlsx"}, 3, "unreachable"},
 		{"bad config key", []string{"plan", "--sim", "--config", "testdata/typo-config.json", "../../samples/tenant.xlsx"}, 2, "unknown field"},
 		{"invalid input", []string{"apply", "--sim", "../../samples/bad/errors.xlsx"}, 2, "nothing was planned or written"},

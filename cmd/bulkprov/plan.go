@@ -78,6 +78,10 @@ func computePlan(ctx context.Context, in *inputFlags, tf *targetFlags, paths []s
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if err := run.fitTargets(conn.targets, io.err); err != nil {
+		conn.close()
+		return nil, nil, nil, err
+	}
 	rs, err := tf.runState(paths)
 	if err != nil {
 		conn.close()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bulkprov/bulkprov/engine"
 	"github.com/bulkprov/bulkprov/loader"
+	"github.com/bulkprov/bulkprov/schema"
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/simserve"
@@ -255,4 +256,32 @@ func planError(err error) error {
 func fileSHA256String(s string) (string, int64, error) {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:]), int64(len(s)), nil
+}
+
+// fitTargets drops the Unity Connection part of data/User rows when no
+// CUPI target was given (a VOSS-only deployment), saying so once; rows
+// that live only on a missing target are an error.
+func (r *runInputs) fitTargets(t *engine.Targets, errOut io.Writer) error {
+	dropped := 0
+	for i := range r.rows {
+		row := &r.rows[i]
+		var keep []transform.Want
+		for _, w := range row.Wants {
+			switch {
+			case w.Target == "cupi" && t.CUPI == nil && row.Rec.Model == schema.User:
+				dropped++
+			case w.Target == "cupi" && t.CUPI == nil:
+				return fail(exitInvalid, "%s: %s rows need a Unity Connection target (--cupi URL)", row.Rec.Loc, row.Rec.Model)
+			case w.Target == "voss" && t.VOSS == nil:
+				return fail(exitInvalid, "%s: %s rows need a VOSS target (--voss URL)", row.Rec.Loc, row.Rec.Model)
+			default:
+				keep = append(keep, w)
+			}
+		}
+		row.Wants = keep
+	}
+	if dropped > 0 {
+		fmt.Fprintf(errOut, "bulkprov: no --cupi target: the Unity Connection part of the data/User rows is left out (%d operation(s))\n", dropped)
+	}
+	return nil
 }
