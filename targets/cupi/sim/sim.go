@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/simkit"
 )
 
@@ -377,35 +378,9 @@ func readBody(r *http.Request) (map[string]string, error) {
 		return out, nil
 	}
 	if strings.HasPrefix(trim, "<") {
-		d := xml.NewDecoder(strings.NewReader(trim))
-		depth, field := 0, ""
-		var text strings.Builder
-		for {
-			tok, err := d.Token()
-			if err == io.EOF {
-				return out, nil
-			}
-			if err != nil {
-				return nil, err
-			}
-			switch t := tok.(type) {
-			case xml.StartElement:
-				depth++
-				if depth == 2 {
-					field = t.Name.Local
-					text.Reset()
-				}
-			case xml.CharData:
-				if depth == 2 {
-					text.Write(t)
-				}
-			case xml.EndElement:
-				if depth == 2 {
-					out[field] = text.String()
-				}
-				depth--
-			}
-		}
+		// XML bodies are decoded as the client decodes CUPI objects.
+		o, err := cupi.DecodeXMLObject([]byte(trim))
+		return o, err
 	}
 	var m map[string]any
 	if err := json.Unmarshal(body, &m); err != nil {

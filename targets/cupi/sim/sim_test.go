@@ -3,6 +3,7 @@ package sim_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -214,5 +215,37 @@ func TestThrottle(t *testing.T) {
 	wg2.Wait()
 	if busy == 0 || s2.Rejected() != busy {
 		t.Fatalf("503s seen = %d, simulator rejected %d; want some, and equal", busy, s2.Rejected())
+	}
+}
+
+// The XML request and answer of seed 000: PUT credential settings as XML
+// (204), read them back as XML.
+func TestXMLCredentialSettings(t *testing.T) {
+	ctx := context.Background()
+	_, c, ts := newPair(t, sim.Options{})
+	id, err := c.CreateUser(ctx, "voicemailusertemplate", cupi.Object{"Alias": "x", "DtmfAccessId": "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `<Credential><Locked>false</Locked><DoesntExpire>true</DoesntExpire><CredMustChange>true</CredMustChange></Credential>`
+	req, _ := http.NewRequest("PUT", ts.URL+"/vmrest/users/"+id+"/credential/password", strings.NewReader(body))
+	req.SetBasicAuth("admin", "s3cret-admin")
+	req.Header.Set("Content-Type", "application/xml")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 204 {
+		t.Fatalf("PUT XML: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	req, _ = http.NewRequest("GET", ts.URL+"/vmrest/users/"+id+"/credential/password", nil)
+	req.SetBasicAuth("admin", "s3cret-admin")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	o, err := cupi.DecodeXMLObject(b)
+	if err != nil || o["DoesntExpire"] != "true" || o["CredMustChange"] != "true" || o["Credentials"] != "" || !strings.HasPrefix(string(b), "<Credential>") {
+		t.Fatalf("GET XML: %s (%v)", b, err)
 	}
 }
