@@ -736,3 +736,24 @@ func TestGeneratedRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// A CUPI server with fewer slots and a short queue than bulkprov's default
+// cap answers 503; the adaptive limit backs off and no row fails.
+func TestThrottleBackoff(t *testing.T) {
+	dir := t.TempDir()
+	wb := filepath.Join(dir, "users.xlsx")
+	writeUsers(t, wb, 60)
+	sim := startSim(t, "--cupi-slots", "2", "--cupi-service-time", "5ms", "--cupi-queue-timeout", "3ms")
+	r := bulkprov(t, creds, "apply", "--voss", sim.url, "--cupi", sim.url, wb)
+	if r.code != 0 {
+		t.Fatalf("apply against a throttling server: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, line := range strings.Split(r.stderr, "\n") {
+		if strings.HasPrefix(line, "cupi:") {
+			t.Log(line)
+			if strings.Contains(line, " 0×503") {
+				t.Fatalf("the server never throttled; the test proves nothing: %s", line)
+			}
+		}
+	}
+}

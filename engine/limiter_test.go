@@ -1,0 +1,84 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/bulkprov/bulkprov/targets"
+)
+
+func TestLimiterAIMD(t *testing.T) {
+	l := NewLimiter("cupi", 5)
+	if l.Limit() != 2 {
+		t.Fatalf("start limit %v, want 2 (start small)", l.Limit())
+	}
+	for i := 0; i < 50; i++ {
+		_ = l.Acquire(context.Background())
+		l.Release(10*time.Millisecond, false)
+	}
+	if l.Limit() != 5 {
+		t.Fatalf("after successes limit %v, want the cap 5", l.Limit())
+	}
+	_ = l.Acquire(context.Background())
+	l.Release(10*time.Millisecond, true)
+	if l.Limit() != 2.5 {
+		t.Fatalf("after a 503 limit %v, want halved to 2.5", l.Limit())
+	}
+	_ = l.Acquire(context.Background())
+	l.Release(10*time.Millisecond, true)
+	if l.Limit() != 2.5 {
+		t.Fatalf("a second 503 in the same window halved again: %v", l.Limit())
+	}
+	// Latency far above the best seen means the server queues: no growth.
+	before := l.Limit()
+	_ = l.Acquire(context.Background())
+	l.Release(500*time.Millisecond, false)
+	if l.Limit() != before {
+		t.Fatalf("grew on a slow answer: %v → %v", before, l.Limit())
+	}
+}
+
+func TestLimiterBoundsInFlight(t *testing.T) {
+	l := NewLimiter("x", 1)
+	_ = l.Acquire(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := l.Acquire(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second acquire at limit 1: %v, want to wait until the context ends", err)
+	}
+}
+
+func TestRetryHonoursRetryAfterAndStopsOnPermanent(t *testing.T) {
+	l := NewLimiter("x", 2)
+	r := Retry{Attempts: 3, Base: time.Millisecond, Cap: 5 * time.Millisecond}
+	calls := 0
+	start := time.Now()
+	err := r.Do(context.Background(), l, func(context.Context) (int, error) {
+		calls++
+		if calls == 1 {
+			return 429, &targets.APIError{Status: 429, RetryAfter: 50 * time.Millisecond}
+		}
+		return 200, nil
+	})
+	if err != nil || calls != 2 || time.Since(start) < 50*time.Millisecond {
+		t.Fatalf("err %v calls %d after %v: want one retry after Retry-After", err, calls, time.Since(start))
+	}
+	calls = 0
+	err = r.Do(context.Background(), l, func(context.Context) (int, error) {
+		calls++
+		return 400, &targets.APIError{Status: 400, Message: "bad"}
+	})
+	if err == nil || calls != 1 {
+		t.Fatalf("a 400 was retried: calls %d", calls)
+	}
+	calls = 0
+	err = r.Do(context.Background(), l, func(context.Context) (int, error) {
+		calls++
+		return 503, &targets.APIError{Status: 503}
+	})
+	if err == nil || calls != 3 || l.Stats().Retries == 0 {
+		t.Fatalf("503s: calls %d err %v", calls, err)
+	}
+}
