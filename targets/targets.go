@@ -87,6 +87,12 @@ func Classify(err error) Class {
 	if err == nil {
 		return Permanent
 	}
+	// An unknown outcome may wrap an API error (a lost transaction's 404):
+	// it is still unknown, to be verified.
+	var ue *UnknownOutcomeError
+	if errors.As(err, &ue) {
+		return Unknown
+	}
 	var ae *APIError
 	if errors.As(err, &ae) {
 		switch {
@@ -98,10 +104,6 @@ func Classify(err error) Class {
 			return Transient
 		}
 		return Permanent
-	}
-	var ue *UnknownOutcomeError
-	if errors.As(err, &ue) {
-		return Unknown
 	}
 	if errors.Is(err, context.Canceled) {
 		return Permanent

@@ -73,3 +73,26 @@ func TestRetryAfter(t *testing.T) {
 		t.Errorf("bad date = %v", got)
 	}
 }
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want targets.Class
+	}{
+		{"503", &targets.APIError{Status: 503}, targets.Throttled},
+		{"429", &targets.APIError{Status: 429}, targets.Throttled},
+		{"500", &targets.APIError{Status: 500}, targets.Transient},
+		{"400", &targets.APIError{Status: 400}, targets.Permanent},
+		{"404", &targets.APIError{Status: 404}, targets.Permanent},
+		{"401", &targets.APIError{Status: 401}, targets.Fatal},
+		{"403", &targets.APIError{Status: 403}, targets.Fatal},
+		{"unknown outcome wrapping a 404", &targets.UnknownOutcomeError{Err: &targets.APIError{Status: 404}}, targets.Unknown},
+		{"context cancelled", context.Canceled, targets.Permanent},
+	}
+	for _, tc := range tests {
+		if got := targets.Classify(tc.err); got != tc.want {
+			t.Errorf("%s: Classify = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

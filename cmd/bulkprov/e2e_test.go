@@ -447,7 +447,7 @@ func TestSimulatorRestart(t *testing.T) {
 	sim := startSim(t, "--state", state, "--cupi-service-time", "3ms")
 	addr := strings.TrimPrefix(sim.url, "http://")
 	target := []string{"--voss", sim.url, "--cupi", sim.url, "--quiet"}
-	cmd := exec.Command(binary, append([]string{"apply"}, append(target, wb)...)...)
+	cmd := exec.Command(binary, append([]string{"apply", "--report", filepath.Join(dir, "restart.json")}, append(target, wb)...)...)
 	cmd.Env = append(os.Environ(), creds...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -468,6 +468,16 @@ func TestSimulatorRestart(t *testing.T) {
 		code = ee.ExitCode()
 	}
 	if code != 0 && code != 3 {
+		b, _ := os.ReadFile(filepath.Join(dir, "restart.json"))
+		var rep struct {
+			Ops []struct{ Kind, Key, Status, Error string } `json:"operations"`
+		}
+		_ = json.Unmarshal(b, &rep)
+		for _, op := range rep.Ops {
+			if op.Status == "failed" {
+				t.Logf("failed: %s %s: %s", op.Kind, op.Key, op.Error)
+			}
+		}
 		t.Fatalf("apply across a restart: exit %d", code)
 	}
 	if code == 3 {

@@ -12,6 +12,7 @@ package sim
 
 import (
 	"archive/zip"
+	"crypto/rand"
 	"bytes"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -559,9 +560,12 @@ func (s *Server) findKey(model, h, key string, except string) string {
 // mutate runs op now, or as a transaction with nowait=true.
 func (s *Server) mutate(w http.ResponseWriter, r *http.Request, status int, describe string, op func() (string, int, string)) {
 	if r.URL.Query().Get("nowait") == "true" {
+		// Transaction ids are random UUIDs, as on the real server: they
+		// must never repeat, not even across a restart.
+		var b [16]byte
+		_, _ = rand.Read(b[:])
 		s.mu.Lock()
-		s.st.Seq++
-		tx := &Tx{ID: fmt.Sprintf("%08x-0000-4000-8000-%012x", s.st.Seq, s.st.Seq), Status: "Queued", Description: describe}
+		tx := &Tx{ID: fmt.Sprintf("%x-%x-4%x-8%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), Status: "Queued", Description: describe}
 		s.txs[tx.ID] = tx
 		s.mu.Unlock()
 		s.queue <- func() {
