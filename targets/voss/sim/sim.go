@@ -12,8 +12,8 @@ package sim
 
 import (
 	"archive/zip"
-	"crypto/rand"
 	"bytes"
+	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
