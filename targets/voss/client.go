@@ -55,13 +55,16 @@ type Client struct {
 	Nowait bool
 	// PollInterval is the first poll delay (doubling up to 1s).
 	PollInterval time.Duration
+	// MaxWait bounds how long one transaction is polled before its
+	// outcome is treated as unknown (and verified by reading).
+	MaxWait time.Duration
 	// Observe, when set, is called after every request (for metrics).
 	Observe func(method string, status int, seconds float64)
 }
 
 // New returns a client for the server at base (scheme://host[:port]).
 func New(base string, hc *http.Client, creds targets.Credentials) *Client {
-	return &Client{base: strings.TrimRight(base, "/"), http: hc, creds: creds, Nowait: true, PollInterval: 20 * time.Millisecond}
+	return &Client{base: strings.TrimRight(base, "/"), http: hc, creds: creds, Nowait: true, PollInterval: 20 * time.Millisecond, MaxWait: 10 * time.Minute}
 }
 
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, body any) (*http.Response, error) {
@@ -181,8 +184,17 @@ func (c *Client) List(ctx context.Context, model, hierarchy string, filter [2]st
 			}
 		}
 		skip += len(page.Resources)
-		if len(page.Resources) == 0 || skip >= page.Pagination.Total {
+		pageSize := page.Pagination.Limit
+		if pageSize <= 0 {
+			pageSize = PageLimit
+		}
+		switch {
+		case len(page.Resources) == 0:
 			return nil
+		case page.Pagination.Total > 0 && skip >= page.Pagination.Total:
+			return nil
+		case page.Pagination.Total == 0 && len(page.Resources) < pageSize:
+			return nil // no total given (count=false): a short page is the last
 		}
 	}
 }
@@ -358,6 +370,7 @@ func (e *TxFailed) Error() string { return "voss transaction " + e.TxID + " fail
 // resource's pkid when the transaction names one.
 func (c *Client) Wait(ctx context.Context, txID string) (string, error) {
 	delay := c.PollInterval
+	started := time.Now()
 	for {
 		resp, err := c.do(ctx, http.MethodGet, "tool/Transaction/"+url.PathEscape(txID)+"/poll/", nil, nil)
 		if err != nil {
@@ -376,11 +389,21 @@ func (c *Client) Wait(ctx context.Context, txID string) (string, error) {
 				st = only
 			}
 		}
-		switch strings.ToLower(st.Status) {
-		case "success", "completed":
-			return c.txResource(ctx, txID)
-		case "fail", "failed", "error":
+		status := strings.ToLower(st.Status)
+		switch {
+		case status == "success" || status == "completed" || status == "complete" || status == "done":
+			// The created resource's pkid is a courtesy: a server without
+			// the transaction detail endpoint still completed the write.
+			pkid, err := c.txResource(ctx, txID)
+			if err != nil && targets.Classify(err) == targets.Permanent {
+				return "", nil
+			}
+			return pkid, err
+		case strings.Contains(status, "fail") || strings.Contains(status, "error") || strings.Contains(status, "cancel"):
 			return "", &TxFailed{TxID: txID, Message: st.Message}
+		}
+		if time.Since(started) > c.MaxWait {
+			return "", &targets.UnknownOutcomeError{Err: fmt.Errorf("voss transaction %s still %q after %v", txID, st.Status, c.MaxWait)}
 		}
 		select {
 		case <-ctx.Done():
