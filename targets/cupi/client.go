@@ -274,7 +274,7 @@ func DecodeXMLList(body []byte) (int, []Object, error) {
 		case xml.EndElement:
 			switch depth {
 			case 2:
-				out = append(out, cur)
+				out = append(out, withID(cur))
 			case 3:
 				cur[field] = text.String()
 			}
@@ -296,8 +296,18 @@ func DecodeXMLObject(body []byte) (Object, error) {
 	return items[0], nil
 }
 
+// withID fills ObjectId from the URI when a server leaves it out.
+func withID(o Object) Object {
+	if o["ObjectId"] == "" && o["URI"] != "" {
+		u := strings.TrimRight(o["URI"], "/")
+		o["ObjectId"] = u[strings.LastIndex(u, "/")+1:]
+	}
+	return o
+}
+
 func flatten(m map[string]any) Object {
 	o := Object{}
+	defer withID(o)
 	for k, v := range m {
 		switch t := v.(type) {
 		case string:
