@@ -348,14 +348,15 @@ func diffRoles(st *state, w transform.Want, base *Op) []*Op {
 		heldBy[strings.ToLower(h["RoleName"])] = h
 	}
 	var ops []*Op
-	newOp := func(a Action, role cupi.Object, name string) *Op {
+	// newOp grants (roleID) or removes (userRoleID, the user's holding of
+	// the role) one role.
+	newOp := func(a Action, roleID, userRoleID, name string) *Op {
 		op := *base
-		op.Action, op.RoleID = a, role["ObjectId"]
+		op.Action, op.RoleID, op.ObjectID = a, roleID, userRoleID
 		op.Key = w.Alias + "/" + name
 		if a == Create {
 			op.Changes = []Change{{Field: "role", New: name}}
 		} else {
-			op.ObjectID = role["userRole"]
 			op.Changes = []Change{{Field: "role", Old: name}}
 		}
 		return &op
@@ -372,16 +373,15 @@ func diffRoles(st *state, w transform.Want, base *Op) []*Op {
 		h := heldBy[strings.ToLower(name)]
 		switch {
 		case w.Delete && h != nil:
-			role = cupi.Object{"ObjectId": role["ObjectId"], "userRole": h["ObjectId"]}
-			ops = append(ops, newOp(Delete, role, role0(name, h)))
+			ops = append(ops, newOp(Delete, role["ObjectId"], h["ObjectId"], h["RoleName"]))
 		case !w.Delete && h == nil:
-			ops = append(ops, newOp(Create, role, role["RoleName"]))
+			ops = append(ops, newOp(Create, role["ObjectId"], "", role["RoleName"]))
 		}
 	}
 	if w.ExactRoles && !w.Delete {
 		for _, h := range held {
 			if !want[strings.ToLower(h["RoleName"])] {
-				ops = append(ops, newOp(Delete, cupi.Object{"ObjectId": h["RoleObjectId"], "userRole": h["ObjectId"]}, h["RoleName"]))
+				ops = append(ops, newOp(Delete, h["RoleObjectId"], h["ObjectId"], h["RoleName"]))
 			}
 		}
 	}
@@ -391,13 +391,6 @@ func diffRoles(st *state, w transform.Want, base *Op) []*Op {
 		return []*Op{base}
 	}
 	return ops
-}
-
-func role0(name string, h cupi.Object) string {
-	if h["RoleName"] != "" {
-		return h["RoleName"]
-	}
-	return name
 }
 
 func diffCredential(st *state, w transform.Want, op *Op, t *Targets, o Options) *Op {
