@@ -63,7 +63,7 @@ func commands() []command {
 		{"apply", "plan, then execute, with retries and a resumable journal", runApply},
 		{"export", "read instances from a target into a workbook or JSON zip", runExport},
 		{"sim", "serve the VOSS and CUPI simulators over HTTP", runSim},
-		{"version", "print the version", func([]string, streams) error { fmt.Println("bulkprov", version); return nil }},
+		{"version", "print the version", func(_ []string, io streams) error { fmt.Fprintln(io.out, "bulkprov", version); return nil }},
 	}
 }
 
