@@ -56,15 +56,25 @@ func (f *Field) Child(name string) *Field {
 	return nil
 }
 
-// Match reports whether v satisfies the field's pattern.
+// Match reports whether v satisfies the field's pattern. Safe for
+// concurrent use: patterns are compiled when the package loads.
 func (f *Field) Match(v string) bool {
-	if f.Pattern == "" {
-		return true
-	}
-	if f.re == nil {
+	return f.re == nil || f.re.MatchString(v)
+}
+
+func compilePatterns(f *Field) {
+	if f.Pattern != "" {
 		f.re = regexp.MustCompile("^(?:" + f.Pattern + ")$")
 	}
-	return f.re.MatchString(v)
+	for _, c := range f.Fields {
+		compilePatterns(c)
+	}
+}
+
+func init() {
+	for _, m := range models {
+		compilePatterns(m.Root)
+	}
 }
 
 // Model describes one model type: its root field tree and business key.
