@@ -187,11 +187,6 @@ refused or interrupted (run the same command again to resume).`, io)
 	return nil
 }
 
-func hashString(s string) string {
-	sum, _, _ := fileSHA256String(s)
-	return sum
-}
-
 func resumeHint(err error, checkpoint string, io streams) error {
 	var ee *exitError
 	if errors.As(err, &ee) && ee.code == exitInterrupted {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,18 +103,21 @@ func (f *targetFlags) connect(errOut io.Writer) (*connection, error) {
 	if f.workers > 0 {
 		cupiMax, vossMax = f.workers, f.workers
 	}
-	hc := func(conns int) (*targets.HTTPOptions, error) {
-		return &targets.HTTPOptions{CAFile: f.caFile, Conns: conns, Timeout: f.timeout}, nil
+	httpClient := func(conns int) (*http.Client, error) {
+		client, err := targets.NewHTTPClient(targets.HTTPOptions{CAFile: f.caFile, Conns: conns, Timeout: f.timeout})
+		if err != nil {
+			return nil, fail(exitInvalid, "%v", err)
+		}
+		return client, nil
 	}
 	t := &engine.Targets{VOSSLimiter: engine.NewLimiter("voss", vossMax), CUPILimiter: engine.NewLimiter("cupi", cupiMax)}
 	if vossURL != "" {
 		if !okV {
 			return nil, fail(exitInvalid, "--voss needs BULKPROV_VOSS_USER and BULKPROV_VOSS_PASSWORD in the environment")
 		}
-		o, _ := hc(vossMax)
-		client, err := targets.NewHTTPClient(*o)
+		client, err := httpClient(vossMax)
 		if err != nil {
-			return nil, fail(exitInvalid, "%v", err)
+			return nil, err
 		}
 		t.VOSS = voss.New(vossURL, client, vc)
 		t.VOSS.Nowait = !f.vossSync
@@ -123,10 +127,9 @@ func (f *targetFlags) connect(errOut io.Writer) (*connection, error) {
 		if !okC {
 			return nil, fail(exitInvalid, "--cupi needs BULKPROV_CUPI_USER and BULKPROV_CUPI_PASSWORD in the environment")
 		}
-		o, _ := hc(cupiMax)
-		client, err := targets.NewHTTPClient(*o)
+		client, err := httpClient(cupiMax)
 		if err != nil {
-			return nil, fail(exitInvalid, "%v", err)
+			return nil, err
 		}
 		t.CUPI = cupi.New(cupiURL, client, cc)
 		t.CUPI.Observe = t.CUPILimiter.Observe
@@ -253,9 +256,10 @@ func planError(err error) error {
 	return fail(exitInvalid, "%v", err)
 }
 
-func fileSHA256String(s string) (string, int64, error) {
+// hashString is the hex SHA-256 of s.
+func hashString(s string) string {
 	h := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(h[:]), int64(len(s)), nil
+	return hex.EncodeToString(h[:])
 }
 
 // fitTargets drops the Unity Connection part of data/User rows when no
