@@ -403,16 +403,7 @@ func TestCrashResume(t *testing.T) {
 	}
 	r := bulkprov(t, creds, append([]string{"apply", "--report", filepath.Join(dir, "final.json")}, append(target, wb)...)...)
 	if r.code != 0 {
-		b, _ := os.ReadFile(filepath.Join(dir, "final.json"))
-		var rep struct {
-			Ops []struct{ Kind, Key, Status, Error string } `json:"operations"`
-		}
-		_ = json.Unmarshal(b, &rep)
-		for _, op := range rep.Ops {
-			if op.Status == "failed" {
-				t.Logf("failed: %s %s: %s", op.Kind, op.Key, op.Error)
-			}
-		}
+		logFailed(t, filepath.Join(dir, "final.json"))
 		t.Fatalf("final resume: exit %d\n%s", r.code, r.stderr)
 	}
 	writes := sim.writes(t)
@@ -468,16 +459,7 @@ func TestSimulatorRestart(t *testing.T) {
 		code = ee.ExitCode()
 	}
 	if code != 0 && code != 3 {
-		b, _ := os.ReadFile(filepath.Join(dir, "restart.json"))
-		var rep struct {
-			Ops []struct{ Kind, Key, Status, Error string } `json:"operations"`
-		}
-		_ = json.Unmarshal(b, &rep)
-		for _, op := range rep.Ops {
-			if op.Status == "failed" {
-				t.Logf("failed: %s %s: %s", op.Kind, op.Key, op.Error)
-			}
-		}
+		logFailed(t, filepath.Join(dir, "restart.json"))
 		t.Fatalf("apply across a restart: exit %d", code)
 	}
 	if code == 3 {
@@ -764,6 +746,21 @@ func TestThrottleBackoff(t *testing.T) {
 			if strings.Contains(line, " 0×503") {
 				t.Fatalf("the server never throttled; the test proves nothing: %s", line)
 			}
+		}
+	}
+}
+
+// logFailed logs the failed operations of a JSON run report.
+func logFailed(t *testing.T, report string) {
+	t.Helper()
+	b, _ := os.ReadFile(report)
+	var rep struct {
+		Ops []struct{ Kind, Key, Status, Error string } `json:"operations"`
+	}
+	_ = json.Unmarshal(b, &rep)
+	for _, op := range rep.Ops {
+		if op.Status == "failed" {
+			t.Logf("failed: %s %s: %s", op.Kind, op.Key, op.Error)
 		}
 	}
 }

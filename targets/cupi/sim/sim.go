@@ -366,6 +366,16 @@ func writeCreated(w http.ResponseWriter, uri string) {
 	_, _ = io.WriteString(w, uri)
 }
 
+// body reads the request body, answering 400 when it is not an object.
+func (s *Server) body(w http.ResponseWriter, r *http.Request) (map[string]string, bool) {
+	b, err := readBody(r)
+	if err != nil {
+		s.fail(w, r, 400, "INVALID_PARAMETER", "bad request body: "+err.Error())
+		return nil, false
+	}
+	return b, true
+}
+
 // readBody decodes a JSON or XML object body into strings.
 func readBody(r *http.Request) (map[string]string, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
@@ -730,9 +740,8 @@ func hashSecret(alias, kind, secret string) string {
 }
 
 func (s *Server) setCredential(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
-	if err != nil {
-		s.fail(w, r, 400, "INVALID_PARAMETER", "bad request body")
+	body, ok := s.body(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -849,9 +858,8 @@ func (s *Server) listUserRoles(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) addUserRole(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
-	if err != nil {
-		s.fail(w, r, 400, "INVALID_PARAMETER", "bad request body")
+	body, ok := s.body(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -984,9 +992,8 @@ func (s *Server) storeAuthz(a, body map[string]string) {
 }
 
 func (s *Server) createAuthz(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
-	if err != nil {
-		s.fail(w, r, 400, "INVALID_PARAMETER", "bad request body")
+	body, ok := s.body(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -1009,9 +1016,8 @@ func (s *Server) createAuthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) updateAuthz(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
-	if err != nil {
-		s.fail(w, r, 400, "INVALID_PARAMETER", "bad request body")
+	body, ok := s.body(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
