@@ -563,9 +563,8 @@ func (s *Server) checkUserFields(body map[string]string, selfID string) string {
 }
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
-	if err != nil {
-		s.fail(w, r, 400, "INVALID_PARAMETER", "bad request body: "+err.Error())
+	body, ok := s.body(w, r)
+	if !ok {
 		return
 	}
 	tmpl := r.URL.Query().Get("templateAlias")
@@ -644,9 +643,8 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
-	if err != nil {
-		s.fail(w, r, 400, "INVALID_PARAMETER", "bad request body: "+err.Error())
+	body, ok := s.body(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
