@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/bulkprov/bulkprov/engine"
 	"github.com/bulkprov/bulkprov/export"
@@ -306,30 +307,19 @@ func benchPlanAt(rows []transform.Row, n int, service time.Duration) {
 	// servers, then read its CUPI roles and password settings.
 	v, c := client(r.URL)
 	s = time.Now()
-	var reqs atomic.Int64
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 5)
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			name := fmt.Sprintf("user%07d", i)
-			var pk string
-			must(v.List(ctx, "data/User", "sys.hcs.CS-P.CS-NB.AAAGlobal", [2]string{"username", name}, func(s voss.Summary) error { pk = s.Pkid; return nil }))
-			_, err := v.Get(ctx, "data/User", pk)
-			must(err)
-			u, err := c.FindUser(ctx, name)
-			must(err)
-			_, err = c.UserRoles(ctx, u["ObjectId"])
-			must(err)
-			_, err = c.Credential(ctx, u["ObjectId"], cupi.Password)
-			must(err)
-			reqs.Add(5)
-		}(i)
-	}
-	wg.Wait()
+	parallel(n, 5, func(i int) {
+		name := fmt.Sprintf("user%07d", i)
+		var pk string
+		must(v.List(ctx, "data/User", "sys.hcs.CS-P.CS-NB.AAAGlobal", [2]string{"username", name}, func(s voss.Summary) error { pk = s.Pkid; return nil }))
+		_, err := v.Get(ctx, "data/User", pk)
+		must(err)
+		u, err := c.FindUser(ctx, name)
+		must(err)
+		_, err = c.UserRoles(ctx, u["ObjectId"])
+		must(err)
+		_, err = c.Credential(ctx, u["ObjectId"], cupi.Password)
+		must(err)
+	})
 	naive := time.Since(s)
 	fmt.Printf("\n## plan, %d users already applied (seeding took %v), service time %v, CUPI 5 slots\n\n", n, seedTime.Round(time.Millisecond), service)
 	fmt.Printf("plan result: %d unchanged, %d to change\n\n| approach | VOSS requests/user | CUPI requests/user | wall time | ratio |\n|---|---|---|---|---|\n", sum.Noop, sum.Create+sum.Update+sum.Delete)
@@ -406,21 +396,12 @@ func benchExport(dir string) {
 	v, _ := client(r.URL)
 	v.Nowait = false
 	ctx := context.Background()
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			_, err := v.Create(ctx, "data/User", h, map[string]any{"username": fmt.Sprintf("user%06d", i), "role": "User Administrator",
-				"email": fmt.Sprintf("user%06d@example.com", i), "first_name": "First", "last_name": fmt.Sprintf("Last %d", i),
-				"account_information": map[string]any{"locked": i%2 == 0, "security_questions": []any{map[string]any{"question": "q", "answer": "a"}}}}, nil)
-			must(err)
-		}(i)
-	}
-	wg.Wait()
+	parallel(n, 8, func(i int) {
+		_, err := v.Create(ctx, "data/User", h, map[string]any{"username": fmt.Sprintf("user%06d", i), "role": "User Administrator",
+			"email": fmt.Sprintf("user%06d@example.com", i), "first_name": "First", "last_name": fmt.Sprintf("Last %d", i),
+			"account_information": map[string]any{"locked": i%2 == 0, "security_questions": []any{map[string]any{"question": "q", "answer": "a"}}}}, nil)
+		must(err)
+	})
 	var listed int
 	s := time.Now()
 	must(v.List(ctx, "data/User", h, [2]string{}, func(voss.Summary) error { listed++; return nil }))
@@ -440,4 +421,14 @@ func benchExport(dir string) {
 		st, _ := os.Stat(out)
 		fmt.Printf("| bulkprov export to %s (%d instances, %.1f MiB file) | %v (%.1f× the listing) | %.1f |\n", ext, count, float64(st.Size())/(1<<20), took.Round(time.Millisecond), took.Seconds()/listTime.Seconds(), heap)
 	}
+}
+
+// parallel calls fn(0..n-1) with at most workers calls at once.
+func parallel(n, workers int, fn func(i int)) {
+	var g errgroup.Group
+	g.SetLimit(workers)
+	for i := 0; i < n; i++ {
+		g.Go(func() error { fn(i); return nil })
+	}
+	_ = g.Wait()
 }
