@@ -49,8 +49,12 @@ func NewLimiter(name string, max int) *Limiter {
 	return l
 }
 
-// Acquire waits for a slot.
+// Acquire waits for a slot. A cancelled context gets none, even when a
+// slot is free: an interrupted run sends nothing more.
 func (l *Limiter) Acquire(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for l.inflight >= int(l.limit) {

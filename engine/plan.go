@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -88,6 +89,31 @@ type Op struct {
 	CreatedID string `json:"created_id,omitempty"`
 	TxID      string `json:"transaction_id,omitempty"`
 	Attempts  int    `json:"-"`
+
+	// before is a credential's TimeChanged as read before its set (seed
+	// 000): a set whose answer was lost landed exactly when TimeChanged
+	// has moved since. haveBefore says whether it was read.
+	before     string
+	haveBefore bool
+}
+
+// objectID is the server's identity of the object op writes: the VOSS
+// pkid, the CUPI user's ObjectId (for the user and its credentials), or
+// the authorization server's ObjectId; for a create, the id it got.
+func (o *Op) objectID() string {
+	var id string
+	switch o.Kind {
+	case transform.KindUser, transform.KindAdminREL:
+		id = o.Pkid
+	case transform.KindAuthz:
+		id = o.ObjectID
+	default:
+		id = o.UserID
+	}
+	if id == "" {
+		id = o.CreatedID
+	}
+	return id
 }
 
 // Writes reports whether the op changes anything on a server.
@@ -159,8 +185,25 @@ type Targets struct {
 	CUPI        *cupi.Client
 	VOSSLimiter *Limiter
 	CUPILimiter *Limiter
-	// ID names the targets in the run state (the base URLs).
+	// ID names the targets of a run (it binds a checkpoint to them).
 	ID string
+	// VOSSName and CUPIName key the run state: the normalised base URLs
+	// (NormalizeURL), so any spelling of a server shares one memory.
+	VOSSName, CUPIName string
+}
+
+// secretScope is the run-state key of a secret: the normalised target,
+// the kind, the object's server identity and the field path. It follows
+// the object, not the input file that named it.
+func (t *Targets) secretScope(op *Op, path string) string {
+	name := t.CUPIName
+	if op.Target == "voss" {
+		name = t.VOSSName
+	}
+	if name == "" {
+		name = t.ID
+	}
+	return name + "|" + op.Kind + "|" + op.objectID() + "|" + path
 }
 
 // limiter returns the limiter of target name.
@@ -181,6 +224,16 @@ type Options struct {
 	// OneTime, when set, gives VOSS users created without a password a
 	// generated one-time password (and "change password on next login").
 	OneTime *OneTimePasswords
+	// ReusePatterns recognise, in a credential refusal's message, the
+	// server saying the value was used recently. The wording differs by
+	// version and locale and is only ever a hint in an error message:
+	// whether a set landed is proven by TimeChanged.
+	ReusePatterns []*regexp.Regexp
+}
+
+// DefaultReusePatterns are the reuse-refusal wordings bulkprov knows.
+var DefaultReusePatterns = []*regexp.Regexp{
+	regexp.MustCompile(`(?i)used (recently|before|previously)|histor|reuse|re-use|previous|recent|last \d+`),
 }
 
 func (o *Options) defaults() {
@@ -192,6 +245,9 @@ func (o *Options) defaults() {
 	}
 	if o.RunState == nil {
 		o.RunState = NewMemoryRunState()
+	}
+	if o.ReusePatterns == nil {
+		o.ReusePatterns = DefaultReusePatterns
 	}
 }
 
@@ -220,6 +276,11 @@ func vkey(model, hier, key string) string {
 func MakePlan(ctx context.Context, rows []transform.Row, t *Targets, o Options) (*Plan, error) {
 	o.defaults()
 	st, reads, err := readState(ctx, rows, t, o)
+	// A read cut short by an interrupt tells nothing about the target: an
+	// object it did not return is not absent, so there is no plan.
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		return nil, ErrInterrupted
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -457,8 +518,11 @@ func readPerUser(ctx context.Context, rows []transform.Row, st *state, call func
 			switch {
 			case w.Kind == transform.KindUserRole:
 				j = job{u["ObjectId"], "roles"}
-			case w.Kind == transform.KindPassword && (len(w.Fields) > 0 || w.PolicyName != ""):
-				j = job{u["ObjectId"], cupi.Password}
+			case (w.Kind == transform.KindPassword || w.Kind == transform.KindPIN) &&
+				(len(w.Fields) > 0 || w.PolicyName != "" || secretsToCheck(w, u["ObjectId"], t, o)):
+				// The settings, and TimeChanged: the proof of a set whose
+				// answer is lost, read before the set.
+				j = job{u["ObjectId"], credKind(w.Kind)}
 			default:
 				continue
 			}
@@ -490,6 +554,28 @@ func readPerUser(ctx context.Context, rows []transform.Row, st *state, call func
 		_ = gctx
 	}
 	return g.Wait()
+}
+
+// credKind is the CUPI credential kind of a credential want.
+func credKind(kind string) string {
+	if kind == transform.KindPIN {
+		return cupi.PIN
+	}
+	return cupi.Password
+}
+
+// secretsToCheck reports whether a credential want of an existing user
+// carries a value the run state does not know as applied (so it will be
+// set, or a "maybe set" from an earlier run needs its proof).
+func secretsToCheck(w transform.Want, userID string, t *Targets, o Options) bool {
+	op := &Op{Target: w.Target, Kind: w.Kind, UserID: userID}
+	for p, v := range w.Secrets {
+		scope := t.secretScope(op, p)
+		if o.ForceSecrets || o.RunState.Known(scope) != o.RunState.Hash(scope, v) {
+			return true
+		}
+	}
+	return false
 }
 
 // roots returns the topmost of the hierarchies (a listing covers the

@@ -83,16 +83,40 @@ func TestClassify(t *testing.T) {
 		{"503", &targets.APIError{Status: 503}, targets.Throttled},
 		{"429", &targets.APIError{Status: 429}, targets.Throttled},
 		{"500", &targets.APIError{Status: 500}, targets.Transient},
+		{"500 to a read", &targets.APIError{Method: "GET", Status: 500}, targets.Transient},
+		{"502 to a write", &targets.APIError{Method: "POST", Status: 502}, targets.Unknown},
+		{"504 to a write", &targets.APIError{Method: "PUT", Status: 504}, targets.Unknown},
+		{"503 to a write", &targets.APIError{Method: "PUT", Status: 503}, targets.Throttled},
+		{"501 to a write", &targets.APIError{Method: "PUT", Status: 501}, targets.Permanent},
 		{"400", &targets.APIError{Status: 400}, targets.Permanent},
 		{"404", &targets.APIError{Status: 404}, targets.Permanent},
 		{"401", &targets.APIError{Status: 401}, targets.Fatal},
 		{"403", &targets.APIError{Status: 403}, targets.Fatal},
 		{"unknown outcome wrapping a 404", &targets.UnknownOutcomeError{Err: &targets.APIError{Status: 404}}, targets.Unknown},
-		{"context cancelled", context.Canceled, targets.Permanent},
+		{"context cancelled", context.Canceled, targets.Canceled},
 	}
 	for _, tc := range tests {
 		if got := targets.Classify(tc.err); got != tc.want {
 			t.Errorf("%s: Classify = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestNormalizeURL(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://CUC.Example", "https://cuc.example"},
+		{"https://cuc.example/", "https://cuc.example"},
+		{"https://cuc.example:443/", "https://cuc.example"},
+		{"HTTPS://cuc.example:8443", "https://cuc.example:8443"},
+		{"http://127.0.0.1:80", "http://127.0.0.1"},
+		{"http://127.0.0.1:8080/", "http://127.0.0.1:8080"},
+		{"https://proxy.example/voss/", "https://proxy.example/voss"},
+		{"https://proxy.example/Voss", "https://proxy.example/Voss"},
+		{"https://[::1]:443/", "https://[::1]"},
+	}
+	for _, tc := range tests {
+		if got := targets.NormalizeURL(tc.in); got != tc.want {
+			t.Errorf("NormalizeURL(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/sha256"
+	"errors"
 	"encoding/hex"
 	"flag"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -41,6 +43,8 @@ type targetFlags struct {
 	retries      int
 	secrets      string
 	oneTime      string
+	stateDir     string
+	reuse        []*regexp.Regexp
 }
 
 func (f *targetFlags) register(fs *flag.FlagSet) {
@@ -56,6 +60,15 @@ func (f *targetFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "timeout of one HTTP request")
 	fs.StringVar(&f.secrets, "secrets", "", "CSV side-file of write-only values an export cannot carry, keyed by username (header: username,password,pin,account_information.security_questions.[0].answer,...); read once, never copied")
 	fs.StringVar(&f.oneTime, "one-time-passwords", "", "give VOSS users created without a password a generated one that must be changed at first login, and write them (only) to this new 0600 CSV file")
+	fs.StringVar(&f.stateDir, "state-dir", "", "folder for what outlives a run: the keyed hashes of applied secrets and the checkpoints (default $BULKPROV_STATE_DIR, else $XDG_STATE_HOME/bulkprov, i.e. ~/.local/state/bulkprov)")
+	fs.Func("reuse-pattern", "regular expression that recognises a credential refused as recently used, in the server's wording (repeatable; only shapes the error message)", func(v string) error {
+		re, err := regexp.Compile(v)
+		if err != nil {
+			return err
+		}
+		f.reuse = append(f.reuse, re)
+		return nil
+	})
 	fs.IntVar(&f.retries, "retries", engine.DefaultRetry.Attempts, "attempts per request on 503, 429 and connection errors (capped exponential back-off with jitter)")
 }
 
@@ -134,9 +147,10 @@ func (f *targetFlags) connect(errOut io.Writer) (*connection, error) {
 		t.CUPI = cupi.New(cupiURL, client, cc)
 		t.CUPI.Observe = t.CUPILimiter.Observe
 	}
-	t.ID = "voss=" + vossURL + " cupi=" + cupiURL
+	t.VOSSName, t.CUPIName = targets.NormalizeURL(vossURL), targets.NormalizeURL(cupiURL)
+	t.ID = "voss=" + t.VOSSName + " cupi=" + t.CUPIName
 	if f.sim {
-		t.ID = "sim"
+		t.ID, t.VOSSName, t.CUPIName = "sim", "sim-voss", "sim-cupi"
 	}
 	c.targets = t
 	if t.VOSS == nil && t.CUPI == nil {
@@ -194,6 +208,7 @@ func (f *targetFlags) loadRun(in *inputFlags, paths []string, io streams) (*runI
 		seen[k] = rec.Loc
 		r.rows = append(r.rows, transform.Map(rec, cfg, opts))
 	}
+	dupes = append(dupes, sharedObjects(r.rows)...)
 	if len(dupes) > 0 {
 		for _, d := range dupes {
 			fmt.Fprintln(io.err, d)
@@ -201,6 +216,37 @@ func (f *targetFlags) loadRun(in *inputFlags, paths []string, io streams) (*runI
 		return nil, fail(exitInvalid, "%d object(s) named by more than one row across the inputs", len(dupes))
 	}
 	return r, nil
+}
+
+// sharedObjects finds rows of different models that write one object
+// they share — a data/User row and a cupi/User row for the same alias
+// both write that CUPI user and its credentials, and would race.
+func sharedObjects(rows []transform.Row) []string {
+	first := map[string]*transform.Row{}
+	var dupes []string
+	for i := range rows {
+		row := &rows[i]
+		for _, w := range row.Wants {
+			if w.Target != "cupi" || w.Alias == "" || w.Err != "" {
+				continue
+			}
+			switch w.Kind {
+			case transform.KindCUPIUser, transform.KindPassword, transform.KindPIN:
+			default:
+				continue
+			}
+			k := strings.ToLower(w.Alias)
+			prev, seen := first[k]
+			switch {
+			case !seen:
+				first[k] = row
+			case prev != row && prev.Rec.Model != row.Rec.Model:
+				dupes = append(dupes, fmt.Sprintf("%s: %s writes the Unity Connection user %s, as the %s row at %s does; one row per object", row.Rec.Loc, row.Rec.Model, w.Alias, prev.Rec.Model, prev.Rec.Loc))
+				first[k] = row // report each further row once
+			}
+		}
+	}
+	return dupes
 }
 
 func fileSHA256(p string) (string, int64, error) {
@@ -217,16 +263,36 @@ func fileSHA256(p string) (string, int64, error) {
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
-// stateDir is the .bulkprov folder beside the first input.
-func stateDir(paths []string) string {
-	return filepath.Join(filepath.Dir(paths[0]), ".bulkprov")
+// stateFolder is where what must outlive a run lives (spec/cli.md):
+// --state-dir, else $BULKPROV_STATE_DIR, else $XDG_STATE_HOME/bulkprov,
+// else ~/.local/state/bulkprov. It does not depend on where the inputs
+// are, so tonight's copy of a workbook in a new folder shares it.
+func (f *targetFlags) stateFolder() (string, error) {
+	if f.stateDir != "" {
+		return f.stateDir, nil
+	}
+	if d := os.Getenv("BULKPROV_STATE_DIR"); d != "" {
+		return d, nil
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "bulkprov"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fail(exitInvalid, "no state folder: set --state-dir or BULKPROV_STATE_DIR (%v)", err)
+	}
+	return filepath.Join(home, ".local", "state", "bulkprov"), nil
 }
 
-func (f *targetFlags) runState(paths []string) (*engine.RunState, error) {
+func (f *targetFlags) runState() (*engine.RunState, error) {
 	if f.sim {
 		return engine.NewMemoryRunState(), nil
 	}
-	rs, err := engine.OpenRunState(stateDir(paths))
+	dir, err := f.stateFolder()
+	if err != nil {
+		return nil, err
+	}
+	rs, err := engine.OpenRunState(dir)
 	if err != nil {
 		return nil, fail(exitInvalid, "%v", err)
 	}
@@ -238,6 +304,9 @@ func (f *targetFlags) engineOptions(rs *engine.RunState) engine.Options {
 	r := engine.DefaultRetry
 	r.Attempts = max(1, f.retries)
 	o := engine.Options{ForceSecrets: f.forceSecrets, RunState: rs, Retry: r}
+	if len(f.reuse) > 0 {
+		o.ReusePatterns = append(append([]*regexp.Regexp(nil), engine.DefaultReusePatterns...), f.reuse...)
+	}
 	if f.oneTime != "" {
 		o.OneTime = engine.NewOneTimePasswords()
 	}
@@ -246,14 +315,26 @@ func (f *targetFlags) engineOptions(rs *engine.RunState) engine.Options {
 
 // planError maps a planning error to an exit code.
 func planError(err error) error {
+	if errors.Is(err, engine.ErrInterrupted) {
+		return fail(exitInterrupted, "interrupted while reading the targets; no plan was made")
+	}
 	var fe *engine.FatalError
-	if asFatal(err, &fe) {
-		if targets.Classify(fe.Err) == targets.Fatal {
-			return fail(exitInterrupted, "%v", err)
-		}
-		return fail(exitInterrupted, "target unreachable: %v", err)
+	if errors.As(err, &fe) {
+		return fatalExit(fe)
 	}
 	return fail(exitInvalid, "%v", err)
+}
+
+// fatalExit is the exit of a run stopped by its target as a whole: 4 when
+// the target refused the credentials or a permission, else 3.
+func fatalExit(fe *engine.FatalError) error {
+	if targets.AccessDenied(fe.Err) {
+		return fail(exitAccess, "access refused: %v; check the credentials and the account's permissions, then run again", fe.Err)
+	}
+	if targets.Classify(fe.Err) == targets.Fatal {
+		return fail(exitInterrupted, "%v", fe.Err)
+	}
+	return fail(exitInterrupted, "target unreachable: %v", fe.Err)
 }
 
 // hashString is the hex SHA-256 of s.
