@@ -30,9 +30,9 @@ type Entry struct {
 	// Before a credential's TimeChanged before its set (the proof a
 	// resumed run reads to learn whether a set whose answer was lost
 	// landed).
-	Object string  `json:"object,omitempty"`
-	Before *string `json:"before,omitempty"`
-	Time    time.Time         `json:"t"`
+	Object string    `json:"object,omitempty"`
+	Before *string   `json:"before,omitempty"`
+	Time   time.Time `json:"t"`
 }
 
 // Journal is the append-only checkpoint of an apply run: an intent line
