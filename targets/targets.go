@@ -58,6 +58,7 @@ type APIError struct {
 	Method     string
 	Path       string // path without query, never carrying secrets
 	Status     int
+	Read       bool   // the request only reads, whatever its method (a VOSS bulk export is a POST)
 	Code       string // server error code, when given
 	Message    string
 	RetryAfter time.Duration
@@ -106,7 +107,7 @@ func Classify(err error) Class {
 			return Fatal
 		case ae.Status == 429 || ae.Status == 503:
 			return Throttled
-		case ae.Status >= 500 && ae.Status != 501 && ae.Method != "" && ae.Method != http.MethodGet:
+		case ae.Status >= 500 && ae.Status != 501 && ae.Method != "" && ae.Method != http.MethodGet && !ae.Read:
 			// A proxy's 500/502/504 to a write may come after the server
 			// committed it (targets.md): verify, never resend blindly.
 			return Unknown

@@ -107,9 +107,13 @@ func (f *targetFlags) connect(errOut io.Writer) (*connection, error) {
 		vc, cc = targets.Credentials{User: user, Password: pass}, targets.Credentials{User: user, Password: pass}
 		okV, okC = true, true
 	}
-	for name, u := range map[string]string{"--voss": vossURL, "--cupi": cupiURL} {
-		if u != "" && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
-			return nil, fail(exitInvalid, "%s %q: expected a URL such as https://host:port", name, u)
+	for name, u := range map[string]*string{"--voss": &vossURL, "--cupi": &cupiURL} {
+		if *u == "" {
+			continue
+		}
+		*u = targets.NormalizeURL(*u)
+		if !strings.HasPrefix(*u, "https://") && !strings.HasPrefix(*u, "http://") {
+			return nil, fail(exitInvalid, "%s %q: expected a URL such as https://host:port", name, *u)
 		}
 	}
 	cupiMax, vossMax := defaultCUPIWorkers, defaultVOSSWorkers
@@ -147,7 +151,7 @@ func (f *targetFlags) connect(errOut io.Writer) (*connection, error) {
 		t.CUPI = cupi.New(cupiURL, client, cc)
 		t.CUPI.Observe = t.CUPILimiter.Observe
 	}
-	t.VOSSName, t.CUPIName = targets.NormalizeURL(vossURL), targets.NormalizeURL(cupiURL)
+	t.VOSSName, t.CUPIName = vossURL, cupiURL
 	t.ID = "voss=" + t.VOSSName + " cupi=" + t.CUPIName
 	if f.sim {
 		t.ID, t.VOSSName, t.CUPIName = "sim", "sim-voss", "sim-cupi"

@@ -20,6 +20,11 @@ type Faults struct {
 	Rate429         float64       // answer 429 with Retry-After before doing anything
 	RetryAfter      time.Duration // Retry-After sent with 429 (default 1s)
 	DropAfterCommit float64       // apply a write, then drop the connection without answering
+	// FailAfterCommit is the share of writes applied and then answered
+	// with FailAfterCommitStatus (default 502), as a proxy that timed out
+	// on the server does.
+	FailAfterCommit       float64
+	FailAfterCommitStatus int
 	SpikeRate       float64       // requests that take SpikeFactor times the service time
 	SpikeFactor     float64
 	FailKeys        map[string]int // business keys whose writes get this status
@@ -97,9 +102,24 @@ func (in *Injector) FailKey(key string) int {
 // lets the write happen and then drops the connection unanswered.
 func (in *Injector) Serve(w http.ResponseWriter, r *http.Request, h http.Handler) {
 	in.mu.Lock()
-	rate := in.f.DropAfterCommit
+	rate, failRate, failStatus := in.f.DropAfterCommit, in.f.FailAfterCommit, in.f.FailAfterCommitStatus
 	in.mu.Unlock()
-	if r.Method == http.MethodGet || !in.roll(rate) {
+	if r.Method == http.MethodGet {
+		h.ServeHTTP(w, r)
+		return
+	}
+	if in.roll(failRate) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if failStatus == 0 {
+			failStatus = http.StatusBadGateway
+		}
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(failStatus)
+		_, _ = w.Write([]byte("<html><head><title>" + http.StatusText(failStatus) + "</title></head><body>upstream timed out</body></html>"))
+		return
+	}
+	if !in.roll(rate) {
 		h.ServeHTTP(w, r)
 		return
 	}

@@ -37,6 +37,9 @@ type Options struct {
 	ServiceTime    time.Duration // time each request holds its slot
 	MaxPage        int           // rows per page cap (assumed 2000)
 	Faults         simkit.Faults
+	// ReuseMessage words the refusal of a credential used recently
+	// (assumed; it differs by version and locale).
+	ReuseMessage string
 }
 
 // Credential is a user's password or PIN: its settings and the hashes of
@@ -798,7 +801,13 @@ func (s *Server) setCredential(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, h := range hist {
 			if h == newHash {
-				s.fail(w, r, 400, "INVALID_CREDENTIAL", fmt.Sprintf("the new %s matches one of the last %d and is not allowed by the credential policy", kind, pol.History))
+				msg := s.opts.ReuseMessage
+				if msg == "" {
+					// Assumed wording: the real one differs by version and
+					// locale, and no client may key on it (targets.md).
+					msg = "Credential not accepted by the credential policy"
+				}
+				s.fail(w, r, 400, "INVALID_CREDENTIAL", msg)
 				return
 			}
 		}
