@@ -25,10 +25,10 @@ type Faults struct {
 	// on the server does.
 	FailAfterCommit       float64
 	FailAfterCommitStatus int
-	SpikeRate       float64       // requests that take SpikeFactor times the service time
-	SpikeFactor     float64
-	FailKeys        map[string]int // business keys whose writes get this status
-	Seed            uint64
+	SpikeRate             float64 // requests that take SpikeFactor times the service time
+	SpikeFactor           float64
+	FailKeys              map[string]int // business keys whose writes get this status
+	Seed                  uint64
 }
 
 // Injector decides, per request, which fault to inject.
