@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
 
 	"github.com/bulkprov/bulkprov/loader"
 	"github.com/bulkprov/bulkprov/schema"
@@ -187,6 +188,10 @@ type Targets struct {
 	CUPILimiter *Limiter
 	// ID names the targets of a run (it binds a checkpoint to them).
 	ID string
+	// VOSSPace, when set, paces every VOSS request (a token bucket at
+	// the server's requests-per-second budget); the summary reports the
+	// time requests waited on it.
+	VOSSPace *rate.Limiter
 	// VOSSName and CUPIName key the run state: the normalised base URLs
 	// (NormalizeURL), so any spelling of a server shares one memory.
 	VOSSName, CUPIName string
@@ -219,7 +224,7 @@ type Options struct {
 	ForceSecrets bool
 	RunState     *RunState
 	Retry        Retry
-	ReadWorkers  int
+	ReadWorkers  int // per-object reads in flight; 0: the target limiter's maximum
 	ExactRoles   bool
 	// OneTime, when set, gives VOSS users created without a password a
 	// generated one-time password (and "change password on next login").
@@ -239,9 +244,6 @@ var DefaultReusePatterns = []*regexp.Regexp{
 func (o *Options) defaults() {
 	if o.Retry.Attempts == 0 {
 		o.Retry = DefaultRetry
-	}
-	if o.ReadWorkers <= 0 {
-		o.ReadWorkers = 4
 	}
 	if o.RunState == nil {
 		o.RunState = NewMemoryRunState()
@@ -371,16 +373,17 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 		})
 		return fatal(err)
 	}
-	if needVOSS {
+	// VOSS and CUPI are read at once, each at its own target's pace.
+	readVOSS := func() error {
 		if t.VOSS == nil {
-			return nil, nil, errors.New("the input has VOSS rows but no VOSS target was given (--voss URL or --sim)")
+			return errors.New("the input has VOSS rows but no VOSS target was given (--voss URL or --sim)")
 		}
 		if err := call("voss", func(ctx context.Context) error {
 			n, err := t.VOSS.HierarchyNodes(ctx)
 			st.nodes = n
 			return optional(err)
 		}); err != nil {
-			return nil, nil, err
+			return err
 		}
 		for h := range roleHiers {
 			if !st.hasNode(h) {
@@ -398,7 +401,7 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 				st.vossRoles[h] = set
 				return nil
 			}); err != nil {
-				return nil, nil, err
+				return err
 			}
 		}
 		for model, hs := range hiers {
@@ -414,25 +417,32 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 					})
 				})
 				if err != nil {
-					return nil, nil, err
+					return err
 				}
+				// The bulk exports of the batches, several at once.
+				var eg errgroup.Group
+				eg.SetLimit(max(1, t.VOSSLimiter.Max/2))
 				for lo := 0; lo < len(ids); lo += voss.ExportBatch {
 					batch := ids[lo:min(lo+voss.ExportBatch, len(ids))]
-					err := call("voss", func(ctx context.Context) error {
-						return t.VOSS.Export(ctx, model, root, batch, func(in voss.Instance) error {
-							inst := in
-							if inst.Hierarchy == "" {
-								inst.Hierarchy = root
-							}
-							key, _ := inst.Data[schema.Get(model).Key].(string)
-							st.voss[vkey(model, inst.Hierarchy, key)] = &inst
-							st.byPkid[inst.Pkid] = &inst
-							return nil
+					eg.Go(func() error {
+						return call("voss", func(ctx context.Context) error {
+							return t.VOSS.Export(ctx, model, root, batch, func(in voss.Instance) error {
+								inst := in
+								if inst.Hierarchy == "" {
+									inst.Hierarchy = root
+								}
+								key, _ := inst.Data[schema.Get(model).Key].(string)
+								st.mu.Lock()
+								st.voss[vkey(model, inst.Hierarchy, key)] = &inst
+								st.byPkid[inst.Pkid] = &inst
+								st.mu.Unlock()
+								return nil
+							})
 						})
 					})
-					if err != nil {
-						return nil, nil, err
-					}
+				}
+				if err := eg.Wait(); err != nil {
+					return err
 				}
 			}
 		}
@@ -451,13 +461,14 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 				return err
 			})
 			if err != nil {
-				return nil, nil, err
+				return err
 			}
 		}
+		return nil
 	}
-	if needCUPI {
+	readCUPI := func() error {
 		if t.CUPI == nil {
-			return nil, nil, errors.New("the input has Unity Connection rows but no CUPI target was given (--cupi URL or --sim)")
+			return errors.New("the input has Unity Connection rows but no CUPI target was given (--cupi URL or --sim)")
 		}
 		lists := []struct {
 			need bool
@@ -483,13 +494,24 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 		for _, l := range lists {
 			if l.need {
 				if err := call("cupi", l.fn); err != nil {
-					return nil, nil, err
+					return err
 				}
 			}
 		}
 		if err := readPerUser(ctx, rows, st, call, t, o); err != nil {
-			return nil, nil, err
+			return err
 		}
+		return nil
+	}
+	var g errgroup.Group
+	if needVOSS {
+		g.Go(readVOSS)
+	}
+	if needCUPI {
+		g.Go(readCUPI)
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
 	}
 	return st, reads, nil
 }
@@ -533,7 +555,11 @@ func readPerUser(ctx context.Context, rows []transform.Row, st *state, call func
 		}
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(o.ReadWorkers)
+	workers := o.ReadWorkers
+	if workers <= 0 {
+		workers = t.CUPILimiter.Max
+	}
+	g.SetLimit(workers)
 	for _, j := range jobs {
 		g.Go(func() error {
 			return call("cupi", func(ctx context.Context) error {

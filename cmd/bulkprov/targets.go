@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/bulkprov/bulkprov/engine"
 	"github.com/bulkprov/bulkprov/loader"
 	"github.com/bulkprov/bulkprov/schema"
@@ -45,9 +47,12 @@ type targetFlags struct {
 	oneTime      string
 	stateDir     string
 	reuse        []*regexp.Regexp
+	vossRate     float64
+	fs           *flag.FlagSet
 }
 
 func (f *targetFlags) register(fs *flag.FlagSet) {
+	f.fs = fs
 	fs.StringVar(&f.voss, "voss", "", "VOSS Automate base URL (https://host[:port]); credentials from BULKPROV_VOSS_USER/_PASSWORD")
 	fs.StringVar(&f.cupi, "cupi", "", "Unity Connection base URL (https://host[:port]); credentials from BULKPROV_CUPI_USER/_PASSWORD")
 	fs.BoolVar(&f.sim, "sim", false, "use in-process simulators of both servers (state lives for this process only)")
@@ -57,6 +62,7 @@ func (f *targetFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.forceSecrets, "force-secrets", false, "set passwords, PINs and server passwords even when the last value applied is known to be the same")
 	fs.BoolVar(&f.exactRoles, "exact-roles", false, "data/User rows: remove CUPI roles that the user's VOSS role does not map to")
 	fs.BoolVar(&f.vossSync, "voss-sync", false, "send VOSS writes synchronously instead of as transactions (nowait=true) that are polled")
+	fs.Float64Var(&f.vossRate, "voss-rate", engine.DefaultVOSSRate, "pace every VOSS request, polls included, at R per second (VOSS's documented per-user limit is 20; 0 = unpaced, for a VOSS whose limit was raised)")
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "timeout of one HTTP request")
 	fs.StringVar(&f.secrets, "secrets", "", "CSV side-file of write-only values an export cannot carry, keyed by username (header: username,password,pin,account_information.security_questions.[0].answer,...); read once, never copied")
 	fs.StringVar(&f.oneTime, "one-time-passwords", "", "give VOSS users created without a password a generated one that must be changed at first login, and write them (only) to this new 0600 CSV file")
@@ -136,6 +142,16 @@ func (f *targetFlags) connect(errOut io.Writer) (*connection, error) {
 		if err != nil {
 			return nil, err
 		}
+		if f.vossRate < 0 {
+			return nil, fail(exitInvalid, "--voss-rate %v: want a rate ≥ 0 (0 = unpaced)", f.vossRate)
+		}
+		if f.sim && !flagSet(f.fs, "voss-rate") {
+			f.vossRate = 0 // the in-process simulator has no budget to keep
+		}
+		if f.vossRate > 0 {
+			t.VOSSPace = rate.NewLimiter(rate.Limit(f.vossRate), 1)
+			client.Transport = targets.Paced(client.Transport, t.VOSSPace)
+		}
 		t.VOSS = voss.New(vossURL, client, vc)
 		t.VOSS.Nowait = !f.vossSync
 		t.VOSS.Observe = t.VOSSLimiter.Observe
@@ -161,6 +177,15 @@ func (f *targetFlags) connect(errOut io.Writer) (*connection, error) {
 		return nil, fail(exitInvalid, "no target: give --voss URL and/or --cupi URL, or --sim")
 	}
 	return c, nil
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	if fs != nil {
+		fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	}
+	return set
 }
 
 // runInputs is everything a plan or apply reads before talking to servers.
