@@ -7,20 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"unicode/utf8"
 )
 
 // readCSV reads a CSV in the workbook's block layout (first row "entity:")
 // or, otherwise, with column names in the first row and the model given by
 // --model. The separator, "," or ";", is detected from the first line.
-func readCSV(p string, opts Options, fn func(*Record) error, report func(Problem)) error {
-	f, err := os.Open(p)
-	if err != nil {
-		return fmt.Errorf("%s: %w", opts.DisplayName, err)
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Size() > opts.Limits.MaxBytes {
+func readCSV(f io.Reader, size int64, opts Options, fn func(*Record) error, report func(Problem)) error {
+	if size > opts.Limits.MaxBytes {
 		return fmt.Errorf("%s: %w", opts.DisplayName, &LimitError{What: "bytes", Limit: opts.Limits.MaxBytes, Flag: "max-bytes"})
 	}
 	br := bufio.NewReaderSize(io.LimitReader(f, opts.Limits.MaxBytes+1), 64<<10)

@@ -10,6 +10,8 @@ package loader
 import (
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 )
@@ -147,16 +149,37 @@ var ErrStop = errors.New("stop")
 // rows are reported and reading goes on.
 func Read(path string, opts Options, fn func(*Record) error, report func(Problem)) error {
 	opts = opts.withDefaults(path)
+	if Kind(path) == "" {
+		return fmt.Errorf("%s: unsupported input type (expected .xlsx, .csv, .json, .json.zip or .zip)", opts.DisplayName)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", opts.DisplayName, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("%s: %w", opts.DisplayName, err)
+	}
+	return ReadFrom(path, f, st.Size(), opts, fn, report)
+}
+
+// ReadFrom is Read on size bytes of ra: name gives the kind (by its
+// extension) and, unless opts.DisplayName is set, the name in locations.
+// It serves inputs held in memory, such as the bulk export responses of a
+// live VOSS and fuzz inputs.
+func ReadFrom(name string, ra io.ReaderAt, size int64, opts Options, fn func(*Record) error, report func(Problem)) error {
+	opts = opts.withDefaults(name)
 	var err error
-	switch kind := Kind(path); kind {
+	switch kind := Kind(name); kind {
 	case "xlsx":
-		err = readXLSX(path, opts, fn, report)
+		err = readXLSX(ra, size, opts, fn, report)
 	case "csv":
-		err = readCSV(path, opts, fn, report)
+		err = readCSV(io.NewSectionReader(ra, 0, size), size, opts, fn, report)
 	case "json":
-		err = readJSONFile(path, opts, fn, report)
+		err = readJSONFile(io.NewSectionReader(ra, 0, size), BaseName(name), opts, fn, report)
 	case "zip":
-		err = readJSONZip(path, opts, fn, report)
+		err = readJSONZip(ra, size, opts, fn, report)
 	default:
 		return fmt.Errorf("%s: unsupported input type (expected .xlsx, .csv, .json, .json.zip or .zip)", opts.DisplayName)
 	}

@@ -33,12 +33,11 @@ type sheetRef struct {
 	part string
 }
 
-func readXLSX(p string, opts Options, fn func(*Record) error, report func(Problem)) error {
-	z, err := openZip(p, opts.DisplayName, opts.Limits, "xlsx workbook")
+func readXLSX(ra io.ReaderAt, size int64, opts Options, fn func(*Record) error, report func(Problem)) error {
+	z, err := openZip(ra, size, opts.DisplayName, opts.Limits, "xlsx workbook")
 	if err != nil {
 		return err
 	}
-	defer z.Close()
 	wb := &workbook{z: z, opts: opts}
 	if err := wb.readStructure(); err != nil {
 		return err
