@@ -116,6 +116,10 @@ type Limits struct {
 	MaxColumns   int   // columns per row
 	MaxCellChars int   // characters per cell
 	MaxJSONDepth int   // nesting depth of JSON documents
+	// MaxXMLDepth bounds the element nesting of a workbook's XML parts.
+	MaxXMLDepth int
+	// MaxSharedStrings bounds the entries of a workbook's shared-string table.
+	MaxSharedStrings int
 }
 
 // DefaultLimits are the limits of inputs.md.
@@ -126,6 +130,10 @@ var DefaultLimits = Limits{
 	MaxColumns:   16384,
 	MaxCellChars: 32767,
 	MaxJSONDepth: 64,
+	MaxXMLDepth:  64,
+	// MaxSharedStrings: Excel itself stops near 2^31 characters; five
+	// million distinct strings is far beyond any provisioning workbook.
+	MaxSharedStrings: 5_000_000,
 }
 
 // LimitError reports a breached limit; it names the flag that raises it.
@@ -226,6 +234,12 @@ func (o Options) withDefaults(path string) Options {
 	}
 	if l.MaxJSONDepth <= 0 {
 		l.MaxJSONDepth = d.MaxJSONDepth
+	}
+	if l.MaxXMLDepth <= 0 {
+		l.MaxXMLDepth = d.MaxXMLDepth
+	}
+	if l.MaxSharedStrings <= 0 {
+		l.MaxSharedStrings = d.MaxSharedStrings
 	}
 	if o.Formulas == "" {
 		o.Formulas = "error"

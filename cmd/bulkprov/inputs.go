@@ -24,6 +24,8 @@ func (f *inputFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.opts.Limits.MaxColumns, "max-columns", d.MaxColumns, "limit: columns per row")
 	fs.IntVar(&f.opts.Limits.MaxCellChars, "max-cell-chars", d.MaxCellChars, "limit: characters per cell")
 	fs.IntVar(&f.opts.Limits.MaxJSONDepth, "max-json-depth", d.MaxJSONDepth, "limit: JSON nesting depth")
+	fs.IntVar(&f.opts.Limits.MaxXMLDepth, "max-xml-depth", d.MaxXMLDepth, "limit: element nesting of a workbook's XML")
+	fs.IntVar(&f.opts.Limits.MaxSharedStrings, "max-shared-strings", d.MaxSharedStrings, "limit: entries of a workbook's shared-string table")
 }
 
 func (f *inputFlags) check() error {
