@@ -13,6 +13,11 @@ type cell struct {
 	col  int    // 1-based column number
 	text string // the text value (for booleans "true"/"false")
 	bool bool   // the cell was a typed boolean (Excel TRUE/FALSE)
+	// typed: the cell was a boolean, number or date, not text.
+	typed bool
+	// lost: a number of 1e15 or more, whose digits past the fifteenth a
+	// spreadsheet has already lost; an error in any but a whole-number field.
+	lost bool
 }
 
 // column is one named column of a block's header row.
@@ -48,6 +53,7 @@ type blockReader struct {
 	report func(Problem)
 
 	cur         *block
+	blocks      []int // the instruction row of each block, in order
 	warnedLoose bool
 	titleRows   int // CSV: title rows skipped after the header
 	dataSeen    bool
@@ -89,6 +95,7 @@ func (r *blockReader) startBlock(row int, instr string, cells []cell) {
 		b.modelName = b.model.Name
 	}
 	r.cur = b
+	r.blocks = append(r.blocks, row)
 	r.titleRows = 0
 	r.dataSeen = false
 }
@@ -141,7 +148,12 @@ func (r *blockReader) row(row int, cells []cell) error {
 		return nil
 	}
 	if !r.csv && row <= b.instrRow+3 {
-		return nil // rows 3 and 4 hold group and column titles, never data
+		// Rows 3 and 4 hold group and column titles, never data; a row
+		// that looks like data there means the titles were deleted.
+		if c, ok := dataCell(b, cells); ok {
+			r.problem(row, ColumnName(c.col), "data in block row %d: rows 3 and 4 of a block hold titles and are never read; put the title rows back above the data", row-b.instrRow+1)
+		}
+		return nil
 	}
 	if len(cells) == 0 {
 		return nil
@@ -155,6 +167,60 @@ func (r *blockReader) row(row int, cells []cell) error {
 		return nil // the unknown model was reported once at its entity row
 	}
 	return r.fn(r.record(row, cells))
+}
+
+// dataCell returns the first cell of a title row (block row 3 or 4) that
+// no title would hold: a boolean, number or date; an action word in the
+// # Action column; an e-mail address.
+func dataCell(b *block, cells []cell) (cell, bool) {
+	for _, c := range cells {
+		if c.typed || strings.Contains(c.text, "@") {
+			return c, true
+		}
+		if col := b.byCol[c.col]; col != nil && col.base == "action" {
+			switch strings.ToLower(strings.TrimSpace(c.text)) {
+			case "add", "modify", "update", "delete":
+				return c, true
+			}
+		}
+	}
+	return cell{}, false
+}
+
+// checkMerges reports merged ranges (such as "A5:A7") that span a data
+// row of a block: the merged value is in the first cell only, so the other
+// rows would silently get no value, or the block's.
+func (r *blockReader) checkMerges(refs []string) {
+	for _, ref := range refs {
+		first, last, ok := strings.Cut(ref, ":")
+		if !ok {
+			continue
+		}
+		r1, r2 := rowFromRef(first), rowFromRef(last)
+		c1 := colFromRef(first)
+		if r1 < 1 || r2 < r1 || c1 < 1 {
+			continue
+		}
+		for i, start := range r.blocks {
+			end := int(^uint(0) >> 1)
+			if i+1 < len(r.blocks) {
+				end = r.blocks[i+1] - 1
+			}
+			if max(r1, start+4) <= min(r2, end) {
+				r.problem(r1, ColumnName(c1), "merged cells %s span data rows: the rows after the first would silently get no value; unmerge them and fill each row", ref)
+				break
+			}
+		}
+	}
+}
+
+// rowFromRef returns the row number of a cell reference such as "AB12".
+func rowFromRef(ref string) int {
+	n, err := strconv.Atoi(strings.TrimLeft(ref, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz$"))
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 func isEntityRow(s string) bool {
@@ -328,6 +394,13 @@ func (r *blockReader) record(row int, cells []cell) *Record {
 		rec.Cells[pos[c.col]] = c.text
 		if col.broken {
 			continue
+		}
+		if c.lost && (col.field == nil || col.field.Type != schema.Integer) {
+			shown := c.text
+			if col.field != nil && col.field.Secret {
+				shown = "in this cell"
+			}
+			r.problem(row, letters, "the number %s has more digits than a spreadsheet number holds (15): its last digits are already lost; format the column as Text and type the value again", shown)
 		}
 		text := c.text
 		switch col.base {

@@ -323,7 +323,7 @@ func (wb *workbook) sharedString(i int) (string, bool) {
 // rawCell is a cell as found in the sheet XML.
 type rawCell struct {
 	ref, typ, style string
-	v, is           strings.Builder
+	v, is, f        strings.Builder
 	formula         bool
 }
 
@@ -344,10 +344,12 @@ func (wb *workbook) readSheet(s sheetRef, fn func(*Record) error, report func(Pr
 		rc             *rawCell
 		text           *strings.Builder
 		inRow          bool
+		merges         []string
 	)
 	for {
 		tok, err := d.Token()
 		if err == io.EOF {
+			br.checkMerges(merges)
 			return nil
 		}
 		if err != nil {
@@ -402,7 +404,13 @@ func (wb *workbook) readSheet(s sheetRef, fn func(*Record) error, report func(Pr
 			case "f":
 				if rc != nil {
 					rc.formula = true
+					text = &rc.f
 				}
+			case "mergeCell":
+				if len(merges) >= lim.MaxRows {
+					return wb.fail("sheet %q: more merged ranges than rows", s.name)
+				}
+				merges = append(merges, attr(t, "ref"))
 			case "rPh":
 				text = nil
 			}
@@ -415,7 +423,7 @@ func (wb *workbook) readSheet(s sheetRef, fn func(*Record) error, report func(Pr
 			}
 		case xml.EndElement:
 			switch t.Name.Local {
-			case "v", "t":
+			case "v", "t", "f":
 				text = nil
 			case "c":
 				if rc != nil && inRow {
@@ -475,9 +483,18 @@ func colFromRef(ref string) int {
 func (wb *workbook) cellValue(br *blockReader, row, col int, rc *rawCell) (cell, bool) {
 	letters := ColumnName(col)
 	v := rc.v.String()
-	if rc.formula && wb.opts.Formulas != "cached" {
-		br.problem(row, letters, "formula cell: VOSS does not evaluate formulas; type the value itself, or pass --formulas cached to use the value saved with the file")
-		return cell{}, false
+	if rc.formula {
+		switch f := strings.ToUpper(strings.TrimSpace(rc.f.String())); {
+		case f == "TRUE()" || f == "FALSE()":
+			// Constant formulas: LibreOffice writes every boolean this way.
+			return cell{col: col, text: strconv.FormatBool(f == "TRUE()"), bool: true, typed: true}, true
+		case v == "" && rc.typ != "inlineStr":
+			br.problem(row, letters, "formula cell with no saved value (the program that wrote the file did not calculate it): type the value itself")
+			return cell{}, false
+		case wb.opts.Formulas != "cached":
+			br.problem(row, letters, "formula cell: VOSS does not evaluate formulas; type the value itself, or pass --formulas cached to use the value saved with the file")
+			return cell{}, false
+		}
 	}
 	out := cell{col: col}
 	switch rc.typ {
@@ -494,7 +511,7 @@ func (wb *workbook) cellValue(br *blockReader, row, col int, rc *rawCell) (cell,
 	case "str", "d":
 		out.text = v
 	case "b":
-		out.bool = true
+		out.bool, out.typed = true, true
 		out.text = strconv.FormatBool(v == "1" || strings.EqualFold(v, "true"))
 	case "e":
 		br.problem(row, letters, "cell holds the error value %s", v)
@@ -508,15 +525,18 @@ func (wb *workbook) cellValue(br *blockReader, row, col int, rc *rawCell) (cell,
 			br.problem(row, letters, "bad number %q", v)
 			return cell{}, false
 		}
+		out.typed = true
 		si, _ := strconv.Atoi(rc.style)
 		switch {
 		case si >= 0 && si < len(wb.dateXf) && wb.dateXf[si]:
 			out.text = excelDate(f, wb.date1904)
+		case math.Abs(f) >= 1e15:
+			// A spreadsheet number holds 15 significant digits: whatever
+			// was typed, the digits after the fifteenth are gone. Refused
+			// in text fields (record), kept for whole-number fields.
+			out.text, out.lost = v, true
 		case isDigits(strings.TrimPrefix(v, "-")):
 			out.text = v
-		case math.Abs(f) >= 1e15 && f == math.Trunc(f):
-			br.problem(row, letters, "the number %s was stored as a floating-point value and has lost digits; format the column as Text and type it again", v)
-			return cell{}, false
 		default:
 			g, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 15, 64), 64)
 			out.text = strconv.FormatFloat(g, 'f', -1, 64)
