@@ -55,7 +55,7 @@ type blockReader struct {
 	cur         *block
 	blocks      []int // the instruction row of each block, in order
 	warnedLoose bool
-	titleRows   int // CSV: title rows skipped after the header
+	titleRows   int // CSV: 2 after a group row, 1 after its title row
 	dataSeen    bool
 }
 
@@ -158,11 +158,23 @@ func (r *blockReader) row(row int, cells []cell) error {
 	if len(cells) == 0 {
 		return nil
 	}
-	if r.csv && !r.dataSeen && r.titleRows < 2 && isTitleRow(cells) {
-		r.titleRows++
-		return nil
+	if r.csv && !r.dataSeen {
+		// The record right after the column names: a group row makes it
+		// and the next record titles (the VOSS layout).
+		switch {
+		case r.titleRows == 0 && isGroupRow(cells):
+			r.titleRows = 2
+		case r.titleRows == 2:
+			r.titleRows = 1 // the title row under the group row
+		case r.titleRows == 0 && isTitleRow(b, cells):
+			r.titleRows = 1
+		default:
+			r.dataSeen = true
+		}
+		if !r.dataSeen {
+			return nil
+		}
 	}
-	r.dataSeen = true
 	if b.model == nil {
 		return nil // the unknown model was reported once at its entity row
 	}
@@ -228,11 +240,30 @@ func isEntityRow(s string) bool {
 	return len(s) >= 7 && strings.EqualFold(s[:7], "entity:")
 }
 
-// isTitleRow reports whether a CSV row right under the column names is a
-// group or title row: its first cell starts with "#", as VOSS titles the
-// base columns "# Action", "# Hierarchy Node" and so on.
-func isTitleRow(cells []cell) bool {
-	return cells[0].col == 1 && strings.HasPrefix(strings.TrimSpace(cells[0].text), "#")
+// isGroupRow reports whether a CSV row is the VOSS group-title row: every
+// non-empty cell is "Base" or "Attributes", in any case.
+func isGroupRow(cells []cell) bool {
+	for _, c := range cells {
+		switch strings.ToLower(strings.TrimSpace(c.text)) {
+		case "base", "attributes":
+		default:
+			return false
+		}
+	}
+	return len(cells) > 0
+}
+
+// isTitleRow reports whether a CSV row right under the column names, with
+// no group row above it, is a title row all the same: its cell under the
+// # Action column repeats the title "# Action" (as earlier bulkprov CSVs
+// were written). No action is spelled with a "#", so no data row is lost.
+func isTitleRow(b *block, cells []cell) bool {
+	for _, c := range cells {
+		if col := b.byCol[c.col]; col != nil && col.base == "action" {
+			return normaliseBase(c.text) == "action" && strings.HasPrefix(strings.TrimSpace(c.text), "#")
+		}
+	}
+	return false
 }
 
 // baseColumns maps normalised base-column names to their canonical names.

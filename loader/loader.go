@@ -183,7 +183,7 @@ func ReadFrom(name string, ra io.ReaderAt, size int64, opts Options, fn func(*Re
 	case "xlsx":
 		err = readXLSX(ra, size, opts, fn, report)
 	case "csv":
-		err = readCSV(io.NewSectionReader(ra, 0, size), size, opts, fn, report)
+		err = readCSV(ra, size, opts, fn, report)
 	case "json":
 		err = readJSONFile(io.NewSectionReader(ra, 0, size), BaseName(name), opts, fn, report)
 	case "zip":

@@ -143,7 +143,7 @@ func TestCSVLayouts(t *testing.T) {
 		records    int
 		problems   []string
 	}{
-		{"block layout with titles", "\"entity: data/User; hierarchy: sys.A\"\nusername,role\n# title,# title\nu1,R\n", Options{}, 1, nil},
+		{"block layout with titles", "\"entity: data/User; hierarchy: sys.A\"\nusername,role\nBase,Attributes\nUser Name,Role\nu1,R\n", Options{}, 1, nil},
 		{"semicolon separated with BOM", "\ufeffusername;role;email\nu1;R;x@y\n", Options{Model: "data/User", Hierarchy: "sys.A"}, 1, nil},
 		{"no model", "username,role\nu1,R\n", Options{}, 0, []string{"give the model with --model"}},
 		{"unknown column", "username,rolle\nu1,R\n", Options{Model: "data/User", Hierarchy: "sys.A"}, 1, []string{`:csv:1:B: unknown column "rolle" for data/User (did you mean "role"?)`}},
