@@ -30,7 +30,7 @@ func TestCSVAsToolsWriteThem(t *testing.T) {
 			text: "\"entity: data/User; hierarchy: sys.A\"\nusername,role\nu1,R\nu2,R\n",
 			keys: []string{"sys.A/u1", "sys.A/u2"}},
 		{name: "locations are physical lines",
-			text: "\"entity: data/User; hierarchy: sys.A\"\nusername,role,account_information.locked\nu1,\"multi\nline\nrole\",true\nu2,R,maybe\n",
+			text:     "\"entity: data/User; hierarchy: sys.A\"\nusername,role,account_information.locked\nu1,\"multi\nline\nrole\",true\nu2,R,maybe\n",
 			keys:     []string{"sys.A/u1", "sys.A/u2"},
 			problems: []string{"F:csv:6:C: expected a boolean (true/false, yes/no, 1/0), got \"maybe\""}},
 		{name: "a parse error names its line and column letter",
