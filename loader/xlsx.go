@@ -13,11 +13,11 @@ import (
 	"unicode/utf8"
 )
 
-// The workbook reader decodes the sheet XML itself, token by token, because
-// exactness needs what a row iterator hides: the cell type (a TRUE/FALSE
-// boolean, a date serial, text), and whether the cell holds a formula.
-// Only one row is held in memory at a time; the shared-string table is held
-// whole, bounded by the uncompressed-bytes limit.
+// The workbook reader decodes the sheet XML itself, token by token (see
+// the package doc for why), through xmlPart, which bounds what a hostile
+// part can cost. Only one row is held in memory at a time; the
+// shared-string table is held whole, bounded by --max-shared-strings and
+// the uncompressed-bytes limit.
 
 type workbook struct {
 	z        *safeZip
