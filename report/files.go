@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -16,31 +17,23 @@ import (
 )
 
 // Write writes the document to path in the format its extension names:
-// .json, .csv, .xlsx or .html. Files are created 0600.
+// .json, .csv, .xlsx or .html. The file is written atomically (a temporary
+// file renamed into place) and created 0600.
 func Write(path string, d *Document, recs []*loader.Record) error {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".json":
-		return writeFile(path, func(w io.Writer) error { return JSON(w, d) })
-	case ".csv":
-		return writeFile(path, func(w io.Writer) error { return CSV(w, d) })
-	case ".html", ".htm":
-		return writeFile(path, func(w io.Writer) error { return HTML(w, d) })
-	case ".xlsx":
-		return XLSX(path, d, recs)
-	}
-	return fmt.Errorf("--report %s: unknown format (use .json, .csv, .xlsx or .html)", path)
-}
-
-func writeFile(path string, fn func(io.Writer) error) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
+	if err := CheckFormat(path); err != nil {
 		return err
 	}
-	if err := fn(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return WriteAtomic(path, func(w io.Writer) error {
+		switch strings.ToLower(filepath.Ext(path)) {
+		case ".json":
+			return JSON(w, d)
+		case ".csv":
+			return CSV(w, d)
+		case ".xlsx":
+			return XLSX(w, d, recs)
+		}
+		return HTML(w, d)
+	})
 }
 
 // CSV writes one line per field change, formula-escaped.
@@ -58,33 +51,92 @@ func CSV(w io.Writer, d *Document) error {
 	return cw.Error()
 }
 
-// XLSX writes a summary sheet, a filterable changes sheet and, for apply
-// runs with failures, a sheet per input block holding the failed rows in
-// the input's own bulk-load layout, ready to fix and re-feed.
-func XLSX(path string, d *Document, recs []*loader.Record) error {
+// Sheet names of the report workbook. Every sheet but the failed rows
+// starts with "#", which the loader skips, so the workbook can be fixed and
+// fed back as it is.
+const (
+	SummarySheet = "#Summary"
+	ChangesSheet = "#Changes"
+	FailedSheet  = "Failed rows"
+)
+
+// SummaryRows are the facts at the top of every report: what ran, when,
+// against what, on which inputs, with what result, rows first.
+func SummaryRows(d *Document) [][2]string {
+	var out [][2]string
+	add := func(k, v string) { out = append(out, [2]string{k, v}) }
+	if r := d.Run; r != nil {
+		add("command", "bulkprov "+r.Command)
+		add("version", r.Version)
+		add("started", r.Started.UTC().Format(time.RFC3339))
+		add("finished", r.Finished.UTC().Format(time.RFC3339))
+		add("duration", r.Duration().Round(time.Millisecond).String())
+		add("exit", fmt.Sprint(r.Exit))
+		if r.Targets.VOSS != "" {
+			add("voss", r.Targets.VOSS)
+		}
+		for _, name := range sortedNames(r.Targets.CUPI) {
+			add("cupi "+name, r.Targets.CUPI[name])
+		}
+		for _, in := range r.Inputs {
+			add("input "+in.File, "sha256 "+in.SHA256)
+		}
+		if r.Plan != nil {
+			add("plan "+r.Plan.File, "sha256 "+r.Plan.SHA256)
+		}
+	}
+	c := CountRows(d.Ops)
+	add("rows", fmt.Sprint(c.Total))
+	add("rows ok", fmt.Sprint(c.OK))
+	add("rows failed", fmt.Sprint(c.Failed))
+	if c.Skipped > 0 {
+		add("rows not run", fmt.Sprint(c.Skipped))
+	}
+	s := d.Summary
+	for _, kv := range []struct {
+		k string
+		v int
+	}{{"create", s.Create}, {"update", s.Update}, {"delete", s.Delete}, {"unchanged", s.Noop}, {"failed", s.Failed}} {
+		add("operations "+kv.k, fmt.Sprint(kv.v))
+	}
+	if d.Kind == "apply" {
+		add("operations done", fmt.Sprint(s.Done))
+		add("operations skipped", fmt.Sprint(s.Skip))
+	}
+	return out
+}
+
+func sortedNames(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// XLSX writes a summary sheet, a filterable changes sheet and, for runs
+// with failures, a sheet of the failed rows in a bulk-load layout with the
+// reason in "# Comment", ready to fix and re-feed.
+func XLSX(w io.Writer, d *Document, recs []*loader.Record) error {
 	f := excelize.NewFile()
 	defer f.Close()
-	_ = f.SetSheetName("Sheet1", "Summary")
-	s := d.Summary
-	summary := [][]any{{"bulkprov " + d.Kind}, {}, {"create", s.Create}, {"update", s.Update}, {"delete", s.Delete},
-		{"unchanged", s.Noop}, {"failed", s.Failed}}
-	if d.Kind == "apply" {
-		summary = append(summary, []any{"done", s.Done}, []any{"skipped", s.Skip})
-	}
-	summary = append(summary, []any{}, []any{"input", "sha256"})
-	for _, in := range d.Inputs {
-		summary = append(summary, []any{EscapeFormula(in.Path), in.SHA256})
+	_ = f.SetSheetName("Sheet1", SummarySheet)
+	summary := [][]any{{"bulkprov " + d.Kind + " report"}, {}}
+	for _, kv := range SummaryRows(d) {
+		summary = append(summary, []any{kv[0], EscapeFormula(kv[1])})
 	}
 	for i, r := range summary {
 		cellRef, _ := excelize.CoordinatesToCellName(1, i+1)
-		if err := f.SetSheetRow("Summary", cellRef, &r); err != nil {
+		if err := f.SetSheetRow(SummarySheet, cellRef, &r); err != nil {
 			return err
 		}
 	}
-	if _, err := f.NewSheet("Changes"); err != nil {
+	_ = f.SetColWidth(SummarySheet, "A", "A", 24)
+	if _, err := f.NewSheet(ChangesSheet); err != nil {
 		return err
 	}
-	sw, err := f.NewStreamWriter("Changes")
+	sw, err := f.NewStreamWriter(ChangesSheet)
 	if err != nil {
 		return err
 	}
@@ -103,89 +155,13 @@ func XLSX(path string, d *Document, recs []*loader.Record) error {
 		return err
 	}
 	if len(rows) > 1 {
-		_ = f.AutoFilter("Changes", fmt.Sprintf("A1:L%d", len(rows)), nil)
+		end, _ := excelize.CoordinatesToCellName(len(rows[0]), len(rows))
+		_ = f.AutoFilter(ChangesSheet, "A1:"+end, nil)
 	}
-	if err := failedSheets(f, d, recs); err != nil {
+	if err := failedSheet(f, d, recs); err != nil {
 		return err
 	}
-	if err := f.SaveAs(path); err != nil {
-		return err
-	}
-	return os.Chmod(path, 0o600)
-}
-
-// failedSheets writes the failed rows back in their bulk-load layout:
-// the entity row, the column names, two title rows, then the rows. Secret
-// cells are left empty: the operator types them again.
-func failedSheets(f *excelize.File, d *Document, recs []*loader.Record) error {
-	failed := map[loader.Location]bool{}
-	for _, op := range d.Ops {
-		if op.Status == engine.Failed {
-			failed[op.Source] = true
-		}
-	}
-	if len(failed) == 0 || d.Kind != "apply" {
-		return nil
-	}
-	type block struct {
-		instr  string
-		header []string
-		rows   [][]string
-	}
-	var blocks []*block
-	byInstr := map[string]*block{}
-	for _, r := range recs {
-		if !failed[r.Loc] || r.Header == nil {
-			continue
-		}
-		k := r.Instructions + "\x00" + strings.Join(r.Header, "\x00")
-		b := byInstr[k]
-		if b == nil {
-			b = &block{instr: r.Instructions, header: r.Header}
-			byInstr[k] = b
-			blocks = append(blocks, b)
-		}
-		cells := append([]string(nil), r.Cells...)
-		for i, h := range r.Header {
-			if isSecretColumn(h) {
-				cells[i] = ""
-			}
-		}
-		b.rows = append(b.rows, cells)
-	}
-	if len(blocks) == 0 {
-		return nil
-	}
-	const name = "Failed rows"
-	if _, err := f.NewSheet(name); err != nil {
-		return err
-	}
-	row := 1
-	put := func(vals []string) {
-		cells := make([]any, len(vals))
-		for i, v := range vals {
-			cells[i] = EscapeFormula(v)
-		}
-		ref, _ := excelize.CoordinatesToCellName(1, row)
-		_ = f.SetSheetRow(name, ref, &cells)
-		row++
-	}
-	for _, b := range blocks {
-		put([]string{b.instr})
-		put(b.header)
-		put(nil)
-		put(b.header)
-		for _, r := range b.rows {
-			put(r)
-		}
-		row++
-	}
-	return nil
-}
-
-func isSecretColumn(h string) bool {
-	l := strings.ToLower(h)
-	return strings.HasSuffix(l, "password") || strings.HasSuffix(l, "pin") || strings.HasSuffix(l, "answer") || strings.HasSuffix(l, "credentials")
+	return f.Write(w)
 }
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
@@ -241,6 +217,7 @@ svg{border:1px solid #ccc;background:#fafafa} .cards span{display:inline-block;m
 code{font-size:12px}
 </style></head><body>
 <h1>bulkprov {{.Kind}} report</h1>
+<table id="run" class="counts">{{range .Facts}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>
 <p class="cards"><span class="create">+{{.Summary.Create}} create</span><span class="update">~{{.Summary.Update}} update</span><span class="delete">-{{.Summary.Delete}} delete</span><span>{{.Summary.Noop}} unchanged</span><span class="failed">{{.Summary.Failed}} failed</span>{{if eq .Kind "apply"}}<span>{{.Summary.Done}} done</span><span>{{.Summary.Skip}} skipped</span>{{end}}</p>
 {{$total := len .Ops}}
 <h2>By kind</h2><table id="by-kind" class="counts">{{range .ByKind}}<tr><td>{{index . 0}}</td><td>{{index . 1}}</td><td class="barcell"><span class="bar" style="width:{{pct (index . 1) $total}}%"></span></td></tr>{{end}}</table>
@@ -263,7 +240,8 @@ func HTML(w io.Writer, d *Document) error {
 		*Document
 		ByKind, ByAction, ByHierarchy [][2]any
 		Visible                       []*engine.Op
-	}{Document: d, Visible: d.Visible(),
+		Facts                         [][2]string
+	}{Document: d, Visible: d.Visible(), Facts: SummaryRows(d),
 		ByKind:   Counts(d.Ops, func(o *engine.Op) string { return o.Kind }),
 		ByAction: Counts(d.Ops, func(o *engine.Op) string { return string(o.Action) }),
 		ByHierarchy: Counts(d.Ops, func(o *engine.Op) string {

@@ -18,11 +18,11 @@ import (
 	"github.com/bulkprov/bulkprov/report"
 )
 
-func runApply(args []string, io streams) error {
+func runApply(args []string, io streams) (err error) {
 	var in inputFlags
 	var tf targetFlags
 	var reportPath, planPath, checkpoint string
-	var fresh, quiet bool
+	var fresh, quiet, verbose bool
 	var maxDeletes, maxChanges int
 	fs := newFlagSet("apply", "[TARGETS] [flags] INPUT...", `
 Plan, then execute: rows run in parallel, the operations of one row in
@@ -48,7 +48,8 @@ refused or interrupted (run the same command again to resume).`, io)
 	fs.StringVar(&planPath, "plan", "", "apply this saved plan (from plan --out); refused if any target changed since")
 	fs.StringVar(&checkpoint, "checkpoint", "", "checkpoint journal (default: .bulkprov/NAME-HASH.journal beside the first input)")
 	fs.BoolVar(&fresh, "fresh", false, "ignore an unfinished checkpoint and start over")
-	fs.BoolVar(&quiet, "quiet", false, "no progress output")
+	fs.BoolVar(&quiet, "quiet", false, "only the summary, the failures with their reasons and the back-out path: no progress, no metrics")
+	fs.BoolVar(&verbose, "verbose", false, "also list every changed object with its field changes")
 	fs.IntVar(&maxDeletes, "max-deletes", -1, "refuse to run (before any write) when the plan deletes more than N objects")
 	fs.IntVar(&maxChanges, "max-changes", -1, "refuse to run (before any write) when the plan changes more than N objects")
 	paths, err := parseFlags(fs, args)
@@ -58,6 +59,11 @@ refused or interrupted (run the same command again to resume).`, io)
 	if err := in.check(); err != nil {
 		return err
 	}
+	if err := checkOutputs(outputPath{flag: "--report", path: reportPath}, outputPath{flag: "--checkpoint", path: checkpoint}); err != nil {
+		return err
+	}
+	rep := newReporter("apply", reportPath, io)
+	defer func() { err = rep.finish(err) }()
 	var saved *engine.Plan
 	if planPath != "" {
 		if saved, err = loadPlan(planPath); err != nil {
@@ -85,11 +91,14 @@ refused or interrupted (run the same command again to resume).`, io)
 	if err != nil {
 		return err
 	}
+	rep.inputs(run.files)
+	rep.recs = run.recs
 	conn, err := tf.connect(io.err)
 	if err != nil {
 		return err
 	}
 	defer conn.close()
+	rep.targets(&tf, conn)
 	if err := run.fitTargets(conn.targets, io.err); err != nil {
 		return err
 	}
@@ -153,6 +162,7 @@ refused or interrupted (run the same command again to resume).`, io)
 	start := time.Now()
 	applyErr := engine.Apply(ctx, p, conn.targets, opts, engine.ApplyOptions{Workers: workers, Journal: journal, Progress: prog.update})
 	prog.finish()
+	markEarlierWork(p, journal)
 	if opts.OneTime != nil {
 		n, err := opts.OneTime.WriteFile(tf.oneTime)
 		if err != nil {
@@ -166,16 +176,10 @@ refused or interrupted (run the same command again to resume).`, io)
 	}
 	doc := report.New("apply", p)
 	doc.Metrics = metrics(conn.targets, time.Since(start))
+	rep.doc = doc
+	report.Print(io.out, doc, report.TextOptions{Color: useColor(io.out), Changes: verbose && !quiet})
 	if !quiet {
-		report.Text(io.out, doc, isTerminal(io.out))
 		printMetrics(io, doc.Metrics)
-	} else {
-		fmt.Fprintln(io.out, report.SummaryLine(doc))
-	}
-	if reportPath != "" {
-		if err := report.Write(reportPath, doc, run.recs); err != nil {
-			fmt.Fprintln(io.err, "bulkprov: report:", err)
-		}
 	}
 	if applyErr != nil {
 		return resumeHint(fail(exitInterrupted, "%v", applyErr), checkpoint, io)

@@ -229,7 +229,7 @@ func TestApplyReplanEditAndNoSecrets(t *testing.T) {
 	}
 	plan := filepath.Join(dir, "plan.json")
 	r := run(0, append([]string{"plan", "--out", plan, "--report", filepath.Join(dir, "plan.html")}, append(target, wb)...)...)
-	if !strings.Contains(r.stdout, "Plan: 199 to create, 92 to update, 0 to delete, 0 unchanged, 0 failed.") {
+	if !strings.Contains(r.stdout, "Operations: 199 to create, 92 to update, 0 to delete, 0 unchanged, 0 failed.") {
 		t.Fatalf("first plan:\n%s", tail(r.stdout))
 	}
 	reports := []string{"run.json", "run.csv", "run.xlsx", "run.html"}
@@ -237,7 +237,7 @@ func TestApplyReplanEditAndNoSecrets(t *testing.T) {
 	for _, rep := range reports[1:] {
 		r = run(0, append([]string{"plan", "--report", filepath.Join(dir, rep)}, append(target, wb)...)...)
 	}
-	if !strings.Contains(r.stdout, "Plan: 0 to create, 0 to update, 0 to delete, 291 unchanged, 0 failed.") {
+	if !strings.Contains(r.stdout, "Operations: 0 to create, 0 to update, 0 to delete, 291 unchanged, 0 failed.") {
 		t.Fatalf("re-plan after apply is not empty:\n%s", tail(r.stdout))
 	}
 	var rep struct {
@@ -265,7 +265,7 @@ func TestApplyReplanEditAndNoSecrets(t *testing.T) {
 	}
 	f.Close()
 	r = run(0, append([]string{"plan"}, append(target, wb)...)...)
-	if !strings.Contains(r.stdout, "Plan: 0 to create, 1 to update, 0 to delete, 290 unchanged, 0 failed.") ||
+	if !strings.Contains(r.stdout, "Operations: 0 to create, 1 to update, 0 to delete, 290 unchanged, 0 failed.") ||
 		!strings.Contains(r.stdout, `→ "Changed"`) || strings.Count(r.stdout, "→") != 1 {
 		t.Fatalf("one-cell edit:\n%s", r.stdout)
 	}
@@ -630,14 +630,14 @@ func TestTenantReplay(t *testing.T) {
 		return append(append(append(append([]string{cmd}, target...), cfg...), extra...), inputs...)
 	}
 	r := bulkprov(t, creds, args("plan", "--report", filepath.Join(dir, "replay.html"))...)
-	if r.code != 0 || !strings.Contains(r.stdout, "Plan: 65 to create") || !strings.Contains(r.stdout, "sys.hcs.CS-P.CS-NB.BBBGlobal/user001") {
+	if r.code != 0 || !strings.Contains(r.stdout, "Operations: 65 to create") || !strings.Contains(r.stdout, "sys.hcs.CS-P.CS-NB.BBBGlobal/user001") {
 		t.Fatalf("replay plan: exit %d\n%s\n%s", r.code, tail(r.stdout), r.stderr)
 	}
 	if r = bulkprov(t, creds, args("apply")...); r.code != 0 {
 		t.Fatalf("replay apply: exit %d\n%s\n%s", r.code, tail(r.stdout), r.stderr)
 	}
 	r = bulkprov(t, creds, args("plan")...)
-	if r.code != 0 || !strings.Contains(r.stdout, "Plan: 0 to create, 0 to update, 0 to delete") {
+	if r.code != 0 || !strings.Contains(r.stdout, "Operations: 0 to create, 0 to update, 0 to delete") {
 		t.Fatalf("re-plan after replay: exit %d\n%s", r.code, tail(r.stdout))
 	}
 	// Into a third tenant, with one-time passwords: each created user gets
@@ -722,7 +722,7 @@ func TestGeneratedRoundTrip(t *testing.T) {
 		}
 		r := bulkprov(t, creds, append([]string{"plan"}, append(target, out)...)...)
 		var unchanged int
-		fmt.Sscanf(r.stdout[strings.LastIndex(r.stdout, "Plan:"):], "Plan: 0 to create, 0 to update, 0 to delete, %d unchanged", &unchanged)
+		fmt.Sscanf(r.stdout[strings.LastIndex(r.stdout, "Operations:"):], "Operations: 0 to create, 0 to update, 0 to delete, %d unchanged", &unchanged)
 		if r.code != 0 || unchanged < 40*2 {
 			t.Fatalf("generated round trip (%s): exit %d\n%s\n%s", ext, r.code, r.stdout, r.stderr)
 		}

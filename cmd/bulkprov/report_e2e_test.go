@@ -1,0 +1,196 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// A bad output path is found before any server is contacted: exit 2, no
+// request reaches the simulator, and no file is left behind.
+func TestBadOutputPathsExit2BeforeAnyRequest(t *testing.T) {
+	dir := t.TempDir()
+	wb := filepath.Join(dir, "users.xlsx")
+	writeUsers(t, wb, 3)
+	sim := startSim(t)
+	target := []string{"--voss", sim.url, "--cupi", sim.url}
+	cases := [][]string{
+		{"apply", "--report", filepath.Join(dir, "reports", "nightly.xlsx")},
+		{"apply", "--report", filepath.Join(dir, "x.pdf")},
+		{"apply", "--checkpoint", filepath.Join(dir, "nope", "run.journal")},
+		{"plan", "--report", filepath.Join(dir, "missing", "plan.html")},
+		{"plan", "--out", filepath.Join(dir, "missing", "plan.json")},
+		{"plan", "--out", filepath.Join(dir, "plan.xlsx")},
+		{"plan", "--report", dir},
+	}
+	before := sim.requests(t)
+	for _, c := range cases {
+		r := bulkprov(t, creds, append(append(c, target...), wb)...)
+		if r.code != 2 || !strings.Contains(r.stderr, "nothing was written") {
+			t.Errorf("%v: exit %d, want 2\n%s", c, r.code, r.stderr)
+		}
+	}
+	if after := sim.requests(t); after != before {
+		t.Errorf("%d request(s) reached the simulator", after-before)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 {
+		t.Errorf("files left behind: %v", ents)
+	}
+}
+
+// runReport is the part of the JSON report these tests read.
+type runReport struct {
+	Run struct {
+		Command  string    `json:"command"`
+		Version  string    `json:"version"`
+		Started  time.Time `json:"started"`
+		Finished time.Time `json:"finished"`
+		Targets  struct {
+			VOSS string            `json:"voss"`
+			CUPI map[string]string `json:"cupi"`
+		} `json:"targets"`
+		Inputs []struct{ File, SHA256 string } `json:"inputs"`
+		Plan   *struct{ File, SHA256 string }  `json:"plan"`
+		Exit   int                             `json:"exit"`
+	} `json:"run"`
+	Rows    struct{ Total, OK, Failed, Skipped int } `json:"rows"`
+	Summary map[string]int                           `json:"summary"`
+	Ops     []struct {
+		Target, Cluster, Status string
+	} `json:"operations"`
+}
+
+func readReport(t *testing.T, path string) runReport {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r runReport
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// A report workbook with a failed row is valid input as it is, and once
+// the row is fixed it applies. The JSON report says what ran, where, with
+// which inputs and with what result, rows first.
+func TestFailedRowsRefeedAndReportContract(t *testing.T) {
+	dir := t.TempDir()
+	wb := filepath.Join(dir, "users.xlsx")
+	writeUsers(t, wb, 3)
+	f, err := excelize.OpenFile(wb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = f.SetCellValue("Sheet1", "F6", "") // row 6: no DtmfAccessId, so its CUPI user cannot be created
+	if err := f.Save(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	sim := startSim(t)
+	target := []string{"--voss", sim.url, "--cupi", sim.url}
+	rj, rx := filepath.Join(dir, "run.json"), filepath.Join(dir, "run.xlsx")
+	r := bulkprov(t, creds, append([]string{"apply", "--report", rj}, append(target, wb)...)...)
+	if r.code != 1 || !strings.Contains(r.stdout, "Apply: 3 rows: 2 ok, 1 failed.") || !strings.Contains(r.stdout, "DtmfAccessId") {
+		t.Fatalf("apply: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	rep := readReport(t, rj)
+	if rep.Run.Command != "apply" || rep.Run.Version == "" || rep.Run.Exit != 1 || rep.Run.Started.IsZero() || rep.Run.Finished.Before(rep.Run.Started) ||
+		rep.Run.Targets.VOSS != sim.url || rep.Run.Targets.CUPI["default"] != sim.url ||
+		len(rep.Run.Inputs) != 1 || rep.Run.Inputs[0].File != wb || len(rep.Run.Inputs[0].SHA256) != 64 {
+		t.Errorf("run: %+v", rep.Run)
+	}
+	if rep.Rows.Total != 3 || rep.Rows.OK != 2 || rep.Rows.Failed != 1 {
+		t.Errorf("rows: %+v", rep.Rows)
+	}
+	for _, op := range rep.Ops {
+		if (op.Target == "cupi") != (op.Cluster == "default") {
+			t.Errorf("op on %s has cluster %q", op.Target, op.Cluster)
+		}
+	}
+	// The report workbook: the same run facts on its Summary, and a sheet of
+	// the failed row with its reason, fed back as it is.
+	bulkprov(t, creds, append([]string{"apply", "--report", rx}, append(target, wb)...)...)
+	x, err := excelize.OpenFile(rx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(x.GetSheetList(), ","); got != "#Summary,#Changes,Failed rows" {
+		t.Fatalf("sheets: %s", got)
+	}
+	summary, _ := x.GetRows("#Summary")
+	if !strings.Contains(fmt.Sprint(summary), sim.url) || !strings.Contains(fmt.Sprint(summary), rep.Run.Inputs[0].SHA256) {
+		t.Errorf("summary sheet lacks the run facts: %q", summary)
+	}
+	rows, _ := x.GetRows("Failed rows")
+	if len(rows) != 5 || rows[1][len(rows[1])-1] != "# Comment" || !strings.Contains(rows[4][len(rows[4])-1], "DtmfAccessId") ||
+		!strings.Contains(rows[4][len(rows[4])-1], "type them again: password") {
+		t.Fatalf("failed rows: %q", rows)
+	}
+	x.Close()
+	if r := bulkprov(t, nil, "validate", rx); r.code != 0 {
+		t.Fatalf("the report workbook is not valid input: exit %d\n%s", r.code, r.stderr)
+	}
+	x, _ = excelize.OpenFile(rx)
+	_ = x.SetCellValue("Failed rows", "F5", "900001")
+	if err := x.Save(); err != nil {
+		t.Fatal(err)
+	}
+	x.Close()
+	r = bulkprov(t, creds, append([]string{"apply", "--report", rj}, append(target, rx)...)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "Apply: 1 row: 1 ok, 0 failed.") {
+		t.Fatalf("the fixed row: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// A plain CSV (column names, --model) has no entity row: its failed rows
+// get one, so they are still a bulk-load sheet.
+func TestFailedRowsFromPlainCSV(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "cupi.csv")
+	if err := os.WriteFile(csv, []byte("Alias,FirstName\nnobody1,Ann\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rx := filepath.Join(dir, "plan.xlsx")
+	r := bulkprov(t, nil, "plan", "--sim", "--model", "cupi/User", "--report", rx, csv)
+	if r.code != 1 {
+		t.Fatalf("plan: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	x, err := excelize.OpenFile(rx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	rows, _ := x.GetRows("Failed rows")
+	if len(rows) != 5 || rows[0][0] != "entity: cupi/User" || rows[4][0] != "nobody1" {
+		t.Fatalf("failed rows: %q", rows)
+	}
+	if r := bulkprov(t, nil, "validate", rx); r.code != 0 {
+		t.Fatalf("not valid input: %s", r.stderr)
+	}
+}
+
+// A run that stops because a target is unreachable still writes its
+// report, with exit 3 in it.
+func TestUnreachableStillWritesReport(t *testing.T) {
+	dir := t.TempDir()
+	wb := filepath.Join(dir, "users.xlsx")
+	writeUsers(t, wb, 2)
+	rj := filepath.Join(dir, "r.json")
+	r := bulkprov(t, creds, "apply", "--voss", "http://127.0.0.1:1", "--cupi", "http://127.0.0.1:1", "--retries", "1", "--report", rj, wb)
+	if r.code != 3 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if rep := readReport(t, rj); rep.Run.Exit != 3 || rep.Run.Targets.VOSS != "http://127.0.0.1:1" {
+		t.Fatalf("report: %+v", rep.Run)
+	}
+}
