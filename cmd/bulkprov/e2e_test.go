@@ -578,7 +578,8 @@ func TestInterruptAndResume(t *testing.T) {
 	wb := filepath.Join(dir, "users.xlsx")
 	writeUsers(t, wb, 300)
 	sim := startSim(t, "--cupi-service-time", "5ms")
-	args := []string{"apply", "--voss", sim.url, "--cupi", sim.url, "--quiet", wb}
+	rj := filepath.Join(dir, "run.json")
+	args := []string{"apply", "--voss", sim.url, "--cupi", sim.url, "--quiet", "--report", rj, wb}
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), creds...)
 	var errb bytes.Buffer
@@ -593,9 +594,28 @@ func TestInterruptAndResume(t *testing.T) {
 	if !ok || ee.ExitCode() != 3 || !strings.Contains(errb.String(), "run the same command again to resume") {
 		t.Fatalf("interrupted run: %v\n%s", err, errb.String())
 	}
+	first := readReport(t, rj)
+	if first.Run.Exit != 3 || first.Rows.Total != 300 || first.Rows.Skipped == 0 || first.Rows.OK == 0 {
+		t.Fatalf("the interrupted run's report: exit %d, rows %+v", first.Run.Exit, first.Rows)
+	}
 	r := bulkprov(t, creds, args...)
-	if r.code != 0 || !strings.Contains(r.stderr, "resuming from checkpoint") {
-		t.Fatalf("resume: exit %d\n%s", r.code, r.stderr)
+	if r.code != 0 || !strings.Contains(r.stderr, "resuming from checkpoint") || !strings.Contains(r.stdout, "Apply: 300 rows: 300 ok, 0 failed.") {
+		t.Fatalf("resume: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// The resumed run's report covers the whole run: the work done before
+	// the interruption is in it as done, not as unchanged.
+	rep := readReport(t, rj)
+	notDone := 0
+	for _, op := range rep.Ops {
+		if op.Status != "done" {
+			notDone++
+			if notDone < 5 {
+				t.Logf("not done: %+v", op)
+			}
+		}
+	}
+	if rep.Rows.Total != 300 || rep.Rows.OK != 300 || notDone != 0 || rep.Summary["done"] != len(rep.Ops) {
+		t.Fatalf("resumed report: rows %+v, %d of %d operations not done, summary %v", rep.Rows, notDone, len(rep.Ops), rep.Summary)
 	}
 	if d := simserve.Duplicates(sim.writes(t)); len(d) > 0 {
 		t.Fatalf("duplicates: %v", d)

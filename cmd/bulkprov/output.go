@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/bulkprov/bulkprov/engine"
@@ -100,22 +101,47 @@ func useColor(w io.Writer) bool {
 	return os.Getenv("NO_COLOR") == "" && isTerminal(w)
 }
 
-// markEarlierWork marks the operations an interrupted run finished before
-// this one resumed: the fresh plan sees them as unchanged, the journal
-// knows they were done, and the report covers the whole run. It returns
-// how many it marked.
+// markEarlierWork marks the operations an interrupted run did before this
+// one resumed: the fresh plan sees them as unchanged, the journal knows
+// they were done (or sent, with no outcome recorded: unchanged now means
+// the write landed), and so the report covers the whole run. An entry
+// whose operation the fresh plan folds into a summary noop (a role granted
+// before: "alias/role" is now the noop "alias") marks that noop. It
+// returns how many operations it marked.
 func markEarlierWork(p *engine.Plan, j *engine.Journal) int {
 	if j == nil || !j.Resumed {
 		return 0
 	}
-	n := 0
+	byID := map[string]*engine.Op{}
+	byKey := map[string]*engine.Op{}
 	for _, op := range p.Ops {
-		e, ok := j.Done[op.ID]
-		if !ok || op.Status != engine.Planned || op.Action != engine.Noop {
-			continue
+		if op.Status == engine.Planned && op.Action == engine.Noop {
+			byID[op.ID] = op
+			byKey[op.Kind+"\x00"+strings.ToLower(op.Key)] = op
+		}
+	}
+	n := 0
+	mark := func(e engine.Entry) {
+		op := byID[e.Op]
+		for key := strings.ToLower(e.Key); op == nil && key != ""; {
+			op = byKey[e.Kind+"\x00"+key]
+			i := strings.LastIndex(key, "/")
+			if i < 0 {
+				break
+			}
+			key = key[:i]
+		}
+		if op == nil || op.Status == engine.Done {
+			return
 		}
 		op.Status, op.CreatedID = engine.Done, e.ID
 		n++
+	}
+	for _, e := range j.Done {
+		mark(e)
+	}
+	for _, e := range j.Pending {
+		mark(e)
 	}
 	return n
 }

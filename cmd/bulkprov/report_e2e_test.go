@@ -63,7 +63,7 @@ type runReport struct {
 	Rows    struct{ Total, OK, Failed, Skipped int } `json:"rows"`
 	Summary map[string]int                           `json:"summary"`
 	Ops     []struct {
-		Target, Cluster, Status string
+		Target, Cluster, Status, Kind, Action, Key string
 	} `json:"operations"`
 }
 
