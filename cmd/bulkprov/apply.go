@@ -99,6 +99,7 @@ refused or interrupted (run the same command again to resume).`, io)
 	}
 	defer conn.close()
 	rep.targets(&tf, conn)
+	defer watch(conn.targets, io.err, slowRequest, min(quietTarget, tf.timeout/2))()
 	if err := run.fitTargets(conn.targets, io.err); err != nil {
 		return err
 	}

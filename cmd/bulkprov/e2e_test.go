@@ -768,6 +768,10 @@ func TestThrottleBackoff(t *testing.T) {
 			}
 		}
 	}
+	// Throttling is said as it happens, not only in the closing figures.
+	if !strings.Contains(r.stderr, "bulkprov: cupi: throttling (HTTP 503); backing off and retrying") {
+		t.Errorf("throttling was not announced:\n%s", r.stderr)
+	}
 }
 
 // logFailed logs the failed operations of a JSON run report.

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bulkprov/bulkprov/engine"
@@ -144,4 +146,92 @@ func markEarlierWork(p *engine.Plan, j *engine.Journal) int {
 		mark(e)
 	}
 	return n
+}
+
+// Thresholds of watch: a request slower than slowRequest is announced, and
+// so is a target that has answered nothing for quietTarget (or half of
+// --timeout, if shorter).
+const (
+	slowRequest = 5 * time.Second
+	quietTarget = 15 * time.Second
+)
+
+// watch says on stderr, as it happens, when a target throttles, fails a
+// request that will be retried, or is slow: a request that took longer
+// than slow, or no request finished for quiet while the run waits. At most
+// one line per target and kind every 5 s. The returned stop ends it.
+func watch(t *engine.Targets, w io.Writer, slow, quiet time.Duration) (stop func()) {
+	type target struct {
+		name string
+		last atomic.Int64 // unix nanos of the last finished request
+		said sync.Map     // kind -> unix nanos said last
+	}
+	if quiet <= 0 {
+		quiet = quietTarget
+	}
+	var mu sync.Mutex // serialises lines
+	say := func(tg *target, kind, format string, args ...any) {
+		now := time.Now().UnixNano()
+		if v, ok := tg.said.Load(kind); ok && now-v.(int64) < int64(5*time.Second) {
+			return
+		}
+		tg.said.Store(kind, now)
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(w, "bulkprov: %s: "+format+"\n", append([]any{tg.name}, args...)...)
+	}
+	var all []*target
+	hook := func(name string, obs *func(string, int, float64)) {
+		if *obs == nil {
+			return
+		}
+		tg := &target{name: name}
+		tg.last.Store(time.Now().UnixNano())
+		all = append(all, tg)
+		inner := *obs
+		*obs = func(method string, status int, seconds float64) {
+			inner(method, status, seconds)
+			tg.last.Store(time.Now().UnixNano())
+			switch {
+			case status == 429 || status == 503:
+				say(tg, "throttle", "throttling (HTTP %d); backing off and retrying", status)
+			case status == 0 || status >= 500:
+				say(tg, "error", "%s failed (%s); retrying", method, statusText(status))
+			case seconds > slow.Seconds():
+				say(tg, "slow", "slow: a %s took %.1fs", method, seconds)
+			}
+		}
+	}
+	if t.VOSS != nil {
+		hook("voss", &t.VOSS.Observe)
+	}
+	if t.CUPI != nil {
+		hook("cupi", &t.CUPI.Observe)
+	}
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(quiet / 2)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				for _, tg := range all {
+					if idle := time.Since(time.Unix(0, tg.last.Load())); idle >= quiet {
+						say(tg, "quiet", "no answer for %s; still waiting (each request gives up after --timeout)", idle.Round(time.Second))
+					}
+				}
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(done) }) }
+}
+
+func statusText(status int) string {
+	if status == 0 {
+		return "no response"
+	}
+	return fmt.Sprintf("HTTP %d", status)
 }

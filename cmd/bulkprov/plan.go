@@ -89,6 +89,7 @@ func computePlan(ctx context.Context, in *inputFlags, tf *targetFlags, paths []s
 		return nil, nil, nil, err
 	}
 	rep.targets(tf, conn)
+	defer watch(conn.targets, io.err, slowRequest, min(quietTarget, tf.timeout/2))()
 	if err := run.fitTargets(conn.targets, io.err); err != nil {
 		conn.close()
 		return nil, nil, nil, err

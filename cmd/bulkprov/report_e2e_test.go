@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -192,5 +194,69 @@ func TestUnreachableStillWritesReport(t *testing.T) {
 	}
 	if rep := readReport(t, rj); rep.Run.Exit != 3 || rep.Run.Targets.VOSS != "http://127.0.0.1:1" {
 		t.Fatalf("report: %+v", rep.Run)
+	}
+}
+
+// A server that accepts connections but never answers is announced on
+// stderr while plan waits, instead of minutes of silence.
+func TestHungServerAnnounced(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the quiet threshold")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never answered
+		}
+	}()
+	dir := t.TempDir()
+	wb := filepath.Join(dir, "users.xlsx")
+	writeUsers(t, wb, 1)
+	u := "http://" + ln.Addr().String()
+	r := bulkprov(t, creds, "plan", "--voss", u, "--cupi", u, "--timeout", "4s", "--retries", "1", wb)
+	if r.code != 3 || !strings.Contains(r.stderr, "no answer for 2s; still waiting") {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// Output levels: plan lists every change (--quiet: summary and failures);
+// apply shows the summary and failures (--verbose: every change too);
+// failures are never hidden.
+func TestOutputLevels(t *testing.T) {
+	dir := t.TempDir()
+	wb := filepath.Join(dir, "users.xlsx")
+	writeUsers(t, wb, 3)
+	f, _ := excelize.OpenFile(wb)
+	_ = f.SetCellValue("Sheet1", "F6", "")
+	_ = f.Save()
+	f.Close()
+	const change, failure = "+ voss data/User", "! cupi cupi/user crash00001: the CUPI user crash00001 does not exist"
+	for _, c := range []struct {
+		args          []string
+		changes, fail bool
+	}{
+		{[]string{"plan"}, true, true},
+		{[]string{"plan", "--quiet"}, false, true},
+		{[]string{"apply"}, false, true},
+		{[]string{"apply", "--quiet"}, false, true},
+		{[]string{"apply", "--verbose"}, true, true},
+	} {
+		r := bulkprov(t, nil, append(c.args, "--sim", wb)...)
+		if r.code != 1 || strings.Contains(r.stdout, change) != c.changes || strings.Contains(r.stdout, failure) != c.fail ||
+			!strings.Contains(r.stdout, "3 rows: 2 ok, 1 failed.") {
+			t.Errorf("%v: exit %d, changes listed %v (want %v), failure listed %v\n%s", c.args, r.code,
+				strings.Contains(r.stdout, change), c.changes, strings.Contains(r.stdout, failure), r.stdout)
+		}
+		if strings.Contains(r.stderr, "progress:") == slices.Contains(c.args, "--quiet") && c.args[0] == "apply" {
+			t.Errorf("%v: progress shown %v\n%s", c.args, strings.Contains(r.stderr, "progress:"), r.stderr)
+		}
 	}
 }
