@@ -68,7 +68,7 @@ Exit 0 when the plan is complete, 1 when some rows cannot be done (see the
 			return fail(exitRowsFailed, "--out: %v", err)
 		}
 		rep.run.Plan = &report.RunFile{File: outPath, SHA256: sum}
-		fmt.Fprintf(io.err, "plan saved to %s (sha256 %s); execute exactly it with: bulkprov apply --plan %s\n", outPath, sum, outPath)
+		fmt.Fprintf(io.err, "plan saved to %s (sha256 %s); execute exactly it with: %s\n", outPath, sum, applyHint(&tf, outPath))
 	}
 	if doc.Summary.Failed > 0 {
 		return silent(exitRowsFailed)
