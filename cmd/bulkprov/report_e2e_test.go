@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -258,5 +259,56 @@ func TestOutputLevels(t *testing.T) {
 		if strings.Contains(r.stderr, "progress:") == slices.Contains(c.args, "--quiet") && c.args[0] == "apply" {
 			t.Errorf("%v: progress shown %v\n%s", c.args, strings.Contains(r.stderr, "progress:"), r.stderr)
 		}
+	}
+}
+
+// The README's worked example, run as written: its sh block is taken from
+// README.md and run by bash in a folder that holds the binary as
+// ./bulkprov and the samples, with a free port in place of 8080.
+func TestREADMEWorkedExample(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	i := strings.Index(text, "**Worked example")
+	if i < 0 {
+		t.Fatal("README has no worked example")
+	}
+	start := strings.Index(text[i:], "```sh\n")
+	end := strings.Index(text[i+start+6:], "```")
+	script := text[i+start+6 : i+start+6+end]
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+	script = strings.ReplaceAll(script, "127.0.0.1:8080", "127.0.0.1:"+port)
+	dir := t.TempDir()
+	abs, _ := filepath.Abs("../../samples")
+	if err := os.Symlink(abs, filepath.Join(dir, "samples")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(binary, filepath.Join(dir, "bulkprov")); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", "trap 'kill $(jobs -p) 2>/dev/null' EXIT\n"+script)
+	cmd.Dir = dir
+	for _, e := range os.Environ() {
+		if !strings.HasPrefix(e, "BULKPROV_") {
+			cmd.Env = append(cmd.Env, e)
+		}
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the README's worked example fails as written: %v\n%s", err, out)
+	}
+	plans := strings.Split(string(out), "Plan: ")
+	if len(plans) != 3 || !strings.Contains(plans[1], "0 failed. Operations: 65 to create") || !strings.Contains(plans[2], "Operations: 0 to create, 0 to update, 0 to delete") {
+		t.Fatalf("unexpected output:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "replay.html")); err != nil {
+		t.Fatal(err)
 	}
 }
