@@ -3,7 +3,6 @@ package report
 import (
 	"encoding/csv"
 	"fmt"
-	"html/template"
 	"io"
 	"path/filepath"
 	"sort"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/bulkprov/bulkprov/engine"
 	"github.com/bulkprov/bulkprov/loader"
 )
 
@@ -162,94 +160,4 @@ func XLSX(w io.Writer, d *Document, recs []*loader.Record) error {
 		return err
 	}
 	return f.Write(w)
-}
-
-var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"value": func(c engine.Change, old bool) string {
-		v := c.New
-		if old {
-			v = c.Old
-		}
-		if v == nil {
-			return ""
-		}
-		return Value(v, c.Secret)
-	},
-	"pct": func(n, total int) float64 {
-		if total == 0 {
-			return 0
-		}
-		return float64(n) * 100 / float64(total)
-	},
-	"points": func(ticks []engine.Tick, field string) string {
-		var b strings.Builder
-		maxV := 1e-9
-		val := func(t engine.Tick) float64 {
-			switch field {
-			case "latency":
-				return t.LatMs
-			case "backoff":
-				return t.Backoff
-			}
-			return float64(t.Requests)
-		}
-		for _, t := range ticks {
-			maxV = max(maxV, val(t))
-		}
-		if len(ticks) == 1 {
-			ticks = append(ticks, ticks[0]) // a run shorter than one bucket still draws a line
-		}
-		n := len(ticks) - 1
-		for i, t := range ticks {
-			fmt.Fprintf(&b, "%.1f,%.1f ", 10+float64(i)*600/float64(n), 105-val(t)*95/maxV)
-		}
-		return b.String()
-	},
-}).Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>bulkprov {{.Kind}} report</title>
-<style>
-body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
-h1{font-size:1.4em} h2{font-size:1.1em;margin-top:1.6em}
-table{border-collapse:collapse;width:100%} th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
-th{background:#f2f2f2} .create{color:#176b1a} .update{color:#8a6100} .delete{color:#a31515} .failed{background:#fde8e8}
-.bar{height:14px;display:inline-block;background:#4a7bd0;vertical-align:middle} table.counts{width:auto;min-width:50%} td.barcell{width:320px}
-svg{border:1px solid #ccc;background:#fafafa} .cards span{display:inline-block;margin-right:1.5em;font-size:1.2em}
-code{font-size:12px}
-</style></head><body>
-<h1>bulkprov {{.Kind}} report</h1>
-<table id="run" class="counts">{{range .Facts}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>
-<p class="cards"><span class="create">+{{.Summary.Create}} create</span><span class="update">~{{.Summary.Update}} update</span><span class="delete">-{{.Summary.Delete}} delete</span><span>{{.Summary.Noop}} unchanged</span><span class="failed">{{.Summary.Failed}} failed</span>{{if eq .Kind "apply"}}<span>{{.Summary.Done}} done</span><span>{{.Summary.Skip}} skipped</span>{{end}}</p>
-{{$total := len .Ops}}
-<h2>By kind</h2><table id="by-kind" class="counts">{{range .ByKind}}<tr><td>{{index . 0}}</td><td>{{index . 1}}</td><td class="barcell"><span class="bar" style="width:{{pct (index . 1) $total}}%"></span></td></tr>{{end}}</table>
-<h2>By action</h2><table id="by-action" class="counts">{{range .ByAction}}<tr><td>{{index . 0}}</td><td>{{index . 1}}</td><td class="barcell"><span class="bar" style="width:{{pct (index . 1) $total}}%"></span></td></tr>{{end}}</table>
-<h2>By hierarchy</h2><table id="by-hierarchy" class="counts">{{range .ByHierarchy}}<tr><td>{{index . 0}}</td><td>{{index . 1}}</td><td class="barcell"><span class="bar" style="width:{{pct (index . 1) $total}}%"></span></td></tr>{{end}}</table>
-{{range .Metrics}}<h2>{{.Target}}: {{.Requests}} requests, {{printf "%.1f" .PerSecond}}/s, p50 {{printf "%.1f" .P50Ms}} ms, p95 {{printf "%.1f" .P95Ms}} ms, {{.Status503}}×503, {{.Status429}}×429, back-off {{printf "%.1f" .BackoffS}} s</h2>
-{{if .Timeline}}<svg width="620" height="115" role="img" aria-label="timeline of {{.Target}}"><polyline fill="none" stroke="#4a7bd0" points="{{points .Timeline "requests"}}"/><polyline fill="none" stroke="#d08a4a" points="{{points .Timeline "latency"}}"/><polyline fill="none" stroke="#a31515" points="{{points .Timeline "backoff"}}"/></svg>
-<p><small>per quarter second, each line scaled to its own maximum: blue requests, orange mean latency, red time spent backing off</small></p>{{end}}{{end}}
-<h2>Changes</h2>
-<table id="changes"><thead><tr><th>source</th><th>target</th><th>kind</th><th>key</th><th>action</th><th>status</th><th>field</th><th>old</th><th>new</th><th>error</th></tr></thead><tbody>
-{{range .Visible}}{{$op := .}}{{if .Changes}}{{range .Changes}}<tr class="{{$op.Action}} {{$op.Status}}"><td>{{$op.Source}}</td><td>{{$op.Target}}</td><td>{{$op.Kind}}</td><td>{{$op.Key}}</td><td>{{$op.Action}}</td><td>{{$op.Status}}</td><td>{{.Field}}</td><td>{{value . true}}</td><td>{{value . false}}</td><td>{{$op.Error}}</td></tr>{{end}}{{else}}<tr class="{{.Action}} {{.Status}}"><td>{{.Source}}</td><td>{{.Target}}</td><td>{{.Kind}}</td><td>{{.Key}}</td><td>{{.Action}}</td><td>{{.Status}}</td><td></td><td></td><td></td><td>{{.Error}}</td></tr>{{end}}{{end}}
-</tbody></table>
-<h2>Inputs</h2><table id="inputs"><tr><th>file</th><th>bytes</th><th>sha256</th></tr>{{range .Inputs}}<tr><td>{{.Path}}</td><td>{{.Size}}</td><td><code>{{.SHA256}}</code></td></tr>{{end}}</table>
-</body></html>
-`))
-
-// HTML writes one self-contained page for a change board.
-func HTML(w io.Writer, d *Document) error {
-	data := struct {
-		*Document
-		ByKind, ByAction, ByHierarchy [][2]any
-		Visible                       []*engine.Op
-		Facts                         [][2]string
-	}{Document: d, Visible: d.Visible(), Facts: SummaryRows(d),
-		ByKind:   Counts(d.Ops, func(o *engine.Op) string { return o.Kind }),
-		ByAction: Counts(d.Ops, func(o *engine.Op) string { return string(o.Action) }),
-		ByHierarchy: Counts(d.Ops, func(o *engine.Op) string {
-			if o.Hierarchy == "" {
-				return "(Unity Connection)"
-			}
-			return o.Hierarchy
-		}),
-	}
-	return page.Execute(w, data)
 }

@@ -2,12 +2,16 @@ package report
 
 import (
 	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -89,6 +93,23 @@ func TestHTMLContent(t *testing.T) {
 	}
 	golden(t, "plan.html.golden", b.Bytes())
 	page := b.String()
+	failures := regexp.MustCompile(`(?s)<div id="failures">.*?</div>`).FindString(page)
+	if !strings.Contains(failures, "users.xlsx:data_User:8") || !strings.Contains(failures, "DtmfAccessId") || strings.Contains(failures, "data_User:7") {
+		t.Errorf("failures section: %s", failures)
+	}
+	data := regexp.MustCompile(`(?s)<script id="data" type="application/json" data-enc="json">(.*?)</script>`).FindStringSubmatch(page)
+	if data == nil {
+		t.Fatal("no change data")
+	}
+	var cd changeData
+	if err := json.Unmarshal([]byte(data[1]), &cd); err != nil {
+		t.Fatal(err)
+	}
+	// 4 listed operations (the noop is counted, not listed) on 3 rows; the
+	// failed row first.
+	if len(cd.Rows) != 3 || len(cd.Rows[0]) != 3 || cd.Rows[0][1] != float64(8) || len(cd.Rows[1]) != 4 {
+		t.Errorf("change data rows: %v", cd.Rows)
+	}
 	for _, want := range []string{`id="by-kind"`, `id="by-hierarchy"`, "sys.hcs.A", "ab12", "+1 create", "~1 update", "-1 delete", "1 failed", "***",
 		"https://voss.example", "https://cuc.example", "plan.json", "cd34", "2026-01-02T03:04:05Z", "1.2.3"} {
 		if !strings.Contains(page, want) {
@@ -202,5 +223,82 @@ func TestWriteAtomicLeavesNothingOnError(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Fatalf("files: %v", ents)
+	}
+}
+
+// bigPlan is a plan of n rows shaped like a real one: a VOSS user create
+// with 7 fields, a CUPI user, a role and a password credential per row.
+func bigPlan(n int) *Document {
+	p := &engine.Plan{}
+	for i := 0; i < n; i++ {
+		loc := loader.Location{File: "users.csv", Sheet: "csv", Row: i + 3}
+		u := fmt.Sprintf("user%05d", i)
+		p.Ops = append(p.Ops,
+			&engine.Op{Source: loc, Row: i, Target: "voss", Kind: "data/User", Key: "sys.hcs.CS-P.CS-NB.AAAGlobal/" + u, Action: engine.Create, Status: engine.Planned, Hierarchy: "sys.hcs.CS-P.CS-NB.AAAGlobal",
+				Changes: []engine.Change{{Field: "account_information.locked", New: false}, {Field: "email", New: u + "@aaaglobal.example"}, {Field: "first_name", New: fmt.Sprint("First", i)},
+					{Field: "last_name", New: fmt.Sprint("Last", i)}, {Field: "role", New: "Help Desk Administrator"}, {Field: "username", New: u}, {Field: "password", New: "x", Secret: true}}},
+			&engine.Op{Source: loc, Row: i, Target: "cupi", Kind: "cupi/user", Key: u, Action: engine.Create, Status: engine.Planned,
+				Changes: []engine.Change{{Field: "Alias", New: u}, {Field: "DtmfAccessId", New: fmt.Sprint(900000 + i)}, {Field: "FirstName", New: fmt.Sprint("First", i)}, {Field: "LastName", New: fmt.Sprint("Last", i)}}},
+			&engine.Op{Source: loc, Row: i, Target: "cupi", Kind: "cupi/userrole", Key: u + "/Help Desk Administrator", Action: engine.Create, Status: engine.Planned,
+				Changes: []engine.Change{{Field: "role", New: "Help Desk Administrator"}}},
+			&engine.Op{Source: loc, Row: i, Target: "cupi", Kind: "cupi/credential/password", Key: u, Action: engine.Update, Status: engine.Planned,
+				Changes: []engine.Change{{Field: "Locked", New: "false"}, {Field: "Credentials", New: "x", Secret: true}}})
+	}
+	p.Ops[len(p.Ops)-1].Status, p.Ops[len(p.Ops)-1].Error = engine.Failed, "the credential policy refuses this password"
+	return New("plan", p)
+}
+
+// A 20,000-row plan's page stays under 5 MB: the change list is compact
+// data, compressed, that the page's script renders; what it carries
+// unpacks to every operation.
+func TestHTMLScales(t *testing.T) {
+	var b bytes.Buffer
+	if err := HTML(&b, bigPlan(20000)); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("20,000-row plan: %d bytes of HTML", b.Len())
+	if b.Len() >= 5<<20 {
+		t.Fatalf("20,000-row plan page is %d bytes, want < 5 MB", b.Len())
+	}
+	m := regexp.MustCompile(`(?s)<script id="data" type="application/json" data-enc="gzip">(.*?)</script>`).FindSubmatch(b.Bytes())
+	if m == nil {
+		t.Fatal("large change data is not compressed")
+	}
+	z, err := base64.StdEncoding.DecodeString(string(m[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(z))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cd changeData
+	if err := json.Unmarshal(raw, &cd); err != nil {
+		t.Fatal(err)
+	}
+	ops := 0
+	for _, r := range cd.Rows {
+		ops += len(r) - 2
+	}
+	if len(cd.Rows) != 20000 || ops != 80000 || cd.Rows[0][1] != float64(20002) {
+		t.Fatalf("%d rows, %d ops, first row %v", len(cd.Rows), ops, cd.Rows[0][:2])
+	}
+	if !bytes.Contains(raw, []byte(`"***"`)) || bytes.Contains(raw, []byte(`"x"`)) {
+		t.Fatal("a secret reached the page")
+	}
+}
+
+func BenchmarkHTML20000Rows(b *testing.B) {
+	d := bigPlan(20000)
+	for b.Loop() {
+		var w bytes.Buffer
+		if err := HTML(&w, d); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(w.Len())/1e6, "MB")
 	}
 }
