@@ -19,11 +19,11 @@ import (
 	"github.com/bulkprov/bulkprov/targets"
 )
 
-func runApply(args []string, io streams) error {
+func runApply(args []string, io streams) (err error) {
 	var in inputFlags
 	var tf targetFlags
 	var reportPath, planPath, checkpoint string
-	var fresh, quiet bool
+	var fresh, quiet, verbose bool
 	var maxDeletes, maxChanges int
 	fs := newFlagSet("apply", "[TARGETS] [flags] INPUT...", `
 Plan, then execute: rows run in parallel, the operations of one row in
@@ -50,7 +50,8 @@ credentials or a permission (fix the access, then run again).`, io)
 	fs.StringVar(&planPath, "plan", "", "apply this saved plan (from plan --out); refused if any target changed since")
 	fs.StringVar(&checkpoint, "checkpoint", "", "checkpoint journal (default: STATE-DIR/checkpoints/NAME-HASH.journal, named after the first input and bound to the inputs, config and targets)")
 	fs.BoolVar(&fresh, "fresh", false, "ignore an unfinished checkpoint and start over")
-	fs.BoolVar(&quiet, "quiet", false, "no progress output")
+	fs.BoolVar(&quiet, "quiet", false, "only the summary, the failures with their reasons and the back-out path: no progress, no metrics")
+	fs.BoolVar(&verbose, "verbose", false, "also list every changed object with its field changes")
 	fs.IntVar(&maxDeletes, "max-deletes", -1, "refuse to run (before any write) when the plan deletes more than N objects")
 	fs.IntVar(&maxChanges, "max-changes", -1, "refuse to run (before any write) when the plan changes more than N objects")
 	paths, err := parseFlags(fs, args)
@@ -60,6 +61,11 @@ credentials or a permission (fix the access, then run again).`, io)
 	if err := in.check(); err != nil {
 		return err
 	}
+	if err := checkOutputs(outputPath{flag: "--report", path: reportPath}, outputPath{flag: "--checkpoint", path: checkpoint}); err != nil {
+		return err
+	}
+	rep := newReporter("apply", reportPath, io)
+	defer func() { err = rep.finish(err) }()
 	var saved *engine.Plan
 	if planPath != "" {
 		if saved, err = loadPlan(planPath); err != nil {
@@ -82,11 +88,15 @@ credentials or a permission (fix the access, then run again).`, io)
 	if err != nil {
 		return err
 	}
+	rep.inputs(run.files)
+	rep.recs = run.recs
 	conn, err := tf.connect(io.err)
 	if err != nil {
 		return err
 	}
 	defer conn.close()
+	rep.targets(&tf, conn)
+	defer watch(conn.targets, io.err, slowRequest, min(quietTarget, tf.timeout/2))()
 	if err := run.fitTargets(conn.targets, io.err); err != nil {
 		return err
 	}
@@ -169,6 +179,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	start := time.Now()
 	applyErr := engine.Apply(ctx, p, conn.targets, opts, engine.ApplyOptions{Workers: workers, Journal: journal, Progress: prog.update})
 	prog.finish()
+	markEarlierWork(p, journal)
 	if opts.OneTime != nil {
 		if n, err := opts.OneTime.Close(); err != nil {
 			fmt.Fprintln(io.err, "bulkprov: one-time passwords:", err)
@@ -181,16 +192,10 @@ credentials or a permission (fix the access, then run again).`, io)
 	}
 	doc := report.New("apply", p)
 	doc.Metrics = metrics(conn.targets, time.Since(start))
+	rep.doc = doc
+	report.Print(io.out, doc, report.TextOptions{Color: useColor(io.out), Changes: verbose && !quiet})
 	if !quiet {
-		report.Text(io.out, doc, isTerminal(io.out))
 		printMetrics(io, doc.Metrics)
-	} else {
-		fmt.Fprintln(io.out, report.SummaryLine(doc))
-	}
-	if reportPath != "" {
-		if err := report.Write(reportPath, doc, run.recs); err != nil {
-			fmt.Fprintln(io.err, "bulkprov: report:", err)
-		}
 	}
 	if applyErr != nil {
 		var fe *engine.FatalError
