@@ -83,6 +83,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
+	runStart := time.Now()
 
 	run, err := tf.loadRun(&in, paths, io)
 	if err != nil {
@@ -174,10 +175,8 @@ credentials or a permission (fix the access, then run again).`, io)
 	if changes := s.Create + s.Update + s.Delete; maxChanges >= 0 && changes > maxChanges {
 		return fail(exitInvalid, "the plan changes %d object(s), more than --max-changes %d; nothing was written", changes, maxChanges)
 	}
-	workers := 2 * max(conn.targets.CUPILimiter.Max, conn.targets.VOSSLimiter.Max)
 	prog := newProgress(io, quiet)
-	start := time.Now()
-	applyErr := engine.Apply(ctx, p, conn.targets, opts, engine.ApplyOptions{Workers: workers, Journal: journal, Progress: prog.update})
+	applyErr := engine.Apply(ctx, p, conn.targets, opts, engine.ApplyOptions{Journal: journal, Progress: prog.update})
 	prog.finish()
 	markEarlierWork(p, journal)
 	if opts.OneTime != nil {
@@ -191,11 +190,11 @@ credentials or a permission (fix the access, then run again).`, io)
 		fmt.Fprintln(io.err, "bulkprov: saving run state:", err)
 	}
 	doc := report.New("apply", p)
-	doc.Metrics = metrics(conn.targets, time.Since(start))
+	doc.Metrics = metrics(conn.targets, time.Since(runStart)) // over the whole run: its reads count too
 	rep.doc = doc
 	report.Print(io.out, doc, report.TextOptions{Color: useColor(io.out), Changes: verbose && !quiet})
 	if !quiet {
-		printMetrics(io, doc.Metrics)
+		printMetrics(io, doc.Metrics, conn.targets, time.Since(runStart))
 	}
 	if applyErr != nil {
 		var fe *engine.FatalError
@@ -283,12 +282,35 @@ func metrics(t *engine.Targets, elapsed time.Duration) []report.TargetMetrics {
 	return out
 }
 
-func printMetrics(io streams, ms []report.TargetMetrics) {
+func printMetrics(io streams, ms []report.TargetMetrics, t *engine.Targets, elapsed time.Duration) {
 	for _, m := range ms {
-		bound := float64(m.MaxLimit) / max(m.P50Ms/1000, 1e-6)
-		fmt.Fprintf(io.err, "%s: %d requests, %.1f req/s, p50 %.1f ms, p95 %.1f ms, %d×503, %d×429, %d retries, %.1fs backing off; bound %d workers / p50 = %.0f req/s\n",
-			m.Target, m.Requests, m.PerSecond, m.P50Ms, m.P95Ms, m.Status503, m.Status429, m.Retries, m.BackoffS, m.MaxLimit, bound)
+		fmt.Fprintf(io.err, "%s: %d requests in %.1fs (%.1f req/s), p50 %.1f ms, p95 %.1f ms, %d throttled (%d×503, %d×429), %.1fs backing off\n",
+			m.Target, m.Requests, elapsed.Seconds(), m.PerSecond, m.P50Ms, m.P95Ms, m.Status503+m.Status429, m.Status503, m.Status429, m.BackoffS)
 	}
+	if b := boundBy(ms, t, elapsed); b != "" {
+		fmt.Fprintln(io.err, "limit:", b)
+	}
+}
+
+// boundBy names the server that set the run's pace, when one did: VOSS's
+// requests-per-second budget, or CUPI's slots (5 requests in service).
+func boundBy(ms []report.TargetMetrics, t *engine.Targets, elapsed time.Duration) string {
+	var notes []string
+	for _, m := range ms {
+		switch {
+		case m.Target == "voss" && t.VOSSPace != nil:
+			budget := float64(t.VOSSPace.Limit())
+			if use := m.PerSecond / budget; use >= 0.7 {
+				notes = append(notes, fmt.Sprintf("the VOSS rate budget (%.1f of %.0f req/s)", m.PerSecond, budget))
+			}
+		case m.Target == "cupi":
+			// Busy share of the 5 slots: requests × median latency ÷ 5.
+			if busy := float64(m.Requests) * m.P50Ms / 1000 / engine.StartLimit / elapsed.Seconds(); busy >= 0.7 {
+				notes = append(notes, fmt.Sprintf("the CUPI slots (5 busy %.0f%% of the run)", 100*min(busy, 1)))
+			}
+		}
+	}
+	return strings.Join(notes, " and ")
 }
 
 // progress shows a bar on a terminal and plain periodic lines otherwise.
