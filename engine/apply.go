@@ -167,6 +167,16 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 			return nil
 		}
 	}
+	if op.Kind == transform.KindPassword || op.Kind == transform.KindPIN {
+		if err := readProof(ctx, op, t, o, j); err != nil {
+			op.Status, op.Error = Failed, err.Error()
+			rc.failed[op.Target] = true
+			if targets.Classify(err) == targets.Fatal || errors.Is(err, context.Canceled) {
+				return &FatalError{Err: err}
+			}
+			return nil
+		}
+	}
 	if j != nil {
 		if err := j.Intent(op); err != nil {
 			op.Status, op.Error = Failed, err.Error()
@@ -205,6 +215,32 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 		}
 	}
 	return nil
+}
+
+// credKind returns the CUPI credential kind of a password or PIN op.
+func credKind(op *Op) string {
+	if op.Kind == transform.KindPIN {
+		return cupi.PIN
+	}
+	return cupi.Password
+}
+
+// readProof sets op.Proof before a credential set: the proof an earlier,
+// interrupted run journaled for it, else the credential's TimeChanged now.
+func readProof(ctx context.Context, op *Op, t *Targets, o Options, j *Journal) error {
+	if j != nil {
+		if e, ok := j.Pending[op.ID]; ok && e.Proof != "" {
+			op.Proof = e.Proof
+			return nil
+		}
+	}
+	return o.Retry.Do(ctx, t.limiter(op.Target), func(ctx context.Context) (int, error) {
+		cred, err := t.CUPI.Credential(ctx, op.UserID, credKind(op))
+		if err == nil {
+			op.Proof = "t:" + cred["TimeChanged"]
+		}
+		return status(err), err
+	})
 }
 
 // execute sends op's write with retries. A write whose outcome is unknown
@@ -455,12 +491,18 @@ func check(ctx context.Context, op *Op, t *Targets, cause error) (bool, error) {
 		}
 		return held == (op.Action == Create), nil
 	case transform.KindPassword, transform.KindPIN:
-		// A resend of the same secret is refused by the credential policy's
-		// history: that refusal proves the first send took effect.
-		if ae := apiErr(cause); ae != nil && ae.Status == 400 && strings.Contains(strings.ToLower(ae.Message), "match") {
-			return true, nil
+		// TimeChanged moves when a set lands (seed 000): a value other
+		// than the one read before the first attempt proves it landed. The
+		// wording of a refusal proves nothing: it differs between versions
+		// and locales.
+		if op.Proof == "" {
+			return false, nil
 		}
-		return false, nil
+		cred, err := t.CUPI.Credential(ctx, op.UserID, credKind(op))
+		if err != nil {
+			return false, err
+		}
+		return "t:"+cred["TimeChanged"] != op.Proof, nil
 	case transform.KindAuthz:
 		list, err := t.CUPI.AuthzServers(ctx)
 		if err != nil {

@@ -26,7 +26,10 @@ type Entry struct {
 	Error   string            `json:"error,omitempty"`
 	Hashes  map[string]string `json:"hashes,omitempty"`
 	Binding string            `json:"binding,omitempty"`
-	Time    time.Time         `json:"t"`
+	// Proof is what an unknown outcome is resolved by: for a credential
+	// set, the credential's TimeChanged read before the set (Op.Proof).
+	Proof string    `json:"proof,omitempty"`
+	Time  time.Time `json:"t"`
 }
 
 // Journal is the append-only checkpoint of an apply run: an intent line
@@ -99,6 +102,9 @@ func OpenJournal(path, binding string, fresh bool) (*Journal, error) {
 				p.Op, p.Kind, p.Key = e.Op, e.Kind, e.Key
 				if e.Tx != "" {
 					p.Tx = e.Tx
+				}
+				if p.Proof == "" {
+					p.Proof = e.Proof // the first: read before any attempt
 				}
 				j.Pending[e.Op] = p
 			case "outcome":
@@ -259,7 +265,7 @@ func (j *Journal) Restore(rs *RunState) {
 
 // Intent records, durably, that op is about to be written.
 func (j *Journal) Intent(op *Op) error {
-	return j.append(Entry{Type: "intent", Op: op.ID, Kind: op.Kind, Key: op.Key}, true)
+	return j.append(Entry{Type: "intent", Op: op.ID, Kind: op.Kind, Key: op.Key, Proof: op.Proof}, true)
 }
 
 // Tx records the VOSS transaction id of op's write, durably.

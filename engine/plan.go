@@ -88,6 +88,11 @@ type Op struct {
 	CreatedID string `json:"created_id,omitempty"`
 	TxID      string `json:"transaction_id,omitempty"`
 	Attempts  int    `json:"-"`
+	// Proof is, for a credential set, "t:" and the credential's
+	// TimeChanged read before the first attempt: TimeChanged moves when a
+	// set lands, so an unknown outcome is resolved by re-reading it,
+	// never by the wording of a refusal.
+	Proof string `json:"-"`
 }
 
 // Writes reports whether the op changes anything on a server.

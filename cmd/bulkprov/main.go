@@ -25,6 +25,7 @@ const (
 	exitRowsFailed  = 1
 	exitInvalid     = 2
 	exitInterrupted = 3
+	exitAccess      = 4
 )
 
 // exitError carries an exit code up to main.

@@ -23,7 +23,7 @@ import (
 func runSim(args []string, io streams) error {
 	var o simserve.Options
 	var seed string
-	var failKeys string
+	var failKeys, forbid string
 	fs := newFlagSet("sim", "[flags]", `
 Serve the VOSS Automate (/api) and Unity Connection CUPI (/vmrest)
 simulators over HTTP on one loopback address until interrupted. The first
@@ -47,11 +47,17 @@ Example:
 	fs.DurationVar(&o.CUPI.QueueTimeout, "cupi-queue-timeout", 20*time.Second, "longest a CUPI request waits for a slot before 503")
 	fs.DurationVar(&o.VOSS.ServiceTime, "voss-service-time", 0, "time each VOSS request takes")
 	fs.IntVar(&o.VOSS.TxWorkers, "voss-tx-workers", 30, "VOSS transaction queue workers")
-	fs.Float64Var(&o.VOSS.RateLimit, "voss-rate-limit", 0, "VOSS requests per second before 429 (0: off)")
+	fs.Float64Var(&o.VOSS.RateLimit, "voss-rate-limit", 0, "VOSS requests per second per user before the throttle answers, polls included (0: off)")
+	fs.IntVar(&o.VOSS.ThrottleStatus, "voss-throttle-status", 429, "status of a throttled VOSS request: 429 or 503")
+	fs.DurationVar(&o.VOSS.ThrottleRetryAfter, "voss-throttle-retry-after", time.Second, "Retry-After sent with a VOSS throttle answer (0: none)")
+	fs.StringVar(&o.CUPI.ReuseMessage, "cupi-reuse-message", "", "wording of the CUPI 400 that refuses a password or PIN from the policy's history (default: a locale-like sentence)")
 	fs.Float64Var(&o.Faults.Rate503, "fail-503", 0, "share of requests answered 503 (0..1)")
 	fs.Float64Var(&o.Faults.Rate429, "fail-429", 0, "share of requests answered 429 with Retry-After (0..1)")
 	fs.DurationVar(&o.Faults.RetryAfter, "retry-after", time.Second, "Retry-After sent with injected 429s")
 	fs.Float64Var(&o.Faults.DropAfterCommit, "drop-after-commit", 0, "share of writes applied and then left unanswered, the connection dropped (0..1)")
+	fs.Float64Var(&o.Faults.FailAfterCommit, "fail-after-commit", 0, "share of writes applied and then answered with --fail-after-commit-status, as a proxy would (0..1)")
+	fs.IntVar(&o.Faults.FailAfterCommitStatus, "fail-after-commit-status", 502, "status of a write answered after commit: 500, 502 or 504")
+	fs.StringVar(&forbid, "forbid", "", "comma-separated routes refused with 403: a path prefix or METHOD and path prefix (e.g. /vmrest/credentialpolicies,POST /api/data/User)")
 	fs.Float64Var(&o.Faults.SpikeRate, "spike-rate", 0, "share of requests slowed by --spike-factor (0..1)")
 	fs.Float64Var(&o.Faults.SpikeFactor, "spike-factor", 10, "latency multiplier of a spike")
 	fs.Uint64Var(&o.Faults.Seed, "fault-seed", 1, "seed of the fault injection")
@@ -67,6 +73,15 @@ Example:
 			fmt.Sscan(st, &code)
 			o.Faults.FailKeys[key] = code
 		}
+	}
+	if forbid != "" {
+		o.Faults.Forbid = strings.Split(forbid, ",")
+	}
+	if st := o.VOSS.ThrottleStatus; st != 429 && st != 503 {
+		return fail(exitInvalid, "--voss-throttle-status must be 429 or 503")
+	}
+	if st := o.Faults.FailAfterCommitStatus; st < 500 || st > 599 {
+		return fail(exitInvalid, "--fail-after-commit-status must be a 5xx status")
 	}
 	creds, ok := targets.FromEnv("VOSS")
 	if !ok {

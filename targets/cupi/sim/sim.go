@@ -24,7 +24,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/simkit"
 )
 
@@ -36,8 +35,19 @@ type Options struct {
 	MaxQueue       int           // requests allowed to wait (default 255)
 	ServiceTime    time.Duration // time each request holds its slot
 	MaxPage        int           // rows per page cap (assumed 2000)
-	Faults         simkit.Faults
+	// ReuseMessage is the message of the 400 that refuses a password or
+	// PIN equal to one in the policy's history. Its wording is not
+	// documented and differs between versions and locales (assumed), so it
+	// is configurable; the default, DefaultReuseMessage, avoids every word
+	// a client might be tempted to key on.
+	ReuseMessage string
+	Faults       simkit.Faults
 }
+
+// DefaultReuseMessage is the simulator's wording for a refused credential
+// that is in the policy's history: locale-like, and deliberately free of
+// words such as "match", "reuse", "history" or "recent".
+const DefaultReuseMessage = "Le nouveau mot de passe n'est pas conforme à la stratégie d'informations d'identification"
 
 // Credential is a user's password or PIN: its settings and the hashes of
 // its current and previous values (the newest last).
@@ -116,6 +126,9 @@ func New(o Options) *Server {
 	}
 	if o.MaxPage <= 0 {
 		o.MaxPage = 2000
+	}
+	if o.ReuseMessage == "" {
+		o.ReuseMessage = DefaultReuseMessage
 	}
 	s := &Server{opts: o, faults: simkit.NewInjector(o.Faults), slots: make(chan struct{}, o.Slots)}
 	s.st = State{Users: map[string]*User{}, Authz: map[string]map[string]string{}}
@@ -210,6 +223,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	defer func() { simkit.Sleep(r, service*time.Duration(s.faults.Spike())-time.Since(start), 1) }()
 	if !s.authorised(w, r) {
+		return
+	}
+	if s.faults.Forbidden(r) {
+		s.fail(w, r, http.StatusForbidden, "ACCESS_DENIED", "The user does not have the rights to perform this operation")
 		return
 	}
 	if s.faults.Before(w, func(w http.ResponseWriter) { s.fail(w, r, 503, "SERVER_BUSY", "Server busy") }) {
@@ -388,9 +405,7 @@ func readBody(r *http.Request) (map[string]string, error) {
 		return out, nil
 	}
 	if strings.HasPrefix(trim, "<") {
-		// XML bodies are decoded as the client decodes CUPI objects.
-		o, err := cupi.DecodeXMLObject([]byte(trim))
-		return o, err
+		return decodeXMLObject(trim)
 	}
 	var m map[string]any
 	if err := json.Unmarshal(body, &m); err != nil {
@@ -409,6 +424,50 @@ func readBody(r *http.Request) (map[string]string, error) {
 		default:
 			return nil, fmt.Errorf("field %s: expected a value", k)
 		}
+	}
+	return out, nil
+}
+
+// decodeXMLObject reads <Elem><Field>value</Field>...</Elem>: the element
+// name is not checked, each child element is one field, and a child with
+// children of its own is refused (CUPI objects are flat).
+func decodeXMLObject(body string) (map[string]string, error) {
+	d := xml.NewDecoder(strings.NewReader(body))
+	out := map[string]string{}
+	depth := 0
+	var field string
+	var text strings.Builder
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("malformed XML: %v", err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			switch depth {
+			case 2:
+				field = t.Name.Local
+				text.Reset()
+			case 3:
+				return nil, fmt.Errorf("field %s: expected a value, not elements", field)
+			}
+		case xml.CharData:
+			if depth == 2 {
+				text.Write(t)
+			}
+		case xml.EndElement:
+			if depth == 2 {
+				out[field] = text.String()
+			}
+			depth--
+		}
+	}
+	if depth != 0 {
+		return nil, fmt.Errorf("malformed XML: unclosed element")
 	}
 	return out, nil
 }
@@ -597,7 +656,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	}
 	id := s.newID()
 	u := &User{Fields: map[string]string{"TimeZone": "190", "Language": "1033", "IsTemplate": "false",
-		"ListInDirectory": "true", "Inactive": "false", "CreationTime": time.Now().UTC().Format("2006-01-02 15:04:05.000")},
+		"ListInDirectory": "true", "Inactive": "false", "CreationTime": nextTime("")},
 		Creds: map[string]*Credential{}, UserRoles: map[string]string{}}
 	for k, v := range body {
 		u.Fields[k] = v
@@ -609,7 +668,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		u.Creds[kind] = &Credential{Settings: map[string]string{
 			"CredentialType": map[string]string{"password": "3", "pin": "4"}[kind], "IsPrimary": "false",
 			"CantChange": "false", "DoesntExpire": "false", "CredMustChange": "true", "Locked": "false",
-			"HackCount": "0", "Hacked": "false", "EncryptionType": "3", "TimeChanged": "", "TimeLockout": "",
+			"HackCount": "0", "Hacked": "false", "EncryptionType": "3", "TimeChanged": u.Fields["CreationTime"], "TimeLockout": "",
 			"CredentialPolicyObjectId": s.policies[pol].ObjectId, "ObjectId": stableID(id + kind),
 		}}
 	}
@@ -798,7 +857,7 @@ func (s *Server) setCredential(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, h := range hist {
 			if h == newHash {
-				s.fail(w, r, 400, "INVALID_CREDENTIAL", fmt.Sprintf("the new %s matches one of the last %d and is not allowed by the credential policy", kind, pol.History))
+				s.fail(w, r, 400, "INVALID_CREDENTIAL", s.opts.ReuseMessage)
 				return
 			}
 		}
@@ -817,11 +876,24 @@ func (s *Server) setCredential(w http.ResponseWriter, r *http.Request) {
 		if len(c.History) > 24 {
 			c.History = c.History[len(c.History)-24:]
 		}
-		c.Settings["TimeChanged"] = time.Now().UTC().Format("2006-01-02 15:04:05.000")
+		c.Settings["TimeChanged"] = nextTime(c.Settings["TimeChanged"])
 	}
 	s.Writes.Add("cupi/credential:" + strings.ToLower(u.Fields["Alias"]) + ":" + kind)
 	s.dirty.Store(true)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// cupiTime is the layout of CUPI timestamps (seed 000).
+const cupiTime = "2006-01-02 15:04:05.000"
+
+// nextTime returns the time now in CUPI's layout, at least a millisecond
+// after prev, so TimeChanged moves on every set that lands, however close.
+func nextTime(prev string) string {
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	if p, err := time.Parse(cupiTime, prev); err == nil && !now.After(p) {
+		now = p.Add(time.Millisecond)
+	}
+	return now.Format(cupiTime)
 }
 
 func (s *Server) roleByID(id string) map[string]string {
