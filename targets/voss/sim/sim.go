@@ -47,7 +47,7 @@ type Options struct {
 	// throttled answer; zero sends none (it "may" come, assumed).
 	ThrottleRetryAfter time.Duration
 	MaxLimit           int // pagination maximum_limit (2000)
-	Faults         simkit.Faults
+	Faults             simkit.Faults
 }
 
 // Instance is a stored model instance.
