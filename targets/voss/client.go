@@ -488,3 +488,24 @@ func (c *Client) HierarchyNodes(ctx context.Context) (map[string]bool, error) {
 	}
 	return out, nil
 }
+
+// Page reads one page of model at hierarchy and below: at most limit
+// summaries from skip, and pagination.total. It is the cheap read a
+// preflight uses.
+func (c *Client) Page(ctx context.Context, model, hierarchy string, skip, limit int) (int, []Summary, error) {
+	q := url.Values{"hierarchy": {hierarchy}, "skip": {strconv.Itoa(skip)}, "limit": {strconv.Itoa(limit)}}
+	resp, err := c.do(ctx, http.MethodGet, model+"/", q, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	var page listPage
+	if err := decode(resp, &page); err != nil {
+		return 0, nil, err
+	}
+	out := make([]Summary, 0, len(page.Resources))
+	for _, r := range page.Resources {
+		h, _ := r.Data["hierarchy_path"].(string)
+		out = append(out, Summary{Pkid: r.Pkid, Hierarchy: h, Data: r.Data})
+	}
+	return page.Pagination.Total, out, nil
+}
