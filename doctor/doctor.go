@@ -57,9 +57,17 @@ type Check struct {
 	Cause  Cause
 }
 
-// String is the report line: STATUS, CHECK and the detail, two spaces apart.
+// String is the report line: STATUS, CHECK and the detail, two spaces
+// apart. CHECK stays one token: whitespace in a name it carries (CUPI role
+// names have spaces) is written %20, and a % as %25.
 func (c Check) String() string {
-	return fmt.Sprintf("%s  %s  %s", c.Status, c.Name, oneLine(c.Detail))
+	return fmt.Sprintf("%s  %s  %s", c.Status, Token(c.Name), oneLine(c.Detail))
+}
+
+// Token writes name as one token: "%" as %25, whitespace as %20.
+func Token(name string) string {
+	name = strings.ReplaceAll(name, "%", "%25")
+	return strings.Join(strings.Fields(name), "%20")
 }
 
 func oneLine(s string) string {

@@ -41,6 +41,7 @@ Example:
   bulkprov sim --listen 127.0.0.1:0 --state sim.json --seed samples/tenant.xlsx`, io)
 	fs.StringVar(&o.Addr, "listen", "127.0.0.1:8080", "address to listen on (127.0.0.1:0 picks a free port)")
 	fs.StringVar(&o.StateFile, "state", "", "keep the simulators' state in FILE across restarts")
+	fs.StringVar(&o.TLSCAOut, "tls-ca-out", "", "serve HTTPS with a fresh self-signed certificate and write it to FILE (give it to clients with --ca-file)")
 	fs.StringVar(&seed, "seed", "", "preload instances by applying a workbook, CSV or JSON export")
 	fs.IntVar(&o.CUPI.Slots, "cupi-slots", 5, "CUPI requests processed at once")
 	fs.DurationVar(&o.CUPI.ServiceTime, "cupi-service-time", 0, "time each CUPI request takes")
@@ -97,7 +98,7 @@ Example:
 	}
 	defer r.Close()
 	if seed != "" {
-		if err := seedSim(r, seed, creds, io); err != nil {
+		if err := seedSim(r, seed, creds, o.TLSCAOut, io); err != nil {
 			return err
 		}
 	}
@@ -116,7 +117,7 @@ Example:
 
 // seedSim applies a file to the running simulators through the engine, so
 // the seeded state is exactly what an apply would leave.
-func seedSim(r *simserve.Running, path string, creds targets.Credentials, io streams) error {
+func seedSim(r *simserve.Running, path string, creds targets.Credentials, caFile string, io streams) error {
 	var recs []*loader.Record
 	var problems []loader.Problem
 	err := loader.Read(path, loader.Options{}, func(rec *loader.Record) error {
@@ -147,7 +148,10 @@ func seedSim(r *simserve.Running, path string, creds targets.Credentials, io str
 	if len(problems) > 0 {
 		return fail(exitInvalid, "--seed %s: %d problem(s)", path, len(problems))
 	}
-	hc, _ := targets.NewHTTPClient(targets.HTTPOptions{Conns: 16})
+	hc, err := targets.NewHTTPClient(targets.HTTPOptions{Conns: 16, CAFile: caFile})
+	if err != nil {
+		return fail(exitInvalid, "--seed: %v", err)
+	}
 	t := &engine.Targets{VOSS: voss.New(r.URL, hc, creds), CUPI: cupi.New(r.URL, hc, creds),
 		VOSSLimiter: engine.NewLimiter("voss", 8), CUPILimiter: engine.NewLimiter("cupi", 5), ID: "seed"}
 	ctx := context.Background()
