@@ -470,21 +470,18 @@ func (c *Client) Roles(ctx context.Context, hierarchy string) ([]string, error) 
 	return out, err
 }
 
-// HierarchyNodes returns the hierarchy paths that exist.
+// HierarchyNodes returns the hierarchy paths that exist, paging like any
+// list: a provider's tree can hold more nodes than one page.
 func (c *Client) HierarchyNodes(ctx context.Context) (map[string]bool, error) {
-	resp, err := c.do(ctx, http.MethodGet, "data/HierarchyNode/", url.Values{"hierarchy": {"sys"}, "limit": {strconv.Itoa(PageLimit)}}, nil)
+	out := map[string]bool{}
+	err := c.List(ctx, "data/HierarchyNode", "sys", [2]string{}, func(s Summary) error {
+		if s.Hierarchy != "" {
+			out[s.Hierarchy] = true
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	var page listPage
-	if err := decode(resp, &page); err != nil {
-		return nil, err
-	}
-	out := map[string]bool{}
-	for _, r := range page.Resources {
-		if p, ok := r.Data["hierarchy_path"].(string); ok {
-			out[p] = true
-		}
 	}
 	return out, nil
 }

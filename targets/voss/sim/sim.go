@@ -489,6 +489,15 @@ func (s *Server) findKey(model, h, key string, except string) string {
 	return ""
 }
 
+// modelOf returns the model type a request's path names.
+func modelOf(r *http.Request) string {
+	parts := strings.FieldsFunc(strings.TrimPrefix(r.URL.Path, "/api/"), func(c rune) bool { return c == '/' })
+	if len(parts) < 2 {
+		return ""
+	}
+	return parts[0] + "/" + parts[1]
+}
+
 // mutate runs op now, or as a transaction with nowait=true.
 func (s *Server) mutate(w http.ResponseWriter, r *http.Request, status int, describe string, op func() (string, int, string)) {
 	if r.URL.Query().Get("nowait") == "true" {
@@ -525,7 +534,7 @@ func (s *Server) mutate(w http.ResponseWriter, r *http.Request, status int, desc
 		fail(w, st, msg)
 		return
 	}
-	writeJSON(w, status, map[string]any{"pkid": pkid, "success": true, "meta": map[string]any{"uri": "/api/" + r.URL.Path}})
+	writeJSON(w, status, map[string]any{"pkid": pkid, "model_type": modelOf(r), "success": true, "meta": map[string]any{"uri": r.URL.Path}})
 }
 
 func (s *Server) create(w http.ResponseWriter, r *http.Request, model string) {
@@ -776,7 +785,26 @@ func (s *Server) listNodes(w http.ResponseWriter, r *http.Request) {
 	sort.Slice(res, func(i, j int) bool {
 		return res[i].(map[string]any)["data"].(map[string]any)["hierarchy_path"].(string) < res[j].(map[string]any)["data"].(map[string]any)["hierarchy_path"].(string)
 	})
-	writeJSON(w, 200, map[string]any{"pagination": map[string]any{"skip": 0, "limit": len(res), "total": len(res), "maximum_limit": s.opts.MaxLimit}, "resources": res})
+	s.writePage(w, r, res)
+}
+
+// writePage answers one page of a list by skip and limit (default 250,
+// capped at maximum_limit), as every VOSS list does.
+func (s *Server) writePage(w http.ResponseWriter, r *http.Request, all []any) {
+	q := r.URL.Query()
+	skip, _ := strconv.Atoi(q.Get("skip"))
+	limit := 250
+	if v := q.Get("limit"); v != "" {
+		limit, _ = strconv.Atoi(v)
+	}
+	limit = max(0, min(limit, s.opts.MaxLimit))
+	skip = max(0, skip)
+	lo, hi := min(skip, len(all)), min(skip+limit, len(all))
+	page := all[lo:hi]
+	if page == nil {
+		page = []any{}
+	}
+	writeJSON(w, 200, map[string]any{"pagination": map[string]any{"skip": skip, "limit": limit, "total": len(all), "maximum_limit": s.opts.MaxLimit}, "resources": page})
 }
 
 func (s *Server) listRoles(w http.ResponseWriter, r *http.Request) {
@@ -790,7 +818,7 @@ func (s *Server) listRoles(w http.ResponseWriter, r *http.Request) {
 		res = append(res, map[string]any{"pkid": id, "data": map[string]any{"pkid": id, "name": name}})
 	}
 	s.mu.Unlock()
-	writeJSON(w, 200, map[string]any{"pagination": map[string]any{"skip": 0, "limit": len(res), "total": len(res), "maximum_limit": s.opts.MaxLimit}, "resources": res})
+	s.writePage(w, r, res)
 }
 
 // Save returns the state as JSON and clears the dirty mark.
