@@ -651,7 +651,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if st := s.faults.FailKey(body["Alias"]); st != 0 {
-		s.fail(w, r, st, "INJECTED_FAILURE", "injected failure for "+body["Alias"])
+		s.fail(w, r, st, "SYSTEM_ERROR", "An unexpected error occurred while processing the request")
 		return
 	}
 	id := s.newID()
@@ -717,7 +717,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if st := s.faults.FailKey(u.Fields["Alias"]); st != 0 {
-		s.fail(w, r, st, "INJECTED_FAILURE", "injected failure")
+		s.fail(w, r, st, "SYSTEM_ERROR", "An unexpected error occurred while processing the request")
 		return
 	}
 	s.unindex(u)
@@ -735,6 +735,10 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	id, u := s.user(w, r)
 	if u == nil {
+		return
+	}
+	if st := s.faults.FailKey(u.Fields["Alias"]); st != 0 {
+		s.fail(w, r, st, "SYSTEM_ERROR", "An unexpected error occurred while processing the request")
 		return
 	}
 	delete(s.st.Users, id)
@@ -829,7 +833,7 @@ func (s *Server) setCredential(w http.ResponseWriter, r *http.Request) {
 		polID = p
 	}
 	if st := s.faults.FailKey(u.Fields["Alias"]); st != 0 {
-		s.fail(w, r, st, "INJECTED_FAILURE", "injected failure")
+		s.fail(w, r, st, "SYSTEM_ERROR", "An unexpected error occurred while processing the request")
 		return
 	}
 	var newHash string
@@ -938,6 +942,10 @@ func (s *Server) addUserRole(w http.ResponseWriter, r *http.Request) {
 	if u == nil {
 		return
 	}
+	if st := s.faults.FailKey(u.Fields["Alias"]); st != 0 {
+		s.fail(w, r, st, "SYSTEM_ERROR", "An unexpected error occurred while processing the request")
+		return
+	}
 	role := s.roleByID(body["RoleObjectId"])
 	if role == nil {
 		s.fail(w, r, 400, "INVALID_PARAMETER", "role "+body["RoleObjectId"]+" does not exist")
@@ -961,6 +969,10 @@ func (s *Server) deleteUserRole(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	_, u := s.user(w, r)
 	if u == nil {
+		return
+	}
+	if st := s.faults.FailKey(u.Fields["Alias"]); st != 0 {
+		s.fail(w, r, st, "SYSTEM_ERROR", "An unexpected error occurred while processing the request")
 		return
 	}
 	ur := r.PathValue("ur")

@@ -556,7 +556,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, model string) {
 			return "", 400, fmt.Sprintf("%s with business key %s already exists at %s", model, key, h)
 		}
 		if st := s.faults.FailKey(key); st != 0 {
-			return "", st, "injected failure for " + key
+			return "", st, "Internal server error"
 		}
 		s.st.Seq++
 		id := pkidFor(fmt.Sprintf("instance:%d", s.st.Seq))
@@ -625,7 +625,7 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, model, pkid stri
 			return "", 400, fmt.Sprintf("%s with business key %s already exists at %s", model, key, in.Hierarchy)
 		}
 		if st := s.faults.FailKey(key); st != 0 {
-			return "", st, "injected failure for " + key
+			return "", st, "Internal server error"
 		}
 		hashSecrets(models[model].root, next)
 		delete(s.keys, ikey(model, in.Hierarchy, keyOf(model, in.Data)))
