@@ -100,6 +100,10 @@ func Classify(err error) Class {
 			return Fatal
 		case ae.Status == 429 || ae.Status == 503:
 			return Throttled
+		case ae.Status >= 500 && ae.Status != 501 && ae.Method != "" && ae.Method != http.MethodGet:
+			// A proxy answers 500/502/504 for a write the server may have
+			// committed: verify before sending it again (spec/targets.md).
+			return Unknown
 		case ae.Status >= 500 && ae.Status != 501:
 			return Transient
 		}
