@@ -283,6 +283,20 @@ var VOSS = []Check{
 			}
 			return nil
 		}},
+	{Name: "create-needs-hierarchy", Doc: "a create without hierarchy= is refused with 400",
+		Run: func(ctx context.Context, e *Env) error {
+			name := uniq("conf-")
+			a, err := e.do(ctx, req{method: http.MethodPost, path: vossUser, query: url.Values{"format": {"json"}}, body: e.vossUserData(name, "Conformance-Pw-1")})
+			if err != nil {
+				return err
+			}
+			if a.Status < 300 {
+				if _, pkid, err := e.countKey(ctx, name); err == nil && pkid != "" {
+					_ = e.vossDelete(ctx, pkid)
+				}
+			}
+			return want(a, 400)
+		}},
 	{Name: "password-pattern", Doc: "a password shorter than 8 characters (pattern .{8,}) is refused with 400",
 		Run: func(ctx context.Context, e *Env) error {
 			a, m, err := e.vossCreate(ctx, e.vossUserData(uniq("conf-"), "short"), false)
