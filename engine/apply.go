@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/bulkprov/bulkprov/schema"
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/voss"
@@ -20,7 +21,9 @@ import (
 
 // ApplyOptions tune execution.
 type ApplyOptions struct {
-	Workers  int           // rows in flight at once
+	// Workers caps the chains in flight per target; 0 takes each target's
+	// limiter maximum, so no target ever idles for want of ready work.
+	Workers  int
 	Journal  *Journal      // checkpoint; nil for none
 	Grace    time.Duration // how long in-flight requests may finish after an interrupt
 	Progress func(done, failed, total int)
@@ -29,23 +32,32 @@ type ApplyOptions struct {
 // ErrInterrupted is returned when the run was stopped by its context.
 var ErrInterrupted = errors.New("interrupted")
 
-// rowCtx carries what one row's operations learn as they run.
+// rowCtx carries what one chain of a row's operations learns as it runs.
 type rowCtx struct {
 	userID string
 	failed map[string]bool // target -> an earlier op failed
 }
 
-// Apply executes the plan's writes: rows in parallel through a bounded
-// pool, the operations of one row in order, each request under its
-// target's adaptive limiter with retries. A failed row is recorded and the
-// run goes on; a fatal condition (authentication refused, target
-// unreachable, checkpoint not writable) or cancellation of ctx stops
-// dispatching, lets in-flight work finish within Grace, and returns.
+// chain is the operations of one row on one target, in the order they
+// depend on each other (the CUPI user before its roles and credentials).
+// The chains of a row on different targets are independent.
+type chain struct {
+	row int
+	ops []*Op
+}
+
+// Apply executes the plan's writes through one dispatcher per target:
+// each keeps its target at its best concurrency with ready work from any
+// row, so a row's CUPI operations never wait behind its VOSS write and no
+// worker holds a slot of one target while waiting on the other. Each
+// request runs under its target's limiter with retries. A failed
+// operation fails the rest of its chain, not the row's other target; a
+// failed row is recorded and the run goes on. A fatal condition
+// (authentication refused, target unreachable, checkpoint not writable)
+// or cancellation of ctx stops dispatching, lets in-flight work finish
+// within Grace, and returns.
 func Apply(ctx context.Context, p *Plan, t *Targets, o Options, ao ApplyOptions) error {
 	o.defaults()
-	if ao.Workers <= 0 {
-		ao.Workers = 16
-	}
 	if ao.Grace <= 0 {
 		ao.Grace = 30 * time.Second
 	}
@@ -56,9 +68,10 @@ func Apply(ctx context.Context, p *Plan, t *Targets, o Options, ao ApplyOptions)
 	stopAfter := context.AfterFunc(ctx, func() { time.AfterFunc(ao.Grace, cancelReq) })
 	defer stopAfter()
 
-	rows := map[int][]*Op{}
-	var order []int
-	total := 0
+	chains := map[string][]*chain{} // target -> chains, in row order
+	open := map[[2]any]*chain{}     // (row, target) -> its chain
+	pending := map[int]*atomic.Int32{}
+	failedRow := map[int]*atomic.Bool{}
 	for _, op := range p.Ops {
 		if op.Status != Planned || !op.Writes() {
 			continue
@@ -67,55 +80,76 @@ func Apply(ctx context.Context, p *Plan, t *Targets, o Options, ao ApplyOptions)
 			op.Status, op.CreatedID = Done, e.ID
 			continue
 		}
-		if _, seen := rows[op.Row]; !seen {
-			order = append(order, op.Row)
+		k := [2]any{op.Row, op.Target}
+		c := open[k]
+		if c == nil {
+			c = &chain{row: op.Row}
+			open[k] = c
+			chains[op.Target] = append(chains[op.Target], c)
+			if pending[op.Row] == nil {
+				pending[op.Row], failedRow[op.Row] = new(atomic.Int32), new(atomic.Bool)
+			}
+			pending[op.Row].Add(1)
 		}
-		rows[op.Row] = append(rows[op.Row], op)
+		c.ops = append(c.ops, op)
 	}
-	total = len(order)
+	total := len(pending)
 	var doneRows, failedRows atomic.Int64
 	var fatalErr error
 	var fatalOnce sync.Once
 	dispatch, stop := context.WithCancel(ctx)
 	defer stop()
-	g := new(errgroup.Group)
-	g.SetLimit(ao.Workers)
-	for _, ri := range order {
-		if dispatch.Err() != nil {
-			break
+	runChain := func(c *chain) {
+		rc := &rowCtx{failed: map[string]bool{}}
+		for _, op := range c.ops {
+			if dispatch.Err() != nil && op == c.ops[0] {
+				return
+			}
+			err := runOp(reqCtx, op, rc, t, o, ao.Journal)
+			if err != nil {
+				var fe *FatalError
+				if errors.As(err, &fe) || errors.Is(err, context.Canceled) {
+					fatalOnce.Do(func() { fatalErr = err })
+					stop()
+					return
+				}
+			}
+			if op.Status == Failed {
+				failedRow[c.row].Store(true)
+			}
 		}
-		ops := rows[ri]
-		g.Go(func() error {
-			if dispatch.Err() != nil {
-				return nil
-			}
-			rc := &rowCtx{failed: map[string]bool{}}
-			rowFailed := false
-			for _, op := range ops {
-				err := runOp(reqCtx, op, rc, t, o, ao.Journal)
-				if err != nil {
-					var fe *FatalError
-					if errors.As(err, &fe) || errors.Is(err, context.Canceled) {
-						fatalOnce.Do(func() { fatalErr = err })
-						stop()
-						return nil
-					}
-				}
-				if op.Status == Failed {
-					rowFailed = true
-				}
-			}
-			doneRows.Add(1)
-			if rowFailed {
-				failedRows.Add(1)
-			}
-			if ao.Progress != nil {
-				ao.Progress(int(doneRows.Load()), int(failedRows.Load()), total)
-			}
-			return nil
-		})
+		if pending[c.row].Add(-1) > 0 {
+			return // the row's other target is still at work
+		}
+		doneRows.Add(1)
+		if failedRow[c.row].Load() {
+			failedRows.Add(1)
+		}
+		if ao.Progress != nil {
+			ao.Progress(int(doneRows.Load()), int(failedRows.Load()), total)
+		}
 	}
-	_ = g.Wait()
+	var wg sync.WaitGroup
+	for target, cs := range chains {
+		workers := ao.Workers
+		if workers <= 0 {
+			workers = t.limiter(target).Max
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g := new(errgroup.Group)
+			g.SetLimit(max(1, workers))
+			for _, c := range cs {
+				if dispatch.Err() != nil {
+					break
+				}
+				g.Go(func() error { runChain(c); return nil })
+			}
+			_ = g.Wait()
+		}()
+	}
+	wg.Wait()
 	for _, op := range p.Ops {
 		if op.Status == Planned && op.Writes() {
 			op.Status = Skipped
@@ -167,91 +201,127 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 			return nil
 		}
 	}
-	if op.Kind == transform.KindPassword || op.Kind == transform.KindPIN {
-		if err := readProof(ctx, op, t, o, j); err != nil {
-			op.Status, op.Error = Failed, err.Error()
-			rc.failed[op.Target] = true
-			if targets.Classify(err) == targets.Fatal || errors.Is(err, context.Canceled) {
-				return &FatalError{Err: err}
-			}
-			return nil
+	if isCredential(op) && len(op.Secrets) > 0 && !op.haveBefore {
+		// The proof of a set whose answer gets lost is TimeChanged moving:
+		// read it before the set (a user this run created, say).
+		if err := readBefore(ctx, op, t, o); errors.Is(err, context.Canceled) {
+			op.Status, op.Error = Skipped, "not run: interrupted"
+			return err
 		}
 	}
-	if j != nil {
-		if err := j.Intent(op); err != nil {
+	// The keyed hashes of the secrets sent, by run-state scope, for objects
+	// whose server id is known before the write.
+	hashes := map[string]string{}
+	if op.objectID() != "" {
+		for p, v := range op.Secrets {
+			scope := t.secretScope(op, p)
+			hashes[scope] = o.RunState.Hash(scope, v)
+		}
+	}
+	if o.OneTime != nil {
+		if err := o.OneTime.record(op); err != nil {
 			op.Status, op.Error = Failed, err.Error()
 			return &FatalError{Err: err}
 		}
 	}
-	err := execute(ctx, op, rc, t, o, j)
-	hashes := map[string]string{}
-	if err == nil {
+	if j != nil {
+		if err := j.Intent(op, hashes); err != nil {
+			op.Status, op.Error = Failed, err.Error()
+			return &FatalError{Err: err}
+		}
+	}
+	err := execute(ctx, op, t, o, j)
+	var unknown *outcomeUnknownError
+	switch {
+	case err == nil:
 		op.Status, op.Error = Done, ""
-		for p, scope := range op.scopes {
-			h := o.RunState.Hash(scope, op.Secrets[p])
+		clear(hashes)
+		for p, v := range op.Secrets {
+			scope := t.secretScope(op, p)
+			h := o.RunState.Hash(scope, v)
 			o.RunState.Set(scope, h)
 			hashes[scope] = h
 		}
 		if op.Kind == transform.KindCUPIUser {
-			if op.CreatedID != "" {
-				rc.userID = op.CreatedID
-			} else {
-				rc.userID = op.UserID
-			}
+			rc.userID = op.objectID()
 		}
-	} else {
+	case errors.Is(err, context.Canceled):
+		// The request may have reached the server: the intent stays
+		// pending, and the resumed run verifies it before anything else.
+		op.Status, op.Error = Skipped, "not run: interrupted (a resumed run verifies whether it happened)"
+		rc.failed[op.Target] = true
+		return err
+	case errors.As(err, &unknown):
+		// Pending until proven: no outcome line, so a resume verifies it;
+		// and a credential's value is remembered as "maybe set", so the
+		// next run reads TimeChanged before sending it again.
 		op.Status, op.Error = Failed, err.Error()
 		rc.failed[op.Target] = true
+		if isCredential(op) && op.haveBefore {
+			for scope, h := range hashes {
+				o.RunState.SetMaybe(scope, h, op.before)
+			}
+		}
+		return nil
+	default:
+		op.Status, op.Error = Failed, err.Error()
+		rc.failed[op.Target] = true
+		if isCredential(op) {
+			for scope := range hashes {
+				o.RunState.ForgetMaybe(scope)
+			}
+		}
 	}
 	if j != nil {
 		if jerr := j.Outcome(op, hashes); jerr != nil {
 			return &FatalError{Err: jerr}
 		}
 	}
-	if err != nil {
-		var fe *FatalError
-		if errors.As(err, &fe) || errors.Is(err, context.Canceled) {
-			return err
-		}
+	var fe *FatalError
+	if errors.As(err, &fe) {
+		return err
 	}
 	return nil
 }
 
-// credKind returns the CUPI credential kind of a password or PIN op.
-func credKind(op *Op) string {
-	if op.Kind == transform.KindPIN {
-		return cupi.PIN
-	}
-	return cupi.Password
+func isCredential(op *Op) bool {
+	return op.Kind == transform.KindPassword || op.Kind == transform.KindPIN
 }
 
-// readProof sets op.Proof before a credential set: the proof an earlier,
-// interrupted run journaled for it, else the credential's TimeChanged now.
-func readProof(ctx context.Context, op *Op, t *Targets, o Options, j *Journal) error {
-	if j != nil {
-		if e, ok := j.Pending[op.ID]; ok && e.Proof != "" {
-			op.Proof = e.Proof
-			return nil
-		}
-	}
-	return o.Retry.Do(ctx, t.limiter(op.Target), func(ctx context.Context) (int, error) {
-		cred, err := t.CUPI.Credential(ctx, op.UserID, credKind(op))
+// readBefore reads a credential's TimeChanged before its set.
+func readBefore(ctx context.Context, op *Op, t *Targets, o Options) error {
+	return o.Retry.Do(ctx, t.CUPILimiter, func(ctx context.Context) (int, error) {
+		c, err := t.CUPI.Credential(ctx, op.UserID, credKind(op.Kind))
 		if err == nil {
-			op.Proof = "t:" + cred["TimeChanged"]
+			op.before, op.haveBefore = c["TimeChanged"], true
 		}
 		return status(err), err
 	})
 }
 
+// outcomeUnknownError is a write that may or may not have taken effect,
+// and re-reading could not tell.
+type outcomeUnknownError struct{ err error }
+
+func (e *outcomeUnknownError) Error() string {
+	return "outcome unknown (the next run re-reads it before sending anything): " + e.err.Error()
+}
+func (e *outcomeUnknownError) Unwrap() error { return e.err }
+
 // execute sends op's write with retries. A write whose outcome is unknown
-// (the response was lost) is never blindly resent: the object is re-read
-// (or the VOSS transaction polled) first.
-func execute(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Journal) error {
+// (the answer was lost, or a proxy answered 500/502/504) is never blindly
+// resent: the object is re-read (a VOSS transaction polled to its end, a
+// credential's TimeChanged compared) first. A write the server refuses
+// every time fails its row; only the target as a whole failing (access
+// refused, unreachable) stops the run.
+func execute(ctx context.Context, op *Op, t *Targets, o Options, j *Journal) error {
 	l := t.limiter(op.Target)
 	// An intent an interrupted run journaled without an outcome: the write
 	// may have happened, so a refusal of the resend is checked, not trusted.
 	unknown := j.pending(op.ID)
-	for round := 0; round < 4; round++ {
+	const rounds = 4
+	var last error
+	for round := 0; round < rounds; round++ {
 		err := o.Retry.Do(ctx, l, func(ctx context.Context) (int, error) {
 			op.Attempts++
 			err := write(ctx, op, t, j)
@@ -261,30 +331,51 @@ func execute(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *
 			return nil
 		}
 		class := targets.Classify(err)
-		if class == targets.Unknown || (unknown && class == targets.Permanent) {
+		switch {
+		case class == targets.Canceled:
+			return err
+		case class == targets.Unknown || (unknown && class == targets.Permanent):
 			unknown = true
-			ok, verr := verify(ctx, op, t, o, err)
-			if verr != nil {
-				return fatal(verr)
-			}
-			if ok {
+			landed, verr := verify(ctx, op, t, o)
+			switch {
+			case errors.Is(verr, context.Canceled):
+				return verr
+			case verr != nil && targets.Classify(verr) == targets.Fatal:
+				return &FatalError{Err: verr}
+			case verr != nil:
+				return &outcomeUnknownError{err: fmt.Errorf("%v; re-reading failed: %w", err, verr)}
+			case landed:
 				return nil
+			case class == targets.Permanent:
+				return refusal(err, op, o)
 			}
-			if class == targets.Permanent {
-				return err
-			}
-			op.TxID = "" // not applied: safe to send again
+			op.TxID = "" // proven not applied: safe to send again
+			last = err
 			continue
-		}
-		if class == targets.Fatal {
+		case class == targets.Fatal:
 			return &FatalError{Err: err}
-		}
-		if class == targets.Throttled || class == targets.Transient {
+		case class == targets.Throttled || (class == targets.Transient && apiErr(err) == nil):
 			return &FatalError{Err: fmt.Errorf("%s unreachable after retries: %w", op.Target, err)}
 		}
+		return refusal(err, op, o)
+	}
+	return fmt.Errorf("%w (sent %d times; each time re-reading showed it was not applied)", last, rounds)
+}
+
+// refusal words a credential refusal that looks like the password
+// history's: bulkprov proved (by TimeChanged) that its own set did not
+// land, so the value was used before.
+func refusal(err error, op *Op, o Options) error {
+	ae := apiErr(err)
+	if !isCredential(op) || ae == nil || ae.Status != 400 {
 		return err
 	}
-	return fmt.Errorf("%s %s: outcome still unknown after re-reading", op.Kind, op.Key)
+	for _, re := range o.ReusePatterns {
+		if re.MatchString(ae.Message) || re.MatchString(ae.Code) {
+			return fmt.Errorf("%w (this looks like the credential policy's history refusing a value used before; TimeChanged shows this run did not set it: choose a new value)", err)
+		}
+	}
+	return err
 }
 
 // withSecrets returns the body with the op's secret values put back in.
@@ -432,39 +523,55 @@ func writeVOSS(ctx context.Context, op *Op, t *Targets, onTx func(string)) error
 // verify re-reads the target after a write whose outcome is unknown (or
 // that was refused on a resend after an unknown outcome) and reports
 // whether the write took effect.
-func verify(ctx context.Context, op *Op, t *Targets, o Options, cause error) (bool, error) {
+func verify(ctx context.Context, op *Op, t *Targets, o Options) (bool, error) {
 	var ok bool
 	err := o.Retry.Do(ctx, t.limiter(op.Target), func(ctx context.Context) (int, error) {
 		var err error
-		ok, err = check(ctx, op, t, cause)
+		ok, err = check(ctx, op, t)
 		return status(err), err
 	})
 	return ok, err
 }
 
-func check(ctx context.Context, op *Op, t *Targets, cause error) (bool, error) {
+// maxVerifyGets bounds the instances fetched one by one when a VOSS list
+// does not carry the business key.
+const maxVerifyGets = 50
+
+func check(ctx context.Context, op *Op, t *Targets) (bool, error) {
 	switch op.Kind {
 	case transform.KindUser, transform.KindAdminREL:
-		key := op.Key[strings.LastIndex(op.Key, "/")+1:]
-		keyField := map[string]string{transform.KindUser: "username", transform.KindAdminREL: "hcsUname"}[op.Kind]
-		found := ""
-		err := t.VOSS.List(ctx, op.Model, op.Hierarchy, [2]string{keyField, key}, func(s voss.Summary) error {
-			if s.Hierarchy == op.Hierarchy {
-				found = s.Pkid
+		if op.TxID != "" {
+			// A nowait write: its transaction decides, once it has ended.
+			pkid, err := t.VOSS.Wait(ctx, op.TxID)
+			var tf *voss.TxFailed
+			switch {
+			case errors.As(err, &tf) && op.Action == Update:
+				return false, nil
+			case errors.As(err, &tf):
+				// A create refused as a duplicate, or a delete of what is
+				// gone, after an earlier attempt whose answer was lost:
+				// the key decides.
+			case err != nil && !errors.Is(err, targets.ErrNotFound):
+				return false, err
+			case err == nil && (op.Action != Create || pkid != ""):
+				if op.Action == Create {
+					op.CreatedID = pkid
+				}
+				return true, nil
 			}
-			return nil
-		})
+		}
+		if op.Action == Update {
+			return false, nil // an update is idempotent: send it again
+		}
+		found, err := findVOSS(ctx, op, t)
 		if err != nil {
 			return false, err
 		}
-		switch op.Action {
-		case Create:
+		if op.Action == Create {
 			op.CreatedID = found
 			return found != "", nil
-		case Delete:
-			return found == "", nil
 		}
-		return false, nil // an update is idempotent: send it again
+		return found == "", nil
 	case transform.KindCUPIUser:
 		u, err := t.CUPI.FindUser(ctx, op.Alias)
 		if errors.Is(err, targets.ErrNotFound) {
@@ -473,11 +580,11 @@ func check(ctx context.Context, op *Op, t *Targets, cause error) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		if op.Action == Create {
+		if op.Action == Create && strings.EqualFold(u["Alias"], op.Alias) {
 			op.CreatedID = u["ObjectId"]
 			return true, nil
 		}
-		return op.Action != Update && op.Action != Delete, nil
+		return false, nil
 	case transform.KindUserRole:
 		urs, err := t.CUPI.UserRoles(ctx, op.UserID)
 		if err != nil {
@@ -491,18 +598,19 @@ func check(ctx context.Context, op *Op, t *Targets, cause error) (bool, error) {
 		}
 		return held == (op.Action == Create), nil
 	case transform.KindPassword, transform.KindPIN:
-		// TimeChanged moves when a set lands (seed 000): a value other
-		// than the one read before the first attempt proves it landed. The
-		// wording of a refusal proves nothing: it differs between versions
-		// and locales.
-		if op.Proof == "" {
-			return false, nil
+		// A set is proven by TimeChanged moving (seed 000) — never by the
+		// wording of a refusal, which differs between versions and locales.
+		if len(op.Secrets) == 0 {
+			return false, nil // settings only: sending them again is harmless
 		}
-		cred, err := t.CUPI.Credential(ctx, op.UserID, credKind(op))
+		if !op.haveBefore {
+			return false, errors.New("no TimeChanged was read before the set, so its outcome cannot be proven")
+		}
+		c, err := t.CUPI.Credential(ctx, op.UserID, credKind(op.Kind))
 		if err != nil {
 			return false, err
 		}
-		return "t:"+cred["TimeChanged"] != op.Proof, nil
+		return c["TimeChanged"] != op.before, nil
 	case transform.KindAuthz:
 		list, err := t.CUPI.AuthzServers(ctx)
 		if err != nil {
@@ -527,30 +635,96 @@ func check(ctx context.Context, op *Op, t *Targets, cause error) (bool, error) {
 	return false, nil
 }
 
-// ResumeTransactions waits for the VOSS transactions an interrupted run
-// started but did not see finish, so a fresh plan sees their effect and
-// nothing is created twice.
-func ResumeTransactions(ctx context.Context, j *Journal, t *Targets, o Options) error {
+// findVOSS returns the pkid of the instance at op's hierarchy whose
+// business key is op's, comparing the key itself: a list filter a server
+// ignores must not make any instance there look like the one written.
+func findVOSS(ctx context.Context, op *Op, t *Targets) (string, error) {
+	key := op.Key[strings.LastIndex(op.Key, "/")+1:]
+	keyField := schema.Get(op.Model).Key
+	var found string
+	var unsure []string
+	err := t.VOSS.List(ctx, op.Model, op.Hierarchy, [2]string{keyField, key}, func(s voss.Summary) error {
+		if s.Hierarchy != "" && !strings.EqualFold(s.Hierarchy, op.Hierarchy) {
+			return nil
+		}
+		if v, ok := s.Data[keyField].(string); ok {
+			if strings.EqualFold(v, key) {
+				found = s.Pkid
+			}
+			return nil
+		}
+		unsure = append(unsure, s.Pkid)
+		return nil
+	})
+	if err != nil || found != "" {
+		return found, err
+	}
+	if len(unsure) > maxVerifyGets {
+		return "", fmt.Errorf("cannot tell which of %d %s instances at %s is %s: the list does not carry %s", len(unsure), op.Model, op.Hierarchy, key, keyField)
+	}
+	for _, pkid := range unsure {
+		in, err := t.VOSS.Get(ctx, op.Model, pkid)
+		if errors.Is(err, targets.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if v, _ := in.Data[keyField].(string); strings.EqualFold(v, key) {
+			return pkid, nil
+		}
+	}
+	return "", nil
+}
+
+// ResolvePending settles what an interrupted run left pending before
+// anything is planned: it waits for the VOSS transactions that run
+// started, and learns from TimeChanged (seed 000) whether each credential
+// set whose answer was lost landed — a set that landed is recorded as
+// applied, so it is not sent again (a real Unity Connection would refuse
+// it as recently used). Pending writes it cannot settle stay pending and
+// are re-read by the fresh plan.
+func ResolvePending(ctx context.Context, j *Journal, t *Targets, o Options) error {
 	o.defaults()
-	if j == nil || t.VOSS == nil {
+	if j == nil {
 		return nil
 	}
 	for id, e := range j.Pending {
-		if e.Tx == "" {
-			continue
-		}
-		err := o.Retry.Do(ctx, t.VOSSLimiter, func(ctx context.Context) (int, error) {
-			_, err := t.VOSS.Wait(ctx, e.Tx)
-			var tf *voss.TxFailed
-			if errors.As(err, &tf) {
-				return 200, nil // ended; the fresh plan decides what is left
+		switch {
+		case e.Tx != "" && t.VOSS != nil:
+			err := o.Retry.Do(ctx, t.VOSSLimiter, func(ctx context.Context) (int, error) {
+				_, err := t.VOSS.Wait(ctx, e.Tx)
+				var tf *voss.TxFailed
+				if errors.As(err, &tf) {
+					return 200, nil // ended; the fresh plan decides what is left
+				}
+				return status(err), err
+			})
+			if err != nil && !errors.Is(err, targets.ErrNotFound) {
+				return fatal(fmt.Errorf("waiting for VOSS transaction %s of an interrupted run: %w", e.Tx, err))
 			}
-			return status(err), err
-		})
-		if err != nil && !errors.Is(err, targets.ErrNotFound) {
-			return fatal(fmt.Errorf("waiting for VOSS transaction %s of an interrupted run: %w", e.Tx, err))
+			delete(j.Pending, id)
+		case (e.Kind == transform.KindPassword || e.Kind == transform.KindPIN) && e.Before != nil && e.Object != "" && t.CUPI != nil:
+			var c cupi.Object
+			err := o.Retry.Do(ctx, t.CUPILimiter, func(ctx context.Context) (int, error) {
+				var err error
+				c, err = t.CUPI.Credential(ctx, e.Object, credKind(e.Kind))
+				return status(err), err
+			})
+			if errors.Is(err, targets.ErrNotFound) {
+				delete(j.Pending, id)
+				continue
+			}
+			if err != nil {
+				return fatal(fmt.Errorf("reading the %s settings of %s after an interrupted run: %w", e.Kind, e.Key, err))
+			}
+			if c["TimeChanged"] != *e.Before {
+				for scope, h := range e.Hashes {
+					o.RunState.Set(scope, h)
+				}
+			}
+			delete(j.Pending, id)
 		}
-		delete(j.Pending, id)
 	}
 	return nil
 }

@@ -50,17 +50,18 @@ func secretChanges(op *Op, secrets map[string]string, exists bool, t *Targets, o
 	if len(secrets) == 0 {
 		return
 	}
-	op.Secrets, op.scopes = map[string]string{}, map[string]string{}
+	op.Secrets = map[string]string{}
 	paths := make([]string, 0, len(secrets))
 	for p := range secrets {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
 	for _, p := range paths {
-		scope := t.ID + "|" + op.Kind + "|" + strings.ToLower(op.Key) + "|" + p
-		h := o.RunState.Hash(scope, secrets[p])
-		if exists && !o.ForceSecrets && o.RunState.Known(scope) == h {
-			continue
+		if exists && !o.ForceSecrets {
+			scope := t.secretScope(op, p)
+			if o.RunState.Known(scope) == o.RunState.Hash(scope, secrets[p]) {
+				continue
+			}
 		}
 		var old any
 		if exists {
@@ -68,7 +69,6 @@ func secretChanges(op *Op, secrets map[string]string, exists bool, t *Targets, o
 		}
 		op.Changes = append(op.Changes, Change{Field: p, Old: old, New: SecretMarker, Secret: true})
 		op.Secrets[p] = secrets[p]
-		op.scopes[p] = scope
 	}
 }
 
@@ -416,7 +416,11 @@ func diffCredential(st *state, w transform.Want, op *Op, t *Targets, o Options) 
 		op.UserID = u["ObjectId"]
 		cur = st.creds[u["ObjectId"]+"|"+kind]
 	}
-	op.Fingerprint = fingerprint(cur)
+	if cur != nil {
+		op.before, op.haveBefore = cur["TimeChanged"], true
+		resolveMaybe(op, w.Secrets, t, o)
+	}
+	op.Fingerprint = fingerprint(withoutTimes(cur))
 	body := map[string]any{}
 	for _, k := range sortedKeys(fields) {
 		wv := norm(fields[k])
@@ -439,6 +443,38 @@ func diffCredential(st *state, w transform.Want, op *Op, t *Targets, o Options) 
 	}
 	op.Action, op.Body = Update, body
 	return op
+}
+
+// resolveMaybe settles the secrets of a credential that an earlier run
+// sent without learning the outcome: TimeChanged moved since then proves
+// the set landed, so the value is known as applied and not sent again.
+func resolveMaybe(op *Op, secrets map[string]string, t *Targets, o Options) {
+	for p, v := range secrets {
+		scope := t.secretScope(op, p)
+		m, ok := o.RunState.Maybe(scope)
+		if !ok || m.Hash != o.RunState.Hash(scope, v) {
+			continue
+		}
+		if op.before != m.Before {
+			o.RunState.Set(scope, m.Hash)
+		}
+	}
+}
+
+// withoutTimes drops the fields of credential settings that change by
+// themselves (a set moves TimeChanged), so a saved plan is not refused
+// for them.
+func withoutTimes(c cupi.Object) cupi.Object {
+	if c == nil {
+		return nil
+	}
+	out := cupi.Object{}
+	for k, v := range c {
+		if !strings.HasPrefix(k, "Time") && k != "HackCount" {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 func diffAuthz(st *state, w transform.Want, op *Op, t *Targets, o Options) *Op {

@@ -26,10 +26,13 @@ type Entry struct {
 	Error   string            `json:"error,omitempty"`
 	Hashes  map[string]string `json:"hashes,omitempty"`
 	Binding string            `json:"binding,omitempty"`
-	// Proof is what an unknown outcome is resolved by: for a credential
-	// set, the credential's TimeChanged read before the set (Op.Proof).
-	Proof string    `json:"proof,omitempty"`
-	Time  time.Time `json:"t"`
+	// Object is the server id of the object an intent writes, when known;
+	// Before a credential's TimeChanged before its set (the proof a
+	// resumed run reads to learn whether a set whose answer was lost
+	// landed).
+	Object string    `json:"object,omitempty"`
+	Before *string   `json:"before,omitempty"`
+	Time   time.Time `json:"t"`
 }
 
 // Journal is the append-only checkpoint of an apply run: an intent line
@@ -99,12 +102,12 @@ func OpenJournal(path, binding string, fresh bool) (*Journal, error) {
 			switch e.Type {
 			case "intent", "tx":
 				p := j.Pending[e.Op]
-				p.Op, p.Kind, p.Key = e.Op, e.Kind, e.Key
+				if e.Type == "intent" {
+					p.Op, p.Kind, p.Key = e.Op, e.Kind, e.Key
+					p.Object, p.Before, p.Hashes = e.Object, e.Before, e.Hashes
+				}
 				if e.Tx != "" {
 					p.Tx = e.Tx
-				}
-				if p.Proof == "" {
-					p.Proof = e.Proof // the first: read before any attempt
 				}
 				j.Pending[e.Op] = p
 			case "outcome":
@@ -263,9 +266,16 @@ func (j *Journal) Restore(rs *RunState) {
 	}
 }
 
-// Intent records, durably, that op is about to be written.
-func (j *Journal) Intent(op *Op) error {
-	return j.append(Entry{Type: "intent", Op: op.ID, Kind: op.Kind, Key: op.Key, Proof: op.Proof}, true)
+// Intent records, durably, that op is about to be written, with the keyed
+// hashes of the secrets it sends (by run-state scope) and, for a
+// credential, its TimeChanged before the set.
+func (j *Journal) Intent(op *Op, hashes map[string]string) error {
+	e := Entry{Type: "intent", Op: op.ID, Kind: op.Kind, Key: op.Key, Object: op.objectID(), Hashes: hashes}
+	if op.haveBefore {
+		b := op.before
+		e.Before = &b
+	}
+	return j.append(e, true)
 }
 
 // Tx records the VOSS transaction id of op's write, durably.

@@ -16,12 +16,12 @@ func TestJournalResumeTornLineAndBinding(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, b, c := &Op{ID: "a", Kind: "k", Key: "ka"}, &Op{ID: "b", Kind: "k", Key: "kb"}, &Op{ID: "c"}
-	_ = j.Intent(a)
+	_ = j.Intent(a, nil)
 	a.Status = Done
 	_ = j.Outcome(a, map[string]string{"scope": "hash"})
-	_ = j.Intent(b)
+	_ = j.Intent(b, nil)
 	_ = j.Tx(b, "tx-1")
-	_ = j.Intent(c)
+	_ = j.Intent(c, nil)
 	c.Status = Failed
 	_ = j.Outcome(c, nil)
 	if _, err := OpenJournal(p, "bind-1", false); !errors.Is(err, ErrLocked) {

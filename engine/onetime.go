@@ -2,9 +2,9 @@ package engine
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 
@@ -14,10 +14,14 @@ import (
 // OneTimePasswords generates a password for each VOSS user a run creates
 // without one (a tenant replay: exports carry no secrets), and marks the
 // user "change password on next login". The values live in memory and in
-// the one 0600 file the operator asked for; nowhere else.
+// the one 0600 file the operator asked for, appended and synced before
+// each create is sent; nowhere else.
 type OneTimePasswords struct {
-	mu  sync.Mutex
-	ops map[*Op]string
+	mu      sync.Mutex
+	ops     map[*Op]string
+	file    *os.File
+	path    string
+	written int
 }
 
 // NewOneTimePasswords returns an empty generator.
@@ -73,30 +77,64 @@ func (p *OneTimePasswords) apply(op *Op, w transform.Want, secrets map[string]st
 	return out
 }
 
-// WriteFile writes the one-time passwords of the creates that were done
-// to path (created new, 0600): hierarchy, username, password.
-func (p *OneTimePasswords) WriteFile(path string) (int, error) {
+// Open opens the file the passwords are written to: created 0600, or,
+// when resuming an interrupted run, the file that run started (lines are
+// only ever appended, so nothing handed out is lost).
+func (p *OneTimePasswords) Open(path string, resume bool) error {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND | os.O_EXCL
+	if resume {
+		flags &^= os.O_EXCL
+	}
+	f, err := os.OpenFile(path, flags, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("--one-time-passwords %s already exists; name a new file (passwords handed out before must not be overwritten)", path)
+	}
+	if err != nil {
+		return fmt.Errorf("--one-time-passwords: %w", err)
+	}
+	if st, err := f.Stat(); err == nil && st.Size() == 0 {
+		if _, err := f.WriteString("hierarchy,username,one_time_password\n"); err != nil {
+			f.Close()
+			return fmt.Errorf("--one-time-passwords: %w", err)
+		}
+	}
+	p.file, p.path = f, path
+	return nil
+}
+
+// record appends op's generated password to the file and syncs it before
+// the create is sent, so a password that may land on the server is never
+// only in memory. A user created twice (a resumed run that proved the
+// first create did not land) has two lines: the last one is in force.
+func (p *OneTimePasswords) record(op *Op) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var lines []string
-	for op, pw := range p.ops {
-		if op.Status != Done {
-			continue
-		}
-		h, user, _ := strings.Cut(op.Key, "/")
-		if i := strings.LastIndex(op.Key, "/"); i >= 0 {
-			h, user = op.Key[:i], op.Key[i+1:]
-		}
-		lines = append(lines, fmt.Sprintf("%s,%s,%s\n", h, user, pw))
+	pw, ok := p.ops[op]
+	if !ok || p.file == nil {
+		return nil
 	}
-	sort.Strings(lines)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return 0, err
+	h, user := op.Key, ""
+	if i := strings.LastIndex(op.Key, "/"); i >= 0 {
+		h, user = op.Key[:i], op.Key[i+1:]
 	}
-	if _, err := f.WriteString("hierarchy,username,one_time_password\n" + strings.Join(lines, "")); err != nil {
-		f.Close()
-		return 0, err
+	if _, err := fmt.Fprintf(p.file, "%s,%s,%s\n", h, user, pw); err != nil {
+		return fmt.Errorf("--one-time-passwords %s: %w", p.path, err)
 	}
-	return len(lines), f.Close()
+	if err := p.file.Sync(); err != nil {
+		return fmt.Errorf("--one-time-passwords %s: %w", p.path, err)
+	}
+	p.written++
+	return nil
+}
+
+// Close closes the file and returns how many passwords were written.
+func (p *OneTimePasswords) Close() (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.file == nil {
+		return p.written, nil
+	}
+	err := p.file.Close()
+	p.file = nil
+	return p.written, err
 }

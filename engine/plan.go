@@ -11,12 +11,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
 
 	"github.com/bulkprov/bulkprov/loader"
 	"github.com/bulkprov/bulkprov/schema"
@@ -88,11 +90,31 @@ type Op struct {
 	CreatedID string `json:"created_id,omitempty"`
 	TxID      string `json:"transaction_id,omitempty"`
 	Attempts  int    `json:"-"`
-	// Proof is, for a credential set, "t:" and the credential's
-	// TimeChanged read before the first attempt: TimeChanged moves when a
-	// set lands, so an unknown outcome is resolved by re-reading it,
-	// never by the wording of a refusal.
-	Proof string `json:"-"`
+
+	// before is a credential's TimeChanged as read before its set (seed
+	// 000): a set whose answer was lost landed exactly when TimeChanged
+	// has moved since. haveBefore says whether it was read.
+	before     string
+	haveBefore bool
+}
+
+// objectID is the server's identity of the object op writes: the VOSS
+// pkid, the CUPI user's ObjectId (for the user and its credentials), or
+// the authorization server's ObjectId; for a create, the id it got.
+func (o *Op) objectID() string {
+	var id string
+	switch o.Kind {
+	case transform.KindUser, transform.KindAdminREL:
+		id = o.Pkid
+	case transform.KindAuthz:
+		id = o.ObjectID
+	default:
+		id = o.UserID
+	}
+	if id == "" {
+		id = o.CreatedID
+	}
+	return id
 }
 
 // Writes reports whether the op changes anything on a server.
@@ -164,8 +186,29 @@ type Targets struct {
 	CUPI        *cupi.Client
 	VOSSLimiter *Limiter
 	CUPILimiter *Limiter
-	// ID names the targets in the run state (the base URLs).
+	// ID names the targets of a run (it binds a checkpoint to them).
 	ID string
+	// VOSSPace, when set, paces every VOSS request (a token bucket at
+	// the server's requests-per-second budget); the summary reports the
+	// time requests waited on it.
+	VOSSPace *rate.Limiter
+	// VOSSName and CUPIName key the run state: the normalised base URLs
+	// (NormalizeURL), so any spelling of a server shares one memory.
+	VOSSName, CUPIName string
+}
+
+// secretScope is the run-state key of a secret: the normalised target,
+// the kind, the object's server identity and the field path. It follows
+// the object, not the input file that named it.
+func (t *Targets) secretScope(op *Op, path string) string {
+	name := t.CUPIName
+	if op.Target == "voss" {
+		name = t.VOSSName
+	}
+	if name == "" {
+		name = t.ID
+	}
+	return name + "|" + op.Kind + "|" + op.objectID() + "|" + path
 }
 
 // limiter returns the limiter of target name.
@@ -181,22 +224,32 @@ type Options struct {
 	ForceSecrets bool
 	RunState     *RunState
 	Retry        Retry
-	ReadWorkers  int
+	ReadWorkers  int // per-object reads in flight; 0: the target limiter's maximum
 	ExactRoles   bool
 	// OneTime, when set, gives VOSS users created without a password a
 	// generated one-time password (and "change password on next login").
 	OneTime *OneTimePasswords
+	// ReusePatterns recognise, in a credential refusal's message, the
+	// server saying the value was used recently. The wording differs by
+	// version and locale and is only ever a hint in an error message:
+	// whether a set landed is proven by TimeChanged.
+	ReusePatterns []*regexp.Regexp
+}
+
+// DefaultReusePatterns are the reuse-refusal wordings bulkprov knows.
+var DefaultReusePatterns = []*regexp.Regexp{
+	regexp.MustCompile(`(?i)used (recently|before|previously)|histor|reuse|re-use|previous|recent|last \d+`),
 }
 
 func (o *Options) defaults() {
 	if o.Retry.Attempts == 0 {
 		o.Retry = DefaultRetry
 	}
-	if o.ReadWorkers <= 0 {
-		o.ReadWorkers = 4
-	}
 	if o.RunState == nil {
 		o.RunState = NewMemoryRunState()
+	}
+	if o.ReusePatterns == nil {
+		o.ReusePatterns = DefaultReusePatterns
 	}
 }
 
@@ -225,6 +278,11 @@ func vkey(model, hier, key string) string {
 func MakePlan(ctx context.Context, rows []transform.Row, t *Targets, o Options) (*Plan, error) {
 	o.defaults()
 	st, reads, err := readState(ctx, rows, t, o)
+	// A read cut short by an interrupt tells nothing about the target: an
+	// object it did not return is not absent, so there is no plan.
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		return nil, ErrInterrupted
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -315,16 +373,17 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 		})
 		return fatal(err)
 	}
-	if needVOSS {
+	// VOSS and CUPI are read at once, each at its own target's pace.
+	readVOSS := func() error {
 		if t.VOSS == nil {
-			return nil, nil, errors.New("the input has VOSS rows but no VOSS target was given (--voss URL or --sim)")
+			return errors.New("the input has VOSS rows but no VOSS target was given (--voss URL or --sim)")
 		}
 		if err := call("voss", func(ctx context.Context) error {
 			n, err := t.VOSS.HierarchyNodes(ctx)
 			st.nodes = n
 			return optional(err)
 		}); err != nil {
-			return nil, nil, err
+			return err
 		}
 		for h := range roleHiers {
 			if !st.hasNode(h) {
@@ -342,7 +401,7 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 				st.vossRoles[h] = set
 				return nil
 			}); err != nil {
-				return nil, nil, err
+				return err
 			}
 		}
 		for model, hs := range hiers {
@@ -358,25 +417,32 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 					})
 				})
 				if err != nil {
-					return nil, nil, err
+					return err
 				}
+				// The bulk exports of the batches, several at once.
+				var eg errgroup.Group
+				eg.SetLimit(max(1, t.VOSSLimiter.Max/2))
 				for lo := 0; lo < len(ids); lo += voss.ExportBatch {
 					batch := ids[lo:min(lo+voss.ExportBatch, len(ids))]
-					err := call("voss", func(ctx context.Context) error {
-						return t.VOSS.Export(ctx, model, root, batch, func(in voss.Instance) error {
-							inst := in
-							if inst.Hierarchy == "" {
-								inst.Hierarchy = root
-							}
-							key, _ := inst.Data[schema.Get(model).Key].(string)
-							st.voss[vkey(model, inst.Hierarchy, key)] = &inst
-							st.byPkid[inst.Pkid] = &inst
-							return nil
+					eg.Go(func() error {
+						return call("voss", func(ctx context.Context) error {
+							return t.VOSS.Export(ctx, model, root, batch, func(in voss.Instance) error {
+								inst := in
+								if inst.Hierarchy == "" {
+									inst.Hierarchy = root
+								}
+								key, _ := inst.Data[schema.Get(model).Key].(string)
+								st.mu.Lock()
+								st.voss[vkey(model, inst.Hierarchy, key)] = &inst
+								st.byPkid[inst.Pkid] = &inst
+								st.mu.Unlock()
+								return nil
+							})
 						})
 					})
-					if err != nil {
-						return nil, nil, err
-					}
+				}
+				if err := eg.Wait(); err != nil {
+					return err
 				}
 			}
 		}
@@ -395,13 +461,14 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 				return err
 			})
 			if err != nil {
-				return nil, nil, err
+				return err
 			}
 		}
+		return nil
 	}
-	if needCUPI {
+	readCUPI := func() error {
 		if t.CUPI == nil {
-			return nil, nil, errors.New("the input has Unity Connection rows but no CUPI target was given (--cupi URL or --sim)")
+			return errors.New("the input has Unity Connection rows but no CUPI target was given (--cupi URL or --sim)")
 		}
 		lists := []struct {
 			need bool
@@ -427,13 +494,24 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 		for _, l := range lists {
 			if l.need {
 				if err := call("cupi", l.fn); err != nil {
-					return nil, nil, err
+					return err
 				}
 			}
 		}
 		if err := readPerUser(ctx, rows, st, call, t, o); err != nil {
-			return nil, nil, err
+			return err
 		}
+		return nil
+	}
+	var g errgroup.Group
+	if needVOSS {
+		g.Go(readVOSS)
+	}
+	if needCUPI {
+		g.Go(readCUPI)
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
 	}
 	return st, reads, nil
 }
@@ -462,8 +540,11 @@ func readPerUser(ctx context.Context, rows []transform.Row, st *state, call func
 			switch {
 			case w.Kind == transform.KindUserRole:
 				j = job{u["ObjectId"], "roles"}
-			case w.Kind == transform.KindPassword && (len(w.Fields) > 0 || w.PolicyName != ""):
-				j = job{u["ObjectId"], cupi.Password}
+			case (w.Kind == transform.KindPassword || w.Kind == transform.KindPIN) &&
+				(len(w.Fields) > 0 || w.PolicyName != "" || secretsToCheck(w, u["ObjectId"], t, o)):
+				// The settings, and TimeChanged: the proof of a set whose
+				// answer is lost, read before the set.
+				j = job{u["ObjectId"], credKind(w.Kind)}
 			default:
 				continue
 			}
@@ -474,7 +555,11 @@ func readPerUser(ctx context.Context, rows []transform.Row, st *state, call func
 		}
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(o.ReadWorkers)
+	workers := o.ReadWorkers
+	if workers <= 0 {
+		workers = t.CUPILimiter.Max
+	}
+	g.SetLimit(workers)
 	for _, j := range jobs {
 		g.Go(func() error {
 			return call("cupi", func(ctx context.Context) error {
@@ -495,6 +580,28 @@ func readPerUser(ctx context.Context, rows []transform.Row, st *state, call func
 		_ = gctx
 	}
 	return g.Wait()
+}
+
+// credKind is the CUPI credential kind of a credential want.
+func credKind(kind string) string {
+	if kind == transform.KindPIN {
+		return cupi.PIN
+	}
+	return cupi.Password
+}
+
+// secretsToCheck reports whether a credential want of an existing user
+// carries a value the run state does not know as applied (so it will be
+// set, or a "maybe set" from an earlier run needs its proof).
+func secretsToCheck(w transform.Want, userID string, t *Targets, o Options) bool {
+	op := &Op{Target: w.Target, Kind: w.Kind, UserID: userID}
+	for p, v := range w.Secrets {
+		scope := t.secretScope(op, p)
+		if o.ForceSecrets || o.RunState.Known(scope) != o.RunState.Hash(scope, v) {
+			return true
+		}
+	}
+	return false
 }
 
 // roots returns the topmost of the hierarchies (a listing covers the

@@ -15,15 +15,33 @@ import (
 
 // RunState remembers, per target object and secret field, a keyed hash
 // (HMAC-SHA256 with a local random key) of the last value bulkprov applied,
-// so a nightly import does not reset every password every night. It never
-// holds a secret. Files are 0600.
+// so a nightly import does not reset every password every night. Scopes
+// name the normalised target and the object's server identity, so every
+// input file and folder that names the object shares one memory. It also
+// keeps "maybe set" values: a credential set whose answer was lost, with
+// the TimeChanged read before it, until a later run proves the outcome.
+// It never holds a secret. Files are 0600.
 type RunState struct {
 	path string
 	key  []byte
 
 	mu     sync.Mutex
 	hashes map[string]string
+	maybe  map[string]Maybe
 	dirty  bool
+}
+
+// Maybe is a value sent whose outcome is unknown: its keyed hash and the
+// credential's TimeChanged before the set.
+type Maybe struct {
+	Hash   string `json:"hash"`
+	Before string `json:"before"`
+}
+
+// stateFile is the on-disk form of a RunState.
+type stateFile struct {
+	Applied map[string]string `json:"applied"`
+	Maybe   map[string]Maybe  `json:"maybe,omitempty"`
 }
 
 // OpenRunState opens (or creates) the run state in dir.
@@ -44,10 +62,17 @@ func OpenRunState(dir string) (*RunState, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("run state: %w", err)
 	}
-	rs := &RunState{path: filepath.Join(dir, "secrets.json"), key: key, hashes: map[string]string{}}
+	rs := &RunState{path: filepath.Join(dir, "applied-secrets.json"), key: key, hashes: map[string]string{}, maybe: map[string]Maybe{}}
 	if b, err := os.ReadFile(rs.path); err == nil {
-		if err := json.Unmarshal(b, &rs.hashes); err != nil {
-			return nil, fmt.Errorf("run state %s: %w", rs.path, err)
+		var sf stateFile
+		if err := json.Unmarshal(b, &sf); err != nil {
+			return nil, fmt.Errorf("run state %s: %w (delete the file to forget which secrets were applied)", rs.path, err)
+		}
+		for k, v := range sf.Applied {
+			rs.hashes[k] = v
+		}
+		for k, v := range sf.Maybe {
+			rs.maybe[k] = v
 		}
 	}
 	return rs, nil
@@ -57,7 +82,7 @@ func OpenRunState(dir string) (*RunState, error) {
 func NewMemoryRunState() *RunState {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	return &RunState{key: key, hashes: map[string]string{}}
+	return &RunState{key: key, hashes: map[string]string{}, maybe: map[string]Maybe{}}
 }
 
 // Hash returns the keyed hash of value in scope.
@@ -84,6 +109,38 @@ func (r *RunState) Set(scope, hash string) {
 		r.hashes[scope] = hash
 		r.dirty = true
 	}
+	if _, ok := r.maybe[scope]; ok {
+		delete(r.maybe, scope)
+		r.dirty = true
+	}
+}
+
+// SetMaybe records that the value with hash was sent in scope but its
+// outcome is unknown; before is the credential's TimeChanged before it.
+func (r *RunState) SetMaybe(scope, hash, before string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.maybe[scope] = Maybe{Hash: hash, Before: before}
+	r.dirty = true
+}
+
+// Maybe returns the value sent in scope whose outcome is unknown.
+func (r *RunState) Maybe(scope string) (Maybe, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m, ok := r.maybe[scope]
+	return m, ok
+}
+
+// ForgetMaybe drops the unknown outcome of scope (proven not to have
+// landed).
+func (r *RunState) ForgetMaybe(scope string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.maybe[scope]; ok {
+		delete(r.maybe, scope)
+		r.dirty = true
+	}
 }
 
 // Save writes the state (atomically, 0600) when it changed.
@@ -93,7 +150,7 @@ func (r *RunState) Save() error {
 	if !r.dirty || r.path == "" {
 		return nil
 	}
-	b, err := json.MarshalIndent(r.hashes, "", " ")
+	b, err := json.MarshalIndent(stateFile{Applied: r.hashes, Maybe: r.maybe}, "", " ")
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -42,8 +43,13 @@ const (
 	// Unknown means a write may or may not have happened (the response was
 	// lost after the request was sent): verify before retrying.
 	Unknown
-	// Fatal errors stop the run: authentication refused, permission denied.
+	// Fatal errors stop the run: authentication refused, permission denied,
+	// a certificate that does not verify.
 	Fatal
+	// Canceled means the caller's context ended (Ctrl-C, SIGTERM, a
+	// deadline): the request tells nothing about the target, and a read
+	// that was cancelled must never be taken for "absent".
+	Canceled
 )
 
 // APIError is an HTTP error answer from a target.
@@ -52,6 +58,7 @@ type APIError struct {
 	Method     string
 	Path       string // path without query, never carrying secrets
 	Status     int
+	Read       bool   // the request only reads, whatever its method (a VOSS bulk export is a POST)
 	Code       string // server error code, when given
 	Message    string
 	RetryAfter time.Duration
@@ -100,17 +107,17 @@ func Classify(err error) Class {
 			return Fatal
 		case ae.Status == 429 || ae.Status == 503:
 			return Throttled
-		case ae.Status >= 500 && ae.Status != 501 && ae.Method != "" && ae.Method != http.MethodGet:
-			// A proxy answers 500/502/504 for a write the server may have
-			// committed: verify before sending it again (spec/targets.md).
+		case ae.Status >= 500 && ae.Status != 501 && ae.Method != "" && ae.Method != http.MethodGet && !ae.Read:
+			// A proxy's 500/502/504 to a write may come after the server
+			// committed it (targets.md): verify, never resend blindly.
 			return Unknown
 		case ae.Status >= 500 && ae.Status != 501:
 			return Transient
 		}
 		return Permanent
 	}
-	if errors.Is(err, context.Canceled) {
-		return Permanent
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return Canceled
 	}
 	var ce *tls.CertificateVerificationError
 	if errors.As(err, &ce) {
@@ -121,6 +128,38 @@ func Classify(err error) Class {
 		return Transient
 	}
 	return Permanent
+}
+
+// AccessDenied reports whether err is a target refusing the credentials
+// or a permission (HTTP 401 or 403): re-running will not help until the
+// access is fixed.
+func AccessDenied(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden)
+}
+
+// NormalizeURL returns the canonical spelling of a target's base URL, so
+// that what bulkprov remembers of a server follows the server and not the
+// way a command line spelt it: scheme and host lower-cased, the default
+// port and a trailing slash dropped, the path kept.
+func NormalizeURL(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
+		return strings.TrimRight(strings.TrimSpace(raw), "/")
+	}
+	scheme := strings.ToLower(u.Scheme)
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	return scheme + "://" + host + strings.TrimRight(u.EscapedPath(), "/")
 }
 
 // RetryAfter parses a Retry-After header (seconds or an HTTP date).

@@ -16,6 +16,7 @@ import (
 
 	"github.com/bulkprov/bulkprov/engine"
 	"github.com/bulkprov/bulkprov/report"
+	"github.com/bulkprov/bulkprov/targets"
 )
 
 func runApply(args []string, io streams) error {
@@ -40,13 +41,14 @@ Examples:
   bulkprov apply --plan plan.json     # exactly the plan a change board approved
 
 Exit 0 all done, 1 some rows failed (see the report), 2 invalid input or
-a refused plan (nothing written), 3 target unreachable, authentication
-refused or interrupted (run the same command again to resume).`, io)
+a refused plan (nothing written), 3 target unreachable or interrupted
+(run the same command again to resume), 4 a target refused the
+credentials or a permission (fix the access, then run again).`, io)
 	in.register(fs)
 	tf.register(fs)
 	fs.StringVar(&reportPath, "report", "", "write per-row results as FILE.json, .csv, .xlsx (with a sheet of failed rows to fix and re-feed) or .html")
 	fs.StringVar(&planPath, "plan", "", "apply this saved plan (from plan --out); refused if any target changed since")
-	fs.StringVar(&checkpoint, "checkpoint", "", "checkpoint journal (default: .bulkprov/NAME-HASH.journal beside the first input)")
+	fs.StringVar(&checkpoint, "checkpoint", "", "checkpoint journal (default: STATE-DIR/checkpoints/NAME-HASH.journal, named after the first input and bound to the inputs, config and targets)")
 	fs.BoolVar(&fresh, "fresh", false, "ignore an unfinished checkpoint and start over")
 	fs.BoolVar(&quiet, "quiet", false, "no progress output")
 	fs.IntVar(&maxDeletes, "max-deletes", -1, "refuse to run (before any write) when the plan deletes more than N objects")
@@ -76,11 +78,6 @@ refused or interrupted (run the same command again to resume).`, io)
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 
-	if tf.oneTime != "" {
-		if _, err := os.Stat(tf.oneTime); err == nil {
-			return fail(exitInvalid, "--one-time-passwords %s already exists; name a new file (passwords handed out before must not be overwritten)", tf.oneTime)
-		}
-	}
 	run, err := tf.loadRun(&in, paths, io)
 	if err != nil {
 		return err
@@ -93,9 +90,15 @@ refused or interrupted (run the same command again to resume).`, io)
 	if err := run.fitTargets(conn.targets, io.err); err != nil {
 		return err
 	}
-	binding := run.binding + "|" + conn.targets.ID
+	// The checkpoint is bound to the inputs, the config and the targets:
+	// the same sheet against another server is another run.
+	binding := hashString(run.binding + "|" + conn.targets.ID)
 	if checkpoint == "" && !tf.sim {
-		dir := stateDir(paths)
+		dir, err := tf.stateFolder()
+		if err != nil {
+			return err
+		}
+		dir = filepath.Join(dir, "checkpoints")
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return fail(exitInvalid, "checkpoint folder: %v", err)
 		}
@@ -104,7 +107,7 @@ refused or interrupted (run the same command again to resume).`, io)
 	}
 	var journal *engine.Journal
 	if checkpoint != "" {
-		journal, err = engine.OpenJournal(checkpoint, hashString(binding), fresh)
+		journal, err = engine.OpenJournal(checkpoint, binding, fresh)
 		if err != nil {
 			return fail(exitInvalid, "%v", err)
 		}
@@ -120,7 +123,7 @@ refused or interrupted (run the same command again to resume).`, io)
 			}
 		}
 	}()
-	rs, err := tf.runState(paths)
+	rs, err := tf.runState()
 	if err != nil {
 		return err
 	}
@@ -128,11 +131,24 @@ refused or interrupted (run the same command again to resume).`, io)
 		journal.Restore(rs)
 	}
 	opts := tf.engineOptions(rs)
-	if err := engine.ResumeTransactions(ctx, journal, conn.targets, opts); err != nil {
+	if opts.OneTime != nil {
+		if err := opts.OneTime.Open(tf.oneTime, journal != nil && journal.Resumed); err != nil {
+			return fail(exitInvalid, "%v", err)
+		}
+	}
+	// Whatever ends the run, what it learnt of applied secrets is kept.
+	defer func() {
+		if err := rs.Save(); err != nil {
+			fmt.Fprintln(io.err, "bulkprov: saving run state:", err)
+		}
+	}()
+	if err := engine.ResolvePending(ctx, journal, conn.targets, opts); err != nil {
+		complete = journalIdle(journal, err)
 		return resumeHint(planError(err), checkpoint, io)
 	}
 	p, err := engine.MakePlan(ctx, run.rows, conn.targets, opts)
 	if err != nil {
+		complete = journalIdle(journal, err)
 		return resumeHint(planError(err), checkpoint, io)
 	}
 	p.Inputs, p.ConfigSHA256 = run.files, run.binding
@@ -154,11 +170,10 @@ refused or interrupted (run the same command again to resume).`, io)
 	applyErr := engine.Apply(ctx, p, conn.targets, opts, engine.ApplyOptions{Workers: workers, Journal: journal, Progress: prog.update})
 	prog.finish()
 	if opts.OneTime != nil {
-		n, err := opts.OneTime.WriteFile(tf.oneTime)
-		if err != nil {
+		if n, err := opts.OneTime.Close(); err != nil {
 			fmt.Fprintln(io.err, "bulkprov: one-time passwords:", err)
-		} else {
-			fmt.Fprintf(io.err, "%d one-time password(s) written to %s (mode 0600); hand them over and delete the file\n", n, tf.oneTime)
+		} else if n > 0 {
+			fmt.Fprintf(io.err, "%d one-time password(s) written to %s (mode 0600; the last line of a user is in force); hand them over and delete the file\n", n, tf.oneTime)
 		}
 	}
 	if err := rs.Save(); err != nil {
@@ -178,6 +193,10 @@ refused or interrupted (run the same command again to resume).`, io)
 		}
 	}
 	if applyErr != nil {
+		var fe *engine.FatalError
+		if errors.As(applyErr, &fe) {
+			return resumeHint(fatalExit(fe), checkpoint, io)
+		}
 		return resumeHint(fail(exitInterrupted, "%v", applyErr), checkpoint, io)
 	}
 	complete = true
@@ -185,6 +204,15 @@ refused or interrupted (run the same command again to resume).`, io)
 		return silent(exitRowsFailed)
 	}
 	return nil
+}
+
+// journalIdle reports whether a run that stopped before its first write
+// because a target refused access can close its journal as complete: a
+// refusal is not an interruption to resume, and the journal must not
+// stand in the way of the next run.
+func journalIdle(j *engine.Journal, err error) bool {
+	var fe *engine.FatalError
+	return j != nil && errors.As(err, &fe) && targets.AccessDenied(fe.Err) && len(j.Pending) == 0
 }
 
 func resumeHint(err error, checkpoint string, io streams) error {

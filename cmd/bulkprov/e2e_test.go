@@ -34,6 +34,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "bulkprov")
+	// The runs of the tests keep their state (applied secrets, checkpoints)
+	// here, never in the home folder; a test that needs its own sets it.
+	os.Setenv("BULKPROV_STATE_DIR", filepath.Join(dir, "state"))
 	args := []string{"build", "-o", binary}
 	if raceEnabled {
 		args = append(args, "-race")

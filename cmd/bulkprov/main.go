@@ -94,8 +94,10 @@ Credentials come from the environment only: BULKPROV_VOSS_USER,
 BULKPROV_VOSS_PASSWORD, BULKPROV_CUPI_USER, BULKPROV_CUPI_PASSWORD.
 
 Exit codes: 0 done (or nothing to do), 1 some rows failed, 2 bad usage or
-invalid input (nothing written), 3 target unreachable, authentication
-refused or interrupted (resume by running the same command again).
+invalid input (nothing written), 3 target unreachable or interrupted
+(resume by running the same command again), 4 a target refused the
+credentials or a permission (fix the access first). When several apply:
+2, then 4, then 3, then 1.
 
 Run 'bulkprov COMMAND --help' for the flags of a command.
 `)

@@ -30,7 +30,9 @@ Examples:
       --config tenant.json --report plan.html --out plan.json users.xlsx
 
 Exit 0 when the plan is complete, 1 when some rows cannot be done (see the
-! lines), 2 on invalid input, 3 when a target is unreachable.`, io)
+! lines), 2 on invalid input, 3 when a target is unreachable or the plan
+was interrupted (no plan is printed then), 4 when a target refused the
+credentials or a permission.`, io)
 	in.register(fs)
 	tf.register(fs)
 	fs.StringVar(&reportPath, "report", "", "write the plan as FILE.json, .csv, .xlsx or .html")
@@ -82,7 +84,7 @@ func computePlan(ctx context.Context, in *inputFlags, tf *targetFlags, paths []s
 		conn.close()
 		return nil, nil, nil, err
 	}
-	rs, err := tf.runState(paths)
+	rs, err := tf.runState()
 	if err != nil {
 		conn.close()
 		return nil, nil, nil, err

@@ -3,14 +3,18 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/bulkprov/bulkprov/engine"
 	"github.com/bulkprov/bulkprov/loader"
@@ -41,9 +45,14 @@ type targetFlags struct {
 	retries      int
 	secrets      string
 	oneTime      string
+	stateDir     string
+	reuse        []*regexp.Regexp
+	vossRate     float64
+	fs           *flag.FlagSet
 }
 
 func (f *targetFlags) register(fs *flag.FlagSet) {
+	f.fs = fs
 	fs.StringVar(&f.voss, "voss", "", "VOSS Automate base URL (https://host[:port]); credentials from BULKPROV_VOSS_USER/_PASSWORD")
 	fs.StringVar(&f.cupi, "cupi", "", "Unity Connection base URL (https://host[:port]); credentials from BULKPROV_CUPI_USER/_PASSWORD")
 	fs.BoolVar(&f.sim, "sim", false, "use in-process simulators of both servers (state lives for this process only)")
@@ -53,9 +62,19 @@ func (f *targetFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.forceSecrets, "force-secrets", false, "set passwords, PINs and server passwords even when the last value applied is known to be the same")
 	fs.BoolVar(&f.exactRoles, "exact-roles", false, "data/User rows: remove CUPI roles that the user's VOSS role does not map to")
 	fs.BoolVar(&f.vossSync, "voss-sync", false, "send VOSS writes synchronously instead of as transactions (nowait=true) that are polled")
+	fs.Float64Var(&f.vossRate, "voss-rate", engine.DefaultVOSSRate, "pace every VOSS request, polls included, at R per second (VOSS's documented per-user limit is 20; 0 = unpaced, for a VOSS whose limit was raised)")
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "timeout of one HTTP request")
 	fs.StringVar(&f.secrets, "secrets", "", "CSV side-file of write-only values an export cannot carry, keyed by username (header: username,password,pin,account_information.security_questions.[0].answer,...); read once, never copied")
 	fs.StringVar(&f.oneTime, "one-time-passwords", "", "give VOSS users created without a password a generated one that must be changed at first login, and write them (only) to this new 0600 CSV file")
+	fs.StringVar(&f.stateDir, "state-dir", "", "folder for what outlives a run: the keyed hashes of applied secrets and the checkpoints (default $BULKPROV_STATE_DIR, else $XDG_STATE_HOME/bulkprov, i.e. ~/.local/state/bulkprov)")
+	fs.Func("reuse-pattern", "regular expression that recognises a credential refused as recently used, in the server's wording (repeatable; only shapes the error message)", func(v string) error {
+		re, err := regexp.Compile(v)
+		if err != nil {
+			return err
+		}
+		f.reuse = append(f.reuse, re)
+		return nil
+	})
 	fs.IntVar(&f.retries, "retries", engine.DefaultRetry.Attempts, "attempts per request on 503, 429 and connection errors (capped exponential back-off with jitter)")
 }
 
@@ -94,9 +113,13 @@ func (f *targetFlags) connect(errOut io.Writer) (*connection, error) {
 		vc, cc = targets.Credentials{User: user, Password: pass}, targets.Credentials{User: user, Password: pass}
 		okV, okC = true, true
 	}
-	for name, u := range map[string]string{"--voss": vossURL, "--cupi": cupiURL} {
-		if u != "" && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
-			return nil, fail(exitInvalid, "%s %q: expected a URL such as https://host:port", name, u)
+	for name, u := range map[string]*string{"--voss": &vossURL, "--cupi": &cupiURL} {
+		if *u == "" {
+			continue
+		}
+		*u = targets.NormalizeURL(*u)
+		if !strings.HasPrefix(*u, "https://") && !strings.HasPrefix(*u, "http://") {
+			return nil, fail(exitInvalid, "%s %q: expected a URL such as https://host:port", name, *u)
 		}
 	}
 	cupiMax, vossMax := defaultCUPIWorkers, defaultVOSSWorkers
@@ -119,6 +142,16 @@ func (f *targetFlags) connect(errOut io.Writer) (*connection, error) {
 		if err != nil {
 			return nil, err
 		}
+		if f.vossRate < 0 {
+			return nil, fail(exitInvalid, "--voss-rate %v: want a rate ≥ 0 (0 = unpaced)", f.vossRate)
+		}
+		if f.sim && !flagSet(f.fs, "voss-rate") {
+			f.vossRate = 0 // the in-process simulator has no budget to keep
+		}
+		if f.vossRate > 0 {
+			t.VOSSPace = rate.NewLimiter(rate.Limit(f.vossRate), 1)
+			client.Transport = targets.Paced(client.Transport, t.VOSSPace)
+		}
 		t.VOSS = voss.New(vossURL, client, vc)
 		t.VOSS.Nowait = !f.vossSync
 		t.VOSS.Observe = t.VOSSLimiter.Observe
@@ -134,15 +167,25 @@ func (f *targetFlags) connect(errOut io.Writer) (*connection, error) {
 		t.CUPI = cupi.New(cupiURL, client, cc)
 		t.CUPI.Observe = t.CUPILimiter.Observe
 	}
-	t.ID = "voss=" + vossURL + " cupi=" + cupiURL
+	t.VOSSName, t.CUPIName = vossURL, cupiURL
+	t.ID = "voss=" + t.VOSSName + " cupi=" + t.CUPIName
 	if f.sim {
-		t.ID = "sim"
+		t.ID, t.VOSSName, t.CUPIName = "sim", "sim-voss", "sim-cupi"
 	}
 	c.targets = t
 	if t.VOSS == nil && t.CUPI == nil {
 		return nil, fail(exitInvalid, "no target: give --voss URL and/or --cupi URL, or --sim")
 	}
 	return c, nil
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	if fs != nil {
+		fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	}
+	return set
 }
 
 // runInputs is everything a plan or apply reads before talking to servers.
@@ -194,6 +237,7 @@ func (f *targetFlags) loadRun(in *inputFlags, paths []string, io streams) (*runI
 		seen[k] = rec.Loc
 		r.rows = append(r.rows, transform.Map(rec, cfg, opts))
 	}
+	dupes = append(dupes, sharedObjects(r.rows)...)
 	if len(dupes) > 0 {
 		for _, d := range dupes {
 			fmt.Fprintln(io.err, d)
@@ -201,6 +245,37 @@ func (f *targetFlags) loadRun(in *inputFlags, paths []string, io streams) (*runI
 		return nil, fail(exitInvalid, "%d object(s) named by more than one row across the inputs", len(dupes))
 	}
 	return r, nil
+}
+
+// sharedObjects finds rows of different models that write one object
+// they share — a data/User row and a cupi/User row for the same alias
+// both write that CUPI user and its credentials, and would race.
+func sharedObjects(rows []transform.Row) []string {
+	first := map[string]*transform.Row{}
+	var dupes []string
+	for i := range rows {
+		row := &rows[i]
+		for _, w := range row.Wants {
+			if w.Target != "cupi" || w.Alias == "" || w.Err != "" {
+				continue
+			}
+			switch w.Kind {
+			case transform.KindCUPIUser, transform.KindPassword, transform.KindPIN:
+			default:
+				continue
+			}
+			k := strings.ToLower(w.Alias)
+			prev, seen := first[k]
+			switch {
+			case !seen:
+				first[k] = row
+			case prev != row && prev.Rec.Model != row.Rec.Model:
+				dupes = append(dupes, fmt.Sprintf("%s: %s writes the Unity Connection user %s, as the %s row at %s does; one row per object", row.Rec.Loc, row.Rec.Model, w.Alias, prev.Rec.Model, prev.Rec.Loc))
+				first[k] = row // report each further row once
+			}
+		}
+	}
+	return dupes
 }
 
 func fileSHA256(p string) (string, int64, error) {
@@ -217,16 +292,36 @@ func fileSHA256(p string) (string, int64, error) {
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
-// stateDir is the .bulkprov folder beside the first input.
-func stateDir(paths []string) string {
-	return filepath.Join(filepath.Dir(paths[0]), ".bulkprov")
+// stateFolder is where what must outlive a run lives (spec/cli.md):
+// --state-dir, else $BULKPROV_STATE_DIR, else $XDG_STATE_HOME/bulkprov,
+// else ~/.local/state/bulkprov. It does not depend on where the inputs
+// are, so tonight's copy of a workbook in a new folder shares it.
+func (f *targetFlags) stateFolder() (string, error) {
+	if f.stateDir != "" {
+		return f.stateDir, nil
+	}
+	if d := os.Getenv("BULKPROV_STATE_DIR"); d != "" {
+		return d, nil
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "bulkprov"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fail(exitInvalid, "no state folder: set --state-dir or BULKPROV_STATE_DIR (%v)", err)
+	}
+	return filepath.Join(home, ".local", "state", "bulkprov"), nil
 }
 
-func (f *targetFlags) runState(paths []string) (*engine.RunState, error) {
+func (f *targetFlags) runState() (*engine.RunState, error) {
 	if f.sim {
 		return engine.NewMemoryRunState(), nil
 	}
-	rs, err := engine.OpenRunState(stateDir(paths))
+	dir, err := f.stateFolder()
+	if err != nil {
+		return nil, err
+	}
+	rs, err := engine.OpenRunState(dir)
 	if err != nil {
 		return nil, fail(exitInvalid, "%v", err)
 	}
@@ -238,6 +333,9 @@ func (f *targetFlags) engineOptions(rs *engine.RunState) engine.Options {
 	r := engine.DefaultRetry
 	r.Attempts = max(1, f.retries)
 	o := engine.Options{ForceSecrets: f.forceSecrets, RunState: rs, Retry: r}
+	if len(f.reuse) > 0 {
+		o.ReusePatterns = append(append([]*regexp.Regexp(nil), engine.DefaultReusePatterns...), f.reuse...)
+	}
 	if f.oneTime != "" {
 		o.OneTime = engine.NewOneTimePasswords()
 	}
@@ -246,14 +344,26 @@ func (f *targetFlags) engineOptions(rs *engine.RunState) engine.Options {
 
 // planError maps a planning error to an exit code.
 func planError(err error) error {
+	if errors.Is(err, engine.ErrInterrupted) {
+		return fail(exitInterrupted, "interrupted while reading the targets; no plan was made")
+	}
 	var fe *engine.FatalError
-	if asFatal(err, &fe) {
-		if targets.Classify(fe.Err) == targets.Fatal {
-			return fail(exitInterrupted, "%v", err)
-		}
-		return fail(exitInterrupted, "target unreachable: %v", err)
+	if errors.As(err, &fe) {
+		return fatalExit(fe)
 	}
 	return fail(exitInvalid, "%v", err)
+}
+
+// fatalExit is the exit of a run stopped by its target as a whole: 4 when
+// the target refused the credentials or a permission, else 3.
+func fatalExit(fe *engine.FatalError) error {
+	if targets.AccessDenied(fe.Err) {
+		return fail(exitAccess, "access refused: %v; check the credentials and the account's permissions, then run again", fe.Err)
+	}
+	if targets.Classify(fe.Err) == targets.Fatal {
+		return fail(exitInterrupted, "%v", fe.Err)
+	}
+	return fail(exitInterrupted, "target unreachable: %v", fe.Err)
 }
 
 // hashString is the hex SHA-256 of s.

@@ -90,6 +90,9 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	// A bulk export is a POST that only reads: its failures are safe to
+	// retry, never an unknown outcome.
+	read := method == http.MethodGet || strings.HasSuffix(path, "/export/")
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -97,13 +100,17 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 		if ue, ok := err.(*url.Error); ok {
 			err = ue.Err
 		}
-		return nil, targets.TransportError(method, fmt.Errorf("voss %s /api/%s: %w", method, path, err))
+		kind := method
+		if read {
+			kind = http.MethodGet
+		}
+		return nil, targets.TransportError(kind, fmt.Errorf("voss %s /api/%s: %w", method, path, err))
 	}
 	c.observe(method, resp.StatusCode, start)
 	if resp.StatusCode >= 300 {
 		defer targets.Drain(resp.Body)
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		e := &targets.APIError{Target: "voss", Method: method, Path: "/api/" + path, Status: resp.StatusCode,
+		e := &targets.APIError{Target: "voss", Method: method, Path: "/api/" + path, Status: resp.StatusCode, Read: read,
 			RetryAfter: targets.RetryAfter(resp.Header.Get("Retry-After"))}
 		e.Message = ParseError(b)
 		return nil, e
