@@ -401,6 +401,7 @@ func (r *run) cupi() {
 	names("roles", "role", "roles", "RoleName", c.Roles, configCUPIRoles(r.cfg))
 	names("credentialpolicies", "policy", "credential policies", "DisplayName", c.CredentialPolicies, configPolicies(r.cfg))
 	names("usertemplates", "template", "user templates", "Alias", c.UserTemplates, []string{r.cfg.Template()})
+	names("authz/server", "authz", "authorization servers", "DisplayName", c.AuthzServers, nil)
 }
 
 // latency measures the probe read and says what it means for a run.

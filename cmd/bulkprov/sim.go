@@ -51,6 +51,7 @@ Example:
 	fs.Float64Var(&o.VOSS.RateLimit, "voss-rate-limit", 0, "VOSS requests per second per user before the throttle answers, polls included (0: off)")
 	fs.IntVar(&o.VOSS.ThrottleStatus, "voss-throttle-status", 429, "status of a throttled VOSS request: 429 or 503")
 	fs.DurationVar(&o.VOSS.ThrottleRetryAfter, "voss-throttle-retry-after", time.Second, "Retry-After sent with a VOSS throttle answer (0: none)")
+	fs.IntVar(&o.CUPI.DeleteStatus, "cupi-delete-status", 204, "status of a CUPI DELETE: 204, or 200 as older servers answer")
 	fs.StringVar(&o.CUPI.ReuseMessage, "cupi-reuse-message", "", "wording of the CUPI 400 that refuses a password or PIN from the policy's history (default: a locale-like sentence)")
 	fs.Float64Var(&o.Faults.Rate503, "fail-503", 0, "share of requests answered 503 (0..1)")
 	fs.Float64Var(&o.Faults.Rate429, "fail-429", 0, "share of requests answered 429 with Retry-After (0..1)")
@@ -80,6 +81,9 @@ Example:
 	}
 	if st := o.VOSS.ThrottleStatus; st != 429 && st != 503 {
 		return fail(exitInvalid, "--voss-throttle-status must be 429 or 503")
+	}
+	if st := o.CUPI.DeleteStatus; st != 200 && st != 204 {
+		return fail(exitInvalid, "--cupi-delete-status must be 200 or 204")
 	}
 	if st := o.Faults.FailAfterCommitStatus; st < 500 || st > 599 {
 		return fail(exitInvalid, "--fail-after-commit-status must be a 5xx status")

@@ -3,6 +3,7 @@ package conformance_test
 import (
 	"context"
 	"flag"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -90,7 +91,13 @@ func TestCUPI(t *testing.T) {
 		run(t, e, conformance.CUPI, !*write)
 		return
 	}
-	s := cupisim.New(cupisim.Options{User: "admin", Password: "cupi-pw", ServiceTime: 30 * time.Millisecond, QueueTimeout: 60 * time.Millisecond})
+	for _, del := range []int{204, 200} { // older servers answer a DELETE with 200
+		t.Run(fmt.Sprintf("delete=%d", del), func(t *testing.T) { testCUPISim(t, del) })
+	}
+}
+
+func testCUPISim(t *testing.T, deleteStatus int) {
+	s := cupisim.New(cupisim.Options{User: "admin", Password: "cupi-pw", ServiceTime: 30 * time.Millisecond, QueueTimeout: 60 * time.Millisecond, DeleteStatus: deleteStatus})
 	ts := httptest.NewServer(s)
 	defer ts.Close()
 	e := env(ts.URL, "admin", "cupi-pw")

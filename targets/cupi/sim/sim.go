@@ -41,6 +41,9 @@ type Options struct {
 	// is configurable; the default, DefaultReuseMessage, avoids every word
 	// a client might be tempted to key on.
 	ReuseMessage string
+	// DeleteStatus is the status of a successful DELETE: 204 (default), or
+	// 200 as older servers answer.
+	DeleteStatus int
 	Faults       simkit.Faults
 }
 
@@ -745,7 +748,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	s.unindex(u)
 	s.Writes.Add("cupi/user:" + strings.ToLower(u.Fields["Alias"]) + ":delete")
 	s.dirty.Store(true)
-	w.WriteHeader(http.StatusNoContent)
+	s.deleted(w)
 }
 
 func (s *Server) credential(w http.ResponseWriter, r *http.Request) (*User, *Credential, string) {
@@ -900,6 +903,15 @@ func nextTime(prev string) string {
 	return now.Format(cupiTime)
 }
 
+// deleted answers a successful DELETE.
+func (s *Server) deleted(w http.ResponseWriter) {
+	if s.opts.DeleteStatus == http.StatusOK {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 func (s *Server) roleByID(id string) map[string]string {
 	for _, r := range s.roles {
 		if r["ObjectId"] == id {
@@ -984,7 +996,7 @@ func (s *Server) deleteUserRole(w http.ResponseWriter, r *http.Request) {
 	delete(u.UserRoles, ur)
 	s.Writes.Add("cupi/userrole:" + strings.ToLower(u.Fields["Alias"]) + ":" + s.roleByID(roleID)["RoleName"] + ":delete")
 	s.dirty.Store(true)
-	w.WriteHeader(http.StatusNoContent)
+	s.deleted(w)
 }
 
 func (s *Server) policyObjects() []map[string]string {
@@ -1132,7 +1144,7 @@ func (s *Server) deleteAuthz(w http.ResponseWriter, r *http.Request) {
 	delete(s.st.Authz, id)
 	s.Writes.Add("cupi/authz:" + strings.ToLower(a["DisplayName"]) + ":delete")
 	s.dirty.Store(true)
-	w.WriteHeader(http.StatusNoContent)
+	s.deleted(w)
 }
 
 // Save returns the state as JSON and clears the dirty mark.
