@@ -5,6 +5,7 @@ package simserve
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -27,6 +28,10 @@ type Options struct {
 	VOSS           vsim.Options
 	Faults         simkit.Faults
 	StateFile      string // load at start, save on change and at Close
+	// TLSCAOut, when set, makes the simulators serve HTTPS with a fresh
+	// self-signed certificate, written to this file as PEM so a client
+	// can trust it (--ca-file).
+	TLSCAOut string
 }
 
 // Running is a started pair of simulators.
@@ -65,8 +70,20 @@ func Start(o Options) (*Running, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", o.Addr, err)
 	}
-	r.ln = ln
 	r.URL = "http://" + ln.Addr().String()
+	if o.TLSCAOut != "" {
+		cfg, pemBytes, err := selfSigned()
+		if err == nil {
+			err = writeCA(o.TLSCAOut, pemBytes)
+		}
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("TLS: %w", err)
+		}
+		ln = tls.NewListener(ln, cfg)
+		r.URL = "https://" + ln.Addr().String()
+	}
+	r.ln = ln
 	mux := http.NewServeMux()
 	mux.Handle("/vmrest/", r.CUPI)
 	mux.Handle("/sim/cupi/", r.CUPI)

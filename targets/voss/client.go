@@ -470,21 +470,39 @@ func (c *Client) Roles(ctx context.Context, hierarchy string) ([]string, error) 
 	return out, err
 }
 
-// HierarchyNodes returns the hierarchy paths that exist.
+// HierarchyNodes returns the hierarchy paths that exist, paging like any
+// list: a provider's tree can hold more nodes than one page.
 func (c *Client) HierarchyNodes(ctx context.Context) (map[string]bool, error) {
-	resp, err := c.do(ctx, http.MethodGet, "data/HierarchyNode/", url.Values{"hierarchy": {"sys"}, "limit": {strconv.Itoa(PageLimit)}}, nil)
+	out := map[string]bool{}
+	err := c.List(ctx, "data/HierarchyNode", "sys", [2]string{}, func(s Summary) error {
+		if s.Hierarchy != "" {
+			out[s.Hierarchy] = true
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
+	return out, nil
+}
+
+// Page reads one page of model at hierarchy and below: at most limit
+// summaries from skip, and pagination.total. It is the cheap read a
+// preflight uses.
+func (c *Client) Page(ctx context.Context, model, hierarchy string, skip, limit int) (int, []Summary, error) {
+	q := url.Values{"hierarchy": {hierarchy}, "skip": {strconv.Itoa(skip)}, "limit": {strconv.Itoa(limit)}}
+	resp, err := c.do(ctx, http.MethodGet, model+"/", q, nil)
+	if err != nil {
+		return 0, nil, err
+	}
 	var page listPage
 	if err := decode(resp, &page); err != nil {
-		return nil, err
+		return 0, nil, err
 	}
-	out := map[string]bool{}
+	out := make([]Summary, 0, len(page.Resources))
 	for _, r := range page.Resources {
-		if p, ok := r.Data["hierarchy_path"].(string); ok {
-			out[p] = true
-		}
+		h, _ := r.Data["hierarchy_path"].(string)
+		out = append(out, Summary{Pkid: r.Pkid, Hierarchy: h, Data: r.Data})
 	}
-	return out, nil
+	return page.Pagination.Total, out, nil
 }
