@@ -42,8 +42,9 @@ type rowCtx struct {
 // depend on each other (the CUPI user before its roles and credentials).
 // The chains of a row on different targets are independent.
 type chain struct {
-	row int
-	ops []*Op
+	row     int
+	cluster string // of a CUPI chain
+	ops     []*Op
 }
 
 // Apply executes the plan's writes through one dispatcher per target:
@@ -68,8 +69,9 @@ func Apply(ctx context.Context, p *Plan, t *Targets, o Options, ao ApplyOptions)
 	stopAfter := context.AfterFunc(ctx, func() { time.AfterFunc(ao.Grace, cancelReq) })
 	defer stopAfter()
 
-	chains := map[string][]*chain{} // target -> chains, in row order
+	chains := map[string][]*chain{} // target (cluster) -> chains, in row order
 	open := map[[2]any]*chain{}     // (row, target) -> its chain
+	limiters := map[string]*Limiter{}
 	pending := map[int]*atomic.Int32{}
 	failedRow := map[int]*atomic.Bool{}
 	for _, op := range p.Ops {
@@ -80,12 +82,19 @@ func Apply(ctx context.Context, p *Plan, t *Targets, o Options, ao ApplyOptions)
 			op.Status, op.CreatedID = Done, e.ID
 			continue
 		}
-		k := [2]any{op.Row, op.Target}
+		target := op.Target
+		if target == "cupi" {
+			target = LimiterName(op.Cluster)
+			limiters[target] = t.Cluster(op.Cluster).CUPILimiter
+		} else {
+			limiters[target] = t.VOSSLimiter
+		}
+		k := [2]any{op.Row, target}
 		c := open[k]
 		if c == nil {
-			c = &chain{row: op.Row}
+			c = &chain{row: op.Row, cluster: op.Cluster}
 			open[k] = c
-			chains[op.Target] = append(chains[op.Target], c)
+			chains[target] = append(chains[target], c)
 			if pending[op.Row] == nil {
 				pending[op.Row], failedRow[op.Row] = new(atomic.Int32), new(atomic.Bool)
 			}
@@ -99,15 +108,45 @@ func Apply(ctx context.Context, p *Plan, t *Targets, o Options, ao ApplyOptions)
 	var fatalOnce sync.Once
 	dispatch, stop := context.WithCancel(ctx)
 	defer stop()
+	// A Unity Connection cluster that is unreachable or refuses access
+	// fails its own operations; the other clusters and VOSS go on. VOSS,
+	// shared by every row, stops the run.
+	var downMu sync.Mutex
+	down := map[string]error{}
+	isDown := func(cluster string) error {
+		downMu.Lock()
+		defer downMu.Unlock()
+		return down[cluster]
+	}
 	runChain := func(c *chain) {
 		rc := &rowCtx{failed: map[string]bool{}}
+		tc := t
+		if c.ops[0].Target == "cupi" {
+			tc = t.Cluster(c.cluster)
+		}
 		for _, op := range c.ops {
 			if dispatch.Err() != nil && op == c.ops[0] {
 				return
 			}
-			err := runOp(reqCtx, op, rc, t, o, ao.Journal)
+			if op.Target == "cupi" {
+				if derr := isDown(clusterName(c.cluster)); derr != nil {
+					op.Status, op.Error = Failed, fmt.Sprintf("Unity Connection %s unavailable: %v", clusterName(c.cluster), derr)
+					failedRow[c.row].Store(true)
+					continue
+				}
+			}
+			err := runOp(reqCtx, op, rc, tc, o, ao.Journal)
 			if err != nil {
 				var fe *FatalError
+				if errors.As(err, &fe) && op.Target == "cupi" && targetFailure(fe.Err) {
+					downMu.Lock()
+					if down[clusterName(c.cluster)] == nil {
+						down[clusterName(c.cluster)] = fe.Err
+					}
+					downMu.Unlock()
+					failedRow[c.row].Store(true)
+					continue
+				}
 				if errors.As(err, &fe) || errors.Is(err, context.Canceled) {
 					fatalOnce.Do(func() { fatalErr = err })
 					stop()
@@ -133,7 +172,7 @@ func Apply(ctx context.Context, p *Plan, t *Targets, o Options, ao ApplyOptions)
 	for target, cs := range chains {
 		workers := ao.Workers
 		if workers <= 0 {
-			workers = t.limiter(target).Max
+			workers = limiters[target].Max
 		}
 		wg.Add(1)
 		go func() {
@@ -167,7 +206,13 @@ func Apply(ctx context.Context, p *Plan, t *Targets, o Options, ao ApplyOptions)
 	if ctx.Err() != nil {
 		return ErrInterrupted
 	}
-	return fatalErr
+	if fatalErr != nil {
+		return fatalErr
+	}
+	if len(down) > 0 {
+		return &ClustersDown{Errs: down}
+	}
+	return nil
 }
 
 func (j *Journal) pending(id string) bool {
@@ -282,6 +327,21 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 		return err
 	}
 	return nil
+}
+
+// targetFailure reports whether err is the target failing as a whole —
+// access refused, unreachable, throttling that never ends — rather than
+// the run itself (its checkpoint, an interrupt).
+func targetFailure(err error) bool {
+	var ce *CheckpointError
+	if errors.As(err, &ce) {
+		return false
+	}
+	switch targets.Classify(err) {
+	case targets.Fatal, targets.Transient, targets.Throttled:
+		return true
+	}
+	return false
 }
 
 func isCredential(op *Op) bool {
@@ -704,11 +764,12 @@ func ResolvePending(ctx context.Context, j *Journal, t *Targets, o Options) erro
 				return fatal(fmt.Errorf("waiting for VOSS transaction %s of an interrupted run: %w", e.Tx, err))
 			}
 			delete(j.Pending, id)
-		case (e.Kind == transform.KindPassword || e.Kind == transform.KindPIN) && e.Before != nil && e.Object != "" && t.CUPI != nil:
+		case (e.Kind == transform.KindPassword || e.Kind == transform.KindPIN) && e.Before != nil && e.Object != "" && t.Cluster(e.Cluster).CUPI != nil:
+			tc := t.Cluster(e.Cluster)
 			var c cupi.Object
-			err := o.Retry.Do(ctx, t.CUPILimiter, func(ctx context.Context) (int, error) {
+			err := o.Retry.Do(ctx, tc.CUPILimiter, func(ctx context.Context) (int, error) {
 				var err error
-				c, err = t.CUPI.Credential(ctx, e.Object, credKind(e.Kind))
+				c, err = tc.CUPI.Credential(ctx, e.Object, credKind(e.Kind))
 				return status(err), err
 			})
 			if errors.Is(err, targets.ErrNotFound) {

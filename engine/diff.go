@@ -19,6 +19,13 @@ func diffWant(st *state, row *transform.Row, w transform.Want, t *Targets, o Opt
 		base.Action, base.Status, base.Error = Noop, Failed, w.Err
 		return []*Op{base}
 	}
+	if w.Target == "cupi" {
+		base.Cluster = clusterName(w.Cluster)
+		if st.down != nil {
+			base.Alias = w.Alias
+			return []*Op{failOp(base, "%v", st.down)}
+		}
+	}
 	switch w.Kind {
 	case transform.KindUser, transform.KindAdminREL:
 		return []*Op{diffVOSS(st, w, base, t, o)}

@@ -64,6 +64,7 @@ type Op struct {
 	Row         int             `json:"row_index"`
 	Source      loader.Location `json:"source"`
 	Target      string          `json:"target"`
+	Cluster     string          `json:"cluster,omitempty"` // Unity Connection cluster of a CUPI operation
 	Kind        string          `json:"kind"`
 	Key         string          `json:"key"`
 	Action      Action          `json:"action"`
@@ -140,6 +141,9 @@ type Plan struct {
 	Rows []transform.Row `json:"-"`
 	// Reads counts the HTTP requests made to read state, per target.
 	Reads map[string]int `json:"reads"`
+	// Down holds the Unity Connection clusters that could not be read:
+	// their operations are planned as failed.
+	Down map[string]error `json:"-"`
 }
 
 // Summary counts operations by action, and failures.
@@ -192,6 +196,12 @@ type Targets struct {
 	// the server's requests-per-second budget); the summary reports the
 	// time requests waited on it.
 	VOSSPace *rate.Limiter
+	// Clusters are the Unity Connection clusters besides the default one
+	// (CUPI, CUPILimiter); see Cluster.
+	Clusters        map[string]*Cluster
+	clusterPrefixes string
+	viewsMu         sync.Mutex
+	views           map[string]*Targets
 	// VOSSName and CUPIName key the run state: the normalised base URLs
 	// (NormalizeURL), so any spelling of a server shares one memory.
 	VOSSName, CUPIName string
@@ -260,6 +270,15 @@ type state struct {
 	vossRoles map[string]map[string]bool // hierarchy -> role names
 	voss      map[string]*voss.Instance  // model|hier|key (lower) -> instance
 	byPkid    map[string]*voss.Instance
+	// cupiState is the Unity Connection cluster a diff looks at (a view,
+	// see view); clusters holds every cluster read.
+	*cupiState
+	clusters map[string]*cupiState
+}
+
+// cupiState is what was read from one Unity Connection cluster.
+type cupiState struct {
+	mu        sync.Mutex
 	users     map[string]cupi.Object   // lower alias -> user
 	roles     map[string]cupi.Object   // lower role name -> role
 	policies  map[string]cupi.Object   // lower display name -> policy
@@ -267,6 +286,24 @@ type state struct {
 	authz     map[string]cupi.Object   // lower display name
 	userRoles map[string][]cupi.Object // user id -> user roles
 	creds     map[string]cupi.Object   // user id|kind -> settings
+	// down is why the cluster could not be read (unreachable, access
+	// refused, no URL): its operations fail, the other clusters' go on.
+	down error
+}
+
+func newCUPIState() *cupiState {
+	return &cupiState{users: map[string]cupi.Object{}, roles: map[string]cupi.Object{}, policies: map[string]cupi.Object{},
+		templates: map[string]bool{}, authz: map[string]cupi.Object{}, userRoles: map[string][]cupi.Object{}, creds: map[string]cupi.Object{}}
+}
+
+// view is the state as a diff of cluster's wants sees it: the shared VOSS
+// state and that cluster's CUPI state.
+func (st *state) view(cluster string) *state {
+	cs := st.clusters[clusterName(cluster)]
+	if cs == nil {
+		cs = newCUPIState()
+	}
+	return &state{nodes: st.nodes, vossRoles: st.vossRoles, voss: st.voss, byPkid: st.byPkid, cupiState: cs, clusters: st.clusters}
 }
 
 func vkey(model, hier, key string) string {
@@ -287,9 +324,23 @@ func MakePlan(ctx context.Context, rows []transform.Row, t *Targets, o Options) 
 		return nil, err
 	}
 	p := &Plan{Version: 1, Created: time.Now().UTC(), Rows: rows, Targets: t.ID, Reads: reads}
+	views := map[string]*state{}
+	for name, cs := range st.clusters {
+		views[name] = st.view(name)
+		if cs.down != nil {
+			if p.Down == nil {
+				p.Down = map[string]error{}
+			}
+			p.Down[name] = cs.down
+		}
+	}
 	for i := range rows {
 		for _, w := range rows[i].Wants {
-			for _, op := range diffWant(st, &rows[i], w, t, o) {
+			sv, tv := st, t
+			if w.Target == "cupi" {
+				sv, tv = views[clusterName(w.Cluster)], t.Cluster(w.Cluster)
+			}
+			for _, op := range diffWant(sv, &rows[i], w, tv, o) {
 				op.Row = i
 				op.Source = rows[i].Rec.Loc
 				if op.Status == "" {
@@ -321,10 +372,9 @@ func fingerprint(v any) string {
 // cannot be listed (roles held, credential settings).
 func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options) (*state, map[string]int, error) {
 	st := &state{nodes: map[string]bool{}, vossRoles: map[string]map[string]bool{}, voss: map[string]*voss.Instance{},
-		byPkid: map[string]*voss.Instance{}, users: map[string]cupi.Object{}, roles: map[string]cupi.Object{},
-		policies: map[string]cupi.Object{}, templates: map[string]bool{}, authz: map[string]cupi.Object{},
-		userRoles: map[string][]cupi.Object{}, creds: map[string]cupi.Object{}}
+		byPkid: map[string]*voss.Instance{}, clusters: map[string]*cupiState{}}
 	reads := map[string]int{}
+	hierOf := map[string]string{} // cluster -> a hierarchy that routed to it (for errors)
 	var needVOSS, needCUPI, needRoles, needPolicies, needTemplates, needAuthz bool
 	hiers := map[string]map[string]bool{} // model -> hierarchies
 	pkids := map[string]string{}          // pkid -> model
@@ -349,6 +399,13 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 				}
 			case "cupi":
 				needCUPI = true
+				name := clusterName(w.Cluster)
+				if st.clusters[name] == nil {
+					st.clusters[name] = newCUPIState()
+				}
+				if hierOf[name] == "" {
+					hierOf[name] = w.ClusterHierarchy
+				}
 				switch w.Kind {
 				case transform.KindUserRole:
 					needRoles = true
@@ -363,10 +420,10 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 		}
 	}
 	var readsMu sync.Mutex
-	call := func(target string, fn func(ctx context.Context) error) error {
-		err := o.Retry.Do(ctx, t.limiter(target), func(ctx context.Context) (int, error) {
+	call := func(l *Limiter, fn func(ctx context.Context) error) error {
+		err := o.Retry.Do(ctx, l, func(ctx context.Context) (int, error) {
 			readsMu.Lock()
-			reads[target]++
+			reads[strings.SplitN(l.Name, "[", 2)[0]]++
 			readsMu.Unlock()
 			err := fn(ctx)
 			return status(err), err
@@ -378,7 +435,7 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 		if t.VOSS == nil {
 			return errors.New("the input has VOSS rows but no VOSS target was given (--voss URL or --sim)")
 		}
-		if err := call("voss", func(ctx context.Context) error {
+		if err := call(t.VOSSLimiter, func(ctx context.Context) error {
 			n, err := t.VOSS.HierarchyNodes(ctx)
 			st.nodes = n
 			return optional(err)
@@ -389,7 +446,7 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 			if !st.hasNode(h) {
 				continue
 			}
-			if err := call("voss", func(ctx context.Context) error {
+			if err := call(t.VOSSLimiter, func(ctx context.Context) error {
 				names, err := t.VOSS.Roles(ctx, h)
 				if err != nil {
 					return optional(err) // the server checks roles itself
@@ -407,7 +464,7 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 		for model, hs := range hiers {
 			for _, root := range roots(hs, st) {
 				var ids []string
-				err := call("voss", func(ctx context.Context) error {
+				err := call(t.VOSSLimiter, func(ctx context.Context) error {
 					ids = ids[:0]
 					return t.VOSS.List(ctx, model, root, [2]string{}, func(s voss.Summary) error {
 						if hs[s.Hierarchy] || s.Hierarchy == "" {
@@ -425,7 +482,7 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 				for lo := 0; lo < len(ids); lo += voss.ExportBatch {
 					batch := ids[lo:min(lo+voss.ExportBatch, len(ids))]
 					eg.Go(func() error {
-						return call("voss", func(ctx context.Context) error {
+						return call(t.VOSSLimiter, func(ctx context.Context) error {
 							return t.VOSS.Export(ctx, model, root, batch, func(in voss.Instance) error {
 								inst := in
 								if inst.Hierarchy == "" {
@@ -450,7 +507,7 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 			if st.byPkid[id] != nil {
 				continue
 			}
-			err := call("voss", func(ctx context.Context) error {
+			err := call(t.VOSSLimiter, func(ctx context.Context) error {
 				in, err := t.VOSS.Get(ctx, model, id)
 				if errors.Is(err, targets.ErrNotFound) {
 					return nil
@@ -466,49 +523,64 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 		}
 		return nil
 	}
-	readCUPI := func() error {
-		if t.CUPI == nil {
-			return errors.New("the input has Unity Connection rows but no CUPI target was given (--cupi URL or --sim)")
+	// Each cluster is read on its own, at its own pace; one that cannot
+	// be read fails its own operations only.
+	readCUPI := func(name string, tc *Targets, cs *cupiState) error {
+		if tc.CUPI == nil {
+			if name == DefaultCluster && hierOf[name] != "" {
+				cs.down = fmt.Errorf("hierarchy %s matches no cluster in cupiClusters (%s) and no --cupi was given", hierOf[name], t.clusterPrefixes)
+			} else {
+				cs.down = errors.New("the input has Unity Connection rows but no CUPI target was given (--cupi URL or --sim)")
+			}
+			return nil
 		}
+		call := func(_ string, fn func(ctx context.Context) error) error { return call(tc.CUPILimiter, fn) }
 		lists := []struct {
 			need bool
 			fn   func(ctx context.Context) error
 		}{
 			{true, func(ctx context.Context) error {
-				return t.CUPI.ListUsers(ctx, func(u cupi.Object) error { st.users[strings.ToLower(u["Alias"])] = u; return nil })
+				return tc.CUPI.ListUsers(ctx, func(u cupi.Object) error { cs.users[strings.ToLower(u["Alias"])] = u; return nil })
 			}},
-			{needRoles, func(ctx context.Context) error { return index(t.CUPI.Roles, ctx, "RoleName", st.roles) }},
+			{needRoles, func(ctx context.Context) error { return index(tc.CUPI.Roles, ctx, "RoleName", cs.roles) }},
 			{needPolicies, func(ctx context.Context) error {
-				return index(t.CUPI.CredentialPolicies, ctx, "DisplayName", st.policies)
+				return index(tc.CUPI.CredentialPolicies, ctx, "DisplayName", cs.policies)
 			}},
-			{needAuthz, func(ctx context.Context) error { return index(t.CUPI.AuthzServers, ctx, "DisplayName", st.authz) }},
+			{needAuthz, func(ctx context.Context) error { return index(tc.CUPI.AuthzServers, ctx, "DisplayName", cs.authz) }},
 			{needTemplates, func(ctx context.Context) error {
 				m := map[string]cupi.Object{}
-				err := index(t.CUPI.UserTemplates, ctx, "Alias", m)
+				err := index(tc.CUPI.UserTemplates, ctx, "Alias", m)
 				for k := range m {
-					st.templates[k] = true
+					cs.templates[k] = true
 				}
 				return err
 			}},
 		}
-		for _, l := range lists {
-			if l.need {
-				if err := call("cupi", l.fn); err != nil {
-					return err
+		err := func() error {
+			for _, l := range lists {
+				if l.need {
+					if err := call("cupi", l.fn); err != nil {
+						return err
+					}
 				}
 			}
+			return readPerUser(ctx, rows, name, cs, call, tc, o)
+		}()
+		var fe *FatalError
+		if errors.As(err, &fe) && !errors.Is(err, context.Canceled) {
+			cs.down = fmt.Errorf("%s: %w", tc.CUPILimiter.Name, err)
+			return nil
 		}
-		if err := readPerUser(ctx, rows, st, call, t, o); err != nil {
-			return err
-		}
-		return nil
+		return err
 	}
 	var g errgroup.Group
 	if needVOSS {
 		g.Go(readVOSS)
 	}
 	if needCUPI {
-		g.Go(readCUPI)
+		for name, cs := range st.clusters {
+			g.Go(func() error { return readCUPI(name, t.Cluster(name), cs) })
+		}
 	}
 	if err := g.Wait(); err != nil {
 		return nil, nil, err
@@ -526,14 +598,17 @@ func index(list func(context.Context) ([]cupi.Object, error), ctx context.Contex
 
 // readPerUser fetches, in a small pool, the roles held and the password
 // settings of the CUPI users that rows change.
-func readPerUser(ctx context.Context, rows []transform.Row, st *state, call func(string, func(context.Context) error) error, t *Targets, o Options) error {
+func readPerUser(ctx context.Context, rows []transform.Row, cluster string, st *cupiState, call func(string, func(context.Context) error) error, t *Targets, o Options) error {
 	type job struct{ id, kind string }
 	seen := map[job]bool{}
 	var jobs []job
 	for _, r := range rows {
 		for _, w := range r.Wants {
+			if w.Target != "cupi" || clusterName(w.Cluster) != cluster {
+				continue
+			}
 			u := st.users[strings.ToLower(w.Alias)]
-			if w.Target != "cupi" || u == nil {
+			if u == nil {
 				continue
 			}
 			var j job

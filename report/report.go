@@ -233,10 +233,13 @@ func JSON(w io.Writer, d *Document) error {
 // Cluster names the Unity Connection cluster of a CUPI operation
 // ("default" for --cupi); empty for other targets.
 func Cluster(o *engine.Op) string {
-	if o.Target == "cupi" {
-		return "default"
+	if o.Target != "cupi" {
+		return ""
 	}
-	return ""
+	if o.Cluster == "" {
+		return engine.DefaultCluster
+	}
+	return o.Cluster
 }
 
 // EscapeFormula makes a value safe to open in a spreadsheet: text starting

@@ -17,6 +17,7 @@ var configKinds = map[string]string{
 	"credentialPolicies": `an object of VOSS to CUPI credential policy names, {"VOSS-CP": "CUPI policy"}`,
 	"cupiUserTemplate":   "a CUPI user template alias (text)",
 	"vossRoles":          `an object of role renames, {"OldRole": "NewRole"}`,
+	"cupiClusters":       `an object of Unity Connection clusters, {"name": {"url": "https://...", "hierarchies": ["sys.hcs..."]}}`,
 }
 
 // describeConfigError turns a JSON decoding error of a config file into

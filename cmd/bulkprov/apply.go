@@ -91,7 +91,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	}
 	rep.inputs(run.files)
 	rep.recs = run.recs
-	conn, err := tf.connect(io.err)
+	conn, err := tf.connect(run.cfg, io.err)
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ credentials or a permission (fix the access, then run again).`, io)
 			return fail(exitInvalid, "checkpoint folder: %v", err)
 		}
 		base := strings.TrimSuffix(filepath.Base(paths[0]), filepath.Ext(paths[0]))
-		checkpoint = filepath.Join(dir, base+"-"+binding[:12]+".journal")
+		checkpoint = filepath.Join(dir, base+"-"+binding[:12]+tf.shard.suffix()+".journal")
 	}
 	var journal *engine.Journal
 	if checkpoint != "" {
@@ -196,6 +196,19 @@ credentials or a permission (fix the access, then run again).`, io)
 	if !quiet {
 		printMetrics(io, doc.Metrics, conn.targets, time.Since(runStart))
 	}
+	var cd *engine.ClustersDown
+	if errors.As(applyErr, &cd) || len(p.Down) > 0 {
+		down := map[string]error{}
+		for name, err := range p.Down {
+			down[name] = err
+		}
+		if cd != nil {
+			for name, err := range cd.Errs {
+				down[name] = err
+			}
+		}
+		return resumeHint(clustersExit(down), checkpoint, io)
+	}
 	if applyErr != nil {
 		var fe *engine.FatalError
 		if errors.As(applyErr, &fe) {
@@ -270,7 +283,7 @@ func checkSavedPlan(saved, fresh *engine.Plan, io streams) error {
 
 func metrics(t *engine.Targets, elapsed time.Duration) []report.TargetMetrics {
 	var out []report.TargetMetrics
-	for _, l := range []*engine.Limiter{t.VOSSLimiter, t.CUPILimiter} {
+	for _, l := range t.Limiters() {
 		s := l.Stats()
 		if s.Requests == 0 {
 			continue

@@ -57,6 +57,14 @@ func (r *reporter) targets(tf *targetFlags, c *connection) {
 	if cu != "" {
 		r.run.Targets.CUPI = map[string]string{"default": cu}
 	}
+	if c != nil && c.targets != nil {
+		for name, cl := range c.targets.Clusters {
+			if r.run.Targets.CUPI == nil {
+				r.run.Targets.CUPI = map[string]string{}
+			}
+			r.run.Targets.CUPI[name] = cl.CUPI.Base()
+		}
+	}
 }
 
 // finish writes the report for a command that returns err, and returns

@@ -72,6 +72,9 @@ credentials or a permission.`, io)
 		rep.run.Plan = &report.RunFile{File: outPath, SHA256: sum}
 		fmt.Fprintf(io.err, "plan saved to %s (sha256 %s); execute exactly it with: %s\n", outPath, sum, applyHint(&tf, outPath))
 	}
+	if len(p.Down) > 0 {
+		return clustersExit(p.Down)
+	}
 	if doc.Summary.Failed > 0 {
 		return silent(exitRowsFailed)
 	}
@@ -86,7 +89,7 @@ func computePlan(ctx context.Context, in *inputFlags, tf *targetFlags, paths []s
 	}
 	rep.inputs(run.files)
 	rep.recs = run.recs
-	conn, err := tf.connect(io.err)
+	conn, err := tf.connect(run.cfg, io.err)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -63,6 +63,8 @@ Example:
 	fs.Float64Var(&o.Faults.SpikeRate, "spike-rate", 0, "share of requests slowed by --spike-factor (0..1)")
 	fs.Float64Var(&o.Faults.SpikeFactor, "spike-factor", 10, "latency multiplier of a spike")
 	fs.Uint64Var(&o.Faults.Seed, "fault-seed", 1, "seed of the fault injection")
+	var clusters string
+	fs.StringVar(&clusters, "cupi-clusters", "", "serve one more independent Unity Connection per NAME (comma-separated), each on its own port with its own users and 5 slots; printed as cupi.NAME=URL")
 	fs.StringVar(&failKeys, "fail-keys", "", "comma-separated business keys whose writes get HTTP 500 (KEY or KEY=STATUS)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -78,6 +80,14 @@ Example:
 	}
 	if forbid != "" {
 		o.Faults.Forbid = strings.Split(forbid, ",")
+	}
+	for _, name := range strings.Split(clusters, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			if strings.EqualFold(name, "default") {
+				return fail(exitInvalid, "--cupi-clusters: the name default is reserved for the main Unity Connection")
+			}
+			o.Clusters = append(o.Clusters, name)
+		}
 	}
 	if st := o.VOSS.ThrottleStatus; st != 429 && st != 503 {
 		return fail(exitInvalid, "--voss-throttle-status must be 429 or 503")
@@ -109,6 +119,10 @@ Example:
 	r.VOSS.SetFaults(faults)
 	r.CUPI.SetFaults(faults)
 	fmt.Fprintf(io.out, "voss=%s\ncupi=%s\n", r.URL, r.URL)
+	for _, c := range r.Clusters {
+		c.CUPI.SetFaults(faults)
+		fmt.Fprintf(io.out, "cupi.%s=%s\n", c.Name, c.URL)
+	}
 	if f, ok := io.out.(*os.File); ok {
 		_ = f.Sync()
 	}

@@ -541,3 +541,6 @@ func (c *Client) User(ctx context.Context, id string) (Object, error) {
 	}
 	return decodeObject(resp)
 }
+
+// Base returns the server's base URL (scheme://host[:port]).
+func (c *Client) Base() string { return c.base }

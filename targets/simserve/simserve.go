@@ -32,6 +32,18 @@ type Options struct {
 	// self-signed certificate, written to this file as PEM so a client
 	// can trust it (--ca-file).
 	TLSCAOut string
+	// Clusters names further Unity Connection clusters to serve, each an
+	// independent CUPI simulator (own users, own slots, same options and
+	// credentials) on its own port, over plain HTTP.
+	Clusters []string
+}
+
+// Cluster is one further Unity Connection simulator.
+type Cluster struct {
+	Name string
+	URL  string
+	CUPI *sim.Server
+	srv  *http.Server
 }
 
 // Running is a started pair of simulators.
@@ -39,6 +51,9 @@ type Running struct {
 	URL  string // base URL of both
 	CUPI *sim.Server
 	VOSS *vsim.Server
+	// Clusters are the further Unity Connection simulators, in the order
+	// Options.Clusters named them.
+	Clusters []*Cluster
 
 	srv  *http.Server
 	ln   net.Listener
@@ -90,6 +105,20 @@ func Start(o Options) (*Running, error) {
 	mux.Handle("/", r.VOSS)
 	r.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = r.srv.Serve(ln) }()
+	for _, name := range o.Clusters {
+		cln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			r.Close()
+			return nil, fmt.Errorf("cluster %s: listen: %w", name, err)
+		}
+		c := &Cluster{Name: name, URL: "http://" + cln.Addr().String(), CUPI: sim.New(o.CUPI)}
+		cm := http.NewServeMux()
+		cm.Handle("/vmrest/", c.CUPI)
+		cm.Handle("/sim/cupi/", c.CUPI)
+		c.srv = &http.Server{Handler: cm, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = c.srv.Serve(cln) }()
+		r.Clusters = append(r.Clusters, c)
+	}
 	if o.StateFile != "" {
 		r.wg.Add(1)
 		go r.saver()
@@ -165,6 +194,9 @@ func (r *Running) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = r.srv.Shutdown(ctx)
+	for _, c := range r.Clusters {
+		_ = c.srv.Shutdown(ctx)
+	}
 	return r.Save(true)
 }
 
