@@ -109,7 +109,7 @@ func diffVOSS(st *state, w transform.Want, op *Op, t *Targets, o Options) *Op {
 		return failOp(op, "%s %s does not exist at %s (the row says modify)", w.Model, w.KeyValue, w.Hierarchy)
 	}
 	if role := roleOf(w); role != "" && st.vossRoles[w.Hierarchy] != nil && !st.vossRoles[w.Hierarchy][role] {
-		return failOp(op, "role %q does not exist at %s", role, w.Hierarchy)
+		return failOp(op, "role %q does not exist at %s%s", role, w.Hierarchy, didYouMean(role, st.vossRoles[w.Hierarchy]))
 	}
 	if cur == nil {
 		op.Action = Create
@@ -367,7 +367,7 @@ func diffRoles(st *state, w transform.Want, base *Op) []*Op {
 		role := st.roles[strings.ToLower(name)]
 		if role == nil {
 			op := *base
-			ops = append(ops, failOp(&op, "CUPI role %q does not exist (map the VOSS role to CUPI roles with \"roles\" in --config)", name))
+			ops = append(ops, failOp(&op, "CUPI role %q does not exist%s (map the VOSS role to CUPI roles with \"roles\" in --config)", name, didYouMeanRole(name, st.roles)))
 			continue
 		}
 		h := heldBy[strings.ToLower(name)]

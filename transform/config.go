@@ -45,7 +45,7 @@ func LoadConfig(path string) (*Config, []byte, error) {
 	d.DisallowUnknownFields()
 	var c Config
 	if err := d.Decode(&c); err != nil {
-		msg := err.Error()
+		msg := describeConfigError(b, err)
 		if strings.Contains(msg, "unknown field") {
 			msg += " (known keys: defaultHierarchy, hierarchies, roles, credentialPolicies, cupiUserTemplate, vossRoles)"
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/bulkprov/bulkprov/export"
@@ -26,7 +27,7 @@ below), cupi/User (with their roles) and cupi/AuthzServer (Unity Connection).
 Example:
   bulkprov export --voss https://voss.example --model data/User \
       --hierarchy sys.hcs.CS-P.CS-NB.AAAGlobal --out tenant-users.xlsx`, io)
-	tf.register(fs)
+	registerOnly(fs, &tf, "voss", "cupi", "sim", "ca-file", "timeout")
 	fs.StringVar(&model, "model", "", "model to export: data/User, relation/HcsAdminUserREL, cupi/User or cupi/AuthzServer")
 	fs.StringVar(&out, "out", "", "output file: .xlsx or .zip")
 	fs.StringVar(&hierarchy, "hierarchy", "", "VOSS hierarchy to export from (and below)")
@@ -34,12 +35,16 @@ Example:
 		return err
 	}
 	m := schema.Get(model)
-	if m == nil || out == "" {
-		fs.Usage()
-		if m == nil {
-			return fail(exitInvalid, "--model: %v", schema.ErrUnknownModel(model))
-		}
-		return fail(exitInvalid, "--out FILE is required")
+	switch {
+	case model == "":
+		return usageError("export", "--model MODEL is required (one of %s)", strings.Join(schema.Names(), ", "))
+	case m == nil:
+		return usageError("export", "--model: %v", schema.ErrUnknownModel(model))
+	case out == "":
+		return usageError("export", "--out FILE is required (.xlsx or .zip)")
+	}
+	if err := checkOutputs(outputPath{flag: "--out", path: out, exts: []string{".xlsx", ".zip"}}); err != nil {
+		return err
 	}
 	conn, err := tf.connect(io.err)
 	if err != nil {

@@ -154,7 +154,7 @@ func newFlagSet(name, synopsis, about string, io streams) *flag.FlagSet {
 	fs.SetOutput(io.err)
 	fs.Usage = func() {
 		fmt.Fprintf(io.err, "Usage: bulkprov %s %s\n\n%s\n\nFlags:\n", name, synopsis, strings.TrimSpace(about))
-		fs.PrintDefaults()
+		printFlags(io.err, fs)
 	}
 	return fs
 }

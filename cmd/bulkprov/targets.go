@@ -40,7 +40,7 @@ type targetFlags struct {
 	config       string
 	forceSecrets bool
 	exactRoles   bool
-	vossSync     bool
+	vossNowait   bool
 	timeout      time.Duration
 	retries      int
 	secrets      string
@@ -61,7 +61,8 @@ func (f *targetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.config, "config", "", "JSON file with hierarchy, role and credential-policy mappings and the CUPI user template (see README)")
 	fs.BoolVar(&f.forceSecrets, "force-secrets", false, "set passwords, PINs and server passwords even when the last value applied is known to be the same")
 	fs.BoolVar(&f.exactRoles, "exact-roles", false, "data/User rows: remove CUPI roles that the user's VOSS role does not map to")
-	fs.BoolVar(&f.vossSync, "voss-sync", false, "send VOSS writes synchronously instead of as transactions (nowait=true) that are polled")
+	fs.BoolVar(&f.vossNowait, "voss-nowait", false, "send VOSS writes as transactions (nowait=true) polled to their end, instead of synchronously; costs a POST, polls and a GET per write of the 20 req/s budget")
+	fs.Bool("voss-sync", true, "deprecated: VOSS writes are synchronous by default (see --voss-nowait)")
 	fs.Float64Var(&f.vossRate, "voss-rate", engine.DefaultVOSSRate, "pace every VOSS request, polls included, at R per second (VOSS's documented per-user limit is 20; 0 = unpaced, for a VOSS whose limit was raised)")
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "timeout of one HTTP request")
 	fs.StringVar(&f.secrets, "secrets", "", "CSV side-file of write-only values an export cannot carry, keyed by username (header: username,password,pin,account_information.security_questions.[0].answer,...); read once, never copied")
@@ -153,7 +154,10 @@ func (f *targetFlags) connect(errOut io.Writer) (*connection, error) {
 			client.Transport = targets.Paced(client.Transport, t.VOSSPace)
 		}
 		t.VOSS = voss.New(vossURL, client, vc)
-		t.VOSS.Nowait = !f.vossSync
+		// Synchronous writes cost one request of VOSS's 20 req/s budget
+		// each, a nowait write three or more (POST, polls, the pkid's GET):
+		// measured in BENCHMARKS.md, synchronous is the default.
+		t.VOSS.Nowait = f.vossNowait
 		t.VOSS.Observe = t.VOSSLimiter.Observe
 	}
 	if cupiURL != "" {
