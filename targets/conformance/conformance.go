@@ -40,6 +40,9 @@ type Env struct {
 	RateLimit float64
 	// Stress runs the CUPI throttle check, which floods the server.
 	Stress bool
+	// MaxPage is the CUPI page cap the page-cap check expects (default
+	// 2000, assumed: no source settles it).
+	MaxPage int
 }
 
 // Check is one documented behaviour.

@@ -97,10 +97,13 @@ func TestCUPI(t *testing.T) {
 }
 
 func testCUPISim(t *testing.T, deleteStatus int) {
-	s := cupisim.New(cupisim.Options{User: "admin", Password: "cupi-pw", ServiceTime: 30 * time.Millisecond, QueueTimeout: 60 * time.Millisecond, DeleteStatus: deleteStatus})
+	// A cap of 5 pages the 11 system roles, so the page-cap check runs.
+	s := cupisim.New(cupisim.Options{User: "admin", Password: "cupi-pw", ServiceTime: 30 * time.Millisecond, QueueTimeout: 60 * time.Millisecond,
+		DeleteStatus: deleteStatus, MaxPage: 5})
 	ts := httptest.NewServer(s)
 	defer ts.Close()
 	e := env(ts.URL, "admin", "cupi-pw")
+	e.MaxPage = 5
 	e.Stress = true
 	// One user, so the credential read has something to read.
 	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/vmrest/users?templateAlias=voicemailusertemplate", stringsReader(`{"Alias":"seeded","DtmfAccessId":"5550100"}`))

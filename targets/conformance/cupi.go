@@ -240,6 +240,30 @@ var CUPI = []Check{
 			}
 			return nil
 		}},
+	{Name: "page-cap", ReadOnly: true, Doc: "a page holds at most the cap (assumed 2000) whatever rowsPerPage asks: a client pages by @total",
+		Run: func(ctx context.Context, e *Env) error {
+			limit := e.MaxPage
+			if limit <= 0 {
+				limit = 2000
+			}
+			total, raw, _, err := e.cupiList(ctx, "/vmrest/roles", "Role", page(limit+1, 1))
+			if err != nil {
+				return err
+			}
+			var n int
+			fmt.Sscan(total, &n)
+			if n <= limit {
+				return skip("%d roles, not more than the cap of %d", n, limit)
+			}
+			its, _, err := items(raw)
+			if err != nil {
+				return err
+			}
+			if len(its) > limit {
+				return fmt.Errorf("rowsPerPage=%d answered %d items, above the cap of %d", limit+1, len(its), limit)
+			}
+			return nil
+		}},
 	{Name: "not-found-error-body", ReadOnly: true, Doc: "an unknown object answers 404 with an errors body",
 		Run: func(ctx context.Context, e *Env) error {
 			a, err := e.do(ctx, req{method: http.MethodGet, path: "/vmrest/users/00000000-0000-0000-0000-" + uniq("0000")})
