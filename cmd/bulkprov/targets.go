@@ -485,10 +485,11 @@ func (r *runInputs) fitTargets(t *engine.Targets, errOut io.Writer) error {
 		row := &r.rows[i]
 		var keep []transform.Want
 		for _, w := range row.Wants {
+			noCUPI := t.Cluster(w.Cluster).CUPI == nil && len(t.Clusters) == 0
 			switch {
-			case w.Target == "cupi" && t.CUPI == nil && row.Rec.Model == schema.User:
+			case w.Target == "cupi" && noCUPI && row.Rec.Model == schema.User:
 				dropped++
-			case w.Target == "cupi" && t.CUPI == nil:
+			case w.Target == "cupi" && noCUPI:
 				return fail(exitInvalid, "%s: %s rows need a Unity Connection target (--cupi URL)", row.Rec.Loc, row.Rec.Model)
 			case w.Target == "voss" && t.VOSS == nil:
 				return fail(exitInvalid, "%s: %s rows need a VOSS target (--voss URL)", row.Rec.Loc, row.Rec.Model)
