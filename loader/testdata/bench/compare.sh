@@ -2,7 +2,8 @@
 # Measures the loader of this tree against the loader of another commit
 # (default: the commit before issue 12's changes) side by side in one run:
 # both binaries read the same files, alternating, best of three. Prints
-# rows/s, peak live heap and peak RSS per reader, then the hostile-XML
+# rows/s (wall and CPU: on a shared machine the CPU figure is the steadier),
+# peak live heap and peak RSS per reader, then the hostile-XML
 # workbooks with their peak RSS and time. Usage (from the repository root):
 #   loader/testdata/bench/compare.sh [BASE_COMMIT] [ROWS]
 set -euo pipefail
@@ -21,8 +22,8 @@ done
 "$work/new" -write "$work/users.xlsx" -rows "$rows"
 "$work/new" -hostile "$work"
 [ -n "${SKIP_HOSTILE:-}" ] && rm -f "$work"/nested.xlsx "$work"/empty-strings.xlsx
-echo "| build | rows | best time | rows/s | peak live heap MiB | peak RSS MiB |"
-echo "|---|---|---|---|---|---|"
+echo "| build | rows | best wall time | rows/s | CPU time | rows per CPU-second | peak live heap MiB | peak RSS MiB |"
+echo "|---|---|---|---|---|---|---|---|"
 for i in 1 2 3; do
   "$work/old" -read "$work/users.xlsx" -label "before (${base})" >> "$work/old.txt"
   "$work/new" -read "$work/users.xlsx" -label "after" >> "$work/new.txt"
