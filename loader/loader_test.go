@@ -344,3 +344,24 @@ func TestJSONStrictness(t *testing.T) {
 		})
 	}
 }
+
+// A meta.hierarchy wins over --hierarchy; an item without one takes its
+// business key's hierarchy, then hierarchy_path from its data, then
+// --hierarchy.
+func TestJSONHierarchyPrecedence(t *testing.T) {
+	doc := `[{"meta":{"model_type":"data/User","hierarchy":"sys.meta"},"data":{"username":"a","role":"R","hierarchy_path":"sys.path"}},
+	{"meta":{"model_type":"data/User","business_key":{"hierarchy":"sys.bk"}},"data":{"username":"b","role":"R","hierarchy_path":"sys.path"}},
+	{"meta":{"model_type":"data/User"},"data":{"username":"c","role":"R","hierarchy_path":"sys.path"}},
+	{"meta":{"model_type":"data/User"},"data":{"username":"d","role":"R"}}]`
+	recs, probs, err := readAll(t, zipOf(t, map[string]string{"e.json": doc}), Options{Hierarchy: "sys.flag"})
+	if err != nil || len(probs) > 0 || len(recs) != 4 {
+		t.Fatalf("%v %v %d", err, probs, len(recs))
+	}
+	var got []string
+	for _, r := range recs {
+		got = append(got, r.Hierarchy)
+	}
+	if want := []string{"sys.meta", "sys.bk", "sys.path", "sys.flag"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("hierarchies %v, want %v", got, want)
+	}
+}
