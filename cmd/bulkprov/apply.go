@@ -69,6 +69,9 @@ refused or interrupted (run the same command again to resume).`, io)
 		if saved, err = loadPlan(planPath); err != nil {
 			return fail(exitInvalid, "--plan: %v", err)
 		}
+		if sum, _, err := fileSHA256(planPath); err == nil {
+			rep.run.Plan = &report.RunFile{File: planPath, SHA256: sum}
+		}
 		if len(paths) == 0 {
 			for _, i := range saved.Inputs {
 				paths = append(paths, i.Path)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -310,5 +311,34 @@ func TestREADMEWorkedExample(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "replay.html")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The change board's copy and what runs are tied by one hash: the plan's
+// HTML carries the SHA-256 of the --out plan file, and the report of
+// apply --plan carries the same.
+func TestPlanHashTiesReports(t *testing.T) {
+	dir := t.TempDir()
+	wb := filepath.Join(dir, "users.xlsx")
+	writeUsers(t, wb, 2)
+	sim := startSim(t)
+	target := []string{"--voss", sim.url, "--cupi", sim.url}
+	plan, html := filepath.Join(dir, "plan.json"), filepath.Join(dir, "plan.html")
+	r := bulkprov(t, creds, append([]string{"plan", "--out", plan, "--report", html}, append(target, wb)...)...)
+	if r.code != 0 {
+		t.Fatalf("plan: exit %d\n%s", r.code, r.stderr)
+	}
+	b, _ := os.ReadFile(plan)
+	sum := fmt.Sprintf("%x", sha256.Sum256(b))
+	page, _ := os.ReadFile(html)
+	if !strings.Contains(string(page), sum) || !strings.Contains(r.stderr, sum) || !strings.Contains(r.stderr, "apply --plan "+plan+" --voss "+sim.url) {
+		t.Fatalf("the plan's page or hint lacks the plan file's sha256 %s\n%s", sum, r.stderr)
+	}
+	rj := filepath.Join(dir, "run.json")
+	if r := bulkprov(t, creds, append([]string{"apply", "--plan", plan, "--report", rj}, target...)...); r.code != 0 {
+		t.Fatalf("apply --plan: exit %d\n%s", r.code, r.stderr)
+	}
+	if rep := readReport(t, rj); rep.Run.Plan == nil || rep.Run.Plan.SHA256 != sum {
+		t.Fatalf("apply --plan report: plan %+v, want sha256 %s", rep.Run.Plan, sum)
 	}
 }
