@@ -342,3 +342,60 @@ func TestPlanHashTiesReports(t *testing.T) {
 		t.Fatalf("apply --plan report: plan %+v, want sha256 %s", rep.Run.Plan, sum)
 	}
 }
+
+// The look-ups an admin needs: list names what a config may refer to, and
+// template writes a blank sheet that validates and, filled in, applies.
+func TestListAndTemplate(t *testing.T) {
+	r := bulkprov(t, nil, "list", "--sim", "--hierarchy", "sys.hcs.CS-P.CS-NB.AAAGlobal", "roles")
+	if r.code != 0 || !strings.Contains(r.stdout, "voss  AAAGlobalENTCustomerAdministrator\n") || !strings.Contains(r.stdout, "cupi  Help Desk Administrator\n") {
+		t.Fatalf("list roles: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for what, want := range map[string]string{"hierarchies": "voss  sys.hcs.CS-P.CS-NB.AAAGlobal\n", "policies": "cupi  Default Credential Policy\n", "templates": "cupi  voicemailusertemplate\n"} {
+		if r := bulkprov(t, nil, "list", "--sim", what); r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("list %s: exit %d\n%s%s", what, r.code, r.stdout, r.stderr)
+		}
+	}
+	if r := bulkprov(t, nil, "list", "--sim", "rolez"); r.code != 2 || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("list rolez: exit %d\n%s", r.code, r.stderr)
+	}
+	dir := t.TempDir()
+	for _, m := range []string{"data/User", "relation/HcsAdminUserREL", "cupi/User", "cupi/AuthzServer"} {
+		out := filepath.Join(dir, strings.ReplaceAll(m, "/", "_")+".xlsx")
+		if r := bulkprov(t, nil, "template", m, "--out", out); r.code != 0 {
+			t.Fatalf("template %s: exit %d\n%s", m, r.code, r.stderr)
+		}
+		if r := bulkprov(t, nil, "validate", out); r.code != 0 {
+			t.Errorf("the blank %s sheet is not valid input:\n%s", m, r.stderr)
+		}
+	}
+	wb := filepath.Join(dir, "data_User.xlsx")
+	f, err := excelize.OpenFile(wb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, _ := f.GetRows("data_User")
+	if len(header) != 4 || header[2][0] != "Base" || !slices.Contains(header[3], "Account Information / Locked") {
+		t.Fatalf("rows 1-4: %q", header)
+	}
+	row := make([]any, len(header[1]))
+	for i, c := range header[1] {
+		switch c {
+		case "# Hierarchy Node":
+			row[i] = "sys.hcs.CS-P.CS-NB.AAAGlobal"
+		case "username":
+			row[i] = "filled001"
+		case "role":
+			row[i] = "Help Desk Administrator"
+		case "DtmfAccessId":
+			row[i] = "800001"
+		}
+	}
+	_ = f.SetSheetRow("data_User", "A5", &row)
+	if err := f.Save(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if r := bulkprov(t, nil, "apply", "--sim", wb); r.code != 0 || !strings.Contains(r.stdout, "1 row: 1 ok, 0 failed") {
+		t.Fatalf("the filled template: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
