@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/bulkprov/bulkprov/report"
 )
 
 // A bad output path is found before any server is contacted: exit 2, no
@@ -397,5 +399,48 @@ func TestListAndTemplate(t *testing.T) {
 	f.Close()
 	if r := bulkprov(t, nil, "apply", "--sim", wb); r.code != 0 || !strings.Contains(r.stdout, "1 row: 1 ok, 0 failed") {
 		t.Fatalf("the filled template: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// A JSON-zip input has no sheet layout, yet its failed rows come back as a
+// bulk-load sheet: the replay without the secrets file fails the users
+// whose security answers the server requires; the report workbook is valid
+// input and, fed back with the answers, applies.
+func TestFailedJSONItemsRefeed(t *testing.T) {
+	dir := t.TempDir()
+	sim := startSim(t, "--seed", "../../samples/tenant.xlsx")
+	target := []string{"--voss", sim.url, "--cupi", sim.url}
+	zip := filepath.Join(dir, "users.zip")
+	if r := bulkprov(t, creds, append([]string{"export", "--model", "data/User", "--hierarchy", "sys.hcs.CS-P.CS-NB.AAAGlobal", "--out", zip}, target...)...); r.code != 0 {
+		t.Fatalf("export: %s", r.stderr)
+	}
+	cfg := []string{"--config", "../../samples/replay.json"}
+	rx := filepath.Join(dir, "run.xlsx")
+	r := bulkprov(t, creds, append(append(append([]string{"apply", "--report", rx}, target...), cfg...), zip)...)
+	if r.code != 1 || !strings.Contains(r.stdout, "60 rows: 45 ok, 15 failed") {
+		t.Fatalf("replay without answers: exit %d\n%s\n%s", r.code, tail(r.stdout), r.stderr)
+	}
+	x, err := excelize.OpenFile(rx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := x.GetRows(report.FailedSheet)
+	x.Close()
+	data := 0 // one block per hierarchy: entity row, names, two title rows, rows
+	for _, r := range rows {
+		if len(r) > 0 && strings.HasPrefix(r[0], "failed: ") {
+			data++
+		}
+	}
+	if data != 15 || !strings.HasPrefix(rows[0][0], "entity: data/User; hierarchy: sys.hcs.CS-P.CS-NB.AAAGlobal") || rows[1][0] != "# Comment" ||
+		!strings.Contains(rows[4][0], "security_questions.[0].answer: this field is required") {
+		t.Fatalf("failed rows of a JSON zip: %d failed rows\n%q", data, rows[:min(len(rows), 5)])
+	}
+	if r := bulkprov(t, nil, "validate", rx); r.code != 0 {
+		t.Fatalf("the report workbook is not valid input:\n%s", r.stderr)
+	}
+	r = bulkprov(t, creds, append(append(append([]string{"apply"}, target...), append(cfg, "--secrets", "../../samples/answers.csv")...), rx)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "15 rows: 15 ok, 0 failed") {
+		t.Fatalf("re-fed with the answers: exit %d\n%s\n%s", r.code, tail(r.stdout), r.stderr)
 	}
 }
