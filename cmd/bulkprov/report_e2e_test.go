@@ -343,6 +343,11 @@ func TestPlanHashTiesReports(t *testing.T) {
 	if rep := readReport(t, rj); rep.Run.Plan == nil || rep.Run.Plan.SHA256 != sum {
 		t.Fatalf("apply --plan report: plan %+v, want sha256 %s", rep.Run.Plan, sum)
 	}
+	// Applied twice: one line that says so, not a line per operation.
+	r = bulkprov(t, creds, append([]string{"apply", "--plan", plan}, target...)...)
+	if r.code != 2 || !strings.Contains(r.stderr, "already hold what this plan makes") || strings.Count(r.stderr, "\n") > 2 {
+		t.Fatalf("re-applied plan: exit %d\n%s", r.code, r.stderr)
+	}
 }
 
 // The look-ups an admin needs: list names what a config may refer to, and
