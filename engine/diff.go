@@ -120,6 +120,7 @@ func diffVOSS(st *state, w transform.Want, op *Op, t *Targets, o Options) *Op {
 			secrets = o.OneTime.apply(op, w, secrets)
 		}
 		secretChanges(op, secrets, false, t, o)
+		failMissing(op, m, w.Fields, op.Secrets, true)
 		return op
 	}
 	body := map[string]any{}
@@ -140,6 +141,7 @@ func diffVOSS(st *state, w transform.Want, op *Op, t *Targets, o Options) *Op {
 		return op
 	}
 	op.Action, op.Body = Update, body
+	failMissing(op, m, body, op.Secrets, false)
 	return op
 }
 

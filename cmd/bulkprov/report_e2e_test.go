@@ -409,8 +409,9 @@ func TestListAndTemplate(t *testing.T) {
 
 // A JSON-zip input has no sheet layout, yet its failed rows come back as a
 // bulk-load sheet: the replay without the secrets file fails the users
-// whose security answers the server requires; the report workbook is valid
-// input and, fed back with the answers, applies.
+// whose security answers the server requires — already in the plan, as
+// failed operations; the report workbook is valid input and, fed back with
+// the answers, applies.
 func TestFailedJSONItemsRefeed(t *testing.T) {
 	dir := t.TempDir()
 	sim := startSim(t, "--seed", "../../samples/tenant.xlsx")
@@ -420,8 +421,13 @@ func TestFailedJSONItemsRefeed(t *testing.T) {
 		t.Fatalf("export: %s", r.stderr)
 	}
 	cfg := []string{"--config", "../../samples/replay.json"}
+	// The plan already knows: the missing answers are failed operations.
+	r := bulkprov(t, creds, append(append(append([]string{"plan", "--quiet"}, target...), cfg...), zip)...)
+	if r.code != 1 || !strings.Contains(r.stdout, "60 rows: 45 ok, 15 failed") || strings.Count(r.stdout, "security_questions.[0].answer: this field is required (a write-only value") != 15 {
+		t.Fatalf("replay plan without answers: exit %d\n%s\n%s", r.code, tail(r.stdout), r.stderr)
+	}
 	rx := filepath.Join(dir, "run.xlsx")
-	r := bulkprov(t, creds, append(append(append([]string{"apply", "--report", rx}, target...), cfg...), zip)...)
+	r = bulkprov(t, creds, append(append(append([]string{"apply", "--report", rx}, target...), cfg...), zip)...)
 	if r.code != 1 || !strings.Contains(r.stdout, "60 rows: 45 ok, 15 failed") {
 		t.Fatalf("replay without answers: exit %d\n%s\n%s", r.code, tail(r.stdout), r.stderr)
 	}

@@ -1,0 +1,62 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/bulkprov/bulkprov/schema"
+)
+
+// missingRequired returns the path of the first required field a VOSS
+// write would lack, or "": on a create, the required fields of the model
+// and of every object sent; on an update, those of every array element
+// sent (an array is sent whole, so each element must be complete). A
+// write-only field counts as present when secrets holds it. The server
+// refuses such a write; the plan says so first.
+func missingRequired(m *schema.Model, body map[string]any, secrets map[string]string, create bool) string {
+	var walk func(f *schema.Field, data map[string]any, prefix string, required bool) string
+	walk = func(f *schema.Field, data map[string]any, prefix string, required bool) string {
+		for _, c := range f.Fields {
+			p := prefix + c.Name
+			v, ok := data[c.Name]
+			if required && c.Required && (!ok || v == "") && secrets[p] == "" {
+				return p
+			}
+			if !ok {
+				continue
+			}
+			switch c.Type {
+			case schema.Object:
+				if sub, ok := v.(map[string]any); ok {
+					if miss := walk(c, sub, p+".", required); miss != "" {
+						return miss
+					}
+				}
+			case schema.Array:
+				arr, _ := v.([]any)
+				for i, el := range arr {
+					if sub, ok := el.(map[string]any); ok {
+						if miss := walk(c, sub, fmt.Sprintf("%s.[%d].", p, i), true); miss != "" {
+							return miss
+						}
+					}
+				}
+			}
+		}
+		return ""
+	}
+	return walk(m.Root, body, "", create)
+}
+
+// failMissing fails op when its write would lack a required field.
+func failMissing(op *Op, m *schema.Model, body map[string]any, secrets map[string]string, create bool) bool {
+	miss := missingRequired(m, body, secrets, create)
+	if miss == "" {
+		return false
+	}
+	hint := ""
+	if f, _ := m.Lookup(miss); f != nil && f.Secret {
+		hint = " (a write-only value, which no export carries: give it in the sheet or in a --secrets file)"
+	}
+	failOp(op, "%s: this field is required%s", miss, hint)
+	return true
+}
