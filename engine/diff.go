@@ -126,6 +126,7 @@ func diffVOSS(st *state, w transform.Want, op *Op, t *Targets, o Options) *Op {
 	body := map[string]any{}
 	diffTree(m.Root, w.Fields, cur.Data, "", op, body)
 	secretChanges(op, w.Secrets, true, t, o)
+	completeArrays(op, body, w.Fields, cur.Data)
 	// An array is sent whole, so its unchanged write-only members (say,
 	// security answers) must be sent again or the server would lose them.
 	for p, v := range w.Secrets {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/bulkprov/bulkprov/schema"
 )
@@ -59,4 +60,72 @@ func failMissing(op *Op, m *schema.Model, body map[string]any, secrets map[strin
 	}
 	failOp(op, "%s: this field is required%s", miss, hint)
 	return true
+}
+
+// completeArrays puts into body, for each write-only value op sets inside
+// an array element (a security answer), the whole array — the server's,
+// with the row's elements over it — so the answer goes with its question
+// and its siblings are not lost: the server replaces an array whole.
+func completeArrays(op *Op, body, want, have map[string]any) {
+	for p := range op.Secrets {
+		i := strings.Index(p, ".[")
+		if i < 0 || inSentArray(body, p) {
+			continue
+		}
+		arr := p[:i]
+		list, _ := deepCopy(dotted(have, arr)).([]any)
+		if w, ok := dotted(want, arr).([]any); ok {
+			for j, el := range w { // the row's elements over the server's
+				if j >= len(list) {
+					list = append(list, deepCopy(el))
+					continue
+				}
+				dst, okD := list[j].(map[string]any)
+				src, okS := el.(map[string]any)
+				if !okD || !okS {
+					list[j] = deepCopy(el)
+					continue
+				}
+				for k, v := range src {
+					dst[k] = deepCopy(v)
+				}
+			}
+		}
+		if list != nil {
+			setDotted(body, arr, list)
+		}
+	}
+}
+
+// dotted returns the value at a dotted path of nested objects, or nil.
+func dotted(m map[string]any, path string) any {
+	var cur any = m
+	for _, seg := range strings.Split(path, ".") {
+		node, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = node[seg]
+	}
+	return cur
+}
+
+// deepCopy copies objects and arrays, so a body never shares them with
+// the state it was read from.
+func deepCopy(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, c := range t {
+			out[k] = deepCopy(c)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, c := range t {
+			out[i] = deepCopy(c)
+		}
+		return out
+	}
+	return v
 }
