@@ -45,7 +45,7 @@ refused or interrupted (run the same command again to resume).`, io)
 	in.register(fs)
 	tf.register(fs)
 	fs.StringVar(&reportPath, "report", "", "write per-row results as FILE.json, .csv, .xlsx (with a sheet of failed rows to fix and re-feed) or .html")
-	fs.StringVar(&planPath, "plan", "", "apply this saved plan (from plan --out); refused if any target changed since")
+	fs.StringVar(&planPath, "plan", "", "apply this saved plan (from plan --out), against the targets it names unless target flags are given; refused if any target changed since")
 	fs.StringVar(&checkpoint, "checkpoint", "", "checkpoint journal (default: .bulkprov/NAME-HASH.journal beside the first input)")
 	fs.BoolVar(&fresh, "fresh", false, "ignore an unfinished checkpoint and start over")
 	fs.BoolVar(&quiet, "quiet", false, "only the summary, the failures with their reasons and the back-out path: no progress, no metrics")
@@ -72,6 +72,7 @@ refused or interrupted (run the same command again to resume).`, io)
 		if sum, _, err := fileSHA256(planPath); err == nil {
 			rep.run.Plan = &report.RunFile{File: planPath, SHA256: sum}
 		}
+		targetsFromPlan(&tf, saved, io.err)
 		if len(paths) == 0 {
 			for _, i := range saved.Inputs {
 				paths = append(paths, i.Path)

@@ -271,3 +271,23 @@ func nothingToDo(p *engine.Plan) bool {
 	}
 	return true
 }
+
+// targetsFromPlan takes the targets of apply --plan from the saved plan
+// when no target flag names them: the plan records the servers it was made
+// against ("voss=URL cupi=URL"; a --sim plan's simulators are gone).
+func targetsFromPlan(tf *targetFlags, p *engine.Plan, errOut io.Writer) {
+	if tf.sim || tf.voss != "" || tf.cupi != "" {
+		return
+	}
+	for _, f := range strings.Fields(p.Targets) {
+		if v, ok := strings.CutPrefix(f, "voss="); ok {
+			tf.voss = v
+		}
+		if v, ok := strings.CutPrefix(f, "cupi="); ok {
+			tf.cupi = v
+		}
+	}
+	if tf.voss != "" || tf.cupi != "" {
+		fmt.Fprintf(errOut, "targets from the plan: voss=%s cupi=%s\n", tf.voss, tf.cupi)
+	}
+}

@@ -337,7 +337,8 @@ func TestPlanHashTiesReports(t *testing.T) {
 		t.Fatalf("the plan's page or hint lacks the plan file's sha256 %s\n%s", sum, r.stderr)
 	}
 	rj := filepath.Join(dir, "run.json")
-	if r := bulkprov(t, creds, append([]string{"apply", "--plan", plan, "--report", rj}, target...)...); r.code != 0 {
+	// The plan names its targets: apply --plan needs no target flags.
+	if r := bulkprov(t, creds, "apply", "--plan", plan, "--report", rj); r.code != 0 || !strings.Contains(r.stderr, "targets from the plan: voss="+sim.url) {
 		t.Fatalf("apply --plan: exit %d\n%s", r.code, r.stderr)
 	}
 	if rep := readReport(t, rj); rep.Run.Plan == nil || rep.Run.Plan.SHA256 != sum {
