@@ -127,11 +127,13 @@ func diffVOSS(st *state, w transform.Want, op *Op, t *Targets, o Options) *Op {
 			secrets = o.OneTime.apply(op, w, secrets)
 		}
 		secretChanges(op, secrets, false, t, o)
+		failMissing(op, m, w.Fields, op.Secrets, true)
 		return op
 	}
 	body := map[string]any{}
 	diffTree(m.Root, w.Fields, cur.Data, "", op, body)
 	secretChanges(op, w.Secrets, true, t, o)
+	completeArrays(op, body, w.Fields, cur.Data)
 	// An array is sent whole, so its unchanged write-only members (say,
 	// security answers) must be sent again or the server would lose them.
 	for p, v := range w.Secrets {
@@ -147,6 +149,7 @@ func diffVOSS(st *state, w transform.Want, op *Op, t *Targets, o Options) *Op {
 		return op
 	}
 	op.Action, op.Body = Update, body
+	failMissing(op, m, body, op.Secrets, false)
 	return op
 }
 

@@ -243,3 +243,59 @@ func statusText(status int) string {
 	}
 	return fmt.Sprintf("HTTP %d", status)
 }
+
+// capped prints at most max lines, then says how many more there were:
+// a refused 5,000-row plan is not 5,000 lines on stderr.
+type capped struct {
+	w      io.Writer
+	max, n int
+	held   []string
+}
+
+func (c *capped) printf(format string, args ...any) {
+	c.n++
+	if c.n <= c.max {
+		c.held = append(c.held, fmt.Sprintf(format, args...))
+	}
+}
+
+// close prints the lines held and the count of the rest.
+func (c *capped) close() {
+	for _, l := range c.held {
+		fmt.Fprint(c.w, l)
+	}
+	if c.n > c.max {
+		fmt.Fprintf(c.w, "… and %d more\n", c.n-c.max)
+	}
+}
+
+// nothingToDo reports whether a plan writes nothing and fails nothing: the
+// targets already hold what the inputs want.
+func nothingToDo(p *engine.Plan) bool {
+	for _, op := range p.Ops {
+		if op.Writes() || op.Error != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// targetsFromPlan takes the targets of apply --plan from the saved plan
+// when no target flag names them: the plan records the servers it was made
+// against ("voss=URL cupi=URL"; a --sim plan's simulators are gone).
+func targetsFromPlan(tf *targetFlags, p *engine.Plan, errOut io.Writer) {
+	if tf.sim || tf.voss != "" || tf.cupi != "" {
+		return
+	}
+	for _, f := range strings.Fields(p.Targets) {
+		if v, ok := strings.CutPrefix(f, "voss="); ok {
+			tf.voss = v
+		}
+		if v, ok := strings.CutPrefix(f, "cupi="); ok {
+			tf.cupi = v
+		}
+	}
+	if tf.voss != "" || tf.cupi != "" {
+		fmt.Fprintf(errOut, "targets from the plan: voss=%s cupi=%s\n", tf.voss, tf.cupi)
+	}
+}
