@@ -30,9 +30,11 @@ type Entry struct {
 	// Before a credential's TimeChanged before its set (the proof a
 	// resumed run reads to learn whether a set whose answer was lost
 	// landed).
-	Object string    `json:"object,omitempty"`
-	Before *string   `json:"before,omitempty"`
-	Time   time.Time `json:"t"`
+	Object string  `json:"object,omitempty"`
+	Before *string `json:"before,omitempty"`
+	// Backout is the path of the run's back-out file (type "backout").
+	Backout string    `json:"backout,omitempty"`
+	Time    time.Time `json:"t"`
 }
 
 // Journal is the append-only checkpoint of an apply run: an intent line

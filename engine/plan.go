@@ -229,6 +229,8 @@ type Options struct {
 	// version and locale and is only ever a hint in an error message:
 	// whether a set landed is proven by TimeChanged.
 	ReusePatterns []*regexp.Regexp
+	// Backout, when set, receives before each write what undoes it.
+	Backout *Backout
 }
 
 // DefaultReusePatterns are the reuse-refusal wordings bulkprov knows.
