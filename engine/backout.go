@@ -278,6 +278,7 @@ func readBeforeImage(ctx context.Context, op *Op, e *BackoutEntry, t *Targets, o
 			in, err := t.VOSS.Get(ctx, op.Model, op.Pkid)
 			if err == nil {
 				e.Before = stripVOSS(schema.Get(op.Model).Root, in.Data, false)
+				e.NotRestorable = secretPaths(schema.Get(op.Model).Root, "")
 			}
 			return err
 		})
@@ -406,4 +407,16 @@ func (j *Journal) BackoutPath() (string, error) {
 		}
 	}
 	return path, nil
+}
+
+// secretPaths names the write-only fields of a model.
+func secretPaths(f *schema.Field, prefix string) []string {
+	var out []string
+	for _, c := range f.Fields {
+		if c.Secret {
+			out = append(out, prefix+c.Name)
+		}
+		out = append(out, secretPaths(c, prefix+c.Name+".")...)
+	}
+	return out
 }

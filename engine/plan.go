@@ -139,6 +139,9 @@ type Plan struct {
 	Rows []transform.Row `json:"-"`
 	// Reads counts the HTTP requests made to read state, per target.
 	Reads map[string]int `json:"reads"`
+	// NotRestorable lists, in a revert plan, the write-only values the
+	// undo cannot put back.
+	NotRestorable []NotRestorable `json:"not_restorable,omitempty"`
 }
 
 // Summary counts operations by action, and failures.

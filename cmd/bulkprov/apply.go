@@ -22,8 +22,8 @@ import (
 func runApply(args []string, io streams) error {
 	var in inputFlags
 	var tf targetFlags
-	var reportPath, planPath, checkpoint string
-	var fresh, quiet bool
+	var reportPath, planPath, checkpoint, revertPath, backoutPath string
+	var fresh, quiet, force bool
 	var maxDeletes, maxChanges int
 	fs := newFlagSet("apply", "[TARGETS] [flags] INPUT...", `
 Plan, then execute: rows run in parallel, the operations of one row in
@@ -39,6 +39,11 @@ Examples:
   bulkprov apply --voss https://voss.example --cupi https://cuc.example \
       --config tenant.json --report run.xlsx --max-deletes 0 nightly.xlsx
   bulkprov apply --plan plan.json     # exactly the plan a change board approved
+  bulkprov apply --revert users-20260101T020000Z.backout.json   # back it out
+
+Every apply that writes writes a back-out file as it goes (path printed as
+"backout: PATH"); apply --revert FILE undoes that run, against the targets
+the file names, with the same journal, resume and reports.
 
 Exit 0 all done, 1 some rows failed (see the report), 2 invalid input or
 a refused plan (nothing written), 3 target unreachable or interrupted
@@ -51,6 +56,9 @@ credentials or a permission (fix the access, then run again).`, io)
 	fs.StringVar(&checkpoint, "checkpoint", "", "checkpoint journal (default: STATE-DIR/checkpoints/NAME-HASH.journal, named after the first input and bound to the inputs, config and targets)")
 	fs.BoolVar(&fresh, "fresh", false, "ignore an unfinished checkpoint and start over")
 	fs.BoolVar(&quiet, "quiet", false, "no progress output")
+	fs.StringVar(&revertPath, "revert", "", "undo the run whose back-out file this is (no input files; targets from the file)")
+	fs.BoolVar(&force, "force", false, "with --revert: restore objects someone else changed since the run, too")
+	fs.StringVar(&backoutPath, "backout", "", "write the back-out file here (default: beside the checkpoint, named after it with -UTCTIME.backout.json)")
 	fs.IntVar(&maxDeletes, "max-deletes", -1, "refuse to run (before any write) when the plan deletes more than N objects")
 	fs.IntVar(&maxChanges, "max-changes", -1, "refuse to run (before any write) when the plan changes more than N objects")
 	paths, err := parseFlags(fs, args)
@@ -59,6 +67,16 @@ credentials or a permission (fix the access, then run again).`, io)
 	}
 	if err := in.check(); err != nil {
 		return err
+	}
+	if err := checkBackoutFlag(backoutPath); err != nil {
+		return err
+	}
+	var rv *revertRun
+	if revertPath != "" {
+		if rv, err = loadRevert(revertPath, paths, &tf, force); err != nil {
+			return err
+		}
+		paths = []string{revertPath}
 	}
 	var saved *engine.Plan
 	if planPath != "" {
@@ -78,7 +96,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 
-	run, err := tf.loadRun(&in, paths, io)
+	run, err := loadInputs(rv, &tf, &in, paths, io)
 	if err != nil {
 		return err
 	}
@@ -146,7 +164,7 @@ credentials or a permission (fix the access, then run again).`, io)
 		complete = journalIdle(journal, err)
 		return resumeHint(planError(err), checkpoint, io)
 	}
-	p, err := engine.MakePlan(ctx, run.rows, conn.targets, opts)
+	p, err := makePlan(ctx, rv, run, conn.targets, opts)
 	if err != nil {
 		complete = journalIdle(journal, err)
 		return resumeHint(planError(err), checkpoint, io)
@@ -164,6 +182,16 @@ credentials or a permission (fix the access, then run again).`, io)
 	if changes := s.Create + s.Update + s.Delete; maxChanges >= 0 && changes > maxChanges {
 		return fail(exitInvalid, "the plan changes %d object(s), more than --max-changes %d; nothing was written", changes, maxChanges)
 	}
+	bo, err := openBackout(backoutPath, journal, conn.targets, run, rv, p, io)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := bo.Close(); err != nil {
+			fmt.Fprintln(io.err, "bulkprov: back-out file:", err)
+		}
+	}()
+	opts.Backout = bo
 	workers := 2 * max(conn.targets.CUPILimiter.Max, conn.targets.VOSSLimiter.Max)
 	prog := newProgress(io, quiet)
 	start := time.Now()
@@ -179,7 +207,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	if err := rs.Save(); err != nil {
 		fmt.Fprintln(io.err, "bulkprov: saving run state:", err)
 	}
-	doc := report.New("apply", p)
+	doc := report.New(commandName("apply", rv), p)
 	doc.Metrics = metrics(conn.targets, time.Since(start))
 	if !quiet {
 		report.Text(io.out, doc, isTerminal(io.out))

@@ -15,7 +15,8 @@ import (
 func runPlan(args []string, io streams) error {
 	var in inputFlags
 	var tf targetFlags
-	var reportPath, outPath string
+	var reportPath, outPath, revertPath string
+	var force bool
 	fs := newFlagSet("plan", "[TARGETS] [flags] INPUT...", `
 Read the current state from the targets, compute the field-level diff of
 what the inputs want, and write nothing to any server. Prints a diff
@@ -37,6 +38,8 @@ credentials or a permission.`, io)
 	tf.register(fs)
 	fs.StringVar(&reportPath, "report", "", "write the plan as FILE.json, .csv, .xlsx or .html")
 	fs.StringVar(&outPath, "out", "", "save the plan as JSON for `apply --plan`")
+	fs.StringVar(&revertPath, "revert", "", "plan the undo of the run whose back-out file this is (no input files; targets from the file)")
+	fs.BoolVar(&force, "force", false, "with --revert: restore objects someone else changed since the run, too")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -46,13 +49,20 @@ credentials or a permission.`, io)
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	p, run, conn, err := computePlan(ctx, &in, &tf, paths, io)
+	var rv *revertRun
+	if revertPath != "" {
+		if rv, err = loadRevert(revertPath, paths, &tf, force); err != nil {
+			return err
+		}
+	}
+	p, run, conn, err := computePlan(ctx, rv, &in, &tf, paths, io)
 	if err != nil {
 		return err
 	}
 	defer conn.close()
-	doc := report.New("plan", p)
+	doc := report.New(commandName("plan", rv), p)
 	report.Text(io.out, doc, isTerminal(io.out))
+	printNotRestorable(io, p)
 	if reportPath != "" {
 		if err := report.Write(reportPath, doc, run.recs); err != nil {
 			return fail(exitInvalid, "%v", err)
@@ -71,8 +81,8 @@ credentials or a permission.`, io)
 }
 
 // computePlan loads the inputs, connects the targets and plans.
-func computePlan(ctx context.Context, in *inputFlags, tf *targetFlags, paths []string, io streams) (*engine.Plan, *runInputs, *connection, error) {
-	run, err := tf.loadRun(in, paths, io)
+func computePlan(ctx context.Context, rv *revertRun, in *inputFlags, tf *targetFlags, paths []string, io streams) (*engine.Plan, *runInputs, *connection, error) {
+	run, err := loadInputs(rv, tf, in, paths, io)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -89,7 +99,7 @@ func computePlan(ctx context.Context, in *inputFlags, tf *targetFlags, paths []s
 		conn.close()
 		return nil, nil, nil, err
 	}
-	p, err := engine.MakePlan(ctx, run.rows, conn.targets, tf.engineOptions(rs))
+	p, err := makePlan(ctx, rv, run, conn.targets, tf.engineOptions(rs))
 	if err != nil {
 		conn.close()
 		return nil, nil, nil, planError(err)
