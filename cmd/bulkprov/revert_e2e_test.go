@@ -190,7 +190,7 @@ func TestRevertRestoresState(t *testing.T) {
 
 	change := append([]userRow(nil), base...)
 	change[0].locked, change[0].password = "false", "" // unlock
-	change[1].first = "Renamed"                       // rename
+	change[1].first = "Renamed"                        // rename
 	change[2] = userRow{action: "delete", name: change[2].name, role: change[2].role}
 	newUser := baseUser(9)
 	newUser.password = "Brand-New-Secret-99"
@@ -355,6 +355,7 @@ func TestRevertKilledRun(t *testing.T) {
 		t.Fatal("the killed run printed no back-out path")
 	}
 	killed := snapshot(t, sim.url)
+	t.Logf("objects: %d before, %d when killed", len(before), len(killed))
 	if len(killed) == len(before) || len(killed) >= len(before)+2*120 {
 		t.Skipf("the kill did not land mid-way (%d objects before, %d after)", len(before), len(killed))
 	}
