@@ -103,9 +103,10 @@ type Backout struct {
 }
 
 // CreateBackout creates the back-out file at path (mode 0600) with its
-// header, durably.
+// header, durably. It never overwrites a file: an existing path is an
+// error wrapping os.ErrExist.
 func CreateBackout(path string, h BackoutHeader) (*Backout, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("back-out file: %w", err)
 	}

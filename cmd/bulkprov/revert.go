@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -146,7 +147,7 @@ func openBackout(flagPath string, j *engine.Journal, t *engine.Targets, run *run
 			return nil, nil
 		}
 		if path == "" {
-			path = strings.TrimSuffix(j.Path, filepath.Ext(j.Path)) + "-" + time.Now().UTC().Format("20060102T150405Z") + ".backout.json"
+			path = defaultBackoutPath(j.Path, time.Now())
 		}
 		h := engine.BackoutHeader{Command: commandName("apply", rv), Targets: engine.BackoutTargets{VOSS: t.VOSSName, CUPI: t.CUPIName}}
 		if json.Valid(run.cfgBytes) {
@@ -156,6 +157,9 @@ func openBackout(flagPath string, j *engine.Journal, t *engine.Targets, run *run
 			h.Journal = j.Path
 		}
 		b, err = engine.CreateBackout(path, h)
+	}
+	if errors.Is(err, os.ErrExist) {
+		return nil, fail(exitInvalid, "--backout %s exists and belongs to another run; a back-out file is never overwritten; nothing was written", path)
 	}
 	if err != nil {
 		return nil, fail(exitInvalid, "%v", err)
@@ -168,4 +172,17 @@ func openBackout(flagPath string, j *engine.Journal, t *engine.Targets, run *run
 	}
 	fmt.Fprintf(io.err, "backout: %s\n", path)
 	return b, nil
+}
+
+// defaultBackoutPath names the back-out file after its journal, with the
+// UTC time (and a counter, should a file of that second exist).
+func defaultBackoutPath(journal string, now time.Time) string {
+	base := strings.TrimSuffix(journal, filepath.Ext(journal)) + "-" + now.UTC().Format("20060102T150405Z")
+	path := base + ".backout.json"
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
+			return path
+		}
+		path = fmt.Sprintf("%s-%d.backout.json", base, i)
+	}
 }

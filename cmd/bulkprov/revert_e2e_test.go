@@ -229,7 +229,10 @@ func TestRevertRestoresState(t *testing.T) {
 	run(2, "plan", "--revert", backout, "--voss", "http://127.0.0.1:1")
 	run(2, "plan", "--revert", backout, changeWB)
 
-	r = run(0, append([]string{"apply", "--revert", backout, "--checkpoint", filepath.Join(dir, "revert.journal")}, target...)...)
+	// The reviewed back-out plan is what is applied.
+	saved := filepath.Join(dir, "revert-plan-saved.json")
+	run(0, "plan", "--revert", backout, "--out", saved)
+	r = run(0, append([]string{"apply", "--revert", backout, "--plan", saved, "--checkpoint", filepath.Join(dir, "revert.journal")}, target...)...)
 	again := backoutPathOf(t, r.stderr)
 	if again == backout {
 		t.Fatal("the revert wrote into the back-out file it reverts")
@@ -269,14 +272,18 @@ func TestRevertDrift(t *testing.T) {
 	change[0].first, change[1].first = "RunWrote0", "RunWrote1"
 	change[0].password, change[1].password = "", ""
 	writeRows(t, wb, change)
-	r := bulkprov(t, creds, append([]string{"apply", "--checkpoint", filepath.Join(dir, "change.journal"), wb}, target...)...)
-	if r.code != 0 {
+	backout := filepath.Join(dir, "named.backout.json")
+	r := bulkprov(t, creds, append([]string{"apply", "--backout", backout, "--checkpoint", filepath.Join(dir, "change.journal"), wb}, target...)...)
+	if r.code != 0 || backoutPathOf(t, r.stderr) != backout {
 		t.Fatalf("change: %d %s", r.code, r.stderr)
 	}
-	backout := backoutPathOf(t, r.stderr)
-	// Someone else edits rev001 afterwards.
+	// Someone else edits rev001 afterwards; a back-out file is never
+	// overwritten.
 	other := []userRow{{action: "modify", name: "rev001", first: "SomeoneElse"}}
 	writeRows(t, wb, other)
+	if r := bulkprov(t, creds, append([]string{"apply", "--backout", backout, "--checkpoint", filepath.Join(dir, "other.journal"), wb}, target...)...); r.code != 2 {
+		t.Fatalf("apply --backout over an existing back-out file: exit %d, want 2\n%s", r.code, r.stderr)
+	}
 	if r := bulkprov(t, creds, append([]string{"apply", "--checkpoint", filepath.Join(dir, "other.journal"), wb}, target...)...); r.code != 0 {
 		t.Fatalf("other edit: %d %s", r.code, r.stderr)
 	}
