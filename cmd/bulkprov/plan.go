@@ -29,6 +29,15 @@ Examples:
   bulkprov plan --sim samples/tenant.xlsx
   bulkprov plan --voss https://voss.example --cupi https://cuc.example \
       --config tenant.json --report plan.html --out plan.json users.xlsx
+  bulkprov plan --revert users-20260101T020000Z.backout.json --report backout.html
+
+With --revert FILE, the plan is the undo of the apply that wrote that
+back-out file, against the current state of the targets the file names
+(no input files): objects it created are deleted, fields it updated get
+their old values back, objects it deleted are recreated, roles it added or
+removed are removed or re-added. Objects someone else changed since then
+fail with the three values shown (--force restores them anyway);
+passwords, PINs and server passwords are listed as not restorable.
 
 Exit 0 when the plan is complete, 1 when some rows cannot be done (see the
 ! lines), 2 on invalid input, 3 when a target is unreachable or the plan
