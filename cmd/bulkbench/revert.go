@@ -23,7 +23,7 @@ func benchRevert(dir string) {
 	if v, err := strconv.Atoi(os.Getenv("BULKBENCH_REVERT_USERS")); err == nil && v > 0 {
 		n = v
 	}
-	const service = 2 * time.Millisecond
+	const service = 10 * time.Millisecond
 	const hier = "sys.hcs.CS-P.CS-NB.AAAGlobal"
 	sheet := func(name, first, locked string) string {
 		path := filepath.Join(dir, name)
