@@ -21,7 +21,9 @@ import (
 
 // ApplyOptions tune execution.
 type ApplyOptions struct {
-	Workers  int           // rows in flight at once
+	// Workers caps the chains in flight per target; 0 takes each target's
+	// limiter maximum, so no target ever idles for want of ready work.
+	Workers  int
 	Journal  *Journal      // checkpoint; nil for none
 	Grace    time.Duration // how long in-flight requests may finish after an interrupt
 	Progress func(done, failed, total int)
@@ -30,23 +32,33 @@ type ApplyOptions struct {
 // ErrInterrupted is returned when the run was stopped by its context.
 var ErrInterrupted = errors.New("interrupted")
 
-// rowCtx carries what one row's operations learn as they run.
+// rowCtx carries what one chain of a row's operations learns as it runs.
 type rowCtx struct {
 	userID string
 	failed map[string]bool // target -> an earlier op failed
 }
 
-// Apply executes the plan's writes: rows in parallel through a bounded
-// pool, the operations of one row in order, each request under its
-// target's adaptive limiter with retries. A failed row is recorded and the
-// run goes on; a fatal condition (authentication refused, target
-// unreachable, checkpoint not writable) or cancellation of ctx stops
-// dispatching, lets in-flight work finish within Grace, and returns.
+// chain is the operations of one row on one target, in the order they
+// depend on each other (the CUPI user before its roles and credentials).
+// The chains of a row on different targets are independent.
+type chain struct {
+	row     int
+	cluster string // of a CUPI chain
+	ops     []*Op
+}
+
+// Apply executes the plan's writes through one dispatcher per target:
+// each keeps its target at its best concurrency with ready work from any
+// row, so a row's CUPI operations never wait behind its VOSS write and no
+// worker holds a slot of one target while waiting on the other. Each
+// request runs under its target's limiter with retries. A failed
+// operation fails the rest of its chain, not the row's other target; a
+// failed row is recorded and the run goes on. A fatal condition
+// (authentication refused, target unreachable, checkpoint not writable)
+// or cancellation of ctx stops dispatching, lets in-flight work finish
+// within Grace, and returns.
 func Apply(ctx context.Context, p *Plan, t *Targets, o Options, ao ApplyOptions) error {
 	o.defaults()
-	if ao.Workers <= 0 {
-		ao.Workers = 16
-	}
 	if ao.Grace <= 0 {
 		ao.Grace = 30 * time.Second
 	}
@@ -57,9 +69,11 @@ func Apply(ctx context.Context, p *Plan, t *Targets, o Options, ao ApplyOptions)
 	stopAfter := context.AfterFunc(ctx, func() { time.AfterFunc(ao.Grace, cancelReq) })
 	defer stopAfter()
 
-	rows := map[int][]*Op{}
-	var order []int
-	total := 0
+	chains := map[string][]*chain{} // target (cluster) -> chains, in row order
+	open := map[[2]any]*chain{}     // (row, target) -> its chain
+	limiters := map[string]*Limiter{}
+	pending := map[int]*atomic.Int32{}
+	failedRow := map[int]*atomic.Bool{}
 	for _, op := range p.Ops {
 		if op.Status != Planned || !op.Writes() {
 			continue
@@ -68,55 +82,113 @@ func Apply(ctx context.Context, p *Plan, t *Targets, o Options, ao ApplyOptions)
 			op.Status, op.CreatedID = Done, e.ID
 			continue
 		}
-		if _, seen := rows[op.Row]; !seen {
-			order = append(order, op.Row)
+		target := op.Target
+		if target == "cupi" {
+			target = LimiterName(op.Cluster)
+			limiters[target] = t.Cluster(op.Cluster).CUPILimiter
+		} else {
+			limiters[target] = t.VOSSLimiter
 		}
-		rows[op.Row] = append(rows[op.Row], op)
+		k := [2]any{op.Row, target}
+		c := open[k]
+		if c == nil {
+			c = &chain{row: op.Row, cluster: op.Cluster}
+			open[k] = c
+			chains[target] = append(chains[target], c)
+			if pending[op.Row] == nil {
+				pending[op.Row], failedRow[op.Row] = new(atomic.Int32), new(atomic.Bool)
+			}
+			pending[op.Row].Add(1)
+		}
+		c.ops = append(c.ops, op)
 	}
-	total = len(order)
+	total := len(pending)
 	var doneRows, failedRows atomic.Int64
 	var fatalErr error
 	var fatalOnce sync.Once
 	dispatch, stop := context.WithCancel(ctx)
 	defer stop()
-	g := new(errgroup.Group)
-	g.SetLimit(ao.Workers)
-	for _, ri := range order {
-		if dispatch.Err() != nil {
-			break
-		}
-		ops := rows[ri]
-		g.Go(func() error {
-			if dispatch.Err() != nil {
-				return nil
-			}
-			rc := &rowCtx{failed: map[string]bool{}}
-			rowFailed := false
-			for _, op := range ops {
-				err := runOp(reqCtx, op, rc, t, o, ao.Journal)
-				if err != nil {
-					var fe *FatalError
-					if errors.As(err, &fe) || errors.Is(err, context.Canceled) {
-						fatalOnce.Do(func() { fatalErr = err })
-						stop()
-						return nil
-					}
-				}
-				if op.Status == Failed {
-					rowFailed = true
-				}
-			}
-			doneRows.Add(1)
-			if rowFailed {
-				failedRows.Add(1)
-			}
-			if ao.Progress != nil {
-				ao.Progress(int(doneRows.Load()), int(failedRows.Load()), total)
-			}
-			return nil
-		})
+	// A Unity Connection cluster that is unreachable or refuses access
+	// fails its own operations; the other clusters and VOSS go on. VOSS,
+	// shared by every row, stops the run.
+	var downMu sync.Mutex
+	down := map[string]error{}
+	isDown := func(cluster string) error {
+		downMu.Lock()
+		defer downMu.Unlock()
+		return down[cluster]
 	}
-	_ = g.Wait()
+	runChain := func(c *chain) {
+		rc := &rowCtx{failed: map[string]bool{}}
+		tc := t
+		if c.ops[0].Target == "cupi" {
+			tc = t.Cluster(c.cluster)
+		}
+		for _, op := range c.ops {
+			if dispatch.Err() != nil && op == c.ops[0] {
+				return
+			}
+			if op.Target == "cupi" {
+				if derr := isDown(clusterName(c.cluster)); derr != nil {
+					op.Status, op.Error = Failed, fmt.Sprintf("Unity Connection %s unavailable: %v", clusterName(c.cluster), derr)
+					failedRow[c.row].Store(true)
+					continue
+				}
+			}
+			err := runOp(reqCtx, op, rc, tc, o, ao.Journal)
+			if err != nil {
+				var fe *FatalError
+				if errors.As(err, &fe) && op.Target == "cupi" && targetFailure(fe.Err) {
+					downMu.Lock()
+					if down[clusterName(c.cluster)] == nil {
+						down[clusterName(c.cluster)] = fe.Err
+					}
+					downMu.Unlock()
+					failedRow[c.row].Store(true)
+					continue
+				}
+				if errors.As(err, &fe) || errors.Is(err, context.Canceled) {
+					fatalOnce.Do(func() { fatalErr = err })
+					stop()
+					return
+				}
+			}
+			if op.Status == Failed {
+				failedRow[c.row].Store(true)
+			}
+		}
+		if pending[c.row].Add(-1) > 0 {
+			return // the row's other target is still at work
+		}
+		doneRows.Add(1)
+		if failedRow[c.row].Load() {
+			failedRows.Add(1)
+		}
+		if ao.Progress != nil {
+			ao.Progress(int(doneRows.Load()), int(failedRows.Load()), total)
+		}
+	}
+	var wg sync.WaitGroup
+	for target, cs := range chains {
+		workers := ao.Workers
+		if workers <= 0 {
+			workers = limiters[target].Max
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g := new(errgroup.Group)
+			g.SetLimit(max(1, workers))
+			for _, c := range cs {
+				if dispatch.Err() != nil {
+					break
+				}
+				g.Go(func() error { runChain(c); return nil })
+			}
+			_ = g.Wait()
+		}()
+	}
+	wg.Wait()
 	for _, op := range p.Ops {
 		if op.Status == Planned && op.Writes() {
 			op.Status = Skipped
@@ -134,7 +206,13 @@ func Apply(ctx context.Context, p *Plan, t *Targets, o Options, ao ApplyOptions)
 	if ctx.Err() != nil {
 		return ErrInterrupted
 	}
-	return fatalErr
+	if fatalErr != nil {
+		return fatalErr
+	}
+	if len(down) > 0 {
+		return &ClustersDown{Errs: down}
+	}
+	return nil
 }
 
 func (j *Journal) pending(id string) bool {
@@ -255,6 +333,21 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 		return err
 	}
 	return nil
+}
+
+// targetFailure reports whether err is the target failing as a whole —
+// access refused, unreachable, throttling that never ends — rather than
+// the run itself (its checkpoint, an interrupt).
+func targetFailure(err error) bool {
+	var ce *CheckpointError
+	if errors.As(err, &ce) {
+		return false
+	}
+	switch targets.Classify(err) {
+	case targets.Fatal, targets.Transient, targets.Throttled:
+		return true
+	}
+	return false
 }
 
 func isCredential(op *Op) bool {
@@ -677,11 +770,12 @@ func ResolvePending(ctx context.Context, j *Journal, t *Targets, o Options) erro
 				return fatal(fmt.Errorf("waiting for VOSS transaction %s of an interrupted run: %w", e.Tx, err))
 			}
 			delete(j.Pending, id)
-		case (e.Kind == transform.KindPassword || e.Kind == transform.KindPIN) && e.Before != nil && e.Object != "" && t.CUPI != nil:
+		case (e.Kind == transform.KindPassword || e.Kind == transform.KindPIN) && e.Before != nil && e.Object != "" && t.Cluster(e.Cluster).CUPI != nil:
+			tc := t.Cluster(e.Cluster)
 			var c cupi.Object
-			err := o.Retry.Do(ctx, t.CUPILimiter, func(ctx context.Context) (int, error) {
+			err := o.Retry.Do(ctx, tc.CUPILimiter, func(ctx context.Context) (int, error) {
 				var err error
-				c, err = t.CUPI.Credential(ctx, e.Object, credKind(e.Kind))
+				c, err = tc.CUPI.Credential(ctx, e.Object, credKind(e.Kind))
 				return status(err), err
 			})
 			if errors.Is(err, targets.ErrNotFound) {

@@ -42,10 +42,13 @@ type BackoutHeader struct {
 	Started time.Time       `json:"started"`
 }
 
-// BackoutTargets are the normalised base URLs of a run's targets.
+// BackoutTargets are the normalised base URLs of a run's targets: VOSS,
+// the Unity Connection of --cupi, and the other clusters by name (their
+// URLs also come from the config's cupiClusters).
 type BackoutTargets struct {
-	VOSS string `json:"voss,omitempty"`
-	CUPI string `json:"cupi,omitempty"`
+	VOSS     string            `json:"voss,omitempty"`
+	CUPI     string            `json:"cupi,omitempty"`
+	Clusters map[string]string `json:"clusters,omitempty"`
 }
 
 // BackoutRole is a CUPI role a user held.
@@ -60,9 +63,11 @@ type BackoutEntry struct {
 	Op     string          `json:"op"`
 	Source loader.Location `json:"source"`
 	Target string          `json:"target,omitempty"`
-	Kind   string          `json:"kind,omitempty"`
-	Key    string          `json:"key,omitempty"`
-	Action Action          `json:"action,omitempty"`
+	// Cluster is the Unity Connection cluster of a CUPI write.
+	Cluster string `json:"cluster,omitempty"`
+	Kind    string `json:"kind,omitempty"`
+	Key     string `json:"key,omitempty"`
+	Action  Action `json:"action,omitempty"`
 
 	Model     string `json:"model,omitempty"`
 	Hierarchy string `json:"hierarchy,omitempty"`
@@ -215,7 +220,7 @@ func (b *Backout) intent(ctx context.Context, op *Op, t *Targets, o Options) err
 	if b == nil {
 		return nil
 	}
-	e := BackoutEntry{Type: "write", Op: op.ID, Source: op.Source, Target: op.Target, Kind: op.Kind, Key: op.Key, Action: op.Action,
+	e := BackoutEntry{Type: "write", Op: op.ID, Source: op.Source, Target: op.Target, Cluster: op.Cluster, Kind: op.Kind, Key: op.Key, Action: op.Action,
 		Model: op.Model, Hierarchy: op.Hierarchy, Pkid: op.Pkid, UserID: op.UserID, ObjectID: op.ObjectID, RoleID: op.RoleID,
 		Template: op.Template, Alias: op.Alias, Time: time.Now().UTC()}
 	for _, c := range op.Changes {

@@ -19,6 +19,13 @@ func diffWant(st *state, row *transform.Row, w transform.Want, t *Targets, o Opt
 		base.Action, base.Status, base.Error = Noop, Failed, w.Err
 		return []*Op{base}
 	}
+	if w.Target == "cupi" {
+		base.Cluster = clusterName(w.Cluster)
+		if st.down != nil {
+			base.Alias = w.Alias
+			return []*Op{failOp(base, "%v", st.down)}
+		}
+	}
 	switch w.Kind {
 	case transform.KindUser, transform.KindAdminREL:
 		return []*Op{diffVOSS(st, w, base, t, o)}
@@ -109,7 +116,7 @@ func diffVOSS(st *state, w transform.Want, op *Op, t *Targets, o Options) *Op {
 		return failOp(op, "%s %s does not exist at %s (the row says modify)", w.Model, w.KeyValue, w.Hierarchy)
 	}
 	if role := roleOf(w); role != "" && st.vossRoles[w.Hierarchy] != nil && !st.vossRoles[w.Hierarchy][role] {
-		return failOp(op, "role %q does not exist at %s", role, w.Hierarchy)
+		return failOp(op, "role %q does not exist at %s%s", role, w.Hierarchy, didYouMean(role, st.vossRoles[w.Hierarchy]))
 	}
 	if cur == nil {
 		op.Action = Create
@@ -367,7 +374,7 @@ func diffRoles(st *state, w transform.Want, base *Op) []*Op {
 		role := st.roles[strings.ToLower(name)]
 		if role == nil {
 			op := *base
-			ops = append(ops, failOp(&op, "CUPI role %q does not exist (map the VOSS role to CUPI roles with \"roles\" in --config)", name))
+			ops = append(ops, failOp(&op, "CUPI role %q does not exist%s (map the VOSS role to CUPI roles with \"roles\" in --config)", name, didYouMeanRole(name, st.roles)))
 			continue
 		}
 		h := heldBy[strings.ToLower(name)]

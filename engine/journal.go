@@ -33,7 +33,9 @@ type Entry struct {
 	Object string  `json:"object,omitempty"`
 	Before *string `json:"before,omitempty"`
 	// Backout is the path of the run's back-out file (type "backout").
-	Backout string    `json:"backout,omitempty"`
+	Backout string `json:"backout,omitempty"`
+	// Cluster is the Unity Connection cluster of a CUPI operation.
+	Cluster string    `json:"cluster,omitempty"`
 	Time    time.Time `json:"t"`
 }
 
@@ -63,6 +65,13 @@ type Journal struct {
 	stop  chan struct{}
 	wg    sync.WaitGroup
 }
+
+// CheckpointError is the checkpoint failing (a full disk): it stops the
+// run, whatever the target of the write it was journaling.
+type CheckpointError struct{ Err error }
+
+func (e *CheckpointError) Error() string { return e.Err.Error() }
+func (e *CheckpointError) Unwrap() error { return e.Err }
 
 // ErrLocked means another run holds the checkpoint.
 var ErrLocked = errors.New("another bulkprov run is using this checkpoint")
@@ -106,7 +115,7 @@ func OpenJournal(path, binding string, fresh bool) (*Journal, error) {
 				p := j.Pending[e.Op]
 				if e.Type == "intent" {
 					p.Op, p.Kind, p.Key = e.Op, e.Kind, e.Key
-					p.Object, p.Before, p.Hashes = e.Object, e.Before, e.Hashes
+					p.Object, p.Before, p.Hashes, p.Cluster = e.Object, e.Before, e.Hashes, e.Cluster
 				}
 				if e.Tx != "" {
 					p.Tx = e.Tx
@@ -247,11 +256,11 @@ func (j *Journal) syncUpTo(seq int64) error {
 	upto := j.seq
 	j.mu.Unlock()
 	if _, err := j.write(data); err != nil {
-		j.err = fmt.Errorf("checkpoint %s: write: %w", j.Path, err)
+		j.err = &CheckpointError{Err: fmt.Errorf("checkpoint %s: write: %w", j.Path, err)}
 		return j.err
 	}
 	if err := j.f.Sync(); err != nil {
-		j.err = fmt.Errorf("checkpoint %s: sync: %w", j.Path, err)
+		j.err = &CheckpointError{Err: fmt.Errorf("checkpoint %s: sync: %w", j.Path, err)}
 		return j.err
 	}
 	j.synced = upto
@@ -272,7 +281,7 @@ func (j *Journal) Restore(rs *RunState) {
 // hashes of the secrets it sends (by run-state scope) and, for a
 // credential, its TimeChanged before the set.
 func (j *Journal) Intent(op *Op, hashes map[string]string) error {
-	e := Entry{Type: "intent", Op: op.ID, Kind: op.Kind, Key: op.Key, Object: op.objectID(), Hashes: hashes}
+	e := Entry{Type: "intent", Op: op.ID, Kind: op.Kind, Key: op.Key, Object: op.objectID(), Hashes: hashes, Cluster: op.Cluster}
 	if op.haveBefore {
 		b := op.before
 		e.Before = &b
@@ -287,7 +296,7 @@ func (j *Journal) Tx(op *Op, tx string) error {
 
 // Outcome records how op ended.
 func (j *Journal) Outcome(op *Op, hashes map[string]string) error {
-	return j.append(Entry{Type: "outcome", Op: op.ID, Kind: op.Kind, Key: op.Key, Status: op.Status, ID: op.CreatedID, Tx: op.TxID, Error: op.Error, Hashes: hashes}, false)
+	return j.append(Entry{Type: "outcome", Op: op.ID, Kind: op.Kind, Key: op.Key, Cluster: op.Cluster, Status: op.Status, ID: op.CreatedID, Tx: op.TxID, Error: op.Error, Hashes: hashes}, false)
 }
 
 // Close flushes the journal; complete marks the run finished, so the next

@@ -16,16 +16,25 @@ import (
 // Keeping two requests waiting beyond the 5 in service means no slot idles
 // while a client turns a response around, so throughput reaches the
 // server's ceiling; the adaptive limit halves at the first 503 anyway.
-// VOSS throttles per user (20 requests/s by default).
+// VOSS throttles per user (20 requests/s by default): a token bucket
+// (targets.Paced) holds that budget, and the cap only bounds the requests
+// waiting on slow answers (VOSS runs 30 queue workers).
 const (
 	DefaultCUPIWorkers = 7
-	DefaultVOSSWorkers = 8
+	DefaultVOSSWorkers = 16
 )
 
+// DefaultVOSSRate is VOSS's documented API budget: 20 requests per second
+// per user per node, every request counted (lists, GETs, polls).
+const DefaultVOSSRate = 20.0
+
 // Limiter bounds the requests in flight to one target and finds the
-// server's limit by itself (AIMD): it starts small, adds about one slot per
-// window of successes while latency holds, and halves on 503/429, never
-// going above Max.
+// server's limit by itself (AIMD): it starts at the documented service
+// limit (CUPI: 5), adds about one slot per window of successes while each
+// request kind's latency holds, and halves on 503/429, never going above
+// Max. Latency is that of single requests as the client measures them
+// (Observe), per kind (read or write) — never a chain of requests such as
+// a write and its polls.
 type Limiter struct {
 	Name string
 	Max  int
@@ -34,17 +43,21 @@ type Limiter struct {
 	cond     *sync.Cond
 	limit    float64
 	inflight int
-	minLat   time.Duration
+	minLat   map[string]time.Duration // request kind -> best latency seen
 	lastCut  time.Time
 	maxSeen  int
 
 	stats *Stats
 }
 
+// StartLimit is where a limiter starts: CUPI's documented 5 requests in
+// service at once.
+const StartLimit = 5
+
 // NewLimiter returns a limiter for target name allowing at most max
 // requests at once.
 func NewLimiter(name string, max int) *Limiter {
-	l := &Limiter{Name: name, Max: max, limit: math.Min(2, float64(max)), stats: newStats()}
+	l := &Limiter{Name: name, Max: max, limit: math.Min(StartLimit, float64(max)), minLat: map[string]time.Duration{}, stats: newStats()}
 	l.cond = sync.NewCond(&l.mu)
 	return l
 }
@@ -74,30 +87,40 @@ func (l *Limiter) Acquire(ctx context.Context) error {
 	return nil
 }
 
-// Release frees a slot and adapts the limit to the request's outcome.
-func (l *Limiter) Release(lat time.Duration, throttled bool) {
+// Release frees a slot; a throttled answer (503, 429) halves the limit,
+// at most once per window so one burst of refusals counts once.
+func (l *Limiter) Release(throttled bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.inflight--
-	now := time.Now()
-	switch {
-	case throttled:
-		window := max(l.minLat, 50*time.Millisecond)
-		if now.Sub(l.lastCut) > window {
+	if throttled {
+		now := time.Now()
+		best := time.Duration(0)
+		for _, d := range l.minLat {
+			best = max(best, d)
+		}
+		if now.Sub(l.lastCut) > max(best, 50*time.Millisecond) {
 			l.limit = math.Max(1, l.limit/2)
 			l.lastCut = now
 		}
-	default:
-		if l.minLat == 0 || lat < l.minLat {
-			l.minLat = lat
-		}
-		// Grow while latency holds: a request much slower than the best
-		// seen means the server queues, so more concurrency buys nothing.
-		if lat <= 3*l.minLat+5*time.Millisecond && l.limit < float64(l.Max) {
-			l.limit = math.Min(float64(l.Max), l.limit+1/l.limit)
-		}
 	}
 	l.cond.Broadcast()
+}
+
+// adapt grows the limit after a successful request of kind whose latency
+// holds: one much slower than the best of its kind means the server
+// queues, so more concurrency buys nothing.
+func (l *Limiter) adapt(kind string, lat time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	best, seen := l.minLat[kind]
+	if !seen || lat < best {
+		l.minLat[kind], best = lat, lat
+	}
+	if lat <= 3*best+5*time.Millisecond && l.limit < float64(l.Max) {
+		l.limit = math.Min(float64(l.Max), l.limit+1/l.limit)
+		l.cond.Broadcast()
+	}
 }
 
 // Limit returns the current concurrency limit.
@@ -150,7 +173,15 @@ func (s *Stats) tick(now time.Time) *Tick {
 // Observe records one HTTP request; the clients call it through their
 // Observe hooks, so every request is counted, polls included.
 func (l *Limiter) Observe(method string, status int, seconds float64) {
-	l.stats.request(time.Duration(seconds*float64(time.Second)), status, l.Limit())
+	lat := time.Duration(seconds * float64(time.Second))
+	l.stats.request(lat, status, l.Limit())
+	if status > 0 && status < 400 {
+		kind := "write"
+		if method == "GET" {
+			kind = "read"
+		}
+		l.adapt(kind, lat)
+	}
 }
 
 func (s *Stats) request(lat time.Duration, status int, limit float64) {
@@ -215,14 +246,9 @@ func (r Retry) Do(ctx context.Context, l *Limiter, fn func(ctx context.Context) 
 		if err := l.Acquire(ctx); err != nil {
 			return err
 		}
-		start := time.Now()
-		var status int
-		status, err = fn(ctx)
-		lat := time.Since(start)
+		_, err = fn(ctx)
 		class := targets.Classify(err)
-		throttled := err != nil && class == targets.Throttled
-		l.Release(lat, throttled)
-		_ = status
+		l.Release(err != nil && class == targets.Throttled)
 		if err == nil {
 			return nil
 		}
@@ -231,8 +257,10 @@ func (r Retry) Do(ctx context.Context, l *Limiter, fn func(ctx context.Context) 
 		}
 		ceiling := min(r.Cap, r.Base<<min(attempt, 16))
 		wait := time.Duration(rand.Int64N(int64(ceiling) + 1)) // full jitter
-		if ae := apiErr(err); ae != nil && ae.RetryAfter > wait {
-			wait = ae.RetryAfter
+		if ae := apiErr(err); ae != nil && ae.RetryAfter > 0 {
+			// Retry-After is a floor, spread by jitter: requests throttled
+			// together must not all come back at the same instant.
+			wait = ae.RetryAfter + time.Duration(rand.Int64N(int64(max(ae.RetryAfter/2, r.Base))+1))
 		}
 		l.stats.backoff(wait)
 		select {

@@ -10,33 +10,38 @@ import (
 )
 
 func TestLimiterAIMD(t *testing.T) {
-	l := NewLimiter("cupi", 5)
-	if l.Limit() != 2 {
-		t.Fatalf("start limit %v, want 2 (start small)", l.Limit())
+	l := NewLimiter("cupi", 7)
+	if l.Limit() != 5 {
+		t.Fatalf("start limit %v, want CUPI's documented 5", l.Limit())
 	}
 	for i := 0; i < 50; i++ {
 		_ = l.Acquire(context.Background())
-		l.Release(10*time.Millisecond, false)
+		l.Observe("GET", 200, 0.010)
+		l.Release(false)
 	}
-	if l.Limit() != 5 {
-		t.Fatalf("after successes limit %v, want the cap 5", l.Limit())
-	}
-	_ = l.Acquire(context.Background())
-	l.Release(10*time.Millisecond, true)
-	if l.Limit() != 2.5 {
-		t.Fatalf("after a 503 limit %v, want halved to 2.5", l.Limit())
+	if l.Limit() != 7 {
+		t.Fatalf("after successes limit %v, want the cap 7", l.Limit())
 	}
 	_ = l.Acquire(context.Background())
-	l.Release(10*time.Millisecond, true)
-	if l.Limit() != 2.5 {
+	l.Release(true)
+	if l.Limit() != 3.5 {
+		t.Fatalf("after a 503 limit %v, want halved to 3.5", l.Limit())
+	}
+	_ = l.Acquire(context.Background())
+	l.Release(true)
+	if l.Limit() != 3.5 {
 		t.Fatalf("a second 503 in the same window halved again: %v", l.Limit())
 	}
-	// Latency far above the best seen means the server queues: no growth.
+	// Latency far above the best seen for its kind means the server
+	// queues: no growth. A write slower than reads is not queueing.
 	before := l.Limit()
-	_ = l.Acquire(context.Background())
-	l.Release(500*time.Millisecond, false)
+	l.Observe("GET", 200, 0.500)
 	if l.Limit() != before {
-		t.Fatalf("grew on a slow answer: %v → %v", before, l.Limit())
+		t.Fatalf("grew on a slow read: %v → %v", before, l.Limit())
+	}
+	l.Observe("PUT", 204, 0.200)
+	if l.Limit() <= before {
+		t.Fatalf("a write's first latency held back growth: %v", l.Limit())
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
 
 	"github.com/bulkprov/bulkprov/loader"
 	"github.com/bulkprov/bulkprov/schema"
@@ -63,6 +64,7 @@ type Op struct {
 	Row         int             `json:"row_index"`
 	Source      loader.Location `json:"source"`
 	Target      string          `json:"target"`
+	Cluster     string          `json:"cluster,omitempty"` // Unity Connection cluster of a CUPI operation
 	Kind        string          `json:"kind"`
 	Key         string          `json:"key"`
 	Action      Action          `json:"action"`
@@ -142,6 +144,9 @@ type Plan struct {
 	// NotRestorable lists, in a revert plan, the write-only values the
 	// undo cannot put back.
 	NotRestorable []NotRestorable `json:"not_restorable,omitempty"`
+	// Down holds the Unity Connection clusters that could not be read:
+	// their operations are planned as failed.
+	Down map[string]error `json:"-"`
 }
 
 // Summary counts operations by action, and failures.
@@ -190,6 +195,16 @@ type Targets struct {
 	CUPILimiter *Limiter
 	// ID names the targets of a run (it binds a checkpoint to them).
 	ID string
+	// VOSSPace, when set, paces every VOSS request (a token bucket at
+	// the server's requests-per-second budget); the summary reports the
+	// time requests waited on it.
+	VOSSPace *rate.Limiter
+	// Clusters are the Unity Connection clusters besides the default one
+	// (CUPI, CUPILimiter); see Cluster.
+	Clusters        map[string]*Cluster
+	clusterPrefixes string
+	viewsMu         sync.Mutex
+	views           map[string]*Targets
 	// VOSSName and CUPIName key the run state: the normalised base URLs
 	// (NormalizeURL), so any spelling of a server shares one memory.
 	VOSSName, CUPIName string
@@ -222,7 +237,7 @@ type Options struct {
 	ForceSecrets bool
 	RunState     *RunState
 	Retry        Retry
-	ReadWorkers  int
+	ReadWorkers  int // per-object reads in flight; 0: the target limiter's maximum
 	ExactRoles   bool
 	// OneTime, when set, gives VOSS users created without a password a
 	// generated one-time password (and "change password on next login").
@@ -245,9 +260,6 @@ func (o *Options) defaults() {
 	if o.Retry.Attempts == 0 {
 		o.Retry = DefaultRetry
 	}
-	if o.ReadWorkers <= 0 {
-		o.ReadWorkers = 4
-	}
 	if o.RunState == nil {
 		o.RunState = NewMemoryRunState()
 	}
@@ -263,6 +275,15 @@ type state struct {
 	vossRoles map[string]map[string]bool // hierarchy -> role names
 	voss      map[string]*voss.Instance  // model|hier|key (lower) -> instance
 	byPkid    map[string]*voss.Instance
+	// cupiState is the Unity Connection cluster a diff looks at (a view,
+	// see view); clusters holds every cluster read.
+	*cupiState
+	clusters map[string]*cupiState
+}
+
+// cupiState is what was read from one Unity Connection cluster.
+type cupiState struct {
+	mu        sync.Mutex
 	users     map[string]cupi.Object   // lower alias -> user
 	roles     map[string]cupi.Object   // lower role name -> role
 	policies  map[string]cupi.Object   // lower display name -> policy
@@ -270,6 +291,24 @@ type state struct {
 	authz     map[string]cupi.Object   // lower display name
 	userRoles map[string][]cupi.Object // user id -> user roles
 	creds     map[string]cupi.Object   // user id|kind -> settings
+	// down is why the cluster could not be read (unreachable, access
+	// refused, no URL): its operations fail, the other clusters' go on.
+	down error
+}
+
+func newCUPIState() *cupiState {
+	return &cupiState{users: map[string]cupi.Object{}, roles: map[string]cupi.Object{}, policies: map[string]cupi.Object{},
+		templates: map[string]bool{}, authz: map[string]cupi.Object{}, userRoles: map[string][]cupi.Object{}, creds: map[string]cupi.Object{}}
+}
+
+// view is the state as a diff of cluster's wants sees it: the shared VOSS
+// state and that cluster's CUPI state.
+func (st *state) view(cluster string) *state {
+	cs := st.clusters[clusterName(cluster)]
+	if cs == nil {
+		cs = newCUPIState()
+	}
+	return &state{nodes: st.nodes, vossRoles: st.vossRoles, voss: st.voss, byPkid: st.byPkid, cupiState: cs, clusters: st.clusters}
 }
 
 func vkey(model, hier, key string) string {
@@ -290,9 +329,23 @@ func MakePlan(ctx context.Context, rows []transform.Row, t *Targets, o Options) 
 		return nil, err
 	}
 	p := &Plan{Version: 1, Created: time.Now().UTC(), Rows: rows, Targets: t.ID, Reads: reads}
+	views := map[string]*state{}
+	for name, cs := range st.clusters {
+		views[name] = st.view(name)
+		if cs.down != nil {
+			if p.Down == nil {
+				p.Down = map[string]error{}
+			}
+			p.Down[name] = cs.down
+		}
+	}
 	for i := range rows {
 		for _, w := range rows[i].Wants {
-			for _, op := range diffWant(st, &rows[i], w, t, o) {
+			sv, tv := st, t
+			if w.Target == "cupi" {
+				sv, tv = views[clusterName(w.Cluster)], t.Cluster(w.Cluster)
+			}
+			for _, op := range diffWant(sv, &rows[i], w, tv, o) {
 				op.Row = i
 				op.Source = rows[i].Rec.Loc
 				if op.Status == "" {
@@ -324,10 +377,9 @@ func fingerprint(v any) string {
 // cannot be listed (roles held, credential settings).
 func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options) (*state, map[string]int, error) {
 	st := &state{nodes: map[string]bool{}, vossRoles: map[string]map[string]bool{}, voss: map[string]*voss.Instance{},
-		byPkid: map[string]*voss.Instance{}, users: map[string]cupi.Object{}, roles: map[string]cupi.Object{},
-		policies: map[string]cupi.Object{}, templates: map[string]bool{}, authz: map[string]cupi.Object{},
-		userRoles: map[string][]cupi.Object{}, creds: map[string]cupi.Object{}}
+		byPkid: map[string]*voss.Instance{}, clusters: map[string]*cupiState{}}
 	reads := map[string]int{}
+	hierOf := map[string]string{} // cluster -> a hierarchy that routed to it (for errors)
 	var needVOSS, needCUPI, needRoles, needPolicies, needTemplates, needAuthz bool
 	hiers := map[string]map[string]bool{} // model -> hierarchies
 	pkids := map[string]string{}          // pkid -> model
@@ -352,6 +404,13 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 				}
 			case "cupi":
 				needCUPI = true
+				name := clusterName(w.Cluster)
+				if st.clusters[name] == nil {
+					st.clusters[name] = newCUPIState()
+				}
+				if hierOf[name] == "" {
+					hierOf[name] = w.ClusterHierarchy
+				}
 				switch w.Kind {
 				case transform.KindUserRole:
 					needRoles = true
@@ -366,32 +425,33 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 		}
 	}
 	var readsMu sync.Mutex
-	call := func(target string, fn func(ctx context.Context) error) error {
-		err := o.Retry.Do(ctx, t.limiter(target), func(ctx context.Context) (int, error) {
+	call := func(l *Limiter, fn func(ctx context.Context) error) error {
+		err := o.Retry.Do(ctx, l, func(ctx context.Context) (int, error) {
 			readsMu.Lock()
-			reads[target]++
+			reads[strings.SplitN(l.Name, "[", 2)[0]]++
 			readsMu.Unlock()
 			err := fn(ctx)
 			return status(err), err
 		})
 		return fatal(err)
 	}
-	if needVOSS {
+	// VOSS and CUPI are read at once, each at its own target's pace.
+	readVOSS := func() error {
 		if t.VOSS == nil {
-			return nil, nil, errors.New("the input has VOSS rows but no VOSS target was given (--voss URL or --sim)")
+			return errors.New("the input has VOSS rows but no VOSS target was given (--voss URL or --sim)")
 		}
-		if err := call("voss", func(ctx context.Context) error {
+		if err := call(t.VOSSLimiter, func(ctx context.Context) error {
 			n, err := t.VOSS.HierarchyNodes(ctx)
 			st.nodes = n
 			return optional(err)
 		}); err != nil {
-			return nil, nil, err
+			return err
 		}
 		for h := range roleHiers {
 			if !st.hasNode(h) {
 				continue
 			}
-			if err := call("voss", func(ctx context.Context) error {
+			if err := call(t.VOSSLimiter, func(ctx context.Context) error {
 				names, err := t.VOSS.Roles(ctx, h)
 				if err != nil {
 					return optional(err) // the server checks roles itself
@@ -403,13 +463,13 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 				st.vossRoles[h] = set
 				return nil
 			}); err != nil {
-				return nil, nil, err
+				return err
 			}
 		}
 		for model, hs := range hiers {
 			for _, root := range roots(hs, st) {
 				var ids []string
-				err := call("voss", func(ctx context.Context) error {
+				err := call(t.VOSSLimiter, func(ctx context.Context) error {
 					ids = ids[:0]
 					return t.VOSS.List(ctx, model, root, [2]string{}, func(s voss.Summary) error {
 						if hs[s.Hierarchy] || s.Hierarchy == "" {
@@ -419,25 +479,32 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 					})
 				})
 				if err != nil {
-					return nil, nil, err
+					return err
 				}
+				// The bulk exports of the batches, several at once.
+				var eg errgroup.Group
+				eg.SetLimit(max(1, t.VOSSLimiter.Max/2))
 				for lo := 0; lo < len(ids); lo += voss.ExportBatch {
 					batch := ids[lo:min(lo+voss.ExportBatch, len(ids))]
-					err := call("voss", func(ctx context.Context) error {
-						return t.VOSS.Export(ctx, model, root, batch, func(in voss.Instance) error {
-							inst := in
-							if inst.Hierarchy == "" {
-								inst.Hierarchy = root
-							}
-							key, _ := inst.Data[schema.Get(model).Key].(string)
-							st.voss[vkey(model, inst.Hierarchy, key)] = &inst
-							st.byPkid[inst.Pkid] = &inst
-							return nil
+					eg.Go(func() error {
+						return call(t.VOSSLimiter, func(ctx context.Context) error {
+							return t.VOSS.Export(ctx, model, root, batch, func(in voss.Instance) error {
+								inst := in
+								if inst.Hierarchy == "" {
+									inst.Hierarchy = root
+								}
+								key, _ := inst.Data[schema.Get(model).Key].(string)
+								st.mu.Lock()
+								st.voss[vkey(model, inst.Hierarchy, key)] = &inst
+								st.byPkid[inst.Pkid] = &inst
+								st.mu.Unlock()
+								return nil
+							})
 						})
 					})
-					if err != nil {
-						return nil, nil, err
-					}
+				}
+				if err := eg.Wait(); err != nil {
+					return err
 				}
 			}
 		}
@@ -445,7 +512,7 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 			if st.byPkid[id] != nil {
 				continue
 			}
-			err := call("voss", func(ctx context.Context) error {
+			err := call(t.VOSSLimiter, func(ctx context.Context) error {
 				in, err := t.VOSS.Get(ctx, model, id)
 				if errors.Is(err, targets.ErrNotFound) {
 					return nil
@@ -456,45 +523,72 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 				return err
 			})
 			if err != nil {
-				return nil, nil, err
+				return err
 			}
 		}
+		return nil
 	}
-	if needCUPI {
-		if t.CUPI == nil {
-			return nil, nil, errors.New("the input has Unity Connection rows but no CUPI target was given (--cupi URL or --sim)")
+	// Each cluster is read on its own, at its own pace; one that cannot
+	// be read fails its own operations only.
+	readCUPI := func(name string, tc *Targets, cs *cupiState) error {
+		if tc.CUPI == nil {
+			if name == DefaultCluster && hierOf[name] != "" {
+				cs.down = fmt.Errorf("hierarchy %s matches no cluster in cupiClusters (%s) and no --cupi was given", hierOf[name], t.clusterPrefixes)
+			} else {
+				cs.down = errors.New("the input has Unity Connection rows but no CUPI target was given (--cupi URL or --sim)")
+			}
+			return nil
 		}
+		call := func(_ string, fn func(ctx context.Context) error) error { return call(tc.CUPILimiter, fn) }
 		lists := []struct {
 			need bool
 			fn   func(ctx context.Context) error
 		}{
 			{true, func(ctx context.Context) error {
-				return t.CUPI.ListUsers(ctx, func(u cupi.Object) error { st.users[strings.ToLower(u["Alias"])] = u; return nil })
+				return tc.CUPI.ListUsers(ctx, func(u cupi.Object) error { cs.users[strings.ToLower(u["Alias"])] = u; return nil })
 			}},
-			{needRoles, func(ctx context.Context) error { return index(t.CUPI.Roles, ctx, "RoleName", st.roles) }},
+			{needRoles, func(ctx context.Context) error { return index(tc.CUPI.Roles, ctx, "RoleName", cs.roles) }},
 			{needPolicies, func(ctx context.Context) error {
-				return index(t.CUPI.CredentialPolicies, ctx, "DisplayName", st.policies)
+				return index(tc.CUPI.CredentialPolicies, ctx, "DisplayName", cs.policies)
 			}},
-			{needAuthz, func(ctx context.Context) error { return index(t.CUPI.AuthzServers, ctx, "DisplayName", st.authz) }},
+			{needAuthz, func(ctx context.Context) error { return index(tc.CUPI.AuthzServers, ctx, "DisplayName", cs.authz) }},
 			{needTemplates, func(ctx context.Context) error {
 				m := map[string]cupi.Object{}
-				err := index(t.CUPI.UserTemplates, ctx, "Alias", m)
+				err := index(tc.CUPI.UserTemplates, ctx, "Alias", m)
 				for k := range m {
-					st.templates[k] = true
+					cs.templates[k] = true
 				}
 				return err
 			}},
 		}
-		for _, l := range lists {
-			if l.need {
-				if err := call("cupi", l.fn); err != nil {
-					return nil, nil, err
+		err := func() error {
+			for _, l := range lists {
+				if l.need {
+					if err := call("cupi", l.fn); err != nil {
+						return err
+					}
 				}
 			}
+			return readPerUser(ctx, rows, name, cs, call, tc, o)
+		}()
+		var fe *FatalError
+		if errors.As(err, &fe) && !errors.Is(err, context.Canceled) {
+			cs.down = fmt.Errorf("%s: %w", tc.CUPILimiter.Name, err)
+			return nil
 		}
-		if err := readPerUser(ctx, rows, st, call, t, o); err != nil {
-			return nil, nil, err
+		return err
+	}
+	var g errgroup.Group
+	if needVOSS {
+		g.Go(readVOSS)
+	}
+	if needCUPI {
+		for name, cs := range st.clusters {
+			g.Go(func() error { return readCUPI(name, t.Cluster(name), cs) })
 		}
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
 	}
 	return st, reads, nil
 }
@@ -509,14 +603,17 @@ func index(list func(context.Context) ([]cupi.Object, error), ctx context.Contex
 
 // readPerUser fetches, in a small pool, the roles held and the password
 // settings of the CUPI users that rows change.
-func readPerUser(ctx context.Context, rows []transform.Row, st *state, call func(string, func(context.Context) error) error, t *Targets, o Options) error {
+func readPerUser(ctx context.Context, rows []transform.Row, cluster string, st *cupiState, call func(string, func(context.Context) error) error, t *Targets, o Options) error {
 	type job struct{ id, kind string }
 	seen := map[job]bool{}
 	var jobs []job
 	for _, r := range rows {
 		for _, w := range r.Wants {
+			if w.Target != "cupi" || clusterName(w.Cluster) != cluster {
+				continue
+			}
 			u := st.users[strings.ToLower(w.Alias)]
-			if w.Target != "cupi" || u == nil {
+			if u == nil {
 				continue
 			}
 			var j job
@@ -538,7 +635,11 @@ func readPerUser(ctx context.Context, rows []transform.Row, st *state, call func
 		}
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(o.ReadWorkers)
+	workers := o.ReadWorkers
+	if workers <= 0 {
+		workers = t.CUPILimiter.Max
+	}
+	g.SetLimit(workers)
 	for _, j := range jobs {
 		g.Go(func() error {
 			return call("cupi", func(ctx context.Context) error {

@@ -184,6 +184,16 @@ func MakeRevertPlan(ctx context.Context, bf *BackoutFile, t *Targets, o Options,
 		return nil, err
 	}
 	p := &Plan{Version: 1, Created: time.Now().UTC(), Targets: t.ID, Reads: reads}
+	views := map[string]*state{}
+	for name, cs := range st.clusters {
+		views[name] = st.view(name)
+		if cs.down != nil {
+			if p.Down == nil {
+				p.Down = map[string]error{}
+			}
+			p.Down[name] = cs.down
+		}
+	}
 	// Write-only values of objects the revert deletes do not matter.
 	created := map[string]bool{}
 	for _, e := range bf.Entries {
@@ -197,8 +207,17 @@ func MakeRevertPlan(ctx context.Context, bf *BackoutFile, t *Targets, o Options,
 		if _, ok := rowOf[src]; !ok {
 			rowOf[src] = len(rowOf)
 		}
-		for _, op := range revertEntry(st, e, bf.Header, force) {
+		sv := st
+		if e.Target == "cupi" {
+			if sv = views[clusterName(e.Cluster)]; sv == nil {
+				sv = st.view(e.Cluster)
+			}
+		}
+		for _, op := range revertEntry(sv, e, bf.Header, force) {
 			op.Row, op.Source = rowOf[src], e.Source
+			if op.Target == "cupi" {
+				op.Cluster = e.Cluster
+			}
 			if op.Status == "" {
 				op.Status = Planned
 			}
@@ -244,7 +263,7 @@ func revertRank(op *Op) int {
 func revertRows(bf *BackoutFile) []transform.Row {
 	var wants []transform.Want
 	for _, e := range bf.Entries {
-		w := transform.Want{Target: e.Target, Kind: e.Kind, Key: e.Key, Alias: e.Alias}
+		w := transform.Want{Target: e.Target, Cluster: e.Cluster, Kind: e.Kind, Key: e.Key, Alias: e.Alias}
 		switch e.Kind {
 		case transform.KindUser, transform.KindAdminREL:
 			w.Model, w.Hierarchy = e.Model, e.Hierarchy

@@ -135,8 +135,7 @@ func TestBackoutFileAppend(t *testing.T) {
 // is drift (failed, three values shown) unless forced; only what the run
 // created is deleted.
 func TestRevertEntry(t *testing.T) {
-	st := &state{voss: map[string]*voss.Instance{}, byPkid: map[string]*voss.Instance{}, users: map[string]cupi.Object{},
-		userRoles: map[string][]cupi.Object{}, creds: map[string]cupi.Object{}, authz: map[string]cupi.Object{}}
+	st := &state{voss: map[string]*voss.Instance{}, byPkid: map[string]*voss.Instance{}, cupiState: newCUPIState()}
 	add := func(pkid, name string, data map[string]any) {
 		in := &voss.Instance{Pkid: pkid, Model: transform.KindUser, Hierarchy: "h", Data: data}
 		st.voss[vkey(transform.KindUser, "h", name)], st.byPkid[pkid] = in, in

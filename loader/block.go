@@ -13,6 +13,11 @@ type cell struct {
 	col  int    // 1-based column number
 	text string // the text value (for booleans "true"/"false")
 	bool bool   // the cell was a typed boolean (Excel TRUE/FALSE)
+	// typed: the cell was a boolean, number or date, not text.
+	typed bool
+	// lost: a number of 1e15 or more, whose digits past the fifteenth a
+	// spreadsheet has already lost; an error in any but a whole-number field.
+	lost bool
 }
 
 // column is one named column of a block's header row.
@@ -48,8 +53,9 @@ type blockReader struct {
 	report func(Problem)
 
 	cur         *block
+	blocks      []int // the instruction row of each block, in order
 	warnedLoose bool
-	titleRows   int // CSV: title rows skipped after the header
+	titleRows   int // CSV: 2 after a group row, 1 after its title row
 	dataSeen    bool
 }
 
@@ -89,6 +95,7 @@ func (r *blockReader) startBlock(row int, instr string, cells []cell) {
 		b.modelName = b.model.Name
 	}
 	r.cur = b
+	r.blocks = append(r.blocks, row)
 	r.titleRows = 0
 	r.dataSeen = false
 }
@@ -141,20 +148,91 @@ func (r *blockReader) row(row int, cells []cell) error {
 		return nil
 	}
 	if !r.csv && row <= b.instrRow+3 {
-		return nil // rows 3 and 4 hold group and column titles, never data
+		// Rows 3 and 4 hold group and column titles, never data; a row
+		// that looks like data there means the titles were deleted.
+		if c, ok := dataCell(b, cells); ok {
+			r.problem(row, ColumnName(c.col), "data in block row %d: rows 3 and 4 of a block hold titles and are never read; put the title rows back above the data", row-b.instrRow+1)
+		}
+		return nil
 	}
 	if len(cells) == 0 {
 		return nil
 	}
-	if r.csv && !r.dataSeen && r.titleRows < 2 && isTitleRow(cells) {
-		r.titleRows++
-		return nil
+	if r.csv && !r.dataSeen {
+		// The record right after the column names: a group row makes it
+		// and the next record titles (the VOSS layout).
+		switch {
+		case r.titleRows == 0 && isGroupRow(cells):
+			r.titleRows = 2
+		case r.titleRows == 2:
+			r.titleRows = 1 // the title row under the group row
+		case r.titleRows == 0 && isTitleRow(b, cells):
+			r.titleRows = 1
+		default:
+			r.dataSeen = true
+		}
+		if !r.dataSeen {
+			return nil
+		}
 	}
-	r.dataSeen = true
 	if b.model == nil {
 		return nil // the unknown model was reported once at its entity row
 	}
 	return r.fn(r.record(row, cells))
+}
+
+// dataCell returns the first cell of a title row (block row 3 or 4) that
+// no title would hold: a boolean, number or date; an action word in the
+// # Action column; an e-mail address.
+func dataCell(b *block, cells []cell) (cell, bool) {
+	for _, c := range cells {
+		if c.typed || strings.Contains(c.text, "@") {
+			return c, true
+		}
+		if col := b.byCol[c.col]; col != nil && col.base == "action" {
+			switch strings.ToLower(strings.TrimSpace(c.text)) {
+			case "add", "modify", "update", "delete":
+				return c, true
+			}
+		}
+	}
+	return cell{}, false
+}
+
+// checkMerges reports merged ranges (such as "A5:A7") that span a data
+// row of a block: the merged value is in the first cell only, so the other
+// rows would silently get no value, or the block's.
+func (r *blockReader) checkMerges(refs []string) {
+	for _, ref := range refs {
+		first, last, ok := strings.Cut(ref, ":")
+		if !ok {
+			continue
+		}
+		r1, r2 := rowFromRef(first), rowFromRef(last)
+		c1 := colFromRef(first)
+		if r1 < 1 || r2 < r1 || c1 < 1 {
+			continue
+		}
+		for i, start := range r.blocks {
+			end := int(^uint(0) >> 1)
+			if i+1 < len(r.blocks) {
+				end = r.blocks[i+1] - 1
+			}
+			if max(r1, start+4) <= min(r2, end) {
+				r.problem(r1, ColumnName(c1), "merged cells %s span data rows: the rows after the first would silently get no value; unmerge them and fill each row", ref)
+				break
+			}
+		}
+	}
+}
+
+// rowFromRef returns the row number of a cell reference such as "AB12".
+func rowFromRef(ref string) int {
+	n, err := strconv.Atoi(strings.TrimLeft(ref, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz$"))
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 func isEntityRow(s string) bool {
@@ -162,11 +240,30 @@ func isEntityRow(s string) bool {
 	return len(s) >= 7 && strings.EqualFold(s[:7], "entity:")
 }
 
-// isTitleRow reports whether a CSV row right under the column names is a
-// group or title row: its first cell starts with "#", as VOSS titles the
-// base columns "# Action", "# Hierarchy Node" and so on.
-func isTitleRow(cells []cell) bool {
-	return cells[0].col == 1 && strings.HasPrefix(strings.TrimSpace(cells[0].text), "#")
+// isGroupRow reports whether a CSV row is the VOSS group-title row: every
+// non-empty cell is "Base" or "Attributes", in any case.
+func isGroupRow(cells []cell) bool {
+	for _, c := range cells {
+		switch strings.ToLower(strings.TrimSpace(c.text)) {
+		case "base", "attributes":
+		default:
+			return false
+		}
+	}
+	return len(cells) > 0
+}
+
+// isTitleRow reports whether a CSV row right under the column names, with
+// no group row above it, is a title row all the same: its cell under the
+// # Action column repeats the title "# Action" (as earlier bulkprov CSVs
+// were written). No action is spelled with a "#", so no data row is lost.
+func isTitleRow(b *block, cells []cell) bool {
+	for _, c := range cells {
+		if col := b.byCol[c.col]; col != nil && col.base == "action" {
+			return normaliseBase(c.text) == "action" && strings.HasPrefix(strings.TrimSpace(c.text), "#")
+		}
+	}
+	return false
 }
 
 // baseColumns maps normalised base-column names to their canonical names.
@@ -328,6 +425,13 @@ func (r *blockReader) record(row int, cells []cell) *Record {
 		rec.Cells[pos[c.col]] = c.text
 		if col.broken {
 			continue
+		}
+		if c.lost && (col.field == nil || col.field.Type != schema.Integer) {
+			shown := c.text
+			if col.field != nil && col.field.Secret {
+				shown = "in this cell"
+			}
+			r.problem(row, letters, "the number %s has more digits than a spreadsheet number holds (15): its last digits are already lost; format the column as Text and type the value again", shown)
 		}
 		text := c.text
 		switch col.base {

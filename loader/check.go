@@ -15,7 +15,8 @@ import (
 // Checker validates records against the model schemas and across the
 // input: it converts field values to their schema types in place, and
 // reports missing required fields, bad values, and business keys that
-// appear twice within one input. One Checker covers one run.
+// appear twice in the inputs of a run, in one file or across files. One
+// Checker covers one run.
 type Checker struct {
 	// seen indexes every business key by a 128-bit hash, pointing at a
 	// packed place (sheet or entry index, row or item index): about 40
@@ -119,7 +120,9 @@ func (c *Checker) Check(rec *Record) []Problem {
 		add(m.Key, "no business key: %s is required to find the instance", m.Key)
 	} else if key != "" {
 		var k [16]byte
-		sum := sha256.Sum256([]byte(rec.Loc.File + "\x00" + m.Name + "\x00" + strings.ToLower(key)))
+		// Keyed across files: two inputs naming one object are refused
+		// as two rows of one input are.
+		sum := sha256.Sum256([]byte(m.Name + "\x00" + strings.ToLower(key)))
 		copy(k[:], sum[:16])
 		if prev, dup := c.seen[k]; dup {
 			add(m.Key, "duplicate business key %q: the same %s is also at %s", key, m.Name, c.unpack(prev))

@@ -7,37 +7,41 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"unicode/utf8"
 )
 
+var bomUTF8 = []byte("\xef\xbb\xbf")
+
 // readCSV reads a CSV in the workbook's block layout (first row "entity:")
 // or, otherwise, with column names in the first row and the model given by
-// --model. The separator, "," or ";", is detected from the first line.
-func readCSV(p string, opts Options, fn func(*Record) error, report func(Problem)) error {
-	f, err := os.Open(p)
-	if err != nil {
-		return fmt.Errorf("%s: %w", opts.DisplayName, err)
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Size() > opts.Limits.MaxBytes {
+// --model. The separator, "," or ";", is detected from the column-name row.
+// Locations are physical lines, as a text editor or Excel shows them: a
+// record's line is the line it starts on.
+func readCSV(ra io.ReaderAt, size int64, opts Options, fn func(*Record) error, report func(Problem)) error {
+	if size > opts.Limits.MaxBytes {
 		return fmt.Errorf("%s: %w", opts.DisplayName, &LimitError{What: "bytes", Limit: opts.Limits.MaxBytes, Flag: "max-bytes"})
 	}
-	br := bufio.NewReaderSize(io.LimitReader(f, opts.Limits.MaxBytes+1), 64<<10)
-	head, _ := br.Peek(4096)
+	head := make([]byte, 64<<10)
+	n, _ := ra.ReadAt(head, 0)
+	head = head[:n]
 	if bytes.HasPrefix(head, magicZip) {
 		return fmt.Errorf("%s: this is a zip archive (an .xlsx workbook?), not a CSV; name it .xlsx", opts.DisplayName)
 	}
-	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
-	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
-		br.Discard(3)
+	if enc := otherEncoding(head); enc != "" {
+		return fmt.Errorf("%s: the file is %s; save it as CSV UTF-8", opts.DisplayName, enc)
 	}
-	r := csv.NewReader(br)
+	skip := int64(0)
+	if bytes.HasPrefix(head, bomUTF8) {
+		skip = 3
+		head = head[3:]
+	}
+	body := io.NewSectionReader(ra, skip, size-skip)
+	r := csv.NewReader(bufio.NewReaderSize(body, 64<<10))
 	r.Comma = detectSeparator(head)
 	r.FieldsPerRecord = -1
 	r.ReuseRecord = true
 	b := &blockReader{opts: opts, sheet: "csv", csv: true, fn: fn, report: report}
-	for row := 1; ; row++ {
+	for n := 1; ; n++ {
 		rec, err := r.Read()
 		if err == io.EOF {
 			return nil
@@ -45,15 +49,17 @@ func readCSV(p string, opts Options, fn func(*Record) error, report func(Problem
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return fmt.Errorf("%s:csv:%d:%s: %v", opts.DisplayName, pe.Line, ColumnName(pe.Column), pe.Err)
+				col := csvColumn(body, r.Comma, pe.StartLine, pe.Line, pe.Column)
+				return fmt.Errorf("%s:csv:%d:%s: %v", opts.DisplayName, pe.Line, ColumnName(col), pe.Err)
 			}
 			return fmt.Errorf("%s: %w", opts.DisplayName, err)
 		}
-		if row > opts.Limits.MaxRows {
+		row, _ := r.FieldPos(0)
+		if n > opts.Limits.MaxRows {
 			return fmt.Errorf("%s: %w", opts.DisplayName, &LimitError{What: "rows", Limit: int64(opts.Limits.MaxRows), Flag: "max-rows"})
 		}
 		if len(rec) > opts.Limits.MaxColumns {
-			return fmt.Errorf("%s: row %d: %w", opts.DisplayName, row, &LimitError{What: "columns", Limit: int64(opts.Limits.MaxColumns), Flag: "max-columns"})
+			return fmt.Errorf("%s:csv:%d: %w", opts.DisplayName, row, &LimitError{What: "columns", Limit: int64(opts.Limits.MaxColumns), Flag: "max-columns"})
 		}
 		var cells []cell
 		for i, v := range rec {
@@ -61,8 +67,8 @@ func readCSV(p string, opts Options, fn func(*Record) error, report func(Problem
 				continue
 			}
 			if !utf8.ValidString(v) {
-				b.problem(row, ColumnName(i+1), "cell is not valid UTF-8 (save the CSV as UTF-8)")
-				continue
+				line, _ := r.FieldPos(i)
+				return fmt.Errorf("%s:csv:%d: the file is not UTF-8 (Latin-1 or Windows-1252?); save it as CSV UTF-8", opts.DisplayName, line)
 			}
 			if utf8.RuneCountInString(v) > opts.Limits.MaxCellChars {
 				b.problem(row, ColumnName(i+1), "cell has more than %d characters (--max-cell-chars)", opts.Limits.MaxCellChars)
@@ -70,8 +76,8 @@ func readCSV(p string, opts Options, fn func(*Record) error, report func(Problem
 			}
 			cells = append(cells, cell{col: i + 1, text: v})
 		}
-		if row == 1 && (len(cells) == 0 || !isEntityRow(cells[0].text)) {
-			if !b.startOpenBlock(2) {
+		if n == 1 && (len(cells) == 0 || !isEntityRow(cells[0].text)) {
+			if !b.startOpenBlock(row + 1) {
 				return nil
 			}
 			b.readHeader(row, cells)
@@ -83,28 +89,92 @@ func readCSV(p string, opts Options, fn func(*Record) error, report func(Problem
 	}
 }
 
-// detectSeparator picks ";" when the first line has more semicolons than
-// commas outside quotes, else ",".
+// otherEncoding names the encoding of a text that is not UTF-8 by its
+// byte-order mark or its NUL bytes, or returns "".
+func otherEncoding(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE, 0, 0}):
+		return "UTF-32 (little-endian)"
+	case bytes.HasPrefix(head, []byte{0, 0, 0xFE, 0xFF}):
+		return "UTF-32 (big-endian)"
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}):
+		return "UTF-16 (little-endian)"
+	case bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		return "UTF-16 (big-endian)"
+	case len(head) >= 2 && head[0] != 0 && head[1] == 0:
+		return "UTF-16 (little-endian, no byte-order mark)"
+	case len(head) >= 2 && head[0] == 0 && head[1] != 0:
+		return "UTF-16 (big-endian, no byte-order mark)"
+	}
+	return ""
+}
+
+// detectSeparator picks ";" when the column-name row — the first line, or
+// the second when the first is an "entity:" line — has more semicolons
+// than commas outside quotes, else ",". The entity line is no guide: its
+// own "; hierarchy:" holds semicolons whatever the separator.
 func detectSeparator(head []byte) rune {
+	line, rest := firstLine(head)
+	if isEntityRow(string(bytes.TrimLeft(line, "\" \t"))) {
+		line, _ = firstLine(rest)
+	}
 	commas, semis, inQuote := 0, 0, false
-	for _, c := range head {
+	for _, c := range line {
 		switch {
 		case c == '"':
 			inQuote = !inQuote
 		case inQuote:
-		case c == '\n':
-			goto done
 		case c == ',':
 			commas++
 		case c == ';':
 			semis++
 		}
 	}
-done:
-	// The entity row "entity: x; hierarchy: y" has semicolons inside one
-	// cell; that line is then quoted when the separator is ",".
 	if semis > commas {
 		return ';'
 	}
 	return ','
+}
+
+// firstLine splits b after its first line, a newline inside quotes not
+// ending it.
+func firstLine(b []byte) (line, rest []byte) {
+	inQuote := false
+	for i, c := range b {
+		switch {
+		case c == '"':
+			inQuote = !inQuote
+		case c == '\n' && !inQuote:
+			return b[:i], b[i+1:]
+		}
+	}
+	return b, nil
+}
+
+// csvColumn returns the 1-based field number at byte column col (1-based)
+// of physical line line, in the record that starts at line start: the
+// separators outside quotes before it, plus one. encoding/csv gives a byte
+// offset; a person needs the column letter.
+func csvColumn(body *io.SectionReader, sep rune, start, line, col int) int {
+	sc := bufio.NewScanner(io.NewSectionReader(body, 0, body.Size()))
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	field, inQuote := 1, false
+	for n := 1; sc.Scan() && n <= line; n++ {
+		if n < start {
+			continue
+		}
+		text := sc.Bytes()
+		if n == line && col-1 < len(text) {
+			text = text[:max(col-1, 0)]
+		}
+		for _, c := range string(text) {
+			switch {
+			case c == '"':
+				inQuote = !inQuote
+			case c == sep && !inQuote:
+				field++
+			}
+		}
+	}
+	return field
 }

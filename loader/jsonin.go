@@ -5,18 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
+	"path"
 	"sort"
 	"strings"
 )
 
 // readJSONFile reads a lone .json export file.
-func readJSONFile(p string, opts Options, fn func(*Record) error, report func(Problem)) error {
-	f, err := os.Open(p)
-	if err != nil {
-		return fmt.Errorf("%s: %w", opts.DisplayName, err)
-	}
-	defer f.Close()
+func readJSONFile(f io.Reader, entry string, opts Options, fn func(*Record) error, report func(Problem)) error {
 	data, err := io.ReadAll(io.LimitReader(f, opts.Limits.MaxBytes+1))
 	if err != nil {
 		return fmt.Errorf("%s: %w", opts.DisplayName, err)
@@ -24,21 +19,20 @@ func readJSONFile(p string, opts Options, fn func(*Record) error, report func(Pr
 	if int64(len(data)) > opts.Limits.MaxBytes {
 		return fmt.Errorf("%s: %w", opts.DisplayName, &LimitError{What: "bytes", Limit: opts.Limits.MaxBytes, Flag: "max-bytes"})
 	}
-	return readJSONDoc(data, BaseName(p), opts, fn, report)
+	return readJSONDoc(data, entry, opts, fn, report)
 }
 
 // readJSONZip reads the .json entries of an export zip, in name order.
-func readJSONZip(p string, opts Options, fn func(*Record) error, report func(Problem)) error {
-	z, err := openZip(p, opts.DisplayName, opts.Limits, "JSON export zip")
+func readJSONZip(ra io.ReaderAt, size int64, opts Options, fn func(*Record) error, report func(Problem)) error {
+	z, err := openZip(ra, size, opts.DisplayName, opts.Limits, "JSON export zip")
 	if err != nil {
 		return err
 	}
-	defer z.Close()
 	files := append(z.File[:0:0], z.File...)
 	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
 	found := false
 	for _, zf := range files {
-		if zf.FileInfo().IsDir() || !strings.HasSuffix(strings.ToLower(zf.Name), ".json") {
+		if zf.FileInfo().IsDir() || !strings.HasSuffix(strings.ToLower(zf.Name), ".json") || desktopClutter(zf.Name) {
 			continue
 		}
 		found = true
@@ -69,11 +63,16 @@ func readJSONDoc(data []byte, entry string, opts Options, fn func(*Record) error
 	if d := jsonDepth(data); d > opts.Limits.MaxJSONDepth {
 		return fmt.Errorf("%s: %s: %w", opts.DisplayName, entry, &LimitError{What: "levels of JSON nesting", Limit: int64(opts.Limits.MaxJSONDepth), Flag: "max-json-depth"})
 	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 BOM, as Windows editors write
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var doc any
 	if err := dec.Decode(&doc); err != nil {
 		report(Problem{Loc: loc, Msg: fmt.Sprintf("not valid JSON: %v", err)})
+		return nil
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		report(Problem{Loc: loc, Msg: fmt.Sprintf("trailing data after the JSON document at byte %d: an export entry holds one document", dec.InputOffset())})
 		return nil
 	}
 	var items []any
@@ -215,4 +214,13 @@ func jsonDepth(data []byte) int {
 		}
 	}
 	return maxDepth
+}
+
+// desktopClutter reports whether a zip entry is one a desktop adds beside
+// the files it was asked to zip: macOS resource forks (__MACOSX/, ._name)
+// and Finder's .DS_Store.
+func desktopClutter(name string) bool {
+	base := path.Base(name)
+	return strings.HasPrefix(name, "__MACOSX/") || strings.Contains(name, "/__MACOSX/") ||
+		strings.HasPrefix(base, "._") || base == ".DS_Store"
 }

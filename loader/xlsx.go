@@ -13,18 +13,19 @@ import (
 	"unicode/utf8"
 )
 
-// The workbook reader decodes the sheet XML itself, token by token, because
-// exactness needs what a row iterator hides: the cell type (a TRUE/FALSE
-// boolean, a date serial, text), and whether the cell holds a formula.
-// Only one row is held in memory at a time; the shared-string table is held
-// whole, bounded by the uncompressed-bytes limit.
+// The workbook reader decodes the sheet XML itself, token by token (see
+// the package doc for why), through xmlPart, which bounds what a hostile
+// part can cost. Only one row is held in memory at a time; the
+// shared-string table is held whole, bounded by --max-shared-strings and
+// the uncompressed-bytes limit.
 
 type workbook struct {
 	z        *safeZip
 	opts     Options
 	sheets   []sheetRef
-	strings  []string
-	dateXf   []bool // by style index: the cell's number format is a date
+	sst      string   // the shared strings, end to end
+	sstEnd   []uint32 // end offset in sst of each shared string
+	dateXf   []bool   // by style index: the cell's number format is a date
 	date1904 bool
 }
 
@@ -33,12 +34,11 @@ type sheetRef struct {
 	part string
 }
 
-func readXLSX(p string, opts Options, fn func(*Record) error, report func(Problem)) error {
-	z, err := openZip(p, opts.DisplayName, opts.Limits, "xlsx workbook")
+func readXLSX(ra io.ReaderAt, size int64, opts Options, fn func(*Record) error, report func(Problem)) error {
+	z, err := openZip(ra, size, opts.DisplayName, opts.Limits, "xlsx workbook")
 	if err != nil {
 		return err
 	}
-	defer z.Close()
 	wb := &workbook{z: z, opts: opts}
 	if err := wb.readStructure(); err != nil {
 		return err
@@ -58,7 +58,7 @@ func (wb *workbook) fail(format string, args ...any) error {
 	return fmt.Errorf("%s: not a valid xlsx workbook: %s", wb.opts.DisplayName, fmt.Sprintf(format, args...))
 }
 
-func (wb *workbook) decoder(name string) (*xml.Decoder, io.Closer, error) {
+func (wb *workbook) decoder(name string) (*xmlPart, io.Closer, error) {
 	f := wb.z.find(name)
 	if f == nil {
 		return nil, nil, nil
@@ -67,9 +67,7 @@ func (wb *workbook) decoder(name string) (*xml.Decoder, io.Closer, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	d := xml.NewDecoder(rc)
-	d.Strict = false
-	return d, rc, nil
+	return newXMLPart(rc, wb.opts.Limits), rc, nil
 }
 
 func attr(se xml.StartElement, name string) string {
@@ -83,7 +81,7 @@ func attr(se xml.StartElement, name string) string {
 
 // tokens walks the XML part name, calling fn for each start element and
 // with the character data of text elements.
-func (wb *workbook) walk(name string, fn func(d *xml.Decoder, se xml.StartElement) error) error {
+func (wb *workbook) walk(name string, fn func(se xml.StartElement) error) error {
 	d, c, err := wb.decoder(name)
 	if err != nil || d == nil {
 		return err
@@ -98,7 +96,7 @@ func (wb *workbook) walk(name string, fn func(d *xml.Decoder, se xml.StartElemen
 			return wb.partError(name, err)
 		}
 		if se, ok := tok.(xml.StartElement); ok {
-			if err := fn(d, se); err != nil {
+			if err := fn(se); err != nil {
 				return err
 			}
 		}
@@ -121,8 +119,11 @@ func (wb *workbook) readStructure() error {
 		return wb.fail("no xl/workbook.xml")
 	}
 	rels := map[string]string{}
-	err := wb.walk("xl/_rels/workbook.xml.rels", func(_ *xml.Decoder, se xml.StartElement) error {
+	err := wb.walk("xl/_rels/workbook.xml.rels", func(se xml.StartElement) error {
 		if se.Name.Local == "Relationship" {
+			if len(rels) >= wb.opts.Limits.MaxEntries {
+				return wb.fail("more relationships than the archive has entries")
+			}
 			t := attr(se, "Target")
 			if strings.HasPrefix(t, "/") {
 				t = strings.TrimPrefix(t, "/")
@@ -136,7 +137,7 @@ func (wb *workbook) readStructure() error {
 	if err != nil {
 		return err
 	}
-	err = wb.walk("xl/workbook.xml", func(_ *xml.Decoder, se xml.StartElement) error {
+	err = wb.walk("xl/workbook.xml", func(se xml.StartElement) error {
 		switch se.Name.Local {
 		case "workbookPr":
 			v := attr(se, "date1904")
@@ -151,6 +152,9 @@ func (wb *workbook) readStructure() error {
 			part, ok := rels[id]
 			if !ok {
 				return wb.fail("sheet %q has no part", attr(se, "name"))
+			}
+			if len(wb.sheets) >= wb.opts.Limits.MaxEntries {
+				return wb.fail("more sheets than the archive has entries")
 			}
 			wb.sheets = append(wb.sheets, sheetRef{name: attr(se, "name"), part: part})
 		}
@@ -186,12 +190,18 @@ func (wb *workbook) readStyles() error {
 		case xml.StartElement:
 			switch t.Name.Local {
 			case "numFmt":
+				if len(custom) >= maxStyles {
+					return wb.fail("xl/styles.xml: more than %d number formats", maxStyles)
+				}
 				id, _ := strconv.Atoi(attr(t, "numFmtId"))
 				custom[id] = attr(t, "formatCode")
 			case "cellXfs":
 				inXfs = true
 			case "xf":
 				if inXfs {
+					if len(xfFmts) >= maxStyles {
+						return wb.fail("xl/styles.xml: more than %d cell formats", maxStyles)
+					}
 					id, _ := strconv.Atoi(attr(t, "numFmtId"))
 					xfFmts = append(xfFmts, id)
 				}
@@ -240,6 +250,13 @@ func isDateFormat(code string) bool {
 	return false
 }
 
+// maxStyles bounds the number formats and cell formats read from
+// styles.xml (Excel allows 64,000 cell formats).
+const maxStyles = 1 << 20
+
+// readSharedStrings reads the shared-string table into one string and the
+// end offset of each entry: an empty entry costs 4 bytes, not a string
+// header, and a cell's text is a substring, not a copy.
 func (wb *workbook) readSharedStrings() error {
 	d, c, err := wb.decoder("xl/sharedStrings.xml")
 	if err != nil || d == nil {
@@ -249,9 +266,11 @@ func (wb *workbook) readSharedStrings() error {
 	var sb strings.Builder
 	depthPh := 0
 	inT := false
+	max := wb.opts.Limits.MaxSharedStrings
 	for {
 		tok, err := d.Token()
 		if err == io.EOF {
+			wb.sst = sb.String()
 			return nil
 		}
 		if err != nil {
@@ -261,7 +280,9 @@ func (wb *workbook) readSharedStrings() error {
 		case xml.StartElement:
 			switch t.Name.Local {
 			case "si":
-				sb.Reset()
+				if len(wb.sstEnd) >= max {
+					return wb.partError("xl/sharedStrings.xml", &LimitError{What: "shared strings", Limit: int64(max), Flag: "max-shared-strings"})
+				}
 			case "rPh":
 				depthPh++
 			case "t":
@@ -270,7 +291,10 @@ func (wb *workbook) readSharedStrings() error {
 		case xml.EndElement:
 			switch t.Name.Local {
 			case "si":
-				wb.strings = append(wb.strings, sb.String())
+				if sb.Len() > math.MaxUint32 {
+					return wb.partError("xl/sharedStrings.xml", &LimitError{What: "bytes of shared strings", Limit: math.MaxUint32, Flag: "max-bytes"})
+				}
+				wb.sstEnd = append(wb.sstEnd, uint32(sb.Len()))
 			case "rPh":
 				depthPh--
 			case "t":
@@ -284,10 +308,22 @@ func (wb *workbook) readSharedStrings() error {
 	}
 }
 
+// sharedString returns entry i of the shared-string table.
+func (wb *workbook) sharedString(i int) (string, bool) {
+	if i < 0 || i >= len(wb.sstEnd) {
+		return "", false
+	}
+	start := uint32(0)
+	if i > 0 {
+		start = wb.sstEnd[i-1]
+	}
+	return wb.sst[start:wb.sstEnd[i]], true
+}
+
 // rawCell is a cell as found in the sheet XML.
 type rawCell struct {
 	ref, typ, style string
-	v, is           strings.Builder
+	v, is, f        strings.Builder
 	formula         bool
 }
 
@@ -308,10 +344,12 @@ func (wb *workbook) readSheet(s sheetRef, fn func(*Record) error, report func(Pr
 		rc             *rawCell
 		text           *strings.Builder
 		inRow          bool
+		merges         []string
 	)
 	for {
 		tok, err := d.Token()
 		if err == io.EOF {
+			br.checkMerges(merges)
 			return nil
 		}
 		if err != nil {
@@ -330,6 +368,9 @@ func (wb *workbook) readSheet(s sheetRef, fn func(*Record) error, report func(Pr
 					if err != nil || n < 1 {
 						return wb.fail("sheet %q: bad row number %q", s.name, r)
 					}
+					if n <= rowNum {
+						return wb.fail("sheet %q: row %d after row %d (rows must be in order)", s.name, n, rowNum)
+					}
 					rowNum = n
 				} else {
 					rowNum++
@@ -341,7 +382,11 @@ func (wb *workbook) readSheet(s sheetRef, fn func(*Record) error, report func(Pr
 			case "c":
 				rc = &rawCell{ref: attr(t, "r"), typ: attr(t, "t"), style: attr(t, "s")}
 				if rc.ref != "" {
-					colNum = colFromRef(rc.ref)
+					n := colFromRef(rc.ref)
+					if n <= colNum && n > 0 {
+						return wb.fail("sheet %q: cell %s after column %s (cells must be in order)", s.name, rc.ref, ColumnName(colNum))
+					}
+					colNum = n
 				} else {
 					colNum++
 				}
@@ -359,7 +404,13 @@ func (wb *workbook) readSheet(s sheetRef, fn func(*Record) error, report func(Pr
 			case "f":
 				if rc != nil {
 					rc.formula = true
+					text = &rc.f
 				}
+			case "mergeCell":
+				if len(merges) >= lim.MaxRows {
+					return wb.fail("sheet %q: more merged ranges than rows", s.name)
+				}
+				merges = append(merges, attr(t, "ref"))
 			case "rPh":
 				text = nil
 			}
@@ -372,7 +423,7 @@ func (wb *workbook) readSheet(s sheetRef, fn func(*Record) error, report func(Pr
 			}
 		case xml.EndElement:
 			switch t.Name.Local {
-			case "v", "t":
+			case "v", "t", "f":
 				text = nil
 			case "c":
 				if rc != nil && inRow {
@@ -432,25 +483,35 @@ func colFromRef(ref string) int {
 func (wb *workbook) cellValue(br *blockReader, row, col int, rc *rawCell) (cell, bool) {
 	letters := ColumnName(col)
 	v := rc.v.String()
-	if rc.formula && wb.opts.Formulas != "cached" {
-		br.problem(row, letters, "formula cell: VOSS does not evaluate formulas; type the value itself, or pass --formulas cached to use the value saved with the file")
-		return cell{}, false
+	if rc.formula {
+		switch f := strings.ToUpper(strings.TrimSpace(rc.f.String())); {
+		case f == "TRUE()" || f == "FALSE()":
+			// Constant formulas: LibreOffice writes every boolean this way.
+			return cell{col: col, text: strconv.FormatBool(f == "TRUE()"), bool: true, typed: true}, true
+		case v == "" && rc.typ != "inlineStr":
+			br.problem(row, letters, "formula cell with no saved value (the program that wrote the file did not calculate it): type the value itself")
+			return cell{}, false
+		case wb.opts.Formulas != "cached":
+			br.problem(row, letters, "formula cell: VOSS does not evaluate formulas; type the value itself, or pass --formulas cached to use the value saved with the file")
+			return cell{}, false
+		}
 	}
 	out := cell{col: col}
 	switch rc.typ {
 	case "s":
 		i, err := strconv.Atoi(v)
-		if err != nil || i < 0 || i >= len(wb.strings) {
+		text, ok := wb.sharedString(i)
+		if err != nil || !ok {
 			br.problem(row, letters, "shared string %q does not exist", v)
 			return cell{}, false
 		}
-		out.text = wb.strings[i]
+		out.text = text
 	case "inlineStr":
 		out.text = rc.is.String()
 	case "str", "d":
 		out.text = v
 	case "b":
-		out.bool = true
+		out.bool, out.typed = true, true
 		out.text = strconv.FormatBool(v == "1" || strings.EqualFold(v, "true"))
 	case "e":
 		br.problem(row, letters, "cell holds the error value %s", v)
@@ -464,15 +525,18 @@ func (wb *workbook) cellValue(br *blockReader, row, col int, rc *rawCell) (cell,
 			br.problem(row, letters, "bad number %q", v)
 			return cell{}, false
 		}
+		out.typed = true
 		si, _ := strconv.Atoi(rc.style)
 		switch {
 		case si >= 0 && si < len(wb.dateXf) && wb.dateXf[si]:
 			out.text = excelDate(f, wb.date1904)
+		case math.Abs(f) >= 1e15:
+			// A spreadsheet number holds 15 significant digits: whatever
+			// was typed, the digits after the fifteenth are gone. Refused
+			// in text fields (record), kept for whole-number fields.
+			out.text, out.lost = v, true
 		case isDigits(strings.TrimPrefix(v, "-")):
 			out.text = v
-		case math.Abs(f) >= 1e15 && f == math.Trunc(f):
-			br.problem(row, letters, "the number %s was stored as a floating-point value and has lost digits; format the column as Text and type it again", v)
-			return cell{}, false
 		default:
 			g, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 15, 64), 64)
 			out.text = strconv.FormatFloat(g, 'f', -1, 64)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"strings"
 )
@@ -14,7 +13,7 @@ import (
 // safeZip is a zip archive opened under the input limits: entry count and
 // declared sizes are checked up front, actual bytes as they are read.
 type safeZip struct {
-	*zip.ReadCloser
+	*zip.Reader
 	name   string
 	limits Limits
 	budget int64 // uncompressed bytes still allowed, across all entries
@@ -25,15 +24,12 @@ var (
 	magicOLE = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
 )
 
-// openZip opens path as a zip archive after checking what it really is.
-func openZip(p, display string, limits Limits, what string) (*safeZip, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", display, err)
-	}
+// openZip opens the zip archive in ra (size bytes) after checking what it
+// really is: the first bytes tell a zip from an encrypted or legacy
+// workbook and from text.
+func openZip(ra io.ReaderAt, size int64, display string, limits Limits, what string) (*safeZip, error) {
 	head := make([]byte, 8)
-	n, _ := io.ReadFull(f, head)
-	f.Close()
+	n, _ := ra.ReadAt(head, 0)
 	head = head[:n]
 	switch {
 	case bytes.HasPrefix(head, magicOLE):
@@ -45,24 +41,21 @@ func openZip(p, display string, limits Limits, what string) (*safeZip, error) {
 		}
 		return nil, fmt.Errorf("%s: not a valid %s: the file is not a zip archive%s", display, what, hint)
 	}
-	zr, err := zip.OpenReader(p)
+	zr, err := zip.NewReader(ra, size)
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a valid %s: %v", display, what, err)
 	}
-	z := &safeZip{ReadCloser: zr, name: display, limits: limits, budget: limits.MaxBytes}
+	z := &safeZip{Reader: zr, name: display, limits: limits, budget: limits.MaxBytes}
 	if len(zr.File) > limits.MaxEntries {
-		zr.Close()
 		return nil, fmt.Errorf("%s: %w", display, &LimitError{What: "zip entries", Limit: int64(limits.MaxEntries), Flag: "max-zip-entries"})
 	}
 	var declared uint64
 	for _, zf := range zr.File {
 		if !safeEntryName(zf.Name) {
-			zr.Close()
 			return nil, fmt.Errorf("%s: unsafe zip entry name %q (absolute or escaping with ..); refusing the archive", display, zf.Name)
 		}
 		declared += zf.UncompressedSize64
 		if declared > uint64(limits.MaxBytes) {
-			zr.Close()
 			return nil, fmt.Errorf("%s: declared uncompressed size %w", display, &LimitError{What: "bytes uncompressed", Limit: limits.MaxBytes, Flag: "max-bytes"})
 		}
 	}

@@ -12,11 +12,13 @@ import (
 	"strings"
 
 	"github.com/bulkprov/bulkprov/engine"
+	"github.com/bulkprov/bulkprov/loader"
 )
 
 // Document is what every report format renders.
 type Document struct {
 	Kind    string            `json:"kind"` // "plan" or "apply"
+	Run     *Run              `json:"run,omitempty"`
 	Summary engine.Summary    `json:"summary"`
 	Ops     []*engine.Op      `json:"operations"`
 	Inputs  []engine.Input    `json:"inputs,omitempty"`
@@ -45,11 +47,13 @@ func New(kind string, p *engine.Plan) *Document {
 	return &Document{Kind: kind, Summary: p.Summary(), Ops: p.Ops, Inputs: p.Inputs, Targets: p.Targets}
 }
 
-// Visible returns the operations a person should see: everything but noops.
+// Visible returns the operations a person should see: everything but
+// noops (a noop that failed, or that an interrupted earlier part of the
+// run did, is shown).
 func (d *Document) Visible() []*engine.Op {
 	var out []*engine.Op
 	for _, op := range d.Ops {
-		if op.Action != engine.Noop || op.Status == engine.Failed {
+		if op.Action != engine.Noop || op.Status == engine.Failed || op.Status == engine.Done {
 			out = append(out, op)
 		}
 	}
@@ -78,20 +82,39 @@ func Value(v any, secret bool) string {
 
 var symbols = map[engine.Action]string{engine.Create: "+", engine.Update: "~", engine.Delete: "-", engine.Noop: " "}
 
-// Text writes the human diff: operations grouped by source row, one line
-// per field change, then a one-line summary. Colour only when color is set.
+// TextOptions choose what Print shows.
+type TextOptions struct {
+	// Color paints with ANSI colours (callers honour NO_COLOR and terminals).
+	Color bool
+	// Changes lists every changed object with its field changes; without
+	// it only failed operations are listed. The summary is always shown.
+	Changes bool
+}
+
+// Text writes the human diff with every changed object listed.
 func Text(w io.Writer, d *Document, color bool) {
+	Print(w, d, TextOptions{Color: color, Changes: true})
+}
+
+// Print writes the human diff: operations grouped by source row, one line
+// per field change (with Changes), failures always with their reasons,
+// then the summary line.
+func Print(w io.Writer, d *Document, o TextOptions) {
 	paint := func(code, s string) string {
-		if !color {
+		if !o.Color {
 			return s
 		}
 		return "\x1b[" + code + "m" + s + "\x1b[0m"
 	}
 	colors := map[engine.Action]string{engine.Create: "32", engine.Update: "33", engine.Delete: "31"}
-	lastRow := -1
+	var lastRow *loader.Location
 	for _, op := range d.Visible() {
-		if op.Row != lastRow {
-			lastRow = op.Row
+		if !o.Changes && op.Status != engine.Failed {
+			continue
+		}
+		if lastRow == nil || op.Source != *lastRow {
+			src := op.Source
+			lastRow = &src
 			fmt.Fprintf(w, "\n%s\n", paint("1", op.Source.String()))
 		}
 		sym := symbols[op.Action]
@@ -117,19 +140,34 @@ func Text(w io.Writer, d *Document, color bool) {
 			}
 		}
 	}
-	if lastRow >= 0 {
+	if lastRow != nil {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, SummaryLine(d))
 }
 
-// SummaryLine is the one-line summary of a plan or run.
+// RowLine counts rows, the unit people count: "300 rows: 298 ok, 2 failed".
+func RowLine(c RowCounts) string {
+	noun := "rows"
+	if c.Total == 1 {
+		noun = "row"
+	}
+	s := fmt.Sprintf("%d %s: %d ok, %d failed", c.Total, noun, c.OK, c.Failed)
+	if c.Skipped > 0 {
+		s += fmt.Sprintf(", %d not run", c.Skipped)
+	}
+	return s
+}
+
+// SummaryLine is the one-line summary of a plan or run: rows first, then
+// operations.
 func SummaryLine(d *Document) string {
 	s := d.Summary
+	rows := RowLine(CountRows(d.Ops))
 	if d.Kind == "apply" {
-		return fmt.Sprintf("Apply: %d done, %d failed, %d skipped, %d unchanged.", s.Done, s.Failed, s.Skip, s.Noop)
+		return fmt.Sprintf("Apply: %s. Operations: %d done, %d failed, %d skipped, %d unchanged.", rows, s.Done, s.Failed, s.Skip, s.Noop)
 	}
-	return fmt.Sprintf("Plan: %d to create, %d to update, %d to delete, %d unchanged, %d failed.", s.Create, s.Update, s.Delete, s.Noop, s.Failed)
+	return fmt.Sprintf("Plan: %s. Operations: %d to create, %d to update, %d to delete, %d unchanged, %d failed.", rows, s.Create, s.Update, s.Delete, s.Noop, s.Failed)
 }
 
 // JSON writes the report schema of spec/cli.md.
@@ -149,6 +187,7 @@ func JSON(w io.Writer, d *Document) error {
 	type op struct {
 		Source  source   `json:"source"`
 		Target  string   `json:"target"`
+		Cluster string   `json:"cluster,omitempty"`
 		Kind    string   `json:"kind"`
 		Key     string   `json:"key"`
 		Action  string   `json:"action"`
@@ -159,18 +198,20 @@ func JSON(w io.Writer, d *Document) error {
 		Created string   `json:"created_id,omitempty"`
 	}
 	out := struct {
+		Run     *Run            `json:"run,omitempty"`
+		Rows    RowCounts       `json:"rows"`
 		Summary engine.Summary  `json:"summary"`
 		Ops     []op            `json:"operations"`
 		Inputs  []engine.Input  `json:"inputs,omitempty"`
 		Metrics []TargetMetrics `json:"metrics,omitempty"`
-	}{Summary: d.Summary, Inputs: d.Inputs, Metrics: d.Metrics, Ops: []op{}}
+	}{Run: d.Run, Rows: CountRows(d.Ops), Summary: d.Summary, Inputs: d.Inputs, Metrics: d.Metrics, Ops: []op{}}
 	for _, o := range d.Ops {
 		src := source{File: o.Source.File, Sheet: o.Source.Sheet, Row: o.Source.Row, Entry: o.Source.Entry}
 		if o.Source.Entry != "" {
 			i := o.Source.Index
 			src.Index = &i
 		}
-		j := op{Source: src, Target: o.Target, Kind: o.Kind, Key: o.Key, Action: string(o.Action), Status: o.Status,
+		j := op{Source: src, Target: o.Target, Cluster: Cluster(o), Kind: o.Kind, Key: o.Key, Action: string(o.Action), Status: o.Status,
 			Error: o.Error, ID: o.ID, Created: o.CreatedID, Changes: []change{}}
 		for _, c := range o.Changes {
 			ch := change{Field: c.Field, Old: c.Old, New: c.New}
@@ -189,6 +230,18 @@ func JSON(w io.Writer, d *Document) error {
 	return enc.Encode(out)
 }
 
+// Cluster names the Unity Connection cluster of a CUPI operation
+// ("default" for --cupi); empty for other targets.
+func Cluster(o *engine.Op) string {
+	if o.Target != "cupi" {
+		return ""
+	}
+	if o.Cluster == "" {
+		return engine.DefaultCluster
+	}
+	return o.Cluster
+}
+
 // EscapeFormula makes a value safe to open in a spreadsheet: text starting
 // with = + - @ (or a tab or carriage return) gets a leading apostrophe.
 func EscapeFormula(s string) string {
@@ -201,7 +254,7 @@ func EscapeFormula(s string) string {
 // Rows flattens the document to one row per field change (or per op when
 // it has none), for CSV and xlsx.
 func Rows(d *Document) [][]string {
-	header := []string{"file", "sheet", "row", "target", "kind", "key", "action", "status", "field", "old", "new", "error"}
+	header := []string{"file", "sheet", "row", "target", "cluster", "kind", "key", "action", "status", "field", "old", "new", "error"}
 	out := [][]string{header}
 	for _, op := range d.Ops {
 		row := op.Source.Row
@@ -209,7 +262,7 @@ func Rows(d *Document) [][]string {
 		if op.Source.Entry != "" {
 			sheet, row = op.Source.Entry, op.Source.Index
 		}
-		base := []string{op.Source.File, sheet, fmt.Sprint(row), op.Target, op.Kind, op.Key, string(op.Action), op.Status}
+		base := []string{op.Source.File, sheet, fmt.Sprint(row), op.Target, Cluster(op), op.Kind, op.Key, string(op.Action), op.Status}
 		if len(op.Changes) == 0 {
 			out = append(out, append(append([]string{}, base...), "", "", "", op.Error))
 			continue

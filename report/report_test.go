@@ -2,12 +2,19 @@ package report
 
 import (
 	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"flag"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -30,7 +37,11 @@ func sample() *Document {
 			Changes: []engine.Change{{Field: "username", Old: "old"}}},
 		{ID: "5", Source: loader.Location{File: "users.xlsx", Sheet: "data_User", Row: 10}, Row: 3, Target: "voss", Kind: "data/User", Key: "sys.hcs.A/same", Action: engine.Noop, Status: engine.Planned},
 	}}
-	return New("plan", p)
+	d := New("plan", p)
+	d.Run = &Run{Command: "plan", Version: "1.2.3", Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Finished: time.Date(2026, 1, 2, 3, 4, 7, 500e6, time.UTC),
+		Targets: RunTargets{VOSS: "https://voss.example", CUPI: map[string]string{"default": "https://cuc.example"}},
+		Inputs:  []RunFile{{File: "users.xlsx", SHA256: "ab12"}}, Plan: &RunFile{File: "plan.json", SHA256: "cd34"}, Exit: 1}
+	return d
 }
 
 func golden(t *testing.T, name string, got []byte) {
@@ -80,43 +91,214 @@ func TestHTMLContent(t *testing.T) {
 	if err := HTML(&b, sample()); err != nil {
 		t.Fatal(err)
 	}
+	golden(t, "plan.html.golden", b.Bytes())
 	page := b.String()
-	rows := regexp.MustCompile(`(?s)<table id="changes">.*?</table>`).FindString(page)
-	if n := strings.Count(rows, "<tr class="); n != 5 { // 2 changes + 1 + 1 failed + 1 delete; the noop is counted, not listed
-		t.Errorf("changes table has %d rows, want 5", n)
+	failures := regexp.MustCompile(`(?s)<div id="failures">.*?</div>`).FindString(page)
+	if !strings.Contains(failures, "users.xlsx:data_User:8") || !strings.Contains(failures, "DtmfAccessId") || strings.Contains(failures, "data_User:7") {
+		t.Errorf("failures section: %s", failures)
 	}
-	for _, want := range []string{`id="by-kind"`, `id="by-hierarchy"`, "sys.hcs.A", "ab12", "+1 create", "~1 update", "-1 delete", "1 failed", "***", "class=\"bar\""} {
+	data := regexp.MustCompile(`(?s)<script id="data" type="application/json" data-enc="json">(.*?)</script>`).FindStringSubmatch(page)
+	if data == nil {
+		t.Fatal("no change data")
+	}
+	var cd changeData
+	if err := json.Unmarshal([]byte(data[1]), &cd); err != nil {
+		t.Fatal(err)
+	}
+	// 4 listed operations (the noop is counted, not listed) on 3 rows; the
+	// failed row first.
+	if len(cd.Rows) != 3 || len(cd.Rows[0]) != 3 || cd.Rows[0][1] != float64(8) || len(cd.Rows[1]) != 4 {
+		t.Errorf("change data rows: %v", cd.Rows)
+	}
+	for _, want := range []string{`id="by-kind"`, `id="by-hierarchy"`, "sys.hcs.A", "ab12", "+1 create", "~1 update", "-1 delete", "1 failed", "***",
+		"https://voss.example", "https://cuc.example", "plan.json", "cd34", "2026-01-02T03:04:05Z", "1.2.3"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
-	if strings.Contains(page, "<script") {
-		t.Error("the page must be self-contained and static")
-	}
 }
 
-func TestXLSXSheets(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "r.xlsx")
-	d := sample()
-	d.Kind = "apply"
-	recs := []*loader.Record{{Loc: loader.Location{File: "users.xlsx", Sheet: "data_User", Row: 8}, Instructions: "entity: data/User; hierarchy: sys.hcs.A",
-		Header: []string{"# Action", "username", "password"}, Cells: []string{"add", "=cmd|calc", "Secret-123"}}}
-	if err := XLSX(p, d, recs); err != nil {
-		t.Fatal(err)
-	}
-	f, err := excelize.OpenFile(p)
+// dumpXLSX renders every sheet of a workbook as text, for golden files.
+func dumpXLSX(t *testing.T, b []byte) []byte {
+	t.Helper()
+	f, err := excelize.OpenReader(bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if got := f.GetSheetList(); strings.Join(got, ",") != "Summary,Changes,Failed rows" {
+	var out bytes.Buffer
+	for _, sh := range f.GetSheetList() {
+		fmt.Fprintf(&out, "== %s\n", sh)
+		rows, err := f.GetRows(sh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			fmt.Fprintf(&out, "%q\n", r)
+		}
+	}
+	return out.Bytes()
+}
+
+func TestXLSXGolden(t *testing.T) {
+	d := sample()
+	d.Kind, d.Run.Command = "apply", "apply"
+	d.Ops[0].Status, d.Ops[1].Status, d.Ops[3].Status = engine.Done, engine.Done, engine.Done
+	d.Summary = engine.Summary{Create: 1, Update: 1, Delete: 1, Noop: 1, Failed: 1, Done: 3}
+	recs := []*loader.Record{{Model: "data/User", Loc: loader.Location{File: "users.xlsx", Sheet: "data_User", Row: 8}, Instructions: "entity: data/User; hierarchy: sys.hcs.A",
+		Header: []string{"# Action", "username", "password"}, Cells: []string{"add", "=cmd|calc", "Secret-123"}}}
+	var b bytes.Buffer
+	if err := XLSX(&b, d, recs); err != nil {
+		t.Fatal(err)
+	}
+	dump := dumpXLSX(t, b.Bytes())
+	golden(t, "apply.xlsx.golden", dump)
+	if strings.Contains(string(dump), "Secret-123") {
+		t.Fatal("a write-only value reached the report")
+	}
+	f, _ := excelize.OpenReader(bytes.NewReader(b.Bytes()))
+	defer f.Close()
+	if got := f.GetSheetList(); strings.Join(got, ",") != "#Summary,#Changes,Failed rows" {
 		t.Fatalf("sheets %v", got)
 	}
-	rows, _ := f.GetRows("Failed rows")
-	if len(rows) != 5 || rows[0][0] != "entity: data/User; hierarchy: sys.hcs.A" || rows[4][1] != "'=cmd|calc" || len(rows[4]) > 2 && rows[4][2] != "" {
+	rows, _ := f.GetRows(FailedSheet)
+	if len(rows) != 5 || rows[0][0] != "entity: data/User; hierarchy: sys.hcs.A" || rows[1][3] != "# Comment" || rows[4][1] != "=cmd|calc" || rows[4][2] != "" ||
+		!strings.Contains(rows[4][3], "DtmfAccessId") || !strings.Contains(rows[4][3], "type them again: password") {
 		t.Fatalf("failed rows sheet %q", rows)
+	}
+}
+
+// JSON items have no layout of their own: their failed rows become a
+// block of dotted columns under their model and hierarchy.
+func TestFailedBlocksFromJSONItems(t *testing.T) {
+	d := sample()
+	loc := loader.Location{File: "users.xlsx", Sheet: "data_User", Row: 8}
+	recs := []*loader.Record{{Model: "data/User", Hierarchy: "sys.hcs.A", Loc: loc, Action: loader.Upsert, Fields: map[string]any{
+		"username": "jane", "password": "Secret-123", "account_information": map[string]any{"locked": true,
+			"security_questions": []any{map[string]any{"question": "q?", "answer": "a"}}}, "email": ""}}}
+	bs := FailedBlocks(d, recs)
+	if len(bs) != 1 {
+		t.Fatalf("%d blocks", len(bs))
+	}
+	b := bs[0]
+	want := []string{"# Comment", "account_information.locked", "account_information.security_questions.[0].answer", "account_information.security_questions.[0].question", "email", "password", "username"}
+	if strings.Join(b.header, ",") != strings.Join(want, ",") || b.instr != "entity: data/User; hierarchy: sys.hcs.A" {
+		t.Fatalf("block %q %q", b.instr, b.header)
+	}
+	r := b.rows[0]
+	if r[1] != true || r[2] != nil || r[3] != "q?" || r[4] != " " || r[5] != nil || r[6] != "jane" ||
+		!strings.Contains(r[0].(string), "account_information.security_questions.[0].answer, password") {
+		t.Fatalf("row %q", r)
+	}
+}
+
+func TestCountRows(t *testing.T) {
+	d := sample()
+	if c := CountRows(d.Ops); c != (RowCounts{Total: 4, OK: 3, Failed: 1}) {
+		t.Fatalf("%+v", c)
+	}
+	d.Ops[3].Status = engine.Skipped
+	if c := CountRows(d.Ops); c != (RowCounts{Total: 4, OK: 2, Failed: 1, Skipped: 1}) {
+		t.Fatalf("%+v", c)
+	}
+}
+
+func TestWriteAtomicLeavesNothingOnError(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "r.json")
+	if err := WriteAtomic(p, func(w io.Writer) error { _, _ = w.Write([]byte("half")); return errors.New("boom") }); err == nil {
+		t.Fatal("no error")
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatalf("left behind: %v", ents)
+	}
+	if err := Write(filepath.Join(dir, "r.pdf"), sample(), nil); err == nil || !strings.Contains(err.Error(), "unknown report format") {
+		t.Fatalf("pdf: %v", err)
+	}
+	if err := Write(p, sample(), nil); err != nil {
+		t.Fatal(err)
 	}
 	if st, _ := os.Stat(p); st.Mode().Perm() != 0o600 {
 		t.Errorf("mode %v", st.Mode().Perm())
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Fatalf("files: %v", ents)
+	}
+}
+
+// bigPlan is a plan of n rows shaped like a real one: a VOSS user create
+// with 7 fields, a CUPI user, a role and a password credential per row.
+func bigPlan(n int) *Document {
+	p := &engine.Plan{}
+	for i := 0; i < n; i++ {
+		loc := loader.Location{File: "users.csv", Sheet: "csv", Row: i + 3}
+		u := fmt.Sprintf("user%05d", i)
+		p.Ops = append(p.Ops,
+			&engine.Op{Source: loc, Row: i, Target: "voss", Kind: "data/User", Key: "sys.hcs.CS-P.CS-NB.AAAGlobal/" + u, Action: engine.Create, Status: engine.Planned, Hierarchy: "sys.hcs.CS-P.CS-NB.AAAGlobal",
+				Changes: []engine.Change{{Field: "account_information.locked", New: false}, {Field: "email", New: u + "@aaaglobal.example"}, {Field: "first_name", New: fmt.Sprint("First", i)},
+					{Field: "last_name", New: fmt.Sprint("Last", i)}, {Field: "role", New: "Help Desk Administrator"}, {Field: "username", New: u}, {Field: "password", New: "x", Secret: true}}},
+			&engine.Op{Source: loc, Row: i, Target: "cupi", Kind: "cupi/user", Key: u, Action: engine.Create, Status: engine.Planned,
+				Changes: []engine.Change{{Field: "Alias", New: u}, {Field: "DtmfAccessId", New: fmt.Sprint(900000 + i)}, {Field: "FirstName", New: fmt.Sprint("First", i)}, {Field: "LastName", New: fmt.Sprint("Last", i)}}},
+			&engine.Op{Source: loc, Row: i, Target: "cupi", Kind: "cupi/userrole", Key: u + "/Help Desk Administrator", Action: engine.Create, Status: engine.Planned,
+				Changes: []engine.Change{{Field: "role", New: "Help Desk Administrator"}}},
+			&engine.Op{Source: loc, Row: i, Target: "cupi", Kind: "cupi/credential/password", Key: u, Action: engine.Update, Status: engine.Planned,
+				Changes: []engine.Change{{Field: "Locked", New: "false"}, {Field: "Credentials", New: "x", Secret: true}}})
+	}
+	p.Ops[len(p.Ops)-1].Status, p.Ops[len(p.Ops)-1].Error = engine.Failed, "the credential policy refuses this password"
+	return New("plan", p)
+}
+
+// A 20,000-row plan's page stays under 5 MB: the change list is compact
+// data, compressed, that the page's script renders; what it carries
+// unpacks to every operation.
+func TestHTMLScales(t *testing.T) {
+	var b bytes.Buffer
+	if err := HTML(&b, bigPlan(20000)); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("20,000-row plan: %d bytes of HTML", b.Len())
+	if b.Len() >= 5<<20 {
+		t.Fatalf("20,000-row plan page is %d bytes, want < 5 MB", b.Len())
+	}
+	m := regexp.MustCompile(`(?s)<script id="data" type="application/json" data-enc="gzip">(.*?)</script>`).FindSubmatch(b.Bytes())
+	if m == nil {
+		t.Fatal("large change data is not compressed")
+	}
+	z, err := base64.StdEncoding.DecodeString(string(m[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(z))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cd changeData
+	if err := json.Unmarshal(raw, &cd); err != nil {
+		t.Fatal(err)
+	}
+	ops := 0
+	for _, r := range cd.Rows {
+		ops += len(r) - 2
+	}
+	if len(cd.Rows) != 20000 || ops != 80000 || cd.Rows[0][1] != float64(20002) {
+		t.Fatalf("%d rows, %d ops, first row %v", len(cd.Rows), ops, cd.Rows[0][:2])
+	}
+	if !bytes.Contains(raw, []byte(`"***"`)) || bytes.Contains(raw, []byte(`"x"`)) {
+		t.Fatal("a secret reached the page")
+	}
+}
+
+func BenchmarkHTML20000Rows(b *testing.B) {
+	d := bigPlan(20000)
+	for b.Loop() {
+		var w bytes.Buffer
+		if err := HTML(&w, d); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(w.Len())/1e6, "MB")
 	}
 }

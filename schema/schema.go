@@ -274,6 +274,22 @@ func (m *Model) Suggest(name string) string {
 	return ""
 }
 
+// Closest returns the candidate nearest to name (case-insensitive edit
+// distance), when it is near enough to be a likely misspelling; else "".
+func Closest(name string, candidates []string) string {
+	best, bestD := "", 1<<30
+	lname := strings.ToLower(name)
+	for _, c := range candidates {
+		if d := editDistance(lname, strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if bestD <= max(2, len(name)/6) {
+		return best
+	}
+	return ""
+}
+
 func editDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)

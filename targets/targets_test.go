@@ -7,8 +7,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
@@ -118,5 +123,39 @@ func TestNormalizeURL(t *testing.T) {
 		if got := targets.NormalizeURL(tc.in); got != tc.want {
 			t.Errorf("NormalizeURL(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// Paced spaces requests at the budget, whatever the concurrency.
+func TestPacedHoldsTheRate(t *testing.T) {
+	var mu sync.Mutex
+	var times []time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		times = append(times, time.Now())
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	hc := &http.Client{Transport: targets.Paced(http.DefaultTransport, rate.NewLimiter(50, 1))}
+	var wg sync.WaitGroup
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := hc.Get(srv.URL)
+			if err == nil {
+				resp.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(times) != 16 {
+		t.Fatalf("%d requests arrived", len(times))
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+	// 16 requests at 50/s with a burst of 1 take at least 15 intervals of
+	// 20 ms; with no pacing they would all arrive at once.
+	if span := times[15].Sub(times[0]); span < 15*20*time.Millisecond*9/10 {
+		t.Errorf("16 requests arrived within %v, want them spaced at 50/s", span)
 	}
 }

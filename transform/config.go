@@ -27,6 +27,81 @@ type Config struct {
 	CUPIUserTemplate string `json:"cupiUserTemplate,omitempty"`
 	// VOSSRoles renames VOSS roles on the VOSS side (tenant replay).
 	VOSSRoles map[string]string `json:"vossRoles,omitempty"`
+	// CUPIClusters are the tenants' Unity Connection clusters by name; a
+	// row's hierarchy picks its cluster by the longest prefix (at "."
+	// boundaries, after the hierarchies renames). "default" is reserved
+	// for --cupi.
+	CUPIClusters map[string]ClusterConfig `json:"cupiClusters,omitempty"`
+}
+
+// ClusterConfig is one Unity Connection cluster: its base URL and the
+// hierarchies whose users it serves.
+type ClusterConfig struct {
+	URL         string   `json:"url"`
+	Hierarchies []string `json:"hierarchies"`
+}
+
+// DefaultCluster names the cluster of --cupi.
+const DefaultCluster = "default"
+
+// validate checks what JSON decoding cannot: reserved and empty names,
+// URLs, and a hierarchy prefix claimed by two clusters.
+func (c *Config) validate() error {
+	owner := map[string]string{}
+	names := make([]string, 0, len(c.CUPIClusters))
+	for name := range c.CUPIClusters {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		cl := c.CUPIClusters[name]
+		switch {
+		case name == "" || strings.EqualFold(name, DefaultCluster):
+			return fmt.Errorf("cupiClusters: the name %q is reserved for --cupi; name the cluster after its tenant", name)
+		case !strings.HasPrefix(cl.URL, "https://") && !strings.HasPrefix(cl.URL, "http://"):
+			return fmt.Errorf("cupiClusters.%s.url: expected a URL such as https://cuc.example, got %q", name, cl.URL)
+		case len(cl.Hierarchies) == 0:
+			return fmt.Errorf("cupiClusters.%s.hierarchies: name at least one hierarchy whose users this cluster serves", name)
+		}
+		for _, h := range cl.Hierarchies {
+			h = strings.TrimSuffix(strings.TrimSpace(h), ".")
+			if prev, dup := owner[strings.ToLower(h)]; dup {
+				return fmt.Errorf("cupiClusters: hierarchy %s is under both %s and %s; a hierarchy belongs to one cluster", h, prev, name)
+			}
+			owner[strings.ToLower(h)] = name
+		}
+	}
+	return nil
+}
+
+// Cluster returns the name of the Unity Connection cluster that serves
+// hierarchy h: the cluster with the longest prefix of h at "." boundaries,
+// or DefaultCluster (--cupi) when none matches.
+func (c *Config) Cluster(h string) string {
+	best, bestLen := DefaultCluster, -1
+	lh := strings.ToLower(h)
+	for name, cl := range c.CUPIClusters {
+		for _, p := range cl.Hierarchies {
+			p = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(p), "."))
+			if (lh == p || strings.HasPrefix(lh, p+".")) && len(p) > bestLen {
+				best, bestLen = name, len(p)
+			}
+		}
+	}
+	return best
+}
+
+// ClusterPrefixes lists every configured prefix as NAME=PREFIX, for
+// error messages.
+func (c *Config) ClusterPrefixes() string {
+	var out []string
+	for name, cl := range c.CUPIClusters {
+		for _, p := range cl.Hierarchies {
+			out = append(out, name+"="+p)
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
 }
 
 // DefaultTemplate is CUPI's default user template alias.
@@ -41,15 +116,24 @@ func LoadConfig(path string) (*Config, []byte, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("--config: %w", err)
 	}
+	return ParseConfig(path, b)
+}
+
+// ParseConfig parses and checks config bytes (say, the config a back-out
+// file carries); path names them in errors.
+func ParseConfig(path string, b []byte) (*Config, []byte, error) {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	var c Config
 	if err := d.Decode(&c); err != nil {
-		msg := err.Error()
+		msg := describeConfigError(b, err)
 		if strings.Contains(msg, "unknown field") {
-			msg += " (known keys: defaultHierarchy, hierarchies, roles, credentialPolicies, cupiUserTemplate, vossRoles)"
+			msg += " (known keys: defaultHierarchy, hierarchies, roles, credentialPolicies, cupiUserTemplate, vossRoles, cupiClusters)"
 		}
 		return nil, nil, fmt.Errorf("--config %s: %s", path, msg)
+	}
+	if err := c.validate(); err != nil {
+		return nil, nil, fmt.Errorf("--config %s: %v", path, err)
 	}
 	return &c, b, nil
 }

@@ -65,6 +65,12 @@ type Want struct {
 	PolicyName string // credential policy display name to resolve
 
 	Err string // this part of the row cannot be done
+
+	// Cluster names the Unity Connection cluster of a CUPI want
+	// (DefaultCluster for --cupi). ClusterHierarchy is the hierarchy that
+	// matched no configured cluster, for the error when there is no --cupi.
+	Cluster          string
+	ClusterHierarchy string
 }
 
 // Row is one input record with what it wants.
@@ -96,7 +102,38 @@ func Map(rec *loader.Record, cfg *Config, o Options) Row {
 	default:
 		row.Wants = []Want{{Target: "voss", Kind: rec.Model, Key: loader.Key(rec), Err: "no mapping for model " + rec.Model}}
 	}
+	// The CUPI part of a row goes to the cluster of its hierarchy: a VOSS
+	// model's (after renames and the default), or a CUPI block's
+	// hierarchy or # Hierarchy Node, else --cupi.
+	h := routingHierarchy(rec, cfg)
+	cluster := cfg.Cluster(h)
+	for i := range row.Wants {
+		if row.Wants[i].Target == "cupi" {
+			row.Wants[i].Cluster = cluster
+			if cluster == DefaultCluster && len(cfg.CUPIClusters) > 0 {
+				row.Wants[i].ClusterHierarchy = h
+			}
+		}
+	}
 	return row
+}
+
+// routingHierarchy is the hierarchy that routes a row to its Unity
+// Connection cluster: a VOSS model's (after renames, else the default),
+// a CUPI block's hierarchy or # Hierarchy Node (after renames), else none.
+func routingHierarchy(rec *loader.Record, cfg *Config) string {
+	h := rec.Hierarchy
+	if h != "" || schema.Get(rec.Model) == nil || schema.Get(rec.Model).Target == "voss" {
+		h = cfg.Hierarchy(h)
+	}
+	return h
+}
+
+// RowCluster names the Unity Connection cluster a record belongs to
+// (DefaultCluster for --cupi): its CUPI part goes there, and with
+// --shard its VOSS part goes with it.
+func RowCluster(rec *loader.Record, cfg *Config) string {
+	return cfg.Cluster(routingHierarchy(rec, cfg))
 }
 
 // splitSecrets moves the schema's secret leaves out of a field tree into

@@ -19,11 +19,11 @@ import (
 	"github.com/bulkprov/bulkprov/targets"
 )
 
-func runApply(args []string, io streams) error {
+func runApply(args []string, io streams) (err error) {
 	var in inputFlags
 	var tf targetFlags
 	var reportPath, planPath, checkpoint, revertPath, backoutPath string
-	var fresh, quiet, force bool
+	var fresh, quiet, verbose, force bool
 	var maxDeletes, maxChanges int
 	fs := newFlagSet("apply", "[TARGETS] [flags] INPUT...", `
 Plan, then execute: rows run in parallel, the operations of one row in
@@ -55,8 +55,9 @@ credentials or a permission (fix the access, then run again).`, io)
 	fs.StringVar(&planPath, "plan", "", "apply this saved plan (from plan --out); refused if any target changed since")
 	fs.StringVar(&checkpoint, "checkpoint", "", "checkpoint journal (default: STATE-DIR/checkpoints/NAME-HASH.journal, named after the first input and bound to the inputs, config and targets)")
 	fs.BoolVar(&fresh, "fresh", false, "ignore an unfinished checkpoint and start over")
-	fs.BoolVar(&quiet, "quiet", false, "no progress output")
-	fs.StringVar(&revertPath, "revert", "", "undo the run whose back-out file this is (no input files; targets from the file)")
+	fs.BoolVar(&quiet, "quiet", false, "only the summary, the failures with their reasons and the back-out path: no progress, no metrics")
+	fs.BoolVar(&verbose, "verbose", false, "also list every changed object with its field changes")
+	fs.StringVar(&revertPath, "revert", "", "undo the run whose back-out file this is (no input files; targets and config from the file)")
 	fs.BoolVar(&force, "force", false, "with --revert: restore objects someone else changed since the run, too")
 	fs.StringVar(&backoutPath, "backout", "", "write the back-out file here (default: beside the checkpoint, named after it with -UTCTIME.backout.json)")
 	fs.IntVar(&maxDeletes, "max-deletes", -1, "refuse to run (before any write) when the plan deletes more than N objects")
@@ -68,7 +69,8 @@ credentials or a permission (fix the access, then run again).`, io)
 	if err := in.check(); err != nil {
 		return err
 	}
-	if err := checkBackoutFlag(backoutPath); err != nil {
+	if err := checkOutputs(outputPath{flag: "--report", path: reportPath}, outputPath{flag: "--checkpoint", path: checkpoint},
+		outputPath{flag: "--backout", path: backoutPath, exts: []string{".json"}}); err != nil {
 		return err
 	}
 	var rv *revertRun
@@ -78,6 +80,8 @@ credentials or a permission (fix the access, then run again).`, io)
 		}
 		paths = []string{revertPath}
 	}
+	rep := newReporter(commandName("apply", rv), reportPath, io)
+	defer func() { err = rep.finish(err) }()
 	var saved *engine.Plan
 	if planPath != "" {
 		if saved, err = loadPlan(planPath); err != nil {
@@ -95,16 +99,21 @@ credentials or a permission (fix the access, then run again).`, io)
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
+	runStart := time.Now()
 
 	run, err := loadInputs(rv, &tf, &in, paths, io)
 	if err != nil {
 		return err
 	}
-	conn, err := tf.connect(io.err)
+	rep.inputs(run.files)
+	rep.recs = run.recs
+	conn, err := tf.connect(run.cfg, io.err)
 	if err != nil {
 		return err
 	}
 	defer conn.close()
+	rep.targets(&tf, conn)
+	defer watch(conn.targets, io.err, slowRequest, min(quietTarget, tf.timeout/2))()
 	if err := run.fitTargets(conn.targets, io.err); err != nil {
 		return err
 	}
@@ -121,7 +130,7 @@ credentials or a permission (fix the access, then run again).`, io)
 			return fail(exitInvalid, "checkpoint folder: %v", err)
 		}
 		base := strings.TrimSuffix(filepath.Base(paths[0]), filepath.Ext(paths[0]))
-		checkpoint = filepath.Join(dir, base+"-"+binding[:12]+".journal")
+		checkpoint = filepath.Join(dir, base+"-"+binding[:12]+tf.shard.suffix()+".journal")
 	}
 	var journal *engine.Journal
 	if checkpoint != "" {
@@ -192,11 +201,10 @@ credentials or a permission (fix the access, then run again).`, io)
 		}
 	}()
 	opts.Backout = bo
-	workers := 2 * max(conn.targets.CUPILimiter.Max, conn.targets.VOSSLimiter.Max)
 	prog := newProgress(io, quiet)
-	start := time.Now()
-	applyErr := engine.Apply(ctx, p, conn.targets, opts, engine.ApplyOptions{Workers: workers, Journal: journal, Progress: prog.update})
+	applyErr := engine.Apply(ctx, p, conn.targets, opts, engine.ApplyOptions{Journal: journal, Progress: prog.update})
 	prog.finish()
+	markEarlierWork(p, journal)
 	if opts.OneTime != nil {
 		if n, err := opts.OneTime.Close(); err != nil {
 			fmt.Fprintln(io.err, "bulkprov: one-time passwords:", err)
@@ -208,17 +216,24 @@ credentials or a permission (fix the access, then run again).`, io)
 		fmt.Fprintln(io.err, "bulkprov: saving run state:", err)
 	}
 	doc := report.New(commandName("apply", rv), p)
-	doc.Metrics = metrics(conn.targets, time.Since(start))
+	doc.Metrics = metrics(conn.targets, time.Since(runStart)) // over the whole run: its reads count too
+	rep.doc = doc
+	report.Print(io.out, doc, report.TextOptions{Color: useColor(io.out), Changes: verbose && !quiet})
 	if !quiet {
-		report.Text(io.out, doc, isTerminal(io.out))
-		printMetrics(io, doc.Metrics)
-	} else {
-		fmt.Fprintln(io.out, report.SummaryLine(doc))
+		printMetrics(io, doc.Metrics, conn.targets, time.Since(runStart))
 	}
-	if reportPath != "" {
-		if err := report.Write(reportPath, doc, run.recs); err != nil {
-			fmt.Fprintln(io.err, "bulkprov: report:", err)
+	var cd *engine.ClustersDown
+	if errors.As(applyErr, &cd) || len(p.Down) > 0 {
+		down := map[string]error{}
+		for name, err := range p.Down {
+			down[name] = err
 		}
+		if cd != nil {
+			for name, err := range cd.Errs {
+				down[name] = err
+			}
+		}
+		return resumeHint(clustersExit(down), checkpoint, io)
 	}
 	if applyErr != nil {
 		var fe *engine.FatalError
@@ -294,7 +309,7 @@ func checkSavedPlan(saved, fresh *engine.Plan, io streams) error {
 
 func metrics(t *engine.Targets, elapsed time.Duration) []report.TargetMetrics {
 	var out []report.TargetMetrics
-	for _, l := range []*engine.Limiter{t.VOSSLimiter, t.CUPILimiter} {
+	for _, l := range t.Limiters() {
 		s := l.Stats()
 		if s.Requests == 0 {
 			continue
@@ -306,12 +321,35 @@ func metrics(t *engine.Targets, elapsed time.Duration) []report.TargetMetrics {
 	return out
 }
 
-func printMetrics(io streams, ms []report.TargetMetrics) {
+func printMetrics(io streams, ms []report.TargetMetrics, t *engine.Targets, elapsed time.Duration) {
 	for _, m := range ms {
-		bound := float64(m.MaxLimit) / max(m.P50Ms/1000, 1e-6)
-		fmt.Fprintf(io.err, "%s: %d requests, %.1f req/s, p50 %.1f ms, p95 %.1f ms, %d×503, %d×429, %d retries, %.1fs backing off; bound %d workers / p50 = %.0f req/s\n",
-			m.Target, m.Requests, m.PerSecond, m.P50Ms, m.P95Ms, m.Status503, m.Status429, m.Retries, m.BackoffS, m.MaxLimit, bound)
+		fmt.Fprintf(io.err, "%s: %d requests in %.1fs (%.1f req/s), p50 %.1f ms, p95 %.1f ms, %d throttled (%d×503, %d×429), %.1fs backing off\n",
+			m.Target, m.Requests, elapsed.Seconds(), m.PerSecond, m.P50Ms, m.P95Ms, m.Status503+m.Status429, m.Status503, m.Status429, m.BackoffS)
 	}
+	if b := boundBy(ms, t, elapsed); b != "" {
+		fmt.Fprintln(io.err, "limit:", b)
+	}
+}
+
+// boundBy names the server that set the run's pace, when one did: VOSS's
+// requests-per-second budget, or CUPI's slots (5 requests in service).
+func boundBy(ms []report.TargetMetrics, t *engine.Targets, elapsed time.Duration) string {
+	var notes []string
+	for _, m := range ms {
+		switch {
+		case m.Target == "voss" && t.VOSSPace != nil:
+			budget := float64(t.VOSSPace.Limit())
+			if use := m.PerSecond / budget; use >= 0.7 {
+				notes = append(notes, fmt.Sprintf("the VOSS rate budget (%.1f of %.0f req/s)", m.PerSecond, budget))
+			}
+		case m.Target == "cupi":
+			// Busy share of the 5 slots: requests × median latency ÷ 5.
+			if busy := float64(m.Requests) * m.P50Ms / 1000 / engine.StartLimit / elapsed.Seconds(); busy >= 0.7 {
+				notes = append(notes, fmt.Sprintf("the CUPI slots (5 busy %.0f%% of the run)", 100*min(busy, 1)))
+			}
+		}
+	}
+	return strings.Join(notes, " and ")
 }
 
 // progress shows a bar on a terminal and plain periodic lines otherwise.

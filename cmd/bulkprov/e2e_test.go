@@ -72,9 +72,13 @@ func bulkprov(t *testing.T, env []string, args ...string) result {
 }
 
 func TestValidateSamples(t *testing.T) {
-	r := bulkprov(t, nil, "validate", "../../samples/tenant.xlsx", "../../samples/tenant.json.zip", "../../samples/users.csv")
-	if r.code != 0 || r.stderr != "" {
-		t.Fatalf("validate samples: exit %d\n%s", r.code, r.stderr)
+	// One at a time: the samples name the same users, which validate, as
+	// plan, refuses across inputs given together.
+	for _, s := range []string{"../../samples/tenant.xlsx", "../../samples/tenant.json.zip", "../../samples/users.csv"} {
+		r := bulkprov(t, nil, "validate", s)
+		if r.code != 0 || r.stderr != "" {
+			t.Fatalf("validate %s: exit %d\n%s", s, r.code, r.stderr)
+		}
 	}
 }
 
@@ -232,7 +236,7 @@ func TestApplyReplanEditAndNoSecrets(t *testing.T) {
 	}
 	plan := filepath.Join(dir, "plan.json")
 	r := run(0, append([]string{"plan", "--out", plan, "--report", filepath.Join(dir, "plan.html")}, append(target, wb)...)...)
-	if !strings.Contains(r.stdout, "Plan: 199 to create, 92 to update, 0 to delete, 0 unchanged, 0 failed.") {
+	if !strings.Contains(r.stdout, "Operations: 199 to create, 92 to update, 0 to delete, 0 unchanged, 0 failed.") {
 		t.Fatalf("first plan:\n%s", tail(r.stdout))
 	}
 	reports := []string{"run.json", "run.csv", "run.xlsx", "run.html"}
@@ -240,7 +244,7 @@ func TestApplyReplanEditAndNoSecrets(t *testing.T) {
 	for _, rep := range reports[1:] {
 		r = run(0, append([]string{"plan", "--report", filepath.Join(dir, rep)}, append(target, wb)...)...)
 	}
-	if !strings.Contains(r.stdout, "Plan: 0 to create, 0 to update, 0 to delete, 291 unchanged, 0 failed.") {
+	if !strings.Contains(r.stdout, "Operations: 0 to create, 0 to update, 0 to delete, 291 unchanged, 0 failed.") {
 		t.Fatalf("re-plan after apply is not empty:\n%s", tail(r.stdout))
 	}
 	var rep struct {
@@ -268,7 +272,7 @@ func TestApplyReplanEditAndNoSecrets(t *testing.T) {
 	}
 	f.Close()
 	r = run(0, append([]string{"plan"}, append(target, wb)...)...)
-	if !strings.Contains(r.stdout, "Plan: 0 to create, 1 to update, 0 to delete, 290 unchanged, 0 failed.") ||
+	if !strings.Contains(r.stdout, "Operations: 0 to create, 1 to update, 0 to delete, 290 unchanged, 0 failed.") ||
 		!strings.Contains(r.stdout, `→ "Changed"`) || strings.Count(r.stdout, "→") != 1 {
 		t.Fatalf("one-cell edit:\n%s", r.stdout)
 	}
@@ -581,7 +585,8 @@ func TestInterruptAndResume(t *testing.T) {
 	wb := filepath.Join(dir, "users.xlsx")
 	writeUsers(t, wb, 300)
 	sim := startSim(t, "--cupi-service-time", "5ms")
-	args := []string{"apply", "--voss", sim.url, "--cupi", sim.url, "--quiet", wb}
+	rj := filepath.Join(dir, "run.json")
+	args := []string{"apply", "--voss", sim.url, "--cupi", sim.url, "--quiet", "--report", rj, wb}
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), creds...)
 	var errb bytes.Buffer
@@ -596,9 +601,28 @@ func TestInterruptAndResume(t *testing.T) {
 	if !ok || ee.ExitCode() != 3 || !strings.Contains(errb.String(), "run the same command again to resume") {
 		t.Fatalf("interrupted run: %v\n%s", err, errb.String())
 	}
+	first := readReport(t, rj)
+	if first.Run.Exit != 3 || first.Rows.Total != 300 || first.Rows.Skipped == 0 || first.Rows.OK == 0 {
+		t.Fatalf("the interrupted run's report: exit %d, rows %+v", first.Run.Exit, first.Rows)
+	}
 	r := bulkprov(t, creds, args...)
-	if r.code != 0 || !strings.Contains(r.stderr, "resuming from checkpoint") {
-		t.Fatalf("resume: exit %d\n%s", r.code, r.stderr)
+	if r.code != 0 || !strings.Contains(r.stderr, "resuming from checkpoint") || !strings.Contains(r.stdout, "Apply: 300 rows: 300 ok, 0 failed.") {
+		t.Fatalf("resume: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// The resumed run's report covers the whole run: the work done before
+	// the interruption is in it as done, not as unchanged.
+	rep := readReport(t, rj)
+	notDone := 0
+	for _, op := range rep.Ops {
+		if op.Status != "done" {
+			notDone++
+			if notDone < 5 {
+				t.Logf("not done: %+v", op)
+			}
+		}
+	}
+	if rep.Rows.Total != 300 || rep.Rows.OK != 300 || notDone != 0 || rep.Summary["done"] != len(rep.Ops) {
+		t.Fatalf("resumed report: rows %+v, %d of %d operations not done, summary %v", rep.Rows, notDone, len(rep.Ops), rep.Summary)
 	}
 	if d := simserve.Duplicates(sim.writes(t)); len(d) > 0 {
 		t.Fatalf("duplicates: %v", d)
@@ -633,14 +657,14 @@ func TestTenantReplay(t *testing.T) {
 		return append(append(append(append([]string{cmd}, target...), cfg...), extra...), inputs...)
 	}
 	r := bulkprov(t, creds, args("plan", "--report", filepath.Join(dir, "replay.html"))...)
-	if r.code != 0 || !strings.Contains(r.stdout, "Plan: 65 to create") || !strings.Contains(r.stdout, "sys.hcs.CS-P.CS-NB.BBBGlobal/user001") {
+	if r.code != 0 || !strings.Contains(r.stdout, "Operations: 65 to create") || !strings.Contains(r.stdout, "sys.hcs.CS-P.CS-NB.BBBGlobal/user001") {
 		t.Fatalf("replay plan: exit %d\n%s\n%s", r.code, tail(r.stdout), r.stderr)
 	}
 	if r = bulkprov(t, creds, args("apply")...); r.code != 0 {
 		t.Fatalf("replay apply: exit %d\n%s\n%s", r.code, tail(r.stdout), r.stderr)
 	}
 	r = bulkprov(t, creds, args("plan")...)
-	if r.code != 0 || !strings.Contains(r.stdout, "Plan: 0 to create, 0 to update, 0 to delete") {
+	if r.code != 0 || !strings.Contains(r.stdout, "Operations: 0 to create, 0 to update, 0 to delete") {
 		t.Fatalf("re-plan after replay: exit %d\n%s", r.code, tail(r.stdout))
 	}
 	// Into a third tenant, with one-time passwords: each created user gets
@@ -725,7 +749,7 @@ func TestGeneratedRoundTrip(t *testing.T) {
 		}
 		r := bulkprov(t, creds, append([]string{"plan"}, append(target, out)...)...)
 		var unchanged int
-		fmt.Sscanf(r.stdout[strings.LastIndex(r.stdout, "Plan:"):], "Plan: 0 to create, 0 to update, 0 to delete, %d unchanged", &unchanged)
+		fmt.Sscanf(r.stdout[strings.LastIndex(r.stdout, "Operations:"):], "Operations: 0 to create, 0 to update, 0 to delete, %d unchanged", &unchanged)
 		if r.code != 0 || unchanged < 40*2 {
 			t.Fatalf("generated round trip (%s): exit %d\n%s\n%s", ext, r.code, r.stdout, r.stderr)
 		}
@@ -750,6 +774,10 @@ func TestThrottleBackoff(t *testing.T) {
 				t.Fatalf("the server never throttled; the test proves nothing: %s", line)
 			}
 		}
+	}
+	// Throttling is said as it happens, not only in the closing figures.
+	if !strings.Contains(r.stderr, "bulkprov: cupi: throttling (HTTP 503); backing off and retrying") {
+		t.Errorf("throttling was not announced:\n%s", r.stderr)
 	}
 }
 

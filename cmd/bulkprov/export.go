@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
+	"github.com/bulkprov/bulkprov/engine"
 	"github.com/bulkprov/bulkprov/export"
 	"github.com/bulkprov/bulkprov/schema"
+	"github.com/bulkprov/bulkprov/transform"
 )
 
 func runExport(args []string, io streams) error {
@@ -26,7 +29,9 @@ below), cupi/User (with their roles) and cupi/AuthzServer (Unity Connection).
 Example:
   bulkprov export --voss https://voss.example --model data/User \
       --hierarchy sys.hcs.CS-P.CS-NB.AAAGlobal --out tenant-users.xlsx`, io)
-	tf.register(fs)
+	registerOnly(fs, &tf, "voss", "cupi", "sim", "ca-file", "timeout", "config")
+	var cluster string
+	fs.StringVar(&cluster, "cluster", "", "for CUPI models: the Unity Connection cluster of --config's cupiClusters to export from (default: --cupi)")
 	fs.StringVar(&model, "model", "", "model to export: data/User, relation/HcsAdminUserREL, cupi/User or cupi/AuthzServer")
 	fs.StringVar(&out, "out", "", "output file: .xlsx or .zip")
 	fs.StringVar(&hierarchy, "hierarchy", "", "VOSS hierarchy to export from (and below)")
@@ -34,14 +39,25 @@ Example:
 		return err
 	}
 	m := schema.Get(model)
-	if m == nil || out == "" {
-		fs.Usage()
-		if m == nil {
-			return fail(exitInvalid, "--model: %v", schema.ErrUnknownModel(model))
-		}
-		return fail(exitInvalid, "--out FILE is required")
+	switch {
+	case model == "":
+		return usageError("export", "--model MODEL is required (one of %s)", strings.Join(schema.Names(), ", "))
+	case m == nil:
+		return usageError("export", "--model: %v", schema.ErrUnknownModel(model))
+	case out == "":
+		return usageError("export", "--out FILE is required (.xlsx or .zip)")
 	}
-	conn, err := tf.connect(io.err)
+	if err := checkOutputs(outputPath{flag: "--out", path: out, exts: []string{".xlsx", ".zip"}}); err != nil {
+		return err
+	}
+	cfg, _, err := transform.LoadConfig(tf.config)
+	if err != nil {
+		return fail(exitInvalid, "%v", err)
+	}
+	if cluster != "" && cluster != engine.DefaultCluster && cfg.CUPIClusters[cluster].URL == "" {
+		return fail(exitInvalid, "--cluster %s: no such cluster in --config's cupiClusters", cluster)
+	}
+	conn, err := tf.connect(cfg, io.err)
 	if err != nil {
 		return err
 	}
@@ -49,6 +65,7 @@ Example:
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	var src export.Source
+	cuc := conn.targets.Cluster(cluster).CUPI
 	switch {
 	case m.Target == "voss":
 		if conn.targets.VOSS == nil {
@@ -58,12 +75,12 @@ Example:
 			return fail(exitInvalid, "--hierarchy is required to export %s", model)
 		}
 		src = export.VOSS(conn.targets.VOSS, m.Name, hierarchy)
-	case conn.targets.CUPI == nil:
-		return fail(exitInvalid, "%s lives on Unity Connection: give --cupi URL", model)
+	case cuc == nil:
+		return fail(exitInvalid, "%s lives on Unity Connection: give --cupi URL (or --cluster NAME)", model)
 	case m.Name == schema.CUPIUser:
-		src = export.CUPIUsers(conn.targets.CUPI)
+		src = export.CUPIUsers(cuc)
 	default:
-		src = export.CUPIAuthz(conn.targets.CUPI)
+		src = export.CUPIAuthz(cuc)
 	}
 	n, err := export.Write(ctx, out, m.Name, hierarchy, src)
 	if err != nil {

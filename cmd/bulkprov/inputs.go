@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 
@@ -24,6 +25,8 @@ func (f *inputFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.opts.Limits.MaxColumns, "max-columns", d.MaxColumns, "limit: columns per row")
 	fs.IntVar(&f.opts.Limits.MaxCellChars, "max-cell-chars", d.MaxCellChars, "limit: characters per cell")
 	fs.IntVar(&f.opts.Limits.MaxJSONDepth, "max-json-depth", d.MaxJSONDepth, "limit: JSON nesting depth")
+	fs.IntVar(&f.opts.Limits.MaxXMLDepth, "max-xml-depth", d.MaxXMLDepth, "limit: element nesting of a workbook's XML")
+	fs.IntVar(&f.opts.Limits.MaxSharedStrings, "max-shared-strings", d.MaxSharedStrings, "limit: entries of a workbook's shared-string table")
 }
 
 func (f *inputFlags) check() error {
@@ -35,10 +38,12 @@ func (f *inputFlags) check() error {
 
 // loadAll reads and checks every input, calling keep for each valid
 // record. It returns the problems found (in source order) and an error
-// when an input could not be read at all.
+// when an input could not be read at all; the inputs after an unreadable
+// one are still read and checked.
 func (f *inputFlags) loadAll(paths []string, keep func(*loader.Record)) ([]loader.Problem, error) {
 	checker := loader.NewChecker()
 	var problems []loader.Problem
+	var errs []error
 	report := func(p loader.Problem) { problems = append(problems, p) }
 	for _, p := range paths {
 		err := loader.Read(p, f.opts, func(rec *loader.Record) error {
@@ -52,10 +57,10 @@ func (f *inputFlags) loadAll(paths []string, keep func(*loader.Record)) ([]loade
 			return nil
 		}, report)
 		if err != nil {
-			return problems, err
+			errs = append(errs, err)
 		}
 	}
-	return problems, nil
+	return problems, errors.Join(errs...)
 }
 
 // mustLoad loads inputs for plan and apply: any problem is exit 2 with

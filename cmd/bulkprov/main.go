@@ -63,6 +63,7 @@ func commands() []command {
 		{"plan", "show what apply would change, field by field", runPlan},
 		{"apply", "plan, then execute, with retries and a resumable journal", runApply},
 		{"export", "read instances from a target into a workbook or JSON zip", runExport},
+		{"doctor", "check, read-only, that the targets are ready for a run", runDoctor},
 		{"sim", "serve the VOSS and CUPI simulators over HTTP", runSim},
 		{"version", "print the version", func(_ []string, io streams) error { fmt.Fprintln(io.out, "bulkprov", version); return nil }},
 	}
@@ -153,7 +154,7 @@ func newFlagSet(name, synopsis, about string, io streams) *flag.FlagSet {
 	fs.SetOutput(io.err)
 	fs.Usage = func() {
 		fmt.Fprintf(io.err, "Usage: bulkprov %s %s\n\n%s\n\nFlags:\n", name, synopsis, strings.TrimSpace(about))
-		fs.PrintDefaults()
+		printFlags(io.err, fs)
 	}
 	return fs
 }

@@ -86,6 +86,15 @@ func TestCrashFaultMatrix(t *testing.T) {
 				}
 			}
 			writes := sim.writes(t)
+			total, sets := 0, 0
+			for k, v := range writes {
+				total += v
+				if strings.Contains(k, "cupi/credential:") {
+					sets += v
+				}
+			}
+			t.Logf("matrix %s: rows %d, kills %d, committed writes %d (credential sets %d), duplicates %d, set twice %d",
+				status, n, kills, total, sets, len(simserve.Duplicates(writes)), len(setTwice(writes)))
 			if d := simserve.Duplicates(writes); len(d) > 0 {
 				t.Errorf("duplicate creates: %v", d)
 			}

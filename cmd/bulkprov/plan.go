@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -12,11 +15,11 @@ import (
 	"github.com/bulkprov/bulkprov/report"
 )
 
-func runPlan(args []string, io streams) error {
+func runPlan(args []string, io streams) (err error) {
 	var in inputFlags
 	var tf targetFlags
 	var reportPath, outPath, revertPath string
-	var force bool
+	var quiet, force bool
 	fs := newFlagSet("plan", "[TARGETS] [flags] INPUT...", `
 Read the current state from the targets, compute the field-level diff of
 what the inputs want, and write nothing to any server. Prints a diff
@@ -46,8 +49,9 @@ credentials or a permission.`, io)
 	in.register(fs)
 	tf.register(fs)
 	fs.StringVar(&reportPath, "report", "", "write the plan as FILE.json, .csv, .xlsx or .html")
-	fs.StringVar(&outPath, "out", "", "save the plan as JSON for `apply --plan`")
-	fs.StringVar(&revertPath, "revert", "", "plan the undo of the run whose back-out file this is (no input files; targets from the file)")
+	fs.StringVar(&outPath, "out", "", "save the plan as `PLAN.json`, for apply --plan PLAN.json to execute exactly")
+	fs.BoolVar(&quiet, "quiet", false, "only the summary and the failed operations with their reasons")
+	fs.StringVar(&revertPath, "revert", "", "plan the undo of the run whose back-out file this is (no input files; targets and config from the file)")
 	fs.BoolVar(&force, "force", false, "with --revert: restore objects someone else changed since the run, too")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
@@ -56,32 +60,38 @@ credentials or a permission.`, io)
 	if err := in.check(); err != nil {
 		return err
 	}
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer cancel()
+	if err := checkOutputs(outputPath{flag: "--report", path: reportPath}, outputPath{flag: "--out", path: outPath, exts: []string{".json"}}); err != nil {
+		return err
+	}
 	var rv *revertRun
 	if revertPath != "" {
 		if rv, err = loadRevert(revertPath, paths, &tf, force); err != nil {
 			return err
 		}
 	}
-	p, run, conn, err := computePlan(ctx, rv, &in, &tf, paths, io)
+	rep := newReporter(commandName("plan", rv), reportPath, io)
+	defer func() { err = rep.finish(err) }()
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	p, _, conn, err := computePlan(ctx, rv, &in, &tf, paths, io, rep)
 	if err != nil {
 		return err
 	}
 	defer conn.close()
 	doc := report.New(commandName("plan", rv), p)
-	report.Text(io.out, doc, isTerminal(io.out))
+	rep.doc = doc
+	report.Print(io.out, doc, report.TextOptions{Color: useColor(io.out), Changes: !quiet})
 	printNotRestorable(io, p)
-	if reportPath != "" {
-		if err := report.Write(reportPath, doc, run.recs); err != nil {
-			return fail(exitInvalid, "%v", err)
-		}
-	}
 	if outPath != "" {
-		if err := savePlan(outPath, p); err != nil {
-			return fail(exitInvalid, "--out: %v", err)
+		sum, err := savePlan(outPath, p)
+		if err != nil {
+			return fail(exitRowsFailed, "--out: %v", err)
 		}
-		fmt.Fprintf(io.err, "plan saved to %s; execute exactly it with: bulkprov apply --plan %s\n", outPath, outPath)
+		rep.run.Plan = &report.RunFile{File: outPath, SHA256: sum}
+		fmt.Fprintf(io.err, "plan saved to %s (sha256 %s); execute exactly it with: %s\n", outPath, sum, applyHint(&tf, outPath))
+	}
+	if len(p.Down) > 0 {
+		return clustersExit(p.Down)
 	}
 	if doc.Summary.Failed > 0 {
 		return silent(exitRowsFailed)
@@ -90,15 +100,19 @@ credentials or a permission.`, io)
 }
 
 // computePlan loads the inputs, connects the targets and plans.
-func computePlan(ctx context.Context, rv *revertRun, in *inputFlags, tf *targetFlags, paths []string, io streams) (*engine.Plan, *runInputs, *connection, error) {
+func computePlan(ctx context.Context, rv *revertRun, in *inputFlags, tf *targetFlags, paths []string, io streams, rep *reporter) (*engine.Plan, *runInputs, *connection, error) {
 	run, err := loadInputs(rv, tf, in, paths, io)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	conn, err := tf.connect(io.err)
+	rep.inputs(run.files)
+	rep.recs = run.recs
+	conn, err := tf.connect(run.cfg, io.err)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	rep.targets(tf, conn)
+	defer watch(conn.targets, io.err, slowRequest, min(quietTarget, tf.timeout/2))()
 	if err := run.fitTargets(conn.targets, io.err); err != nil {
 		conn.close()
 		return nil, nil, nil, err
@@ -118,12 +132,20 @@ func computePlan(ctx context.Context, rv *revertRun, in *inputFlags, tf *targetF
 	return p, run, conn, nil
 }
 
-func savePlan(path string, p *engine.Plan) error {
+// savePlan writes the plan atomically and returns its SHA-256, which the
+// plan's report carries so a change board can match what it approved with
+// what apply --plan executes.
+func savePlan(path string, p *engine.Plan) (string, error) {
 	b, err := json.MarshalIndent(p, "", " ")
 	if err != nil {
-		return err
+		return "", err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o600)
+	b = append(b, '\n')
+	if err := report.WriteAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
 }
 
 func loadPlan(path string) (*engine.Plan, error) {

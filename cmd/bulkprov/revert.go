@@ -12,6 +12,7 @@ import (
 
 	"github.com/bulkprov/bulkprov/engine"
 	"github.com/bulkprov/bulkprov/targets"
+	"github.com/bulkprov/bulkprov/transform"
 )
 
 // revertRun is a back-out file being planned (plan --revert) or applied
@@ -19,6 +20,7 @@ import (
 type revertRun struct {
 	path  string
 	file  *engine.BackoutFile
+	cfg   *transform.Config
 	sum   string
 	size  int64
 	force bool
@@ -51,17 +53,23 @@ func loadRevert(path string, paths []string, tf *targetFlags, force bool) (*reve
 		}
 	}
 	tf.voss, tf.cupi = h.VOSS, h.CUPI
+	cfg := &transform.Config{}
+	if len(bf.Header.Config) > 0 {
+		if cfg, _, err = transform.ParseConfig(path+" (the config of the run)", bf.Header.Config); err != nil {
+			return nil, fail(exitInvalid, "--revert: %v", err)
+		}
+	}
 	sum, size, err := fileSHA256(path)
 	if err != nil {
 		return nil, fail(exitInvalid, "%v", err)
 	}
-	return &revertRun{path: path, file: bf, sum: sum, size: size, force: force}, nil
+	return &revertRun{path: path, file: bf, cfg: cfg, sum: sum, size: size, force: force}, nil
 }
 
 // inputs are what a revert run is bound to: the back-out file itself.
 func (r *revertRun) inputs() *runInputs {
 	return &runInputs{files: []engine.Input{{Path: r.path, SHA256: r.sum, Size: r.size}},
-		binding: hashString("revert|" + r.sum + fmt.Sprint(r.force)), cfgBytes: r.file.Header.Config}
+		binding: hashString("revert|" + r.sum + fmt.Sprint(r.force)), cfg: r.cfg, cfgBytes: r.file.Header.Config}
 }
 
 // loadInputs reads the inputs of a run: the rows, or a back-out file.
@@ -99,24 +107,6 @@ func printNotRestorable(io streams, p *engine.Plan) {
 	}
 }
 
-// checkBackoutFlag refuses, before any server is contacted, a --backout
-// path that cannot be created.
-func checkBackoutFlag(path string) error {
-	if path == "" {
-		return nil
-	}
-	if !strings.HasSuffix(path, ".json") {
-		return fail(exitInvalid, "--backout %s: the back-out file is JSON; name it FILE.json", path)
-	}
-	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
-		return fail(exitInvalid, "--backout %s: no folder %s", path, filepath.Dir(path))
-	}
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return fail(exitInvalid, "--backout %s is a folder", path)
-	}
-	return nil
-}
-
 // openBackout opens the back-out file of an apply that writes something,
 // records its path in the journal and prints it on stderr (also under
 // --quiet), before the first write. A resumed run appends to the file its
@@ -150,6 +140,12 @@ func openBackout(flagPath string, j *engine.Journal, t *engine.Targets, run *run
 			path = defaultBackoutPath(j.Path, time.Now())
 		}
 		h := engine.BackoutHeader{Command: commandName("apply", rv), Targets: engine.BackoutTargets{VOSS: t.VOSSName, CUPI: t.CUPIName}}
+		for name, c := range t.Clusters {
+			if h.Targets.Clusters == nil {
+				h.Targets.Clusters = map[string]string{}
+			}
+			h.Targets.Clusters[name] = c.URL
+		}
 		if json.Valid(run.cfgBytes) {
 			h.Config = run.cfgBytes
 		}

@@ -211,7 +211,7 @@ func TestRevertRestoresState(t *testing.T) {
 
 	// The back-out plan is a normal plan: the inverse of each write.
 	r = run(0, "plan", "--revert", backout, "--report", filepath.Join(dir, "revert-plan.json"))
-	for _, want := range []string{"Plan: 2 to create, 3 to update, 3 to delete, 1 unchanged, 0 failed.", "Not restorable", "rev002", "password"} {
+	for _, want := range []string{"Operations: 2 to create, 3 to update, 3 to delete, 1 unchanged, 0 failed.", "Not restorable", "rev002", "password"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("plan --revert lacks %q:\n%s", want, r.stdout)
 		}
@@ -242,7 +242,7 @@ func TestRevertRestoresState(t *testing.T) {
 		t.Fatalf("after the revert the state differs from before the change:\n%s", strings.Join(d, "\n"))
 	}
 	r = run(0, "plan", "--revert", backout)
-	if !strings.Contains(r.stdout, "Plan: 0 to create, 0 to update, 0 to delete") {
+	if !strings.Contains(r.stdout, "Operations: 0 to create, 0 to update, 0 to delete") {
 		t.Errorf("a second revert plans something:\n%s", r.stdout)
 	}
 

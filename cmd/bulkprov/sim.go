@@ -23,7 +23,7 @@ import (
 func runSim(args []string, io streams) error {
 	var o simserve.Options
 	var seed string
-	var failKeys string
+	var failKeys, forbid string
 	fs := newFlagSet("sim", "[flags]", `
 Serve the VOSS Automate (/api) and Unity Connection CUPI (/vmrest)
 simulators over HTTP on one loopback address until interrupted. The first
@@ -41,23 +41,30 @@ Example:
   bulkprov sim --listen 127.0.0.1:0 --state sim.json --seed samples/tenant.xlsx`, io)
 	fs.StringVar(&o.Addr, "listen", "127.0.0.1:8080", "address to listen on (127.0.0.1:0 picks a free port)")
 	fs.StringVar(&o.StateFile, "state", "", "keep the simulators' state in FILE across restarts")
+	fs.StringVar(&o.TLSCAOut, "tls-ca-out", "", "serve HTTPS with a fresh self-signed certificate and write it to FILE (give it to clients with --ca-file)")
 	fs.StringVar(&seed, "seed", "", "preload instances by applying a workbook, CSV or JSON export")
 	fs.IntVar(&o.CUPI.Slots, "cupi-slots", 5, "CUPI requests processed at once")
 	fs.DurationVar(&o.CUPI.ServiceTime, "cupi-service-time", 0, "time each CUPI request takes")
 	fs.DurationVar(&o.CUPI.QueueTimeout, "cupi-queue-timeout", 20*time.Second, "longest a CUPI request waits for a slot before 503")
 	fs.DurationVar(&o.VOSS.ServiceTime, "voss-service-time", 0, "time each VOSS request takes")
 	fs.IntVar(&o.VOSS.TxWorkers, "voss-tx-workers", 30, "VOSS transaction queue workers")
-	fs.Float64Var(&o.VOSS.RateLimit, "voss-rate-limit", 0, "VOSS requests per second before 429 (0: off)")
+	fs.Float64Var(&o.VOSS.RateLimit, "voss-rate-limit", 0, "VOSS requests per second per user before the throttle answers, polls included (0: off)")
+	fs.IntVar(&o.VOSS.ThrottleStatus, "voss-throttle-status", 429, "status of a throttled VOSS request: 429 or 503")
+	fs.DurationVar(&o.VOSS.ThrottleRetryAfter, "voss-throttle-retry-after", time.Second, "Retry-After sent with a VOSS throttle answer (0: none)")
+	fs.IntVar(&o.CUPI.DeleteStatus, "cupi-delete-status", 204, "status of a CUPI DELETE: 204, or 200 as older servers answer")
+	fs.StringVar(&o.CUPI.ReuseMessage, "cupi-reuse-message", "", "wording of the CUPI 400 that refuses a password or PIN from the policy's history (default: a locale-like sentence)")
 	fs.Float64Var(&o.Faults.Rate503, "fail-503", 0, "share of requests answered 503 (0..1)")
 	fs.Float64Var(&o.Faults.Rate429, "fail-429", 0, "share of requests answered 429 with Retry-After (0..1)")
 	fs.DurationVar(&o.Faults.RetryAfter, "retry-after", time.Second, "Retry-After sent with injected 429s")
 	fs.Float64Var(&o.Faults.DropAfterCommit, "drop-after-commit", 0, "share of writes applied and then left unanswered, the connection dropped (0..1)")
-	fs.Float64Var(&o.Faults.FailAfterCommit, "fail-after-commit", 0, "share of writes applied and then answered --fail-after-commit-status, as a proxy that timed out (0..1)")
-	fs.IntVar(&o.Faults.FailAfterCommitStatus, "fail-after-commit-status", 502, "status of --fail-after-commit answers (500, 502 or 504)")
-	fs.StringVar(&o.CUPI.ReuseMessage, "cupi-reuse-message", "", "wording of the refusal of a credential used recently (the real wording differs by version and locale; clients must not key on it)")
+	fs.Float64Var(&o.Faults.FailAfterCommit, "fail-after-commit", 0, "share of writes applied and then answered with --fail-after-commit-status, as a proxy would (0..1)")
+	fs.IntVar(&o.Faults.FailAfterCommitStatus, "fail-after-commit-status", 502, "status of a write answered after commit: 500, 502 or 504")
+	fs.StringVar(&forbid, "forbid", "", "comma-separated routes refused with 403: a path prefix or METHOD and path prefix (e.g. /vmrest/credentialpolicies,POST /api/data/User)")
 	fs.Float64Var(&o.Faults.SpikeRate, "spike-rate", 0, "share of requests slowed by --spike-factor (0..1)")
 	fs.Float64Var(&o.Faults.SpikeFactor, "spike-factor", 10, "latency multiplier of a spike")
 	fs.Uint64Var(&o.Faults.Seed, "fault-seed", 1, "seed of the fault injection")
+	var clusters string
+	fs.StringVar(&clusters, "cupi-clusters", "", "serve one more independent Unity Connection per NAME (comma-separated), each on its own port with its own users and 5 slots; printed as cupi.NAME=URL")
 	fs.StringVar(&failKeys, "fail-keys", "", "comma-separated business keys whose writes get HTTP 500 (KEY or KEY=STATUS)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -70,6 +77,26 @@ Example:
 			fmt.Sscan(st, &code)
 			o.Faults.FailKeys[key] = code
 		}
+	}
+	if forbid != "" {
+		o.Faults.Forbid = strings.Split(forbid, ",")
+	}
+	for _, name := range strings.Split(clusters, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			if strings.EqualFold(name, "default") {
+				return fail(exitInvalid, "--cupi-clusters: the name default is reserved for the main Unity Connection")
+			}
+			o.Clusters = append(o.Clusters, name)
+		}
+	}
+	if st := o.VOSS.ThrottleStatus; st != 429 && st != 503 {
+		return fail(exitInvalid, "--voss-throttle-status must be 429 or 503")
+	}
+	if st := o.CUPI.DeleteStatus; st != 200 && st != 204 {
+		return fail(exitInvalid, "--cupi-delete-status must be 200 or 204")
+	}
+	if st := o.Faults.FailAfterCommitStatus; st < 500 || st > 599 {
+		return fail(exitInvalid, "--fail-after-commit-status must be a 5xx status")
 	}
 	creds, ok := targets.FromEnv("VOSS")
 	if !ok {
@@ -85,13 +112,17 @@ Example:
 	}
 	defer r.Close()
 	if seed != "" {
-		if err := seedSim(r, seed, creds, io); err != nil {
+		if err := seedSim(r, seed, creds, o.TLSCAOut, io); err != nil {
 			return err
 		}
 	}
 	r.VOSS.SetFaults(faults)
 	r.CUPI.SetFaults(faults)
 	fmt.Fprintf(io.out, "voss=%s\ncupi=%s\n", r.URL, r.URL)
+	for _, c := range r.Clusters {
+		c.CUPI.SetFaults(faults)
+		fmt.Fprintf(io.out, "cupi.%s=%s\n", c.Name, c.URL)
+	}
 	if f, ok := io.out.(*os.File); ok {
 		_ = f.Sync()
 	}
@@ -104,7 +135,7 @@ Example:
 
 // seedSim applies a file to the running simulators through the engine, so
 // the seeded state is exactly what an apply would leave.
-func seedSim(r *simserve.Running, path string, creds targets.Credentials, io streams) error {
+func seedSim(r *simserve.Running, path string, creds targets.Credentials, caFile string, io streams) error {
 	var recs []*loader.Record
 	var problems []loader.Problem
 	err := loader.Read(path, loader.Options{}, func(rec *loader.Record) error {
@@ -135,7 +166,10 @@ func seedSim(r *simserve.Running, path string, creds targets.Credentials, io str
 	if len(problems) > 0 {
 		return fail(exitInvalid, "--seed %s: %d problem(s)", path, len(problems))
 	}
-	hc, _ := targets.NewHTTPClient(targets.HTTPOptions{Conns: 16})
+	hc, err := targets.NewHTTPClient(targets.HTTPOptions{Conns: 16, CAFile: caFile})
+	if err != nil {
+		return fail(exitInvalid, "--seed: %v", err)
+	}
 	t := &engine.Targets{VOSS: voss.New(r.URL, hc, creds), CUPI: cupi.New(r.URL, hc, creds),
 		VOSSLimiter: engine.NewLimiter("voss", 8), CUPILimiter: engine.NewLimiter("cupi", 5), ID: "seed"}
 	ctx := context.Background()

@@ -11,8 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/bulkprov/bulkprov/engine"
 	"github.com/bulkprov/bulkprov/loader"
@@ -38,16 +41,20 @@ type targetFlags struct {
 	config       string
 	forceSecrets bool
 	exactRoles   bool
-	vossSync     bool
+	vossNowait   bool
 	timeout      time.Duration
 	retries      int
 	secrets      string
 	oneTime      string
 	stateDir     string
 	reuse        []*regexp.Regexp
+	vossRate     float64
+	shard        shardFlag
+	fs           *flag.FlagSet
 }
 
 func (f *targetFlags) register(fs *flag.FlagSet) {
+	f.fs = fs
 	fs.StringVar(&f.voss, "voss", "", "VOSS Automate base URL (https://host[:port]); credentials from BULKPROV_VOSS_USER/_PASSWORD")
 	fs.StringVar(&f.cupi, "cupi", "", "Unity Connection base URL (https://host[:port]); credentials from BULKPROV_CUPI_USER/_PASSWORD")
 	fs.BoolVar(&f.sim, "sim", false, "use in-process simulators of both servers (state lives for this process only)")
@@ -56,7 +63,10 @@ func (f *targetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.config, "config", "", "JSON file with hierarchy, role and credential-policy mappings and the CUPI user template (see README)")
 	fs.BoolVar(&f.forceSecrets, "force-secrets", false, "set passwords, PINs and server passwords even when the last value applied is known to be the same")
 	fs.BoolVar(&f.exactRoles, "exact-roles", false, "data/User rows: remove CUPI roles that the user's VOSS role does not map to")
-	fs.BoolVar(&f.vossSync, "voss-sync", false, "send VOSS writes synchronously instead of as transactions (nowait=true) that are polled")
+	fs.BoolVar(&f.vossNowait, "voss-nowait", false, "send VOSS writes as transactions (nowait=true) polled to their end, instead of synchronously; costs a POST, polls and a GET per write of the 20 req/s budget")
+	fs.Bool("voss-sync", true, "deprecated: VOSS writes are synchronous by default (see --voss-nowait)")
+	fs.Var(&f.shard, "shard", "K/N: run only the rows of the Unity Connection clusters whose FNV-1a hash of the name mod N is K (rows of no cluster: shard 0), the VOSS part of a row with its cluster; --shard /N takes K from $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job); default --voss-rate becomes 20/N")
+	fs.Float64Var(&f.vossRate, "voss-rate", engine.DefaultVOSSRate, "pace every VOSS request, polls included, at R per second (VOSS's documented per-user limit is 20; 0 = unpaced, for a VOSS whose limit was raised)")
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "timeout of one HTTP request")
 	fs.StringVar(&f.secrets, "secrets", "", "CSV side-file of write-only values an export cannot carry, keyed by username (header: username,password,pin,account_information.security_questions.[0].answer,...); read once, never copied")
 	fs.StringVar(&f.oneTime, "one-time-passwords", "", "give VOSS users created without a password a generated one that must be changed at first login, and write them (only) to this new 0600 CSV file")
@@ -85,8 +95,14 @@ func (c *connection) close() {
 	}
 }
 
-func (f *targetFlags) connect(errOut io.Writer) (*connection, error) {
+// connect builds the targets: VOSS, the default Unity Connection
+// (--cupi) and the config's cupiClusters, each cluster with its own
+// client, credentials and limiter.
+func (f *targetFlags) connect(cfg *transform.Config, errOut io.Writer) (*connection, error) {
 	c := &connection{}
+	if cfg == nil {
+		cfg = &transform.Config{}
+	}
 	vossURL, cupiURL := f.voss, f.cupi
 	vc, okV := targets.FromEnv("VOSS")
 	cc, okC := targets.FromEnv("CUPI")
@@ -98,7 +114,12 @@ func (f *targetFlags) connect(errOut io.Writer) (*connection, error) {
 		if okV {
 			user, pass = vc.User, vc.Password
 		}
-		r, err := simserve.Start(simserve.Options{User: user, Password: pass})
+		names := make([]string, 0, len(cfg.CUPIClusters))
+		for name := range cfg.CUPIClusters {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		r, err := simserve.Start(simserve.Options{User: user, Password: pass, Clusters: names})
 		if err != nil {
 			return nil, fail(exitInterrupted, "starting the simulators: %v", err)
 		}
@@ -136,8 +157,26 @@ func (f *targetFlags) connect(errOut io.Writer) (*connection, error) {
 		if err != nil {
 			return nil, err
 		}
+		if f.vossRate < 0 {
+			return nil, fail(exitInvalid, "--voss-rate %v: want a rate ≥ 0 (0 = unpaced)", f.vossRate)
+		}
+		if !flagSet(f.fs, "voss-rate") {
+			switch {
+			case f.sim:
+				f.vossRate = 0 // the in-process simulator has no budget to keep
+			case f.shard.n > 1:
+				f.vossRate = engine.DefaultVOSSRate / float64(f.shard.n) // N shards together keep VOSS's budget
+			}
+		}
+		if f.vossRate > 0 {
+			t.VOSSPace = rate.NewLimiter(rate.Limit(f.vossRate), 1)
+			client.Transport = targets.Paced(client.Transport, t.VOSSPace)
+		}
 		t.VOSS = voss.New(vossURL, client, vc)
-		t.VOSS.Nowait = !f.vossSync
+		// Synchronous writes cost one request of VOSS's 20 req/s budget
+		// each, a nowait write three or more (POST, polls, the pkid's GET):
+		// measured in BENCHMARKS.md, synchronous is the default.
+		t.VOSS.Nowait = f.vossNowait
 		t.VOSS.Observe = t.VOSSLimiter.Observe
 	}
 	if cupiURL != "" {
@@ -156,11 +195,69 @@ func (f *targetFlags) connect(errOut io.Writer) (*connection, error) {
 	if f.sim {
 		t.ID, t.VOSSName, t.CUPIName = "sim", "sim-voss", "sim-cupi"
 	}
+	names := make([]string, 0, len(cfg.CUPIClusters))
+	for name := range cfg.CUPIClusters {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for i, name := range names {
+		u := targets.NormalizeURL(cfg.CUPIClusters[name].URL)
+		if f.sim {
+			u = c.sim.Clusters[i].URL
+		}
+		cred, ok := clusterCredentials(name, cc, okC)
+		if !ok {
+			return nil, fail(exitInvalid, "cupiClusters.%s needs %s_USER and _PASSWORD (or BULKPROV_CUPI_USER and _PASSWORD) in the environment", name, clusterEnv(name))
+		}
+		client, err := httpClient(cupiMax)
+		if err != nil {
+			return nil, err
+		}
+		cl := &engine.Cluster{Name: name, URL: u, CUPI: cupi.New(u, client, cred), Limiter: engine.NewLimiter(engine.LimiterName(name), cupiMax)}
+		cl.CUPI.Observe = cl.Limiter.Observe
+		if f.sim {
+			cl.URL = "sim-cupi-" + name
+		}
+		t.AddCluster(cl)
+		t.ID += " cupi[" + name + "]=" + cl.URL
+	}
+	t.SetClusterPrefixes(cfg.ClusterPrefixes())
 	c.targets = t
-	if t.VOSS == nil && t.CUPI == nil {
+	if t.VOSS == nil && t.CUPI == nil && len(t.Clusters) == 0 {
 		return nil, fail(exitInvalid, "no target: give --voss URL and/or --cupi URL, or --sim")
 	}
 	return c, nil
+}
+
+// clusterEnv is the environment prefix of a cluster's credentials:
+// BULKPROV_CUPI_<NAME>, NAME upper-cased and other characters as _.
+func clusterEnv(name string) string {
+	b := []byte(strings.ToUpper(name))
+	for i, ch := range b {
+		if !(ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9') {
+			b[i] = '_'
+		}
+	}
+	return "BULKPROV_CUPI_" + string(b)
+}
+
+// clusterCredentials are a cluster's own credentials, else the shared
+// CUPI ones.
+func clusterCredentials(name string, shared targets.Credentials, haveShared bool) (targets.Credentials, bool) {
+	u, p := os.Getenv(clusterEnv(name)+"_USER"), os.Getenv(clusterEnv(name)+"_PASSWORD")
+	if u != "" && p != "" {
+		return targets.Credentials{User: u, Password: p}, true
+	}
+	return shared, haveShared
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	if fs != nil {
+		fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	}
+	return set
 }
 
 // runInputs is everything a plan or apply reads before talking to servers.
@@ -174,6 +271,9 @@ type runInputs struct {
 }
 
 func (f *targetFlags) loadRun(in *inputFlags, paths []string, io streams) (*runInputs, error) {
+	if err := f.shard.resolve(); err != nil {
+		return nil, err
+	}
 	cfg, cfgBytes, err := transform.LoadConfig(f.config)
 	if err != nil {
 		return nil, fail(exitInvalid, "%v", err)
@@ -196,6 +296,7 @@ func (f *targetFlags) loadRun(in *inputFlags, paths []string, io streams) (*runI
 		h.Write([]byte(sum))
 	}
 	h.Write(cfgBytes)
+	h.Write([]byte(f.shard.suffix()))
 	r.binding = hex.EncodeToString(h.Sum(nil))
 	seen := map[string]loader.Location{}
 	secrets, err := transform.LoadSecrets(f.secrets)
@@ -210,6 +311,9 @@ func (f *targetFlags) loadRun(in *inputFlags, paths []string, io streams) (*runI
 			dupes = append(dupes, fmt.Sprintf("%s: %s %s is also at %s; one row per object", rec.Loc, rec.Model, loader.Key(rec), prev))
 		}
 		seen[k] = rec.Loc
+		if !f.shard.keep(transform.RowCluster(rec, cfg)) {
+			continue // another shard's row
+		}
 		r.rows = append(r.rows, transform.Map(rec, cfg, opts))
 	}
 	dupes = append(dupes, sharedObjects(r.rows)...)
@@ -239,7 +343,10 @@ func sharedObjects(rows []transform.Row) []string {
 			default:
 				continue
 			}
-			k := strings.ToLower(w.Alias)
+			k := transform.DefaultCluster + "|" + strings.ToLower(w.Alias)
+			if w.Cluster != "" {
+				k = w.Cluster + "|" + strings.ToLower(w.Alias)
+			}
 			prev, seen := first[k]
 			switch {
 			case !seen:
@@ -339,6 +446,28 @@ func fatalExit(fe *engine.FatalError) error {
 		return fail(exitInterrupted, "%v", fe.Err)
 	}
 	return fail(exitInterrupted, "target unreachable: %v", fe.Err)
+}
+
+// clustersExit is the exit of a run in which some Unity Connection
+// clusters could not be used (their rows failed, the others were done):
+// 4 when any refused access, else 3; the message names each cluster.
+func clustersExit(down map[string]error) error {
+	names := make([]string, 0, len(down))
+	access := false
+	for name, err := range down {
+		names = append(names, name)
+		access = access || targets.AccessDenied(err)
+	}
+	sort.Strings(names)
+	var parts []string
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("Unity Connection %s: %v", n, down[n]))
+	}
+	msg := strings.Join(parts, "; ")
+	if access {
+		return fail(exitAccess, "access refused — %s; the rows of the other targets were done; fix the access, then run again", msg)
+	}
+	return fail(exitInterrupted, "target unreachable — %s; the rows of the other targets were done", msg)
 }
 
 // hashString is the hex SHA-256 of s.

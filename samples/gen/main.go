@@ -79,6 +79,7 @@ func main() {
 	must(writeCSV(filepath.Join(dir, "users.csv"), us[:10]))
 	must(writeExportZip(filepath.Join(dir, "tenant.json.zip"), us))
 	must(writeConfig(filepath.Join(dir, "config.json")))
+	must(writeAnswers(filepath.Join(dir, "answers.csv"), us))
 	must(writeBad(filepath.Join(dir, "bad")))
 }
 
@@ -208,6 +209,19 @@ func writeCSV(path string, us []user) error {
 	b.WriteString("# Action,User Name,First Name,Last Name,Email,Role,Language,Locked,Extension\n")
 	for _, u := range us {
 		fmt.Fprintf(&b, "modify,%s,%s,%s,%s,%s,%s,%v,%s\n", u.username, u.first, u.last, u.email, u.role, u.language, u.locked, u.extension)
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+// writeAnswers writes the secrets side-file of the README's worked
+// example: the security answers an export cannot carry, keyed by username.
+func writeAnswers(path string, us []user) error {
+	var b bytes.Buffer
+	b.WriteString("username,account_information.security_questions.[0].answer,account_information.security_questions.[1].answer\n")
+	for _, u := range us {
+		if len(u.questions) == 2 {
+			fmt.Fprintf(&b, "%s,%s,%s\n", u.username, u.questions[0][1], u.questions[1][1])
+		}
 	}
 	return os.WriteFile(path, b.Bytes(), 0o644)
 }

@@ -530,3 +530,27 @@ func (c *Client) UpdateAuthzServer(ctx context.Context, id string, fields Object
 func (c *Client) DeleteAuthzServer(ctx context.Context, id string) error {
 	return c.noContent(ctx, http.MethodDelete, "/authz/server/"+url.PathEscape(id), nil)
 }
+
+// Page reads page 1 of the collection at path (e.g. "/users") with at
+// most rows items, returning the collection's @total and the items; rows
+// 0 asks for the count only. It is the cheap read a preflight uses.
+func (c *Client) Page(ctx context.Context, path, elem string, rows int) (int, []Object, error) {
+	q := url.Values{"rowsPerPage": {strconv.Itoa(rows)}, "pageNumber": {"1"}}
+	resp, err := c.do(ctx, http.MethodGet, path, q, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	return decodeList(resp, elem)
+}
+
+// User returns user id.
+func (c *Client) User(ctx context.Context, id string) (Object, error) {
+	resp, err := c.do(ctx, http.MethodGet, "/users/"+url.PathEscape(id), nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return decodeObject(resp)
+}
+
+// Base returns the server's base URL (scheme://host[:port]).
+func (c *Client) Base() string { return c.base }

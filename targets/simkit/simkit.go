@@ -1,15 +1,21 @@
 // Package simkit holds what the VOSS and CUPI simulators share: Basic
 // authentication, fault injection (503, 429 with Retry-After, connections
-// dropped after a write committed, latency spikes, failing keys) and the
-// per-key write counter that lets tests prove there were no duplicates.
+// dropped after a write committed, writes committed and then answered with
+// a proxy's 5xx, latency spikes, failing keys, routes refused with 403) and
+// the per-key write counter that lets tests prove there were no duplicates.
+//
+// It imports nothing from bulkprov: the simulators stay independent of the
+// clients they check.
 package simkit
 
 import (
 	"crypto/subtle"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -20,15 +26,19 @@ type Faults struct {
 	Rate429         float64       // answer 429 with Retry-After before doing anything
 	RetryAfter      time.Duration // Retry-After sent with 429 (default 1s)
 	DropAfterCommit float64       // apply a write, then drop the connection without answering
-	// FailAfterCommit is the share of writes applied and then answered
-	// with FailAfterCommitStatus (default 502), as a proxy that timed out
-	// on the server does.
+	SpikeRate       float64       // requests that take SpikeFactor times the service time
+	SpikeFactor     float64
+	// FailAfterCommit is the share of writes that are applied and then
+	// answered with FailAfterCommitStatus (default 502), as a proxy that
+	// timed out on a server that went on to commit would answer.
 	FailAfterCommit       float64
 	FailAfterCommitStatus int
-	SpikeRate             float64 // requests that take SpikeFactor times the service time
-	SpikeFactor           float64
-	FailKeys              map[string]int // business keys whose writes get this status
-	Seed                  uint64
+	FailKeys              map[string]int // business keys whose writes get this status, uncommitted
+	// Forbid lists routes refused with 403 after authentication: each is a
+	// path prefix ("/vmrest/credentialpolicies") or a method and a path
+	// prefix ("POST /api/data/User").
+	Forbid []string
+	Seed   uint64
 }
 
 // Injector decides, per request, which fault to inject.
@@ -98,29 +108,56 @@ func (in *Injector) FailKey(key string) int {
 	return in.f.FailKeys[key]
 }
 
+// Forbidden reports whether r's route is one of the Forbid entries.
+func (in *Injector) Forbidden(r *http.Request) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return Forbidden(in.f.Forbid, r.Method, r.URL.Path)
+}
+
+// Forbidden reports whether method and path match one of rules, each a
+// path prefix or "METHOD path-prefix".
+func Forbidden(rules []string, method, path string) bool {
+	for _, rule := range rules {
+		rule = strings.TrimSpace(rule)
+		m, p, ok := strings.Cut(rule, " ")
+		if !ok {
+			m, p = "", rule
+		}
+		if p != "" && (m == "" || strings.EqualFold(m, method)) && strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // Serve runs h; for writes, with the drop-after-commit probability, it
-// lets the write happen and then drops the connection unanswered.
+// lets the write happen and then drops the connection unanswered, and
+// with the fail-after-commit probability it lets the write happen and
+// answers with a proxy's 5xx instead of the server's answer.
 func (in *Injector) Serve(w http.ResponseWriter, r *http.Request, h http.Handler) {
 	in.mu.Lock()
-	rate, failRate, failStatus := in.f.DropAfterCommit, in.f.FailAfterCommit, in.f.FailAfterCommitStatus
+	drop, failRate, failStatus := in.f.DropAfterCommit, in.f.FailAfterCommit, in.f.FailAfterCommitStatus
 	in.mu.Unlock()
 	if r.Method == http.MethodGet {
 		h.ServeHTTP(w, r)
 		return
 	}
-	if in.roll(failRate) {
+	if !in.roll(drop) {
+		if !in.roll(failRate) {
+			h.ServeHTTP(w, r)
+			return
+		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)
+		if rec.Code >= 300 {
+			copyRecorded(w, rec) // the server refused: the proxy passes that on
+			return
+		}
 		if failStatus == 0 {
 			failStatus = http.StatusBadGateway
 		}
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(failStatus)
-		_, _ = w.Write([]byte("<html><head><title>" + http.StatusText(failStatus) + "</title></head><body>upstream timed out</body></html>"))
-		return
-	}
-	if !in.roll(rate) {
-		h.ServeHTTP(w, r)
+		ProxyError(w, failStatus)
 		return
 	}
 	rec := httptest.NewRecorder()
@@ -132,6 +169,23 @@ func (in *Injector) Serve(w http.ResponseWriter, r *http.Request, h http.Handler
 		}
 	}
 	panic(http.ErrAbortHandler) // drops the connection in net/http
+}
+
+func copyRecorded(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
+}
+
+// ProxyError answers as a reverse proxy in front of the server would: an
+// HTML page, not the API's error format.
+func ProxyError(w http.ResponseWriter, status int) {
+	w.Header().Set("Content-Type", "text/html")
+	w.WriteHeader(status)
+	text := strconv.Itoa(status) + " " + http.StatusText(status)
+	_, _ = io.WriteString(w, "<html>\r\n<head><title>"+text+"</title></head>\r\n<body>\r\n<center><h1>"+text+"</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
 }
 
 // BasicAuth checks Basic credentials, answering 401 with deny when wrong.

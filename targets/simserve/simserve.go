@@ -5,6 +5,7 @@ package simserve
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -27,6 +28,22 @@ type Options struct {
 	VOSS           vsim.Options
 	Faults         simkit.Faults
 	StateFile      string // load at start, save on change and at Close
+	// TLSCAOut, when set, makes the simulators serve HTTPS with a fresh
+	// self-signed certificate, written to this file as PEM so a client
+	// can trust it (--ca-file).
+	TLSCAOut string
+	// Clusters names further Unity Connection clusters to serve, each an
+	// independent CUPI simulator (own users, own slots, same options and
+	// credentials) on its own port, over plain HTTP.
+	Clusters []string
+}
+
+// Cluster is one further Unity Connection simulator.
+type Cluster struct {
+	Name string
+	URL  string
+	CUPI *sim.Server
+	srv  *http.Server
 }
 
 // Running is a started pair of simulators.
@@ -34,6 +51,9 @@ type Running struct {
 	URL  string // base URL of both
 	CUPI *sim.Server
 	VOSS *vsim.Server
+	// Clusters are the further Unity Connection simulators, in the order
+	// Options.Clusters named them.
+	Clusters []*Cluster
 
 	srv  *http.Server
 	ln   net.Listener
@@ -65,14 +85,40 @@ func Start(o Options) (*Running, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", o.Addr, err)
 	}
-	r.ln = ln
 	r.URL = "http://" + ln.Addr().String()
+	if o.TLSCAOut != "" {
+		cfg, pemBytes, err := selfSigned()
+		if err == nil {
+			err = writeCA(o.TLSCAOut, pemBytes)
+		}
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("TLS: %w", err)
+		}
+		ln = tls.NewListener(ln, cfg)
+		r.URL = "https://" + ln.Addr().String()
+	}
+	r.ln = ln
 	mux := http.NewServeMux()
 	mux.Handle("/vmrest/", r.CUPI)
 	mux.Handle("/sim/cupi/", r.CUPI)
 	mux.Handle("/", r.VOSS)
 	r.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = r.srv.Serve(ln) }()
+	for _, name := range o.Clusters {
+		cln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			r.Close()
+			return nil, fmt.Errorf("cluster %s: listen: %w", name, err)
+		}
+		c := &Cluster{Name: name, URL: "http://" + cln.Addr().String(), CUPI: sim.New(o.CUPI)}
+		cm := http.NewServeMux()
+		cm.Handle("/vmrest/", c.CUPI)
+		cm.Handle("/sim/cupi/", c.CUPI)
+		c.srv = &http.Server{Handler: cm, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = c.srv.Serve(cln) }()
+		r.Clusters = append(r.Clusters, c)
+	}
 	if o.StateFile != "" {
 		r.wg.Add(1)
 		go r.saver()
@@ -148,6 +194,9 @@ func (r *Running) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = r.srv.Shutdown(ctx)
+	for _, c := range r.Clusters {
+		_ = c.srv.Shutdown(ctx)
+	}
 	return r.Save(true)
 }
 

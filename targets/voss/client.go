@@ -9,7 +9,6 @@
 package voss
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -21,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bulkprov/bulkprov/loader"
 	"github.com/bulkprov/bulkprov/targets"
 )
 
@@ -268,19 +268,16 @@ func (c *Client) Export(ctx context.Context, model, hierarchy string, pkids []st
 		if err != nil {
 			return err
 		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, 512<<20))
+		body, err := io.ReadAll(io.LimitReader(resp.Body, loader.DefaultLimits.MaxBytes+1))
 		targets.Drain(resp.Body)
 		if err != nil {
 			return err
 		}
-		items, err := ReadExportZip(body)
+		items, err := ReadExport(body, model)
 		if err != nil {
 			return err
 		}
 		for _, it := range items {
-			if it.Model == "" {
-				it.Model = model
-			}
 			if err := fn(it); err != nil {
 				return err
 			}
@@ -289,33 +286,29 @@ func (c *Client) Export(ctx context.Context, model, hierarchy string, pkids []st
 	return nil
 }
 
-// ReadExportZip decodes a JSON export zip: every .json entry holding a
-// list of {meta, data} items.
-func ReadExportZip(b []byte) ([]Instance, error) {
-	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		return nil, fmt.Errorf("voss export: not a zip: %w", err)
+// ReadExport decodes a bulk export response (a JSON export zip, or a lone
+// JSON document) with the loader's export reader — the one that reads
+// export files given as input — under the same limits. Items without a
+// meta.model_type are of model. Any item the reader refuses makes the
+// whole response an error.
+func ReadExport(b []byte, model string) ([]Instance, error) {
+	name := "export.zip"
+	if len(b) > 0 && (b[0] == '[' || b[0] == '{' || b[0] == 0xEF) {
+		name = "export.json"
 	}
 	var out []Instance
-	for _, f := range zr.File {
-		if !strings.HasSuffix(f.Name, ".json") {
-			continue
-		}
-		rc, err := f.Open()
-		if err != nil {
-			return nil, err
-		}
-		d := json.NewDecoder(io.LimitReader(rc, 1<<30))
-		d.UseNumber()
-		var items []instanceJSON
-		err = d.Decode(&items)
-		rc.Close()
-		if err != nil {
-			return nil, fmt.Errorf("voss export %s: %w", f.Name, err)
-		}
-		for _, it := range items {
-			out = append(out, it.instance())
-		}
+	var problems []string
+	err := loader.ReadFrom(name, bytes.NewReader(b), int64(len(b)), loader.Options{Model: model, DisplayName: "voss export"},
+		func(r *loader.Record) error {
+			out = append(out, Instance{Pkid: r.Pkid, Model: r.Model, Hierarchy: r.Hierarchy, Data: r.Fields})
+			return nil
+		},
+		func(p loader.Problem) { problems = append(problems, p.String()) })
+	if err != nil {
+		return nil, err
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(problems, "; "))
 	}
 	return out, nil
 }
@@ -477,21 +470,39 @@ func (c *Client) Roles(ctx context.Context, hierarchy string) ([]string, error) 
 	return out, err
 }
 
-// HierarchyNodes returns the hierarchy paths that exist.
+// HierarchyNodes returns the hierarchy paths that exist, paging like any
+// list: a provider's tree can hold more nodes than one page.
 func (c *Client) HierarchyNodes(ctx context.Context) (map[string]bool, error) {
-	resp, err := c.do(ctx, http.MethodGet, "data/HierarchyNode/", url.Values{"hierarchy": {"sys"}, "limit": {strconv.Itoa(PageLimit)}}, nil)
+	out := map[string]bool{}
+	err := c.List(ctx, "data/HierarchyNode", "sys", [2]string{}, func(s Summary) error {
+		if s.Hierarchy != "" {
+			out[s.Hierarchy] = true
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
+	return out, nil
+}
+
+// Page reads one page of model at hierarchy and below: at most limit
+// summaries from skip, and pagination.total. It is the cheap read a
+// preflight uses.
+func (c *Client) Page(ctx context.Context, model, hierarchy string, skip, limit int) (int, []Summary, error) {
+	q := url.Values{"hierarchy": {hierarchy}, "skip": {strconv.Itoa(skip)}, "limit": {strconv.Itoa(limit)}}
+	resp, err := c.do(ctx, http.MethodGet, model+"/", q, nil)
+	if err != nil {
+		return 0, nil, err
+	}
 	var page listPage
 	if err := decode(resp, &page); err != nil {
-		return nil, err
+		return 0, nil, err
 	}
-	out := map[string]bool{}
+	out := make([]Summary, 0, len(page.Resources))
 	for _, r := range page.Resources {
-		if p, ok := r.Data["hierarchy_path"].(string); ok {
-			out[p] = true
-		}
+		h, _ := r.Data["hierarchy_path"].(string)
+		out = append(out, Summary{Pkid: r.Pkid, Hierarchy: h, Data: r.Data})
 	}
-	return out, nil
+	return page.Pagination.Total, out, nil
 }

@@ -24,7 +24,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/simkit"
 )
 
@@ -36,11 +35,22 @@ type Options struct {
 	MaxQueue       int           // requests allowed to wait (default 255)
 	ServiceTime    time.Duration // time each request holds its slot
 	MaxPage        int           // rows per page cap (assumed 2000)
-	Faults         simkit.Faults
-	// ReuseMessage words the refusal of a credential used recently
-	// (assumed; it differs by version and locale).
+	// ReuseMessage is the message of the 400 that refuses a password or
+	// PIN equal to one in the policy's history. Its wording is not
+	// documented and differs between versions and locales (assumed), so it
+	// is configurable; the default, DefaultReuseMessage, avoids every word
+	// a client might be tempted to key on.
 	ReuseMessage string
+	// DeleteStatus is the status of a successful DELETE: 204 (default), or
+	// 200 as older servers answer.
+	DeleteStatus int
+	Faults       simkit.Faults
 }
+
+// DefaultReuseMessage is the simulator's wording for a refused credential
+// that is in the policy's history: locale-like, and deliberately free of
+// words such as "match", "reuse", "history" or "recent".
+const DefaultReuseMessage = "Le nouveau mot de passe n'est pas conforme à la stratégie d'informations d'identification"
 
 // Credential is a user's password or PIN: its settings and the hashes of
 // its current and previous values (the newest last).
@@ -119,6 +129,9 @@ func New(o Options) *Server {
 	}
 	if o.MaxPage <= 0 {
 		o.MaxPage = 2000
+	}
+	if o.ReuseMessage == "" {
+		o.ReuseMessage = DefaultReuseMessage
 	}
 	s := &Server{opts: o, faults: simkit.NewInjector(o.Faults), slots: make(chan struct{}, o.Slots)}
 	s.st = State{Users: map[string]*User{}, Authz: map[string]map[string]string{}}
@@ -213,6 +226,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	defer func() { simkit.Sleep(r, service*time.Duration(s.faults.Spike())-time.Since(start), 1) }()
 	if !s.authorised(w, r) {
+		return
+	}
+	if s.faults.Forbidden(r) {
+		s.fail(w, r, http.StatusForbidden, "ACCESS_DENIED", "The user does not have the rights to perform this operation")
 		return
 	}
 	if s.faults.Before(w, func(w http.ResponseWriter) { s.fail(w, r, 503, "SERVER_BUSY", "Server busy") }) {
@@ -391,9 +408,7 @@ func readBody(r *http.Request) (map[string]string, error) {
 		return out, nil
 	}
 	if strings.HasPrefix(trim, "<") {
-		// XML bodies are decoded as the client decodes CUPI objects.
-		o, err := cupi.DecodeXMLObject([]byte(trim))
-		return o, err
+		return decodeXMLObject(trim)
 	}
 	var m map[string]any
 	if err := json.Unmarshal(body, &m); err != nil {
@@ -412,6 +427,50 @@ func readBody(r *http.Request) (map[string]string, error) {
 		default:
 			return nil, fmt.Errorf("field %s: expected a value", k)
 		}
+	}
+	return out, nil
+}
+
+// decodeXMLObject reads <Elem><Field>value</Field>...</Elem>: the element
+// name is not checked, each child element is one field, and a child with
+// children of its own is refused (CUPI objects are flat).
+func decodeXMLObject(body string) (map[string]string, error) {
+	d := xml.NewDecoder(strings.NewReader(body))
+	out := map[string]string{}
+	depth := 0
+	var field string
+	var text strings.Builder
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("malformed XML: %v", err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			switch depth {
+			case 2:
+				field = t.Name.Local
+				text.Reset()
+			case 3:
+				return nil, fmt.Errorf("field %s: expected a value, not elements", field)
+			}
+		case xml.CharData:
+			if depth == 2 {
+				text.Write(t)
+			}
+		case xml.EndElement:
+			if depth == 2 {
+				out[field] = text.String()
+			}
+			depth--
+		}
+	}
+	if depth != 0 {
+		return nil, fmt.Errorf("malformed XML: unclosed element")
 	}
 	return out, nil
 }
@@ -595,12 +654,12 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if st := s.faults.FailKey(body["Alias"]); st != 0 {
-		s.fail(w, r, st, "INJECTED_FAILURE", "injected failure for "+body["Alias"])
+		s.fail(w, r, st, "SYSTEM_ERROR", "An unexpected error occurred while processing the request")
 		return
 	}
 	id := s.newID()
 	u := &User{Fields: map[string]string{"TimeZone": "190", "Language": "1033", "IsTemplate": "false",
-		"ListInDirectory": "true", "Inactive": "false", "CreationTime": time.Now().UTC().Format("2006-01-02 15:04:05.000")},
+		"ListInDirectory": "true", "Inactive": "false", "CreationTime": nextTime("")},
 		Creds: map[string]*Credential{}, UserRoles: map[string]string{}}
 	for k, v := range body {
 		u.Fields[k] = v
@@ -612,7 +671,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		u.Creds[kind] = &Credential{Settings: map[string]string{
 			"CredentialType": map[string]string{"password": "3", "pin": "4"}[kind], "IsPrimary": "false",
 			"CantChange": "false", "DoesntExpire": "false", "CredMustChange": "true", "Locked": "false",
-			"HackCount": "0", "Hacked": "false", "EncryptionType": "3", "TimeChanged": "", "TimeLockout": "",
+			"HackCount": "0", "Hacked": "false", "EncryptionType": "3", "TimeChanged": u.Fields["CreationTime"], "TimeLockout": "",
 			"CredentialPolicyObjectId": s.policies[pol].ObjectId, "ObjectId": stableID(id + kind),
 		}}
 	}
@@ -661,7 +720,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if st := s.faults.FailKey(u.Fields["Alias"]); st != 0 {
-		s.fail(w, r, st, "INJECTED_FAILURE", "injected failure")
+		s.fail(w, r, st, "SYSTEM_ERROR", "An unexpected error occurred while processing the request")
 		return
 	}
 	s.unindex(u)
@@ -681,11 +740,15 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	if u == nil {
 		return
 	}
+	if st := s.faults.FailKey(u.Fields["Alias"]); st != 0 {
+		s.fail(w, r, st, "SYSTEM_ERROR", "An unexpected error occurred while processing the request")
+		return
+	}
 	delete(s.st.Users, id)
 	s.unindex(u)
 	s.Writes.Add("cupi/user:" + strings.ToLower(u.Fields["Alias"]) + ":delete")
 	s.dirty.Store(true)
-	w.WriteHeader(http.StatusNoContent)
+	s.deleted(w)
 }
 
 func (s *Server) credential(w http.ResponseWriter, r *http.Request) (*User, *Credential, string) {
@@ -773,7 +836,7 @@ func (s *Server) setCredential(w http.ResponseWriter, r *http.Request) {
 		polID = p
 	}
 	if st := s.faults.FailKey(u.Fields["Alias"]); st != 0 {
-		s.fail(w, r, st, "INJECTED_FAILURE", "injected failure")
+		s.fail(w, r, st, "SYSTEM_ERROR", "An unexpected error occurred while processing the request")
 		return
 	}
 	var newHash string
@@ -801,13 +864,7 @@ func (s *Server) setCredential(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, h := range hist {
 			if h == newHash {
-				msg := s.opts.ReuseMessage
-				if msg == "" {
-					// Assumed wording: the real one differs by version and
-					// locale, and no client may key on it (targets.md).
-					msg = "Credential not accepted by the credential policy"
-				}
-				s.fail(w, r, 400, "INVALID_CREDENTIAL", msg)
+				s.fail(w, r, 400, "INVALID_CREDENTIAL", s.opts.ReuseMessage)
 				return
 			}
 		}
@@ -826,10 +883,32 @@ func (s *Server) setCredential(w http.ResponseWriter, r *http.Request) {
 		if len(c.History) > 24 {
 			c.History = c.History[len(c.History)-24:]
 		}
-		c.Settings["TimeChanged"] = time.Now().UTC().Format("2006-01-02 15:04:05.000")
+		c.Settings["TimeChanged"] = nextTime(c.Settings["TimeChanged"])
 	}
 	s.Writes.Add("cupi/credential:" + strings.ToLower(u.Fields["Alias"]) + ":" + kind)
 	s.dirty.Store(true)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// cupiTime is the layout of CUPI timestamps (seed 000).
+const cupiTime = "2006-01-02 15:04:05.000"
+
+// nextTime returns the time now in CUPI's layout, at least a millisecond
+// after prev, so TimeChanged moves on every set that lands, however close.
+func nextTime(prev string) string {
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	if p, err := time.Parse(cupiTime, prev); err == nil && !now.After(p) {
+		now = p.Add(time.Millisecond)
+	}
+	return now.Format(cupiTime)
+}
+
+// deleted answers a successful DELETE.
+func (s *Server) deleted(w http.ResponseWriter) {
+	if s.opts.DeleteStatus == http.StatusOK {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -875,6 +954,10 @@ func (s *Server) addUserRole(w http.ResponseWriter, r *http.Request) {
 	if u == nil {
 		return
 	}
+	if st := s.faults.FailKey(u.Fields["Alias"]); st != 0 {
+		s.fail(w, r, st, "SYSTEM_ERROR", "An unexpected error occurred while processing the request")
+		return
+	}
 	role := s.roleByID(body["RoleObjectId"])
 	if role == nil {
 		s.fail(w, r, 400, "INVALID_PARAMETER", "role "+body["RoleObjectId"]+" does not exist")
@@ -900,6 +983,10 @@ func (s *Server) deleteUserRole(w http.ResponseWriter, r *http.Request) {
 	if u == nil {
 		return
 	}
+	if st := s.faults.FailKey(u.Fields["Alias"]); st != 0 {
+		s.fail(w, r, st, "SYSTEM_ERROR", "An unexpected error occurred while processing the request")
+		return
+	}
 	ur := r.PathValue("ur")
 	roleID, ok := u.UserRoles[ur]
 	if !ok {
@@ -909,7 +996,7 @@ func (s *Server) deleteUserRole(w http.ResponseWriter, r *http.Request) {
 	delete(u.UserRoles, ur)
 	s.Writes.Add("cupi/userrole:" + strings.ToLower(u.Fields["Alias"]) + ":" + s.roleByID(roleID)["RoleName"] + ":delete")
 	s.dirty.Store(true)
-	w.WriteHeader(http.StatusNoContent)
+	s.deleted(w)
 }
 
 func (s *Server) policyObjects() []map[string]string {
@@ -1057,7 +1144,7 @@ func (s *Server) deleteAuthz(w http.ResponseWriter, r *http.Request) {
 	delete(s.st.Authz, id)
 	s.Writes.Add("cupi/authz:" + strings.ToLower(a["DisplayName"]) + ":delete")
 	s.dirty.Store(true)
-	w.WriteHeader(http.StatusNoContent)
+	s.deleted(w)
 }
 
 // Save returns the state as JSON and clears the dirty mark.

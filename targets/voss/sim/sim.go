@@ -28,7 +28,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/bulkprov/bulkprov/schema"
 	"github.com/bulkprov/bulkprov/targets/simkit"
 )
 
@@ -37,9 +36,18 @@ type Options struct {
 	User, Password string
 	ServiceTime    time.Duration // time each request takes
 	TxWorkers      int           // transaction queue workers (VOSS default 30)
-	RateLimit      float64       // requests per second before 429 (0: off; VOSS default 20/s per user)
-	MaxLimit       int           // pagination maximum_limit (2000)
-	Faults         simkit.Faults
+	// RateLimit is the requests per second allowed per user before the
+	// throttle answers (0: off; VOSS documents 20/s per user per node).
+	// Every request counts: lists, GETs, writes and transaction polls.
+	RateLimit float64
+	// ThrottleStatus is the status of a throttled request: 429 (default)
+	// or 503 — the documentation does not settle it (assumed).
+	ThrottleStatus int
+	// ThrottleRetryAfter, when positive, is sent as Retry-After with a
+	// throttled answer; zero sends none (it "may" come, assumed).
+	ThrottleRetryAfter time.Duration
+	MaxLimit           int // pagination maximum_limit (2000)
+	Faults             simkit.Faults
 }
 
 // Instance is a stored model instance.
@@ -75,10 +83,9 @@ type Server struct {
 	queue chan func()
 	dirty atomic.Bool
 
-	rateMu     sync.Mutex
-	rateWindow time.Time
-	rateCount  float64
-	requests   atomic.Int64
+	rateMu   sync.Mutex
+	buckets  map[string]*bucket // per user
+	requests atomic.Int64
 }
 
 // DefaultHierarchy is the sample tree's customer node.
@@ -173,18 +180,36 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func (s *Server) rateLimited() bool {
+// bucket is a token bucket: RateLimit tokens a second, as many at most.
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// rateLimited takes a token from user's bucket; it reports whether there
+// was none left.
+func (s *Server) rateLimited(user string) bool {
 	if s.opts.RateLimit <= 0 {
 		return false
 	}
 	s.rateMu.Lock()
 	defer s.rateMu.Unlock()
 	now := time.Now()
-	if now.Sub(s.rateWindow) >= time.Second {
-		s.rateWindow, s.rateCount = now, 0
+	if s.buckets == nil {
+		s.buckets = map[string]*bucket{}
 	}
-	s.rateCount++
-	return s.rateCount > s.opts.RateLimit
+	b := s.buckets[user]
+	if b == nil {
+		b = &bucket{tokens: s.opts.RateLimit, last: now}
+		s.buckets[user] = b
+	}
+	b.tokens = min(s.opts.RateLimit, b.tokens+now.Sub(b.last).Seconds()*s.opts.RateLimit)
+	b.last = now
+	if b.tokens < 1 {
+		return true
+	}
+	b.tokens--
+	return false
 }
 
 // ServeHTTP authenticates and routes one request.
@@ -211,9 +236,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.requests.Add(1)
-	if s.rateLimited() {
-		w.Header().Set("Retry-After", "1")
-		fail(w, 429, "Request was throttled: API throttle limit reached")
+	user, _, _ := r.BasicAuth()
+	if s.rateLimited(user) {
+		if ra := s.opts.ThrottleRetryAfter; ra > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int((ra+time.Second-1)/time.Second)))
+		}
+		st := s.opts.ThrottleStatus
+		if st == 0 {
+			st = http.StatusTooManyRequests
+		}
+		fail(w, st, "Request was throttled. Expected available in 1 second.")
+		return
+	}
+	if s.faults.Forbidden(r) {
+		fail(w, http.StatusForbidden, "You do not have permission to perform this action.")
 		return
 	}
 	if s.faults.Before(w, func(w http.ResponseWriter) { fail(w, 503, "Service temporarily unavailable") }) {
@@ -241,7 +277,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.listNodes(w, r)
 	case model == "data/Role" && r.Method == http.MethodGet && len(rest) == 0:
 		s.listRoles(w, r)
-	case schema.Get(model) == nil || schema.Get(model).Target != "voss":
+	case models[model] == nil:
 		fail(w, 404, "unknown model type "+model)
 	case len(rest) == 0 && r.Method == http.MethodGet:
 		s.list(w, r, model)
@@ -286,8 +322,7 @@ func (s *Server) hierarchy(w http.ResponseWriter, r *http.Request) (string, bool
 func within(h, scope string) bool { return h == scope || strings.HasPrefix(h, scope+".") }
 
 func keyOf(model string, data map[string]any) string {
-	m := schema.Get(model)
-	v, _ := data[m.Key].(string)
+	v, _ := data[models[model].key].(string)
 	return v
 }
 
@@ -309,11 +344,11 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, model string) {
 	}
 	limit = max(0, min(limit, s.opts.MaxLimit))
 	ff, fc, ft := q.Get("filter_field"), strings.ToLower(q.Get("filter_condition")), q.Get("filter_text")
-	m := schema.Get(model)
+	m := models[model]
 	s.mu.Lock()
 	var pk []string
 	instances := s.st.Instances
-	if ff == m.Key && (fc == "" || fc == "equals" || fc == "exact") {
+	if ff == m.key && (fc == "" || fc == "equals" || fc == "exact") {
 		// An equality filter on the business key uses the index, as the
 		// real server's database would.
 		instances = map[string]*Instance{}
@@ -359,9 +394,9 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, model string) {
 	for _, id := range pk[lo:hi] {
 		in := s.st.Instances[id]
 		data := map[string]any{"pkid": id, "hierarchy_friendly_name": friendly(in.Hierarchy), "hierarchy_path": in.Hierarchy}
-		data[m.Key] = in.Data[m.Key]
+		data[m.key] = in.Data[m.key]
 		res = append(res, map[string]any{"pkid": id, "meta": map[string]any{"model_type": model,
-			"business_key": map[string]any{"hierarchy": true, "unique": []string{m.Key}},
+			"business_key": map[string]any{"hierarchy": true, "unique": []string{m.key}},
 			"references":   map[string]any{"self": []any{map[string]any{"pkid": id, "href": "/api/" + model + "/" + id + "/"}}}},
 			"data": data})
 	}
@@ -371,48 +406,21 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, model string) {
 	}
 	writeJSON(w, 200, map[string]any{
 		"pagination": map[string]any{"skip": skip, "limit": limit, "total": total, "maximum_limit": s.opts.MaxLimit,
-			"order_by": m.Key, "direction": "asc", "total_limit": nil,
-			"current": fmt.Sprintf("/api/%s/?skip=%d&limit=%d&order_by=%s&direction=asc", model, skip, limit, m.Key)},
-		"meta":      map[string]any{"model_type": model, "summary_attrs": []any{map[string]any{"name": m.Key}, map[string]any{"name": "hierarchy_friendly_name", "allow_filtering": true}}},
+			"order_by": m.key, "direction": "asc", "total_limit": nil,
+			"current": fmt.Sprintf("/api/%s/?skip=%d&limit=%d&order_by=%s&direction=asc", model, skip, limit, m.key)},
+		"meta":      map[string]any{"model_type": model, "summary_attrs": []any{map[string]any{"name": m.key}, map[string]any{"name": "hierarchy_friendly_name", "allow_filtering": true}}},
 		"resources": res,
 	})
 }
 
 // public returns a copy of data without write-only fields.
 func public(model string, data map[string]any) map[string]any {
-	return strip(schema.Get(model).Root, data)
-}
-
-func strip(f *schema.Field, data map[string]any) map[string]any {
-	out := map[string]any{}
-	for k, v := range data {
-		c := f.Child(k)
-		if c == nil || c.Secret {
-			continue
-		}
-		switch t := v.(type) {
-		case map[string]any:
-			out[k] = strip(c, t)
-		case []any:
-			var arr []any
-			for _, el := range t {
-				if m, ok := el.(map[string]any); ok {
-					arr = append(arr, strip(c, m))
-				} else {
-					arr = append(arr, el)
-				}
-			}
-			out[k] = arr
-		default:
-			out[k] = v
-		}
-	}
-	return out
+	return strip(models[model].root, data)
 }
 
 func (s *Server) instanceJSON(id string, in *Instance) map[string]any {
 	return map[string]any{"pkid": id, "meta": map[string]any{"model_type": in.Model, "hierarchy": in.Hierarchy,
-		"business_key": map[string]any{schema.Get(in.Model).Key: keyOf(in.Model, in.Data), "hierarchy": in.Hierarchy},
+		"business_key": map[string]any{models[in.Model].key: keyOf(in.Model, in.Data), "hierarchy": in.Hierarchy},
 		"references":   map[string]any{"parent": []any{map[string]any{"pkid": s.st.Nodes[in.Hierarchy], "href": "/api/data/HierarchyNode/" + s.st.Nodes[in.Hierarchy]}}}},
 		"data": public(in.Model, in.Data)}
 }
@@ -451,93 +459,17 @@ func readJSON(r *http.Request) (map[string]any, error) {
 
 // validate checks data against the model schema; it returns a message.
 func (s *Server) validate(model string, data map[string]any) string {
-	m := schema.Get(model)
-	if msg := checkTree(m.Root, data, ""); msg != "" {
+	m := models[model]
+	if msg := check(m.root, data, ""); msg != "" {
 		return msg
 	}
-	role := ""
-	switch model {
-	case schema.User:
-		role, _ = data["role"].(string)
-	case schema.AdminUserREL:
-		if au, ok := data["AdminUser"].(map[string]any); ok {
-			role, _ = au["role"].(string)
-		}
-	}
+	role := m.role(data)
 	for _, r := range s.st.Roles {
 		if r == role {
 			return ""
 		}
 	}
-	return fmt.Sprintf("role: %q is not a valid choice: no data/Role of that name", role)
-}
-
-func checkTree(f *schema.Field, data map[string]any, prefix string) string {
-	for k, v := range data {
-		c := f.Child(k)
-		if c == nil || c.Name != k {
-			return fmt.Sprintf("%s%s: unknown field", prefix, k)
-		}
-		if c.ReadOnly {
-			return fmt.Sprintf("%s%s: read-only field", prefix, k)
-		}
-		p := prefix + k
-		switch c.Type {
-		case schema.Object:
-			sub, ok := v.(map[string]any)
-			if !ok {
-				return p + ": expected an object"
-			}
-			if msg := checkTree(c, sub, p+"."); msg != "" {
-				return msg
-			}
-		case schema.Array:
-			arr, ok := v.([]any)
-			if !ok {
-				return p + ": expected an array"
-			}
-			for i, el := range arr {
-				sub, ok := el.(map[string]any)
-				if !ok {
-					return fmt.Sprintf("%s.[%d]: expected an object", p, i)
-				}
-				if msg := checkTree(c, sub, fmt.Sprintf("%s.[%d].", p, i)); msg != "" {
-					return msg
-				}
-			}
-		case schema.Bool:
-			if _, ok := v.(bool); !ok {
-				return p + ": expected a boolean"
-			}
-		case schema.Integer:
-			if n, ok := v.(json.Number); !ok {
-				return p + ": expected an integer"
-			} else if _, err := n.Int64(); err != nil {
-				return p + ": expected an integer"
-			}
-		default:
-			str, ok := v.(string)
-			if !ok {
-				return p + ": expected a string"
-			}
-			if c.MaxLength > 0 && len([]rune(str)) > c.MaxLength {
-				return fmt.Sprintf("%s: ensure this value has at most %d characters", p, c.MaxLength)
-			}
-			if !c.Match(str) {
-				return fmt.Sprintf("%s: value does not match pattern %s", p, c.Pattern) // never echo the value
-			}
-		}
-	}
-	for _, c := range f.Fields {
-		if !c.Required {
-			continue
-		}
-		v, ok := data[c.Name]
-		if !ok || v == "" {
-			return fmt.Sprintf("%s%s: this field is required", prefix, c.Name)
-		}
-	}
-	return ""
+	return fmt.Sprintf("Unable to resolve the reference to data/Role with name %q at this hierarchy", role)
 }
 
 func ikey(model, h, key string) string { return model + "|" + h + "|" + strings.ToLower(key) }
@@ -555,6 +487,15 @@ func (s *Server) findKey(model, h, key string, except string) string {
 		return id
 	}
 	return ""
+}
+
+// modelOf returns the model type a request's path names.
+func modelOf(r *http.Request) string {
+	parts := strings.FieldsFunc(strings.TrimPrefix(r.URL.Path, "/api/"), func(c rune) bool { return c == '/' })
+	if len(parts) < 2 {
+		return ""
+	}
+	return parts[0] + "/" + parts[1]
 }
 
 // mutate runs op now, or as a transaction with nowait=true.
@@ -593,7 +534,7 @@ func (s *Server) mutate(w http.ResponseWriter, r *http.Request, status int, desc
 		fail(w, st, msg)
 		return
 	}
-	writeJSON(w, status, map[string]any{"pkid": pkid, "success": true, "meta": map[string]any{"uri": "/api/" + r.URL.Path}})
+	writeJSON(w, status, map[string]any{"pkid": pkid, "model_type": modelOf(r), "success": true, "meta": map[string]any{"uri": r.URL.Path}})
 }
 
 func (s *Server) create(w http.ResponseWriter, r *http.Request, model string) {
@@ -615,13 +556,13 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, model string) {
 			return "", 400, fmt.Sprintf("%s with business key %s already exists at %s", model, key, h)
 		}
 		if st := s.faults.FailKey(key); st != 0 {
-			return "", st, "injected failure for " + key
+			return "", st, "Internal server error"
 		}
 		s.st.Seq++
 		id := pkidFor(fmt.Sprintf("instance:%d", s.st.Seq))
-		hashSecrets(schema.Get(model).Root, data)
+		hashSecrets(models[model].root, data)
 		in := &Instance{Model: model, Hierarchy: h, Data: data}
-		if model == schema.User {
+		if model == modelUser {
 			if _, ok := data["language"]; !ok {
 				data["language"] = "en-us" // schema default
 			}
@@ -684,9 +625,9 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, model, pkid stri
 			return "", 400, fmt.Sprintf("%s with business key %s already exists at %s", model, key, in.Hierarchy)
 		}
 		if st := s.faults.FailKey(key); st != 0 {
-			return "", st, "injected failure for " + key
+			return "", st, "Internal server error"
 		}
-		hashSecrets(schema.Get(model).Root, next)
+		hashSecrets(models[model].root, next)
 		delete(s.keys, ikey(model, in.Hierarchy, keyOf(model, in.Data)))
 		in.Data = next
 		s.keys[ikey(model, in.Hierarchy, key)] = pkid
@@ -783,10 +724,10 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, model string) {
 		if in == nil || in.Model != model {
 			continue
 		}
-		m := schema.Get(model)
+		m := models[model]
 		items = append(items, map[string]any{
 			"meta": map[string]any{"model_type": model, "hierarchy": in.Hierarchy, "pkid": id,
-				"business_key": map[string]any{m.Key: keyOf(model, in.Data), "hierarchy": in.Hierarchy}},
+				"business_key": map[string]any{m.key: keyOf(model, in.Data), "hierarchy": in.Hierarchy}},
 			"data": public(model, in.Data),
 		})
 	}
@@ -832,6 +773,9 @@ func (s *Server) transaction(w http.ResponseWriter, r *http.Request, rest []stri
 }
 
 func (s *Server) listNodes(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.hierarchy(w, r); !ok {
+		return
+	}
 	s.mu.Lock()
 	var res []any
 	for p, id := range s.st.Nodes {
@@ -841,7 +785,26 @@ func (s *Server) listNodes(w http.ResponseWriter, r *http.Request) {
 	sort.Slice(res, func(i, j int) bool {
 		return res[i].(map[string]any)["data"].(map[string]any)["hierarchy_path"].(string) < res[j].(map[string]any)["data"].(map[string]any)["hierarchy_path"].(string)
 	})
-	writeJSON(w, 200, map[string]any{"pagination": map[string]any{"skip": 0, "limit": len(res), "total": len(res), "maximum_limit": s.opts.MaxLimit}, "resources": res})
+	s.writePage(w, r, res)
+}
+
+// writePage answers one page of a list by skip and limit (default 250,
+// capped at maximum_limit), as every VOSS list does.
+func (s *Server) writePage(w http.ResponseWriter, r *http.Request, all []any) {
+	q := r.URL.Query()
+	skip, _ := strconv.Atoi(q.Get("skip"))
+	limit := 250
+	if v := q.Get("limit"); v != "" {
+		limit, _ = strconv.Atoi(v)
+	}
+	limit = max(0, min(limit, s.opts.MaxLimit))
+	skip = max(0, skip)
+	lo, hi := min(skip, len(all)), min(skip+limit, len(all))
+	page := all[lo:hi]
+	if page == nil {
+		page = []any{}
+	}
+	writeJSON(w, 200, map[string]any{"pagination": map[string]any{"skip": skip, "limit": limit, "total": len(all), "maximum_limit": s.opts.MaxLimit}, "resources": page})
 }
 
 func (s *Server) listRoles(w http.ResponseWriter, r *http.Request) {
@@ -855,7 +818,7 @@ func (s *Server) listRoles(w http.ResponseWriter, r *http.Request) {
 		res = append(res, map[string]any{"pkid": id, "data": map[string]any{"pkid": id, "name": name}})
 	}
 	s.mu.Unlock()
-	writeJSON(w, 200, map[string]any{"pagination": map[string]any{"skip": 0, "limit": len(res), "total": len(res), "maximum_limit": s.opts.MaxLimit}, "resources": res})
+	s.writePage(w, r, res)
 }
 
 // Save returns the state as JSON and clears the dirty mark.
@@ -902,15 +865,15 @@ func (s *Server) Count(model string) int {
 
 // hashSecrets replaces write-only values by their hashes, so the simulator
 // (and its --state file) never keeps a password in clear.
-func hashSecrets(f *schema.Field, data map[string]any) {
+func hashSecrets(f *field, data map[string]any) {
 	for k, v := range data {
-		c := f.Child(k)
+		c := f.child(k)
 		if c == nil {
 			continue
 		}
 		switch t := v.(type) {
 		case string:
-			if c.Secret && !strings.HasPrefix(t, "sha256:") {
+			if c.secret && !strings.HasPrefix(t, "sha256:") {
 				h := sha256.Sum256([]byte("voss-sim\x00" + t))
 				data[k] = "sha256:" + hex.EncodeToString(h[:])
 			}

@@ -138,3 +138,18 @@ func TestHierarchyRequiredAndAuth(t *testing.T) {
 		t.Fatalf("no auth: %d, want 401", resp.StatusCode)
 	}
 }
+
+// A list never comes in one page when the server caps it lower than the
+// client asks: hierarchy nodes and roles are paged like users.
+func TestSmallPagesAreFollowed(t *testing.T) {
+	ctx := context.Background()
+	_, c, _ := newPair(t, sim.Options{MaxLimit: 3}, false)
+	nodes, err := c.HierarchyNodes(ctx)
+	if err != nil || len(nodes) != len(sim.DefaultHierarchy) {
+		t.Fatalf("HierarchyNodes = %d nodes, %v; want %d", len(nodes), err, len(sim.DefaultHierarchy))
+	}
+	roles, err := c.Roles(ctx, h)
+	if err != nil || len(roles) != len(sim.DefaultRoles) {
+		t.Fatalf("Roles = %d, %v; want %d", len(roles), err, len(sim.DefaultRoles))
+	}
+}

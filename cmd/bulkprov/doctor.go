@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/bulkprov/bulkprov/doctor"
+	"github.com/bulkprov/bulkprov/targets"
+	"github.com/bulkprov/bulkprov/targets/conformance"
+	"github.com/bulkprov/bulkprov/targets/cupi"
+	"github.com/bulkprov/bulkprov/targets/simserve"
+	"github.com/bulkprov/bulkprov/targets/voss"
+	"github.com/bulkprov/bulkprov/transform"
+)
+
+func runDoctor(args []string, io streams) error {
+	var vossURL, cupiURL, caFile, config string
+	var sim bool
+	var timeout time.Duration
+	var vossRate float64
+	fs := newFlagSet("doctor", "[TARGETS] [--config FILE]", `
+Check, before a change window and without writing anything, that a run
+against these servers will work: reachability, TLS, authentication, every
+API permission a run needs (list, get and export users; list roles,
+templates and credential policies; CUPI user roles and credentials), that
+every hierarchy, VOSS role, CUPI role, credential policy and user template
+the config names exists, the documented API behaviours a run relies on,
+and the latency each target shows with what it means for a run's length.
+
+One line per check on stdout: ok|warn|fail, the check, the detail. A
+plain-http target is a warning. Exit 4 when credentials or a permission
+are refused, else 3 when a target is unreachable, else 1 when any check
+warned or failed, else 0.
+
+Example:
+  bulkprov doctor --voss https://voss.example --cupi https://cuc.example \
+      --config tenant.json`, io)
+	fs.StringVar(&vossURL, "voss", "", "VOSS Automate base URL; credentials from BULKPROV_VOSS_USER/_PASSWORD")
+	fs.StringVar(&cupiURL, "cupi", "", "Unity Connection base URL; credentials from BULKPROV_CUPI_USER/_PASSWORD")
+	fs.BoolVar(&sim, "sim", false, "check in-process simulators of both servers")
+	fs.StringVar(&caFile, "ca-file", "", "PEM file of an extra CA to trust (certificate verification is always on)")
+	fs.StringVar(&config, "config", "", "the run's JSON config: its hierarchies, roles, policies and template are checked")
+	fs.DurationVar(&timeout, "timeout", 30*time.Second, "timeout of one HTTP request")
+	fs.Float64Var(&vossRate, "voss-rate", 20, "the VOSS requests per second a run paces itself at (the documented per-user limit), for the duration estimate")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fail(exitInvalid, "doctor takes no inputs (got %s)", strings.Join(pos, " "))
+	}
+	cfg, _, err := transform.LoadConfig(config)
+	if err != nil {
+		return fail(exitInvalid, "%v", err)
+	}
+	vc, okV := targets.FromEnv("VOSS")
+	cc, okC := targets.FromEnv("CUPI")
+	if sim {
+		if vossURL != "" || cupiURL != "" {
+			return fail(exitInvalid, "--sim cannot be combined with --voss or --cupi")
+		}
+		user, pass := "admin", "admin"
+		if okV {
+			user, pass = vc.User, vc.Password
+		}
+		r, err := simserve.Start(simserve.Options{User: user, Password: pass})
+		if err != nil {
+			return fail(exitInterrupted, "starting the simulators: %v", err)
+		}
+		defer r.Close()
+		vossURL, cupiURL = r.URL, r.URL
+		vc, cc = targets.Credentials{User: user, Password: pass}, targets.Credentials{User: user, Password: pass}
+		okV, okC = true, true
+	}
+	if vossURL == "" && cupiURL == "" {
+		fs.Usage()
+		return fail(exitInvalid, "no target: give --voss URL and/or --cupi URL, or --sim")
+	}
+	var ts []doctor.Target
+	for _, t := range []struct {
+		name, url string
+		ok        bool
+	}{{"voss", vossURL, okV}, {"cupi", cupiURL, okC}} {
+		if t.url == "" {
+			continue
+		}
+		if !strings.HasPrefix(t.url, "https://") && !strings.HasPrefix(t.url, "http://") {
+			return fail(exitInvalid, "--%s %q: expected a URL such as https://host:port", t.name, t.url)
+		}
+		if !t.ok {
+			return fail(exitInvalid, "--%s needs BULKPROV_%s_USER and BULKPROV_%s_PASSWORD in the environment", t.name, strings.ToUpper(t.name), strings.ToUpper(t.name))
+		}
+		hc, err := targets.NewHTTPClient(targets.HTTPOptions{CAFile: caFile, Conns: 4, Timeout: timeout})
+		if err != nil {
+			return fail(exitInvalid, "%v", err)
+		}
+		dt := doctor.Target{Name: t.name, URL: t.url, HTTP: hc}
+		if t.name == "voss" {
+			dt.VOSS, dt.Workers, dt.RateLimit = voss.New(t.url, hc, vc), defaultVOSSWorkers, vossRate
+		} else {
+			dt.CUPI, dt.Workers = cupi.New(t.url, hc, cc), 5
+		}
+		ts = append(ts, dt)
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	checks := doctor.Run(ctx, doctor.Options{Targets: ts, Config: cfg, Extra: func(ctx context.Context, t doctor.Target) []doctor.Check {
+		creds := vc
+		if t.CUPI != nil {
+			creds = cc
+		}
+		return conformanceChecks(ctx, t, creds, cfg)
+	}})
+	doctor.Print(io.out, checks)
+	if ctx.Err() != nil {
+		return fail(exitInterrupted, "interrupted")
+	}
+	if code := doctor.Exit(checks); code != 0 {
+		return silent(code)
+	}
+	return nil
+}
+
+// conformanceChecks runs the read-only part of the conformance suite
+// against t, one check line per documented behaviour.
+func conformanceChecks(ctx context.Context, t doctor.Target, creds targets.Credentials, cfg *transform.Config) []doctor.Check {
+	env := &conformance.Env{URL: t.URL, HTTP: t.HTTP, User: creds.User, Password: creds.Password, Hierarchy: cfg.DefaultHierarchy}
+	api := conformance.VOSS
+	if t.CUPI != nil {
+		api = conformance.CUPI
+	}
+	var out []doctor.Check
+	for _, res := range conformance.Run(ctx, env, api, true) {
+		c := doctor.Check{Status: doctor.OK, Name: fmt.Sprintf("%s.api[%s]", t.Name, res.Name), Detail: res.Doc}
+		switch {
+		case res.Skipped != "":
+			// Nothing here to check it on (a doctor check of its own warns
+			// where that matters, e.g. no user to read credentials of).
+			c.Detail = res.Doc + ": not checked here: " + res.Skipped
+		case res.Err != nil:
+			c.Status, c.Detail = doctor.Warn, res.Doc+": "+res.Err.Error()+" (bulkprov copes, but this server differs from the documentation)"
+		}
+		out = append(out, c)
+	}
+	return out
+}

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/bulkprov/bulkprov/targets"
+)
+
+// tlsWrites reads the simulators' write counters over TLS.
+func tlsWrites(t *testing.T, url, ca string) map[string]int {
+	t.Helper()
+	hc, err := targets.NewHTTPClient(targets.HTTPOptions{CAFile: ca})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, p := range []string{"/sim/voss/writes", "/sim/cupi/writes"} {
+		req, _ := http.NewRequest("GET", url+p, nil)
+		req.SetBasicAuth("sim-admin", "sim-admin-Secret-9")
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]int
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		resp.Body.Close()
+		for k, v := range m {
+			out[p+" "+k] = v
+		}
+	}
+	return out
+}
+
+// doctorLine is the contract's line format: STATUS, CHECK as one token,
+// the detail, two spaces apart.
+var doctorLine = regexp.MustCompile(`^(ok|warn|fail)  (voss|cupi)(\[[^\]]+\])?\.[^ ]+  \S.*$`)
+
+func checkDoctorLines(t *testing.T, r result) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		if !doctorLine.MatchString(l) {
+			t.Errorf("line %q does not follow `ok|warn|fail  CHECK  detail`", l)
+			continue
+		}
+		f := strings.SplitN(l, "  ", 3)
+		out[f[1]] = f[0]
+	}
+	if strings.Contains(r.stdout+r.stderr, "sim-admin-Secret-9") {
+		t.Error("doctor printed the password")
+	}
+	return out
+}
+
+// doctorSim starts `bulkprov sim` over TLS, seeded, with extra flags.
+func doctorSim(t *testing.T, dir string, args ...string) (*simProc, string) {
+	t.Helper()
+	ca := filepath.Join(dir, "ca.pem")
+	return startSim(t, append([]string{"--tls-ca-out", ca, "--seed", "../../samples/tenant.xlsx"}, args...)...), ca
+}
+
+func TestDoctor(t *testing.T) {
+	dir := t.TempDir()
+	sim, ca := doctorSim(t, dir)
+	target := []string{"doctor", "--voss", sim.url, "--cupi", sim.url, "--ca-file", ca}
+
+	t.Run("good setup", func(t *testing.T) {
+		before := tlsWrites(t, sim.url, ca)
+		r := bulkprov(t, creds, append(target, "--config", "../../samples/config.json")...)
+		lines := checkDoctorLines(t, r)
+		if r.code != 0 {
+			t.Fatalf("exit %d, want 0:\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		for _, c := range []string{"voss.tls", "voss.auth", "voss.export[data/User]", "voss.role[AAAGlobalENTCustomerAdministrator]",
+			"voss.hierarchy[sys.hcs.CS-P.CS-NB.AAAGlobal]", "voss.latency", "cupi.list[userroles]", "cupi.get[credential/password]",
+			"cupi.role[User%20Administrator]", "cupi.policy[Default%20Credential%20Policy]", "cupi.template[voicemailusertemplate]",
+			"cupi.latency", "cupi.api[one-item-is-object]"} {
+			if lines[c] != "ok" {
+				t.Errorf("%s: %q, want ok", c, lines[c])
+			}
+		}
+		if after := tlsWrites(t, sim.url, ca); fmt.Sprint(after) != fmt.Sprint(before) || len(after) == 0 {
+			t.Errorf("doctor wrote: %v → %v", before, after)
+		}
+	})
+	t.Run("missing mapped role", func(t *testing.T) {
+		cfg := filepath.Join(dir, "cfg.json")
+		os.WriteFile(cfg, []byte(`{"defaultHierarchy":"sys.hcs.CS-P.CS-NB.AAAGlobal","roles":{"AAAGlobalENTCustomerAdministrator":["User Administrator","Voicemail Overlord"]},"credentialPolicies":{"X":"No Such Policy"}}`), 0o600)
+		r := bulkprov(t, creds, append(target, "--config", cfg)...)
+		lines := checkDoctorLines(t, r)
+		if r.code != 1 || lines["cupi.role[Voicemail%20Overlord]"] != "fail" || lines["cupi.policy[No%20Such%20Policy]"] != "fail" || lines["cupi.role[User%20Administrator]"] != "ok" {
+			t.Fatalf("exit %d, want 1 with the missing role and policy named:\n%s", r.code, r.stdout)
+		}
+	})
+	t.Run("plain http is a warning", func(t *testing.T) {
+		plain := startSim(t)
+		r := bulkprov(t, creds, "doctor", "--voss", plain.url, "--cupi", plain.url)
+		lines := checkDoctorLines(t, r)
+		if r.code != 1 || lines["voss.tls"] != "warn" || lines["cupi.tls"] != "warn" || lines["cupi.auth"] != "ok" {
+			t.Fatalf("exit %d, want 1 with tls warnings:\n%s", r.code, r.stdout)
+		}
+	})
+	t.Run("untrusted certificate", func(t *testing.T) {
+		r := bulkprov(t, creds, "doctor", "--voss", sim.url)
+		if lines := checkDoctorLines(t, r); r.code != 3 || lines["voss.tls"] != "fail" {
+			t.Fatalf("exit %d, want 3 with voss.tls failed:\n%s", r.code, r.stdout)
+		}
+	})
+	t.Run("wrong credentials", func(t *testing.T) {
+		wrong := []string{"BULKPROV_VOSS_USER=sim-admin", "BULKPROV_VOSS_PASSWORD=wrong-one", "BULKPROV_CUPI_USER=sim-admin", "BULKPROV_CUPI_PASSWORD=wrong-one"}
+		r := bulkprov(t, wrong, target...)
+		lines := checkDoctorLines(t, r)
+		if r.code != 4 || lines["voss.auth"] != "fail" || lines["cupi.auth"] != "fail" {
+			t.Fatalf("exit %d, want 4 with both auth checks failed:\n%s", r.code, r.stdout)
+		}
+		if strings.Contains(r.stdout, "wrong-one") {
+			t.Fatal("doctor printed the password")
+		}
+	})
+	t.Run("unreachable", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close() // nothing listens there now
+		r := bulkprov(t, creds, "doctor", "--voss", "https://"+addr, "--cupi", sim.url, "--ca-file", ca)
+		lines := checkDoctorLines(t, r)
+		if r.code != 3 || lines["voss.reach"] != "fail" || lines["cupi.auth"] != "ok" {
+			t.Fatalf("exit %d, want 3 with voss.reach failed and CUPI still checked:\n%s", r.code, r.stdout)
+		}
+	})
+	t.Run("forbidden route", func(t *testing.T) {
+		d := t.TempDir()
+		forbid, ca2 := doctorSim(t, d, "--forbid", "/vmrest/credentialpolicies,POST /api/data/User/export/")
+		r := bulkprov(t, creds, "doctor", "--voss", forbid.url, "--cupi", forbid.url, "--ca-file", ca2, "--config", "../../samples/config.json")
+		lines := checkDoctorLines(t, r)
+		if r.code != 4 || lines["cupi.list[credentialpolicies]"] != "fail" || lines["voss.export[data/User]"] != "fail" || lines["cupi.list[roles]"] != "ok" {
+			t.Fatalf("exit %d, want 4 naming the refused permissions:\n%s", r.code, r.stdout)
+		}
+	})
+}

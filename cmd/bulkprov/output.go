@@ -1,0 +1,245 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bulkprov/bulkprov/engine"
+	"github.com/bulkprov/bulkprov/loader"
+	"github.com/bulkprov/bulkprov/report"
+)
+
+// reporter writes a command's --report when the command returns, with the
+// exit code it returns, also when it stops with 3 or 4 (even before a plan
+// exists). Exit 2 writes nothing: nothing was done.
+type reporter struct {
+	path string
+	io   streams
+	run  report.Run
+	doc  *report.Document
+	recs []*loader.Record
+}
+
+func newReporter(command, path string, io streams) *reporter {
+	return &reporter{path: path, io: io, run: report.Run{Command: command, Version: version, Started: time.Now().UTC().Truncate(time.Millisecond)}}
+}
+
+// inputs records the input files of the run.
+func (r *reporter) inputs(files []engine.Input) {
+	r.run.Inputs = r.run.Inputs[:0]
+	for _, f := range files {
+		r.run.Inputs = append(r.run.Inputs, report.RunFile{File: f.Path, SHA256: f.SHA256})
+	}
+}
+
+// targets records the base URLs of the connected targets.
+func (r *reporter) targets(tf *targetFlags, c *connection) {
+	v, cu := tf.voss, tf.cupi
+	if c != nil && c.sim != nil {
+		v, cu = c.sim.URL, c.sim.URL
+	}
+	if c != nil && c.targets != nil {
+		if c.targets.VOSS == nil {
+			v = ""
+		}
+		if c.targets.CUPI == nil {
+			cu = ""
+		}
+	}
+	r.run.Targets = report.RunTargets{VOSS: v}
+	if cu != "" {
+		r.run.Targets.CUPI = map[string]string{"default": cu}
+	}
+	if c != nil && c.targets != nil {
+		for name, cl := range c.targets.Clusters {
+			if r.run.Targets.CUPI == nil {
+				r.run.Targets.CUPI = map[string]string{}
+			}
+			r.run.Targets.CUPI[name] = cl.CUPI.Base()
+		}
+	}
+}
+
+// finish writes the report for a command that returns err, and returns
+// the error the command should return: a report that cannot be written
+// turns a success into exit 1, so a cron job notices.
+func (r *reporter) finish(err error) error {
+	code := exitCode(err)
+	if r.path == "" || code == exitInvalid {
+		return err
+	}
+	if r.doc == nil {
+		if code == exitOK || code == exitRowsFailed {
+			return err
+		}
+		r.doc = &report.Document{Kind: r.run.Command}
+	}
+	r.run.Finished = time.Now().UTC().Truncate(time.Millisecond)
+	r.run.Exit = code
+	r.doc.Run = &r.run
+	if werr := report.Write(r.path, r.doc, r.recs); werr != nil {
+		fmt.Fprintf(r.io.err, "bulkprov: --report %s: %v\n", r.path, werr)
+		if code == exitOK {
+			return silent(exitRowsFailed)
+		}
+	}
+	return err
+}
+
+// exitCode is the exit code main returns for err.
+func exitCode(err error) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return exitInvalid
+}
+
+// useColor reports whether output to w may be coloured: a terminal, and
+// NO_COLOR (https://no-color.org) unset or empty.
+func useColor(w io.Writer) bool {
+	return os.Getenv("NO_COLOR") == "" && isTerminal(w)
+}
+
+// markEarlierWork marks the operations an interrupted run did before this
+// one resumed: the fresh plan sees them as unchanged, the journal knows
+// they were done (or sent, with no outcome recorded: unchanged now means
+// the write landed), and so the report covers the whole run. An entry
+// whose operation the fresh plan folds into a summary noop (a role granted
+// before: "alias/role" is now the noop "alias") marks that noop. It
+// returns how many operations it marked.
+func markEarlierWork(p *engine.Plan, j *engine.Journal) int {
+	if j == nil || !j.Resumed {
+		return 0
+	}
+	byID := map[string]*engine.Op{}
+	byKey := map[string]*engine.Op{}
+	for _, op := range p.Ops {
+		if op.Status == engine.Planned && op.Action == engine.Noop {
+			byID[op.ID] = op
+			byKey[op.Kind+"\x00"+strings.ToLower(op.Key)] = op
+		}
+	}
+	n := 0
+	mark := func(e engine.Entry) {
+		op := byID[e.Op]
+		for key := strings.ToLower(e.Key); op == nil && key != ""; {
+			op = byKey[e.Kind+"\x00"+key]
+			i := strings.LastIndex(key, "/")
+			if i < 0 {
+				break
+			}
+			key = key[:i]
+		}
+		if op == nil || op.Status == engine.Done {
+			return
+		}
+		op.Status, op.CreatedID = engine.Done, e.ID
+		n++
+	}
+	for _, e := range j.Done {
+		mark(e)
+	}
+	for _, e := range j.Pending {
+		mark(e)
+	}
+	return n
+}
+
+// Thresholds of watch: a request slower than slowRequest is announced, and
+// so is a target that has answered nothing for quietTarget (or half of
+// --timeout, if shorter).
+const (
+	slowRequest = 5 * time.Second
+	quietTarget = 15 * time.Second
+)
+
+// watch says on stderr, as it happens, when a target throttles, fails a
+// request that will be retried, or is slow: a request that took longer
+// than slow, or no request finished for quiet while the run waits. At most
+// one line per target and kind every 5 s. The returned stop ends it.
+func watch(t *engine.Targets, w io.Writer, slow, quiet time.Duration) (stop func()) {
+	type target struct {
+		name string
+		last atomic.Int64 // unix nanos of the last finished request
+		said sync.Map     // kind -> unix nanos said last
+	}
+	if quiet <= 0 {
+		quiet = quietTarget
+	}
+	var mu sync.Mutex // serialises lines
+	say := func(tg *target, kind, format string, args ...any) {
+		now := time.Now().UnixNano()
+		if v, ok := tg.said.Load(kind); ok && now-v.(int64) < int64(5*time.Second) {
+			return
+		}
+		tg.said.Store(kind, now)
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(w, "bulkprov: %s: "+format+"\n", append([]any{tg.name}, args...)...)
+	}
+	var all []*target
+	hook := func(name string, obs *func(string, int, float64)) {
+		if *obs == nil {
+			return
+		}
+		tg := &target{name: name}
+		tg.last.Store(time.Now().UnixNano())
+		all = append(all, tg)
+		inner := *obs
+		*obs = func(method string, status int, seconds float64) {
+			inner(method, status, seconds)
+			tg.last.Store(time.Now().UnixNano())
+			switch {
+			case status == 429 || status == 503:
+				say(tg, "throttle", "throttling (HTTP %d); backing off and retrying", status)
+			case status == 0 || status >= 500:
+				say(tg, "error", "%s failed (%s); retrying", method, statusText(status))
+			case seconds > slow.Seconds():
+				say(tg, "slow", "slow: a %s took %.1fs", method, seconds)
+			}
+		}
+	}
+	if t.VOSS != nil {
+		hook("voss", &t.VOSS.Observe)
+	}
+	if t.CUPI != nil {
+		hook("cupi", &t.CUPI.Observe)
+	}
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(quiet / 2)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				for _, tg := range all {
+					if idle := time.Since(time.Unix(0, tg.last.Load())); idle >= quiet {
+						say(tg, "quiet", "no answer for %s; still waiting (each request gives up after --timeout)", idle.Round(time.Second))
+					}
+				}
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(done) }) }
+}
+
+func statusText(status int) string {
+	if status == 0 {
+		return "no response"
+	}
+	return fmt.Sprintf("HTTP %d", status)
+}

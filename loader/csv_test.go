@@ -1,0 +1,78 @@
+package loader
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// CSV files as VOSS, LibreOffice and Excel write them: records by key and
+// located problems (physical lines, column letters), or the error that
+// refuses the whole file.
+func TestCSVAsToolsWriteThem(t *testing.T) {
+	tests := []struct {
+		name     string
+		text     string
+		opts     Options
+		keys     []string
+		problems []string
+		err      string
+	}{
+		{name: "VOSS layout: group row and title row are not data",
+			text: "\"entity: cupi/User\"\n# Action,Alias,FirstName,DtmfAccessId\nBase,Attributes,,\n# Action,Alias,First Name,Extension\nadd,jdoe,John,1001\n",
+			keys: []string{"jdoe"}},
+		{name: "data/User sheet exported by LibreOffice",
+			text: "\"entity: data/User; hierarchy: sys.A\",,\n# Action,username,role\nBASE,attributes,\n# Action,Username,Role\n,u1,R\n",
+			keys: []string{"sys.A/u1"}},
+		{name: "no group row: data starts after the column names",
+			text: "\"entity: data/User; hierarchy: sys.A\"\nusername,role\nu1,R\nu2,R\n",
+			keys: []string{"sys.A/u1", "sys.A/u2"}},
+		{name: "locations are physical lines",
+			text:     "\"entity: data/User; hierarchy: sys.A\"\nusername,role,account_information.locked\nu1,\"multi\nline\nrole\",true\nu2,R,maybe\n",
+			keys:     []string{"sys.A/u1", "sys.A/u2"},
+			problems: []string{"F:csv:6:C: expected a boolean (true/false, yes/no, 1/0), got \"maybe\""}},
+		{name: "a parse error names its line and column letter",
+			text: "\"entity: data/User; hierarchy: sys.A\"\nusername,role,email\nu1,R,ok\nu2,R\"x\",e\n",
+			err:  "F:csv:4:B: bare \" in non-quoted-field"},
+		{name: "separator from the column-name row, not the unquoted entity line",
+			text: "entity: data/User; hierarchy: sys.A\nusername,role\nu1,R\n",
+			keys: []string{"sys.A/u1"}},
+		{name: "semicolons in the column-name row",
+			text: "\"entity: data/User; hierarchy: sys.A\"\nusername;role\nu1;R\n",
+			keys: []string{"sys.A/u1"}},
+		{name: "UTF-16 is named", text: "\xff\xfeu\x00s\x00e\x00r\x00\n\x00", err: "F: the file is UTF-16 (little-endian); save it as CSV UTF-8"},
+		{name: "Latin-1 is named", text: "username,role,first_name\nu1,R,Bj\xf8rn\n", opts: Options{Model: "data/User", Hierarchy: "sys.A"},
+			err: "F:csv:2: the file is not UTF-8 (Latin-1 or Windows-1252?); save it as CSV UTF-8"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "in.csv")
+			if err := os.WriteFile(p, []byte(tc.text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			tc.opts.DisplayName = "F"
+			recs, probs, err := readAll(t, p, tc.opts)
+			if tc.err != "" {
+				if err == nil || err.Error() != tc.err {
+					t.Fatalf("err = %v, want %s", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var keys []string
+			for _, r := range recs {
+				keys = append(keys, Key(r))
+			}
+			if !reflect.DeepEqual(keys, tc.keys) {
+				t.Errorf("keys %v, want %v", keys, tc.keys)
+			}
+			if !reflect.DeepEqual(probs, tc.problems) {
+				t.Errorf("problems\n%s\nwant\n%s", strings.Join(probs, "\n"), strings.Join(tc.problems, "\n"))
+			}
+		})
+	}
+}

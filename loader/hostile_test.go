@@ -1,0 +1,115 @@
+package loader
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"strings"
+	"testing"
+	"time"
+)
+
+// deflated writes a zip of deflated entries (name, content pairs) to a
+// temporary file and returns its path.
+func deflated(t *testing.T, name string, entries ...string) string {
+	t.Helper()
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for i := 0; i+1 < len(entries); i += 2 {
+		w, _ := zw.Create(entries[i])
+		_, _ = w.Write([]byte(entries[i+1]))
+	}
+	_ = zw.Close()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// workbookParts are the parts of a one-sheet workbook but its sheet and
+// shared strings.
+func workbookParts(sheet, sst string) []string {
+	parts := []string{
+		"xl/workbook.xml", `<workbook><sheets><sheet name="s" r:id="rId1" xmlns:r="r"/></sheets></workbook>`,
+		"xl/_rels/workbook.xml.rels", `<Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/></Relationships>`,
+		"xl/worksheets/sheet1.xml", sheet,
+	}
+	if sst != "" {
+		parts = append(parts, "xl/sharedStrings.xml", sst)
+	}
+	return parts
+}
+
+// Small workbooks whose XML would make a non-strict, uncounting decoder
+// allocate gigabytes: each is refused, naming the limit, and reading it
+// allocates a few MiB at most.
+func TestHostileXML(t *testing.T) {
+	rows := `<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>entity: data/User; hierarchy: sys</t></is></c></row>`
+	tests := []struct {
+		name  string
+		parts []string
+		want  string
+	}{
+		{"millions of nested unclosed elements", workbookParts(rows+strings.Repeat("<a>", 3_000_000), ""), "--max-xml-depth"},
+		{"shared strings of empty entries", workbookParts(rows+`</sheetData></worksheet>`, "<sst>"+strings.Repeat("<si/>", 2_000_000)+"</sst>"), "--max-shared-strings"},
+		{"unclosed elements within the limit", workbookParts(rows+strings.Repeat("<a>", 10), ""), "not a valid xlsx workbook"},
+		{"a text run without markup", workbookParts(rows+"<x>"+strings.Repeat("x", 4<<20)+"</x></sheetData></worksheet>", ""), "--max-cell-chars"},
+		{"rows out of order", workbookParts(rows+strings.Repeat(`<row r="1"/>`, 5)+`</sheetData></worksheet>`, ""), "row 1 after row 1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := deflated(t, "hostile.xlsx", tc.parts...)
+			o := Options{Limits: Limits{MaxSharedStrings: 1_000_000}}
+			var err error
+			peak := peakHeap(func() { _, _, err = readAll(t, p, o) })
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one mentioning %q", err, tc.want)
+			}
+			var le *LimitError
+			if strings.HasPrefix(tc.want, "--") && !errors.As(err, &le) {
+				t.Fatalf("not a LimitError: %v", err)
+			}
+			if peak > 64<<20 {
+				t.Fatalf("reading took %d MiB of heap", peak>>20)
+			}
+		})
+	}
+}
+
+// peakHeap runs fn and returns the most heap its objects occupied while it
+// ran, sampled every millisecond.
+func peakHeap(fn func()) uint64 {
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	read := func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }
+	base := read()
+	done := make(chan struct{})
+	peak := make(chan uint64)
+	go func() {
+		var max uint64
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			if v := read(); v > max {
+				max = v
+			}
+			select {
+			case <-done:
+				peak <- max
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	fn()
+	close(done)
+	if m := <-peak; m > base {
+		return m - base
+	}
+	return 0
+}

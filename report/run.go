@@ -1,0 +1,139 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/bulkprov/bulkprov/engine"
+	"github.com/bulkprov/bulkprov/loader"
+)
+
+// Run says when, where, by what and with what result a report was made:
+// the "run" object of the JSON report, and the head of the HTML page and
+// of the xlsx Summary sheet.
+type Run struct {
+	Command  string     `json:"command"` // "plan", "apply", ...
+	Version  string     `json:"version"`
+	Started  time.Time  `json:"started"`
+	Finished time.Time  `json:"finished"`
+	Targets  RunTargets `json:"targets"`
+	Inputs   []RunFile  `json:"inputs"`
+	// Plan is the saved plan file: the one plan --out wrote, or the one
+	// apply --plan executed. A change board matches its hash with what runs.
+	Plan *RunFile `json:"plan,omitempty"`
+	Exit int      `json:"exit"`
+}
+
+// RunTargets are the base URLs a run talked to; CUPI by cluster name
+// ("default" for --cupi).
+type RunTargets struct {
+	VOSS string            `json:"voss,omitempty"`
+	CUPI map[string]string `json:"cupi,omitempty"`
+}
+
+// RunFile is a file a run read or wrote, with its SHA-256.
+type RunFile struct {
+	File   string `json:"file"`
+	SHA256 string `json:"sha256"`
+}
+
+// Duration is how long the run took.
+func (r *Run) Duration() time.Duration { return r.Finished.Sub(r.Started) }
+
+// RowCounts count input rows, the unit people count: a row is ok when none
+// of its operations failed, skipped when the run stopped before it.
+type RowCounts struct {
+	Total   int `json:"total"`
+	OK      int `json:"ok"`
+	Failed  int `json:"failed"`
+	Skipped int `json:"skipped,omitempty"`
+}
+
+// CountRows tallies the rows behind ops.
+func CountRows(ops []*engine.Op) RowCounts {
+	type st struct{ failed, skipped bool }
+	rows := map[loader.Location]*st{}
+	var order []loader.Location
+	for _, op := range ops {
+		k := op.Source
+		s := rows[k]
+		if s == nil {
+			s = &st{}
+			rows[k] = s
+			order = append(order, k)
+		}
+		switch op.Status {
+		case engine.Failed:
+			s.failed = true
+		case engine.Skipped:
+			s.skipped = true
+		}
+	}
+	c := RowCounts{Total: len(order)}
+	for _, k := range order {
+		switch s := rows[k]; {
+		case s.failed:
+			c.Failed++
+		case s.skipped:
+			c.Skipped++
+		default:
+			c.OK++
+		}
+	}
+	return c
+}
+
+// Formats are the report formats by extension.
+var Formats = []string{".json", ".csv", ".xlsx", ".html"}
+
+// CheckFormat returns an error when path's extension names no report format.
+func CheckFormat(path string) error {
+	ext := strings.ToLower(filepath.Ext(path))
+	if ext == ".htm" {
+		return nil
+	}
+	for _, f := range Formats {
+		if ext == f {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: unknown report format %q (use %s)", path, ext, strings.Join(Formats, ", "))
+}
+
+// WriteAtomic writes a 0600 file at path through fn: into a temporary file
+// in the same folder, then renamed over path, so a reader (or a cron job's
+// next step) never sees half a file and a failed write leaves none.
+func WriteAtomic(path string, fn func(io.Writer) error) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err = f.Chmod(0o600); err != nil {
+		return err
+	}
+	if err = fn(f); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
