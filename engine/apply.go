@@ -269,6 +269,9 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 			return &FatalError{Err: err}
 		}
 	}
+	if err := o.Backout.intent(ctx, op, t, o); err != nil {
+		return backoutRefused(op, rc, err)
+	}
 	if j != nil {
 		if err := j.Intent(op, hashes); err != nil {
 			op.Status, op.Error = Failed, err.Error()
@@ -321,6 +324,9 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 		if jerr := j.Outcome(op, hashes); jerr != nil {
 			return &FatalError{Err: jerr}
 		}
+	}
+	if berr := o.Backout.outcome(op); berr != nil {
+		return berr
 	}
 	var fe *FatalError
 	if errors.As(err, &fe) {

@@ -32,6 +32,8 @@ type Entry struct {
 	// landed).
 	Object string  `json:"object,omitempty"`
 	Before *string `json:"before,omitempty"`
+	// Backout is the path of the run's back-out file (type "backout").
+	Backout string `json:"backout,omitempty"`
 	// Cluster is the Unity Connection cluster of a CUPI operation.
 	Cluster string    `json:"cluster,omitempty"`
 	Time    time.Time `json:"t"`

@@ -141,6 +141,9 @@ type Plan struct {
 	Rows []transform.Row `json:"-"`
 	// Reads counts the HTTP requests made to read state, per target.
 	Reads map[string]int `json:"reads"`
+	// NotRestorable lists, in a revert plan, the write-only values the
+	// undo cannot put back.
+	NotRestorable []NotRestorable `json:"not_restorable,omitempty"`
 	// Down holds the Unity Connection clusters that could not be read:
 	// their operations are planned as failed.
 	Down map[string]error `json:"-"`
@@ -244,6 +247,8 @@ type Options struct {
 	// version and locale and is only ever a hint in an error message:
 	// whether a set landed is proven by TimeChanged.
 	ReusePatterns []*regexp.Regexp
+	// Backout, when set, receives before each write what undoes it.
+	Backout *Backout
 }
 
 // DefaultReusePatterns are the reuse-refusal wordings bulkprov knows.

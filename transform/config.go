@@ -116,6 +116,12 @@ func LoadConfig(path string) (*Config, []byte, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("--config: %w", err)
 	}
+	return ParseConfig(path, b)
+}
+
+// ParseConfig parses and checks config bytes (say, the config a back-out
+// file carries); path names them in errors.
+func ParseConfig(path string, b []byte) (*Config, []byte, error) {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	var c Config

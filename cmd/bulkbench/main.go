@@ -6,6 +6,7 @@
 //	go run ./cmd/bulkbench plan     # requests per user and wall time vs one GET per row, 10,000 users
 //	go run ./cmd/bulkbench apply    # 2,000 users, CUPI 5 slots: vs the ideal and a sequential client
 //	go run ./cmd/bulkbench budget   # plan + apply under VOSS 20 req/s × CUPI 5 slots, share of the floor
+//	go run ./cmd/bulkbench revert   # back-out file size and revert speed, 10,000 changed users
 //
 // Nothing here is a test assertion: machines are noisy; the ratios are
 // what matter.
@@ -57,8 +58,10 @@ func main() {
 		benchExport(dir)
 	case "budget":
 		benchBudget(dir)
+	case "revert":
+		benchRevert(dir)
 	default:
-		fmt.Fprintln(os.Stderr, "usage: bulkbench loader|sim|plan|apply|export|budget")
+		fmt.Fprintln(os.Stderr, "usage: bulkbench loader|sim|plan|apply|export|budget|revert")
 		os.Exit(2)
 	}
 }

@@ -22,8 +22,8 @@ import (
 func runApply(args []string, io streams) (err error) {
 	var in inputFlags
 	var tf targetFlags
-	var reportPath, planPath, checkpoint string
-	var fresh, quiet, verbose bool
+	var reportPath, planPath, checkpoint, revertPath, backoutPath string
+	var fresh, quiet, verbose, force bool
 	var maxDeletes, maxChanges int
 	fs := newFlagSet("apply", "[TARGETS] [flags] INPUT...", `
 Plan, then execute: rows run in parallel, the operations of one row in
@@ -39,6 +39,11 @@ Examples:
   bulkprov apply --voss https://voss.example --cupi https://cuc.example \
       --config tenant.json --report run.xlsx --max-deletes 0 nightly.xlsx
   bulkprov apply --plan plan.json     # exactly the plan a change board approved
+  bulkprov apply --revert users-20260101T020000Z.backout.json   # back it out
+
+Every apply that writes writes a back-out file as it goes (path printed as
+"backout: PATH"); apply --revert FILE undoes that run, against the targets
+the file names, with the same journal, resume and reports.
 
 Exit 0 all done, 1 some rows failed (see the report), 2 invalid input or
 a refused plan (nothing written), 3 target unreachable or interrupted
@@ -52,6 +57,9 @@ credentials or a permission (fix the access, then run again).`, io)
 	fs.BoolVar(&fresh, "fresh", false, "ignore an unfinished checkpoint and start over")
 	fs.BoolVar(&quiet, "quiet", false, "only the summary, the failures with their reasons and the back-out path: no progress, no metrics")
 	fs.BoolVar(&verbose, "verbose", false, "also list every changed object with its field changes")
+	fs.StringVar(&revertPath, "revert", "", "undo the run whose back-out file this is (no input files; targets and config from the file)")
+	fs.BoolVar(&force, "force", false, "with --revert: restore objects someone else changed since the run, too")
+	fs.StringVar(&backoutPath, "backout", "", "write the back-out file here (default: beside the checkpoint, named after it with -UTCTIME.backout.json)")
 	fs.IntVar(&maxDeletes, "max-deletes", -1, "refuse to run (before any write) when the plan deletes more than N objects")
 	fs.IntVar(&maxChanges, "max-changes", -1, "refuse to run (before any write) when the plan changes more than N objects")
 	paths, err := parseFlags(fs, args)
@@ -61,10 +69,18 @@ credentials or a permission (fix the access, then run again).`, io)
 	if err := in.check(); err != nil {
 		return err
 	}
-	if err := checkOutputs(outputPath{flag: "--report", path: reportPath}, outputPath{flag: "--checkpoint", path: checkpoint}); err != nil {
+	if err := checkOutputs(outputPath{flag: "--report", path: reportPath}, outputPath{flag: "--checkpoint", path: checkpoint},
+		outputPath{flag: "--backout", path: backoutPath, exts: []string{".json"}}); err != nil {
 		return err
 	}
-	rep := newReporter("apply", reportPath, io)
+	var rv *revertRun
+	if revertPath != "" {
+		if rv, err = loadRevert(revertPath, paths, &tf, force); err != nil {
+			return err
+		}
+		paths = []string{revertPath}
+	}
+	rep := newReporter(commandName("apply", rv), reportPath, io)
 	defer func() { err = rep.finish(err) }()
 	var saved *engine.Plan
 	if planPath != "" {
@@ -89,7 +105,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	defer cancel()
 	runStart := time.Now()
 
-	run, err := tf.loadRun(&in, paths, io)
+	run, err := loadInputs(rv, &tf, &in, paths, io)
 	if err != nil {
 		return err
 	}
@@ -161,7 +177,7 @@ credentials or a permission (fix the access, then run again).`, io)
 		complete = journalIdle(journal, err)
 		return resumeHint(planError(err), checkpoint, io)
 	}
-	p, err := engine.MakePlan(ctx, run.rows, conn.targets, opts)
+	p, err := makePlan(ctx, rv, run, conn.targets, opts)
 	if err != nil {
 		complete = journalIdle(journal, err)
 		return resumeHint(planError(err), checkpoint, io)
@@ -179,6 +195,16 @@ credentials or a permission (fix the access, then run again).`, io)
 	if changes := s.Create + s.Update + s.Delete; maxChanges >= 0 && changes > maxChanges {
 		return fail(exitInvalid, "the plan changes %d object(s), more than --max-changes %d; nothing was written", changes, maxChanges)
 	}
+	bo, err := openBackout(backoutPath, journal, conn.targets, run, rv, p, io)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := bo.Close(); err != nil {
+			fmt.Fprintln(io.err, "bulkprov: back-out file:", err)
+		}
+	}()
+	opts.Backout = bo
 	prog := newProgress(io, quiet)
 	applyErr := engine.Apply(ctx, p, conn.targets, opts, engine.ApplyOptions{Journal: journal, Progress: prog.update})
 	prog.finish()
@@ -193,7 +219,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	if err := rs.Save(); err != nil {
 		fmt.Fprintln(io.err, "bulkprov: saving run state:", err)
 	}
-	doc := report.New("apply", p)
+	doc := report.New(commandName("apply", rv), p)
 	doc.Metrics = metrics(conn.targets, time.Since(runStart)) // over the whole run: its reads count too
 	rep.doc = doc
 	report.Print(io.out, doc, report.TextOptions{Color: useColor(io.out), Changes: verbose && !quiet})

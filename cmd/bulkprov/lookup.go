@@ -47,7 +47,7 @@ Example:
 	if what == "roles" && hierarchy == "" && (tf.voss != "" || tf.sim) {
 		return usageError("list", "roles needs --hierarchy (VOSS roles are visible per hierarchy)")
 	}
-	conn, err := tf.connect(io.err)
+	conn, err := tf.connect(nil, io.err)
 	if err != nil {
 		return err
 	}

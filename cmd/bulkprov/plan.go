@@ -18,8 +18,8 @@ import (
 func runPlan(args []string, io streams) (err error) {
 	var in inputFlags
 	var tf targetFlags
-	var reportPath, outPath string
-	var quiet bool
+	var reportPath, outPath, revertPath string
+	var quiet, force bool
 	fs := newFlagSet("plan", "[TARGETS] [flags] INPUT...", `
 Read the current state from the targets, compute the field-level diff of
 what the inputs want, and write nothing to any server. Prints a diff
@@ -32,6 +32,15 @@ Examples:
   bulkprov plan --sim samples/tenant.xlsx
   bulkprov plan --voss https://voss.example --cupi https://cuc.example \
       --config tenant.json --report plan.html --out plan.json users.xlsx
+  bulkprov plan --revert users-20260101T020000Z.backout.json --report backout.html
+
+With --revert FILE, the plan is the undo of the apply that wrote that
+back-out file, against the current state of the targets the file names
+(no input files): objects it created are deleted, fields it updated get
+their old values back, objects it deleted are recreated, roles it added or
+removed are removed or re-added. Objects someone else changed since then
+fail with the three values shown (--force restores them anyway);
+passwords, PINs and server passwords are listed as not restorable.
 
 Exit 0 when the plan is complete, 1 when some rows cannot be done (see the
 ! lines), 2 on invalid input, 3 when a target is unreachable or the plan
@@ -42,6 +51,8 @@ credentials or a permission.`, io)
 	fs.StringVar(&reportPath, "report", "", "write the plan as FILE.json, .csv, .xlsx or .html")
 	fs.StringVar(&outPath, "out", "", "save the plan as `PLAN.json`, for apply --plan PLAN.json to execute exactly")
 	fs.BoolVar(&quiet, "quiet", false, "only the summary and the failed operations with their reasons")
+	fs.StringVar(&revertPath, "revert", "", "plan the undo of the run whose back-out file this is (no input files; targets and config from the file)")
+	fs.BoolVar(&force, "force", false, "with --revert: restore objects someone else changed since the run, too")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -52,18 +63,25 @@ credentials or a permission.`, io)
 	if err := checkOutputs(outputPath{flag: "--report", path: reportPath}, outputPath{flag: "--out", path: outPath, exts: []string{".json"}}); err != nil {
 		return err
 	}
-	rep := newReporter("plan", reportPath, io)
+	var rv *revertRun
+	if revertPath != "" {
+		if rv, err = loadRevert(revertPath, paths, &tf, force); err != nil {
+			return err
+		}
+	}
+	rep := newReporter(commandName("plan", rv), reportPath, io)
 	defer func() { err = rep.finish(err) }()
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	p, _, conn, err := computePlan(ctx, &in, &tf, paths, io, rep)
+	p, _, conn, err := computePlan(ctx, rv, &in, &tf, paths, io, rep)
 	if err != nil {
 		return err
 	}
 	defer conn.close()
-	doc := report.New("plan", p)
+	doc := report.New(commandName("plan", rv), p)
 	rep.doc = doc
 	report.Print(io.out, doc, report.TextOptions{Color: useColor(io.out), Changes: !quiet})
+	printNotRestorable(io, p)
 	if outPath != "" {
 		sum, err := savePlan(outPath, p)
 		if err != nil {
@@ -82,8 +100,8 @@ credentials or a permission.`, io)
 }
 
 // computePlan loads the inputs, connects the targets and plans.
-func computePlan(ctx context.Context, in *inputFlags, tf *targetFlags, paths []string, io streams, rep *reporter) (*engine.Plan, *runInputs, *connection, error) {
-	run, err := tf.loadRun(in, paths, io)
+func computePlan(ctx context.Context, rv *revertRun, in *inputFlags, tf *targetFlags, paths []string, io streams, rep *reporter) (*engine.Plan, *runInputs, *connection, error) {
+	run, err := loadInputs(rv, tf, in, paths, io)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -104,7 +122,7 @@ func computePlan(ctx context.Context, in *inputFlags, tf *targetFlags, paths []s
 		conn.close()
 		return nil, nil, nil, err
 	}
-	p, err := engine.MakePlan(ctx, run.rows, conn.targets, tf.engineOptions(rs))
+	p, err := makePlan(ctx, rv, run, conn.targets, tf.engineOptions(rs))
 	if err != nil {
 		conn.close()
 		return nil, nil, nil, planError(err)

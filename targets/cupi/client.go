@@ -393,6 +393,16 @@ func (c *Client) FindUser(ctx context.Context, alias string) (Object, error) {
 	return found, nil
 }
 
+// GetUser returns user id with every field the server sends (the full
+// object, not a list summary), or an error wrapping targets.ErrNotFound.
+func (c *Client) GetUser(ctx context.Context, id string) (Object, error) {
+	resp, err := c.do(ctx, http.MethodGet, "/users/"+url.PathEscape(id), nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return decodeObject(resp)
+}
+
 // created reads the object id from a 201 answer: the body and the
 // Location header both carry the new URI.
 func created(resp *http.Response) string {

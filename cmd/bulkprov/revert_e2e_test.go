@@ -1,0 +1,386 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/bulkprov/bulkprov/targets"
+	"github.com/bulkprov/bulkprov/targets/cupi"
+	"github.com/bulkprov/bulkprov/targets/voss"
+)
+
+// userRow is one data/User row of a test workbook.
+type userRow struct {
+	action, name, role, password, locked, ext, first string
+}
+
+const revertHier = "sys.hcs.CS-P.CS-NB.AAAGlobal"
+
+func baseUser(i int) userRow {
+	return userRow{"add", fmt.Sprintf("rev%03d", i), "Help Desk Administrator", fmt.Sprintf("Revert-Pass-%03d", i),
+		fmt.Sprint(i%2 == 0), fmt.Sprintf("7%04d", i), fmt.Sprintf("First%d", i)}
+}
+
+// writeRows writes a data/User workbook of rows.
+func writeRows(t *testing.T, path string, users []userRow) {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	rows := [][]any{
+		{"entity: data/User; hierarchy: " + revertHier},
+		{"# Action", "username", "role", "password", "account_information.locked", "DtmfAccessId", "first_name"},
+		{}, {},
+	}
+	for _, u := range users {
+		rows = append(rows, []any{u.action, u.name, u.role, u.password, u.locked, u.ext, u.first})
+	}
+	for i, r := range rows {
+		ref, _ := excelize.CoordinatesToCellName(1, i+1)
+		_ = f.SetSheetRow("Sheet1", ref, &r)
+	}
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// snapshot reads what the simulators hold under the test hierarchy, the
+// way a person would compare it: VOSS users by username, CUPI users by
+// alias with their roles and password settings; server ids, times and
+// secrets aside.
+func snapshot(t *testing.T, url string) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	cr := targets.Credentials{User: "sim-admin", Password: "sim-admin-Secret-9"}
+	out := map[string]string{}
+	vc := voss.New(url, http.DefaultClient, cr)
+	var pkids []string
+	if err := vc.List(ctx, "data/User", revertHier, [2]string{}, func(s voss.Summary) error {
+		pkids = append(pkids, s.Pkid)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range pkids {
+		in, err := vc.Get(ctx, "data/User", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(in.Data)
+		out["voss/"+fmt.Sprint(in.Data["username"])] = string(b)
+	}
+	cc := cupi.New(url, http.DefaultClient, cr)
+	var users []cupi.Object
+	if err := cc.ListUsers(ctx, func(u cupi.Object) error { users = append(users, u); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range users {
+		id := u["ObjectId"]
+		urs, err := cc.UserRoles(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var roles []string
+		for _, ur := range urs {
+			roles = append(roles, ur["RoleName"])
+		}
+		sort.Strings(roles)
+		c, err := cc.Credential(ctx, id, cupi.Password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fields := map[string]string{}
+		for k, v := range u {
+			if k != "ObjectId" && k != "URI" && !strings.HasPrefix(k, "Creation") {
+				fields[k] = v
+			}
+		}
+		b, _ := json.Marshal(map[string]any{"user": fields, "roles": roles,
+			"locked": c["Locked"], "policy": c["CredentialPolicyObjectId"]})
+		out["cupi/"+strings.ToLower(u["Alias"])] = string(b)
+	}
+	return out
+}
+
+// diffSnapshots lists the keys whose values differ.
+func diffSnapshots(a, b map[string]string) []string {
+	var out []string
+	for k, v := range a {
+		if b[k] != v {
+			out = append(out, fmt.Sprintf("%s:\n    %s\n    %s", k, v, b[k]))
+		}
+	}
+	for k, v := range b {
+		if _, ok := a[k]; !ok {
+			out = append(out, fmt.Sprintf("%s: (absent)\n    %s", k, v))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// backoutPathOf returns the path of the "backout: PATH" line of stderr.
+func backoutPathOf(t *testing.T, stderr string) string {
+	t.Helper()
+	for _, l := range strings.Split(stderr, "\n") {
+		if p, ok := strings.CutPrefix(l, "backout: "); ok {
+			return p
+		}
+	}
+	t.Fatalf("no backout: line on stderr:\n%s", stderr)
+	return ""
+}
+
+// checkBackoutFile checks that a back-out file is 0600 and holds no
+// secret.
+func checkBackoutFile(t *testing.T, path string, secrets []string) {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %v, want 0600", path, st.Mode().Perm())
+	}
+	b, _ := os.ReadFile(path)
+	for _, s := range append(secrets, "sim-admin-Secret-9") {
+		if strings.Contains(string(b), s) {
+			t.Errorf("secret %s… appears in the back-out file", s[:4])
+		}
+	}
+}
+
+// The change board's story: apply a tenant, apply a change (renames, a
+// delete, an unlock, a new user), revert the change: the state is the
+// state before the change; a second revert plans nothing; a revert of
+// the revert is the change again.
+func TestRevertRestoresState(t *testing.T) {
+	dir := t.TempDir()
+	sim := startSim(t)
+	target := []string{"--voss", sim.url, "--cupi", sim.url}
+	run := func(want int, args ...string) result {
+		t.Helper()
+		r := bulkprov(t, creds, args...)
+		if r.code != want {
+			t.Fatalf("%v: exit %d, want %d\n%s\n%s", args, r.code, want, r.stdout, r.stderr)
+		}
+		return r
+	}
+	var base []userRow
+	var secrets []string
+	for i := 0; i < 5; i++ {
+		base = append(base, baseUser(i))
+		secrets = append(secrets, baseUser(i).password)
+	}
+	baseWB := filepath.Join(dir, "base.xlsx")
+	writeRows(t, baseWB, base)
+	run(0, append([]string{"apply", "--quiet", "--checkpoint", filepath.Join(dir, "base.journal"), baseWB}, target...)...)
+	before := snapshot(t, sim.url)
+
+	change := append([]userRow(nil), base...)
+	change[0].locked, change[0].password = "false", "" // unlock
+	change[1].first = "Renamed"                        // rename
+	change[2] = userRow{action: "delete", name: change[2].name, role: change[2].role}
+	newUser := baseUser(9)
+	newUser.password = "Brand-New-Secret-99"
+	secrets = append(secrets, newUser.password)
+	change = append(change, newUser)
+	changeWB := filepath.Join(dir, "change.xlsx")
+	writeRows(t, changeWB, change)
+	r := run(0, append([]string{"apply", "--quiet", "--checkpoint", filepath.Join(dir, "change.journal"), changeWB}, target...)...)
+	backout := backoutPathOf(t, r.stderr)
+	if filepath.Dir(backout) != dir || !strings.HasPrefix(filepath.Base(backout), "change-") || !strings.HasSuffix(backout, "Z.backout.json") {
+		t.Errorf("back-out file %s is not beside its journal, named after it", backout)
+	}
+	checkBackoutFile(t, backout, secrets)
+	changed := snapshot(t, sim.url)
+	if len(diffSnapshots(before, changed)) < 4 {
+		t.Fatalf("the change changed too little:\n%s", strings.Join(diffSnapshots(before, changed), "\n"))
+	}
+
+	// The back-out plan is a normal plan: the inverse of each write.
+	r = run(0, "plan", "--revert", backout, "--report", filepath.Join(dir, "revert-plan.json"))
+	for _, want := range []string{"Operations: 2 to create, 3 to update, 3 to delete, 1 unchanged, 0 failed.", "Not restorable", "rev002", "password"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("plan --revert lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	var planRep struct {
+		Summary map[string]int `json:"summary"`
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "revert-plan.json")); err != nil || json.Unmarshal(b, &planRep) != nil || planRep.Summary["delete"] != 3 {
+		t.Errorf("plan --revert --report: %v %v", err, planRep.Summary)
+	}
+	if strings.Contains(r.stdout, "rev009: Credentials") {
+		t.Errorf("the password of a user the revert deletes is listed as not restorable:\n%s", r.stdout)
+	}
+	// Target flags naming another target are refused.
+	run(2, "plan", "--revert", backout, "--voss", "http://127.0.0.1:1")
+	run(2, "plan", "--revert", backout, changeWB)
+
+	// The reviewed back-out plan is what is applied.
+	saved := filepath.Join(dir, "revert-plan-saved.json")
+	run(0, "plan", "--revert", backout, "--out", saved)
+	r = run(0, append([]string{"apply", "--revert", backout, "--plan", saved, "--checkpoint", filepath.Join(dir, "revert.journal")}, target...)...)
+	again := backoutPathOf(t, r.stderr)
+	if again == backout {
+		t.Fatal("the revert wrote into the back-out file it reverts")
+	}
+	checkBackoutFile(t, again, secrets)
+	if d := diffSnapshots(before, snapshot(t, sim.url)); len(d) > 0 {
+		t.Fatalf("after the revert the state differs from before the change:\n%s", strings.Join(d, "\n"))
+	}
+	r = run(0, "plan", "--revert", backout)
+	if !strings.Contains(r.stdout, "Operations: 0 to create, 0 to update, 0 to delete") {
+		t.Errorf("a second revert plans something:\n%s", r.stdout)
+	}
+
+	// A revert of the revert is the change again (secrets aside: the new
+	// user comes back without its password).
+	run(0, "apply", "--revert", again, "--quiet", "--checkpoint", filepath.Join(dir, "revert2.journal"))
+	if d := diffSnapshots(changed, snapshot(t, sim.url)); len(d) > 0 {
+		t.Fatalf("a revert of the revert is not the change:\n%s", strings.Join(d, "\n"))
+	}
+}
+
+// An object someone else changed since the run is not touched: its
+// operation fails showing the three values, the others are undone;
+// --force restores it too.
+func TestRevertDrift(t *testing.T) {
+	dir := t.TempDir()
+	sim := startSim(t)
+	target := []string{"--voss", sim.url, "--cupi", sim.url, "--quiet"}
+	base := []userRow{baseUser(0), baseUser(1)}
+	wb := filepath.Join(dir, "base.xlsx")
+	writeRows(t, wb, base)
+	if r := bulkprov(t, creds, append([]string{"apply", "--checkpoint", filepath.Join(dir, "base.journal"), wb}, target...)...); r.code != 0 {
+		t.Fatalf("base: %d %s", r.code, r.stderr)
+	}
+	before := snapshot(t, sim.url)
+	change := []userRow{baseUser(0), baseUser(1)}
+	change[0].first, change[1].first = "RunWrote0", "RunWrote1"
+	change[0].password, change[1].password = "", ""
+	writeRows(t, wb, change)
+	backout := filepath.Join(dir, "named.backout.json")
+	r := bulkprov(t, creds, append([]string{"apply", "--backout", backout, "--checkpoint", filepath.Join(dir, "change.journal"), wb}, target...)...)
+	if r.code != 0 || backoutPathOf(t, r.stderr) != backout {
+		t.Fatalf("change: %d %s", r.code, r.stderr)
+	}
+	// Someone else edits rev001 afterwards; a back-out file is never
+	// overwritten.
+	other := []userRow{{action: "modify", name: "rev001", first: "SomeoneElse"}}
+	writeRows(t, wb, other)
+	if r := bulkprov(t, creds, append([]string{"apply", "--backout", backout, "--checkpoint", filepath.Join(dir, "other.journal"), wb}, target...)...); r.code != 2 {
+		t.Fatalf("apply --backout over an existing back-out file: exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	if r := bulkprov(t, creds, append([]string{"apply", "--checkpoint", filepath.Join(dir, "other.journal"), wb}, target...)...); r.code != 0 {
+		t.Fatalf("other edit: %d %s", r.code, r.stderr)
+	}
+	r = bulkprov(t, creds, "plan", "--revert", backout)
+	if r.code != 1 || !strings.Contains(r.stdout, `"First1"`) || !strings.Contains(r.stdout, `"RunWrote1"`) || !strings.Contains(r.stdout, `"SomeoneElse"`) {
+		t.Fatalf("plan --revert of a drifted object: exit %d, want 1 with the three values\n%s", r.code, r.stdout)
+	}
+	rep := filepath.Join(dir, "revert.json")
+	r = bulkprov(t, creds, "apply", "--revert", backout, "--quiet", "--report", rep, "--checkpoint", filepath.Join(dir, "revert.journal"))
+	if r.code != 1 {
+		t.Fatalf("apply --revert with drift: exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	failed := 0
+	for _, op := range reportOps(t, rep) {
+		if op.Status == "failed" {
+			failed++
+			if !strings.Contains(op.Key, "rev001") {
+				t.Errorf("%s %s failed: %s", op.Kind, op.Key, op.Error)
+			}
+		}
+	}
+	now := snapshot(t, sim.url)
+	if failed != 1 || now["voss/rev000"] != before["voss/rev000"] || !strings.Contains(now["voss/rev001"], "SomeoneElse") {
+		t.Fatalf("%d failed; rev000 restored: %v; rev001: %s", failed, now["voss/rev000"] == before["voss/rev000"], now["voss/rev001"])
+	}
+	r = bulkprov(t, creds, "apply", "--revert", backout, "--force", "--quiet", "--checkpoint", filepath.Join(dir, "force.journal"))
+	if r.code != 0 {
+		t.Fatalf("apply --revert --force: exit %d\n%s", r.code, r.stderr)
+	}
+	if d := diffSnapshots(before, snapshot(t, sim.url)); len(d) > 0 {
+		t.Fatalf("after --force the state differs from before:\n%s", strings.Join(d, "\n"))
+	}
+}
+
+// A run killed mid-way (SIGKILL) still has a usable back-out: reverting
+// it restores exactly what it did. Its resumed run appends to the same
+// back-out file.
+func TestRevertKilledRun(t *testing.T) {
+	dir := t.TempDir()
+	sim := startSim(t, "--cupi-service-time", "3ms", "--voss-service-time", "2ms")
+	target := []string{"--voss", sim.url, "--cupi", sim.url, "--quiet"}
+	base := []userRow{baseUser(0)}
+	wb := filepath.Join(dir, "base.xlsx")
+	writeRows(t, wb, base)
+	if r := bulkprov(t, creds, append([]string{"apply", "--checkpoint", filepath.Join(dir, "base.journal"), wb}, target...)...); r.code != 0 {
+		t.Fatalf("base: %d %s", r.code, r.stderr)
+	}
+	before := snapshot(t, sim.url)
+	var many []userRow
+	for i := 1; i <= 120; i++ {
+		many = append(many, baseUser(i))
+	}
+	many = append(many, userRow{action: "delete", name: "rev000", role: "Help Desk Administrator"})
+	bigWB := filepath.Join(dir, "many.xlsx")
+	writeRows(t, bigWB, many)
+	journal := filepath.Join(dir, "many.journal")
+	args := append([]string{"apply", "--checkpoint", journal, bigWB}, target...)
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), creds...)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	backout := ""
+	for sc.Scan() {
+		if p, ok := strings.CutPrefix(sc.Text(), "backout: "); ok {
+			backout = p
+			break
+		}
+	}
+	time.Sleep(400 * time.Millisecond)
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	if backout == "" {
+		t.Fatal("the killed run printed no back-out path")
+	}
+	killed := snapshot(t, sim.url)
+	t.Logf("objects: %d before, %d when killed", len(before), len(killed))
+	if len(killed) == len(before) || len(killed) >= len(before)+2*120 {
+		t.Skipf("the kill did not land mid-way (%d objects before, %d after)", len(before), len(killed))
+	}
+	if r := bulkprov(t, creds, "apply", "--revert", backout, "--quiet", "--checkpoint", filepath.Join(dir, "revert.journal")); r.code != 0 {
+		t.Fatalf("revert of the killed run: exit %d\n%s", r.code, r.stderr)
+	}
+	if d := diffSnapshots(before, snapshot(t, sim.url)); len(d) > 0 {
+		t.Fatalf("after reverting the killed run the state differs from before (%d):\n%s", len(d), strings.Join(d[:min(5, len(d))], "\n"))
+	}
+	// The same command resumes the killed run and appends to its back-out.
+	r := bulkprov(t, creds, args...)
+	if r.code != 0 || backoutPathOf(t, r.stderr) != backout {
+		t.Fatalf("resume: exit %d, back-out %q, want the same %s\n%s", r.code, backoutPathOf(t, r.stderr), backout, r.stderr)
+	}
+	if r := bulkprov(t, creds, "apply", "--revert", backout, "--quiet", "--checkpoint", filepath.Join(dir, "revert2.journal")); r.code != 0 {
+		t.Fatalf("revert of the resumed run: exit %d\n%s", r.code, r.stderr)
+	}
+	if d := diffSnapshots(before, snapshot(t, sim.url)); len(d) > 0 {
+		t.Fatalf("after reverting the resumed run the state differs from before (%d):\n%s", len(d), strings.Join(d[:min(5, len(d))], "\n"))
+	}
+}

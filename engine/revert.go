@@ -1,0 +1,768 @@
+package engine
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bulkprov/bulkprov/loader"
+	"github.com/bulkprov/bulkprov/schema"
+	"github.com/bulkprov/bulkprov/targets/cupi"
+	"github.com/bulkprov/bulkprov/targets/voss"
+	"github.com/bulkprov/bulkprov/transform"
+)
+
+// NotRestorable is a write-only value a revert cannot put back (a
+// password, a PIN, a server password), with the row it came from.
+type NotRestorable struct {
+	Source loader.Location `json:"source"`
+	Kind   string          `json:"kind"`
+	Key    string          `json:"key"`
+	Field  string          `json:"field"`
+}
+
+// BackoutFile is a back-out file as read: its header and, per operation
+// of the run, what undoes it. Writes that failed are left out; the
+// attempts of one operation across resumed runs are merged (the oldest
+// old value, the newest written value).
+type BackoutFile struct {
+	Header  BackoutHeader
+	Entries []*BackoutEntry
+}
+
+// ReadBackout reads a back-out file. A torn last line (the run was killed
+// while writing it) is ignored; a bad line elsewhere is an error.
+func ReadBackout(path string) (*BackoutFile, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBackout(b)
+}
+
+// ParseBackout parses the contents of a back-out file.
+func ParseBackout(b []byte) (*BackoutFile, error) {
+	br := bufio.NewReader(bytes.NewReader(b))
+	bf := &BackoutFile{}
+	latest := map[string]*BackoutEntry{}
+	var attempts []*BackoutEntry
+	var bad error
+	for line := 1; ; line++ {
+		raw, err := br.ReadBytes('\n')
+		if len(raw) == 0 && err == io.EOF {
+			break
+		}
+		if bad != nil {
+			return nil, bad
+		}
+		text := bytes.TrimSpace(raw)
+		if len(text) == 0 {
+			continue
+		}
+		d := json.NewDecoder(bytes.NewReader(text))
+		d.UseNumber()
+		if line == 1 {
+			if err := d.Decode(&bf.Header); err != nil || bf.Header.Type != "backout" {
+				return nil, errors.New("not a bulkprov back-out file")
+			}
+			if bf.Header.Version != BackoutVersion {
+				return nil, fmt.Errorf("unsupported back-out file version %d", bf.Header.Version)
+			}
+			continue
+		}
+		var e BackoutEntry
+		if derr := d.Decode(&e); derr != nil || raw[len(raw)-1] != '\n' {
+			bad = fmt.Errorf("corrupt line %d", line)
+			continue
+		}
+		switch e.Type {
+		case "write":
+			a := e
+			attempts = append(attempts, &a)
+			latest[e.Op] = &a
+		case "outcome":
+			if a := latest[e.Op]; a != nil {
+				a.Status = e.Status
+				if e.CreatedID != "" {
+					a.CreatedID = e.CreatedID
+				}
+			}
+		}
+	}
+	if bf.Header.Type == "" {
+		return nil, errors.New("not a bulkprov back-out file (empty)")
+	}
+	merged := map[string]*BackoutEntry{}
+	for _, a := range attempts {
+		if a.Status == Failed {
+			continue
+		}
+		base := merged[a.Op]
+		if base == nil {
+			merged[a.Op] = a
+			bf.Entries = append(bf.Entries, a)
+			continue
+		}
+		mergeAttempt(base, a)
+	}
+	return bf, nil
+}
+
+// mergeAttempt folds a later attempt of the same operation into base: the
+// old values stay the first attempt's (the state before the run), the
+// written values become the latest.
+func mergeAttempt(base, a *BackoutEntry) {
+	for _, c := range a.Changes {
+		found := false
+		for i := range base.Changes {
+			if base.Changes[i].Field == c.Field {
+				base.Changes[i].New, found = c.New, true
+			}
+		}
+		if !found && base.Action != Create {
+			base.Changes = append(base.Changes, c)
+		}
+		if base.Action == Create && base.Wrote != nil {
+			setDotted(base.Wrote, c.Field, c.New)
+		}
+	}
+	if a.Action == Create && a.Wrote != nil {
+		base.Wrote = a.Wrote
+	}
+	if a.CreatedID != "" {
+		base.CreatedID = a.CreatedID
+	}
+	if a.Status == Done {
+		base.Status = Done
+	}
+	if base.Before == nil {
+		base.Before, base.BeforeRoles = a.Before, a.BeforeRoles
+	}
+	for _, f := range a.NotRestorable {
+		if !contains(base.NotRestorable, f) {
+			base.NotRestorable = append(base.NotRestorable, f)
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// MakeRevertPlan plans the undo of a back-out file against the current
+// state of the targets: a normal plan, whose operations apply like any
+// other. Per write of the run, the object's current value decides: what
+// the run wrote is undone; the value before the run means there is
+// nothing to do (already undone, or the write never landed); anything
+// else was changed by someone else since, and that operation fails
+// showing the three values — unless force, which restores the original
+// anyway. Only objects the run created are deleted. Operations are in
+// reverse dependency order within each row: a recreated VOSS user before
+// the CUPI user and its roles; roles and credentials before a CUPI user,
+// a CUPI user before its VOSS user is deleted.
+func MakeRevertPlan(ctx context.Context, bf *BackoutFile, t *Targets, o Options, force bool) (*Plan, error) {
+	o.defaults()
+	st, reads, err := readState(ctx, revertRows(bf), t, o)
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		return nil, ErrInterrupted
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Version: 1, Created: time.Now().UTC(), Targets: t.ID, Reads: reads}
+	views := map[string]*state{}
+	for name, cs := range st.clusters {
+		views[name] = st.view(name)
+		if cs.down != nil {
+			if p.Down == nil {
+				p.Down = map[string]error{}
+			}
+			p.Down[name] = cs.down
+		}
+	}
+	// Write-only values of objects the revert deletes do not matter.
+	created := map[string]bool{}
+	for _, e := range bf.Entries {
+		if e.Action == Create && (e.Kind == transform.KindCUPIUser || e.Kind == transform.KindAuthz) {
+			created[e.Kind+"|"+strings.ToLower(e.Key)] = true
+		}
+	}
+	rowOf := map[string]int{}
+	for _, e := range bf.Entries {
+		src := e.Source.String()
+		if _, ok := rowOf[src]; !ok {
+			rowOf[src] = len(rowOf)
+		}
+		sv := st
+		if e.Target == "cupi" {
+			if sv = views[clusterName(e.Cluster)]; sv == nil {
+				sv = st.view(e.Cluster)
+			}
+		}
+		for _, op := range revertEntry(sv, e, bf.Header, force) {
+			op.Row, op.Source = rowOf[src], e.Source
+			if op.Target == "cupi" {
+				op.Cluster = e.Cluster
+			}
+			if op.Status == "" {
+				op.Status = Planned
+			}
+			op.ID = opID(op)
+			p.Ops = append(p.Ops, op)
+		}
+		if e.Action != Create && !created[transform.KindCUPIUser+"|"+strings.ToLower(e.Alias)] {
+			for _, f := range e.NotRestorable {
+				p.NotRestorable = append(p.NotRestorable, NotRestorable{Source: e.Source, Kind: e.Kind, Key: e.Key, Field: f})
+			}
+		}
+	}
+	sort.SliceStable(p.Ops, func(i, j int) bool {
+		a, b := p.Ops[i], p.Ops[j]
+		if a.Row != b.Row {
+			return a.Row < b.Row
+		}
+		return revertRank(a) < revertRank(b)
+	})
+	return p, nil
+}
+
+// revertRank orders the operations of one row: objects recreated first,
+// parents before children; objects deleted last, children before parents.
+func revertRank(op *Op) int {
+	switch {
+	case op.Kind == transform.KindUser && op.Action == Create, op.Kind == transform.KindAdminREL && op.Action == Create:
+		return 0
+	case op.Kind == transform.KindCUPIUser && op.Action == Create:
+		return 1
+	case op.Kind == transform.KindUserRole, op.Kind == transform.KindPassword, op.Kind == transform.KindPIN:
+		return 3
+	case op.Kind == transform.KindCUPIUser && op.Action == Delete:
+		return 4
+	case (op.Kind == transform.KindUser || op.Kind == transform.KindAdminREL) && op.Action == Delete:
+		return 5
+	}
+	return 2
+}
+
+// revertRows names the objects of a back-out file as wants, so the state
+// is read in bulk exactly as a plan reads it.
+func revertRows(bf *BackoutFile) []transform.Row {
+	var wants []transform.Want
+	for _, e := range bf.Entries {
+		w := transform.Want{Target: e.Target, Cluster: e.Cluster, Kind: e.Kind, Key: e.Key, Alias: e.Alias}
+		switch e.Kind {
+		case transform.KindUser, transform.KindAdminREL:
+			w.Model, w.Hierarchy = e.Model, e.Hierarchy
+			if e.Action != Delete {
+				w.Pkid = e.Pkid
+				if e.CreatedID != "" {
+					w.Pkid = e.CreatedID
+				}
+			}
+		case transform.KindPassword, transform.KindPIN:
+			w.Fields = map[string]any{"settings": ""} // read the settings
+		}
+		wants = append(wants, w)
+	}
+	return []transform.Row{{Rec: &loader.Record{}, Wants: wants}}
+}
+
+// revertEntry plans what undoes one write of the run.
+func revertEntry(st *state, e *BackoutEntry, h BackoutHeader, force bool) []*Op {
+	switch e.Kind {
+	case transform.KindUser, transform.KindAdminREL:
+		return []*Op{revertVOSS(st, e, force)}
+	case transform.KindCUPIUser:
+		return revertCUPIUser(st, e, h, force)
+	case transform.KindUserRole:
+		return []*Op{revertRole(st, e)}
+	case transform.KindPassword, transform.KindPIN:
+		return []*Op{revertCredential(st, e, force)}
+	case transform.KindAuthz:
+		return []*Op{revertAuthz(st, e, force)}
+	}
+	op := &Op{Target: e.Target, Kind: e.Kind, Key: e.Key}
+	return []*Op{failOp(op, "the back-out does not know how to undo a %s", e.Kind)}
+}
+
+// driftError is the failure of an object changed by someone else since
+// the run: not touched, with the three values of each field shown.
+func driftError(op *Op, what string, drift []string) *Op {
+	return failOp(op, "%s changed since the run by someone else, so it is not touched (--force restores the state before the run anyway): %s",
+		what, strings.Join(drift, "; "))
+}
+
+// show renders a value of a drift message.
+func show(v any, present bool) string {
+	if !present || v == nil {
+		return "(absent)"
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// same compares two values as the servers do: booleans and numbers in
+// any spelling, an absent value and an empty one.
+func same(a, b any) bool {
+	na, nb := norm(a), norm(b)
+	if na == nb {
+		return true
+	}
+	_, errA := strconv.ParseBool(na)
+	_, errB := strconv.ParseBool(nb)
+	return errA == nil && errB == nil && strings.EqualFold(na, nb)
+}
+
+// getDotted reads a value at a path like "a.b" or "a.[0].b".
+func getDotted(m map[string]any, path string) (any, bool) {
+	var cur any = m
+	for _, seg := range strings.Split(path, ".") {
+		switch node := cur.(type) {
+		case map[string]any:
+			v, ok := node[seg]
+			if !ok {
+				return nil, false
+			}
+			cur = v
+		case []any:
+			n, err := strconv.Atoi(strings.Trim(seg, "[]"))
+			if err != nil || n < 0 || n >= len(node) {
+				return nil, false
+			}
+			cur = node[n]
+		default:
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+// leafDrift lists the leaves of wrote whose current value differs.
+func leafDrift(wrote, cur map[string]any) []string {
+	var out []string
+	flatten("", wrote, func(p string, v any) {
+		hv, ok := getDotted(cur, p)
+		if !same(v, hv) {
+			out = append(out, fmt.Sprintf("%s: the run wrote %s, now %s", p, show(v, true), show(hv, ok)))
+		}
+	})
+	return out
+}
+
+// restoreBody builds the VOSS body that puts vals (by path) back: an
+// array is sent whole, so it starts from its current elements.
+func restoreBody(cur map[string]any, vals map[string]any) map[string]any {
+	body := map[string]any{}
+	paths := make([]string, 0, len(vals))
+	for p := range vals {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		segs := strings.Split(p, ".")
+		for i := 1; i < len(segs); i++ {
+			if !strings.HasPrefix(segs[i], "[") {
+				continue
+			}
+			prefix := strings.Join(segs[:i], ".")
+			if _, done := getDotted(body, prefix); !done {
+				if arr, ok := getDotted(cur, prefix); ok {
+					if a, ok := arr.([]any); ok {
+						setDotted(body, prefix, transform.CopyTree(map[string]any{"a": a})["a"])
+					}
+				}
+			}
+			break
+		}
+		setDotted(body, p, vals[p])
+	}
+	return body
+}
+
+// vossOld is the value a VOSS field had before the run: an absent field
+// is the schema's default, else the empty value of its type.
+func vossOld(model, path string, old any) any {
+	if old != nil {
+		return old
+	}
+	f := schema.Get(model).Root
+	for _, seg := range strings.Split(path, ".") {
+		if strings.HasPrefix(seg, "[") || f == nil {
+			continue
+		}
+		f = f.Child(seg)
+	}
+	if f == nil {
+		return ""
+	}
+	switch f.Type {
+	case schema.Bool:
+		b, _ := strconv.ParseBool(f.Default)
+		return b
+	case schema.Integer:
+		if f.Default != "" {
+			return json.Number(f.Default)
+		}
+		return nil
+	}
+	return f.Default
+}
+
+func revertVOSS(st *state, e *BackoutEntry, force bool) *Op {
+	op := &Op{Target: "voss", Kind: e.Kind, Key: e.Key, Model: e.Model, Hierarchy: e.Hierarchy}
+	m := schema.Get(e.Model)
+	keyVal := strings.TrimPrefix(e.Key, e.Hierarchy+"/")
+	var cur *voss.Instance
+	switch {
+	case e.Action == Create && e.CreatedID != "":
+		cur = st.byPkid[e.CreatedID] // only the object the run created
+	case e.Action == Update:
+		cur = st.byPkid[e.Pkid]
+	default:
+		cur = st.voss[vkey(e.Model, e.Hierarchy, keyVal)]
+	}
+	op.Fingerprint = fingerprint(nil)
+	if cur != nil {
+		op.Pkid, op.Fingerprint = cur.Pkid, fingerprint(cur.Data)
+	}
+	switch e.Action {
+	case Create:
+		op.Action = Delete
+		if cur == nil {
+			op.Action = Noop // never created, or already gone
+			return op
+		}
+		op.Changes = []Change{{Field: m.Key, Old: keyVal}}
+		if drift := leafDrift(e.Wrote, cur.Data); len(drift) > 0 && !force {
+			return driftError(op, e.Key, drift)
+		}
+		return op
+	case Update:
+		op.Action = Update
+		if cur == nil {
+			return failOp(op, "%s no longer exists; nothing to restore", e.Key)
+		}
+		vals := map[string]any{}
+		var drift []string
+		for _, c := range e.Changes {
+			old := vossOld(e.Model, c.Field, c.Old)
+			hv, ok := getDotted(cur.Data, c.Field)
+			switch {
+			case same(hv, c.New):
+			case same(hv, old):
+				continue
+			default:
+				drift = append(drift, fmt.Sprintf("%s: before the run %s, the run wrote %s, now %s", c.Field, show(c.Old, true), show(c.New, true), show(hv, ok)))
+			}
+			if old == nil {
+				continue
+			}
+			vals[c.Field] = old
+			op.Changes = append(op.Changes, Change{Field: c.Field, Old: hv, New: old})
+		}
+		if len(drift) > 0 && !force {
+			return driftError(op, e.Key, drift)
+		}
+		if len(vals) == 0 {
+			op.Action, op.Changes = Noop, nil
+			return op
+		}
+		op.Body = restoreBody(cur.Data, vals)
+		return op
+	case Delete:
+		body := stripVOSS(m.Root, e.Before, true)
+		if e.Before == nil {
+			op.Action = Noop // it was gone before the run deleted it
+			return op
+		}
+		if cur != nil {
+			op.Action = Noop
+			drift := leafDrift(body, cur.Data)
+			if len(drift) == 0 {
+				return op // already recreated
+			}
+			op.Action = Update
+			if !force {
+				return driftError(op, e.Key+" (recreated by someone else)", drift)
+			}
+			op.Body = body
+			flatten("", body, func(p string, v any) {
+				if hv, _ := getDotted(cur.Data, p); !same(v, hv) {
+					op.Changes = append(op.Changes, Change{Field: p, Old: hv, New: v})
+				}
+			})
+			return op
+		}
+		op.Action, op.Body = Create, body
+		flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
+		return op
+	}
+	return failOp(op, "cannot undo a %s", e.Action)
+}
+
+// cupiUserWritable are the CUPI user fields a create or update may send.
+var cupiUserWritable = map[string]bool{
+	"Alias": true, "DtmfAccessId": true, "FirstName": true, "LastName": true, "DisplayName": true,
+	"EmailAddress": true, "TimeZone": true, "Language": true, "ListInDirectory": true, "Inactive": true,
+	"Department": true, "Title": true, "City": true, "State": true, "Country": true, "Initials": true,
+}
+
+// authzWritable are the authorization server fields a create may send.
+var authzWritable = map[string]bool{
+	"DisplayName": true, "ServerNodeAddress": true, "Port": true, "ServerUsername": true, "IgnoreCertificateError": true,
+}
+
+// writable keeps the non-empty fields of a before-image a create may send.
+func writable(before map[string]any, allowed map[string]bool) map[string]any {
+	out := map[string]any{}
+	for k, v := range before {
+		if allowed[k] && norm(v) != "" {
+			out[k] = norm(v)
+		}
+	}
+	return out
+}
+
+// flatDrift lists the fields of want whose current value in cur differs.
+func flatDrift(want map[string]any, cur cupi.Object, label string) []string {
+	var out []string
+	for _, k := range sortedKeys(want) {
+		hv, ok := cur[k]
+		if !same(want[k], hv) {
+			out = append(out, fmt.Sprintf("%s: %s %s, now %s", k, label, show(want[k], true), show(hv, ok)))
+		}
+	}
+	return out
+}
+
+// restoreFlat plans the update of flat (CUPI) fields back to their old
+// values; it returns the body, or the drift found.
+func restoreFlat(op *Op, cur cupi.Object, changes []Change, skipUnset, force bool) (map[string]any, []string) {
+	body := map[string]any{}
+	var drift []string
+	for _, c := range changes {
+		if c.Old == nil && skipUnset {
+			continue // no value before the run (a user the run created)
+		}
+		hv, ok := cur[c.Field]
+		switch {
+		case same(hv, c.New):
+		case same(hv, c.Old):
+			continue
+		default:
+			drift = append(drift, fmt.Sprintf("%s: before the run %s, the run wrote %s, now %s", c.Field, show(c.Old, true), show(c.New, true), show(hv, ok)))
+			if !force {
+				continue
+			}
+		}
+		body[c.Field] = norm(c.Old)
+		op.Changes = append(op.Changes, Change{Field: c.Field, Old: hv, New: norm(c.Old)})
+	}
+	return body, drift
+}
+
+func revertCUPIUser(st *state, e *BackoutEntry, h BackoutHeader, force bool) []*Op {
+	op := &Op{Target: "cupi", Kind: e.Kind, Key: e.Key, Alias: e.Alias, Template: e.Template}
+	u := st.user(e.Alias)
+	op.Fingerprint = fingerprint(u)
+	if u != nil {
+		op.UserID = u["ObjectId"]
+	}
+	switch e.Action {
+	case Create:
+		op.Action = Delete
+		if u == nil {
+			op.Action = Noop
+			return []*Op{op}
+		}
+		op.Changes = []Change{{Field: "Alias", Old: u["Alias"]}}
+		if e.CreatedID != "" && u["ObjectId"] != e.CreatedID {
+			return []*Op{failOp(op, "the CUPI user %s is not the one the run created (ObjectId %s, the run created %s); not deleted", e.Alias, u["ObjectId"], e.CreatedID)}
+		}
+		if drift := flatDrift(e.Wrote, u, "the run wrote"); len(drift) > 0 && !force {
+			return []*Op{driftError(op, "the CUPI user "+e.Alias, drift)}
+		}
+		return []*Op{op}
+	case Update:
+		op.Action = Update
+		if u == nil {
+			return []*Op{failOp(op, "the CUPI user %s no longer exists; nothing to restore", e.Alias)}
+		}
+		body, drift := restoreFlat(op, u, e.Changes, false, force)
+		if len(drift) > 0 && !force {
+			return []*Op{driftError(op, "the CUPI user "+e.Alias, drift)}
+		}
+		if len(body) == 0 {
+			op.Action, op.Changes = Noop, nil
+			return []*Op{op}
+		}
+		op.Body = body
+		return []*Op{op}
+	case Delete:
+		if e.Before == nil {
+			op.Action = Noop
+			return []*Op{op}
+		}
+		body := writable(e.Before, cupiUserWritable)
+		if u != nil {
+			op.Action = Noop
+			drift := flatDrift(body, u, "before the run")
+			if len(drift) == 0 {
+				return []*Op{op}
+			}
+			op.Action = Update
+			if !force {
+				return []*Op{driftError(op, "the CUPI user "+e.Alias+" (recreated by someone else)", drift)}
+			}
+			for k, v := range body {
+				op.Changes = append(op.Changes, Change{Field: k, Old: u[k], New: v})
+			}
+			op.Body = body
+			return []*Op{op}
+		}
+		if op.Template == "" {
+			op.Template = templateOf(h)
+		}
+		op.Action, op.Body = Create, body
+		flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
+		ops := []*Op{op}
+		for _, r := range e.BeforeRoles {
+			ops = append(ops, &Op{Target: "cupi", Kind: transform.KindUserRole, Key: e.Alias + "/" + r.Name, Alias: e.Alias,
+				Action: Create, RoleID: r.RoleID, Changes: []Change{{Field: "role", New: r.Name}}, Fingerprint: fingerprint(nil)})
+		}
+		return ops
+	}
+	return []*Op{failOp(op, "cannot undo a %s", e.Action)}
+}
+
+// templateOf is the CUPI user template of the run's config.
+func templateOf(h BackoutHeader) string {
+	var c struct {
+		Template string `json:"cupiUserTemplate"`
+	}
+	_ = json.Unmarshal(h.Config, &c)
+	if c.Template == "" {
+		return (&transform.Config{}).Template()
+	}
+	return c.Template
+}
+
+func revertRole(st *state, e *BackoutEntry) *Op {
+	op := &Op{Target: "cupi", Kind: e.Kind, Key: e.Key, Alias: e.Alias, RoleID: e.RoleID}
+	name := e.Key[strings.LastIndex(e.Key, "/")+1:]
+	u := st.user(e.Alias)
+	var held cupi.Object
+	var names []string
+	if u != nil {
+		op.UserID = u["ObjectId"]
+		for _, ur := range st.userRoles[u["ObjectId"]] {
+			names = append(names, ur["RoleName"])
+			if ur["RoleObjectId"] == e.RoleID {
+				held = ur
+			}
+		}
+	}
+	sort.Strings(names)
+	op.Fingerprint = fingerprint(names)
+	switch {
+	case e.Action == Create && held != nil:
+		op.Action, op.ObjectID = Delete, held["ObjectId"]
+		op.Changes = []Change{{Field: "role", Old: name}}
+	case e.Action == Delete && held == nil:
+		op.Action = Create
+		op.Changes = []Change{{Field: "role", New: name}}
+	default:
+		op.Action = Noop
+	}
+	return op
+}
+
+func revertCredential(st *state, e *BackoutEntry, force bool) *Op {
+	op := &Op{Target: "cupi", Kind: e.Kind, Key: e.Key, Alias: e.Alias, Action: Update}
+	u := st.user(e.Alias)
+	if u == nil {
+		op.Action = Noop // the user is gone, and its credentials with it
+		return op
+	}
+	op.UserID = u["ObjectId"]
+	cur := st.creds[u["ObjectId"]+"|"+credKind(e.Kind)]
+	op.Fingerprint = fingerprint(withoutTimes(cur))
+	if cur == nil {
+		return failOp(op, "the %s settings of %s could not be read", credKind(e.Kind), e.Alias)
+	}
+	body, drift := restoreFlat(op, cur, e.Changes, true, force)
+	if len(drift) > 0 && !force {
+		op.Changes = nil
+		return driftError(op, "the "+credKind(e.Kind)+" settings of "+e.Alias, drift)
+	}
+	if len(body) == 0 {
+		op.Action, op.Changes = Noop, nil
+		return op
+	}
+	op.Body = body
+	return op
+}
+
+func revertAuthz(st *state, e *BackoutEntry, force bool) *Op {
+	op := &Op{Target: "cupi", Kind: e.Kind, Key: e.Key}
+	cur := st.authz[strings.ToLower(e.Key)]
+	op.Fingerprint = fingerprint(cur)
+	if cur != nil {
+		op.ObjectID = cur["ObjectId"]
+	}
+	switch e.Action {
+	case Create:
+		op.Action = Delete
+		if cur == nil {
+			op.Action = Noop
+			return op
+		}
+		op.Changes = []Change{{Field: "DisplayName", Old: e.Key}}
+		if e.CreatedID != "" && cur["ObjectId"] != e.CreatedID {
+			return failOp(op, "authorization server %s is not the one the run created; not deleted", e.Key)
+		}
+		if drift := flatDrift(e.Wrote, cur, "the run wrote"); len(drift) > 0 && !force {
+			return driftError(op, "authorization server "+e.Key, drift)
+		}
+		return op
+	case Update:
+		op.Action = Update
+		if cur == nil {
+			return failOp(op, "authorization server %s no longer exists; nothing to restore", e.Key)
+		}
+		body, drift := restoreFlat(op, cur, e.Changes, false, force)
+		if len(drift) > 0 && !force {
+			return driftError(op, "authorization server "+e.Key, drift)
+		}
+		if len(body) == 0 {
+			op.Action, op.Changes = Noop, nil
+			return op
+		}
+		op.Body = body
+		return op
+	case Delete:
+		if e.Before == nil || cur != nil {
+			op.Action = Noop
+			return op
+		}
+		body := writable(e.Before, authzWritable)
+		op.Action, op.Body = Create, body
+		flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
+		return op
+	}
+	return failOp(op, "cannot undo a %s", e.Action)
+}
