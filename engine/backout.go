@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	json "github.com/bulkprov/bulkprov/internal/jsonx"
 	"github.com/bulkprov/bulkprov/loader"
 	"github.com/bulkprov/bulkprov/schema"
 	"github.com/bulkprov/bulkprov/targets"

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
 	"strings"
 
 	"github.com/bulkprov/bulkprov/engine"
+	json "github.com/bulkprov/bulkprov/internal/jsonx"
 	"github.com/bulkprov/bulkprov/loader"
 )
 

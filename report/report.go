@@ -5,13 +5,13 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
 
 	"github.com/bulkprov/bulkprov/engine"
+	json "github.com/bulkprov/bulkprov/internal/jsonx"
 	"github.com/bulkprov/bulkprov/loader"
 )
 
