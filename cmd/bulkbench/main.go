@@ -7,6 +7,7 @@
 //	go run ./cmd/bulkbench apply    # 2,000 users, CUPI 5 slots: vs the ideal and a sequential client
 //	go run ./cmd/bulkbench budget   # plan + apply under VOSS 20 req/s × CUPI 5 slots, share of the floor
 //	go run ./cmd/bulkbench revert   # back-out file size and revert speed, 10,000 changed users
+//	go run ./cmd/bulkbench json     # encoding/json vs goccy/go-json on a 50,000-user export
 //
 // Nothing here is a test assertion: machines are noisy; the ratios are
 // what matter.
@@ -60,8 +61,10 @@ func main() {
 		benchBudget(dir)
 	case "revert":
 		benchRevert(dir)
+	case "json":
+		benchJSON(dir)
 	default:
-		fmt.Fprintln(os.Stderr, "usage: bulkbench loader|sim|plan|apply|export|budget|revert")
+		fmt.Fprintln(os.Stderr, "usage: bulkbench loader|sim|plan|apply|export|budget|revert|json")
 		os.Exit(2)
 	}
 }
