@@ -176,7 +176,7 @@ func TestFailedBlocksFromJSONItems(t *testing.T) {
 	recs := []*loader.Record{{Model: "data/User", Hierarchy: "sys.hcs.A", Loc: loc, Action: loader.Upsert, Fields: map[string]any{
 		"username": "jane", "password": "Secret-123", "account_information": map[string]any{"locked": true,
 			"security_questions": []any{map[string]any{"question": "q?", "answer": "a"}}}, "email": ""}}}
-	bs := FailedBlocks(d, recs)
+	bs := failedBlocks(d, recs)
 	if len(bs) != 1 {
 		t.Fatalf("%d blocks", len(bs))
 	}
