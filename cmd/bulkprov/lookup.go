@@ -14,10 +14,7 @@ import (
 
 	"github.com/bulkprov/bulkprov/report"
 	"github.com/bulkprov/bulkprov/schema"
-	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
-	"github.com/bulkprov/bulkprov/targets/simserve"
-	"github.com/bulkprov/bulkprov/targets/voss"
 )
 
 // lookups are what bulkprov list shows, each from the targets that have it.
@@ -50,13 +47,14 @@ Example:
 	if what == "roles" && hierarchy == "" && (tf.voss != "" || tf.sim) {
 		return usageError("list", "roles needs --hierarchy (VOSS roles are visible per hierarchy)")
 	}
-	t, closeSim, err := lookupClients(&tf, io.err)
+	conn, err := tf.connect(io.err)
 	if err != nil {
 		return err
 	}
-	defer closeSim()
+	defer conn.close()
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
+	t := conn.targets
 	var lines []string
 	add := func(target string, names []string) {
 		sort.Strings(names)
@@ -131,66 +129,6 @@ Example:
 		fmt.Fprintln(io.out, l)
 	}
 	return nil
-}
-
-// lookupTargets are the read-only clients list needs: no limiter, no
-// config, no run state.
-type lookupTargets struct {
-	VOSS *voss.Client
-	CUPI *cupi.Client
-}
-
-// lookupClients connects list to the targets the flags name (or to fresh
-// simulators with --sim); the returned func stops the simulators.
-func lookupClients(tf *targetFlags, errOut io.Writer) (*lookupTargets, func(), error) {
-	vossURL, cupiURL := tf.voss, tf.cupi
-	vc, okV := targets.FromEnv("VOSS")
-	cc, okC := targets.FromEnv("CUPI")
-	stop := func() {}
-	if tf.sim {
-		if vossURL != "" || cupiURL != "" {
-			return nil, nil, usageError("list", "--sim cannot be combined with --voss or --cupi")
-		}
-		r, err := simserve.Start(simserve.Options{User: "admin", Password: "admin"})
-		if err != nil {
-			return nil, nil, fail(exitInterrupted, "starting the simulators: %v", err)
-		}
-		stop = func() { _ = r.Close() }
-		vossURL, cupiURL = r.URL, r.URL
-		vc, cc = targets.Credentials{User: "admin", Password: "admin"}, targets.Credentials{User: "admin", Password: "admin"}
-		okV, okC = true, true
-	}
-	hc, err := targets.NewHTTPClient(targets.HTTPOptions{CAFile: tf.caFile, Conns: 2, Timeout: tf.timeout})
-	if err != nil {
-		stop()
-		return nil, nil, fail(exitInvalid, "%v", err)
-	}
-	t := &lookupTargets{}
-	for _, c := range []struct {
-		flag, url, env string
-		ok             bool
-		set            func()
-	}{
-		{"--voss", vossURL, "VOSS", okV, func() { t.VOSS = voss.New(vossURL, hc, vc) }},
-		{"--cupi", cupiURL, "CUPI", okC, func() { t.CUPI = cupi.New(cupiURL, hc, cc) }},
-	} {
-		switch {
-		case c.url == "":
-		case !strings.HasPrefix(c.url, "https://") && !strings.HasPrefix(c.url, "http://"):
-			stop()
-			return nil, nil, usageError("list", "%s %q: expected a URL such as https://host:port", c.flag, c.url)
-		case !c.ok:
-			stop()
-			return nil, nil, usageError("list", "%s needs BULKPROV_%s_USER and BULKPROV_%s_PASSWORD in the environment", c.flag, c.env, c.env)
-		default:
-			c.set()
-		}
-	}
-	if t.VOSS == nil && t.CUPI == nil {
-		stop()
-		return nil, nil, usageError("list", "no target: give --voss URL and/or --cupi URL, or --sim")
-	}
-	return t, stop, nil
 }
 
 func contains(list []string, s string) bool {
