@@ -12,11 +12,9 @@ import (
 	"time"
 
 	json "github.com/bulkprov/bulkprov/internal/jsonx"
-	"github.com/bulkprov/bulkprov/loader"
 	"github.com/bulkprov/bulkprov/schema"
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
-	"github.com/bulkprov/bulkprov/transform"
 )
 
 // The back-out file is JSON Lines: a header, then per write an entry
@@ -59,10 +57,10 @@ type BackoutRole struct {
 
 // BackoutEntry is one write of a run and what undoes it.
 type BackoutEntry struct {
-	Type   string          `json:"type"` // "write" (before it is sent) or "outcome"
-	Op     string          `json:"op"`
-	Source loader.Location `json:"source"`
-	Target string          `json:"target,omitempty"`
+	Type   string `json:"type"` // "write" (before it is sent) or "outcome"
+	Op     string `json:"op"`
+	Source Source `json:"source"`
+	Target string `json:"target,omitempty"`
 	// Cluster is the Unity Connection cluster of a CUPI write.
 	Cluster string `json:"cluster,omitempty"`
 	Kind    string `json:"kind,omitempty"`
@@ -232,8 +230,8 @@ func (b *Backout) intent(ctx context.Context, op *Op, t *Targets, o Options) err
 			e.Changes = append(e.Changes, c)
 		}
 	}
-	if op.Action == Create && op.Kind != transform.KindUserRole {
-		e.Wrote = transform.CopyTree(op.Body)
+	if op.Action == Create && op.Kind != KindUserRole {
+		e.Wrote = CopyTree(op.Body)
 	}
 	if op.Action == Delete {
 		if err := readBeforeImage(ctx, op, &e, t, o); err != nil {
@@ -278,47 +276,8 @@ func readBeforeImage(ctx context.Context, op *Op, e *BackoutEntry, t *Targets, o
 			return status(err), err
 		})
 	}
-	switch op.Kind {
-	case transform.KindUser, transform.KindAdminREL:
-		return read("voss", func(ctx context.Context) error {
-			in, err := t.VOSS.Get(ctx, op.Model, op.Pkid)
-			if err == nil {
-				e.Before = stripVOSS(schema.Get(op.Model).Root, in.Data, false)
-				e.NotRestorable = secretPaths(schema.Get(op.Model).Root, "")
-			}
-			return err
-		})
-	case transform.KindCUPIUser:
-		err := read("cupi", func(ctx context.Context) error {
-			u, err := t.CUPI.GetUser(ctx, op.UserID)
-			if err == nil {
-				e.Before = objectMap(u, nil)
-			}
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		e.NotRestorable = append(e.NotRestorable, "password", "pin")
-		return read("cupi", func(ctx context.Context) error {
-			urs, err := t.CUPI.UserRoles(ctx, op.UserID)
-			e.BeforeRoles = nil
-			for _, ur := range urs {
-				e.BeforeRoles = append(e.BeforeRoles, BackoutRole{RoleID: ur["RoleObjectId"], Name: ur["RoleName"]})
-			}
-			return err
-		})
-	case transform.KindAuthz:
-		e.NotRestorable = append(e.NotRestorable, "ServerPassword")
-		return read("cupi", func(ctx context.Context) error {
-			list, err := t.CUPI.AuthzServers(ctx)
-			for _, a := range list {
-				if a["ObjectId"] == op.ObjectID {
-					e.Before = objectMap(a, map[string]bool{"ServerPassword": true})
-				}
-			}
-			return err
-		})
+	if k := kinds[op.Kind]; k != nil {
+		return k.beforeImage(ctx, op, e, t, read)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -20,12 +21,10 @@ import (
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 
-	"github.com/bulkprov/bulkprov/loader"
 	"github.com/bulkprov/bulkprov/schema"
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/voss"
-	"github.com/bulkprov/bulkprov/transform"
 )
 
 // Action is what an operation does.
@@ -60,18 +59,18 @@ type Change struct {
 
 // Op is one operation of a plan.
 type Op struct {
-	ID          string          `json:"id"`
-	Row         int             `json:"row_index"`
-	Source      loader.Location `json:"source"`
-	Target      string          `json:"target"`
-	Cluster     string          `json:"cluster,omitempty"` // Unity Connection cluster of a CUPI operation
-	Kind        string          `json:"kind"`
-	Key         string          `json:"key"`
-	Action      Action          `json:"action"`
-	Changes     []Change        `json:"changes,omitempty"`
-	Status      string          `json:"status"`
-	Error       string          `json:"error,omitempty"`
-	Fingerprint string          `json:"fingerprint"`
+	ID          string   `json:"id"`
+	Row         int      `json:"row_index"`
+	Source      Source   `json:"source"`
+	Target      string   `json:"target"`
+	Cluster     string   `json:"cluster,omitempty"` // Unity Connection cluster of a CUPI operation
+	Kind        string   `json:"kind"`
+	Key         string   `json:"key"`
+	Action      Action   `json:"action"`
+	Changes     []Change `json:"changes,omitempty"`
+	Status      string   `json:"status"`
+	Error       string   `json:"error,omitempty"`
+	Fingerprint string   `json:"fingerprint"`
 
 	Model     string `json:"model,omitempty"`
 	Hierarchy string `json:"hierarchy,omitempty"`
@@ -105,9 +104,9 @@ type Op struct {
 func (o *Op) objectID() string {
 	var id string
 	switch o.Kind {
-	case transform.KindUser, transform.KindAdminREL:
+	case KindUser, KindAdminREL:
 		id = o.Pkid
-	case transform.KindAuthz:
+	case KindAuthz:
 		id = o.ObjectID
 	default:
 		id = o.UserID
@@ -138,7 +137,7 @@ type Plan struct {
 	Targets      string    `json:"targets"`
 	Ops          []*Op     `json:"operations"`
 
-	Rows []transform.Row `json:"-"`
+	Rows []Row `json:"-"`
 	// Reads counts the HTTP requests made to read state, per target.
 	Reads map[string]int `json:"reads"`
 	// NotRestorable lists, in a revert plan, the write-only values the
@@ -189,8 +188,8 @@ func (p *Plan) Summary() Summary {
 
 // Targets are the clients of a run, each with its limiter.
 type Targets struct {
-	VOSS        *voss.Client
-	CUPI        *cupi.Client
+	VOSS        VOSSAPI
+	CUPI        CUPIAPI
 	VOSSLimiter *Limiter
 	CUPILimiter *Limiter
 	// ID names the targets of a run (it binds a checkpoint to them).
@@ -317,7 +316,7 @@ func vkey(model, hier, key string) string {
 
 // MakePlan reads the targets' current state in bulk and diffs it against
 // rows.
-func MakePlan(ctx context.Context, rows []transform.Row, t *Targets, o Options) (*Plan, error) {
+func MakePlan(ctx context.Context, rows []Row, t *Targets, o Options) (*Plan, error) {
 	o.defaults()
 	st, reads, err := readState(ctx, rows, t, o)
 	// A read cut short by an interrupt tells nothing about the target: an
@@ -347,7 +346,7 @@ func MakePlan(ctx context.Context, rows []transform.Row, t *Targets, o Options) 
 			}
 			for _, op := range diffWant(sv, &rows[i], w, tv, o) {
 				op.Row = i
-				op.Source = rows[i].Rec.Loc
+				op.Source = rows[i].Source
 				if op.Status == "" {
 					op.Status = Planned
 				}
@@ -360,7 +359,7 @@ func MakePlan(ctx context.Context, rows []transform.Row, t *Targets, o Options) 
 }
 
 func opID(op *Op) string {
-	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%d|%s|%s|%s|%s", loader.BaseName(op.Source.File), op.Source.Sheet, op.Source.Row,
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%d|%s|%s|%s|%s", filepath.Base(op.Source.File), op.Source.Sheet, op.Source.Row,
 		op.Source.Entry+fmt.Sprint(op.Source.Index), op.Kind, strings.ToLower(op.Key), op.RoleID)))
 	return hex.EncodeToString(h[:8])
 }
@@ -375,11 +374,15 @@ func fingerprint(v any) string {
 // allows: paged listings and bulk exports for VOSS, the user list and the
 // role, policy and template lists once for CUPI, and per user only what
 // cannot be listed (roles held, credential settings).
-func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options) (*state, map[string]int, error) {
+func readState(ctx context.Context, rows []Row, t *Targets, o Options) (*state, map[string]int, error) {
 	st := &state{nodes: map[string]bool{}, vossRoles: map[string]map[string]bool{}, voss: map[string]*voss.Instance{},
 		byPkid: map[string]*voss.Instance{}, clusters: map[string]*cupiState{}}
 	reads := map[string]int{}
 	hierOf := map[string]string{} // cluster -> a hierarchy that routed to it (for errors)
+	// Only the objects the input names are kept (and, for VOSS, exported):
+	// a tenant's other users cost neither memory nor requests.
+	keys := map[string]map[string]bool{} // model -> lower business keys named
+	aliases := map[string]bool{}         // lower CUPI aliases named
 	var needVOSS, needCUPI, needRoles, needPolicies, needTemplates, needAuthz bool
 	hiers := map[string]map[string]bool{} // model -> hierarchies
 	pkids := map[string]string{}          // pkid -> model
@@ -395,6 +398,13 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 				if hiers[w.Model] == nil {
 					hiers[w.Model] = map[string]bool{}
 				}
+				if keys[w.Model] == nil {
+					keys[w.Model] = map[string]bool{}
+				}
+				keys[w.Model][strings.ToLower(w.KeyValue)] = true
+				if w.SearchKey != "" {
+					keys[w.Model][strings.ToLower(w.SearchKey)] = true
+				}
 				hiers[w.Model][w.Hierarchy] = true
 				if w.Pkid != "" {
 					pkids[w.Pkid] = w.Model
@@ -404,6 +414,7 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 				}
 			case "cupi":
 				needCUPI = true
+				aliases[strings.ToLower(w.Alias)] = true
 				name := clusterName(w.Cluster)
 				if st.clusters[name] == nil {
 					st.clusters[name] = newCUPIState()
@@ -412,13 +423,13 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 					hierOf[name] = w.ClusterHierarchy
 				}
 				switch w.Kind {
-				case transform.KindUserRole:
+				case KindUserRole:
 					needRoles = true
-				case transform.KindPassword, transform.KindPIN:
+				case KindPassword, KindPIN:
 					needPolicies = needPolicies || w.PolicyName != ""
-				case transform.KindCUPIUser:
+				case KindCUPIUser:
 					needTemplates = true
-				case transform.KindAuthz:
+				case KindAuthz:
 					needAuthz = true
 				}
 			}
@@ -471,10 +482,18 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 				var ids []string
 				err := call(t.VOSSLimiter, func(ctx context.Context) error {
 					ids = ids[:0]
+					keyField := schema.Get(model).Key
 					return t.VOSS.List(ctx, model, root, [2]string{}, func(s voss.Summary) error {
-						if hs[s.Hierarchy] || s.Hierarchy == "" {
-							ids = append(ids, s.Pkid)
+						if !hs[s.Hierarchy] && s.Hierarchy != "" {
+							return nil
 						}
+						// A summary that carries the business key tells
+						// whether the input names the instance; one that
+						// does not is exported to find out.
+						if k, ok := s.Data[keyField].(string); ok && !keys[model][strings.ToLower(k)] && pkids[s.Pkid] == "" {
+							return nil
+						}
+						ids = append(ids, s.Pkid)
 						return nil
 					})
 				})
@@ -545,7 +564,12 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 			fn   func(ctx context.Context) error
 		}{
 			{true, func(ctx context.Context) error {
-				return tc.CUPI.ListUsers(ctx, func(u cupi.Object) error { cs.users[strings.ToLower(u["Alias"])] = u; return nil })
+				return tc.CUPI.ListUsers(ctx, func(u cupi.Object) error {
+					if a := strings.ToLower(u["Alias"]); aliases[a] {
+						cs.users[a] = u
+					}
+					return nil
+				})
 			}},
 			{needRoles, func(ctx context.Context) error { return index(tc.CUPI.Roles, ctx, "RoleName", cs.roles) }},
 			{needPolicies, func(ctx context.Context) error {
@@ -603,7 +627,7 @@ func index(list func(context.Context) ([]cupi.Object, error), ctx context.Contex
 
 // readPerUser fetches, in a small pool, the roles held and the password
 // settings of the CUPI users that rows change.
-func readPerUser(ctx context.Context, rows []transform.Row, cluster string, st *cupiState, call func(string, func(context.Context) error) error, t *Targets, o Options) error {
+func readPerUser(ctx context.Context, rows []Row, cluster string, st *cupiState, call func(string, func(context.Context) error) error, t *Targets, o Options) error {
 	type job struct{ id, kind string }
 	seen := map[job]bool{}
 	var jobs []job
@@ -618,9 +642,9 @@ func readPerUser(ctx context.Context, rows []transform.Row, cluster string, st *
 			}
 			var j job
 			switch {
-			case w.Kind == transform.KindUserRole:
+			case w.Kind == KindUserRole:
 				j = job{u["ObjectId"], "roles"}
-			case (w.Kind == transform.KindPassword || w.Kind == transform.KindPIN) &&
+			case (w.Kind == KindPassword || w.Kind == KindPIN) &&
 				(len(w.Fields) > 0 || w.PolicyName != "" || secretsToCheck(w, u["ObjectId"], t, o)):
 				// The settings, and TimeChanged: the proof of a set whose
 				// answer is lost, read before the set.
@@ -664,7 +688,7 @@ func readPerUser(ctx context.Context, rows []transform.Row, cluster string, st *
 
 // credKind is the CUPI credential kind of a credential want.
 func credKind(kind string) string {
-	if kind == transform.KindPIN {
+	if kind == KindPIN {
 		return cupi.PIN
 	}
 	return cupi.Password
@@ -673,7 +697,7 @@ func credKind(kind string) string {
 // secretsToCheck reports whether a credential want of an existing user
 // carries a value the run state does not know as applied (so it will be
 // set, or a "maybe set" from an earlier run needs its proof).
-func secretsToCheck(w transform.Want, userID string, t *Targets, o Options) bool {
+func secretsToCheck(w Want, userID string, t *Targets, o Options) bool {
 	op := &Op{Target: w.Target, Kind: w.Kind, UserID: userID}
 	for p, v := range w.Secrets {
 		scope := t.secretScope(op, p)
@@ -709,7 +733,7 @@ func roots(hs map[string]bool, st *state) []string {
 	return out
 }
 
-func roleOf(w transform.Want) string {
+func roleOf(w Want) string {
 	if r, ok := w.Fields["role"].(string); ok {
 		return r
 	}

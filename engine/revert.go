@@ -14,20 +14,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bulkprov/bulkprov/loader"
-	"github.com/bulkprov/bulkprov/schema"
 	"github.com/bulkprov/bulkprov/targets/cupi"
-	"github.com/bulkprov/bulkprov/targets/voss"
-	"github.com/bulkprov/bulkprov/transform"
 )
 
 // NotRestorable is a write-only value a revert cannot put back (a
 // password, a PIN, a server password), with the row it came from.
 type NotRestorable struct {
-	Source loader.Location `json:"source"`
-	Kind   string          `json:"kind"`
-	Key    string          `json:"key"`
-	Field  string          `json:"field"`
+	Source Source `json:"source"`
+	Kind   string `json:"kind"`
+	Key    string `json:"key"`
+	Field  string `json:"field"`
 }
 
 // BackoutFile is a back-out file as read: its header and, per operation
@@ -197,7 +193,7 @@ func MakeRevertPlan(ctx context.Context, bf *BackoutFile, t *Targets, o Options,
 	// Write-only values of objects the revert deletes do not matter.
 	created := map[string]bool{}
 	for _, e := range bf.Entries {
-		if e.Action == Create && (e.Kind == transform.KindCUPIUser || e.Kind == transform.KindAuthz) {
+		if e.Action == Create && (e.Kind == KindCUPIUser || e.Kind == KindAuthz) {
 			created[e.Kind+"|"+strings.ToLower(e.Key)] = true
 		}
 	}
@@ -224,7 +220,7 @@ func MakeRevertPlan(ctx context.Context, bf *BackoutFile, t *Targets, o Options,
 			op.ID = opID(op)
 			p.Ops = append(p.Ops, op)
 		}
-		if e.Action != Create && !created[transform.KindCUPIUser+"|"+strings.ToLower(e.Alias)] {
+		if e.Action != Create && !created[KindCUPIUser+"|"+strings.ToLower(e.Alias)] {
 			for _, f := range e.NotRestorable {
 				p.NotRestorable = append(p.NotRestorable, NotRestorable{Source: e.Source, Kind: e.Kind, Key: e.Key, Field: f})
 			}
@@ -244,15 +240,15 @@ func MakeRevertPlan(ctx context.Context, bf *BackoutFile, t *Targets, o Options,
 // parents before children; objects deleted last, children before parents.
 func revertRank(op *Op) int {
 	switch {
-	case op.Kind == transform.KindUser && op.Action == Create, op.Kind == transform.KindAdminREL && op.Action == Create:
+	case op.Kind == KindUser && op.Action == Create, op.Kind == KindAdminREL && op.Action == Create:
 		return 0
-	case op.Kind == transform.KindCUPIUser && op.Action == Create:
+	case op.Kind == KindCUPIUser && op.Action == Create:
 		return 1
-	case op.Kind == transform.KindUserRole, op.Kind == transform.KindPassword, op.Kind == transform.KindPIN:
+	case op.Kind == KindUserRole, op.Kind == KindPassword, op.Kind == KindPIN:
 		return 3
-	case op.Kind == transform.KindCUPIUser && op.Action == Delete:
+	case op.Kind == KindCUPIUser && op.Action == Delete:
 		return 4
-	case (op.Kind == transform.KindUser || op.Kind == transform.KindAdminREL) && op.Action == Delete:
+	case (op.Kind == KindUser || op.Kind == KindAdminREL) && op.Action == Delete:
 		return 5
 	}
 	return 2
@@ -260,40 +256,32 @@ func revertRank(op *Op) int {
 
 // revertRows names the objects of a back-out file as wants, so the state
 // is read in bulk exactly as a plan reads it.
-func revertRows(bf *BackoutFile) []transform.Row {
-	var wants []transform.Want
+func revertRows(bf *BackoutFile) []Row {
+	var wants []Want
 	for _, e := range bf.Entries {
-		w := transform.Want{Target: e.Target, Cluster: e.Cluster, Kind: e.Kind, Key: e.Key, Alias: e.Alias}
+		w := Want{Target: e.Target, Cluster: e.Cluster, Kind: e.Kind, Key: e.Key, Alias: e.Alias}
 		switch e.Kind {
-		case transform.KindUser, transform.KindAdminREL:
+		case KindUser, KindAdminREL:
 			w.Model, w.Hierarchy = e.Model, e.Hierarchy
+			w.KeyValue = e.Key[strings.LastIndex(e.Key, "/")+1:] // the plan reads the objects the rows name by key
 			if e.Action != Delete {
 				w.Pkid = e.Pkid
 				if e.CreatedID != "" {
 					w.Pkid = e.CreatedID
 				}
 			}
-		case transform.KindPassword, transform.KindPIN:
+		case KindPassword, KindPIN:
 			w.Fields = map[string]any{"settings": ""} // read the settings
 		}
 		wants = append(wants, w)
 	}
-	return []transform.Row{{Rec: &loader.Record{}, Wants: wants}}
+	return []Row{{Wants: wants}}
 }
 
 // revertEntry plans what undoes one write of the run.
 func revertEntry(st *state, e *BackoutEntry, h BackoutHeader, force bool) []*Op {
-	switch e.Kind {
-	case transform.KindUser, transform.KindAdminREL:
-		return []*Op{revertVOSS(st, e, force)}
-	case transform.KindCUPIUser:
-		return revertCUPIUser(st, e, h, force)
-	case transform.KindUserRole:
-		return []*Op{revertRole(st, e)}
-	case transform.KindPassword, transform.KindPIN:
-		return []*Op{revertCredential(st, e, force)}
-	case transform.KindAuthz:
-		return []*Op{revertAuthz(st, e, force)}
+	if k := kinds[e.Kind]; k != nil {
+		return k.revert(st, e, h, force)
 	}
 	op := &Op{Target: e.Target, Kind: e.Kind, Key: e.Key}
 	return []*Op{failOp(op, "the back-out does not know how to undo a %s", e.Kind)}
@@ -382,7 +370,7 @@ func restoreBody(cur map[string]any, vals map[string]any) map[string]any {
 			if _, done := getDotted(body, prefix); !done {
 				if arr, ok := getDotted(cur, prefix); ok {
 					if a, ok := arr.([]any); ok {
-						setDotted(body, prefix, transform.CopyTree(map[string]any{"a": a})["a"])
+						setDotted(body, prefix, CopyTree(map[string]any{"a": a})["a"])
 					}
 				}
 			}
@@ -391,127 +379,6 @@ func restoreBody(cur map[string]any, vals map[string]any) map[string]any {
 		setDotted(body, p, vals[p])
 	}
 	return body
-}
-
-// vossOld is the value a VOSS field had before the run: an absent field
-// is the schema's default, else the empty value of its type.
-func vossOld(model, path string, old any) any {
-	if old != nil {
-		return old
-	}
-	f := schema.Get(model).Root
-	for _, seg := range strings.Split(path, ".") {
-		if strings.HasPrefix(seg, "[") || f == nil {
-			continue
-		}
-		f = f.Child(seg)
-	}
-	if f == nil {
-		return ""
-	}
-	switch f.Type {
-	case schema.Bool:
-		b, _ := strconv.ParseBool(f.Default)
-		return b
-	case schema.Integer:
-		if f.Default != "" {
-			return json.Number(f.Default)
-		}
-		return nil
-	}
-	return f.Default
-}
-
-func revertVOSS(st *state, e *BackoutEntry, force bool) *Op {
-	op := &Op{Target: "voss", Kind: e.Kind, Key: e.Key, Model: e.Model, Hierarchy: e.Hierarchy}
-	m := schema.Get(e.Model)
-	keyVal := strings.TrimPrefix(e.Key, e.Hierarchy+"/")
-	var cur *voss.Instance
-	switch {
-	case e.Action == Create && e.CreatedID != "":
-		cur = st.byPkid[e.CreatedID] // only the object the run created
-	case e.Action == Update:
-		cur = st.byPkid[e.Pkid]
-	default:
-		cur = st.voss[vkey(e.Model, e.Hierarchy, keyVal)]
-	}
-	op.Fingerprint = fingerprint(nil)
-	if cur != nil {
-		op.Pkid, op.Fingerprint = cur.Pkid, fingerprint(cur.Data)
-	}
-	switch e.Action {
-	case Create:
-		op.Action = Delete
-		if cur == nil {
-			op.Action = Noop // never created, or already gone
-			return op
-		}
-		op.Changes = []Change{{Field: m.Key, Old: keyVal}}
-		if drift := leafDrift(e.Wrote, cur.Data); len(drift) > 0 && !force {
-			return driftError(op, e.Key, drift)
-		}
-		return op
-	case Update:
-		op.Action = Update
-		if cur == nil {
-			return failOp(op, "%s no longer exists; nothing to restore", e.Key)
-		}
-		vals := map[string]any{}
-		var drift []string
-		for _, c := range e.Changes {
-			old := vossOld(e.Model, c.Field, c.Old)
-			hv, ok := getDotted(cur.Data, c.Field)
-			switch {
-			case same(hv, c.New):
-			case same(hv, old):
-				continue
-			default:
-				drift = append(drift, fmt.Sprintf("%s: before the run %s, the run wrote %s, now %s", c.Field, show(c.Old, true), show(c.New, true), show(hv, ok)))
-			}
-			if old == nil {
-				continue
-			}
-			vals[c.Field] = old
-			op.Changes = append(op.Changes, Change{Field: c.Field, Old: hv, New: old})
-		}
-		if len(drift) > 0 && !force {
-			return driftError(op, e.Key, drift)
-		}
-		if len(vals) == 0 {
-			op.Action, op.Changes = Noop, nil
-			return op
-		}
-		op.Body = restoreBody(cur.Data, vals)
-		return op
-	case Delete:
-		body := stripVOSS(m.Root, e.Before, true)
-		if e.Before == nil {
-			op.Action = Noop // it was gone before the run deleted it
-			return op
-		}
-		if cur != nil {
-			op.Action = Noop
-			drift := leafDrift(body, cur.Data)
-			if len(drift) == 0 {
-				return op // already recreated
-			}
-			op.Action = Update
-			if !force {
-				return driftError(op, e.Key+" (recreated by someone else)", drift)
-			}
-			op.Body = body
-			flatten("", body, func(p string, v any) {
-				if hv, _ := getDotted(cur.Data, p); !same(v, hv) {
-					op.Changes = append(op.Changes, Change{Field: p, Old: hv, New: v})
-				}
-			})
-			return op
-		}
-		op.Action, op.Body = Create, body
-		flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
-		return op
-	}
-	return failOp(op, "cannot undo a %s", e.Action)
 }
 
 // cupiUserWritable are the CUPI user fields a create or update may send.
@@ -573,196 +440,4 @@ func restoreFlat(op *Op, cur cupi.Object, changes []Change, skipUnset, force boo
 		op.Changes = append(op.Changes, Change{Field: c.Field, Old: hv, New: norm(c.Old)})
 	}
 	return body, drift
-}
-
-func revertCUPIUser(st *state, e *BackoutEntry, h BackoutHeader, force bool) []*Op {
-	op := &Op{Target: "cupi", Kind: e.Kind, Key: e.Key, Alias: e.Alias, Template: e.Template}
-	u := st.user(e.Alias)
-	op.Fingerprint = fingerprint(u)
-	if u != nil {
-		op.UserID = u["ObjectId"]
-	}
-	switch e.Action {
-	case Create:
-		op.Action = Delete
-		if u == nil {
-			op.Action = Noop
-			return []*Op{op}
-		}
-		op.Changes = []Change{{Field: "Alias", Old: u["Alias"]}}
-		if e.CreatedID != "" && u["ObjectId"] != e.CreatedID {
-			return []*Op{failOp(op, "the CUPI user %s is not the one the run created (ObjectId %s, the run created %s); not deleted", e.Alias, u["ObjectId"], e.CreatedID)}
-		}
-		if drift := flatDrift(e.Wrote, u, "the run wrote"); len(drift) > 0 && !force {
-			return []*Op{driftError(op, "the CUPI user "+e.Alias, drift)}
-		}
-		return []*Op{op}
-	case Update:
-		op.Action = Update
-		if u == nil {
-			return []*Op{failOp(op, "the CUPI user %s no longer exists; nothing to restore", e.Alias)}
-		}
-		body, drift := restoreFlat(op, u, e.Changes, false, force)
-		if len(drift) > 0 && !force {
-			return []*Op{driftError(op, "the CUPI user "+e.Alias, drift)}
-		}
-		if len(body) == 0 {
-			op.Action, op.Changes = Noop, nil
-			return []*Op{op}
-		}
-		op.Body = body
-		return []*Op{op}
-	case Delete:
-		if e.Before == nil {
-			op.Action = Noop
-			return []*Op{op}
-		}
-		body := writable(e.Before, cupiUserWritable)
-		if u != nil {
-			op.Action = Noop
-			drift := flatDrift(body, u, "before the run")
-			if len(drift) == 0 {
-				return []*Op{op}
-			}
-			op.Action = Update
-			if !force {
-				return []*Op{driftError(op, "the CUPI user "+e.Alias+" (recreated by someone else)", drift)}
-			}
-			for k, v := range body {
-				op.Changes = append(op.Changes, Change{Field: k, Old: u[k], New: v})
-			}
-			op.Body = body
-			return []*Op{op}
-		}
-		if op.Template == "" {
-			op.Template = templateOf(h)
-		}
-		op.Action, op.Body = Create, body
-		flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
-		ops := []*Op{op}
-		for _, r := range e.BeforeRoles {
-			ops = append(ops, &Op{Target: "cupi", Kind: transform.KindUserRole, Key: e.Alias + "/" + r.Name, Alias: e.Alias,
-				Action: Create, RoleID: r.RoleID, Changes: []Change{{Field: "role", New: r.Name}}, Fingerprint: fingerprint(nil)})
-		}
-		return ops
-	}
-	return []*Op{failOp(op, "cannot undo a %s", e.Action)}
-}
-
-// templateOf is the CUPI user template of the run's config.
-func templateOf(h BackoutHeader) string {
-	var c struct {
-		Template string `json:"cupiUserTemplate"`
-	}
-	_ = json.Unmarshal(h.Config, &c)
-	if c.Template == "" {
-		return (&transform.Config{}).Template()
-	}
-	return c.Template
-}
-
-func revertRole(st *state, e *BackoutEntry) *Op {
-	op := &Op{Target: "cupi", Kind: e.Kind, Key: e.Key, Alias: e.Alias, RoleID: e.RoleID}
-	name := e.Key[strings.LastIndex(e.Key, "/")+1:]
-	u := st.user(e.Alias)
-	var held cupi.Object
-	var names []string
-	if u != nil {
-		op.UserID = u["ObjectId"]
-		for _, ur := range st.userRoles[u["ObjectId"]] {
-			names = append(names, ur["RoleName"])
-			if ur["RoleObjectId"] == e.RoleID {
-				held = ur
-			}
-		}
-	}
-	sort.Strings(names)
-	op.Fingerprint = fingerprint(names)
-	switch {
-	case e.Action == Create && held != nil:
-		op.Action, op.ObjectID = Delete, held["ObjectId"]
-		op.Changes = []Change{{Field: "role", Old: name}}
-	case e.Action == Delete && held == nil:
-		op.Action = Create
-		op.Changes = []Change{{Field: "role", New: name}}
-	default:
-		op.Action = Noop
-	}
-	return op
-}
-
-func revertCredential(st *state, e *BackoutEntry, force bool) *Op {
-	op := &Op{Target: "cupi", Kind: e.Kind, Key: e.Key, Alias: e.Alias, Action: Update}
-	u := st.user(e.Alias)
-	if u == nil {
-		op.Action = Noop // the user is gone, and its credentials with it
-		return op
-	}
-	op.UserID = u["ObjectId"]
-	cur := st.creds[u["ObjectId"]+"|"+credKind(e.Kind)]
-	op.Fingerprint = fingerprint(withoutTimes(cur))
-	if cur == nil {
-		return failOp(op, "the %s settings of %s could not be read", credKind(e.Kind), e.Alias)
-	}
-	body, drift := restoreFlat(op, cur, e.Changes, true, force)
-	if len(drift) > 0 && !force {
-		op.Changes = nil
-		return driftError(op, "the "+credKind(e.Kind)+" settings of "+e.Alias, drift)
-	}
-	if len(body) == 0 {
-		op.Action, op.Changes = Noop, nil
-		return op
-	}
-	op.Body = body
-	return op
-}
-
-func revertAuthz(st *state, e *BackoutEntry, force bool) *Op {
-	op := &Op{Target: "cupi", Kind: e.Kind, Key: e.Key}
-	cur := st.authz[strings.ToLower(e.Key)]
-	op.Fingerprint = fingerprint(cur)
-	if cur != nil {
-		op.ObjectID = cur["ObjectId"]
-	}
-	switch e.Action {
-	case Create:
-		op.Action = Delete
-		if cur == nil {
-			op.Action = Noop
-			return op
-		}
-		op.Changes = []Change{{Field: "DisplayName", Old: e.Key}}
-		if e.CreatedID != "" && cur["ObjectId"] != e.CreatedID {
-			return failOp(op, "authorization server %s is not the one the run created; not deleted", e.Key)
-		}
-		if drift := flatDrift(e.Wrote, cur, "the run wrote"); len(drift) > 0 && !force {
-			return driftError(op, "authorization server "+e.Key, drift)
-		}
-		return op
-	case Update:
-		op.Action = Update
-		if cur == nil {
-			return failOp(op, "authorization server %s no longer exists; nothing to restore", e.Key)
-		}
-		body, drift := restoreFlat(op, cur, e.Changes, false, force)
-		if len(drift) > 0 && !force {
-			return driftError(op, "authorization server "+e.Key, drift)
-		}
-		if len(body) == 0 {
-			op.Action, op.Changes = Noop, nil
-			return op
-		}
-		op.Body = body
-		return op
-	case Delete:
-		if e.Before == nil || cur != nil {
-			op.Action = Noop
-			return op
-		}
-		body := writable(e.Before, authzWritable)
-		op.Action, op.Body = Create, body
-		flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
-		return op
-	}
-	return failOp(op, "cannot undo a %s", e.Action)
 }

@@ -23,14 +23,14 @@ type failedBlock struct {
 	rows   [][]any
 }
 
-// FailedBlocks returns the failed rows of the document as bulk-load
+// failedBlocks returns the failed rows of the document as bulk-load
 // blocks: workbook and CSV rows in their own layout, JSON items (which
 // have none) flattened to dotted columns under an "entity:" line of their
 // model and hierarchy. Each row gets the reasons it failed in "# Comment";
 // write-only values, which a report never carries, are left empty and
 // named in the comment.
-func FailedBlocks(d *Document, recs []*loader.Record) []failedBlock {
-	reasons := map[loader.Location][]string{}
+func failedBlocks(d *Document, recs []*loader.Record) []failedBlock {
+	reasons := map[engine.Source][]string{}
 	for _, op := range d.Ops {
 		if op.Status == engine.Failed {
 			reasons[op.Source] = append(reasons[op.Source], fmt.Sprintf("%s %s: %s", op.Kind, op.Key, op.Error))
@@ -50,7 +50,7 @@ func FailedBlocks(d *Document, recs []*loader.Record) []failedBlock {
 	items := map[string][]item{}
 	var itemKeys []string
 	for _, r := range recs {
-		why := reasons[r.Loc]
+		why := reasons[engine.Source(r.Loc)]
 		if why == nil {
 			continue
 		}
@@ -122,7 +122,7 @@ func FailedBlocks(d *Document, recs []*loader.Record) []failedBlock {
 				}
 				cells[i+1] = cellValue(v)
 			}
-			cells[0] = comment(reasons[it.rec.Loc], blanked)
+			cells[0] = comment(reasons[engine.Source(it.rec.Loc)], blanked)
 			b.rows = append(b.rows, cells)
 		}
 		blocks = append(blocks, b)
@@ -217,7 +217,7 @@ func cellValue(v any) any {
 // written exactly as read (no formula-escaping apostrophe that a re-fed
 // row would send).
 func failedSheet(f *excelize.File, d *Document, recs []*loader.Record) error {
-	blocks := FailedBlocks(d, recs)
+	blocks := failedBlocks(d, recs)
 	if len(blocks) == 0 {
 		return nil
 	}

@@ -37,6 +37,7 @@ import (
 	cupisim "github.com/bulkprov/bulkprov/targets/cupi/sim"
 	"github.com/bulkprov/bulkprov/targets/simserve"
 	"github.com/bulkprov/bulkprov/targets/voss"
+	"github.com/bulkprov/bulkprov/targets/voss/vossload"
 	"github.com/bulkprov/bulkprov/transform"
 )
 
@@ -217,7 +218,7 @@ func best(a, b time.Duration) time.Duration {
 func client(url string) (*voss.Client, *cupi.Client) {
 	hc, _ := targets.NewHTTPClient(targets.HTTPOptions{Conns: 64})
 	cr := targets.Credentials{User: "admin", Password: "admin"}
-	return voss.New(url, hc, cr), cupi.New(url, hc, cr)
+	return vossload.New(url, hc, cr), cupi.New(url, hc, cr)
 }
 
 func benchSim() {

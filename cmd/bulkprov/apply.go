@@ -117,7 +117,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	}
 	defer conn.close()
 	rep.targets(&tf, conn)
-	defer watch(conn.targets, io.err, slowRequest, min(quietTarget, tf.timeout/2))()
+	defer watch(conn, io.err, slowRequest, min(quietTarget, tf.timeout/2))()
 	if err := run.fitTargets(conn.targets, io.err); err != nil {
 		return err
 	}

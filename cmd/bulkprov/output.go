@@ -58,11 +58,11 @@ func (r *reporter) targets(tf *targetFlags, c *connection) {
 		r.run.Targets.CUPI = map[string]string{"default": cu}
 	}
 	if c != nil && c.targets != nil {
-		for name, cl := range c.targets.Clusters {
+		for name, cc := range c.clusters {
 			if r.run.Targets.CUPI == nil {
 				r.run.Targets.CUPI = map[string]string{}
 			}
-			r.run.Targets.CUPI[name] = cl.CUPI.Base()
+			r.run.Targets.CUPI[name] = cc.Base()
 		}
 	}
 }
@@ -168,7 +168,7 @@ const (
 // request that will be retried, or is slow: a request that took longer
 // than slow, or no request finished for quiet while the run waits. At most
 // one line per target and kind every 5 s. The returned stop ends it.
-func watch(t *engine.Targets, w io.Writer, slow, quiet time.Duration) (stop func()) {
+func watch(c *connection, w io.Writer, slow, quiet time.Duration) (stop func()) {
 	type target struct {
 		name string
 		last atomic.Int64 // unix nanos of the last finished request
@@ -210,11 +210,14 @@ func watch(t *engine.Targets, w io.Writer, slow, quiet time.Duration) (stop func
 			}
 		}
 	}
-	if t.VOSS != nil {
-		hook("voss", &t.VOSS.Observe)
+	if c.voss != nil {
+		hook("voss", &c.voss.Observe)
 	}
-	if t.CUPI != nil {
-		hook("cupi", &t.CUPI.Observe)
+	if c.cupi != nil {
+		hook("cupi", &c.cupi.Observe)
+	}
+	for name, cc := range c.clusters {
+		hook(engine.LimiterName(name), &cc.Observe)
 	}
 	done := make(chan struct{})
 	go func() {
