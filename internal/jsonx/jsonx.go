@@ -17,7 +17,10 @@
 //   - the simulators (targets/*/sim, targets/simkit, targets/simserve) and
 //     the conformance suite: they must import no bulkprov package, so that
 //     they check the clients independently;
-//   - tests, which compare against the standard library's behaviour.
+//   - the engine's per-kind, diff, plan and revert code, being refactored
+//     as this package came in, which only hashes, shows and defaults small
+//     values (it may move here; Number is the same type either way);
+//   - revert's json.Valid check of a back-out file's config, and tests.
 //
 // Only what bulkprov uses is exported; add a name here rather than import
 // a JSON package elsewhere.
