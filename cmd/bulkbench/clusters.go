@@ -38,8 +38,9 @@ func tenantHierarchy(i int) string { return "sys.hcs.CS-P.CS-NB.Tenant" + tenant
 // limiter each), VOSS unpaced and shared, side by side in one run: wall
 // time as a share of the per-cluster floor (one cluster's requests × 40 ms
 // ÷ 5, the time one cluster alone needs at best), and this process's CPU
-// time and peak live heap per cluster. The simulators run in a child
-// process, so the CPU and heap are bulkprov's alone.
+// time and peak live heap per cluster. The apply journals as bulkprov
+// apply does. The simulators run in a child process, so the CPU and heap
+// are bulkprov's alone.
 func benchClusters(dir string) {
 	n := 100
 	if v := os.Getenv("BULKBENCH_USERS"); v != "" {
@@ -145,7 +146,18 @@ func clusterCell(path string, k int, measure func(func())) clusterRun {
 				floor++ // the TimeChanged read that proves a set
 			}
 		}
-		must(engine.Apply(ctx, p, t, o, engine.ApplyOptions{}))
+		// As bulkprov apply does: a checkpoint journal, an intent synced
+		// before every write (group commits shared by every cluster).
+		// BULKBENCH_NOJOURNAL=1 leaves it out, to see what it costs.
+		var j *engine.Journal
+		if os.Getenv("BULKBENCH_NOJOURNAL") == "" {
+			j, err = engine.OpenJournal(fmt.Sprintf("%s-%d.journal", path, time.Now().UnixNano()), "bench", true)
+			must(err)
+		}
+		must(engine.Apply(ctx, p, t, o, engine.ApplyOptions{Journal: j}))
+		if j != nil {
+			must(j.Close(true))
+		}
 		m.wall, m.cpu = time.Since(s), cpuTime()-cpu0
 		m.floorReq = floor
 		m.floor = time.Duration(float64(floor) / float64(k) * float64(clusterService) / 5)
