@@ -193,6 +193,28 @@ func TestDoctorPerCluster(t *testing.T) {
 				t.Errorf("%s checked with no --cupi", c)
 			}
 		}
+		// One block per target, in order: VOSS, then cupi[aaa], cupi[bbb].
+		var order []string
+		for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+			f := strings.SplitN(l, "  ", 3)
+			target, _, _ := strings.Cut(f[1], ".")
+			if len(order) == 0 || order[len(order)-1] != target {
+				order = append(order, target)
+			}
+		}
+		if strings.Join(order, " ") != "voss cupi[aaa] cupi[bbb]" {
+			t.Errorf("blocks in the order %v, want voss cupi[aaa] cupi[bbb], each whole", order)
+		}
+	})
+	t.Run("--sim serves the config's clusters", func(t *testing.T) {
+		// The config's URLs lead nowhere: --sim serves the clusters itself.
+		nowhere := filepath.Join(dir, "nowhere.json")
+		clusterConfig(t, nowhere, map[string]string{"aaa": "http://127.0.0.1:1", "bbb": "http://127.0.0.1:1"})
+		r := bulkprov(t, creds, "doctor", "--sim", "--config", nowhere)
+		lines := checkDoctorLines(t, r)
+		if lines["cupi[aaa].auth"] != "ok" || lines["cupi[bbb].auth"] != "ok" || lines["cupi[bbb].list[roles]"] != "ok" {
+			t.Fatalf("exit %d, want both clusters checked on the simulators:\n%s%s", r.code, r.stdout, r.stderr)
+		}
 	})
 	t.Run("one cluster refuses the credentials", func(t *testing.T) {
 		env := append(append([]string(nil), creds...), "BULKPROV_CUPI_BBB_USER=sim-admin", "BULKPROV_CUPI_BBB_PASSWORD=not-bbbs-password")
