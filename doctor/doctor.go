@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bulkprov/bulkprov/targets"
@@ -97,9 +98,13 @@ func Exit(checks []Check) int {
 type Target struct {
 	Name string // check prefix: "voss", "cupi" or "cupi[NAME]"
 	URL  string
-	HTTP *http.Client // the client the run would use (TLS, --ca-file)
-	VOSS *voss.Client // exactly one of VOSS and CUPI is set
-	CUPI *cupi.Client
+	// CredentialsEnv names the environment variables its credentials came
+	// from, for the detail of a refusal (default BULKPROV_VOSS or
+	// BULKPROV_CUPI; a cluster's own BULKPROV_CUPI_<NAME>).
+	CredentialsEnv string
+	HTTP           *http.Client // the client the run would use (TLS, --ca-file)
+	VOSS           *voss.Client // exactly one of VOSS and CUPI is set
+	CUPI           *cupi.Client
 	// Workers is the concurrency a run would use against it; RateLimit,
 	// for VOSS, the requests per second it paces itself at (0: unpaced).
 	Workers   int
@@ -114,10 +119,16 @@ type Options struct {
 	Samples int
 	// Extra, when set, runs more checks against a target that passed
 	// authentication (the read-only conformance checks) and returns them.
+	// It is called for several targets at once.
 	Extra func(ctx context.Context, t Target) []Check
+	// Parallel is how many targets are checked at once (default 8): a
+	// provider's many Unity Connection clusters are checked side by side,
+	// each target's checks in order, the report in the order of Targets.
+	Parallel int
 }
 
-// Run checks every target and returns the report, one Check per line.
+// Run checks every target and returns the report, one Check per line:
+// each target's block in the order of o.Targets.
 func Run(ctx context.Context, o Options) []Check {
 	if o.Config == nil {
 		o.Config = &transform.Config{}
@@ -125,27 +136,46 @@ func Run(ctx context.Context, o Options) []Check {
 	if o.Samples <= 0 {
 		o.Samples = 5
 	}
+	if o.Parallel <= 0 {
+		o.Parallel = 8
+	}
+	blocks := make([][]Check, len(o.Targets))
+	sem := make(chan struct{}, o.Parallel)
+	var wg sync.WaitGroup
+	for i, t := range o.Targets {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			blocks[i] = checkTarget(ctx, t, o)
+		}()
+	}
+	wg.Wait()
 	var out []Check
-	for _, t := range o.Targets {
-		r := &run{ctx: ctx, t: t, cfg: o.Config}
-		if !r.connect() {
-			out = append(out, r.checks...)
-			continue
-		}
-		if t.VOSS != nil {
-			r.voss()
-		} else {
-			r.cupi()
-		}
-		if r.authed {
-			r.latency(o.Samples)
-			if o.Extra != nil {
-				r.checks = append(r.checks, o.Extra(ctx, t)...)
-			}
-		}
-		out = append(out, r.checks...)
+	for _, b := range blocks {
+		out = append(out, b...)
 	}
 	return out
+}
+
+// checkTarget runs one target's block of checks.
+func checkTarget(ctx context.Context, t Target, o Options) []Check {
+	r := &run{ctx: ctx, t: t, cfg: o.Config}
+	if !r.connect() {
+		return r.checks
+	}
+	if t.VOSS != nil {
+		r.voss()
+	} else {
+		r.cupi()
+	}
+	if r.authed {
+		r.latency(o.Samples)
+		if o.Extra != nil {
+			r.checks = append(r.checks, o.Extra(ctx, t)...)
+		}
+	}
+	return r.checks
 }
 
 // run is the state of one target's checks.
@@ -224,7 +254,7 @@ func (r *run) fail(check, what string, err error) {
 	var ae *targets.APIError
 	switch {
 	case errors.As(err, &ae) && ae.Status == http.StatusUnauthorized:
-		r.add(Fail, check, what+": credentials refused (HTTP 401); check BULKPROV_"+strings.ToUpper(r.kind())+"_USER/_PASSWORD", Access)
+		r.add(Fail, check, what+": credentials refused (HTTP 401); check "+r.credentialsEnv()+"_USER/_PASSWORD", Access)
 	case errors.As(err, &ae) && ae.Status == http.StatusForbidden:
 		r.add(Fail, check, what+": permission refused (HTTP 403); the run needs it — ask for it to be granted to this account", Access)
 	case errors.As(err, &ae):
@@ -236,11 +266,15 @@ func (r *run) fail(check, what string, err error) {
 	}
 }
 
-func (r *run) kind() string {
-	if r.t.VOSS != nil {
-		return "voss"
+// credentialsEnv is the environment prefix of the target's credentials.
+func (r *run) credentialsEnv() string {
+	switch {
+	case r.t.CredentialsEnv != "":
+		return r.t.CredentialsEnv
+	case r.t.VOSS != nil:
+		return "BULKPROV_VOSS"
 	}
-	return "cupi"
+	return "BULKPROV_CUPI"
 }
 
 func isAuth(err error) bool {
@@ -459,11 +493,17 @@ func sortedUnique(in []string) []string {
 	return out
 }
 
-// configHierarchies lists the VOSS hierarchies the config names as targets.
+// configHierarchies lists the VOSS hierarchies the config names as
+// targets, the prefixes its cupiClusters route by included.
 func configHierarchies(c *transform.Config) []string {
 	in := []string{c.DefaultHierarchy}
 	for _, to := range c.Hierarchies {
 		in = append(in, to)
+	}
+	for _, cl := range c.CUPIClusters {
+		for _, p := range cl.Hierarchies {
+			in = append(in, strings.TrimSuffix(strings.TrimSpace(p), "."))
+		}
 	}
 	return sortedUnique(in)
 }

@@ -1,6 +1,16 @@
 package doctor
 
-import "testing"
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bulkprov/bulkprov/targets"
+	"github.com/bulkprov/bulkprov/targets/cupi"
+)
 
 func TestExitPrecedence(t *testing.T) {
 	ok := Check{Status: OK}
@@ -33,5 +43,43 @@ func TestLineFormat(t *testing.T) {
 	c := Check{Status: Fail, Name: "cupi.role[Help Desk 100%]", Detail: "named by the config\nbut not found"}
 	if got, want := c.String(), "fail  cupi.role[Help%20Desk%20100%25]  named by the config but not found"; got != want {
 		t.Fatalf("line = %q, want %q", got, want)
+	}
+}
+
+// Targets are checked side by side, yet each block comes whole and in the
+// order of Options.Targets; a refusal names the target's own credentials.
+func TestRunBlocksInOrder(t *testing.T) {
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(100 * time.Millisecond)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer slow.Close()
+	fast := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer fast.Close()
+	cr := targets.Credentials{User: "u", Password: "p"}
+	var ts []Target
+	for i, u := range []string{slow.URL, fast.URL, slow.URL} {
+		name := []string{"aaa", "bbb", "ccc"}[i]
+		ts = append(ts, Target{Name: "cupi[" + name + "]", URL: u, HTTP: http.DefaultClient, CUPI: cupi.New(u, http.DefaultClient, cr),
+			CredentialsEnv: "BULKPROV_CUPI_" + strings.ToUpper(name)})
+	}
+	checks := Run(context.Background(), Options{Targets: ts, Samples: 1})
+	var order []string
+	for _, c := range checks {
+		target, _, _ := strings.Cut(c.Name, ".")
+		if len(order) == 0 || order[len(order)-1] != target {
+			order = append(order, target)
+		}
+		if strings.HasSuffix(c.Name, ".auth") && !strings.Contains(c.Detail, "BULKPROV_CUPI_"+strings.ToUpper(target[5:8])+"_USER") {
+			t.Errorf("%s: %q does not name the target's credentials", c.Name, c.Detail)
+		}
+	}
+	if got := strings.Join(order, " "); got != "cupi[aaa] cupi[bbb] cupi[ccc]" {
+		t.Fatalf("blocks in the order %s", got)
+	}
+	if Exit(checks) != 4 {
+		t.Errorf("exit %d, want 4", Exit(checks))
 	}
 }

@@ -8,6 +8,7 @@
 //	go run ./cmd/bulkbench budget   # plan + apply under VOSS 20 req/s × CUPI 5 slots, share of the floor
 //	go run ./cmd/bulkbench revert   # back-out file size and revert speed, 10,000 changed users
 //	go run ./cmd/bulkbench json     # encoding/json vs goccy/go-json on a 50,000-user export
+//	go run ./cmd/bulkbench clusters # 1, 2, 4, 8 Unity Connection clusters at 5 slots × 40 ms: share of one cluster's floor, CPU and heap per cluster
 //
 // Nothing here is a test assertion: machines are noisy; the ratios are
 // what matter.
@@ -44,6 +45,12 @@ import (
 func main() {
 	flag.Parse()
 	which := flag.Arg(0)
+	if which == "clusters-sim" { // the clusters benchmark's simulators, as a child process
+		var k int
+		fmt.Sscan(flag.Arg(1), &k)
+		serveClusters(k)
+		return
+	}
 	dir, _ := os.MkdirTemp("", "bulkbench")
 	defer os.RemoveAll(dir)
 	fmt.Printf("# %s, %s/%s, %d CPUs, %s\n", time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
@@ -64,8 +71,10 @@ func main() {
 		benchRevert(dir)
 	case "json":
 		benchJSON(dir)
+	case "clusters":
+		benchClusters(dir)
 	default:
-		fmt.Fprintln(os.Stderr, "usage: bulkbench loader|sim|plan|apply|export|budget|revert|json")
+		fmt.Fprintln(os.Stderr, "usage: bulkbench loader|sim|plan|apply|export|budget|revert|json|clusters")
 		os.Exit(2)
 	}
 }

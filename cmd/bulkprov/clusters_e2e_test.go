@@ -23,7 +23,13 @@ type clusterSim struct {
 
 func startClusterSim(t *testing.T, names ...string) *clusterSim {
 	t.Helper()
-	cmd := exec.Command(binary, "sim", "--listen", "127.0.0.1:0", "--cupi-clusters", strings.Join(names, ","))
+	return startClusterSimArgs(t, names)
+}
+
+// startClusterSimArgs is startClusterSim with further sim flags.
+func startClusterSimArgs(t *testing.T, names []string, args ...string) *clusterSim {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"sim", "--listen", "127.0.0.1:0", "--cupi-clusters", strings.Join(names, ",")}, args...)...)
 	cmd.Env = append(os.Environ(), creds...)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = io.Discard

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -32,10 +33,15 @@ every hierarchy, VOSS role, CUPI role, credential policy and user template
 the config names exists, the documented API behaviours a run relies on,
 and the latency each target shows with what it means for a run's length.
 
+With --config naming cupiClusters, each Unity Connection cluster gets its
+own block of checks, named cupi[NAME].CHECK (e.g. cupi[aaa].auth), with the
+credentials a run would use: BULKPROV_CUPI_<NAME>_USER/_PASSWORD, else the
+shared BULKPROV_CUPI_USER/_PASSWORD; the clusters are checked side by side.
+
 One line per check on stdout: ok|warn|fail, the check, the detail. A
 plain-http target is a warning. Exit 4 when credentials or a permission
 are refused, else 3 when a target is unreachable, else 1 when any check
-warned or failed, else 0.
+warned or failed, else 0, across every target.
 
 Example:
   bulkprov doctor --voss https://voss.example --cupi https://cuc.example \
@@ -68,20 +74,26 @@ Example:
 		if okV {
 			user, pass = vc.User, vc.Password
 		}
-		r, err := simserve.Start(simserve.Options{User: user, Password: pass})
+		r, err := simserve.Start(simserve.Options{User: user, Password: pass, Clusters: clusterNames(cfg)})
 		if err != nil {
 			return fail(exitInterrupted, "starting the simulators: %v", err)
 		}
 		defer r.Close()
 		vossURL, cupiURL = r.URL, r.URL
+		for i, name := range clusterNames(cfg) {
+			cl := cfg.CUPIClusters[name]
+			cl.URL = r.Clusters[i].URL
+			cfg.CUPIClusters[name] = cl
+		}
 		vc, cc = targets.Credentials{User: user, Password: pass}, targets.Credentials{User: user, Password: pass}
 		okV, okC = true, true
 	}
-	if vossURL == "" && cupiURL == "" {
+	if vossURL == "" && cupiURL == "" && len(cfg.CUPIClusters) == 0 {
 		fs.Usage()
 		return fail(exitInvalid, "no target: give --voss URL and/or --cupi URL, or --sim")
 	}
 	var ts []doctor.Target
+	creds := map[string]targets.Credentials{"voss": vc, "cupi": cc}
 	for _, t := range []struct {
 		name, url string
 		ok        bool
@@ -107,14 +119,30 @@ Example:
 		}
 		ts = append(ts, dt)
 	}
+	// One block of checks per Unity Connection cluster of the config, each
+	// with its own credentials (else the shared ones), as a run uses them.
+	for _, name := range clusterNames(cfg) {
+		cred, ok := clusterCredentials(name, cc, okC)
+		if !ok {
+			return fail(exitInvalid, "cupiClusters.%s needs %s_USER and _PASSWORD (or BULKPROV_CUPI_USER and _PASSWORD) in the environment", name, clusterEnv(name))
+		}
+		hc, err := targets.NewHTTPClient(targets.HTTPOptions{CAFile: caFile, Conns: 4, Timeout: timeout})
+		if err != nil {
+			return fail(exitInvalid, "%v", err)
+		}
+		env := "BULKPROV_CUPI"
+		if os.Getenv(clusterEnv(name)+"_USER") != "" && os.Getenv(clusterEnv(name)+"_PASSWORD") != "" {
+			env = clusterEnv(name)
+		}
+		u := cfg.CUPIClusters[name].URL
+		tn := "cupi[" + name + "]"
+		creds[tn] = cred
+		ts = append(ts, doctor.Target{Name: tn, URL: u, HTTP: hc, CUPI: cupi.New(u, hc, cred), Workers: 5, CredentialsEnv: env})
+	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	checks := doctor.Run(ctx, doctor.Options{Targets: ts, Config: cfg, Extra: func(ctx context.Context, t doctor.Target) []doctor.Check {
-		creds := vc
-		if t.CUPI != nil {
-			creds = cc
-		}
-		return conformanceChecks(ctx, t, creds, cfg)
+		return conformanceChecks(ctx, t, creds[t.Name], cfg)
 	}})
 	doctor.Print(io.out, checks)
 	if ctx.Err() != nil {
@@ -124,6 +152,16 @@ Example:
 		return silent(code)
 	}
 	return nil
+}
+
+// clusterNames are the config's Unity Connection clusters, sorted.
+func clusterNames(cfg *transform.Config) []string {
+	names := make([]string, 0, len(cfg.CUPIClusters))
+	for name := range cfg.CUPIClusters {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // conformanceChecks runs the read-only part of the conformance suite

@@ -148,3 +148,105 @@ func TestDoctor(t *testing.T) {
 		}
 	})
 }
+
+// doctor with cupiClusters checks every cluster in its own block, with the
+// cluster's own credentials: one good cluster and one refusing them is exit
+// 4 naming cupi[bbb] only; with both good it is exit 1 (plain http).
+func TestDoctorPerCluster(t *testing.T) {
+	dir := t.TempDir()
+	sim := startClusterSim(t, "aaa", "bbb")
+	cfg := filepath.Join(dir, "tenants.json")
+	clusterConfig(t, cfg, sim.clusters)
+	raw, _ := os.ReadFile(cfg)
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m)
+	m["roles"] = map[string][]string{"AAAGlobalENTCustomerAdministrator": {"User Administrator"}}
+	raw, _ = json.Marshal(m)
+	if err := os.WriteFile(cfg, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"doctor", "--voss", sim.url, "--config", cfg}
+
+	t.Run("both good", func(t *testing.T) {
+		r := bulkprov(t, creds, args...)
+		lines := checkDoctorLines(t, r)
+		if r.code != 1 { // plain http warns
+			t.Fatalf("exit %d, want 1:\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		for _, name := range []string{"aaa", "bbb"} {
+			for _, c := range []string{"reach", "auth", "list[users]", "list[roles]", "role[User%20Administrator]", "template[voicemailusertemplate]", "latency"} {
+				if got := lines["cupi["+name+"]."+c]; got != "ok" {
+					t.Errorf("cupi[%s].%s: %q, want ok", name, c, got)
+				}
+			}
+			if lines["cupi["+name+"].tls"] != "warn" {
+				t.Errorf("cupi[%s].tls: %q, want warn (plain http)", name, lines["cupi["+name+"].tls"])
+			}
+		}
+		for _, h := range []string{"AAAGlobal", "BBBGlobal"} {
+			if got := lines["voss.hierarchy[sys.hcs.CS-P.CS-NB."+h+"]"]; got != "ok" {
+				t.Errorf("the cluster prefix %s on VOSS: %q, want ok", h, got)
+			}
+		}
+		for c := range lines {
+			if strings.HasPrefix(c, "cupi.") {
+				t.Errorf("%s checked with no --cupi", c)
+			}
+		}
+		// One block per target, in order: VOSS, then cupi[aaa], cupi[bbb].
+		var order []string
+		for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+			f := strings.SplitN(l, "  ", 3)
+			target, _, _ := strings.Cut(f[1], ".")
+			if len(order) == 0 || order[len(order)-1] != target {
+				order = append(order, target)
+			}
+		}
+		if strings.Join(order, " ") != "voss cupi[aaa] cupi[bbb]" {
+			t.Errorf("blocks in the order %v, want voss cupi[aaa] cupi[bbb], each whole", order)
+		}
+	})
+	t.Run("--sim serves the config's clusters", func(t *testing.T) {
+		// The config's URLs lead nowhere: --sim serves the clusters itself.
+		nowhere := filepath.Join(dir, "nowhere.json")
+		clusterConfig(t, nowhere, map[string]string{"aaa": "http://127.0.0.1:1", "bbb": "http://127.0.0.1:1"})
+		r := bulkprov(t, creds, "doctor", "--sim", "--config", nowhere)
+		lines := checkDoctorLines(t, r)
+		if lines["cupi[aaa].auth"] != "ok" || lines["cupi[bbb].auth"] != "ok" || lines["cupi[bbb].list[roles]"] != "ok" {
+			t.Fatalf("exit %d, want both clusters checked on the simulators:\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	})
+	t.Run("one cluster refuses the credentials", func(t *testing.T) {
+		env := append(append([]string(nil), creds...), "BULKPROV_CUPI_BBB_USER=sim-admin", "BULKPROV_CUPI_BBB_PASSWORD=not-bbbs-password")
+		r := bulkprov(t, env, append(args, "--cupi", sim.url)...)
+		lines := checkDoctorLines(t, r)
+		if r.code != 4 || lines["cupi[bbb].auth"] != "fail" || lines["cupi[aaa].auth"] != "ok" || lines["cupi.auth"] != "ok" || lines["voss.auth"] != "ok" {
+			t.Fatalf("exit %d, want 4 with cupi[bbb].auth failed only:\n%s", r.code, r.stdout)
+		}
+		for _, l := range strings.Split(r.stdout, "\n") {
+			if strings.Contains(l, "cupi[bbb].auth") && !strings.Contains(l, "BULKPROV_CUPI_BBB_USER") {
+				t.Errorf("the refusal does not name the cluster's credentials: %s", l)
+			}
+			if strings.HasPrefix(l, "fail") && !strings.Contains(l, "cupi[bbb]") {
+				t.Errorf("a failure outside cluster bbb: %s", l)
+			}
+		}
+		if strings.Contains(r.stdout+r.stderr, "not-bbbs-password") {
+			t.Fatal("doctor printed the password")
+		}
+	})
+	t.Run("one cluster unreachable", func(t *testing.T) {
+		down := filepath.Join(dir, "down.json")
+		clusterConfig(t, down, map[string]string{"aaa": sim.clusters["aaa"], "bbb": "http://127.0.0.1:1"})
+		r := bulkprov(t, creds, "doctor", "--voss", sim.url, "--config", down)
+		lines := checkDoctorLines(t, r)
+		if r.code != 3 || lines["cupi[bbb].reach"] != "fail" || lines["cupi[aaa].auth"] != "ok" {
+			t.Fatalf("exit %d, want 3 with cupi[bbb].reach failed:\n%s", r.code, r.stdout)
+		}
+		// Access refused on one cluster outranks another unreachable.
+		env := append(append([]string(nil), creds...), "BULKPROV_CUPI_AAA_USER=sim-admin", "BULKPROV_CUPI_AAA_PASSWORD=not-aaas-password")
+		if r := bulkprov(t, env, "doctor", "--voss", sim.url, "--config", down); r.code != 4 {
+			t.Fatalf("refused and unreachable: exit %d, want 4:\n%s", r.code, r.stdout)
+		}
+	})
+}
