@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -61,6 +62,12 @@ func writeRows(t *testing.T, path string, users []userRow) {
 // secrets aside.
 func snapshot(t *testing.T, url string) map[string]string {
 	t.Helper()
+	return snapshotAt(t, url, url)
+}
+
+// snapshotAt is snapshot with VOSS and Unity Connection at their own URLs.
+func snapshotAt(t *testing.T, url, cupiURL string) map[string]string {
+	t.Helper()
 	ctx := context.Background()
 	cr := targets.Credentials{User: "sim-admin", Password: "sim-admin-Secret-9"}
 	out := map[string]string{}
@@ -80,7 +87,7 @@ func snapshot(t *testing.T, url string) map[string]string {
 		b, _ := json.Marshal(in.Data)
 		out["voss/"+fmt.Sprint(in.Data["username"])] = string(b)
 	}
-	cc := cupi.New(url, http.DefaultClient, cr)
+	cc := cupi.New(cupiURL, http.DefaultClient, cr)
 	var users []cupi.Object
 	if err := cc.ListUsers(ctx, func(u cupi.Object) error { users = append(users, u); return nil }); err != nil {
 		t.Fatal(err)
@@ -382,5 +389,65 @@ func TestRevertKilledRun(t *testing.T) {
 	}
 	if d := diffSnapshots(before, snapshot(t, sim.url)); len(d) > 0 {
 		t.Fatalf("after reverting the resumed run the state differs from before (%d):\n%s", len(d), strings.Join(d[:min(5, len(d))], "\n"))
+	}
+}
+
+// A tenant whose voicemail lives on its own Unity Connection cluster: the
+// back-out file carries the config (cupiClusters) and the revert, given no
+// --config, undoes the change on that cluster.
+func TestRevertOnCluster(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(binary, "sim", "--listen", "127.0.0.1:0", "--cupi-clusters", "aaa")
+	cmd.Env = append(os.Environ(), creds...)
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup((&simProc{cmd: cmd}).stop)
+	var url, aaa string
+	sc := bufio.NewScanner(stdout)
+	for aaa == "" && sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "voss="); ok {
+			url = v
+		}
+		if v, ok := strings.CutPrefix(sc.Text(), "cupi.aaa="); ok {
+			aaa = v
+		}
+	}
+	if url == "" || aaa == "" {
+		t.Fatal("sim printed no URLs")
+	}
+	go io.Copy(io.Discard, stdout)
+	cfg := filepath.Join(dir, "tenant.json")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`{"defaultHierarchy": %q, "cupiClusters": {"aaa": {"url": %q, "hierarchies": [%q]}}}`, revertHier, aaa, revertHier)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	target := []string{"--voss", url, "--cupi", url, "--config", cfg, "--quiet"}
+	wb := filepath.Join(dir, "base.xlsx")
+	writeRows(t, wb, []userRow{baseUser(0), baseUser(1)})
+	if r := bulkprov(t, creds, append([]string{"apply", "--checkpoint", filepath.Join(dir, "base.journal"), wb}, target...)...); r.code != 0 {
+		t.Fatalf("base: %d %s", r.code, r.stderr)
+	}
+	before := snapshotAt(t, url, aaa)
+	if !strings.Contains(before["cupi/rev000"], "Help Desk Administrator") {
+		t.Fatalf("the base run did not reach cluster aaa: %v", before)
+	}
+	change := []userRow{baseUser(0), baseUser(1), baseUser(2)}
+	change[0].locked, change[0].password = "false", ""
+	change[1].password = ""
+	writeRows(t, wb, change)
+	r := bulkprov(t, creds, append([]string{"apply", "--checkpoint", filepath.Join(dir, "change.journal"), wb}, target...)...)
+	if r.code != 0 {
+		t.Fatalf("change: %d %s", r.code, r.stderr)
+	}
+	backout := backoutPathOf(t, r.stderr)
+	if len(diffSnapshots(before, snapshotAt(t, url, aaa))) < 2 {
+		t.Fatal("the change changed nothing on cluster aaa")
+	}
+	if r := bulkprov(t, creds, "apply", "--revert", backout, "--quiet", "--checkpoint", filepath.Join(dir, "revert.journal")); r.code != 0 {
+		t.Fatalf("apply --revert: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if d := diffSnapshots(before, snapshotAt(t, url, aaa)); len(d) > 0 {
+		t.Fatalf("after the revert cluster aaa differs from before:\n%s", strings.Join(d, "\n"))
 	}
 }
