@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -53,6 +54,9 @@ func loadRevert(path string, paths []string, tf *targetFlags, force bool) (*reve
 		}
 	}
 	tf.voss, tf.cupi = h.VOSS, h.CUPI
+	if tf.config != "" && !sameJSON(tf.config, bf.Header.Config) {
+		return nil, fail(exitInvalid, "--config %s is not the config of the run the back-out file undoes (the revert takes it from the file; leave --config out)", tf.config)
+	}
 	cfg := &transform.Config{}
 	if len(bf.Header.Config) > 0 {
 		if cfg, _, err = transform.ParseConfig(path+" (the config of the run)", bf.Header.Config); err != nil {
@@ -181,4 +185,15 @@ func defaultBackoutPath(journal string, now time.Time) string {
 		}
 		path = fmt.Sprintf("%s-%d.backout.json", base, i)
 	}
+}
+
+// sameJSON reports whether the JSON file at path holds the same document
+// as b, whitespace aside.
+func sameJSON(path string, b []byte) bool {
+	f, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	var x, y bytes.Buffer
+	return json.Compact(&x, f) == nil && json.Compact(&y, b) == nil && bytes.Equal(x.Bytes(), y.Bytes())
 }

@@ -444,7 +444,12 @@ func TestRevertOnCluster(t *testing.T) {
 	if len(diffSnapshots(before, snapshotAt(t, url, aaa))) < 2 {
 		t.Fatal("the change changed nothing on cluster aaa")
 	}
-	if r := bulkprov(t, creds, "apply", "--revert", backout, "--quiet", "--checkpoint", filepath.Join(dir, "revert.journal")); r.code != 0 {
+	other := filepath.Join(dir, "other.json")
+	_ = os.WriteFile(other, []byte(`{"defaultHierarchy": "sys.hcs.CS-P.CS-NB.Other"}`), 0o600)
+	if r := bulkprov(t, creds, "plan", "--revert", backout, "--config", other); r.code != 2 {
+		t.Fatalf("plan --revert with another --config: exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	if r := bulkprov(t, creds, "apply", "--revert", backout, "--config", cfg, "--quiet", "--checkpoint", filepath.Join(dir, "revert.journal")); r.code != 0 {
 		t.Fatalf("apply --revert: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	if d := diffSnapshots(before, snapshotAt(t, url, aaa)); len(d) > 0 {
