@@ -219,6 +219,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	doc.Metrics = metrics(conn.targets, time.Since(runStart)) // over the whole run: its reads count too
 	rep.doc = doc
 	report.Print(io.out, doc, report.TextOptions{Color: useColor(io.out), Changes: verbose && !quiet})
+	printNotRestorable(io, p)
 	if !quiet {
 		printMetrics(io, doc.Metrics, conn.targets, time.Since(runStart))
 	}

@@ -240,6 +240,9 @@ func TestRevertRestoresState(t *testing.T) {
 	saved := filepath.Join(dir, "revert-plan-saved.json")
 	run(0, "plan", "--revert", backout, "--out", saved)
 	r = run(0, append([]string{"apply", "--revert", backout, "--plan", saved, "--checkpoint", filepath.Join(dir, "revert.journal")}, target...)...)
+	if !strings.Contains(r.stdout, "Not restorable") {
+		t.Errorf("apply --revert does not list what it cannot restore:\n%s", r.stdout)
+	}
 	again := backoutPathOf(t, r.stderr)
 	if again == backout {
 		t.Fatal("the revert wrote into the back-out file it reverts")
