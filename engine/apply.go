@@ -12,7 +12,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/bulkprov/bulkprov/schema"
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/voss"
@@ -354,17 +353,6 @@ func isCredential(op *Op) bool {
 	return op.Kind == transform.KindPassword || op.Kind == transform.KindPIN
 }
 
-// readBefore reads a credential's TimeChanged before its set.
-func readBefore(ctx context.Context, op *Op, t *Targets, o Options) error {
-	return o.Retry.Do(ctx, t.CUPILimiter, func(ctx context.Context) (int, error) {
-		c, err := t.CUPI.Credential(ctx, op.UserID, credKind(op.Kind))
-		if err == nil {
-			op.before, op.haveBefore = c["TimeChanged"], true
-		}
-		return status(err), err
-	})
-}
-
 // outcomeUnknownError is a write that may or may not have taken effect,
 // and re-reading could not tell.
 type outcomeUnknownError struct{ err error }
@@ -506,7 +494,7 @@ func flat(body map[string]any) cupi.Object {
 	return o
 }
 
-// write sends one attempt of op's write.
+// write sends one attempt of op's write through its kind.
 func write(ctx context.Context, op *Op, t *Targets, j *Journal) error {
 	onTx := func(id string) {
 		op.TxID = id
@@ -514,76 +502,20 @@ func write(ctx context.Context, op *Op, t *Targets, j *Journal) error {
 			_ = j.Tx(op, id)
 		}
 	}
-	switch op.Kind {
-	case transform.KindUser, transform.KindAdminREL:
-		err := writeVOSS(ctx, op, t, onTx)
-		if ae := apiErr(err); ae != nil && ae.Status == 404 && strings.Contains(ae.Path, "/tool/Transaction/") {
-			// The server lost the transaction (a restart): re-read to learn
-			// whether the write happened.
-			return &targets.UnknownOutcomeError{Err: err}
-		}
-		return err
-	case transform.KindCUPIUser:
-		switch op.Action {
-		case Create:
-			id, err := t.CUPI.CreateUser(ctx, op.Template, flat(op.Body))
-			op.CreatedID = id
-			return err
-		case Update:
-			return t.CUPI.UpdateUser(ctx, op.UserID, flat(op.Body))
-		case Delete:
-			return t.CUPI.DeleteUser(ctx, op.UserID)
-		}
-	case transform.KindUserRole:
-		if op.Action == Create {
-			id, err := t.CUPI.AddUserRole(ctx, op.UserID, op.RoleID)
-			op.CreatedID = id
-			return err
-		}
-		return t.CUPI.DeleteUserRole(ctx, op.UserID, op.ObjectID)
-	case transform.KindPassword, transform.KindPIN:
-		kind := cupi.Password
-		if op.Kind == transform.KindPIN {
-			kind = cupi.PIN
-		}
-		return t.CUPI.SetCredential(ctx, op.UserID, kind, flat(withSecrets(op)))
-	case transform.KindAuthz:
-		switch op.Action {
-		case Create:
-			id, err := t.CUPI.CreateAuthzServer(ctx, flat(withSecrets(op)))
-			op.CreatedID = id
-			return err
-		case Update:
-			return t.CUPI.UpdateAuthzServer(ctx, op.ObjectID, flat(withSecrets(op)))
-		case Delete:
-			return t.CUPI.DeleteAuthzServer(ctx, op.ObjectID)
-		}
+	k := kinds[op.Kind]
+	if k == nil {
+		return errNoWriter(op)
 	}
-	return fmt.Errorf("no writer for %s %s", op.Kind, op.Action)
+	return k.write(ctx, op, t, onTx)
 }
 
-// writeVOSS sends a VOSS write, or, when its transaction is already known,
-// only waits for that transaction to end.
-func writeVOSS(ctx context.Context, op *Op, t *Targets, onTx func(string)) error {
-	if op.TxID != "" {
-		pkid, err := t.VOSS.Wait(ctx, op.TxID)
-		if err == nil && op.Action == Create {
-			op.CreatedID = pkid
-		}
-		return err
+// check asks op's kind whether its write took effect.
+func check(ctx context.Context, op *Op, t *Targets) (bool, error) {
+	k := kinds[op.Kind]
+	if k == nil {
+		return false, nil
 	}
-	var res voss.WriteResult
-	var err error
-	switch op.Action {
-	case Create:
-		res, err = t.VOSS.Create(ctx, op.Model, op.Hierarchy, withSecrets(op), onTx)
-		op.CreatedID = res.Pkid
-	case Update:
-		_, err = t.VOSS.Update(ctx, op.Model, op.Pkid, op.Hierarchy, withSecrets(op), onTx)
-	case Delete:
-		_, err = t.VOSS.Delete(ctx, op.Model, op.Pkid, op.Hierarchy, onTx)
-	}
-	return err
+	return k.verify(ctx, op, t)
 }
 
 // verify re-reads the target after a write whose outcome is unknown (or
@@ -602,146 +534,6 @@ func verify(ctx context.Context, op *Op, t *Targets, o Options) (bool, error) {
 // maxVerifyGets bounds the instances fetched one by one when a VOSS list
 // does not carry the business key.
 const maxVerifyGets = 50
-
-func check(ctx context.Context, op *Op, t *Targets) (bool, error) {
-	switch op.Kind {
-	case transform.KindUser, transform.KindAdminREL:
-		if op.TxID != "" {
-			// A nowait write: its transaction decides, once it has ended.
-			pkid, err := t.VOSS.Wait(ctx, op.TxID)
-			var tf *voss.TxFailed
-			switch {
-			case errors.As(err, &tf) && op.Action == Update:
-				return false, nil
-			case errors.As(err, &tf):
-				// A create refused as a duplicate, or a delete of what is
-				// gone, after an earlier attempt whose answer was lost:
-				// the key decides.
-			case err != nil && !errors.Is(err, targets.ErrNotFound):
-				return false, err
-			case err == nil && (op.Action != Create || pkid != ""):
-				if op.Action == Create {
-					op.CreatedID = pkid
-				}
-				return true, nil
-			}
-		}
-		if op.Action == Update {
-			return false, nil // an update is idempotent: send it again
-		}
-		found, err := findVOSS(ctx, op, t)
-		if err != nil {
-			return false, err
-		}
-		if op.Action == Create {
-			op.CreatedID = found
-			return found != "", nil
-		}
-		return found == "", nil
-	case transform.KindCUPIUser:
-		u, err := t.CUPI.FindUser(ctx, op.Alias)
-		if errors.Is(err, targets.ErrNotFound) {
-			return op.Action == Delete, nil
-		}
-		if err != nil {
-			return false, err
-		}
-		if op.Action == Create && strings.EqualFold(u["Alias"], op.Alias) {
-			op.CreatedID = u["ObjectId"]
-			return true, nil
-		}
-		return false, nil
-	case transform.KindUserRole:
-		urs, err := t.CUPI.UserRoles(ctx, op.UserID)
-		if err != nil {
-			return false, err
-		}
-		held := false
-		for _, ur := range urs {
-			if ur["RoleObjectId"] == op.RoleID {
-				held = true
-			}
-		}
-		return held == (op.Action == Create), nil
-	case transform.KindPassword, transform.KindPIN:
-		// A set is proven by TimeChanged moving (seed 000) — never by the
-		// wording of a refusal, which differs between versions and locales.
-		if len(op.Secrets) == 0 {
-			return false, nil // settings only: sending them again is harmless
-		}
-		if !op.haveBefore {
-			return false, errors.New("no TimeChanged was read before the set, so its outcome cannot be proven")
-		}
-		c, err := t.CUPI.Credential(ctx, op.UserID, credKind(op.Kind))
-		if err != nil {
-			return false, err
-		}
-		return c["TimeChanged"] != op.before, nil
-	case transform.KindAuthz:
-		list, err := t.CUPI.AuthzServers(ctx)
-		if err != nil {
-			return false, err
-		}
-		var found cupi.Object
-		for _, a := range list {
-			if strings.EqualFold(a["DisplayName"], op.Key) {
-				found = a
-			}
-		}
-		switch op.Action {
-		case Create:
-			if found != nil {
-				op.CreatedID = found["ObjectId"]
-			}
-			return found != nil, nil
-		case Delete:
-			return found == nil, nil
-		}
-	}
-	return false, nil
-}
-
-// findVOSS returns the pkid of the instance at op's hierarchy whose
-// business key is op's, comparing the key itself: a list filter a server
-// ignores must not make any instance there look like the one written.
-func findVOSS(ctx context.Context, op *Op, t *Targets) (string, error) {
-	key := op.Key[strings.LastIndex(op.Key, "/")+1:]
-	keyField := schema.Get(op.Model).Key
-	var found string
-	var unsure []string
-	err := t.VOSS.List(ctx, op.Model, op.Hierarchy, [2]string{keyField, key}, func(s voss.Summary) error {
-		if s.Hierarchy != "" && !strings.EqualFold(s.Hierarchy, op.Hierarchy) {
-			return nil
-		}
-		if v, ok := s.Data[keyField].(string); ok {
-			if strings.EqualFold(v, key) {
-				found = s.Pkid
-			}
-			return nil
-		}
-		unsure = append(unsure, s.Pkid)
-		return nil
-	})
-	if err != nil || found != "" {
-		return found, err
-	}
-	if len(unsure) > maxVerifyGets {
-		return "", fmt.Errorf("cannot tell which of %d %s instances at %s is %s: the list does not carry %s", len(unsure), op.Model, op.Hierarchy, key, keyField)
-	}
-	for _, pkid := range unsure {
-		in, err := t.VOSS.Get(ctx, op.Model, pkid)
-		if errors.Is(err, targets.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return "", err
-		}
-		if v, _ := in.Data[keyField].(string); strings.EqualFold(v, key) {
-			return pkid, nil
-		}
-	}
-	return "", nil
-}
 
 // ResolvePending settles what an interrupted run left pending before
 // anything is planned: it waits for the VOSS transactions that run

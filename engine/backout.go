@@ -278,47 +278,8 @@ func readBeforeImage(ctx context.Context, op *Op, e *BackoutEntry, t *Targets, o
 			return status(err), err
 		})
 	}
-	switch op.Kind {
-	case transform.KindUser, transform.KindAdminREL:
-		return read("voss", func(ctx context.Context) error {
-			in, err := t.VOSS.Get(ctx, op.Model, op.Pkid)
-			if err == nil {
-				e.Before = stripVOSS(schema.Get(op.Model).Root, in.Data, false)
-				e.NotRestorable = secretPaths(schema.Get(op.Model).Root, "")
-			}
-			return err
-		})
-	case transform.KindCUPIUser:
-		err := read("cupi", func(ctx context.Context) error {
-			u, err := t.CUPI.GetUser(ctx, op.UserID)
-			if err == nil {
-				e.Before = objectMap(u, nil)
-			}
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		e.NotRestorable = append(e.NotRestorable, "password", "pin")
-		return read("cupi", func(ctx context.Context) error {
-			urs, err := t.CUPI.UserRoles(ctx, op.UserID)
-			e.BeforeRoles = nil
-			for _, ur := range urs {
-				e.BeforeRoles = append(e.BeforeRoles, BackoutRole{RoleID: ur["RoleObjectId"], Name: ur["RoleName"]})
-			}
-			return err
-		})
-	case transform.KindAuthz:
-		e.NotRestorable = append(e.NotRestorable, "ServerPassword")
-		return read("cupi", func(ctx context.Context) error {
-			list, err := t.CUPI.AuthzServers(ctx)
-			for _, a := range list {
-				if a["ObjectId"] == op.ObjectID {
-					e.Before = objectMap(a, map[string]bool{"ServerPassword": true})
-				}
-			}
-			return err
-		})
+	if k := kinds[op.Kind]; k != nil {
+		return k.beforeImage(ctx, op, e, t, read)
 	}
 	return nil
 }

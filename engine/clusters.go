@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-
-	"github.com/bulkprov/bulkprov/targets/cupi"
 )
 
 // DefaultCluster names the Unity Connection of --cupi.
@@ -16,7 +14,7 @@ const DefaultCluster = "default"
 type Cluster struct {
 	Name    string
 	URL     string // normalised base URL; keys the run state
-	CUPI    *cupi.Client
+	CUPI    CUPIAPI
 	Limiter *Limiter
 }
 

@@ -18,9 +18,9 @@ import (
 func newTargets(t *testing.T, url string) *engine.Targets {
 	hc, _ := targets.NewHTTPClient(targets.HTTPOptions{Conns: 16})
 	cr := targets.Credentials{User: "u", Password: "p"}
-	tg := &engine.Targets{VOSS: voss.New(url, hc, cr), CUPI: cupi.New(url, hc, cr),
-		VOSSLimiter: engine.NewLimiter("voss", 8), CUPILimiter: engine.NewLimiter("cupi", 5), ID: "test"}
-	tg.VOSS.Observe, tg.CUPI.Observe = tg.VOSSLimiter.Observe, tg.CUPILimiter.Observe
+	v, c := voss.New(url, hc, cr), cupi.New(url, hc, cr)
+	tg := &engine.Targets{VOSS: v, CUPI: c, VOSSLimiter: engine.NewLimiter("voss", 8), CUPILimiter: engine.NewLimiter("cupi", 5), ID: "test"}
+	v.Observe, c.Observe = tg.VOSSLimiter.Observe, tg.CUPILimiter.Observe
 	return tg
 }
 
@@ -130,6 +130,60 @@ func TestUnresolvedReferencesFailTheRow(t *testing.T) {
 	for _, op := range p.Ops {
 		if op.Status != engine.Failed || want[op.Kind] == "" || !strings.Contains(op.Error, want[op.Kind]) {
 			t.Errorf("%s: status %s error %q, want failed with %q", op.Kind, op.Status, op.Error, want[op.Kind])
+		}
+	}
+}
+
+// --force-secrets on a row that gives only the security answers sends
+// them with their questions (the array whole, as the server has it), and
+// the server takes it; a row without the answers is failed in the plan.
+func TestForcedAnswersGoWithTheirQuestions(t *testing.T) {
+	r, err := simserve.Start(simserve.Options{User: "u", Password: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx := context.Background()
+	tg := newTargets(t, r.URL)
+	rs := engine.NewMemoryRunState()
+	row := func(fields map[string]any) []transform.Row {
+		rec := &loader.Record{Model: "data/User", Action: loader.Add, Hierarchy: "sys.hcs.CS-P.CS-NB.AAAGlobal", Loc: loader.Location{File: "t.xlsx", Sheet: "s", Row: 5}, Fields: fields}
+		return []transform.Row{transform.Map(rec, &transform.Config{}, transform.Options{})}
+	}
+	full := map[string]any{"username": "qa1", "role": "Help Desk Administrator", "DtmfAccessId": "5001", "account_information": map[string]any{
+		"security_questions": []any{map[string]any{"question": "First pet?", "answer": "rex"}, map[string]any{"question": "Home town?", "answer": "york"}}}}
+	p, err := engine.MakePlan(ctx, row(full), tg, engine.Options{RunState: rs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.Apply(ctx, p, tg, engine.Options{RunState: rs}, engine.ApplyOptions{}); err != nil || p.Summary().Failed != 0 {
+		t.Fatalf("create: %v %+v", err, p.Ops)
+	}
+	answers := map[string]any{"username": "qa1", "role": "Help Desk Administrator", "account_information": map[string]any{
+		"security_questions": []any{map[string]any{"answer": "cat"}, map[string]any{"answer": "leeds"}}}}
+	opts := engine.Options{RunState: rs, ForceSecrets: true}
+	p, err = engine.MakePlan(ctx, row(answers), tg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.Apply(ctx, p, tg, opts, engine.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range p.Ops {
+		if op.Target == "voss" && (op.Status != engine.Done || op.Action != engine.Update) {
+			t.Fatalf("forced answers: %s %s %s", op.Action, op.Status, op.Error)
+		}
+	}
+	// Only one answer of two: the plan says the other is missing.
+	one := map[string]any{"username": "qa1", "role": "Help Desk Administrator", "account_information": map[string]any{
+		"security_questions": []any{map[string]any{"answer": "dog"}}}}
+	p, err = engine.MakePlan(ctx, row(one), tg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range p.Ops {
+		if op.Target == "voss" && (op.Status != engine.Failed || !strings.Contains(op.Error, "security_questions.[1].answer: this field is required")) {
+			t.Fatalf("one answer of two: %s %s %q", op.Action, op.Status, op.Error)
 		}
 	}
 }

@@ -109,11 +109,12 @@ func proxied(t *testing.T, url string, sync bool) (*engine.Targets, *faultyProxy
 	p := &faultyProxy{base: hc.Transport, commits: map[string]int{}}
 	hc.Transport = p
 	cr := targets.Credentials{User: "u", Password: "p"}
-	tg := &engine.Targets{VOSS: voss.New(url, hc, cr), CUPI: cupi.New(url, hc, cr),
+	v, c := voss.New(url, hc, cr), cupi.New(url, hc, cr)
+	tg := &engine.Targets{VOSS: v, CUPI: c,
 		VOSSLimiter: engine.NewLimiter("voss", 8), CUPILimiter: engine.NewLimiter("cupi", 5),
 		ID: "test", VOSSName: url, CUPIName: url}
-	tg.VOSS.Nowait = !sync
-	tg.VOSS.Observe, tg.CUPI.Observe = tg.VOSSLimiter.Observe, tg.CUPILimiter.Observe
+	v.Nowait = !sync
+	v.Observe, c.Observe = tg.VOSSLimiter.Observe, tg.CUPILimiter.Observe
 	return tg, p
 }
 

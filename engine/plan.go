@@ -189,8 +189,8 @@ func (p *Plan) Summary() Summary {
 
 // Targets are the clients of a run, each with its limiter.
 type Targets struct {
-	VOSS        *voss.Client
-	CUPI        *cupi.Client
+	VOSS        VOSSAPI
+	CUPI        CUPIAPI
 	VOSSLimiter *Limiter
 	CUPILimiter *Limiter
 	// ID names the targets of a run (it binds a checkpoint to them).

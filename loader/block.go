@@ -2,6 +2,7 @@ package loader
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -213,12 +214,15 @@ func (r *blockReader) checkMerges(refs []string) {
 		if r1 < 1 || r2 < r1 || c1 < 1 {
 			continue
 		}
-		for i, start := range r.blocks {
+		// Only two blocks can hold the range's first data row: the one r1
+		// is in, and the next one (any later block starts later still).
+		next := sort.SearchInts(r.blocks, r1+1) // first block starting after r1
+		for i := max(next-1, 0); i <= next && i < len(r.blocks); i++ {
 			end := int(^uint(0) >> 1)
 			if i+1 < len(r.blocks) {
 				end = r.blocks[i+1] - 1
 			}
-			if max(r1, start+4) <= min(r2, end) {
+			if max(r1, r.blocks[i]+4) <= min(r2, end) {
 				r.problem(r1, ColumnName(c1), "merged cells %s span data rows: the rows after the first would silently get no value; unmerge them and fill each row", ref)
 				break
 			}

@@ -110,3 +110,15 @@ func TestCellsAsToolsWriteThem(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// Merged ranges are checked against every block of the sheet: titles and
+// instruction rows may be merged, data rows may not.
+func TestMergesAcrossBlocks(t *testing.T) {
+	var got []string
+	r := &blockReader{opts: Options{DisplayName: "F"}, sheet: "s", blocks: []int{1, 10}, report: func(p Problem) { got = append(got, p.Loc.String()+":"+p.Column) }}
+	r.checkMerges([]string{"A1:H1", "A3:B4", "A5:A6", "B8:B12", "C11:C14", "D10:D13", "E20:F20", "G9"})
+	want := []string{"F:s:5:A", "F:s:8:B", "F:s:11:C", "F:s:20:E"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("merges refused at %v, want %v", got, want)
+	}
+}

@@ -50,15 +50,19 @@ func workbookParts(sheet, sst string) []string {
 // allocates a few MiB at most.
 func TestHostileXML(t *testing.T) {
 	rows := `<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>entity: data/User; hierarchy: sys</t></is></c></row>`
+	cell := `<row r="2"><c r="A2" t="inlineStr"><is>`
 	tests := []struct {
 		name  string
 		parts []string
 		want  string
 	}{
-		{"millions of nested unclosed elements", workbookParts(rows+strings.Repeat("<a>", 3_000_000), ""), "--max-xml-depth"},
+		{"millions of nested unclosed elements", workbookParts(rows+cell+strings.Repeat("<a>", 3_000_000), ""), "--max-xml-depth"},
+		{"millions of nested elements in sheetData", workbookParts(rows+strings.Repeat("<a>", 3_000_000), ""), "unexpected element <a> in sheetData"},
+		{"an element flood in a row", workbookParts(rows+`<row r="2">`+strings.Repeat("<x/>", 3_000_000), ""), "unexpected element <x> in row 2"},
+		{"an element flood after the cell data", workbookParts(rows+"</sheetData>"+strings.Repeat("<x/>", 3_000_000)+"</worksheet>", ""), "more than 1048576 elements outside the cell data"},
 		{"shared strings of empty entries", workbookParts(rows+`</sheetData></worksheet>`, "<sst>"+strings.Repeat("<si/>", 2_000_000)+"</sst>"), "--max-shared-strings"},
 		{"unclosed elements within the limit", workbookParts(rows+strings.Repeat("<a>", 10), ""), "not a valid xlsx workbook"},
-		{"a text run without markup", workbookParts(rows+"<x>"+strings.Repeat("x", 4<<20)+"</x></sheetData></worksheet>", ""), "--max-cell-chars"},
+		{"a text run without markup", workbookParts(rows+cell+"<t>"+strings.Repeat("x", 4<<20)+"</t></is></c></row></sheetData></worksheet>", ""), "--max-cell-chars"},
 		{"rows out of order", workbookParts(rows+strings.Repeat(`<row r="1"/>`, 5)+`</sheetData></worksheet>`, ""), "row 1 after row 1"},
 	}
 	for _, tc := range tests {

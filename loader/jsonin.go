@@ -127,21 +127,17 @@ func jsonItem(it any, opts Options, loc Location) (*Record, string) {
 	if !ok {
 		return nil, "item has no \"data\" object"
 	}
-	rec := &Record{Action: Upsert, Fields: map[string]any{}, Loc: loc, Hierarchy: opts.Hierarchy}
+	rec := &Record{Action: Upsert, Fields: map[string]any{}, Loc: loc}
 	str := func(m map[string]any, k string) string {
 		s, _ := m[k].(string)
 		return s
 	}
 	if meta != nil {
 		rec.Model = str(meta, "model_type")
-		if h := str(meta, "hierarchy"); h != "" {
-			rec.Hierarchy = h
-		}
+		rec.Hierarchy = str(meta, "hierarchy")
 		rec.Pkid = str(meta, "pkid")
-		if bk, ok := meta["business_key"].(map[string]any); ok && rec.Hierarchy == opts.Hierarchy {
-			if h, ok := bk["hierarchy"].(string); ok && h != "" {
-				rec.Hierarchy = h
-			}
+		if bk, ok := meta["business_key"].(map[string]any); ok && rec.Hierarchy == "" {
+			rec.Hierarchy, _ = bk["hierarchy"].(string)
 		}
 	}
 	if rec.Pkid == "" {
@@ -153,8 +149,13 @@ func jsonItem(it any, opts Options, loc Location) (*Record, string) {
 	if rec.Model == "" {
 		return nil, "item has no meta.model_type (give one with --model)"
 	}
+	// The VOSS import rule: meta.hierarchy, else the business key's, else
+	// the item's own hierarchy_path, else --hierarchy.
 	if h, ok := data["hierarchy_path"].(string); ok && rec.Hierarchy == "" {
 		rec.Hierarchy = h
+	}
+	if rec.Hierarchy == "" {
+		rec.Hierarchy = opts.Hierarchy
 	}
 	for k, v := range data {
 		switch k {

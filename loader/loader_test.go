@@ -317,3 +317,51 @@ func TestLibreOfficeWorkbook(t *testing.T) {
 		t.Fatalf("formula refusal: %v", probs)
 	}
 }
+
+// One JSON document per entry: trailing data is a problem at the entry,
+// not ignored; a UTF-8 BOM is accepted; desktop clutter is skipped.
+func TestJSONStrictness(t *testing.T) {
+	item := `{"meta":{"model_type":"data/User","hierarchy":"sys.A"},"data":{"username":"u","role":"R"}}`
+	tests := []struct {
+		name    string
+		entries map[string]string
+		records int
+		problem string
+	}{
+		{"second document", map[string]string{"e.json": "[" + item + "]\n[" + item + "]"}, 0, ":e.json:0: trailing data after the JSON document at byte"},
+		{"BOM", map[string]string{"e.json": "\ufeff[" + item + "]"}, 1, ""},
+		{"macOS clutter", map[string]string{"x/e.json": "[" + item + "]", "__MACOSX/x/._e.json": "\x00\x05\x16\x07", "x/.DS_Store": "Bud1", "._top.json": "\x00"}, 1, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			recs, probs, err := readAll(t, zipOf(t, tc.entries), Options{})
+			if err != nil || len(recs) != tc.records {
+				t.Fatalf("%d records, err %v, problems %v", len(recs), err, probs)
+			}
+			if tc.problem == "" && len(probs) > 0 || tc.problem != "" && (len(probs) != 1 || !strings.Contains(probs[0], tc.problem)) {
+				t.Fatalf("problems %v, want %q", probs, tc.problem)
+			}
+		})
+	}
+}
+
+// A meta.hierarchy wins over --hierarchy; an item without one takes its
+// business key's hierarchy, then hierarchy_path from its data, then
+// --hierarchy.
+func TestJSONHierarchyPrecedence(t *testing.T) {
+	doc := `[{"meta":{"model_type":"data/User","hierarchy":"sys.meta"},"data":{"username":"a","role":"R","hierarchy_path":"sys.path"}},
+	{"meta":{"model_type":"data/User","business_key":{"hierarchy":"sys.bk"}},"data":{"username":"b","role":"R","hierarchy_path":"sys.path"}},
+	{"meta":{"model_type":"data/User"},"data":{"username":"c","role":"R","hierarchy_path":"sys.path"}},
+	{"meta":{"model_type":"data/User"},"data":{"username":"d","role":"R"}}]`
+	recs, probs, err := readAll(t, zipOf(t, map[string]string{"e.json": doc}), Options{Hierarchy: "sys.flag"})
+	if err != nil || len(probs) > 0 || len(recs) != 4 {
+		t.Fatalf("%v %v %d", err, probs, len(recs))
+	}
+	var got []string
+	for _, r := range recs {
+		got = append(got, r.Hierarchy)
+	}
+	if want := []string{"sys.meta", "sys.bk", "sys.path", "sys.flag"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("hierarchies %v, want %v", got, want)
+	}
+}

@@ -250,6 +250,11 @@ func isDateFormat(code string) bool {
 	return false
 }
 
+// maxOtherElements bounds the elements of a sheet outside its cell data
+// (views, formats, merges, page setup): a real sheet has a few hundred,
+// plus one per merged range.
+const maxOtherElements = 1 << 20
+
 // maxStyles bounds the number formats and cell formats read from
 // styles.xml (Excel allows 64,000 cell formats).
 const maxStyles = 1 << 20
@@ -345,6 +350,9 @@ func (wb *workbook) readSheet(s sheetRef, fn func(*Record) error, report func(Pr
 		text           *strings.Builder
 		inRow          bool
 		merges         []string
+		inData         bool // inside sheetData
+		dataDepth      int  // nesting depth of sheetData, once met
+		others         int  // elements outside sheetData
 	)
 	for {
 		tok, err := d.Token()
@@ -357,7 +365,34 @@ func (wb *workbook) readSheet(s sheetRef, fn func(*Record) error, report func(Pr
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			// Inside sheetData only rows, inside a row only cells: an
+			// element flood there is refused at its first element, not
+			// decoded to the byte limit. Elsewhere, elements are counted.
+			if inData {
+				switch d.depth - dataDepth {
+				case 1:
+					if t.Name.Local != "row" {
+						return wb.fail("sheet %q: unexpected element <%s> in sheetData (after row %d)", s.name, t.Name.Local, rowNum)
+					}
+				case 2:
+					if t.Name.Local != "c" && t.Name.Local != "extLst" {
+						return wb.fail("sheet %q: unexpected element <%s> in row %d", s.name, t.Name.Local, rowNum)
+					}
+				case 3:
+					switch t.Name.Local {
+					case "v", "f", "is", "extLst":
+					default:
+						return wb.fail("sheet %q: unexpected element <%s> in cell %s%d", s.name, t.Name.Local, ColumnName(colNum), rowNum)
+					}
+				}
+			} else if others++; others > maxOtherElements {
+				return wb.fail("sheet %q: more than %d elements outside the cell data", s.name, maxOtherElements)
+			}
 			switch t.Name.Local {
+			case "sheetData":
+				if !inData && dataDepth == 0 {
+					inData, dataDepth = true, d.depth
+				}
 			case "dimension":
 				if err := wb.checkDimension(s, attr(t, "ref")); err != nil {
 					return err
@@ -422,6 +457,9 @@ func (wb *workbook) readSheet(s sheetRef, fn func(*Record) error, report func(Pr
 				}
 			}
 		case xml.EndElement:
+			if inData && d.depth < dataDepth {
+				inData = false // sheetData is over
+			}
 			switch t.Name.Local {
 			case "v", "t", "f":
 				text = nil

@@ -312,6 +312,7 @@ code{font-size:12px}
     text = await new Response(new Blob([bin]).stream().pipeThrough(new DecompressionStream("gzip"))).text();
   }
   const D = JSON.parse(text);
+  document.body.dataset.parsed = Math.round(performance.now());
   const A = ["create", "update", "delete", "noop"], S = ["planned", "done", "failed", "skipped"], SYM = ["+", "~", "-", " "];
   const show = v => v === null || v === undefined ? "(none)" : JSON.stringify(v);
   const rows = D.r.map(r => {
@@ -351,7 +352,7 @@ code{font-size:12px}
   const table = document.getElementById("changes"), shown = document.getElementById("shown"), more = document.getElementById("more");
   const filter = document.getElementById("filter"), failedOnly = document.getElementById("failed-only");
   let match = rows, limit = 0;
-  const PAGE = 500;
+  const PAGE = 200;
   const render = () => {
     const end = Math.min(match.length, limit + PAGE);
     const frag = document.createDocumentFragment();
@@ -378,12 +379,23 @@ code{font-size:12px}
     limit = 0;
     render();
   };
+  // The filter lives in the address too (#q=TEXT&failed=1), so a link
+  // opens the page filtered.
+  const params = new URLSearchParams(location.hash.slice(1));
+  filter.value = params.get("q") || "";
+  failedOnly.checked = params.get("failed") === "1";
+  const remember = () => {
+    const p = new URLSearchParams();
+    if (filter.value) p.set("q", filter.value);
+    if (failedOnly.checked) p.set("failed", "1");
+    history.replaceState(null, "", p.toString() ? "#" + p : location.pathname);
+  };
   let timer;
-  filter.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(apply, 150); });
-  failedOnly.addEventListener("change", apply);
+  filter.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => { remember(); apply(); }, 150); });
+  failedOnly.addEventListener("change", () => { remember(); apply(); });
   more.addEventListener("click", render);
   apply();
-  document.body.dataset.ready = "1";
+  document.body.dataset.ready = Math.round(performance.now()); // ms from navigation to the list shown
 })();
 </script>
 <h2>Inputs</h2><table id="inputs"><tr><th>file</th><th>bytes</th><th>sha256</th></tr>{{range .Inputs}}<tr><td>{{.Path}}</td><td>{{.Size}}</td><td><code>{{.SHA256}}</code></td></tr>{{end}}</table>

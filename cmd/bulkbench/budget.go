@@ -144,9 +144,10 @@ func budgetTargets(url string, vossRate float64, nowait bool) *engine.Targets {
 		vhc.Transport = targets.Paced(vhc.Transport, rate.NewLimiter(rate.Limit(vossRate), 1))
 	}
 	cr := targets.Credentials{User: "admin", Password: "admin"}
-	t := &engine.Targets{VOSS: voss.New(url, vhc, cr), CUPI: cupi.New(url, hc, cr),
+	v, c := voss.New(url, vhc, cr), cupi.New(url, hc, cr)
+	t := &engine.Targets{VOSS: v, CUPI: c,
 		VOSSLimiter: engine.NewLimiter("voss", engine.DefaultVOSSWorkers), CUPILimiter: engine.NewLimiter("cupi", engine.DefaultCUPIWorkers), ID: "bench"}
-	t.VOSS.Observe, t.CUPI.Observe = t.VOSSLimiter.Observe, t.CUPILimiter.Observe
-	t.VOSS.Nowait = nowait
+	v.Observe, c.Observe = t.VOSSLimiter.Observe, t.CUPILimiter.Observe
+	v.Nowait = nowait
 	return t
 }

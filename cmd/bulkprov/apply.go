@@ -87,6 +87,10 @@ credentials or a permission (fix the access, then run again).`, io)
 		if saved, err = loadPlan(planPath); err != nil {
 			return fail(exitInvalid, "--plan: %v", err)
 		}
+		if sum, _, err := fileSHA256(planPath); err == nil {
+			rep.run.Plan = &report.RunFile{File: planPath, SHA256: sum}
+		}
+		targetsFromPlan(&tf, saved, io.err)
 		if len(paths) == 0 {
 			for _, i := range saved.Inputs {
 				paths = append(paths, i.Path)
@@ -113,7 +117,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	}
 	defer conn.close()
 	rep.targets(&tf, conn)
-	defer watch(conn.targets, io.err, slowRequest, min(quietTarget, tf.timeout/2))()
+	defer watch(conn, io.err, slowRequest, min(quietTarget, tf.timeout/2))()
 	if err := run.fitTargets(conn.targets, io.err); err != nil {
 		return err
 	}
@@ -284,24 +288,29 @@ func checkSavedPlan(saved, fresh *engine.Plan, io streams) error {
 		now[op.ID] = op
 	}
 	refused := 0
+	say := &capped{w: io.err, max: 20}
 	for _, op := range saved.Ops {
 		cur := now[op.ID]
 		switch {
 		case cur == nil:
 			refused++
-			fmt.Fprintf(io.err, "%s: %s %s: no longer in the plan\n", op.Source, op.Kind, op.Key)
+			say.printf("%s: %s %s: no longer in the plan\n", op.Source, op.Kind, op.Key)
 		case cur.Fingerprint != op.Fingerprint || cur.Action != op.Action:
 			refused++
-			fmt.Fprintf(io.err, "%s: %s %s: the target changed since the plan was made (planned %s, now %s)\n", op.Source, op.Kind, op.Key, op.Action, cur.Action)
+			say.printf("%s: %s %s: the target changed since the plan was made (planned %s, now %s)\n", op.Source, op.Kind, op.Key, op.Action, cur.Action)
 		}
 		delete(now, op.ID)
 	}
 	for _, op := range now {
 		if op.Writes() {
 			refused++
-			fmt.Fprintf(io.err, "%s: %s %s: not in the saved plan\n", op.Source, op.Kind, op.Key)
+			say.printf("%s: %s %s: not in the saved plan\n", op.Source, op.Kind, op.Key)
 		}
 	}
+	if refused > 0 && nothingToDo(fresh) {
+		return fail(exitInvalid, "--plan: the targets already hold what this plan makes (was it applied already?); nothing was written; a new plan shows nothing to do")
+	}
+	say.close()
 	if refused > 0 {
 		return fail(exitInvalid, "--plan: %d operation(s) refused because the targets changed since the plan was made; nothing was written; make a new plan", refused)
 	}

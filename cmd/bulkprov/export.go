@@ -65,16 +65,16 @@ Example:
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	var src export.Source
-	cuc := conn.targets.Cluster(cluster).CUPI
+	cuc := conn.cupiOf(cluster)
 	switch {
 	case m.Target == "voss":
-		if conn.targets.VOSS == nil {
+		if conn.voss == nil {
 			return fail(exitInvalid, "%s lives on VOSS: give --voss URL", model)
 		}
 		if hierarchy == "" {
 			return fail(exitInvalid, "--hierarchy is required to export %s", model)
 		}
-		src = export.VOSS(conn.targets.VOSS, m.Name, hierarchy)
+		src = export.VOSS(conn.voss, m.Name, hierarchy)
 	case cuc == nil:
 		return fail(exitInvalid, "%s lives on Unity Connection: give --cupi URL (or --cluster NAME)", model)
 	case m.Name == schema.CUPIUser:

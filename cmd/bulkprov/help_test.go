@@ -68,7 +68,7 @@ func TestHelpAccuracy(t *testing.T) {
 		t.Errorf("plan --help:\n%s", plan)
 	}
 	_, export := help("export", "--help")
-	for _, f := range []string{"--force-secrets", "--config", "--exact-roles", "--secrets", "--workers", "--retries"} {
+	for _, f := range []string{"--force-secrets", "--exact-roles", "--secrets", "--workers", "--retries"} {
 		if strings.Contains(export, f+" ") || strings.Contains(export, f+"\n") {
 			t.Errorf("export --help lists %s, which does nothing there", f)
 		}

@@ -16,7 +16,7 @@ type inputFlags struct {
 
 func (f *inputFlags) register(fs *flag.FlagSet) {
 	d := loader.DefaultLimits
-	fs.StringVar(&f.opts.Formulas, "formulas", "error", "formula cells: \"error\" (refuse them; VOSS does not evaluate formulas) or \"cached\" (use the value saved with the file)")
+	fs.StringVar(&f.opts.Formulas, "formulas", "error", "formula cells: \"error\" (refuse them; VOSS does not evaluate formulas) or \"cached\" (use the value saved with the file; a formula saved without one is refused either way)")
 	fs.StringVar(&f.opts.Model, "model", "", "model type of a CSV whose first row holds column names (data/User, relation/HcsAdminUserREL, cupi/User, cupi/AuthzServer)")
 	fs.StringVar(&f.opts.Hierarchy, "hierarchy", "", "hierarchy for rows and items that name none")
 	fs.Int64Var(&f.opts.Limits.MaxBytes, "max-bytes", d.MaxBytes, "limit: uncompressed bytes per workbook or zip (declared and actual)")

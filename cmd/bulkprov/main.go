@@ -65,6 +65,8 @@ func commands() []command {
 		{"export", "read instances from a target into a workbook or JSON zip", runExport},
 		{"doctor", "check, read-only, that the targets are ready for a run", runDoctor},
 		{"sim", "serve the VOSS and CUPI simulators over HTTP", runSim},
+		{"list", "list the roles, hierarchies, credential policies or user templates of the targets", runList},
+		{"template", "write a blank bulk-load sheet of a model", runTemplate},
 		{"version", "print the version", func(_ []string, io streams) error { fmt.Fprintln(io.out, "bulkprov", version); return nil }},
 	}
 }

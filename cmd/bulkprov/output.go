@@ -58,11 +58,11 @@ func (r *reporter) targets(tf *targetFlags, c *connection) {
 		r.run.Targets.CUPI = map[string]string{"default": cu}
 	}
 	if c != nil && c.targets != nil {
-		for name, cl := range c.targets.Clusters {
+		for name, cc := range c.clusters {
 			if r.run.Targets.CUPI == nil {
 				r.run.Targets.CUPI = map[string]string{}
 			}
-			r.run.Targets.CUPI[name] = cl.CUPI.Base()
+			r.run.Targets.CUPI[name] = cc.Base()
 		}
 	}
 }
@@ -168,7 +168,7 @@ const (
 // request that will be retried, or is slow: a request that took longer
 // than slow, or no request finished for quiet while the run waits. At most
 // one line per target and kind every 5 s. The returned stop ends it.
-func watch(t *engine.Targets, w io.Writer, slow, quiet time.Duration) (stop func()) {
+func watch(c *connection, w io.Writer, slow, quiet time.Duration) (stop func()) {
 	type target struct {
 		name string
 		last atomic.Int64 // unix nanos of the last finished request
@@ -210,11 +210,14 @@ func watch(t *engine.Targets, w io.Writer, slow, quiet time.Duration) (stop func
 			}
 		}
 	}
-	if t.VOSS != nil {
-		hook("voss", &t.VOSS.Observe)
+	if c.voss != nil {
+		hook("voss", &c.voss.Observe)
 	}
-	if t.CUPI != nil {
-		hook("cupi", &t.CUPI.Observe)
+	if c.cupi != nil {
+		hook("cupi", &c.cupi.Observe)
+	}
+	for name, cc := range c.clusters {
+		hook(engine.LimiterName(name), &cc.Observe)
 	}
 	done := make(chan struct{})
 	go func() {
@@ -242,4 +245,60 @@ func statusText(status int) string {
 		return "no response"
 	}
 	return fmt.Sprintf("HTTP %d", status)
+}
+
+// capped prints at most max lines, then says how many more there were:
+// a refused 5,000-row plan is not 5,000 lines on stderr.
+type capped struct {
+	w      io.Writer
+	max, n int
+	held   []string
+}
+
+func (c *capped) printf(format string, args ...any) {
+	c.n++
+	if c.n <= c.max {
+		c.held = append(c.held, fmt.Sprintf(format, args...))
+	}
+}
+
+// close prints the lines held and the count of the rest.
+func (c *capped) close() {
+	for _, l := range c.held {
+		fmt.Fprint(c.w, l)
+	}
+	if c.n > c.max {
+		fmt.Fprintf(c.w, "… and %d more\n", c.n-c.max)
+	}
+}
+
+// nothingToDo reports whether a plan writes nothing and fails nothing: the
+// targets already hold what the inputs want.
+func nothingToDo(p *engine.Plan) bool {
+	for _, op := range p.Ops {
+		if op.Writes() || op.Error != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// targetsFromPlan takes the targets of apply --plan from the saved plan
+// when no target flag names them: the plan records the servers it was made
+// against ("voss=URL cupi=URL"; a --sim plan's simulators are gone).
+func targetsFromPlan(tf *targetFlags, p *engine.Plan, errOut io.Writer) {
+	if tf.sim || tf.voss != "" || tf.cupi != "" {
+		return
+	}
+	for _, f := range strings.Fields(p.Targets) {
+		if v, ok := strings.CutPrefix(f, "voss="); ok {
+			tf.voss = v
+		}
+		if v, ok := strings.CutPrefix(f, "cupi="); ok {
+			tf.cupi = v
+		}
+	}
+	if tf.voss != "" || tf.cupi != "" {
+		fmt.Fprintf(errOut, "targets from the plan: voss=%s cupi=%s\n", tf.voss, tf.cupi)
+	}
 }

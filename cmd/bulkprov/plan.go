@@ -112,7 +112,7 @@ func computePlan(ctx context.Context, rv *revertRun, in *inputFlags, tf *targetF
 		return nil, nil, nil, err
 	}
 	rep.targets(tf, conn)
-	defer watch(conn.targets, io.err, slowRequest, min(quietTarget, tf.timeout/2))()
+	defer watch(conn, io.err, slowRequest, min(quietTarget, tf.timeout/2))()
 	if err := run.fitTargets(conn.targets, io.err); err != nil {
 		conn.close()
 		return nil, nil, nil, err

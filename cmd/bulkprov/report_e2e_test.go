@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/bulkprov/bulkprov/report"
 )
 
 // A bad output path is found before any server is contacted: exit 2, no
@@ -310,5 +313,146 @@ func TestREADMEWorkedExample(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "replay.html")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The change board's copy and what runs are tied by one hash: the plan's
+// HTML carries the SHA-256 of the --out plan file, and the report of
+// apply --plan carries the same.
+func TestPlanHashTiesReports(t *testing.T) {
+	dir := t.TempDir()
+	wb := filepath.Join(dir, "users.xlsx")
+	writeUsers(t, wb, 2)
+	sim := startSim(t)
+	target := []string{"--voss", sim.url, "--cupi", sim.url}
+	plan, html := filepath.Join(dir, "plan.json"), filepath.Join(dir, "plan.html")
+	r := bulkprov(t, creds, append([]string{"plan", "--out", plan, "--report", html}, append(target, wb)...)...)
+	if r.code != 0 {
+		t.Fatalf("plan: exit %d\n%s", r.code, r.stderr)
+	}
+	b, _ := os.ReadFile(plan)
+	sum := fmt.Sprintf("%x", sha256.Sum256(b))
+	page, _ := os.ReadFile(html)
+	if !strings.Contains(string(page), sum) || !strings.Contains(r.stderr, sum) || !strings.Contains(r.stderr, "apply --plan "+plan+" --voss "+sim.url) {
+		t.Fatalf("the plan's page or hint lacks the plan file's sha256 %s\n%s", sum, r.stderr)
+	}
+	rj := filepath.Join(dir, "run.json")
+	// The plan names its targets: apply --plan needs no target flags.
+	if r := bulkprov(t, creds, "apply", "--plan", plan, "--report", rj); r.code != 0 || !strings.Contains(r.stderr, "targets from the plan: voss="+sim.url) {
+		t.Fatalf("apply --plan: exit %d\n%s", r.code, r.stderr)
+	}
+	if rep := readReport(t, rj); rep.Run.Plan == nil || rep.Run.Plan.SHA256 != sum {
+		t.Fatalf("apply --plan report: plan %+v, want sha256 %s", rep.Run.Plan, sum)
+	}
+	// Applied twice: one line that says so, not a line per operation.
+	r = bulkprov(t, creds, append([]string{"apply", "--plan", plan}, target...)...)
+	if r.code != 2 || !strings.Contains(r.stderr, "already hold what this plan makes") || strings.Count(r.stderr, "\n") > 2 {
+		t.Fatalf("re-applied plan: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// The look-ups an admin needs: list names what a config may refer to, and
+// template writes a blank sheet that validates and, filled in, applies.
+func TestListAndTemplate(t *testing.T) {
+	r := bulkprov(t, nil, "list", "--sim", "--hierarchy", "sys.hcs.CS-P.CS-NB.AAAGlobal", "roles")
+	if r.code != 0 || !strings.Contains(r.stdout, "voss  AAAGlobalENTCustomerAdministrator\n") || !strings.Contains(r.stdout, "cupi  Help Desk Administrator\n") {
+		t.Fatalf("list roles: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for what, want := range map[string]string{"hierarchies": "voss  sys.hcs.CS-P.CS-NB.AAAGlobal\n", "policies": "cupi  Default Credential Policy\n", "templates": "cupi  voicemailusertemplate\n"} {
+		if r := bulkprov(t, nil, "list", "--sim", what); r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("list %s: exit %d\n%s%s", what, r.code, r.stdout, r.stderr)
+		}
+	}
+	if r := bulkprov(t, nil, "list", "--sim", "rolez"); r.code != 2 || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("list rolez: exit %d\n%s", r.code, r.stderr)
+	}
+	dir := t.TempDir()
+	for _, m := range []string{"data/User", "relation/HcsAdminUserREL", "cupi/User", "cupi/AuthzServer"} {
+		out := filepath.Join(dir, strings.ReplaceAll(m, "/", "_")+".xlsx")
+		if r := bulkprov(t, nil, "template", m, "--out", out); r.code != 0 {
+			t.Fatalf("template %s: exit %d\n%s", m, r.code, r.stderr)
+		}
+		if r := bulkprov(t, nil, "validate", out); r.code != 0 {
+			t.Errorf("the blank %s sheet is not valid input:\n%s", m, r.stderr)
+		}
+	}
+	wb := filepath.Join(dir, "data_User.xlsx")
+	f, err := excelize.OpenFile(wb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, _ := f.GetRows("data_User")
+	if len(header) != 4 || header[2][0] != "Base" || !slices.Contains(header[3], "Account Information / Locked") {
+		t.Fatalf("rows 1-4: %q", header)
+	}
+	row := make([]any, len(header[1]))
+	for i, c := range header[1] {
+		switch c {
+		case "# Hierarchy Node":
+			row[i] = "sys.hcs.CS-P.CS-NB.AAAGlobal"
+		case "username":
+			row[i] = "filled001"
+		case "role":
+			row[i] = "Help Desk Administrator"
+		case "DtmfAccessId":
+			row[i] = "800001"
+		}
+	}
+	_ = f.SetSheetRow("data_User", "A5", &row)
+	if err := f.Save(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if r := bulkprov(t, nil, "apply", "--sim", wb); r.code != 0 || !strings.Contains(r.stdout, "1 row: 1 ok, 0 failed") {
+		t.Fatalf("the filled template: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// A JSON-zip input has no sheet layout, yet its failed rows come back as a
+// bulk-load sheet: the replay without the secrets file fails the users
+// whose security answers the server requires — already in the plan, as
+// failed operations; the report workbook is valid input and, fed back with
+// the answers, applies.
+func TestFailedJSONItemsRefeed(t *testing.T) {
+	dir := t.TempDir()
+	sim := startSim(t, "--seed", "../../samples/tenant.xlsx")
+	target := []string{"--voss", sim.url, "--cupi", sim.url}
+	zip := filepath.Join(dir, "users.zip")
+	if r := bulkprov(t, creds, append([]string{"export", "--model", "data/User", "--hierarchy", "sys.hcs.CS-P.CS-NB.AAAGlobal", "--out", zip}, target...)...); r.code != 0 {
+		t.Fatalf("export: %s", r.stderr)
+	}
+	cfg := []string{"--config", "../../samples/replay.json"}
+	// The plan already knows: the missing answers are failed operations.
+	r := bulkprov(t, creds, append(append(append([]string{"plan", "--quiet"}, target...), cfg...), zip)...)
+	if r.code != 1 || !strings.Contains(r.stdout, "60 rows: 45 ok, 15 failed") || strings.Count(r.stdout, "security_questions.[0].answer: this field is required (a write-only value") != 15 {
+		t.Fatalf("replay plan without answers: exit %d\n%s\n%s", r.code, tail(r.stdout), r.stderr)
+	}
+	rx := filepath.Join(dir, "run.xlsx")
+	r = bulkprov(t, creds, append(append(append([]string{"apply", "--report", rx}, target...), cfg...), zip)...)
+	if r.code != 1 || !strings.Contains(r.stdout, "60 rows: 45 ok, 15 failed") {
+		t.Fatalf("replay without answers: exit %d\n%s\n%s", r.code, tail(r.stdout), r.stderr)
+	}
+	x, err := excelize.OpenFile(rx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := x.GetRows(report.FailedSheet)
+	x.Close()
+	data := 0 // one block per hierarchy: entity row, names, two title rows, rows
+	for _, r := range rows {
+		if len(r) > 0 && strings.HasPrefix(r[0], "failed: ") {
+			data++
+		}
+	}
+	if data != 15 || !strings.HasPrefix(rows[0][0], "entity: data/User; hierarchy: sys.hcs.CS-P.CS-NB.AAAGlobal") || rows[1][0] != "# Comment" ||
+		!strings.Contains(rows[4][0], "security_questions.[0].answer: this field is required") {
+		t.Fatalf("failed rows of a JSON zip: %d failed rows\n%q", data, rows[:min(len(rows), 5)])
+	}
+	if r := bulkprov(t, nil, "validate", rx); r.code != 0 {
+		t.Fatalf("the report workbook is not valid input:\n%s", r.stderr)
+	}
+	r = bulkprov(t, creds, append(append(append([]string{"apply"}, target...), append(cfg, "--secrets", "../../samples/answers.csv")...), rx)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "15 rows: 15 ok, 0 failed") {
+		t.Fatalf("re-fed with the answers: exit %d\n%s\n%s", r.code, tail(r.stdout), r.stderr)
 	}
 }

@@ -87,6 +87,21 @@ func (f *targetFlags) register(fs *flag.FlagSet) {
 type connection struct {
 	targets *engine.Targets
 	sim     *simserve.Running
+	// The concrete clients behind the engine's interfaces, for the
+	// commands that need more than the engine does (export, list,
+	// progress hooks); clusters by name.
+	voss     *voss.Client
+	cupi     *cupi.Client
+	clusters map[string]*cupi.Client
+}
+
+// cupiOf returns the client of Unity Connection cluster name ("" or
+// "default": --cupi), or nil.
+func (c *connection) cupiOf(name string) *cupi.Client {
+	if name == "" || name == engine.DefaultCluster {
+		return c.cupi
+	}
+	return c.clusters[name]
 }
 
 func (c *connection) close() {
@@ -172,12 +187,13 @@ func (f *targetFlags) connect(cfg *transform.Config, errOut io.Writer) (*connect
 			t.VOSSPace = rate.NewLimiter(rate.Limit(f.vossRate), 1)
 			client.Transport = targets.Paced(client.Transport, t.VOSSPace)
 		}
-		t.VOSS = voss.New(vossURL, client, vc)
+		c.voss = voss.New(vossURL, client, vc)
 		// Synchronous writes cost one request of VOSS's 20 req/s budget
 		// each, a nowait write three or more (POST, polls, the pkid's GET):
 		// measured in BENCHMARKS.md, synchronous is the default.
-		t.VOSS.Nowait = f.vossNowait
-		t.VOSS.Observe = t.VOSSLimiter.Observe
+		c.voss.Nowait = f.vossNowait
+		c.voss.Observe = t.VOSSLimiter.Observe
+		t.VOSS = c.voss
 	}
 	if cupiURL != "" {
 		if !okC {
@@ -187,8 +203,9 @@ func (f *targetFlags) connect(cfg *transform.Config, errOut io.Writer) (*connect
 		if err != nil {
 			return nil, err
 		}
-		t.CUPI = cupi.New(cupiURL, client, cc)
-		t.CUPI.Observe = t.CUPILimiter.Observe
+		c.cupi = cupi.New(cupiURL, client, cc)
+		c.cupi.Observe = t.CUPILimiter.Observe
+		t.CUPI = c.cupi
 	}
 	t.VOSSName, t.CUPIName = vossURL, cupiURL
 	t.ID = "voss=" + t.VOSSName + " cupi=" + t.CUPIName
@@ -213,8 +230,13 @@ func (f *targetFlags) connect(cfg *transform.Config, errOut io.Writer) (*connect
 		if err != nil {
 			return nil, err
 		}
-		cl := &engine.Cluster{Name: name, URL: u, CUPI: cupi.New(u, client, cred), Limiter: engine.NewLimiter(engine.LimiterName(name), cupiMax)}
-		cl.CUPI.Observe = cl.Limiter.Observe
+		cc := cupi.New(u, client, cred)
+		cl := &engine.Cluster{Name: name, URL: u, CUPI: cc, Limiter: engine.NewLimiter(engine.LimiterName(name), cupiMax)}
+		cc.Observe = cl.Limiter.Observe
+		if c.clusters == nil {
+			c.clusters = map[string]*cupi.Client{}
+		}
+		c.clusters[name] = cc
 		if f.sim {
 			cl.URL = "sim-cupi-" + name
 		}
@@ -485,10 +507,11 @@ func (r *runInputs) fitTargets(t *engine.Targets, errOut io.Writer) error {
 		row := &r.rows[i]
 		var keep []transform.Want
 		for _, w := range row.Wants {
+			noCUPI := t.Cluster(w.Cluster).CUPI == nil && len(t.Clusters) == 0
 			switch {
-			case w.Target == "cupi" && t.CUPI == nil && row.Rec.Model == schema.User:
+			case w.Target == "cupi" && noCUPI && row.Rec.Model == schema.User:
 				dropped++
-			case w.Target == "cupi" && t.CUPI == nil:
+			case w.Target == "cupi" && noCUPI:
 				return fail(exitInvalid, "%s: %s rows need a Unity Connection target (--cupi URL)", row.Rec.Loc, row.Rec.Model)
 			case w.Target == "voss" && t.VOSS == nil:
 				return fail(exitInvalid, "%s: %s rows need a VOSS target (--voss URL)", row.Rec.Loc, row.Rec.Model)

@@ -62,16 +62,19 @@ func minimalXLSX() []byte {
 
 func FuzzXLSX(f *testing.F) {
 	f.Add(minimalXLSX())
+	seed(f, "../testdata/realworld/libreoffice-users.xlsx", "../testdata/realworld/excelize-stream.xlsx", "../testdata/realworld/openpyxl.xlsx")
 	f.Fuzz(func(t *testing.T, data []byte) { read(t, "f.xlsx", data) })
 }
 
 func FuzzCSV(f *testing.F) {
 	seed(f, "../../samples/users.csv", "../../samples/bad/cupi.csv")
 	f.Add([]byte("username;role\nu;r\n"))
+	seed(f, "../testdata/realworld/libreoffice-export.csv", "../testdata/realworld/voss-cupi-user.csv")
 	f.Fuzz(func(t *testing.T, data []byte) { read(t, "f.csv", data) })
 }
 
 func FuzzJSONZip(f *testing.F) {
+	seed(f, "../testdata/realworld/macos-export.zip")
 	f.Add(stored("e.json", `[{"meta":{"model_type":"data/User","hierarchy":"sys"},"data":{"username":"u","role":"R","account_information":{"locked":true,"security_questions":[{"question":"q","answer":"a"}]}}}]`))
 	f.Add(stored("e.json", `{"resources":[{"pkid":"1","meta":{"model_type":"relation/HcsAdminUserREL"},"data":{"hcsUname":"a","hierarchy_path":"sys","AdminUser":{"username":"a","role":"R"}}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -292,9 +292,9 @@ func (c *Client) Export(ctx context.Context, model, hierarchy string, pkids []st
 // meta.model_type are of model. Any item the reader refuses makes the
 // whole response an error.
 func ReadExport(b []byte, model string) ([]Instance, error) {
-	name := "export.zip"
-	if len(b) > 0 && (b[0] == '[' || b[0] == '{' || b[0] == 0xEF) {
-		name = "export.json"
+	name := "export.json"
+	if bytes.HasPrefix(b, []byte("PK")) {
+		name = "export.zip"
 	}
 	var out []Instance
 	var problems []string

@@ -1,0 +1,210 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/bulkprov/bulkprov/targets"
+	"github.com/bulkprov/bulkprov/transform"
+)
+
+// cupiUserKind is a Unity Connection user.
+type cupiUserKind struct{}
+
+func (cupiUserKind) diff(st *state, w transform.Want, op *Op, t *Targets, o Options) []*Op {
+	return []*Op{diffCUPIUser(st, w, op, t, o)}
+}
+
+func (cupiUserKind) write(ctx context.Context, op *Op, t *Targets, _ func(string)) error {
+	switch op.Action {
+	case Create:
+		id, err := t.CUPI.CreateUser(ctx, op.Template, flat(op.Body))
+		op.CreatedID = id
+		return err
+	case Update:
+		return t.CUPI.UpdateUser(ctx, op.UserID, flat(op.Body))
+	case Delete:
+		return t.CUPI.DeleteUser(ctx, op.UserID)
+	}
+	return errNoWriter(op)
+}
+
+func (cupiUserKind) verify(ctx context.Context, op *Op, t *Targets) (bool, error) {
+	u, err := t.CUPI.FindUser(ctx, op.Alias)
+	if errors.Is(err, targets.ErrNotFound) {
+		return op.Action == Delete, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if op.Action == Create && strings.EqualFold(u["Alias"], op.Alias) {
+		op.CreatedID = u["ObjectId"]
+		return true, nil
+	}
+	return false, nil
+}
+
+func (cupiUserKind) beforeImage(ctx context.Context, op *Op, e *BackoutEntry, t *Targets, read readFunc) error {
+	err := read("cupi", func(ctx context.Context) error {
+		u, err := t.CUPI.GetUser(ctx, op.UserID)
+		if err == nil {
+			e.Before = objectMap(u, nil)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	e.NotRestorable = append(e.NotRestorable, "password", "pin")
+	return read("cupi", func(ctx context.Context) error {
+		urs, err := t.CUPI.UserRoles(ctx, op.UserID)
+		e.BeforeRoles = nil
+		for _, ur := range urs {
+			e.BeforeRoles = append(e.BeforeRoles, BackoutRole{RoleID: ur["RoleObjectId"], Name: ur["RoleName"]})
+		}
+		return err
+	})
+}
+
+func (cupiUserKind) revert(st *state, e *BackoutEntry, h BackoutHeader, force bool) []*Op {
+	return revertCUPIUser(st, e, h, force)
+}
+
+func diffCUPIUser(st *state, w transform.Want, op *Op, t *Targets, o Options) *Op {
+	op.Alias, op.Template = w.Alias, w.Template
+	u := st.user(w.Alias)
+	op.Fingerprint = fingerprint(u)
+	if u != nil {
+		op.UserID = u["ObjectId"]
+	}
+	switch {
+	case w.Delete && u == nil:
+		op.Action = Noop
+		return op
+	case w.Delete:
+		op.Action = Delete
+		op.Changes = []Change{{Field: "Alias", Old: u["Alias"], New: nil}}
+		return op
+	case u == nil && w.MustExist:
+		return failOp(op, "the CUPI user %s does not exist (the row says modify)", w.Alias)
+	case u == nil && w.NoCreate != "":
+		return failOp(op, "%s", w.NoCreate)
+	case u == nil:
+		if !st.templates[strings.ToLower(w.Template)] {
+			return failOp(op, "user template %q does not exist on Unity Connection", w.Template)
+		}
+		op.Action = Create
+		body := map[string]any{}
+		for k, v := range w.CreateFields {
+			body[k] = v
+		}
+		op.Body = body
+		flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
+		return op
+	}
+	body := map[string]any{}
+	keys := sortedKeys(w.Fields)
+	for _, k := range keys {
+		wv := norm(w.Fields[k])
+		hv, present := u[k]
+		if (!present && wv == "") || hv == wv {
+			continue
+		}
+		op.Changes = append(op.Changes, Change{Field: k, Old: hv, New: wv})
+		body[k] = wv
+	}
+	if len(body) == 0 {
+		op.Action = Noop
+		return op
+	}
+	op.Action, op.Body = Update, body
+	return op
+}
+
+func revertCUPIUser(st *state, e *BackoutEntry, h BackoutHeader, force bool) []*Op {
+	op := &Op{Target: "cupi", Kind: e.Kind, Key: e.Key, Alias: e.Alias, Template: e.Template}
+	u := st.user(e.Alias)
+	op.Fingerprint = fingerprint(u)
+	if u != nil {
+		op.UserID = u["ObjectId"]
+	}
+	switch e.Action {
+	case Create:
+		op.Action = Delete
+		if u == nil {
+			op.Action = Noop
+			return []*Op{op}
+		}
+		op.Changes = []Change{{Field: "Alias", Old: u["Alias"]}}
+		if e.CreatedID != "" && u["ObjectId"] != e.CreatedID {
+			return []*Op{failOp(op, "the CUPI user %s is not the one the run created (ObjectId %s, the run created %s); not deleted", e.Alias, u["ObjectId"], e.CreatedID)}
+		}
+		if drift := flatDrift(e.Wrote, u, "the run wrote"); len(drift) > 0 && !force {
+			return []*Op{driftError(op, "the CUPI user "+e.Alias, drift)}
+		}
+		return []*Op{op}
+	case Update:
+		op.Action = Update
+		if u == nil {
+			return []*Op{failOp(op, "the CUPI user %s no longer exists; nothing to restore", e.Alias)}
+		}
+		body, drift := restoreFlat(op, u, e.Changes, false, force)
+		if len(drift) > 0 && !force {
+			return []*Op{driftError(op, "the CUPI user "+e.Alias, drift)}
+		}
+		if len(body) == 0 {
+			op.Action, op.Changes = Noop, nil
+			return []*Op{op}
+		}
+		op.Body = body
+		return []*Op{op}
+	case Delete:
+		if e.Before == nil {
+			op.Action = Noop
+			return []*Op{op}
+		}
+		body := writable(e.Before, cupiUserWritable)
+		if u != nil {
+			op.Action = Noop
+			drift := flatDrift(body, u, "before the run")
+			if len(drift) == 0 {
+				return []*Op{op}
+			}
+			op.Action = Update
+			if !force {
+				return []*Op{driftError(op, "the CUPI user "+e.Alias+" (recreated by someone else)", drift)}
+			}
+			for k, v := range body {
+				op.Changes = append(op.Changes, Change{Field: k, Old: u[k], New: v})
+			}
+			op.Body = body
+			return []*Op{op}
+		}
+		if op.Template == "" {
+			op.Template = templateOf(h)
+		}
+		op.Action, op.Body = Create, body
+		flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
+		ops := []*Op{op}
+		for _, r := range e.BeforeRoles {
+			ops = append(ops, &Op{Target: "cupi", Kind: transform.KindUserRole, Key: e.Alias + "/" + r.Name, Alias: e.Alias,
+				Action: Create, RoleID: r.RoleID, Changes: []Change{{Field: "role", New: r.Name}}, Fingerprint: fingerprint(nil)})
+		}
+		return ops
+	}
+	return []*Op{failOp(op, "cannot undo a %s", e.Action)}
+}
+
+// templateOf is the CUPI user template of the run's config.
+func templateOf(h BackoutHeader) string {
+	var c struct {
+		Template string `json:"cupiUserTemplate"`
+	}
+	_ = json.Unmarshal(h.Config, &c)
+	if c.Template == "" {
+		return (&transform.Config{}).Template()
+	}
+	return c.Template
+}

@@ -1,0 +1,149 @@
+package engine
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"github.com/bulkprov/bulkprov/targets/cupi"
+	"github.com/bulkprov/bulkprov/transform"
+)
+
+// userRoleKind is a role a Unity Connection user holds.
+type userRoleKind struct{}
+
+func (userRoleKind) diff(st *state, w transform.Want, op *Op, _ *Targets, _ Options) []*Op {
+	return diffRoles(st, w, op)
+}
+
+func (userRoleKind) write(ctx context.Context, op *Op, t *Targets, _ func(string)) error {
+	if op.Action == Create {
+		id, err := t.CUPI.AddUserRole(ctx, op.UserID, op.RoleID)
+		op.CreatedID = id
+		return err
+	}
+	return t.CUPI.DeleteUserRole(ctx, op.UserID, op.ObjectID)
+}
+
+func (userRoleKind) verify(ctx context.Context, op *Op, t *Targets) (bool, error) {
+	urs, err := t.CUPI.UserRoles(ctx, op.UserID)
+	if err != nil {
+		return false, err
+	}
+	held := false
+	for _, ur := range urs {
+		if ur["RoleObjectId"] == op.RoleID {
+			held = true
+		}
+	}
+	return held == (op.Action == Create), nil
+}
+
+func (userRoleKind) beforeImage(context.Context, *Op, *BackoutEntry, *Targets, readFunc) error {
+	return nil
+}
+
+func (userRoleKind) revert(st *state, e *BackoutEntry, _ BackoutHeader, _ bool) []*Op {
+	return []*Op{revertRole(st, e)}
+}
+
+func diffRoles(st *state, w transform.Want, base *Op) []*Op {
+	base.Alias = w.Alias
+	if w.Delete && w.RolesOf != nil {
+		if in := st.voss[vkey(transform.KindUser, w.Hierarchy, w.Alias)]; in != nil {
+			if role, _ := in.Data["role"].(string); role != "" {
+				w.Roles = w.RolesOf(role)
+			}
+		}
+	}
+	u := st.user(w.Alias)
+	var held []cupi.Object
+	if u != nil {
+		base.UserID = u["ObjectId"]
+		held = st.userRoles[u["ObjectId"]]
+	}
+	var names []string
+	for _, h := range held {
+		names = append(names, h["RoleName"])
+	}
+	sort.Strings(names)
+	base.Fingerprint = fingerprint(names)
+	heldBy := map[string]cupi.Object{}
+	for _, h := range held {
+		heldBy[strings.ToLower(h["RoleName"])] = h
+	}
+	var ops []*Op
+	// newOp grants (roleID) or removes (userRoleID, the user's holding of
+	// the role) one role.
+	newOp := func(a Action, roleID, userRoleID, name string) *Op {
+		op := *base
+		op.Action, op.RoleID, op.ObjectID = a, roleID, userRoleID
+		op.Key = w.Alias + "/" + name
+		if a == Create {
+			op.Changes = []Change{{Field: "role", New: name}}
+		} else {
+			op.Changes = []Change{{Field: "role", Old: name}}
+		}
+		return &op
+	}
+	want := map[string]bool{}
+	for _, name := range w.Roles {
+		want[strings.ToLower(name)] = true
+		role := st.roles[strings.ToLower(name)]
+		if role == nil {
+			op := *base
+			ops = append(ops, failOp(&op, "CUPI role %q does not exist%s (map the VOSS role to CUPI roles with \"roles\" in --config)", name, didYouMeanRole(name, st.roles)))
+			continue
+		}
+		h := heldBy[strings.ToLower(name)]
+		switch {
+		case w.Delete && h != nil:
+			ops = append(ops, newOp(Delete, role["ObjectId"], h["ObjectId"], h["RoleName"]))
+		case !w.Delete && h == nil:
+			ops = append(ops, newOp(Create, role["ObjectId"], "", role["RoleName"]))
+		}
+	}
+	if w.ExactRoles && !w.Delete {
+		for _, h := range held {
+			if !want[strings.ToLower(h["RoleName"])] {
+				ops = append(ops, newOp(Delete, h["RoleObjectId"], h["ObjectId"], h["RoleName"]))
+			}
+		}
+	}
+	if len(ops) == 0 {
+		base.Action = Noop
+		base.Key = w.Alias
+		return []*Op{base}
+	}
+	return ops
+}
+
+func revertRole(st *state, e *BackoutEntry) *Op {
+	op := &Op{Target: "cupi", Kind: e.Kind, Key: e.Key, Alias: e.Alias, RoleID: e.RoleID}
+	name := e.Key[strings.LastIndex(e.Key, "/")+1:]
+	u := st.user(e.Alias)
+	var held cupi.Object
+	var names []string
+	if u != nil {
+		op.UserID = u["ObjectId"]
+		for _, ur := range st.userRoles[u["ObjectId"]] {
+			names = append(names, ur["RoleName"])
+			if ur["RoleObjectId"] == e.RoleID {
+				held = ur
+			}
+		}
+	}
+	sort.Strings(names)
+	op.Fingerprint = fingerprint(names)
+	switch {
+	case e.Action == Create && held != nil:
+		op.Action, op.ObjectID = Delete, held["ObjectId"]
+		op.Changes = []Change{{Field: "role", Old: name}}
+	case e.Action == Delete && held == nil:
+		op.Action = Create
+		op.Changes = []Change{{Field: "role", New: name}}
+	default:
+		op.Action = Noop
+	}
+	return op
+}
