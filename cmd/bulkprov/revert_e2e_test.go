@@ -224,10 +224,14 @@ func TestRevertRestoresState(t *testing.T) {
 		}
 	}
 	var planRep struct {
+		Run struct {
+			Command string `json:"command"`
+		} `json:"run"`
 		Summary map[string]int `json:"summary"`
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, "revert-plan.json")); err != nil || json.Unmarshal(b, &planRep) != nil || planRep.Summary["delete"] != 3 {
-		t.Errorf("plan --revert --report: %v %v", err, planRep.Summary)
+	if b, err := os.ReadFile(filepath.Join(dir, "revert-plan.json")); err != nil || json.Unmarshal(b, &planRep) != nil ||
+		planRep.Summary["delete"] != 3 || planRep.Run.Command != "plan --revert" {
+		t.Errorf("plan --revert --report: %v %q %v", err, planRep.Run.Command, planRep.Summary)
 	}
 	if strings.Contains(r.stdout, "rev009: Credentials") {
 		t.Errorf("the password of a user the revert deletes is listed as not restorable:\n%s", r.stdout)
