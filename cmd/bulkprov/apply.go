@@ -205,6 +205,9 @@ credentials or a permission (fix the access, then run again).`, io)
 		}
 	}()
 	opts.Backout = bo
+	if bo != nil {
+		rep.run.Backout = bo.Path
+	}
 	prog := newProgress(io, quiet)
 	applyErr := engine.Apply(ctx, p, conn.targets, opts, engine.ApplyOptions{Journal: journal, Progress: prog.update})
 	prog.finish()

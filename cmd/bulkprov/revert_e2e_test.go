@@ -243,11 +243,15 @@ func TestRevertRestoresState(t *testing.T) {
 	// The reviewed back-out plan is what is applied.
 	saved := filepath.Join(dir, "revert-plan-saved.json")
 	run(0, "plan", "--revert", backout, "--out", saved)
-	r = run(0, append([]string{"apply", "--revert", backout, "--plan", saved, "--checkpoint", filepath.Join(dir, "revert.journal")}, target...)...)
+	revertRep := filepath.Join(dir, "revert-run.json")
+	r = run(0, append([]string{"apply", "--revert", backout, "--plan", saved, "--report", revertRep, "--checkpoint", filepath.Join(dir, "revert.journal")}, target...)...)
 	if !strings.Contains(r.stdout, "Not restorable") {
 		t.Errorf("apply --revert does not list what it cannot restore:\n%s", r.stdout)
 	}
 	again := backoutPathOf(t, r.stderr)
+	if b, _ := os.ReadFile(revertRep); !strings.Contains(string(b), `"backout": "`+again+`"`) || !strings.Contains(string(b), `"command": "apply --revert"`) {
+		t.Errorf("the apply --revert report does not name its command and back-out file %s", again)
+	}
 	if again == backout {
 		t.Fatal("the revert wrote into the back-out file it reverts")
 	}
