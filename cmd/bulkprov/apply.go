@@ -90,6 +90,9 @@ credentials or a permission (fix the access, then run again).`, io)
 		if sum, _, err := fileSHA256(planPath); err == nil {
 			rep.run.Plan = &report.RunFile{File: planPath, SHA256: sum}
 		}
+		if err := backoutPlanNeedsRevert(saved, rv, planPath); err != nil {
+			return err
+		}
 		targetsFromPlan(&tf, saved, io.err)
 		if len(paths) == 0 {
 			for _, i := range saved.Inputs {

@@ -197,3 +197,25 @@ func sameJSON(path string, b []byte) bool {
 	var x, y bytes.Buffer
 	return json.Compact(&x, f) == nil && json.Compact(&y, b) == nil && bytes.Equal(x.Bytes(), y.Bytes())
 }
+
+// revertApplyHint is the command that executes a saved plan: for a
+// back-out plan, apply --revert with the back-out file.
+func revertApplyHint(rv *revertRun, tf *targetFlags, plan string) string {
+	if rv == nil {
+		return applyHint(tf, plan)
+	}
+	hint := "bulkprov apply --revert " + rv.path + " --plan " + plan
+	if rv.force {
+		hint += " --force"
+	}
+	return hint
+}
+
+// backoutPlanNeedsRevert refuses a saved back-out plan given to apply
+// without the back-out file it undoes.
+func backoutPlanNeedsRevert(saved *engine.Plan, rv *revertRun, planPath string) error {
+	if rv != nil || len(saved.Inputs) != 1 || !strings.HasSuffix(saved.Inputs[0].Path, ".backout.json") {
+		return nil
+	}
+	return fail(exitInvalid, "--plan %s is a back-out plan: run bulkprov apply --revert %s --plan %s", planPath, saved.Inputs[0].Path, planPath)
+}

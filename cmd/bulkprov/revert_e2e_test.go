@@ -242,7 +242,11 @@ func TestRevertRestoresState(t *testing.T) {
 
 	// The reviewed back-out plan is what is applied.
 	saved := filepath.Join(dir, "revert-plan-saved.json")
-	run(0, "plan", "--revert", backout, "--out", saved)
+	r = run(0, "plan", "--revert", backout, "--out", saved)
+	if !strings.Contains(r.stderr, "bulkprov apply --revert "+backout+" --plan "+saved) {
+		t.Errorf("plan --revert --out does not say how to apply it:\n%s", r.stderr)
+	}
+	run(2, "apply", "--plan", saved)
 	revertRep := filepath.Join(dir, "revert-run.json")
 	r = run(0, append([]string{"apply", "--revert", backout, "--plan", saved, "--report", revertRep, "--checkpoint", filepath.Join(dir, "revert.journal")}, target...)...)
 	if !strings.Contains(r.stdout, "Not restorable") {
