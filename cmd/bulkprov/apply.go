@@ -198,6 +198,9 @@ credentials or a permission (fix the access, then run again).`, io)
 	if changes := s.Create + s.Update + s.Delete; maxChanges >= 0 && changes > maxChanges {
 		return fail(exitInvalid, "the plan changes %d object(s), more than --max-changes %d; nothing was written", changes, maxChanges)
 	}
+	if backoutPath == "" && journal == nil {
+		backoutPath = simBackoutPath(&tf, paths, binding)
+	}
 	bo, err := openBackout(backoutPath, journal, conn.targets, run, rv, p, io)
 	if err != nil {
 		return err

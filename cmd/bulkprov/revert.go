@@ -114,8 +114,8 @@ func printNotRestorable(io streams, p *engine.Plan) {
 // openBackout opens the back-out file of an apply that writes something,
 // records its path in the journal and prints it on stderr (also under
 // --quiet), before the first write. A resumed run appends to the file its
-// interrupted run recorded. With neither a journal nor --backout (--sim),
-// there is none.
+// interrupted run recorded. With neither a journal nor a path (no state
+// folder), there is none.
 func openBackout(flagPath string, j *engine.Journal, t *engine.Targets, run *runInputs, rv *revertRun, p *engine.Plan, io streams) (*engine.Backout, error) {
 	writes := false
 	for _, op := range p.Ops {
@@ -218,4 +218,21 @@ func backoutPlanNeedsRevert(saved *engine.Plan, rv *revertRun, planPath string) 
 		return nil
 	}
 	return fail(exitInvalid, "--plan %s is a back-out plan: run bulkprov apply --revert %s --plan %s", planPath, saved.Inputs[0].Path, planPath)
+}
+
+// simBackoutPath is where the back-out file of a run without a journal
+// (--sim) goes: the state folder's checkpoints, named as its journal would
+// be. Its targets lived in this process only, so it documents the run but
+// cannot be reverted. "" when there is no state folder.
+func simBackoutPath(tf *targetFlags, paths []string, binding string) string {
+	dir, err := tf.stateFolder()
+	if err != nil || len(paths) == 0 {
+		return ""
+	}
+	dir = filepath.Join(dir, "checkpoints")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return ""
+	}
+	base := strings.TrimSuffix(filepath.Base(paths[0]), filepath.Ext(paths[0]))
+	return defaultBackoutPath(filepath.Join(dir, base+"-"+binding[:12]+tf.shard.suffix()+".journal"), time.Now())
 }

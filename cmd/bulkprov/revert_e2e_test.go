@@ -471,3 +471,28 @@ func TestRevertOnCluster(t *testing.T) {
 		t.Fatalf("after the revert cluster aaa differs from before:\n%s", strings.Join(d, "\n"))
 	}
 }
+
+// Every apply that writes writes a back-out file, --sim included (it
+// documents the run; its simulators are gone, so it cannot be reverted),
+// and says where, also under --quiet. An apply that writes nothing has none.
+func TestBackoutUnderSim(t *testing.T) {
+	state := t.TempDir()
+	env := append([]string{"BULKPROV_STATE_DIR=" + state}, creds...)
+	wb := filepath.Join(t.TempDir(), "users.xlsx")
+	writeRows(t, wb, []userRow{baseUser(0)})
+	r := bulkprov(t, env, "apply", "--sim", "--quiet", wb)
+	if r.code != 0 {
+		t.Fatalf("apply --sim: exit %d\n%s", r.code, r.stderr)
+	}
+	path := backoutPathOf(t, r.stderr)
+	if !strings.HasPrefix(path, filepath.Join(state, "checkpoints", "users-")) {
+		t.Errorf("back-out file %s is not in the state folder", path)
+	}
+	checkBackoutFile(t, path, []string{baseUser(0).password})
+	if r := bulkprov(t, env, "plan", "--revert", path); r.code != 2 || !strings.Contains(r.stderr, "--sim") {
+		t.Errorf("plan --revert of a --sim run: exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	if r := bulkprov(t, env, "apply", "--sim", "--quiet", "--max-changes", "0", wb); r.code != 2 || strings.Contains(r.stderr, "backout: ") {
+		t.Errorf("an apply that writes nothing: exit %d\n%s", r.code, r.stderr)
+	}
+}
