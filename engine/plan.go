@@ -380,6 +380,10 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 		byPkid: map[string]*voss.Instance{}, clusters: map[string]*cupiState{}}
 	reads := map[string]int{}
 	hierOf := map[string]string{} // cluster -> a hierarchy that routed to it (for errors)
+	// Only the objects the input names are kept (and, for VOSS, exported):
+	// a tenant's other users cost neither memory nor requests.
+	keys := map[string]map[string]bool{} // model -> lower business keys named
+	aliases := map[string]bool{}         // lower CUPI aliases named
 	var needVOSS, needCUPI, needRoles, needPolicies, needTemplates, needAuthz bool
 	hiers := map[string]map[string]bool{} // model -> hierarchies
 	pkids := map[string]string{}          // pkid -> model
@@ -395,6 +399,13 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 				if hiers[w.Model] == nil {
 					hiers[w.Model] = map[string]bool{}
 				}
+				if keys[w.Model] == nil {
+					keys[w.Model] = map[string]bool{}
+				}
+				keys[w.Model][strings.ToLower(w.KeyValue)] = true
+				if w.SearchKey != "" {
+					keys[w.Model][strings.ToLower(w.SearchKey)] = true
+				}
 				hiers[w.Model][w.Hierarchy] = true
 				if w.Pkid != "" {
 					pkids[w.Pkid] = w.Model
@@ -404,6 +415,7 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 				}
 			case "cupi":
 				needCUPI = true
+				aliases[strings.ToLower(w.Alias)] = true
 				name := clusterName(w.Cluster)
 				if st.clusters[name] == nil {
 					st.clusters[name] = newCUPIState()
@@ -471,10 +483,18 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 				var ids []string
 				err := call(t.VOSSLimiter, func(ctx context.Context) error {
 					ids = ids[:0]
+					keyField := schema.Get(model).Key
 					return t.VOSS.List(ctx, model, root, [2]string{}, func(s voss.Summary) error {
-						if hs[s.Hierarchy] || s.Hierarchy == "" {
-							ids = append(ids, s.Pkid)
+						if !hs[s.Hierarchy] && s.Hierarchy != "" {
+							return nil
 						}
+						// A summary that carries the business key tells
+						// whether the input names the instance; one that
+						// does not is exported to find out.
+						if k, ok := s.Data[keyField].(string); ok && !keys[model][strings.ToLower(k)] && pkids[s.Pkid] == "" {
+							return nil
+						}
+						ids = append(ids, s.Pkid)
 						return nil
 					})
 				})
@@ -545,7 +565,12 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 			fn   func(ctx context.Context) error
 		}{
 			{true, func(ctx context.Context) error {
-				return tc.CUPI.ListUsers(ctx, func(u cupi.Object) error { cs.users[strings.ToLower(u["Alias"])] = u; return nil })
+				return tc.CUPI.ListUsers(ctx, func(u cupi.Object) error {
+					if a := strings.ToLower(u["Alias"]); aliases[a] {
+						cs.users[a] = u
+					}
+					return nil
+				})
 			}},
 			{needRoles, func(ctx context.Context) error { return index(tc.CUPI.Roles, ctx, "RoleName", cs.roles) }},
 			{needPolicies, func(ctx context.Context) error {

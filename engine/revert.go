@@ -265,6 +265,7 @@ func revertRows(bf *BackoutFile) []transform.Row {
 		switch e.Kind {
 		case transform.KindUser, transform.KindAdminREL:
 			w.Model, w.Hierarchy = e.Model, e.Hierarchy
+			w.KeyValue = e.Key[strings.LastIndex(e.Key, "/")+1:] // the plan reads the objects the rows name by key
 			if e.Action != Delete {
 				w.Pkid = e.Pkid
 				if e.CreatedID != "" {

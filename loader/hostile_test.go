@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"strings"
 	"testing"
@@ -63,6 +64,8 @@ func TestHostileXML(t *testing.T) {
 		{"shared strings of empty entries", workbookParts(rows+`</sheetData></worksheet>`, "<sst>"+strings.Repeat("<si/>", 2_000_000)+"</sst>"), "--max-shared-strings"},
 		{"unclosed elements within the limit", workbookParts(rows+strings.Repeat("<a>", 10), ""), "not a valid xlsx workbook"},
 		{"a text run without markup", workbookParts(rows+cell+"<t>"+strings.Repeat("x", 4<<20)+"</t></is></c></row></sheetData></worksheet>", ""), "--max-cell-chars"},
+		{"an element flood in the shared strings", workbookParts(rows+`</sheetData></worksheet>`, "<sst><si>"+strings.Repeat("<x/>", 5_500_000)+"</si></sst>"), "--max-shared-strings"},
+		{"an element flood in the workbook part", append([]string{"xl/workbook.xml", `<workbook><sheets><sheet name="s" r:id="rId1" xmlns:r="r"/></sheets>` + strings.Repeat("<x/>", 2_000_000) + `</workbook>`}, workbookParts(rows+`</sheetData></worksheet>`, "")[2:]...), "more than 1048576 XML elements"},
 		{"rows out of order", workbookParts(rows+strings.Repeat(`<row r="1"/>`, 5)+`</sheetData></worksheet>`, ""), "row 1 after row 1"},
 	}
 	for _, tc := range tests {
@@ -86,8 +89,10 @@ func TestHostileXML(t *testing.T) {
 }
 
 // peakHeap runs fn and returns the most heap its objects occupied while it
-// ran, sampled every millisecond.
+// ran, sampled every millisecond, with the collector at GOGC=10 so that the
+// figure tracks live data rather than garbage awaiting collection.
 func peakHeap(fn func()) uint64 {
+	defer debug.SetGCPercent(debug.SetGCPercent(10))
 	runtime.GC()
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	read := func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }

@@ -67,8 +67,29 @@ func (wb *workbook) decoder(name string) (*xmlPart, io.Closer, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return newXMLPart(rc, wb.opts.Limits), rc, nil
+	p := newXMLPart(rc, wb.opts.Limits)
+	// Element budgets of the parts read whole: far above what real
+	// workbooks hold, far below what a zip-compressed flood can.
+	switch {
+	case strings.EqualFold(name, "xl/sharedStrings.xml"):
+		lim := wb.opts.Limits.MaxSharedStrings
+		p.maxElems = 4*lim + maxPartElements
+		p.tooMany = &LimitError{What: fmt.Sprintf("XML elements in the shared-string table (4 per shared string allowed, and %d)", maxPartElements), Limit: int64(p.maxElems), Flag: "max-shared-strings"}
+	case strings.EqualFold(name, "xl/styles.xml"):
+		p.maxElems = 4 * maxPartElements
+	case !strings.Contains(name, "worksheets/"):
+		p.maxElems = maxPartElements
+	}
+	if p.tooMany == nil {
+		p.tooMany = fmt.Errorf("more than %d XML elements", p.maxElems)
+	}
+	return p, rc, nil
 }
+
+// maxPartElements bounds the XML elements of the workbook and
+// relationship parts (styles: four times as many); sheets are bounded by
+// their structure and their row and column limits instead.
+const maxPartElements = 1 << 20
 
 func attr(se xml.StartElement, name string) string {
 	for _, a := range se.Attr {

@@ -17,6 +17,10 @@ type xmlPart struct {
 	g     *guardReader
 	depth int
 	max   int
+	// elems counts start elements; past maxElems (when set) the part is
+	// refused with tooMany, so an element flood stops early.
+	elems, maxElems int
+	tooMany         error
 }
 
 func newXMLPart(r io.Reader, lim Limits) *xmlPart {
@@ -41,6 +45,9 @@ func (p *xmlPart) Token() (xml.Token, error) {
 		p.depth++
 		if p.depth > p.max {
 			return nil, &LimitError{What: "levels of XML element nesting", Limit: int64(p.max), Flag: "max-xml-depth"}
+		}
+		if p.elems++; p.maxElems > 0 && p.elems > p.maxElems {
+			return nil, p.tooMany
 		}
 	case xml.EndElement:
 		p.depth--

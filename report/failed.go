@@ -23,13 +23,13 @@ type failedBlock struct {
 	rows   [][]any
 }
 
-// FailedBlocks returns the failed rows of the document as bulk-load
+// failedBlocks returns the failed rows of the document as bulk-load
 // blocks: workbook and CSV rows in their own layout, JSON items (which
 // have none) flattened to dotted columns under an "entity:" line of their
 // model and hierarchy. Each row gets the reasons it failed in "# Comment";
 // write-only values, which a report never carries, are left empty and
 // named in the comment.
-func FailedBlocks(d *Document, recs []*loader.Record) []failedBlock {
+func failedBlocks(d *Document, recs []*loader.Record) []failedBlock {
 	reasons := map[loader.Location][]string{}
 	for _, op := range d.Ops {
 		if op.Status == engine.Failed {
@@ -217,7 +217,7 @@ func cellValue(v any) any {
 // written exactly as read (no formula-escaping apostrophe that a re-fed
 // row would send).
 func failedSheet(f *excelize.File, d *Document, recs []*loader.Record) error {
-	blocks := FailedBlocks(d, recs)
+	blocks := failedBlocks(d, recs)
 	if len(blocks) == 0 {
 		return nil
 	}

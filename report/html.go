@@ -159,7 +159,7 @@ func encodeChangeData(d changeData) (text, enc string, err error) {
 // chart draws one timeline series as an SVG line chart with axes: time in
 // seconds along x, the series' unit along y (0 and its maximum marked).
 func chart(ticks []engine.Tick, title, unit string, val func(engine.Tick) float64) template.HTML {
-	const w, h, left, right, top, bottom = 640.0, 140.0, 56.0, 12.0, 18.0, 28.0
+	const w, h, left, right, top, bottom = 400.0, 140.0, 56.0, 12.0, 18.0, 28.0
 	maxV := 0.0
 	for _, t := range ticks {
 		maxV = max(maxV, val(t))
@@ -178,7 +178,11 @@ func chart(ticks []engine.Tick, title, unit string, val func(engine.Tick) float6
 	fmt.Fprintf(&b, `<text x="%.0f" y="12" class="t">%s</text>`, left, template.HTMLEscapeString(title))
 	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" class="ax"/>`, left, top, left, h-bottom)
 	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" class="ax"/>`, left, h-bottom, w-right, h-bottom)
-	for _, v := range []float64{0, maxV / 2, maxV} {
+	marks := []float64{0, maxV / 2, maxV}
+	if maxV == 0 {
+		marks = marks[:1]
+	}
+	for _, v := range marks {
 		fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" class="yl">%s</text>`, left-4, y(v)+4, axisLabel(v, unit))
 	}
 	for _, f := range []float64{0, 0.5, 1} {
@@ -281,7 +285,7 @@ svg .yl{text-anchor:end} svg .xl{text-anchor:middle} svg .t{font-weight:bold}
 #failures details{margin:4px 0} #failures summary{cursor:pointer;font-weight:bold} #failures li{color:#a31515}
 #changes{width:100%} #changes tr.src th{cursor:pointer;background:#e8eef8} #changes tbody.closed tr.op{display:none}
 #changes ul{margin:0;padding-left:1.2em} #changes summary{cursor:pointer;color:#555} .err{color:#a31515}
-#tools{margin:8px 0} #tools input[type=search]{width:24em}
+#tools{margin:8px 0} #tools input[type=search]{width:24em} #shown{margin-left:1em;color:#555}
 code{font-size:12px}
 </style></head><body>
 <h1>bulkprov {{.Kind}} report</h1>

@@ -176,7 +176,7 @@ func TestFailedBlocksFromJSONItems(t *testing.T) {
 	recs := []*loader.Record{{Model: "data/User", Hierarchy: "sys.hcs.A", Loc: loc, Action: loader.Upsert, Fields: map[string]any{
 		"username": "jane", "password": "Secret-123", "account_information": map[string]any{"locked": true,
 			"security_questions": []any{map[string]any{"question": "q?", "answer": "a"}}}, "email": ""}}}
-	bs := FailedBlocks(d, recs)
+	bs := failedBlocks(d, recs)
 	if len(bs) != 1 {
 		t.Fatalf("%d blocks", len(bs))
 	}
@@ -300,5 +300,21 @@ func BenchmarkHTML20000Rows(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64(w.Len())/1e6, "MB")
+	}
+}
+
+// Timelines have axes: time along x (0, middle, end), the unit along y
+// (0, half, maximum); an all-zero series gets one mark.
+func TestChartAxes(t *testing.T) {
+	ticks := []engine.Tick{{Requests: 4}, {Requests: 10}, {Requests: 2}, {Requests: 0}}
+	svg := string(chart(ticks, "voss: requests per ¼ s", "", func(t engine.Tick) float64 { return float64(t.Requests) }))
+	for _, want := range []string{`class="ax"`, ">0.0s<", ">0.5s<", ">1.0s<", ">10 <", ">5.0 <", ">0 <", "voss: requests per ¼ s", `<polyline class="ln"`} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("chart lacks %q:\n%s", want, svg)
+		}
+	}
+	zero := string(chart(ticks, "backing off", "s", func(engine.Tick) float64 { return 0 }))
+	if strings.Count(zero, `class="yl"`) != 1 {
+		t.Errorf("an all-zero series has %d y marks", strings.Count(zero, `class="yl"`))
 	}
 }
