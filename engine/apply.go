@@ -15,7 +15,6 @@ import (
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/voss"
-	"github.com/bulkprov/bulkprov/transform"
 )
 
 // ApplyOptions tune execution.
@@ -237,7 +236,7 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 		op.Status, op.Error = Skipped, "skipped: an earlier "+op.Target+" operation of this row failed"
 		return nil
 	}
-	if op.Target == "cupi" && op.Kind != transform.KindCUPIUser && op.Kind != transform.KindAuthz && op.UserID == "" {
+	if op.Target == "cupi" && op.Kind != KindCUPIUser && op.Kind != KindAuthz && op.UserID == "" {
 		op.UserID = rc.userID
 		if op.UserID == "" {
 			op.Status, op.Error = Skipped, "skipped: the CUPI user does not exist"
@@ -289,7 +288,7 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 			o.RunState.Set(scope, h)
 			hashes[scope] = h
 		}
-		if op.Kind == transform.KindCUPIUser {
+		if op.Kind == KindCUPIUser {
 			rc.userID = op.objectID()
 		}
 	case errors.Is(err, context.Canceled):
@@ -350,7 +349,7 @@ func targetFailure(err error) bool {
 }
 
 func isCredential(op *Op) bool {
-	return op.Kind == transform.KindPassword || op.Kind == transform.KindPIN
+	return op.Kind == KindPassword || op.Kind == KindPIN
 }
 
 // outcomeUnknownError is a write that may or may not have taken effect,
@@ -434,7 +433,7 @@ func refusal(err error, op *Op, o Options) error {
 
 // withSecrets returns the body with the op's secret values put back in.
 func withSecrets(op *Op) map[string]any {
-	body := transform.CopyTree(op.Body)
+	body := CopyTree(op.Body)
 	for p, v := range op.Secrets {
 		setDotted(body, p, v)
 	}
@@ -562,7 +561,7 @@ func ResolvePending(ctx context.Context, j *Journal, t *Targets, o Options) erro
 				return fatal(fmt.Errorf("waiting for VOSS transaction %s of an interrupted run: %w", e.Tx, err))
 			}
 			delete(j.Pending, id)
-		case (e.Kind == transform.KindPassword || e.Kind == transform.KindPIN) && e.Before != nil && e.Object != "" && t.Cluster(e.Cluster).CUPI != nil:
+		case (e.Kind == KindPassword || e.Kind == KindPIN) && e.Before != nil && e.Object != "" && t.Cluster(e.Cluster).CUPI != nil:
 			tc := t.Cluster(e.Cluster)
 			var c cupi.Object
 			err := o.Retry.Do(ctx, tc.CUPILimiter, func(ctx context.Context) (int, error) {

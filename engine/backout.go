@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,11 +11,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bulkprov/bulkprov/loader"
+	json "github.com/bulkprov/bulkprov/internal/jsonx"
 	"github.com/bulkprov/bulkprov/schema"
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
-	"github.com/bulkprov/bulkprov/transform"
 )
 
 // The back-out file is JSON Lines: a header, then per write an entry
@@ -59,10 +57,10 @@ type BackoutRole struct {
 
 // BackoutEntry is one write of a run and what undoes it.
 type BackoutEntry struct {
-	Type   string          `json:"type"` // "write" (before it is sent) or "outcome"
-	Op     string          `json:"op"`
-	Source loader.Location `json:"source"`
-	Target string          `json:"target,omitempty"`
+	Type   string `json:"type"` // "write" (before it is sent) or "outcome"
+	Op     string `json:"op"`
+	Source Source `json:"source"`
+	Target string `json:"target,omitempty"`
 	// Cluster is the Unity Connection cluster of a CUPI write.
 	Cluster string `json:"cluster,omitempty"`
 	Kind    string `json:"kind,omitempty"`
@@ -232,8 +230,8 @@ func (b *Backout) intent(ctx context.Context, op *Op, t *Targets, o Options) err
 			e.Changes = append(e.Changes, c)
 		}
 	}
-	if op.Action == Create && op.Kind != transform.KindUserRole {
-		e.Wrote = transform.CopyTree(op.Body)
+	if op.Action == Create && op.Kind != KindUserRole {
+		e.Wrote = CopyTree(op.Body)
 	}
 	if op.Action == Delete {
 		if err := readBeforeImage(ctx, op, &e, t, o); err != nil {

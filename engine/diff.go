@@ -8,11 +8,10 @@ import (
 	"strings"
 
 	"github.com/bulkprov/bulkprov/targets/cupi"
-	"github.com/bulkprov/bulkprov/transform"
 )
 
 // diffWant turns one want into operations against the current state.
-func diffWant(st *state, row *transform.Row, w transform.Want, t *Targets, o Options) []*Op {
+func diffWant(st *state, row *Row, w Want, t *Targets, o Options) []*Op {
 	base := &Op{Target: w.Target, Kind: w.Kind, Key: w.Key}
 	if w.Err != "" {
 		base.Action, base.Status, base.Error = Noop, Failed, w.Err

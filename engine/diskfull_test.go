@@ -8,12 +8,10 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/bulkprov/bulkprov/loader"
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/simserve"
-	"github.com/bulkprov/bulkprov/targets/voss"
-	"github.com/bulkprov/bulkprov/transform"
+	"github.com/bulkprov/bulkprov/targets/voss/vossload"
 )
 
 // When the checkpoint's disk fills up mid-run, the run stops cleanly with
@@ -26,12 +24,13 @@ func TestCheckpointDiskFull(t *testing.T) {
 	defer r.Close()
 	hc, _ := targets.NewHTTPClient(targets.HTTPOptions{})
 	cr := targets.Credentials{User: "u", Password: "p"}
-	tg := &Targets{VOSS: voss.New(r.URL, hc, cr), CUPI: cupi.New(r.URL, hc, cr), VOSSLimiter: NewLimiter("voss", 4), CUPILimiter: NewLimiter("cupi", 4), ID: "t"}
-	var rows []transform.Row
+	tg := &Targets{VOSS: vossload.New(r.URL, hc, cr), CUPI: cupi.New(r.URL, hc, cr), VOSSLimiter: NewLimiter("voss", 4), CUPILimiter: NewLimiter("cupi", 4), ID: "t"}
+	var rows []Row
 	for i := 0; i < 50; i++ {
-		rec := &loader.Record{Model: "cupi/User", Action: loader.Add, Loc: loader.Location{File: "f", Row: i + 5},
-			Fields: map[string]any{"Alias": fmt.Sprintf("a%d", i), "DtmfAccessId": fmt.Sprintf("1%03d", i)}}
-		rows = append(rows, transform.Map(rec, &transform.Config{}, transform.Options{}))
+		alias := fmt.Sprintf("a%d", i)
+		rows = append(rows, Row{Source: Source{File: "f", Row: i + 5}, Model: "cupi/User", Wants: []Want{{
+			Target: "cupi", Kind: KindCUPIUser, Key: alias, Alias: alias, Template: DefaultTemplate,
+			CreateFields: map[string]string{"Alias": alias, "DtmfAccessId": fmt.Sprintf("1%03d", i)}}}})
 	}
 	ctx := context.Background()
 	p, err := MakePlan(ctx, rows, tg, Options{})

@@ -11,14 +11,14 @@ import (
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/simserve"
-	"github.com/bulkprov/bulkprov/targets/voss"
+	"github.com/bulkprov/bulkprov/targets/voss/vossload"
 	"github.com/bulkprov/bulkprov/transform"
 )
 
 func newTargets(t *testing.T, url string) *engine.Targets {
 	hc, _ := targets.NewHTTPClient(targets.HTTPOptions{Conns: 16})
 	cr := targets.Credentials{User: "u", Password: "p"}
-	v, c := voss.New(url, hc, cr), cupi.New(url, hc, cr)
+	v, c := vossload.New(url, hc, cr), cupi.New(url, hc, cr)
 	tg := &engine.Targets{VOSS: v, CUPI: c, VOSSLimiter: engine.NewLimiter("voss", 8), CUPILimiter: engine.NewLimiter("cupi", 5), ID: "test"}
 	v.Observe, c.Observe = tg.VOSSLimiter.Observe, tg.CUPILimiter.Observe
 	return tg

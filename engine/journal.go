@@ -3,7 +3,6 @@ package engine
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	json "github.com/bulkprov/bulkprov/internal/jsonx"
 )
 
 // Entry is one line of the checkpoint journal. It never holds a secret:

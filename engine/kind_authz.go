@@ -5,13 +5,12 @@ import (
 	"strings"
 
 	"github.com/bulkprov/bulkprov/targets/cupi"
-	"github.com/bulkprov/bulkprov/transform"
 )
 
 // authzKind is a Unity Connection authorization server.
 type authzKind struct{}
 
-func (authzKind) diff(st *state, w transform.Want, op *Op, t *Targets, o Options) []*Op {
+func (authzKind) diff(st *state, w Want, op *Op, t *Targets, o Options) []*Op {
 	return []*Op{diffAuthz(st, w, op, t, o)}
 }
 
@@ -69,7 +68,7 @@ func (authzKind) revert(st *state, e *BackoutEntry, _ BackoutHeader, force bool)
 	return []*Op{revertAuthz(st, e, force)}
 }
 
-func diffAuthz(st *state, w transform.Want, op *Op, t *Targets, o Options) *Op {
+func diffAuthz(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 	cur := st.authz[strings.ToLower(w.Key)]
 	op.Fingerprint = fingerprint(cur)
 	if cur != nil {

@@ -6,20 +6,19 @@ import (
 	"strings"
 
 	"github.com/bulkprov/bulkprov/targets/cupi"
-	"github.com/bulkprov/bulkprov/transform"
 )
 
 // credentialKind is a Unity Connection user's password or PIN: its
 // settings and, write-only, its value.
 type credentialKind struct{}
 
-func (credentialKind) diff(st *state, w transform.Want, op *Op, t *Targets, o Options) []*Op {
+func (credentialKind) diff(st *state, w Want, op *Op, t *Targets, o Options) []*Op {
 	return []*Op{diffCredential(st, w, op, t, o)}
 }
 
 func (credentialKind) write(ctx context.Context, op *Op, t *Targets, _ func(string)) error {
 	kind := cupi.Password
-	if op.Kind == transform.KindPIN {
+	if op.Kind == KindPIN {
 		kind = cupi.PIN
 	}
 	return t.CUPI.SetCredential(ctx, op.UserID, kind, flat(withSecrets(op)))
@@ -49,10 +48,10 @@ func (credentialKind) revert(st *state, e *BackoutEntry, _ BackoutHeader, force 
 	return []*Op{revertCredential(st, e, force)}
 }
 
-func diffCredential(st *state, w transform.Want, op *Op, t *Targets, o Options) *Op {
+func diffCredential(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 	op.Alias = w.Alias
 	kind := cupi.Password
-	if w.Kind == transform.KindPIN {
+	if w.Kind == KindPIN {
 		kind = cupi.PIN
 	}
 	u := st.user(w.Alias)

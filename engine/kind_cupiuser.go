@@ -7,13 +7,12 @@ import (
 	"strings"
 
 	"github.com/bulkprov/bulkprov/targets"
-	"github.com/bulkprov/bulkprov/transform"
 )
 
 // cupiUserKind is a Unity Connection user.
 type cupiUserKind struct{}
 
-func (cupiUserKind) diff(st *state, w transform.Want, op *Op, t *Targets, o Options) []*Op {
+func (cupiUserKind) diff(st *state, w Want, op *Op, t *Targets, o Options) []*Op {
 	return []*Op{diffCUPIUser(st, w, op, t, o)}
 }
 
@@ -72,7 +71,7 @@ func (cupiUserKind) revert(st *state, e *BackoutEntry, h BackoutHeader, force bo
 	return revertCUPIUser(st, e, h, force)
 }
 
-func diffCUPIUser(st *state, w transform.Want, op *Op, t *Targets, o Options) *Op {
+func diffCUPIUser(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 	op.Alias, op.Template = w.Alias, w.Template
 	u := st.user(w.Alias)
 	op.Fingerprint = fingerprint(u)
@@ -189,7 +188,7 @@ func revertCUPIUser(st *state, e *BackoutEntry, h BackoutHeader, force bool) []*
 		flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
 		ops := []*Op{op}
 		for _, r := range e.BeforeRoles {
-			ops = append(ops, &Op{Target: "cupi", Kind: transform.KindUserRole, Key: e.Alias + "/" + r.Name, Alias: e.Alias,
+			ops = append(ops, &Op{Target: "cupi", Kind: KindUserRole, Key: e.Alias + "/" + r.Name, Alias: e.Alias,
 				Action: Create, RoleID: r.RoleID, Changes: []Change{{Field: "role", New: r.Name}}, Fingerprint: fingerprint(nil)})
 		}
 		return ops
@@ -204,7 +203,7 @@ func templateOf(h BackoutHeader) string {
 	}
 	_ = json.Unmarshal(h.Config, &c)
 	if c.Template == "" {
-		return (&transform.Config{}).Template()
+		return DefaultTemplate
 	}
 	return c.Template
 }

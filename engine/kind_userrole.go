@@ -6,13 +6,12 @@ import (
 	"strings"
 
 	"github.com/bulkprov/bulkprov/targets/cupi"
-	"github.com/bulkprov/bulkprov/transform"
 )
 
 // userRoleKind is a role a Unity Connection user holds.
 type userRoleKind struct{}
 
-func (userRoleKind) diff(st *state, w transform.Want, op *Op, _ *Targets, _ Options) []*Op {
+func (userRoleKind) diff(st *state, w Want, op *Op, _ *Targets, _ Options) []*Op {
 	return diffRoles(st, w, op)
 }
 
@@ -47,10 +46,10 @@ func (userRoleKind) revert(st *state, e *BackoutEntry, _ BackoutHeader, _ bool) 
 	return []*Op{revertRole(st, e)}
 }
 
-func diffRoles(st *state, w transform.Want, base *Op) []*Op {
+func diffRoles(st *state, w Want, base *Op) []*Op {
 	base.Alias = w.Alias
 	if w.Delete && w.RolesOf != nil {
-		if in := st.voss[vkey(transform.KindUser, w.Hierarchy, w.Alias)]; in != nil {
+		if in := st.voss[vkey(KindUser, w.Hierarchy, w.Alias)]; in != nil {
 			if role, _ := in.Data["role"].(string); role != "" {
 				w.Roles = w.RolesOf(role)
 			}

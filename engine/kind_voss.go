@@ -12,13 +12,12 @@ import (
 	"github.com/bulkprov/bulkprov/schema"
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/voss"
-	"github.com/bulkprov/bulkprov/transform"
 )
 
 // vossKind is a VOSS model instance: data/User or relation/HcsAdminUserREL.
 type vossKind struct{}
 
-func (vossKind) diff(st *state, w transform.Want, op *Op, t *Targets, o Options) []*Op {
+func (vossKind) diff(st *state, w Want, op *Op, t *Targets, o Options) []*Op {
 	return []*Op{diffVOSS(st, w, op, t, o)}
 }
 
@@ -82,7 +81,7 @@ func (vossKind) revert(st *state, e *BackoutEntry, _ BackoutHeader, force bool) 
 	return []*Op{revertVOSS(st, e, force)}
 }
 
-func diffVOSS(st *state, w transform.Want, op *Op, t *Targets, o Options) *Op {
+func diffVOSS(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 	op.Model, op.Hierarchy = w.Model, w.Hierarchy
 	m := schema.Get(w.Model)
 	if !st.hasNode(w.Hierarchy) {

@@ -3,8 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-
-	"github.com/bulkprov/bulkprov/transform"
 )
 
 // kind is everything bulkprov does with one kind of operation, in one
@@ -14,7 +12,7 @@ import (
 // undo of a write. Plan, apply, resume and revert look a kind up in kinds
 // instead of switching on it; adding a kind is one file and one line.
 type kind interface {
-	diff(st *state, w transform.Want, op *Op, t *Targets, o Options) []*Op
+	diff(st *state, w Want, op *Op, t *Targets, o Options) []*Op
 	write(ctx context.Context, op *Op, t *Targets, onTx func(string)) error
 	verify(ctx context.Context, op *Op, t *Targets) (bool, error)
 	beforeImage(ctx context.Context, op *Op, e *BackoutEntry, t *Targets, read readFunc) error
@@ -26,13 +24,13 @@ type readFunc func(target string, fn func(ctx context.Context) error) error
 
 // kinds are the operation kinds by name.
 var kinds = map[string]kind{
-	transform.KindUser:     vossKind{},
-	transform.KindAdminREL: vossKind{},
-	transform.KindCUPIUser: cupiUserKind{},
-	transform.KindUserRole: userRoleKind{},
-	transform.KindPassword: credentialKind{},
-	transform.KindPIN:      credentialKind{},
-	transform.KindAuthz:    authzKind{},
+	KindUser:     vossKind{},
+	KindAdminREL: vossKind{},
+	KindCUPIUser: cupiUserKind{},
+	KindUserRole: userRoleKind{},
+	KindPassword: credentialKind{},
+	KindPIN:      credentialKind{},
+	KindAuthz:    authzKind{},
 }
 
 func errNoWriter(op *Op) error { return fmt.Errorf("no writer for %s %s", op.Kind, op.Action) }

@@ -7,8 +7,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-
-	"github.com/bulkprov/bulkprov/transform"
 )
 
 // OneTimePasswords generates a password for each VOSS user a run creates
@@ -44,9 +42,9 @@ func (p *OneTimePasswords) generate(op *Op) string {
 
 // apply gives a create op without a password a one-time one; prefix is ""
 // for data/User and "AdminUser." for relation/HcsAdminUserREL.
-func (p *OneTimePasswords) apply(op *Op, w transform.Want, secrets map[string]string) map[string]string {
+func (p *OneTimePasswords) apply(op *Op, w Want, secrets map[string]string) map[string]string {
 	prefix := ""
-	if w.Model == transform.KindAdminREL {
+	if w.Model == KindAdminREL {
 		prefix = "AdminUser."
 	}
 	if _, has := secrets[prefix+"password"]; has {
@@ -56,7 +54,7 @@ func (p *OneTimePasswords) apply(op *Op, w transform.Want, secrets map[string]st
 	for k, v := range secrets {
 		out[k] = v
 	}
-	body := transform.CopyTree(op.Body)
+	body := CopyTree(op.Body)
 	node := body
 	if prefix != "" {
 		sub, _ := node["AdminUser"].(map[string]any)

@@ -16,7 +16,7 @@ import (
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/simserve"
-	"github.com/bulkprov/bulkprov/targets/voss"
+	"github.com/bulkprov/bulkprov/targets/voss/vossload"
 	"github.com/bulkprov/bulkprov/transform"
 )
 
@@ -109,7 +109,7 @@ func proxied(t *testing.T, url string, sync bool) (*engine.Targets, *faultyProxy
 	p := &faultyProxy{base: hc.Transport, commits: map[string]int{}}
 	hc.Transport = p
 	cr := targets.Credentials{User: "u", Password: "p"}
-	v, c := voss.New(url, hc, cr), cupi.New(url, hc, cr)
+	v, c := vossload.New(url, hc, cr), cupi.New(url, hc, cr)
 	tg := &engine.Targets{VOSS: v, CUPI: c,
 		VOSSLimiter: engine.NewLimiter("voss", 8), CUPILimiter: engine.NewLimiter("cupi", 5),
 		ID: "test", VOSSName: url, CUPIName: url}

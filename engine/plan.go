@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -20,12 +21,10 @@ import (
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 
-	"github.com/bulkprov/bulkprov/loader"
 	"github.com/bulkprov/bulkprov/schema"
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/voss"
-	"github.com/bulkprov/bulkprov/transform"
 )
 
 // Action is what an operation does.
@@ -60,18 +59,18 @@ type Change struct {
 
 // Op is one operation of a plan.
 type Op struct {
-	ID          string          `json:"id"`
-	Row         int             `json:"row_index"`
-	Source      loader.Location `json:"source"`
-	Target      string          `json:"target"`
-	Cluster     string          `json:"cluster,omitempty"` // Unity Connection cluster of a CUPI operation
-	Kind        string          `json:"kind"`
-	Key         string          `json:"key"`
-	Action      Action          `json:"action"`
-	Changes     []Change        `json:"changes,omitempty"`
-	Status      string          `json:"status"`
-	Error       string          `json:"error,omitempty"`
-	Fingerprint string          `json:"fingerprint"`
+	ID          string   `json:"id"`
+	Row         int      `json:"row_index"`
+	Source      Source   `json:"source"`
+	Target      string   `json:"target"`
+	Cluster     string   `json:"cluster,omitempty"` // Unity Connection cluster of a CUPI operation
+	Kind        string   `json:"kind"`
+	Key         string   `json:"key"`
+	Action      Action   `json:"action"`
+	Changes     []Change `json:"changes,omitempty"`
+	Status      string   `json:"status"`
+	Error       string   `json:"error,omitempty"`
+	Fingerprint string   `json:"fingerprint"`
 
 	Model     string `json:"model,omitempty"`
 	Hierarchy string `json:"hierarchy,omitempty"`
@@ -105,9 +104,9 @@ type Op struct {
 func (o *Op) objectID() string {
 	var id string
 	switch o.Kind {
-	case transform.KindUser, transform.KindAdminREL:
+	case KindUser, KindAdminREL:
 		id = o.Pkid
-	case transform.KindAuthz:
+	case KindAuthz:
 		id = o.ObjectID
 	default:
 		id = o.UserID
@@ -138,7 +137,7 @@ type Plan struct {
 	Targets      string    `json:"targets"`
 	Ops          []*Op     `json:"operations"`
 
-	Rows []transform.Row `json:"-"`
+	Rows []Row `json:"-"`
 	// Reads counts the HTTP requests made to read state, per target.
 	Reads map[string]int `json:"reads"`
 	// NotRestorable lists, in a revert plan, the write-only values the
@@ -317,7 +316,7 @@ func vkey(model, hier, key string) string {
 
 // MakePlan reads the targets' current state in bulk and diffs it against
 // rows.
-func MakePlan(ctx context.Context, rows []transform.Row, t *Targets, o Options) (*Plan, error) {
+func MakePlan(ctx context.Context, rows []Row, t *Targets, o Options) (*Plan, error) {
 	o.defaults()
 	st, reads, err := readState(ctx, rows, t, o)
 	// A read cut short by an interrupt tells nothing about the target: an
@@ -347,7 +346,7 @@ func MakePlan(ctx context.Context, rows []transform.Row, t *Targets, o Options) 
 			}
 			for _, op := range diffWant(sv, &rows[i], w, tv, o) {
 				op.Row = i
-				op.Source = rows[i].Rec.Loc
+				op.Source = rows[i].Source
 				if op.Status == "" {
 					op.Status = Planned
 				}
@@ -360,7 +359,7 @@ func MakePlan(ctx context.Context, rows []transform.Row, t *Targets, o Options) 
 }
 
 func opID(op *Op) string {
-	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%d|%s|%s|%s|%s", loader.BaseName(op.Source.File), op.Source.Sheet, op.Source.Row,
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%d|%s|%s|%s|%s", filepath.Base(op.Source.File), op.Source.Sheet, op.Source.Row,
 		op.Source.Entry+fmt.Sprint(op.Source.Index), op.Kind, strings.ToLower(op.Key), op.RoleID)))
 	return hex.EncodeToString(h[:8])
 }
@@ -375,7 +374,7 @@ func fingerprint(v any) string {
 // allows: paged listings and bulk exports for VOSS, the user list and the
 // role, policy and template lists once for CUPI, and per user only what
 // cannot be listed (roles held, credential settings).
-func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options) (*state, map[string]int, error) {
+func readState(ctx context.Context, rows []Row, t *Targets, o Options) (*state, map[string]int, error) {
 	st := &state{nodes: map[string]bool{}, vossRoles: map[string]map[string]bool{}, voss: map[string]*voss.Instance{},
 		byPkid: map[string]*voss.Instance{}, clusters: map[string]*cupiState{}}
 	reads := map[string]int{}
@@ -424,13 +423,13 @@ func readState(ctx context.Context, rows []transform.Row, t *Targets, o Options)
 					hierOf[name] = w.ClusterHierarchy
 				}
 				switch w.Kind {
-				case transform.KindUserRole:
+				case KindUserRole:
 					needRoles = true
-				case transform.KindPassword, transform.KindPIN:
+				case KindPassword, KindPIN:
 					needPolicies = needPolicies || w.PolicyName != ""
-				case transform.KindCUPIUser:
+				case KindCUPIUser:
 					needTemplates = true
-				case transform.KindAuthz:
+				case KindAuthz:
 					needAuthz = true
 				}
 			}
@@ -628,7 +627,7 @@ func index(list func(context.Context) ([]cupi.Object, error), ctx context.Contex
 
 // readPerUser fetches, in a small pool, the roles held and the password
 // settings of the CUPI users that rows change.
-func readPerUser(ctx context.Context, rows []transform.Row, cluster string, st *cupiState, call func(string, func(context.Context) error) error, t *Targets, o Options) error {
+func readPerUser(ctx context.Context, rows []Row, cluster string, st *cupiState, call func(string, func(context.Context) error) error, t *Targets, o Options) error {
 	type job struct{ id, kind string }
 	seen := map[job]bool{}
 	var jobs []job
@@ -643,9 +642,9 @@ func readPerUser(ctx context.Context, rows []transform.Row, cluster string, st *
 			}
 			var j job
 			switch {
-			case w.Kind == transform.KindUserRole:
+			case w.Kind == KindUserRole:
 				j = job{u["ObjectId"], "roles"}
-			case (w.Kind == transform.KindPassword || w.Kind == transform.KindPIN) &&
+			case (w.Kind == KindPassword || w.Kind == KindPIN) &&
 				(len(w.Fields) > 0 || w.PolicyName != "" || secretsToCheck(w, u["ObjectId"], t, o)):
 				// The settings, and TimeChanged: the proof of a set whose
 				// answer is lost, read before the set.
@@ -689,7 +688,7 @@ func readPerUser(ctx context.Context, rows []transform.Row, cluster string, st *
 
 // credKind is the CUPI credential kind of a credential want.
 func credKind(kind string) string {
-	if kind == transform.KindPIN {
+	if kind == KindPIN {
 		return cupi.PIN
 	}
 	return cupi.Password
@@ -698,7 +697,7 @@ func credKind(kind string) string {
 // secretsToCheck reports whether a credential want of an existing user
 // carries a value the run state does not know as applied (so it will be
 // set, or a "maybe set" from an earlier run needs its proof).
-func secretsToCheck(w transform.Want, userID string, t *Targets, o Options) bool {
+func secretsToCheck(w Want, userID string, t *Targets, o Options) bool {
 	op := &Op{Target: w.Target, Kind: w.Kind, UserID: userID}
 	for p, v := range w.Secrets {
 		scope := t.secretScope(op, p)
@@ -734,7 +733,7 @@ func roots(hs map[string]bool, st *state) []string {
 	return out
 }
 
-func roleOf(w transform.Want) string {
+func roleOf(w Want) string {
 	if r, ok := w.Fields["role"].(string); ok {
 		return r
 	}

@@ -14,18 +14,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bulkprov/bulkprov/loader"
 	"github.com/bulkprov/bulkprov/targets/cupi"
-	"github.com/bulkprov/bulkprov/transform"
 )
 
 // NotRestorable is a write-only value a revert cannot put back (a
 // password, a PIN, a server password), with the row it came from.
 type NotRestorable struct {
-	Source loader.Location `json:"source"`
-	Kind   string          `json:"kind"`
-	Key    string          `json:"key"`
-	Field  string          `json:"field"`
+	Source Source `json:"source"`
+	Kind   string `json:"kind"`
+	Key    string `json:"key"`
+	Field  string `json:"field"`
 }
 
 // BackoutFile is a back-out file as read: its header and, per operation
@@ -195,7 +193,7 @@ func MakeRevertPlan(ctx context.Context, bf *BackoutFile, t *Targets, o Options,
 	// Write-only values of objects the revert deletes do not matter.
 	created := map[string]bool{}
 	for _, e := range bf.Entries {
-		if e.Action == Create && (e.Kind == transform.KindCUPIUser || e.Kind == transform.KindAuthz) {
+		if e.Action == Create && (e.Kind == KindCUPIUser || e.Kind == KindAuthz) {
 			created[e.Kind+"|"+strings.ToLower(e.Key)] = true
 		}
 	}
@@ -222,7 +220,7 @@ func MakeRevertPlan(ctx context.Context, bf *BackoutFile, t *Targets, o Options,
 			op.ID = opID(op)
 			p.Ops = append(p.Ops, op)
 		}
-		if e.Action != Create && !created[transform.KindCUPIUser+"|"+strings.ToLower(e.Alias)] {
+		if e.Action != Create && !created[KindCUPIUser+"|"+strings.ToLower(e.Alias)] {
 			for _, f := range e.NotRestorable {
 				p.NotRestorable = append(p.NotRestorable, NotRestorable{Source: e.Source, Kind: e.Kind, Key: e.Key, Field: f})
 			}
@@ -242,15 +240,15 @@ func MakeRevertPlan(ctx context.Context, bf *BackoutFile, t *Targets, o Options,
 // parents before children; objects deleted last, children before parents.
 func revertRank(op *Op) int {
 	switch {
-	case op.Kind == transform.KindUser && op.Action == Create, op.Kind == transform.KindAdminREL && op.Action == Create:
+	case op.Kind == KindUser && op.Action == Create, op.Kind == KindAdminREL && op.Action == Create:
 		return 0
-	case op.Kind == transform.KindCUPIUser && op.Action == Create:
+	case op.Kind == KindCUPIUser && op.Action == Create:
 		return 1
-	case op.Kind == transform.KindUserRole, op.Kind == transform.KindPassword, op.Kind == transform.KindPIN:
+	case op.Kind == KindUserRole, op.Kind == KindPassword, op.Kind == KindPIN:
 		return 3
-	case op.Kind == transform.KindCUPIUser && op.Action == Delete:
+	case op.Kind == KindCUPIUser && op.Action == Delete:
 		return 4
-	case (op.Kind == transform.KindUser || op.Kind == transform.KindAdminREL) && op.Action == Delete:
+	case (op.Kind == KindUser || op.Kind == KindAdminREL) && op.Action == Delete:
 		return 5
 	}
 	return 2
@@ -258,12 +256,12 @@ func revertRank(op *Op) int {
 
 // revertRows names the objects of a back-out file as wants, so the state
 // is read in bulk exactly as a plan reads it.
-func revertRows(bf *BackoutFile) []transform.Row {
-	var wants []transform.Want
+func revertRows(bf *BackoutFile) []Row {
+	var wants []Want
 	for _, e := range bf.Entries {
-		w := transform.Want{Target: e.Target, Cluster: e.Cluster, Kind: e.Kind, Key: e.Key, Alias: e.Alias}
+		w := Want{Target: e.Target, Cluster: e.Cluster, Kind: e.Kind, Key: e.Key, Alias: e.Alias}
 		switch e.Kind {
-		case transform.KindUser, transform.KindAdminREL:
+		case KindUser, KindAdminREL:
 			w.Model, w.Hierarchy = e.Model, e.Hierarchy
 			w.KeyValue = e.Key[strings.LastIndex(e.Key, "/")+1:] // the plan reads the objects the rows name by key
 			if e.Action != Delete {
@@ -272,12 +270,12 @@ func revertRows(bf *BackoutFile) []transform.Row {
 					w.Pkid = e.CreatedID
 				}
 			}
-		case transform.KindPassword, transform.KindPIN:
+		case KindPassword, KindPIN:
 			w.Fields = map[string]any{"settings": ""} // read the settings
 		}
 		wants = append(wants, w)
 	}
-	return []transform.Row{{Rec: &loader.Record{}, Wants: wants}}
+	return []Row{{Wants: wants}}
 }
 
 // revertEntry plans what undoes one write of the run.
@@ -372,7 +370,7 @@ func restoreBody(cur map[string]any, vals map[string]any) map[string]any {
 			if _, done := getDotted(body, prefix); !done {
 				if arr, ok := getDotted(cur, prefix); ok {
 					if a, ok := arr.([]any); ok {
-						setDotted(body, prefix, transform.CopyTree(map[string]any{"a": a})["a"])
+						setDotted(body, prefix, CopyTree(map[string]any{"a": a})["a"])
 					}
 				}
 			}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/voss"
-	"github.com/bulkprov/bulkprov/transform"
 )
 
 func backoutLines(t *testing.T, lines ...any) []byte {
@@ -34,10 +33,10 @@ func backoutLines(t *testing.T, lines ...any) []byte {
 func TestParseBackout(t *testing.T) {
 	h := BackoutHeader{Type: "backout", Version: BackoutVersion}
 	upd := func(op, old, new string) BackoutEntry {
-		return BackoutEntry{Type: "write", Op: op, Kind: transform.KindCUPIUser, Key: "a", Alias: "a", Action: Update,
+		return BackoutEntry{Type: "write", Op: op, Kind: KindCUPIUser, Key: "a", Alias: "a", Action: Update,
 			Changes: []Change{{Field: "FirstName", Old: old, New: new}}}
 	}
-	create := BackoutEntry{Type: "write", Op: "c", Kind: transform.KindCUPIUser, Key: "b", Alias: "b", Action: Create, Wrote: map[string]any{"Alias": "b"}}
+	create := BackoutEntry{Type: "write", Op: "c", Kind: KindCUPIUser, Key: "b", Alias: "b", Action: Create, Wrote: map[string]any{"Alias": "b"}}
 	tests := []struct {
 		name    string
 		data    []byte
@@ -91,7 +90,7 @@ func TestBackoutFileAppend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	op := &Op{ID: "1", Kind: transform.KindCUPIUser, Target: "cupi", Key: "a", Alias: "a", Action: Update,
+	op := &Op{ID: "1", Kind: KindCUPIUser, Target: "cupi", Key: "a", Alias: "a", Action: Update,
 		Changes: []Change{{Field: "FirstName", Old: "x", New: "y"}, {Field: "Credentials", Old: SecretMarker, New: SecretMarker, Secret: true}}}
 	if err := b.intent(t.Context(), op, &Targets{}, Options{}); err != nil {
 		t.Fatal(err)
@@ -113,7 +112,7 @@ func TestBackoutFileAppend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	op2 := &Op{ID: "2", Kind: transform.KindCUPIUser, Target: "cupi", Key: "c", Alias: "c", Action: Create, Body: map[string]any{"Alias": "c"}}
+	op2 := &Op{ID: "2", Kind: KindCUPIUser, Target: "cupi", Key: "c", Alias: "c", Action: Create, Body: map[string]any{"Alias": "c"}}
 	if err := b.intent(t.Context(), op2, &Targets{}, Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -137,8 +136,8 @@ func TestBackoutFileAppend(t *testing.T) {
 func TestRevertEntry(t *testing.T) {
 	st := &state{voss: map[string]*voss.Instance{}, byPkid: map[string]*voss.Instance{}, cupiState: newCUPIState()}
 	add := func(pkid, name string, data map[string]any) {
-		in := &voss.Instance{Pkid: pkid, Model: transform.KindUser, Hierarchy: "h", Data: data}
-		st.voss[vkey(transform.KindUser, "h", name)], st.byPkid[pkid] = in, in
+		in := &voss.Instance{Pkid: pkid, Model: KindUser, Hierarchy: "h", Data: data}
+		st.voss[vkey(KindUser, "h", name)], st.byPkid[pkid] = in, in
 	}
 	add("p1", "renamed", map[string]any{"username": "renamed", "first_name": "New"})
 	add("p2", "drifted", map[string]any{"username": "drifted", "first_name": "Other"})
@@ -149,7 +148,7 @@ func TestRevertEntry(t *testing.T) {
 	st.creds["u1|password"] = cupi.Object{"Locked": "true", "CredMustChange": "false"}
 	st.authz["ldap"] = cupi.Object{"ObjectId": "a1", "DisplayName": "ldap", "Port": "636"}
 	vossUpd := func(pkid, key string) *BackoutEntry {
-		return &BackoutEntry{Kind: transform.KindUser, Target: "voss", Model: transform.KindUser, Hierarchy: "h", Key: "h/" + key, Pkid: pkid,
+		return &BackoutEntry{Kind: KindUser, Target: "voss", Model: KindUser, Hierarchy: "h", Key: "h/" + key, Pkid: pkid,
 			Action: Update, Changes: []Change{{Field: "first_name", Old: "Old", New: "New"}}}
 	}
 	tests := []struct {
@@ -164,19 +163,19 @@ func TestRevertEntry(t *testing.T) {
 		{"update drifted", vossUpd("p2", "drifted"), false, Update, Failed, `first_name: before the run "Old", the run wrote "New", now "Other"`},
 		{"update drifted, forced", vossUpd("p2", "drifted"), true, Update, Planned, `first_name "Other"→"Old"`},
 		{"update of a deleted object", vossUpd("p9", "gone"), false, Update, Failed, "no longer exists"},
-		{"create undone", &BackoutEntry{Kind: transform.KindUser, Model: transform.KindUser, Hierarchy: "h", Key: "h/created", Action: Create,
+		{"create undone", &BackoutEntry{Kind: KindUser, Model: KindUser, Hierarchy: "h", Key: "h/created", Action: Create,
 			CreatedID: "p3", Wrote: map[string]any{"username": "created", "role": "R"}}, false, Delete, Planned, `username "created"→<nil>`},
-		{"another object of that name is not deleted", &BackoutEntry{Kind: transform.KindUser, Model: transform.KindUser, Hierarchy: "h", Key: "h/lookalike", Action: Create,
+		{"another object of that name is not deleted", &BackoutEntry{Kind: KindUser, Model: KindUser, Hierarchy: "h", Key: "h/lookalike", Action: Create,
 			CreatedID: "p-other", Wrote: map[string]any{"username": "lookalike", "role": "R"}}, false, Noop, Planned, ""},
-		{"create changed since", &BackoutEntry{Kind: transform.KindUser, Model: transform.KindUser, Hierarchy: "h", Key: "h/created", Action: Create,
+		{"create changed since", &BackoutEntry{Kind: KindUser, Model: KindUser, Hierarchy: "h", Key: "h/created", Action: Create,
 			CreatedID: "p3", Wrote: map[string]any{"username": "created", "role": "S"}}, false, Delete, Failed, `role: the run wrote "S", now "R"`},
-		{"delete recreated", &BackoutEntry{Kind: transform.KindUser, Model: transform.KindUser, Hierarchy: "h", Key: "h/gone", Action: Delete,
+		{"delete recreated", &BackoutEntry{Kind: KindUser, Model: KindUser, Hierarchy: "h", Key: "h/gone", Action: Delete,
 			Before: map[string]any{"username": "gone", "role": "R", "password_last_change_time": "x"}}, false, Create, Planned, `role <nil>→"R"`},
-		{"role added is removed", &BackoutEntry{Kind: transform.KindUserRole, Alias: "vm", Key: "vm/Help", RoleID: "r1", Action: Create}, false, Delete, Planned, `role "Help"→<nil>`},
-		{"role removed is re-added", &BackoutEntry{Kind: transform.KindUserRole, Alias: "vm", Key: "vm/Other", RoleID: "r2", Action: Delete}, false, Create, Planned, `role <nil>→"Other"`},
-		{"unlock undone", &BackoutEntry{Kind: transform.KindPassword, Alias: "vm", Key: "vm", Action: Update,
+		{"role added is removed", &BackoutEntry{Kind: KindUserRole, Alias: "vm", Key: "vm/Help", RoleID: "r1", Action: Create}, false, Delete, Planned, `role "Help"→<nil>`},
+		{"role removed is re-added", &BackoutEntry{Kind: KindUserRole, Alias: "vm", Key: "vm/Other", RoleID: "r2", Action: Delete}, false, Create, Planned, `role <nil>→"Other"`},
+		{"unlock undone", &BackoutEntry{Kind: KindPassword, Alias: "vm", Key: "vm", Action: Update,
 			Changes: []Change{{Field: "Locked", Old: "false", New: "true"}, {Field: "CredMustChange", Old: nil, New: "false"}}}, false, Update, Planned, `Locked "true"→"false"`},
-		{"authz update drifted", &BackoutEntry{Kind: transform.KindAuthz, Key: "ldap", Action: Update,
+		{"authz update drifted", &BackoutEntry{Kind: KindAuthz, Key: "ldap", Action: Update,
 			Changes: []Change{{Field: "Port", Old: "389", New: "3268"}}}, false, Update, Failed, `now "636"`},
 	}
 	for _, tc := range tests {
@@ -201,9 +200,9 @@ func TestRevertEntry(t *testing.T) {
 // Within a row, the undo runs in reverse dependency order.
 func TestRevertRank(t *testing.T) {
 	ops := []*Op{
-		{Kind: transform.KindUser, Action: Delete}, {Kind: transform.KindCUPIUser, Action: Delete},
-		{Kind: transform.KindUserRole, Action: Delete}, {Kind: transform.KindUserRole, Action: Create},
-		{Kind: transform.KindCUPIUser, Action: Create}, {Kind: transform.KindUser, Action: Create},
+		{Kind: KindUser, Action: Delete}, {Kind: KindCUPIUser, Action: Delete},
+		{Kind: KindUserRole, Action: Delete}, {Kind: KindUserRole, Action: Create},
+		{Kind: KindCUPIUser, Action: Create}, {Kind: KindUser, Action: Create},
 	}
 	sort.SliceStable(ops, func(i, j int) bool { return revertRank(ops[i]) < revertRank(ops[j]) })
 	var got []string

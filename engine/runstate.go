@@ -5,12 +5,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
+
+	json "github.com/bulkprov/bulkprov/internal/jsonx"
 )
 
 // RunState remembers, per target object and secret field, a keyed hash

@@ -2,12 +2,13 @@ package loader
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"path"
 	"sort"
 	"strings"
+
+	json "github.com/bulkprov/bulkprov/internal/jsonx"
 )
 
 // readJSONFile reads a lone .json export file.

@@ -30,7 +30,7 @@ type failedBlock struct {
 // write-only values, which a report never carries, are left empty and
 // named in the comment.
 func failedBlocks(d *Document, recs []*loader.Record) []failedBlock {
-	reasons := map[loader.Location][]string{}
+	reasons := map[engine.Source][]string{}
 	for _, op := range d.Ops {
 		if op.Status == engine.Failed {
 			reasons[op.Source] = append(reasons[op.Source], fmt.Sprintf("%s %s: %s", op.Kind, op.Key, op.Error))
@@ -50,7 +50,7 @@ func failedBlocks(d *Document, recs []*loader.Record) []failedBlock {
 	items := map[string][]item{}
 	var itemKeys []string
 	for _, r := range recs {
-		why := reasons[r.Loc]
+		why := reasons[engine.Source(r.Loc)]
 		if why == nil {
 			continue
 		}
@@ -122,7 +122,7 @@ func failedBlocks(d *Document, recs []*loader.Record) []failedBlock {
 				}
 				cells[i+1] = cellValue(v)
 			}
-			cells[0] = comment(reasons[it.rec.Loc], blanked)
+			cells[0] = comment(reasons[engine.Source(it.rec.Loc)], blanked)
 			b.rows = append(b.rows, cells)
 		}
 		blocks = append(blocks, b)

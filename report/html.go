@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
 	"strings"
 
 	"github.com/bulkprov/bulkprov/engine"
-	"github.com/bulkprov/bulkprov/loader"
+	json "github.com/bulkprov/bulkprov/internal/jsonx"
 )
 
 // maxStaticFailures caps the failed rows listed in the page's static
@@ -33,7 +32,7 @@ type failedRow struct {
 // failedRows groups the failed operations by input row, in source order.
 func failedRows(ops []*engine.Op) []failedRow {
 	var out []failedRow
-	at := map[loader.Location]int{}
+	at := map[engine.Source]int{}
 	for _, op := range ops {
 		if op.Status != engine.Failed {
 			continue
@@ -77,7 +76,7 @@ func buildChangeData(ops []*engine.Op) changeData {
 		return i
 	}
 	srcAt, kindAt, fieldAt := map[string]int{}, map[string]int{}, map[string]int{}
-	rowAt := map[loader.Location]int{}
+	rowAt := map[engine.Source]int{}
 	failed := map[int]bool{}
 	for _, op := range ops {
 		ri, ok := rowAt[op.Source]

@@ -5,14 +5,13 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
 
 	"github.com/bulkprov/bulkprov/engine"
-	"github.com/bulkprov/bulkprov/loader"
+	json "github.com/bulkprov/bulkprov/internal/jsonx"
 )
 
 // Document is what every report format renders.
@@ -107,7 +106,7 @@ func Print(w io.Writer, d *Document, o TextOptions) {
 		return "\x1b[" + code + "m" + s + "\x1b[0m"
 	}
 	colors := map[engine.Action]string{engine.Create: "32", engine.Update: "33", engine.Delete: "31"}
-	var lastRow *loader.Location
+	var lastRow *engine.Source
 	for _, op := range d.Visible() {
 		if !o.Changes && op.Status != engine.Failed {
 			continue

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/bulkprov/bulkprov/engine"
-	"github.com/bulkprov/bulkprov/loader"
 )
 
 // Run says when, where, by what and with what result a report was made:
@@ -59,8 +58,8 @@ type RowCounts struct {
 // CountRows tallies the rows behind ops.
 func CountRows(ops []*engine.Op) RowCounts {
 	type st struct{ failed, skipped bool }
-	rows := map[loader.Location]*st{}
-	var order []loader.Location
+	rows := map[engine.Source]*st{}
+	var order []engine.Source
 	for _, op := range ops {
 		k := op.Source
 		s := rows[k]

@@ -8,6 +8,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/bulkprov/bulkprov/engine"
 )
 
 // Config holds the mappings of a run (spec/cli.md, --config). Unknown keys
@@ -42,7 +44,7 @@ type ClusterConfig struct {
 }
 
 // DefaultCluster names the cluster of --cupi.
-const DefaultCluster = "default"
+const DefaultCluster = engine.DefaultCluster
 
 // validate checks what JSON decoding cannot: reserved and empty names,
 // URLs, and a hierarchy prefix claimed by two clusters.
@@ -105,7 +107,7 @@ func (c *Config) ClusterPrefixes() string {
 }
 
 // DefaultTemplate is CUPI's default user template alias.
-const DefaultTemplate = "voicemailusertemplate"
+const DefaultTemplate = engine.DefaultTemplate
 
 // LoadConfig reads a JSON config file strictly.
 func LoadConfig(path string) (*Config, []byte, error) {

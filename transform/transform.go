@@ -14,70 +14,32 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bulkprov/bulkprov/engine"
 	"github.com/bulkprov/bulkprov/loader"
 	"github.com/bulkprov/bulkprov/schema"
 )
 
-// Kinds of object an operation acts on (the report's "kind").
+// Kinds of object an operation acts on (the report's "kind"); the engine
+// owns them.
 const (
-	KindUser     = "data/User"
-	KindAdminREL = "relation/HcsAdminUserREL"
-	KindCUPIUser = "cupi/user"
-	KindUserRole = "cupi/userrole"
-	KindPassword = "cupi/credential/password"
-	KindPIN      = "cupi/credential/pin"
-	KindAuthz    = "cupi/authz-server"
+	KindUser     = engine.KindUser
+	KindAdminREL = engine.KindAdminREL
+	KindCUPIUser = engine.KindCUPIUser
+	KindUserRole = engine.KindUserRole
+	KindPassword = engine.KindPassword
+	KindPIN      = engine.KindPIN
+	KindAuthz    = engine.KindAuthz
 )
 
-// Want is the desired state of one object (or, for KindUserRole, of a
-// user's set of roles).
-type Want struct {
-	Target string // "voss" or "cupi"
-	Kind   string
-	Key    string // business key shown in reports
+// Want is the desired state of one object: the engine's input.
+type Want = engine.Want
 
-	Delete    bool // the object must be absent (roles: must not be held)
-	MustExist bool // modify: an absent object is an error, not a create
+// Row is one input record's wants, with its source location as a plain
+// value (the engine knows nothing of the loader).
+type Row = engine.Row
 
-	// VOSS
-	Model     string
-	Hierarchy string
-	KeyValue  string // the business key field's value
-	SearchKey string // the key to find the current instance by, when renaming
-	Pkid      string // # Unique Identifier
-
-	// Fields are the fields the row names: a nested tree for VOSS, flat
-	// CUPI field names to string values for CUPI. Secrets hold the
-	// write-only values by path; they never appear in Fields.
-	Fields  map[string]any
-	Secrets map[string]string
-
-	// CUPI
-	Alias        string
-	Template     string            // user template for a create
-	CreateFields map[string]string // body of a CUPI user create
-	NoCreate     string            // why the CUPI user cannot be created when missing
-	Roles        []string          // CUPI role names
-	ExactRoles   bool              // remove roles not listed
-	// RolesOf maps the VOSS user's current role to CUPI role names, for a
-	// delete row that does not name the role.
-	RolesOf    func(vossRole string) []string
-	PolicyName string // credential policy display name to resolve
-
-	Err string // this part of the row cannot be done
-
-	// Cluster names the Unity Connection cluster of a CUPI want
-	// (DefaultCluster for --cupi). ClusterHierarchy is the hierarchy that
-	// matched no configured cluster, for the error when there is no --cupi.
-	Cluster          string
-	ClusterHierarchy string
-}
-
-// Row is one input record with what it wants.
-type Row struct {
-	Rec   *loader.Record
-	Wants []Want
-}
+// CopyTree returns a deep copy of a field tree (objects and arrays).
+func CopyTree(m map[string]any) map[string]any { return engine.CopyTree(m) }
 
 // Options tune the mapping.
 type Options struct {
@@ -89,7 +51,7 @@ type Options struct {
 
 // Map turns a record into its row of wants.
 func Map(rec *loader.Record, cfg *Config, o Options) Row {
-	row := Row{Rec: rec}
+	row := Row{Source: engine.Source(rec.Loc), Model: rec.Model}
 	switch rec.Model {
 	case schema.User:
 		row.Wants = mapUser(rec, cfg, o)
@@ -161,30 +123,6 @@ func splitSecrets(f *schema.Field, tree map[string]any, prefix string, secrets m
 			}
 		}
 	}
-}
-
-// CopyTree returns a deep copy of a field tree (objects and arrays).
-func CopyTree(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		switch t := v.(type) {
-		case map[string]any:
-			out[k] = CopyTree(t)
-		case []any:
-			arr := make([]any, len(t))
-			for i, el := range t {
-				if mm, ok := el.(map[string]any); ok {
-					arr[i] = CopyTree(mm)
-				} else {
-					arr[i] = el
-				}
-			}
-			out[k] = arr
-		default:
-			out[k] = v
-		}
-	}
-	return out
 }
 
 func mapVOSS(rec *loader.Record, cfg *Config, o Options) Want {

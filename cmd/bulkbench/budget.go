@@ -14,8 +14,8 @@ import (
 	"github.com/bulkprov/bulkprov/targets/cupi"
 	cupisim "github.com/bulkprov/bulkprov/targets/cupi/sim"
 	"github.com/bulkprov/bulkprov/targets/simserve"
-	"github.com/bulkprov/bulkprov/targets/voss"
 	vosssim "github.com/bulkprov/bulkprov/targets/voss/sim"
+	"github.com/bulkprov/bulkprov/targets/voss/vossload"
 	"github.com/bulkprov/bulkprov/transform"
 )
 
@@ -51,10 +51,7 @@ func benchBudget(dir string) {
 	fmt.Printf("| VOSS | CUPI service | workload | VOSS req (floor) | CUPI req (floor) | 429/503 | plan | plan + apply | floor | share of floor |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, vossRate := range []float64{0, 20} {
 		for _, service := range []time.Duration{10 * time.Millisecond, 40 * time.Millisecond, 200 * time.Millisecond} {
-			r, err := simserve.Start(simserve.Options{User: "admin", Password: "admin",
-				CUPI: cupisim.Options{Slots: 5, ServiceTime: service, QueueTimeout: 20 * time.Second},
-				VOSS: vosssim.Options{RateLimit: vossRate}})
-			must(err)
+			r := budgetSim(service, vossRate)
 			// data/User with existing CUPI users: the CUPI users are there
 			// (created directly), the VOSS users and the rest are not.
 			_, c := client(r.URL)
@@ -115,24 +112,28 @@ func benchBudget(dir string) {
 			cell("re-run, nothing to do", userRows, false)
 			r.Close()
 			// data/User creating the CUPI users, on a fresh server.
-			r, err = simserve.Start(simserve.Options{User: "admin", Password: "admin",
-				CUPI: cupisim.Options{Slots: 5, ServiceTime: service, QueueTimeout: 20 * time.Second},
-				VOSS: vosssim.Options{RateLimit: vossRate}})
-			must(err)
+			r = budgetSim(service, vossRate)
 			rs = engine.NewMemoryRunState()
 			cell("data/User, creating CUPI users", userRows, false)
 			if vossRate > 0 && service == 40*time.Millisecond {
 				r.Close()
-				r, err = simserve.Start(simserve.Options{User: "admin", Password: "admin",
-					CUPI: cupisim.Options{Slots: 5, ServiceTime: service, QueueTimeout: 20 * time.Second},
-					VOSS: vosssim.Options{RateLimit: vossRate}})
-				must(err)
+				r = budgetSim(service, vossRate)
 				rs = engine.NewMemoryRunState()
 				cell("data/User, creating CUPI users, --voss-nowait", userRows, true)
 			}
 			r.Close()
 		}
 	}
+}
+
+// budgetSim starts the simulators of one cell: CUPI at 5 slots and
+// service, VOSS throttled at vossRate (0: off).
+func budgetSim(service time.Duration, vossRate float64) *simserve.Running {
+	r, err := simserve.Start(simserve.Options{User: "admin", Password: "admin",
+		CUPI: cupisim.Options{Slots: 5, ServiceTime: service, QueueTimeout: 20 * time.Second},
+		VOSS: vosssim.Options{RateLimit: vossRate}})
+	must(err)
+	return r
 }
 
 // budgetTargets are targets as the CLI builds them: default caps, and the
@@ -144,7 +145,7 @@ func budgetTargets(url string, vossRate float64, nowait bool) *engine.Targets {
 		vhc.Transport = targets.Paced(vhc.Transport, rate.NewLimiter(rate.Limit(vossRate), 1))
 	}
 	cr := targets.Credentials{User: "admin", Password: "admin"}
-	v, c := voss.New(url, vhc, cr), cupi.New(url, hc, cr)
+	v, c := vossload.New(url, vhc, cr), cupi.New(url, hc, cr)
 	t := &engine.Targets{VOSS: v, CUPI: c,
 		VOSSLimiter: engine.NewLimiter("voss", engine.DefaultVOSSWorkers), CUPILimiter: engine.NewLimiter("cupi", engine.DefaultCUPIWorkers), ID: "bench"}
 	v.Observe, c.Observe = t.VOSSLimiter.Observe, t.CUPILimiter.Observe

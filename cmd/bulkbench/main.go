@@ -7,6 +7,7 @@
 //	go run ./cmd/bulkbench apply    # 2,000 users, CUPI 5 slots: vs the ideal and a sequential client
 //	go run ./cmd/bulkbench budget   # plan + apply under VOSS 20 req/s × CUPI 5 slots, share of the floor
 //	go run ./cmd/bulkbench revert   # back-out file size and revert speed, 10,000 changed users
+//	go run ./cmd/bulkbench json     # encoding/json vs goccy/go-json on a 50,000-user export
 //
 // Nothing here is a test assertion: machines are noisy; the ratios are
 // what matter.
@@ -36,6 +37,7 @@ import (
 	cupisim "github.com/bulkprov/bulkprov/targets/cupi/sim"
 	"github.com/bulkprov/bulkprov/targets/simserve"
 	"github.com/bulkprov/bulkprov/targets/voss"
+	"github.com/bulkprov/bulkprov/targets/voss/vossload"
 	"github.com/bulkprov/bulkprov/transform"
 )
 
@@ -60,8 +62,10 @@ func main() {
 		benchBudget(dir)
 	case "revert":
 		benchRevert(dir)
+	case "json":
+		benchJSON(dir)
 	default:
-		fmt.Fprintln(os.Stderr, "usage: bulkbench loader|sim|plan|apply|export|budget|revert")
+		fmt.Fprintln(os.Stderr, "usage: bulkbench loader|sim|plan|apply|export|budget|revert|json")
 		os.Exit(2)
 	}
 }
@@ -214,7 +218,7 @@ func best(a, b time.Duration) time.Duration {
 func client(url string) (*voss.Client, *cupi.Client) {
 	hc, _ := targets.NewHTTPClient(targets.HTTPOptions{Conns: 64})
 	cr := targets.Credentials{User: "admin", Password: "admin"}
-	return voss.New(url, hc, cr), cupi.New(url, hc, cr)
+	return vossload.New(url, hc, cr), cupi.New(url, hc, cr)
 }
 
 func benchSim() {

@@ -90,6 +90,17 @@ func clusterConfig(t *testing.T, path string, urls map[string]string) {
 	}
 }
 
+// twoTenants writes tenant aaa's rows (AAAGlobal) and tenant bbb's (at
+// bbbHier) in dir, and a config routing each to its cluster in urls.
+func twoTenants(t *testing.T, dir string, urls map[string]string, bbbHier string, na, nb int) (a, b, cfg string) {
+	t.Helper()
+	a, b, cfg = filepath.Join(dir, "a.csv"), filepath.Join(dir, "b.csv"), filepath.Join(dir, "tenants.json")
+	tenantCSV(t, a, "sys.hcs.CS-P.CS-NB.AAAGlobal", "aaa", na)
+	tenantCSV(t, b, bbbHier, "bbb", nb)
+	clusterConfig(t, cfg, urls)
+	return a, b, cfg
+}
+
 // countFor counts the writes of keys naming prefix.
 func countFor(writes map[string]int, prefix string) int {
 	n := 0
@@ -106,10 +117,7 @@ func countFor(writes map[string]int, prefix string) int {
 func TestClustersRouteRowsByHierarchy(t *testing.T) {
 	dir := t.TempDir()
 	sim := startClusterSim(t, "aaa", "bbb")
-	a, b, cfg := filepath.Join(dir, "a.csv"), filepath.Join(dir, "b.csv"), filepath.Join(dir, "tenants.json")
-	tenantCSV(t, a, "sys.hcs.CS-P.CS-NB.AAAGlobal", "aaa", 8)
-	tenantCSV(t, b, "sys.hcs.CS-P.CS-NB.BBBGlobal.Site1", "bbb", 6)
-	clusterConfig(t, cfg, sim.clusters)
+	a, b, cfg := twoTenants(t, dir, sim.clusters, "sys.hcs.CS-P.CS-NB.BBBGlobal.Site1", 8, 6)
 	env := append([]string{"BULKPROV_STATE_DIR=" + filepath.Join(dir, "state")}, creds...)
 	report := filepath.Join(dir, "run.json")
 	r := bulkprov(t, env, "apply", "--voss", sim.url, "--config", cfg, "--report", report, a, b)
@@ -191,10 +199,7 @@ func TestOneClusterDownFailsOnlyItsRows(t *testing.T) {
 func TestShardsTogetherEqualOneRun(t *testing.T) {
 	dir := t.TempDir()
 	sim := startClusterSim(t, "aaa", "bbb")
-	a, b, cfg := filepath.Join(dir, "a.csv"), filepath.Join(dir, "b.csv"), filepath.Join(dir, "tenants.json")
-	tenantCSV(t, a, "sys.hcs.CS-P.CS-NB.AAAGlobal", "aaa", 6)
-	tenantCSV(t, b, "sys.hcs.CS-P.CS-NB.BBBGlobal", "bbb", 6)
-	clusterConfig(t, cfg, sim.clusters)
+	a, b, cfg := twoTenants(t, dir, sim.clusters, "sys.hcs.CS-P.CS-NB.BBBGlobal", 6, 6)
 	const n = 2
 	var wg sync.WaitGroup
 	results := make([]result, n)

@@ -14,7 +14,7 @@ import (
 	"github.com/bulkprov/bulkprov/targets/conformance"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/simserve"
-	"github.com/bulkprov/bulkprov/targets/voss"
+	"github.com/bulkprov/bulkprov/targets/voss/vossload"
 	"github.com/bulkprov/bulkprov/transform"
 )
 
@@ -101,7 +101,7 @@ Example:
 		}
 		dt := doctor.Target{Name: t.name, URL: t.url, HTTP: hc}
 		if t.name == "voss" {
-			dt.VOSS, dt.Workers, dt.RateLimit = voss.New(t.url, hc, vc), defaultVOSSWorkers, vossRate
+			dt.VOSS, dt.Workers, dt.RateLimit = vossload.New(t.url, hc, vc), defaultVOSSWorkers, vossRate
 		} else {
 			dt.CUPI, dt.Workers = cupi.New(t.url, hc, cc), 5
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/voss"
+	"github.com/bulkprov/bulkprov/targets/voss/vossload"
 )
 
 // userRow is one data/User row of a test workbook.
@@ -71,7 +72,7 @@ func snapshotAt(t *testing.T, url, cupiURL string) map[string]string {
 	ctx := context.Background()
 	cr := targets.Credentials{User: "sim-admin", Password: "sim-admin-Secret-9"}
 	out := map[string]string{}
-	vc := voss.New(url, http.DefaultClient, cr)
+	vc := vossload.New(url, http.DefaultClient, cr)
 	var pkids []string
 	if err := vc.List(ctx, "data/User", revertHier, [2]string{}, func(s voss.Summary) error {
 		pkids = append(pkids, s.Pkid)

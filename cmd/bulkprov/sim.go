@@ -16,7 +16,7 @@ import (
 	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/simkit"
 	"github.com/bulkprov/bulkprov/targets/simserve"
-	"github.com/bulkprov/bulkprov/targets/voss"
+	"github.com/bulkprov/bulkprov/targets/voss/vossload"
 	"github.com/bulkprov/bulkprov/transform"
 )
 
@@ -170,7 +170,7 @@ func seedSim(r *simserve.Running, path string, creds targets.Credentials, caFile
 	if err != nil {
 		return fail(exitInvalid, "--seed: %v", err)
 	}
-	t := &engine.Targets{VOSS: voss.New(r.URL, hc, creds), CUPI: cupi.New(r.URL, hc, creds),
+	t := &engine.Targets{VOSS: vossload.New(r.URL, hc, creds), CUPI: cupi.New(r.URL, hc, creds),
 		VOSSLimiter: engine.NewLimiter("voss", 8), CUPILimiter: engine.NewLimiter("cupi", 5), ID: "seed"}
 	ctx := context.Background()
 	p, err := engine.MakePlan(ctx, rows, t, engine.Options{})

@@ -24,6 +24,7 @@ import (
 	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/simserve"
 	"github.com/bulkprov/bulkprov/targets/voss"
+	"github.com/bulkprov/bulkprov/targets/voss/vossload"
 	"github.com/bulkprov/bulkprov/transform"
 )
 
@@ -187,7 +188,7 @@ func (f *targetFlags) connect(cfg *transform.Config, errOut io.Writer) (*connect
 			t.VOSSPace = rate.NewLimiter(rate.Limit(f.vossRate), 1)
 			client.Transport = targets.Paced(client.Transport, t.VOSSPace)
 		}
-		c.voss = voss.New(vossURL, client, vc)
+		c.voss = vossload.New(vossURL, client, vc)
 		// Synchronous writes cost one request of VOSS's 20 req/s budget
 		// each, a nowait write three or more (POST, polls, the pkid's GET):
 		// measured in BENCHMARKS.md, synchronous is the default.
@@ -373,8 +374,8 @@ func sharedObjects(rows []transform.Row) []string {
 			switch {
 			case !seen:
 				first[k] = row
-			case prev != row && prev.Rec.Model != row.Rec.Model:
-				dupes = append(dupes, fmt.Sprintf("%s: %s writes the Unity Connection user %s, as the %s row at %s does; one row per object", row.Rec.Loc, row.Rec.Model, w.Alias, prev.Rec.Model, prev.Rec.Loc))
+			case prev != row && prev.Model != row.Model:
+				dupes = append(dupes, fmt.Sprintf("%s: %s writes the Unity Connection user %s, as the %s row at %s does; one row per object", row.Source, row.Model, w.Alias, prev.Model, prev.Source))
 				first[k] = row // report each further row once
 			}
 		}
@@ -509,12 +510,12 @@ func (r *runInputs) fitTargets(t *engine.Targets, errOut io.Writer) error {
 		for _, w := range row.Wants {
 			noCUPI := t.Cluster(w.Cluster).CUPI == nil && len(t.Clusters) == 0
 			switch {
-			case w.Target == "cupi" && noCUPI && row.Rec.Model == schema.User:
+			case w.Target == "cupi" && noCUPI && row.Model == schema.User:
 				dropped++
 			case w.Target == "cupi" && noCUPI:
-				return fail(exitInvalid, "%s: %s rows need a Unity Connection target (--cupi URL)", row.Rec.Loc, row.Rec.Model)
+				return fail(exitInvalid, "%s: %s rows need a Unity Connection target (--cupi URL)", row.Source, row.Model)
 			case w.Target == "voss" && t.VOSS == nil:
-				return fail(exitInvalid, "%s: %s rows need a VOSS target (--voss URL)", row.Rec.Loc, row.Rec.Model)
+				return fail(exitInvalid, "%s: %s rows need a VOSS target (--voss URL)", row.Source, row.Model)
 			default:
 				keep = append(keep, w)
 			}

@@ -12,7 +12,6 @@ package cupi
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -21,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 
+	json "github.com/bulkprov/bulkprov/internal/jsonx"
 	"github.com/bulkprov/bulkprov/targets"
 )
 

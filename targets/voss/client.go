@@ -11,7 +11,6 @@ package voss
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,7 +19,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bulkprov/bulkprov/loader"
+	json "github.com/bulkprov/bulkprov/internal/jsonx"
 	"github.com/bulkprov/bulkprov/targets"
 )
 
@@ -60,6 +59,10 @@ type Client struct {
 	MaxWait time.Duration
 	// Observe, when set, is called after every request (for metrics).
 	Observe func(method string, status int, seconds float64)
+	// DecodeExport reads a bulk export response (a JSON export zip or a
+	// JSON document) into instances; items without a model are of model.
+	// vossload.New sets it to the loader's reader.
+	DecodeExport func(body []byte, model string) ([]Instance, error)
 }
 
 // New returns a client for the server at base (scheme://host[:port]).
@@ -241,8 +244,14 @@ func (c *Client) Get(ctx context.Context, model, pkid string) (*Instance, error)
 	return &in, nil
 }
 
+// MaxExportBytes bounds one bulk export response read into memory.
+const MaxExportBytes = 256 << 20
+
 // Export returns the full instances with the given pkids, asking the bulk
-// export (one JSON zip per ExportBatch pkids) instead of one GET each.
+// export (one JSON zip per ExportBatch pkids) instead of one GET each. The
+// response is decoded by DecodeExport (the loader's JSON export reader,
+// wired by the caller: see package vossload), so live exports and export
+// files given as input are read by one decoder under one set of limits.
 func (c *Client) Export(ctx context.Context, model, hierarchy string, pkids []string, fn func(Instance) error) error {
 	for lo := 0; lo < len(pkids); lo += ExportBatch {
 		batch := pkids[lo:min(lo+ExportBatch, len(pkids))]
@@ -268,12 +277,15 @@ func (c *Client) Export(ctx context.Context, model, hierarchy string, pkids []st
 		if err != nil {
 			return err
 		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, loader.DefaultLimits.MaxBytes+1))
+		body, err := io.ReadAll(io.LimitReader(resp.Body, MaxExportBytes+1))
 		targets.Drain(resp.Body)
 		if err != nil {
 			return err
 		}
-		items, err := ReadExport(body, model)
+		if c.DecodeExport == nil {
+			return fmt.Errorf("voss export of %d %s: the client has no export decoder (DecodeExport)", len(batch), model)
+		}
+		items, err := c.DecodeExport(body, model)
 		if err != nil {
 			return err
 		}
@@ -284,33 +296,6 @@ func (c *Client) Export(ctx context.Context, model, hierarchy string, pkids []st
 		}
 	}
 	return nil
-}
-
-// ReadExport decodes a bulk export response (a JSON export zip, or a lone
-// JSON document) with the loader's export reader — the one that reads
-// export files given as input — under the same limits. Items without a
-// meta.model_type are of model. Any item the reader refuses makes the
-// whole response an error.
-func ReadExport(b []byte, model string) ([]Instance, error) {
-	name := "export.json"
-	if bytes.HasPrefix(b, []byte("PK")) {
-		name = "export.zip"
-	}
-	var out []Instance
-	var problems []string
-	err := loader.ReadFrom(name, bytes.NewReader(b), int64(len(b)), loader.Options{Model: model, DisplayName: "voss export"},
-		func(r *loader.Record) error {
-			out = append(out, Instance{Pkid: r.Pkid, Model: r.Model, Hierarchy: r.Hierarchy, Data: r.Fields})
-			return nil
-		},
-		func(p loader.Problem) { problems = append(problems, p.String()) })
-	if err != nil {
-		return nil, err
-	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("%s", strings.Join(problems, "; "))
-	}
-	return out, nil
 }
 
 // WriteResult is the outcome of a write: the pkid when known, and the

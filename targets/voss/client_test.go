@@ -1,8 +1,6 @@
 package voss
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -53,27 +51,5 @@ func TestLenientAgainstAMinimalServer(t *testing.T) {
 	var tx string
 	if _, err := c.Create(context.Background(), "data/User", "sys", map[string]any{"username": "x"}, func(id string) { tx = id }); err != nil || tx != "t1" {
 		t.Fatalf("create through a transaction without a detail endpoint: %v (tx %q)", err, tx)
-	}
-}
-
-// The client reads bulk export responses with the loader's export reader:
-// the hierarchy comes from meta, then business_key, then hierarchy_path,
-// and a second document after the first is not silently ignored.
-func TestReadExportSharesTheLoaderDecoder(t *testing.T) {
-	var b bytes.Buffer
-	zw := zip.NewWriter(&b)
-	w, _ := zw.Create("export.json")
-	_, _ = w.Write([]byte(`[{"meta":{"model_type":"data/User","pkid":"p1","business_key":{"hierarchy":"sys.bk"}},"data":{"username":"a"}},` +
-		`{"meta":{"pkid":"p2"},"data":{"username":"b","hierarchy_path":"sys.hp"}}]`))
-	_ = zw.Close()
-	got, err := ReadExport(b.Bytes(), "data/User")
-	if err != nil || len(got) != 2 {
-		t.Fatalf("%v %v", got, err)
-	}
-	if got[0].Hierarchy != "sys.bk" || got[0].Pkid != "p1" || got[1].Hierarchy != "sys.hp" || got[1].Model != "data/User" {
-		t.Fatalf("instances %+v", got)
-	}
-	if _, err := ReadExport([]byte(`[] []`), "data/User"); err == nil {
-		t.Fatal("a second JSON document was accepted")
 	}
 }

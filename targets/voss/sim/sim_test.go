@@ -12,6 +12,7 @@ import (
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/voss"
 	"github.com/bulkprov/bulkprov/targets/voss/sim"
+	"github.com/bulkprov/bulkprov/targets/voss/vossload"
 )
 
 const h = "sys.hcs.CS-P.CS-NB.AAAGlobal"
@@ -23,7 +24,7 @@ func newPair(t *testing.T, o sim.Options, nowait bool) (*sim.Server, *voss.Clien
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	hc, _ := targets.NewHTTPClient(targets.HTTPOptions{})
-	c := voss.New(ts.URL, hc, targets.Credentials{User: "admin", Password: "voss-admin-pw"})
+	c := vossload.New(ts.URL, hc, targets.Credentials{User: "admin", Password: "voss-admin-pw"})
 	c.Nowait = nowait
 	return s, c, ts
 }
