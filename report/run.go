@@ -24,7 +24,10 @@ type Run struct {
 	// Plan is the saved plan file: the one plan --out wrote, or the one
 	// apply --plan executed. A change board matches its hash with what runs.
 	Plan *RunFile `json:"plan,omitempty"`
-	Exit int      `json:"exit"`
+	// Backout is the back-out file of an apply that wrote (plan --revert
+	// and apply --revert take it).
+	Backout string `json:"backout,omitempty"`
+	Exit    int    `json:"exit"`
 }
 
 // RunTargets are the base URLs a run talked to; CUPI by cluster name

@@ -90,6 +90,9 @@ credentials or a permission (fix the access, then run again).`, io)
 		if sum, _, err := fileSHA256(planPath); err == nil {
 			rep.run.Plan = &report.RunFile{File: planPath, SHA256: sum}
 		}
+		if err := backoutPlanNeedsRevert(saved, rv, planPath); err != nil {
+			return err
+		}
 		targetsFromPlan(&tf, saved, io.err)
 		if len(paths) == 0 {
 			for _, i := range saved.Inputs {
@@ -195,6 +198,9 @@ credentials or a permission (fix the access, then run again).`, io)
 	if changes := s.Create + s.Update + s.Delete; maxChanges >= 0 && changes > maxChanges {
 		return fail(exitInvalid, "the plan changes %d object(s), more than --max-changes %d; nothing was written", changes, maxChanges)
 	}
+	if backoutPath == "" && journal == nil {
+		backoutPath = simBackoutPath(&tf, paths, binding)
+	}
 	bo, err := openBackout(backoutPath, journal, conn.targets, run, rv, p, io)
 	if err != nil {
 		return err
@@ -205,6 +211,9 @@ credentials or a permission (fix the access, then run again).`, io)
 		}
 	}()
 	opts.Backout = bo
+	if bo != nil {
+		rep.run.Backout = bo.Path
+	}
 	prog := newProgress(io, quiet)
 	applyErr := engine.Apply(ctx, p, conn.targets, opts, engine.ApplyOptions{Journal: journal, Progress: prog.update})
 	prog.finish()
@@ -223,6 +232,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	doc.Metrics = metrics(conn.targets, time.Since(runStart)) // over the whole run: its reads count too
 	rep.doc = doc
 	report.Print(io.out, doc, report.TextOptions{Color: useColor(io.out), Changes: verbose && !quiet})
+	printNotRestorable(io, p)
 	if !quiet {
 		printMetrics(io, doc.Metrics, conn.targets, time.Since(runStart))
 	}

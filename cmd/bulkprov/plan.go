@@ -88,7 +88,7 @@ credentials or a permission.`, io)
 			return fail(exitRowsFailed, "--out: %v", err)
 		}
 		rep.run.Plan = &report.RunFile{File: outPath, SHA256: sum}
-		fmt.Fprintf(io.err, "plan saved to %s (sha256 %s); execute exactly it with: %s\n", outPath, sum, applyHint(&tf, outPath))
+		fmt.Fprintf(io.err, "plan saved to %s (sha256 %s); execute exactly it with: %s\n", outPath, sum, revertApplyHint(rv, &tf, outPath))
 	}
 	if len(p.Down) > 0 {
 		return clustersExit(p.Down)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -53,6 +54,9 @@ func loadRevert(path string, paths []string, tf *targetFlags, force bool) (*reve
 		}
 	}
 	tf.voss, tf.cupi = h.VOSS, h.CUPI
+	if tf.config != "" && !sameJSON(tf.config, bf.Header.Config) {
+		return nil, fail(exitInvalid, "--config %s is not the config of the run the back-out file undoes (the revert takes it from the file; leave --config out)", tf.config)
+	}
 	cfg := &transform.Config{}
 	if len(bf.Header.Config) > 0 {
 		if cfg, _, err = transform.ParseConfig(path+" (the config of the run)", bf.Header.Config); err != nil {
@@ -110,8 +114,8 @@ func printNotRestorable(io streams, p *engine.Plan) {
 // openBackout opens the back-out file of an apply that writes something,
 // records its path in the journal and prints it on stderr (also under
 // --quiet), before the first write. A resumed run appends to the file its
-// interrupted run recorded. With neither a journal nor --backout (--sim),
-// there is none.
+// interrupted run recorded. With neither a journal nor a path (no state
+// folder), there is none.
 func openBackout(flagPath string, j *engine.Journal, t *engine.Targets, run *runInputs, rv *revertRun, p *engine.Plan, io streams) (*engine.Backout, error) {
 	writes := false
 	for _, op := range p.Ops {
@@ -181,4 +185,54 @@ func defaultBackoutPath(journal string, now time.Time) string {
 		}
 		path = fmt.Sprintf("%s-%d.backout.json", base, i)
 	}
+}
+
+// sameJSON reports whether the JSON file at path holds the same document
+// as b, whitespace aside.
+func sameJSON(path string, b []byte) bool {
+	f, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	var x, y bytes.Buffer
+	return json.Compact(&x, f) == nil && json.Compact(&y, b) == nil && bytes.Equal(x.Bytes(), y.Bytes())
+}
+
+// revertApplyHint is the command that executes a saved plan: for a
+// back-out plan, apply --revert with the back-out file.
+func revertApplyHint(rv *revertRun, tf *targetFlags, plan string) string {
+	if rv == nil {
+		return applyHint(tf, plan)
+	}
+	hint := "bulkprov apply --revert " + rv.path + " --plan " + plan
+	if rv.force {
+		hint += " --force"
+	}
+	return hint
+}
+
+// backoutPlanNeedsRevert refuses a saved back-out plan given to apply
+// without the back-out file it undoes.
+func backoutPlanNeedsRevert(saved *engine.Plan, rv *revertRun, planPath string) error {
+	if rv != nil || len(saved.Inputs) != 1 || !strings.HasSuffix(saved.Inputs[0].Path, ".backout.json") {
+		return nil
+	}
+	return fail(exitInvalid, "--plan %s is a back-out plan: run bulkprov apply --revert %s --plan %s", planPath, saved.Inputs[0].Path, planPath)
+}
+
+// simBackoutPath is where the back-out file of a run without a journal
+// (--sim) goes: the state folder's checkpoints, named as its journal would
+// be. Its targets lived in this process only, so it documents the run but
+// cannot be reverted. "" when there is no state folder.
+func simBackoutPath(tf *targetFlags, paths []string, binding string) string {
+	dir, err := tf.stateFolder()
+	if err != nil || len(paths) == 0 {
+		return ""
+	}
+	dir = filepath.Join(dir, "checkpoints")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return ""
+	}
+	base := strings.TrimSuffix(filepath.Base(paths[0]), filepath.Ext(paths[0]))
+	return defaultBackoutPath(filepath.Join(dir, base+"-"+binding[:12]+tf.shard.suffix()+".journal"), time.Now())
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -62,6 +63,12 @@ func writeRows(t *testing.T, path string, users []userRow) {
 // secrets aside.
 func snapshot(t *testing.T, url string) map[string]string {
 	t.Helper()
+	return snapshotAt(t, url, url)
+}
+
+// snapshotAt is snapshot with VOSS and Unity Connection at their own URLs.
+func snapshotAt(t *testing.T, url, cupiURL string) map[string]string {
+	t.Helper()
 	ctx := context.Background()
 	cr := targets.Credentials{User: "sim-admin", Password: "sim-admin-Secret-9"}
 	out := map[string]string{}
@@ -81,7 +88,7 @@ func snapshot(t *testing.T, url string) map[string]string {
 		b, _ := json.Marshal(in.Data)
 		out["voss/"+fmt.Sprint(in.Data["username"])] = string(b)
 	}
-	cc := cupi.New(url, http.DefaultClient, cr)
+	cc := cupi.New(cupiURL, http.DefaultClient, cr)
 	var users []cupi.Object
 	if err := cc.ListUsers(ctx, func(u cupi.Object) error { users = append(users, u); return nil }); err != nil {
 		t.Fatal(err)
@@ -218,10 +225,14 @@ func TestRevertRestoresState(t *testing.T) {
 		}
 	}
 	var planRep struct {
+		Run struct {
+			Command string `json:"command"`
+		} `json:"run"`
 		Summary map[string]int `json:"summary"`
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, "revert-plan.json")); err != nil || json.Unmarshal(b, &planRep) != nil || planRep.Summary["delete"] != 3 {
-		t.Errorf("plan --revert --report: %v %v", err, planRep.Summary)
+	if b, err := os.ReadFile(filepath.Join(dir, "revert-plan.json")); err != nil || json.Unmarshal(b, &planRep) != nil ||
+		planRep.Summary["delete"] != 3 || planRep.Run.Command != "plan --revert" {
+		t.Errorf("plan --revert --report: %v %q %v", err, planRep.Run.Command, planRep.Summary)
 	}
 	if strings.Contains(r.stdout, "rev009: Credentials") {
 		t.Errorf("the password of a user the revert deletes is listed as not restorable:\n%s", r.stdout)
@@ -232,9 +243,20 @@ func TestRevertRestoresState(t *testing.T) {
 
 	// The reviewed back-out plan is what is applied.
 	saved := filepath.Join(dir, "revert-plan-saved.json")
-	run(0, "plan", "--revert", backout, "--out", saved)
-	r = run(0, append([]string{"apply", "--revert", backout, "--plan", saved, "--checkpoint", filepath.Join(dir, "revert.journal")}, target...)...)
+	r = run(0, "plan", "--revert", backout, "--out", saved)
+	if !strings.Contains(r.stderr, "bulkprov apply --revert "+backout+" --plan "+saved) {
+		t.Errorf("plan --revert --out does not say how to apply it:\n%s", r.stderr)
+	}
+	run(2, "apply", "--plan", saved)
+	revertRep := filepath.Join(dir, "revert-run.json")
+	r = run(0, append([]string{"apply", "--revert", backout, "--plan", saved, "--report", revertRep, "--checkpoint", filepath.Join(dir, "revert.journal")}, target...)...)
+	if !strings.Contains(r.stdout, "Not restorable") {
+		t.Errorf("apply --revert does not list what it cannot restore:\n%s", r.stdout)
+	}
 	again := backoutPathOf(t, r.stderr)
+	if b, _ := os.ReadFile(revertRep); !strings.Contains(string(b), `"backout": "`+again+`"`) || !strings.Contains(string(b), `"command": "apply --revert"`) {
+		t.Errorf("the apply --revert report does not name its command and back-out file %s", again)
+	}
 	if again == backout {
 		t.Fatal("the revert wrote into the back-out file it reverts")
 	}
@@ -383,5 +405,95 @@ func TestRevertKilledRun(t *testing.T) {
 	}
 	if d := diffSnapshots(before, snapshot(t, sim.url)); len(d) > 0 {
 		t.Fatalf("after reverting the resumed run the state differs from before (%d):\n%s", len(d), strings.Join(d[:min(5, len(d))], "\n"))
+	}
+}
+
+// A tenant whose voicemail lives on its own Unity Connection cluster: the
+// back-out file carries the config (cupiClusters) and the revert, given no
+// --config, undoes the change on that cluster.
+func TestRevertOnCluster(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(binary, "sim", "--listen", "127.0.0.1:0", "--cupi-clusters", "aaa")
+	cmd.Env = append(os.Environ(), creds...)
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup((&simProc{cmd: cmd}).stop)
+	var url, aaa string
+	sc := bufio.NewScanner(stdout)
+	for aaa == "" && sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "voss="); ok {
+			url = v
+		}
+		if v, ok := strings.CutPrefix(sc.Text(), "cupi.aaa="); ok {
+			aaa = v
+		}
+	}
+	if url == "" || aaa == "" {
+		t.Fatal("sim printed no URLs")
+	}
+	go io.Copy(io.Discard, stdout)
+	cfg := filepath.Join(dir, "tenant.json")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`{"defaultHierarchy": %q, "cupiClusters": {"aaa": {"url": %q, "hierarchies": [%q]}}}`, revertHier, aaa, revertHier)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	target := []string{"--voss", url, "--cupi", url, "--config", cfg, "--quiet"}
+	wb := filepath.Join(dir, "base.xlsx")
+	writeRows(t, wb, []userRow{baseUser(0), baseUser(1)})
+	if r := bulkprov(t, creds, append([]string{"apply", "--checkpoint", filepath.Join(dir, "base.journal"), wb}, target...)...); r.code != 0 {
+		t.Fatalf("base: %d %s", r.code, r.stderr)
+	}
+	before := snapshotAt(t, url, aaa)
+	if !strings.Contains(before["cupi/rev000"], "Help Desk Administrator") {
+		t.Fatalf("the base run did not reach cluster aaa: %v", before)
+	}
+	change := []userRow{baseUser(0), baseUser(1), baseUser(2)}
+	change[0].locked, change[0].password = "false", ""
+	change[1].password = ""
+	writeRows(t, wb, change)
+	r := bulkprov(t, creds, append([]string{"apply", "--checkpoint", filepath.Join(dir, "change.journal"), wb}, target...)...)
+	if r.code != 0 {
+		t.Fatalf("change: %d %s", r.code, r.stderr)
+	}
+	backout := backoutPathOf(t, r.stderr)
+	if len(diffSnapshots(before, snapshotAt(t, url, aaa))) < 2 {
+		t.Fatal("the change changed nothing on cluster aaa")
+	}
+	other := filepath.Join(dir, "other.json")
+	_ = os.WriteFile(other, []byte(`{"defaultHierarchy": "sys.hcs.CS-P.CS-NB.Other"}`), 0o600)
+	if r := bulkprov(t, creds, "plan", "--revert", backout, "--config", other); r.code != 2 {
+		t.Fatalf("plan --revert with another --config: exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	if r := bulkprov(t, creds, "apply", "--revert", backout, "--config", cfg, "--quiet", "--checkpoint", filepath.Join(dir, "revert.journal")); r.code != 0 {
+		t.Fatalf("apply --revert: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if d := diffSnapshots(before, snapshotAt(t, url, aaa)); len(d) > 0 {
+		t.Fatalf("after the revert cluster aaa differs from before:\n%s", strings.Join(d, "\n"))
+	}
+}
+
+// Every apply that writes writes a back-out file, --sim included (it
+// documents the run; its simulators are gone, so it cannot be reverted),
+// and says where, also under --quiet. An apply that writes nothing has none.
+func TestBackoutUnderSim(t *testing.T) {
+	state := t.TempDir()
+	env := append([]string{"BULKPROV_STATE_DIR=" + state}, creds...)
+	wb := filepath.Join(t.TempDir(), "users.xlsx")
+	writeRows(t, wb, []userRow{baseUser(0)})
+	r := bulkprov(t, env, "apply", "--sim", "--quiet", wb)
+	if r.code != 0 {
+		t.Fatalf("apply --sim: exit %d\n%s", r.code, r.stderr)
+	}
+	path := backoutPathOf(t, r.stderr)
+	if !strings.HasPrefix(path, filepath.Join(state, "checkpoints", "users-")) {
+		t.Errorf("back-out file %s is not in the state folder", path)
+	}
+	checkBackoutFile(t, path, []string{baseUser(0).password})
+	if r := bulkprov(t, env, "plan", "--revert", path); r.code != 2 || !strings.Contains(r.stderr, "--sim") {
+		t.Errorf("plan --revert of a --sim run: exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	if r := bulkprov(t, env, "apply", "--sim", "--quiet", "--max-changes", "0", wb); r.code != 2 || strings.Contains(r.stderr, "backout: ") {
+		t.Errorf("an apply that writes nothing: exit %d\n%s", r.code, r.stderr)
 	}
 }
