@@ -300,6 +300,22 @@ func newCUPIState() *cupiState {
 		templates: map[string]bool{}, authz: map[string]cupi.Object{}, userRoles: map[string][]cupi.Object{}, creds: map[string]cupi.Object{}}
 }
 
+// clusterViews returns each cluster's view of the state, and records in
+// p the clusters that could not be read.
+func (st *state) clusterViews(p *Plan) map[string]*state {
+	views := map[string]*state{}
+	for name, cs := range st.clusters {
+		views[name] = st.view(name)
+		if cs.down != nil {
+			if p.Down == nil {
+				p.Down = map[string]error{}
+			}
+			p.Down[name] = cs.down
+		}
+	}
+	return views
+}
+
 // view is the state as a diff of cluster's wants sees it: the shared VOSS
 // state and that cluster's CUPI state.
 func (st *state) view(cluster string) *state {
@@ -328,16 +344,7 @@ func MakePlan(ctx context.Context, rows []Row, t *Targets, o Options) (*Plan, er
 		return nil, err
 	}
 	p := &Plan{Version: 1, Created: time.Now().UTC(), Rows: rows, Targets: t.ID, Reads: reads}
-	views := map[string]*state{}
-	for name, cs := range st.clusters {
-		views[name] = st.view(name)
-		if cs.down != nil {
-			if p.Down == nil {
-				p.Down = map[string]error{}
-			}
-			p.Down[name] = cs.down
-		}
-	}
+	views := st.clusterViews(p)
 	for i := range rows {
 		for _, w := range rows[i].Wants {
 			sv, tv := st, t

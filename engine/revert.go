@@ -180,16 +180,7 @@ func MakeRevertPlan(ctx context.Context, bf *BackoutFile, t *Targets, o Options,
 		return nil, err
 	}
 	p := &Plan{Version: 1, Created: time.Now().UTC(), Targets: t.ID, Reads: reads}
-	views := map[string]*state{}
-	for name, cs := range st.clusters {
-		views[name] = st.view(name)
-		if cs.down != nil {
-			if p.Down == nil {
-				p.Down = map[string]error{}
-			}
-			p.Down[name] = cs.down
-		}
-	}
+	views := st.clusterViews(p)
 	// Write-only values of objects the revert deletes do not matter.
 	created := map[string]bool{}
 	for _, e := range bf.Entries {
