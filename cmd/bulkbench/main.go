@@ -8,6 +8,7 @@
 //	go run ./cmd/bulkbench budget   # plan + apply under VOSS 20 req/s × CUPI 5 slots, share of the floor
 //	go run ./cmd/bulkbench revert   # back-out file size and revert speed, 10,000 changed users
 //	go run ./cmd/bulkbench json     # encoding/json vs goccy/go-json on a 50,000-user export
+//	go run ./cmd/bulkbench memory   # peak RSS of bulkprov for plan and apply of 1,000, 10,000 and 100,000 users
 //	go run ./cmd/bulkbench clusters # 1, 2, 4, 8 Unity Connection clusters at 5 slots × 40 ms: share of one cluster's floor, CPU and heap per cluster
 //
 // Nothing here is a test assertion: machines are noisy; the ratios are
@@ -73,8 +74,10 @@ func main() {
 		benchJSON(dir)
 	case "clusters":
 		benchClusters(dir)
+	case "memory":
+		benchMemory(dir)
 	default:
-		fmt.Fprintln(os.Stderr, "usage: bulkbench loader|sim|plan|apply|export|budget|revert|json|clusters")
+		fmt.Fprintln(os.Stderr, "usage: bulkbench loader|sim|plan|apply|export|budget|revert|json|clusters|memory")
 		os.Exit(2)
 	}
 }
