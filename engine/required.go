@@ -73,8 +73,10 @@ func completeArrays(op *Op, body, want, have map[string]any) {
 			continue
 		}
 		arr := p[:i]
-		list, _ := deepCopy(dotted(have, arr)).([]any)
-		if w, ok := dotted(want, arr).([]any); ok {
+		cur, _ := getDotted(have, arr)
+		list, _ := deepCopy(cur).([]any)
+		wv, _ := getDotted(want, arr)
+		if w, ok := wv.([]any); ok {
 			for j, el := range w { // the row's elements over the server's
 				if j >= len(list) {
 					list = append(list, deepCopy(el))
@@ -97,21 +99,7 @@ func completeArrays(op *Op, body, want, have map[string]any) {
 	}
 }
 
-// dotted returns the value at a dotted path of nested objects, or nil.
-func dotted(m map[string]any, path string) any {
-	var cur any = m
-	for _, seg := range strings.Split(path, ".") {
-		node, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = node[seg]
-	}
-	return cur
-}
 
-// deepCopy copies objects and arrays, so a body never shares them with
-// the state it was read from.
 func deepCopy(v any) any {
 	switch t := v.(type) {
 	case map[string]any:

@@ -92,25 +92,4 @@ func (s Source) String() string {
 }
 
 // CopyTree returns a deep copy of a field tree (objects and arrays).
-func CopyTree(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		switch t := v.(type) {
-		case map[string]any:
-			out[k] = CopyTree(t)
-		case []any:
-			arr := make([]any, len(t))
-			for i, el := range t {
-				if mm, ok := el.(map[string]any); ok {
-					arr[i] = CopyTree(mm)
-				} else {
-					arr[i] = el
-				}
-			}
-			out[k] = arr
-		default:
-			out[k] = v
-		}
-	}
-	return out
-}
+func CopyTree(m map[string]any) map[string]any { return deepCopy(m).(map[string]any) }
