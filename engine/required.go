@@ -99,7 +99,6 @@ func completeArrays(op *Op, body, want, have map[string]any) {
 	}
 }
 
-
 func deepCopy(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
