@@ -137,7 +137,6 @@ type Plan struct {
 	Targets      string    `json:"targets"`
 	Ops          []*Op     `json:"operations"`
 
-	Rows []Row `json:"-"`
 	// Reads counts the HTTP requests made to read state, per target.
 	Reads map[string]int `json:"reads"`
 	// NotRestorable lists, in a revert plan, the write-only values the
@@ -343,7 +342,7 @@ func MakePlan(ctx context.Context, rows []Row, t *Targets, o Options) (*Plan, er
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Version: 1, Created: time.Now().UTC(), Rows: rows, Targets: t.ID, Reads: reads}
+	p := &Plan{Version: 1, Created: time.Now().UTC(), Targets: t.ID, Reads: reads}
 	views := st.clusterViews(p)
 	for i := range rows {
 		for _, w := range rows[i].Wants {

@@ -89,7 +89,11 @@ func makePlan(ctx context.Context, rv *revertRun, run *runInputs, t *engine.Targ
 	if rv != nil {
 		return engine.MakeRevertPlan(ctx, rv.file, t, o, rv.force)
 	}
-	return engine.MakePlan(ctx, run.rows, t, o)
+	p, err := engine.MakePlan(ctx, run.rows, t, o)
+	// The rows are spent once planned: the operations hold what they
+	// write, the records what a report shows.
+	run.rows = nil
+	return p, err
 }
 
 // commandName is the report's name of the command.
