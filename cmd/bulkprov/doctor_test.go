@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,22 +20,7 @@ func tlsWrites(t *testing.T, url, ca string) map[string]int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]int{}
-	for _, p := range []string{"/sim/voss/writes", "/sim/cupi/writes"} {
-		req, _ := http.NewRequest("GET", url+p, nil)
-		req.SetBasicAuth("sim-admin", "sim-admin-Secret-9")
-		resp, err := hc.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m map[string]int
-		_ = json.NewDecoder(resp.Body).Decode(&m)
-		resp.Body.Close()
-		for k, v := range m {
-			out[p+" "+k] = v
-		}
-	}
-	return out
+	return simWrites(t, hc, url)
 }
 
 // doctorLine is the contract's line format: STATUS, CHECK as one token,

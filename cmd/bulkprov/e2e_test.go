@@ -154,11 +154,18 @@ func (s *simProc) stop() {
 
 func (s *simProc) writes(t *testing.T) map[string]int {
 	t.Helper()
+	return simWrites(t, http.DefaultClient, s.url)
+}
+
+// simWrites reads both simulators' write counters at url through hc, keys
+// prefixed by the counter's path.
+func simWrites(t *testing.T, hc *http.Client, url string) map[string]int {
+	t.Helper()
 	out := map[string]int{}
 	for _, p := range []string{"/sim/voss/writes", "/sim/cupi/writes"} {
-		req, _ := http.NewRequest("GET", s.url+p, nil)
+		req, _ := http.NewRequest("GET", url+p, nil)
 		req.SetBasicAuth("sim-admin", "sim-admin-Secret-9")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := hc.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
