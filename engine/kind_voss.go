@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/bulkprov/bulkprov/schema"
 	"github.com/bulkprov/bulkprov/targets"
@@ -56,6 +57,20 @@ func (vossKind) verify(ctx context.Context, op *Op, t *Targets) (bool, error) {
 		return false, nil // an update is idempotent: send it again
 	}
 	found, err := findVOSS(ctx, op, t)
+	// A nowait write whose answer (and so its transaction id) was lost may
+	// still be queued: before it is called not applied, and sent again,
+	// the key is read a few more times while VOSS's queue drains.
+	for _, wait := range settleWaits {
+		if err != nil || (op.Action == Create) == (found != "") {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(wait):
+		}
+		found, err = findVOSS(ctx, op, t)
+	}
 	if err != nil {
 		return false, err
 	}
@@ -65,6 +80,10 @@ func (vossKind) verify(ctx context.Context, op *Op, t *Targets) (bool, error) {
 	}
 	return found == "", nil
 }
+
+// settleWaits are the pauses before re-reading a VOSS key that did not
+// (yet) show a write whose answer was lost.
+var settleWaits = []time.Duration{200 * time.Millisecond, 500 * time.Millisecond, time.Second}
 
 func (vossKind) beforeImage(ctx context.Context, op *Op, e *BackoutEntry, t *Targets, read readFunc) error {
 	return read("voss", func(ctx context.Context) error {
