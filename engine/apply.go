@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -56,137 +55,286 @@ type chain struct {
 // or cancellation of ctx stops dispatching, lets in-flight work finish
 // within Grace, and returns.
 func Apply(ctx context.Context, p *Plan, t *Targets, o Options, ao ApplyOptions) error {
+	a := newApplier(ctx, t, o, ao)
+	a.add(p.Ops)
+	return a.finish(p)
+}
+
+// applier runs operations as they are handed to it: one dispatcher per
+// target (and cluster), fed chains of ready operations. Apply hands it a
+// whole plan; PlanAndApply hands it each part of the plan as it is made.
+type applier struct {
+	ctx    context.Context // the run's: cancelled on interrupt
+	t      *Targets
+	o      Options
+	ao     ApplyOptions
+	reqCtx context.Context
+	cancel func()
+	stopAt func() bool
+
+	dispatch context.Context
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
+
+	mu        sync.Mutex
+	queues    map[string]*chainQueue // target (cluster) -> its dispatcher's queue
+	pending   map[int]int            // row -> chains (and plan parts) still to finish
+	counted   map[int]bool           // rows with writes: the progress counts them
+	failedRow map[int]bool
+	total     int
+	doneRows  int
+	failRows  int
+
+	fatalOnce sync.Once
+	fatalErr  error
+	downMu    sync.Mutex
+	down      map[string]error // Unity Connection clusters that failed as a whole
+}
+
+func newApplier(ctx context.Context, t *Targets, o Options, ao ApplyOptions) *applier {
 	o.defaults()
 	if ao.Grace <= 0 {
 		ao.Grace = 30 * time.Second
 	}
+	a := &applier{ctx: ctx, t: t, o: o, ao: ao, queues: map[string]*chainQueue{}, pending: map[int]int{}, counted: map[int]bool{}, failedRow: map[int]bool{}, down: map[string]error{}}
 	// Requests run on their own context so an interrupt stops dispatching
 	// at once but lets requests in flight finish (bounded by Grace).
-	reqCtx, cancelReq := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelReq()
-	stopAfter := context.AfterFunc(ctx, func() { time.AfterFunc(ao.Grace, cancelReq) })
-	defer stopAfter()
+	var cancelReq context.CancelFunc
+	a.reqCtx, cancelReq = context.WithCancel(context.WithoutCancel(ctx))
+	a.stopAt = context.AfterFunc(ctx, func() { time.AfterFunc(ao.Grace, cancelReq) })
+	a.cancel = cancelReq
+	a.dispatch, a.stop = context.WithCancel(ctx)
+	return a
+}
 
-	chains := map[string][]*chain{} // target (cluster) -> chains, in row order
-	open := map[[2]any]*chain{}     // (row, target) -> its chain
-	limiters := map[string]*Limiter{}
-	pending := map[int]*atomic.Int32{}
-	failedRow := map[int]*atomic.Bool{}
-	for _, op := range p.Ops {
+// add hands the applier operations, in row order; those already done (by
+// the checkpoint) are marked so, the rest are grouped into chains per row
+// and target and queued on their target's dispatcher.
+func (a *applier) add(ops []*Op) {
+	open := map[[2]any]*chain{} // (row, target) -> its chain
+	var order []*chain
+	var targetOf []string
+	for _, op := range ops {
 		if op.Status != Planned || !op.Writes() {
 			continue
 		}
-		if e, ok := ao.Journal.done(op.ID); ok {
+		if e, ok := a.ao.Journal.done(op.ID); ok {
 			op.Status, op.CreatedID = Done, e.ID
 			continue
 		}
 		target := op.Target
 		if target == "cupi" {
 			target = LimiterName(op.Cluster)
-			limiters[target] = t.Cluster(op.Cluster).CUPILimiter
-		} else {
-			limiters[target] = t.VOSSLimiter
 		}
 		k := [2]any{op.Row, target}
 		c := open[k]
 		if c == nil {
 			c = &chain{row: op.Row, cluster: op.Cluster}
 			open[k] = c
-			chains[target] = append(chains[target], c)
-			if pending[op.Row] == nil {
-				pending[op.Row], failedRow[op.Row] = new(atomic.Int32), new(atomic.Bool)
-			}
-			pending[op.Row].Add(1)
+			order, targetOf = append(order, c), append(targetOf, target)
 		}
 		c.ops = append(c.ops, op)
 	}
-	total := len(pending)
-	var doneRows, failedRows atomic.Int64
-	var fatalErr error
-	var fatalOnce sync.Once
-	dispatch, stop := context.WithCancel(ctx)
-	defer stop()
-	// A Unity Connection cluster that is unreachable or refuses access
-	// fails its own operations; the other clusters and VOSS go on. VOSS,
-	// shared by every row, stops the run.
-	var downMu sync.Mutex
-	down := map[string]error{}
-	isDown := func(cluster string) error {
-		downMu.Lock()
-		defer downMu.Unlock()
-		return down[cluster]
-	}
-	runChain := func(c *chain) {
-		rc := &rowCtx{failed: map[string]bool{}}
-		tc := t
-		if c.ops[0].Target == "cupi" {
-			tc = t.Cluster(c.cluster)
+	a.mu.Lock()
+	for _, c := range order {
+		if !a.counted[c.row] {
+			a.counted[c.row] = true
+			a.total++
 		}
-		for _, op := range c.ops {
-			if dispatch.Err() != nil && op == c.ops[0] {
+		a.pending[c.row]++
+	}
+	a.mu.Unlock()
+	for i, c := range order {
+		a.queue(targetOf[i], c).push(c)
+	}
+}
+
+// queue returns target's dispatcher queue, starting the dispatcher on
+// first use. A dispatcher keeps its target at its limiter's maximum of
+// chains in flight; once the run stops it drains its queue without
+// running anything.
+func (a *applier) queue(target string, c *chain) *chainQueue {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	q := a.queues[target]
+	if q != nil {
+		return q
+	}
+	q = newChainQueue()
+	a.queues[target] = q
+	workers := a.ao.Workers
+	if workers <= 0 {
+		if c.ops[0].Target == "cupi" {
+			workers = a.t.Cluster(c.cluster).CUPILimiter.Max
+		} else {
+			workers = a.t.VOSSLimiter.Max
+		}
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		g := new(errgroup.Group)
+		g.SetLimit(max(1, workers))
+		for c, ok := q.pop(); ok; c, ok = q.pop() {
+			if a.dispatch.Err() != nil {
+				continue
+			}
+			g.Go(func() error { a.runChain(c); return nil })
+		}
+		_ = g.Wait()
+	}()
+	return q
+}
+
+// chainQueue is a dispatcher's unbounded queue: the planner hands over
+// chains without ever waiting on the servers.
+type chainQueue struct {
+	mu     sync.Mutex
+	items  []*chain
+	closed bool
+	ready  chan struct{}
+}
+
+func newChainQueue() *chainQueue { return &chainQueue{ready: make(chan struct{}, 1)} }
+
+func (q *chainQueue) push(c *chain) {
+	q.mu.Lock()
+	q.items = append(q.items, c)
+	q.mu.Unlock()
+	q.signal()
+}
+
+func (q *chainQueue) signal() {
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+}
+
+// pop returns the next chain, waiting for one; false once the queue is
+// closed and empty.
+func (q *chainQueue) pop() (*chain, bool) {
+	for {
+		q.mu.Lock()
+		if len(q.items) > 0 {
+			c := q.items[0]
+			q.items[0] = nil
+			q.items = q.items[1:]
+			q.mu.Unlock()
+			return c, true
+		}
+		closed := q.closed
+		q.mu.Unlock()
+		if closed {
+			return nil, false
+		}
+		<-q.ready
+	}
+}
+
+func (q *chainQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.signal()
+}
+
+// expect holds row open for operations still to be planned: it is not
+// counted finished before release.
+func (a *applier) expect(row int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.pending[row]++
+}
+
+// release lets go of a row held by expect.
+func (a *applier) release(row int) { a.rowPartDone(row, false) }
+
+// rowPartDone counts one chain (or plan part) of row finished; the row is
+// done when the last one is.
+func (a *applier) rowPartDone(row int, failed bool) {
+	a.mu.Lock()
+	a.failedRow[row] = a.failedRow[row] || failed
+	a.pending[row]--
+	if a.pending[row] > 0 || !a.counted[row] {
+		a.mu.Unlock()
+		return // the row's other target is still at work, or it writes nothing
+	}
+	a.doneRows++
+	if a.failedRow[row] {
+		a.failRows++
+	}
+	done, failedRows, total := a.doneRows, a.failRows, a.total
+	a.mu.Unlock()
+	if a.ao.Progress != nil {
+		a.ao.Progress(done, failedRows, total)
+	}
+}
+
+func (a *applier) isDown(cluster string) error {
+	a.downMu.Lock()
+	defer a.downMu.Unlock()
+	return a.down[cluster]
+}
+
+// runChain runs one chain's operations in order. A Unity Connection
+// cluster that is unreachable or refuses access fails its own operations;
+// the other clusters and VOSS go on. VOSS, shared by every row, stops the
+// run.
+func (a *applier) runChain(c *chain) {
+	rc := &rowCtx{failed: map[string]bool{}}
+	tc := a.t
+	if c.ops[0].Target == "cupi" {
+		tc = a.t.Cluster(c.cluster)
+	}
+	failed := false
+	for _, op := range c.ops {
+		if a.dispatch.Err() != nil && op == c.ops[0] {
+			return
+		}
+		if op.Target == "cupi" {
+			if derr := a.isDown(clusterName(c.cluster)); derr != nil {
+				op.Status, op.Error = Failed, fmt.Sprintf("Unity Connection %s unavailable: %v", clusterName(c.cluster), derr)
+				failed = true
+				continue
+			}
+		}
+		err := runOp(a.reqCtx, op, rc, tc, a.o, a.ao.Journal)
+		if err != nil {
+			var fe *FatalError
+			if errors.As(err, &fe) && op.Target == "cupi" && targetFailure(fe.Err) {
+				a.downMu.Lock()
+				if a.down[clusterName(c.cluster)] == nil {
+					a.down[clusterName(c.cluster)] = fe.Err
+				}
+				a.downMu.Unlock()
+				failed = true
+				continue
+			}
+			if errors.As(err, &fe) || errors.Is(err, context.Canceled) {
+				a.fatalOnce.Do(func() { a.fatalErr = err })
+				a.stop()
 				return
 			}
-			if op.Target == "cupi" {
-				if derr := isDown(clusterName(c.cluster)); derr != nil {
-					op.Status, op.Error = Failed, fmt.Sprintf("Unity Connection %s unavailable: %v", clusterName(c.cluster), derr)
-					failedRow[c.row].Store(true)
-					continue
-				}
-			}
-			err := runOp(reqCtx, op, rc, tc, o, ao.Journal)
-			if err != nil {
-				var fe *FatalError
-				if errors.As(err, &fe) && op.Target == "cupi" && targetFailure(fe.Err) {
-					downMu.Lock()
-					if down[clusterName(c.cluster)] == nil {
-						down[clusterName(c.cluster)] = fe.Err
-					}
-					downMu.Unlock()
-					failedRow[c.row].Store(true)
-					continue
-				}
-				if errors.As(err, &fe) || errors.Is(err, context.Canceled) {
-					fatalOnce.Do(func() { fatalErr = err })
-					stop()
-					return
-				}
-			}
-			if op.Status == Failed {
-				failedRow[c.row].Store(true)
-			}
 		}
-		if pending[c.row].Add(-1) > 0 {
-			return // the row's other target is still at work
-		}
-		doneRows.Add(1)
-		if failedRow[c.row].Load() {
-			failedRows.Add(1)
-		}
-		if ao.Progress != nil {
-			ao.Progress(int(doneRows.Load()), int(failedRows.Load()), total)
-		}
+		failed = failed || op.Status == Failed
 	}
-	var wg sync.WaitGroup
-	for target, cs := range chains {
-		workers := ao.Workers
-		if workers <= 0 {
-			workers = limiters[target].Max
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			g := new(errgroup.Group)
-			g.SetLimit(max(1, workers))
-			for _, c := range cs {
-				if dispatch.Err() != nil {
-					break
-				}
-				g.Go(func() error { runChain(c); return nil })
-			}
-			_ = g.Wait()
-		}()
+	a.rowPartDone(c.row, failed)
+}
+
+// finish waits for every queued chain, marks what never ran as skipped,
+// and returns what stopped the run, if anything: a fatal error, an
+// interrupt, or clusters that failed as a whole.
+func (a *applier) finish(p *Plan) error {
+	a.mu.Lock()
+	for _, q := range a.queues {
+		q.close()
 	}
-	wg.Wait()
+	a.mu.Unlock()
+	a.wg.Wait()
+	defer a.cancel()
+	defer a.stopAt()
+	defer a.stop()
 	for _, op := range p.Ops {
 		if op.Status == Planned && op.Writes() {
 			op.Status = Skipped
@@ -195,20 +343,20 @@ func Apply(ctx context.Context, p *Plan, t *Targets, o Options, ao ApplyOptions)
 			}
 		}
 	}
-	if fatalErr != nil {
+	if a.fatalErr != nil {
 		var fe *FatalError
-		if errors.As(fatalErr, &fe) {
-			return fatalErr
+		if errors.As(a.fatalErr, &fe) {
+			return a.fatalErr
 		}
 	}
-	if ctx.Err() != nil {
+	if a.ctx.Err() != nil {
 		return ErrInterrupted
 	}
-	if fatalErr != nil {
-		return fatalErr
+	if a.fatalErr != nil {
+		return a.fatalErr
 	}
-	if len(down) > 0 {
-		return &ClustersDown{Errs: down}
+	if len(a.down) > 0 {
+		return &ClustersDown{Errs: a.down}
 	}
 	return nil
 }

@@ -333,35 +333,166 @@ func vkey(model, hier, key string) string {
 // rows.
 func MakePlan(ctx context.Context, rows []Row, t *Targets, o Options) (*Plan, error) {
 	o.defaults()
-	st, reads, err := readState(ctx, rows, t, o)
-	// A read cut short by an interrupt tells nothing about the target: an
-	// object it did not return is not absent, so there is no plan.
-	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
-		return nil, ErrInterrupted
-	}
-	if err != nil {
+	st, reads, _, err := readState(ctx, rows, t, o, false)
+	if err := readErr(ctx, err); err != nil {
 		return nil, err
 	}
 	p := &Plan{Version: 1, Created: time.Now().UTC(), Targets: t.ID, Reads: reads}
-	views := st.clusterViews(p)
+	diffRows(st, st.clusterViews(p), rows, t, o, "", func(_, _ int, ops []*Op) { p.Ops = append(p.Ops, ops...) })
+	return p, nil
+}
+
+// readErr is the error of a plan whose reads ended with err. A read cut
+// short by an interrupt tells nothing about the target: an object it did
+// not return is not absent, so there is no plan.
+func readErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		return ErrInterrupted
+	}
+	return err
+}
+
+// diffRows diffs the wants of rows on target ("" for all) and hands each
+// want's operations, numbered and placed, to emit with the row's and the
+// want's index.
+func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Options, target string, emit func(row, want int, ops []*Op)) {
 	for i := range rows {
-		for _, w := range rows[i].Wants {
+		for wi, w := range rows[i].Wants {
+			if target != "" && w.Target != target {
+				continue
+			}
 			sv, tv := st, t
 			if w.Target == "cupi" {
 				sv, tv = views[clusterName(w.Cluster)], t.Cluster(w.Cluster)
 			}
-			for _, op := range diffWant(sv, &rows[i], w, tv, o) {
+			ops := diffWant(sv, &rows[i], w, tv, o)
+			for _, op := range ops {
 				op.Row = i
 				op.Source = rows[i].Source
 				if op.Status == "" {
 					op.Status = Planned
 				}
 				op.ID = opID(op)
-				p.Ops = append(p.Ops, op)
+			}
+			emit(i, wi, ops)
+		}
+	}
+}
+
+// PlanAndApply plans rows and applies the plan while the rest of it is
+// still being made: VOSS's part of the plan needs only VOSS's bulk reads,
+// so its writes start as soon as it is complete, while Unity Connection's
+// part — which needs reads per user (roles held, credential settings) —
+// is read and diffed, each of its operations dispatched as it is
+// planned. What is written, and each row's outcome, is what MakePlan
+// followed by Apply would give; only the order in time differs (a row's
+// VOSS and CUPI operations never depended on each other). Use MakePlan
+// and Apply where the whole plan must be known before the first write
+// (a reviewed plan, limits on changes).
+//
+// PlanAndApply spends rows: each is cleared once planned.
+//
+// start is called once, before the first write, with the plan made so
+// far (every write it holds will be made); it may set up o (e.g. its
+// back-out file) and returns an error to stop before anything is
+// written. A nil plan means nothing was written: the error is the
+// plan's. Otherwise the plan is complete and the error is the run's, as
+// Apply's.
+func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao ApplyOptions, start func(first *Plan, o *Options) error) (*Plan, error) {
+	o.defaults()
+	st, reads, perUser, err := readState(ctx, rows, t, o, true)
+	if err := readErr(ctx, err); err != nil {
+		return nil, err
+	}
+	p := &Plan{Version: 1, Created: time.Now().UTC(), Targets: t.ID}
+	parts := make([][][]*Op, len(rows)) // row -> want -> its operations
+	place := func(i, wi int, ops []*Op) {
+		if parts[i] == nil {
+			parts[i] = make([][]*Op, len(rows[i].Wants))
+		}
+		parts[i][wi] = ops
+		p.Ops = append(p.Ops, ops...)
+	}
+	diffRows(st, nil, rows, t, o, "voss", place)
+	writes := false
+	for _, op := range p.Ops {
+		writes = writes || (op.Status == Planned && op.Writes())
+	}
+	// The rest of the plan: Unity Connection's part.
+	rest := func(emit func(i, wi int, ops []*Op)) error {
+		err := perUser()
+		p.Reads = reads
+		if err := readErr(ctx, err); err != nil {
+			return err
+		}
+		diffRows(st, st.clusterViews(p), rows, t, o, "cupi", emit)
+		return nil
+	}
+	if !writes {
+		// Nothing to overlap: plan the rest, then apply as usual.
+		if err := rest(place); err != nil {
+			return nil, err
+		}
+		p.Ops = flattenParts(parts)
+		if err := start(p, &o); err != nil {
+			return nil, err
+		}
+		return p, Apply(ctx, p, t, o, ao)
+	}
+	if err := start(p, &o); err != nil {
+		return nil, err
+	}
+	a := newApplier(ctx, t, o, ao)
+	// The rows with Unity Connection operations still to plan are not
+	// finished before those are run.
+	held := map[int]bool{}
+	for i := range rows {
+		for _, w := range rows[i].Wants {
+			if w.Target == "cupi" && !held[i] {
+				held[i] = true
+				a.expect(i)
 			}
 		}
 	}
-	return p, nil
+	a.add(p.Ops)
+	// A row's operations are handed over together: a CUPI user's roles
+	// and credentials run in one chain after it.
+	rowAt, rowOps := -1, []*Op(nil)
+	restErr := rest(func(i, wi int, ops []*Op) {
+		place(i, wi, ops)
+		if i != rowAt {
+			a.add(rowOps)
+			rowAt, rowOps = i, nil
+		}
+		rowOps = append(rowOps, ops...)
+	})
+	a.add(rowOps)
+	clear(rows) // spent: the operations hold what they write
+	for i := range held {
+		a.release(i)
+	}
+	p.Ops = flattenParts(parts)
+	if restErr != nil {
+		// The rest of the plan could not be made (an interrupt): what
+		// was written is journaled; the rest is not run.
+		a.stop()
+	}
+	err = a.finish(p)
+	if restErr != nil && err == nil {
+		err = restErr
+	}
+	return p, err
+}
+
+// flattenParts lists the operations of rows in row and want order.
+func flattenParts(parts [][][]*Op) []*Op {
+	var ops []*Op
+	for _, row := range parts {
+		for _, want := range row {
+			ops = append(ops, want...)
+		}
+	}
+	return ops
 }
 
 func opID(op *Op) string {
@@ -379,8 +510,9 @@ func fingerprint(v any) string {
 // readState reads everything the rows refer to, in bulk where the API
 // allows: paged listings and bulk exports for VOSS, the user list and the
 // role, policy and template lists once for CUPI, and per user only what
-// cannot be listed (roles held, credential settings).
-func readState(ctx context.Context, rows []Row, t *Targets, o Options) (*state, map[string]int, error) {
+// cannot be listed (roles held, credential settings). With later, the
+// per-user reads are not made: the returned function makes them.
+func readState(ctx context.Context, rows []Row, t *Targets, o Options, later bool) (*state, map[string]int, func() error, error) {
 	st := &state{nodes: map[string]bool{}, vossRoles: map[string]map[string]bool{}, voss: map[string]*voss.Instance{},
 		byPkid: map[string]*voss.Instance{}, clusters: map[string]*cupiState{}}
 	reads := map[string]int{}
@@ -600,17 +732,25 @@ func readState(ctx context.Context, rows []Row, t *Targets, o Options) (*state, 
 					lg.Go(func() error { return call("cupi", l.fn) })
 				}
 			}
-			if err := lg.Wait(); err != nil {
+			if err := lg.Wait(); err != nil || later {
 				return err
 			}
 			return readPerUser(ctx, rows, name, cs, call, tc, o)
 		}()
-		var fe *FatalError
-		if errors.As(err, &fe) && !errors.Is(err, context.Canceled) {
-			cs.down = fmt.Errorf("%s: %w", tc.CUPILimiter.Name, err)
-			return nil
+		return clusterDown(err, tc, cs)
+	}
+	// perUser makes the per-user reads of every cluster that could be read.
+	perUser := func() error {
+		var g errgroup.Group
+		for name, cs := range st.clusters {
+			tc := t.Cluster(name)
+			if cs.down != nil || tc.CUPI == nil {
+				continue
+			}
+			call := func(_ string, fn func(ctx context.Context) error) error { return call(tc.CUPILimiter, fn) }
+			g.Go(func() error { return clusterDown(readPerUser(ctx, rows, name, cs, call, tc, o), tc, cs) })
 		}
-		return err
+		return g.Wait()
 	}
 	var g errgroup.Group
 	if needVOSS {
@@ -622,9 +762,24 @@ func readState(ctx context.Context, rows []Row, t *Targets, o Options) (*state, 
 		}
 	}
 	if err := g.Wait(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return st, reads, nil
+	if later {
+		return st, reads, perUser, nil
+	}
+	return st, reads, nil, nil
+}
+
+// clusterDown records a cluster that failed as a whole while being read
+// (unreachable, access refused): its operations are planned as failed,
+// the rest of the run goes on. Other errors are returned.
+func clusterDown(err error, tc *Targets, cs *cupiState) error {
+	var fe *FatalError
+	if errors.As(err, &fe) && !errors.Is(err, context.Canceled) {
+		cs.down = fmt.Errorf("%s: %w", tc.CUPILimiter.Name, err)
+		return nil
+	}
+	return err
 }
 
 func index(list func(context.Context) ([]cupi.Object, error), ctx context.Context, field string, into map[string]cupi.Object) error {

@@ -172,11 +172,8 @@ func contains(list []string, s string) bool {
 // a CUPI user before its VOSS user is deleted.
 func MakeRevertPlan(ctx context.Context, bf *BackoutFile, t *Targets, o Options, force bool) (*Plan, error) {
 	o.defaults()
-	st, reads, err := readState(ctx, revertRows(bf), t, o)
-	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
-		return nil, ErrInterrupted
-	}
-	if err != nil {
+	st, reads, _, err := readState(ctx, revertRows(bf), t, o, false)
+	if err := readErr(ctx, err); err != nil {
 		return nil, err
 	}
 	p := &Plan{Version: 1, Created: time.Now().UTC(), Targets: t.ID, Reads: reads}

@@ -28,7 +28,10 @@ func runApply(args []string, io streams) (err error) {
 	fs := newFlagSet("apply", "[TARGETS] [flags] INPUT...", `
 Plan, then execute: rows run in parallel, the operations of one row in
 order (the CUPI user before its roles and credentials), each target under
-an adaptive concurrency limit that backs off on 503/429. Failed rows are
+an adaptive concurrency limit that backs off on 503/429. VOSS's writes
+start as soon as VOSS's part of the plan is made, while Unity Connection's
+per-user reads go on; with --plan, --max-deletes or --max-changes the
+whole plan is made and checked before the first write. Failed rows are
 recorded and the run goes on. Every write is journaled in a checkpoint:
 if the run is interrupted (Ctrl-C, kill, a crash, a target going away),
 run the same command again and it resumes — nothing done twice, nothing
@@ -180,42 +183,59 @@ credentials or a permission (fix the access, then run again).`, io)
 		complete = journalIdle(journal, err)
 		return resumeHint(planError(err), checkpoint, io)
 	}
-	p, err := makePlan(ctx, rv, run, conn.targets, opts)
-	if err != nil {
-		complete = journalIdle(journal, err)
-		return resumeHint(planError(err), checkpoint, io)
-	}
-	p.Inputs, p.ConfigSHA256 = run.files, run.binding
-	if saved != nil {
-		if err := checkSavedPlan(saved, p, io); err != nil {
-			return err
-		}
-	}
-	s := p.Summary()
-	if maxDeletes >= 0 && s.Delete > maxDeletes {
-		return fail(exitInvalid, "the plan deletes %d object(s), more than --max-deletes %d; nothing was written", s.Delete, maxDeletes)
-	}
-	if changes := s.Create + s.Update + s.Delete; maxChanges >= 0 && changes > maxChanges {
-		return fail(exitInvalid, "the plan changes %d object(s), more than --max-changes %d; nothing was written", changes, maxChanges)
-	}
-	if backoutPath == "" && journal == nil {
-		backoutPath = simBackoutPath(&tf, paths, binding)
-	}
-	bo, err := openBackout(backoutPath, journal, conn.targets, run, rv, p, io)
-	if err != nil {
-		return err
-	}
+	// Before the first write: the plan made so far is checked and the
+	// back-out file opened.
+	var bo *engine.Backout
 	defer func() {
 		if err := bo.Close(); err != nil {
 			fmt.Fprintln(io.err, "bulkprov: back-out file:", err)
 		}
 	}()
-	opts.Backout = bo
-	if bo != nil {
-		rep.run.Backout = bo.Path
+	var startErr error
+	startWrites := func(p *engine.Plan, o *engine.Options) error {
+		p.Inputs, p.ConfigSHA256 = run.files, run.binding
+		startErr = beforeWrites(p, saved, maxDeletes, maxChanges, io)
+		if startErr == nil {
+			if backoutPath == "" && journal == nil {
+				backoutPath = simBackoutPath(&tf, paths, binding)
+			}
+			bo, startErr = openBackout(backoutPath, journal, conn.targets, run, rv, p, io)
+			o.Backout = bo
+			if bo != nil {
+				rep.run.Backout = bo.Path
+			}
+		}
+		return startErr
 	}
 	prog := newProgress(io, quiet)
-	applyErr := engine.Apply(ctx, p, conn.targets, opts, engine.ApplyOptions{Journal: journal, Progress: prog.update})
+	ao := engine.ApplyOptions{Journal: journal, Progress: prog.update}
+	var p *engine.Plan
+	var applyErr error
+	if saved == nil && maxDeletes < 0 && maxChanges < 0 && rv == nil {
+		// Nothing needs the whole plan before the first write: VOSS's
+		// writes start once VOSS's part is planned, while Unity
+		// Connection's per-user reads go on.
+		p, applyErr = engine.PlanAndApply(ctx, run.rows, conn.targets, opts, ao, startWrites)
+		run.rows = nil
+		if p == nil {
+			if startErr != nil {
+				return startErr
+			}
+			complete = journalIdle(journal, applyErr)
+			return resumeHint(planError(applyErr), checkpoint, io)
+		}
+	} else {
+		p, err = makePlan(ctx, rv, run, conn.targets, opts)
+		if err != nil {
+			complete = journalIdle(journal, err)
+			return resumeHint(planError(err), checkpoint, io)
+		}
+		if err := startWrites(p, &opts); err != nil {
+			return err
+		}
+		applyErr = engine.Apply(ctx, p, conn.targets, opts, ao)
+	}
+	p.Inputs, p.ConfigSHA256 = run.files, run.binding
 	prog.finish()
 	markEarlierWork(p, journal)
 	if opts.OneTime != nil {
@@ -259,6 +279,24 @@ credentials or a permission (fix the access, then run again).`, io)
 	complete = true
 	if doc.Summary.Failed > 0 {
 		return silent(exitRowsFailed)
+	}
+	return nil
+}
+
+// beforeWrites checks a plan before its first write: against the saved
+// plan it must match, and against the limits on deletes and changes.
+func beforeWrites(p *engine.Plan, saved *engine.Plan, maxDeletes, maxChanges int, io streams) error {
+	if saved != nil {
+		if err := checkSavedPlan(saved, p, io); err != nil {
+			return err
+		}
+	}
+	s := p.Summary()
+	if maxDeletes >= 0 && s.Delete > maxDeletes {
+		return fail(exitInvalid, "the plan deletes %d object(s), more than --max-deletes %d; nothing was written", s.Delete, maxDeletes)
+	}
+	if changes := s.Create + s.Update + s.Delete; maxChanges >= 0 && changes > maxChanges {
+		return fail(exitInvalid, "the plan changes %d object(s), more than --max-changes %d; nothing was written", changes, maxChanges)
 	}
 	return nil
 }

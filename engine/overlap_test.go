@@ -1,0 +1,142 @@
+package engine_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bulkprov/bulkprov/engine"
+	"github.com/bulkprov/bulkprov/targets/simserve"
+)
+
+// PlanAndApply starts VOSS's writes while Unity Connection's per-user
+// reads are still going: a proxy holds every CUPI per-user read (roles
+// held, credential settings) until a
+// VOSS write has gone through. Planning the whole plan first (MakePlan)
+// would wait forever here; the overlap finishes, with every operation done.
+func TestPlanAndApplyOverlapsCUPIReadsWithVOSSWrites(t *testing.T) {
+	r, err := simserve.Start(simserve.Options{User: "u", Password: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	const n = 12
+	rs := engine.NewMemoryRunState()
+	ctx := context.Background()
+	tg := newTargets(t, r.URL)
+	p, err := engine.MakePlan(ctx, userRows(n, false), tg, engine.Options{RunState: rs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.Apply(ctx, p, tg, engine.Options{RunState: rs}, engine.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	upstream, _ := url.Parse(r.URL)
+	proxy := httputil.NewSingleHostReverseProxy(upstream)
+	vossWrote := make(chan struct{})
+	var once sync.Once
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if perUserRead(req) {
+			select {
+			case <-vossWrote:
+			case <-req.Context().Done():
+				return
+			}
+		}
+		proxy.ServeHTTP(w, req)
+		if req.Method != http.MethodGet && strings.HasPrefix(req.URL.Path, "/api/") && !strings.HasSuffix(req.URL.Path, "/export/") {
+			once.Do(func() { close(vossWrote) })
+		}
+	}))
+	defer front.Close()
+
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	tg = newTargets(t, front.URL)
+	rows := userRows(n, true)
+	for _, row := range rows {
+		for _, w := range row.Wants {
+			for path := range w.Secrets {
+				w.Secrets[path] = "Another-Long-One-2" // the credentials' settings are read per user
+			}
+		}
+	}
+	started := false
+	p, err = engine.PlanAndApply(ctx, rows, tg, engine.Options{RunState: rs}, engine.ApplyOptions{},
+		func(first *engine.Plan, o *engine.Options) error { started = true; return nil })
+	if err != nil || p == nil {
+		t.Fatalf("PlanAndApply: plan %v, %v (the VOSS writes did not start while the CUPI reads waited)", p != nil, err)
+	}
+	if !started {
+		t.Error("start was not called")
+	}
+	s := p.Summary()
+	if s.Done != s.Update+s.Create || s.Done < n || s.Failed != 0 || s.Skip != 0 {
+		t.Errorf("summary %+v, want every write done, %d VOSS updates among them", s, n)
+		for _, op := range p.Ops {
+			if op.Error != "" {
+				t.Log(op.Kind, op.Key, op.Error)
+			}
+		}
+	}
+	if got := p.Reads["cupi"]; got < n {
+		t.Errorf("CUPI reads %d, want the per-user reads of %d users counted", got, n)
+	}
+}
+
+// PlanAndApply writes what MakePlan followed by Apply writes: the same
+// operations, in the same order, with the same outcomes.
+func TestPlanAndApplyEqualsPlanThenApply(t *testing.T) {
+	run := func(overlap bool) []string {
+		r, err := simserve.Start(simserve.Options{User: "u", Password: "p"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		ctx := context.Background()
+		rs := engine.NewMemoryRunState()
+		var out []string
+		for _, locked := range []bool{false, true, true} {
+			tg := newTargets(t, r.URL)
+			var p *engine.Plan
+			if overlap {
+				p, err = engine.PlanAndApply(ctx, userRows(20, locked), tg, engine.Options{RunState: rs}, engine.ApplyOptions{},
+					func(*engine.Plan, *engine.Options) error { return nil })
+			} else {
+				p, err = engine.MakePlan(ctx, userRows(20, locked), tg, engine.Options{RunState: rs})
+				if err == nil {
+					err = engine.Apply(ctx, p, tg, engine.Options{RunState: rs}, engine.ApplyOptions{})
+				}
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, op := range p.Ops {
+				out = append(out, strings.Join([]string{op.ID, op.Kind, op.Key, string(op.Action), op.Status, op.Error}, " "))
+			}
+			out = append(out, "--")
+		}
+		return out
+	}
+	want, got := run(false), run(true)
+	if strings.Join(want, "\n") != strings.Join(got, "\n") {
+		t.Errorf("PlanAndApply differs from MakePlan + Apply:\n got %q\nwant %q", got, want)
+	}
+	if len(want) < 3*20 {
+		t.Errorf("only %d operations", len(want))
+	}
+}
+
+// perUserRead reports whether req reads something of one CUPI user (its
+// roles, its credential settings), which no list returns.
+func perUserRead(req *http.Request) bool {
+	rest, ok := strings.CutPrefix(req.URL.Path, "/vmrest/users/")
+	return ok && req.Method == http.MethodGet && strings.Contains(rest, "/")
+}
