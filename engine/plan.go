@@ -511,11 +511,16 @@ func fingerprint(v any) string {
 // allows: paged listings and bulk exports for VOSS, the user list and the
 // role, policy and template lists once for CUPI, and per user only what
 // cannot be listed (roles held, credential settings). With later, the
-// per-user reads are not made: the returned function makes them.
+// per-user reads go on after it returns, and the returned function waits
+// for them.
 func readState(ctx context.Context, rows []Row, t *Targets, o Options, later bool) (*state, map[string]int, func() error, error) {
 	st := &state{nodes: map[string]bool{}, vossRoles: map[string]map[string]bool{}, voss: map[string]*voss.Instance{},
 		byPkid: map[string]*voss.Instance{}, clusters: map[string]*cupiState{}}
 	reads := map[string]int{}
+	// The per-user reads of a plan made while it is applied outlive this
+	// function; they stop if the rest of the reads fail.
+	ctx, cancel := context.WithCancel(ctx)
+	var perUser errgroup.Group
 	hierOf := map[string]string{} // cluster -> a hierarchy that routed to it (for errors)
 	// Only the objects the input names are kept (and, for VOSS, exported):
 	// a tenant's other users cost neither memory nor requests.
@@ -732,25 +737,18 @@ func readState(ctx context.Context, rows []Row, t *Targets, o Options, later boo
 					lg.Go(func() error { return call("cupi", l.fn) })
 				}
 			}
-			if err := lg.Wait(); err != nil || later {
+			if err := lg.Wait(); err != nil {
 				return err
+			}
+			if later {
+				// Read on while VOSS is read (and written): the caller
+				// waits for these.
+				perUser.Go(func() error { return clusterDown(readPerUser(ctx, rows, name, cs, call, tc, o), tc, cs) })
+				return nil
 			}
 			return readPerUser(ctx, rows, name, cs, call, tc, o)
 		}()
 		return clusterDown(err, tc, cs)
-	}
-	// perUser makes the per-user reads of every cluster that could be read.
-	perUser := func() error {
-		var g errgroup.Group
-		for name, cs := range st.clusters {
-			tc := t.Cluster(name)
-			if cs.down != nil || tc.CUPI == nil {
-				continue
-			}
-			call := func(_ string, fn func(ctx context.Context) error) error { return call(tc.CUPILimiter, fn) }
-			g.Go(func() error { return clusterDown(readPerUser(ctx, rows, name, cs, call, tc, o), tc, cs) })
-		}
-		return g.Wait()
 	}
 	var g errgroup.Group
 	if needVOSS {
@@ -762,11 +760,14 @@ func readState(ctx context.Context, rows []Row, t *Targets, o Options, later boo
 		}
 	}
 	if err := g.Wait(); err != nil {
+		cancel()
+		_ = perUser.Wait()
 		return nil, nil, nil, err
 	}
 	if later {
-		return st, reads, perUser, nil
+		return st, reads, func() error { defer cancel(); return perUser.Wait() }, nil
 	}
+	cancel()
 	return st, reads, nil, nil
 }
 

@@ -47,83 +47,142 @@ func benchBudget(dir string) {
 	f.Close()
 	userRows, cupiRows := rowsOf(withCUPI), rowsOf(cupiOnly)
 
-	fmt.Printf("\n## throughput under both budgets, %d users per cell, plan + apply, default flags\n\n", n)
-	fmt.Printf("| VOSS | CUPI service | workload | VOSS req (floor) | CUPI req (floor) | 429/503 | plan | plan + apply | floor | share of floor |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	seqN := max(1, n/4)
+	if v := os.Getenv("BULKBENCH_SEQ_USERS"); v != "" {
+		fmt.Sscan(v, &seqN)
+	}
+	fmt.Printf("\n## throughput under both budgets, %d users per cell, plan + apply as `bulkprov apply` runs them (default flags)\n\n", n)
+	fmt.Printf("The sequential client sends the same requests one at a time (one slot shared by both targets, VOSS paced alike), measured on %d users and scaled to %d (its time is linear in the users).\n\n", seqN, n)
+	fmt.Printf("| VOSS | CUPI service | workload | VOSS req (floor) | CUPI req (floor) | 429/503 | first write | plan + apply | floor | share of floor | sequential client | speed-up |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	type result struct {
+		line string
+		wall time.Duration
+	}
+	ceilings := map[time.Duration]float64{}
 	for _, vossRate := range []float64{0, 20} {
 		for _, service := range []time.Duration{10 * time.Millisecond, 40 * time.Millisecond, 200 * time.Millisecond} {
-			r := budgetSim(service, vossRate)
-			// data/User with existing CUPI users: the CUPI users are there
-			// (created directly), the VOSS users and the rest are not.
-			_, c := client(r.URL)
-			parallel(n, 5, func(i int) {
-				_, err := c.CreateUser(context.Background(), "voicemailusertemplate", cupi.Object{"Alias": fmt.Sprintf("bud%05d", i), "DtmfAccessId": fmt.Sprintf("8%05d", i)})
-				must(err)
-			})
 			vossName := "unlimited"
 			if vossRate > 0 {
 				vossName = fmt.Sprintf("%.0f req/s", vossRate)
 			}
-			rs := engine.NewMemoryRunState() // what a nightly run remembers between runs
-			cell := func(name string, rows []transform.Row, nowait bool) {
-				t := budgetTargets(r.URL, vossRate, nowait)
-				o := engine.Options{RunState: rs}
-				s := time.Now()
-				p, err := engine.MakePlan(context.Background(), rows, t, o)
-				must(err)
-				planned := time.Since(s)
-				floorV, floorC := p.Reads["voss"], p.Reads["cupi"]
-				created := map[int]bool{}
-				for _, op := range p.Ops {
-					if op.Kind == transform.KindCUPIUser && op.Action == engine.Create {
-						created[op.Row] = true
+			// workloads runs the four workloads (five at 20 req/s × 40 ms)
+			// with n users, by bulkprov or by the sequential client.
+			workloads := func(n int, sequential bool) map[string]result {
+				out := map[string]result{}
+				var r *simserve.Running
+				var rs *engine.RunState
+				cell := func(name string, rows []transform.Row, nowait bool) {
+					rows = append([]transform.Row(nil), rows[:n]...) // a run spends its rows
+					t := budgetTargets(r.URL, vossRate, nowait, sequential)
+					o := engine.Options{RunState: rs}
+					s := time.Now()
+					var firstWrite time.Duration
+					var floorV, floorC int
+					p, err := engine.PlanAndApply(context.Background(), rows, t, o, engine.ApplyOptions{}, func(*engine.Plan, *engine.Options) error {
+						firstWrite = time.Since(s)
+						return nil
+					})
+					must(err)
+					wall := time.Since(s)
+					floorV, floorC = p.Reads["voss"], p.Reads["cupi"]
+					created := map[int]bool{}
+					for _, op := range p.Ops {
+						if op.Kind == transform.KindCUPIUser && op.Action == engine.Create {
+							created[op.Row] = true
+						}
 					}
-				}
-				for _, op := range p.Ops {
-					if op.Status != engine.Planned || !op.Writes() {
-						continue
-					}
-					if op.Target == "voss" {
-						floorV++
-						continue
-					}
-					floorC++
-					// A set's proof: TimeChanged read before it, at plan time
-					// for an existing user, at apply time for a new one.
-					if (op.Kind == transform.KindPassword || op.Kind == transform.KindPIN) && created[op.Row] {
+					for _, op := range p.Ops {
+						if !op.Writes() {
+							continue
+						}
+						if op.Target == "voss" {
+							floorV++
+							continue
+						}
 						floorC++
+						// A set's proof: TimeChanged read before it, at plan time
+						// for an existing user, at apply time for a new one.
+						if (op.Kind == transform.KindPassword || op.Kind == transform.KindPIN) && created[op.Row] {
+							floorC++
+						}
 					}
+					floor := time.Duration(float64(floorC) * float64(service) / 5)
+					if vossRate > 0 {
+						floor = max(floor, time.Duration(float64(floorV)/vossRate*float64(time.Second)))
+					}
+					vs, cs := t.VOSSLimiter.Stats(), t.CUPILimiter.Stats()
+					if s := p.Summary(); s.Failed > 0 {
+						fmt.Fprintf(os.Stderr, "%s: %d failed\n", name, s.Failed)
+					}
+					first := "—"
+					if firstWrite > 0 && p.Summary().Done > 0 {
+						first = firstWrite.Round(10 * time.Millisecond).String()
+					}
+					out[name] = result{wall: wall, line: fmt.Sprintf("| %s | %v | %s | %d (%d) | %d (%d) | %d | %s | %v | %v | **%.2f** |", vossName, service, name,
+						vs.Requests, floorV, cs.Requests, floorC, vs.Status429+vs.Status503+cs.Status429+cs.Status503,
+						first, wall.Round(10*time.Millisecond), floor.Round(10*time.Millisecond), floor.Seconds()/wall.Seconds())}
 				}
-				must(engine.Apply(context.Background(), p, t, o, engine.ApplyOptions{}))
-				wall := time.Since(s)
-				floor := time.Duration(float64(floorC) * float64(service) / 5)
-				if vossRate > 0 {
-					floor = max(floor, time.Duration(float64(floorV)/vossRate*float64(time.Second)))
-				}
-				vs, cs := t.VOSSLimiter.Stats(), t.CUPILimiter.Stats()
-				if s := p.Summary(); s.Failed > 0 {
-					fmt.Fprintf(os.Stderr, "%s: %d failed\n", name, s.Failed)
-				}
-				fmt.Printf("| %s | %v | %s | %d (%d) | %d (%d) | %d | %v | %v | %v | **%.2f** |\n", vossName, service, name,
-					vs.Requests, floorV, cs.Requests, floorC, vs.Status429+vs.Status503+cs.Status429+cs.Status503,
-					planned.Round(10*time.Millisecond), wall.Round(10*time.Millisecond), floor.Round(10*time.Millisecond), floor.Seconds()/wall.Seconds())
-			}
-			cell("data/User, CUPI users exist", userRows, false)
-			cell("cupi/User only (create)", cupiRows, false)
-			cell("re-run, nothing to do", userRows, false)
-			r.Close()
-			// data/User creating the CUPI users, on a fresh server.
-			r = budgetSim(service, vossRate)
-			rs = engine.NewMemoryRunState()
-			cell("data/User, creating CUPI users", userRows, false)
-			if vossRate > 0 && service == 40*time.Millisecond {
+				r = budgetSim(service, vossRate)
+				// data/User with existing CUPI users: the CUPI users are there
+				// (created directly), the VOSS users and the rest are not.
+				_, c := client(r.URL)
+				parallel(n, 5, func(i int) {
+					_, err := c.CreateUser(context.Background(), "voicemailusertemplate", cupi.Object{"Alias": fmt.Sprintf("bud%05d", i), "DtmfAccessId": fmt.Sprintf("8%05d", i)})
+					must(err)
+				})
+				rs = engine.NewMemoryRunState() // what a nightly run remembers between runs
+				cell("data/User, CUPI users exist", userRows, false)
+				cell("cupi/User only (create)", cupiRows, false)
+				cell("re-run, nothing to do", userRows, false)
 				r.Close()
+				// data/User creating the CUPI users, on a fresh server.
 				r = budgetSim(service, vossRate)
 				rs = engine.NewMemoryRunState()
-				cell("data/User, creating CUPI users, --voss-nowait", userRows, true)
+				cell("data/User, creating CUPI users", userRows, false)
+				if vossRate > 0 && service == 40*time.Millisecond {
+					r.Close()
+					r = budgetSim(service, vossRate)
+					rs = engine.NewMemoryRunState()
+					cell("data/User, creating CUPI users, --voss-nowait", userRows, true)
+				}
+				r.Close()
+				return out
 			}
-			r.Close()
+			if ceilings[service] == 0 {
+				ceilings[service] = simCeiling(service)
+			}
+			ours, seq := workloads(n, false), workloads(seqN, true)
+			for _, name := range []string{"data/User, CUPI users exist", "cupi/User only (create)", "re-run, nothing to do", "data/User, creating CUPI users", "data/User, creating CUPI users, --voss-nowait"} {
+				res, ok := ours[name]
+				if !ok {
+					continue
+				}
+				seqWall := time.Duration(float64(seq[name].wall) * float64(n) / float64(seqN))
+				fmt.Printf("%s %v | %.1f× |\n", res.line, seqWall.Round(100*time.Millisecond), seqWall.Seconds()/res.wall.Seconds())
+			}
 		}
 	}
+	fmt.Printf("\nThe simulator's own ceiling (10 raw clients sending GETs back to back, no bulkprov): ")
+	for _, service := range []time.Duration{10 * time.Millisecond, 40 * time.Millisecond, 200 * time.Millisecond} {
+		fmt.Printf("%v **%.2f**, ", service, ceilings[service])
+	}
+	fmt.Printf("of 5 requests per service time.\n")
+}
+
+// simCeiling measures the share of 5 requests per service time the CUPI
+// simulator itself delivers to 10 clients sending GETs back to back: the
+// most any client can reach at that service time on this machine.
+func simCeiling(service time.Duration) float64 {
+	r := budgetSim(service, 0)
+	defer r.Close()
+	_, c := client(r.URL)
+	n := int(2 * time.Second / (service / 5))
+	s := time.Now()
+	parallel(n, 10, func(int) {
+		_, err := c.Roles(context.Background())
+		must(err)
+	})
+	return float64(n) * float64(service) / 5 / float64(time.Since(s))
 }
 
 // budgetSim starts the simulators of one cell: CUPI at 5 slots and
@@ -138,7 +197,10 @@ func budgetSim(service time.Duration, vossRate float64) *simserve.Running {
 
 // budgetTargets are targets as the CLI builds them: default caps, and the
 // VOSS transport paced at rate (0: unpaced).
-func budgetTargets(url string, vossRate float64, nowait bool) *engine.Targets {
+//
+// The sequential client is the same requests one at a time: one limiter
+// of a single slot shared by both targets.
+func budgetTargets(url string, vossRate float64, nowait, sequential bool) *engine.Targets {
 	hc, _ := targets.NewHTTPClient(targets.HTTPOptions{Conns: 64})
 	vhc, _ := targets.NewHTTPClient(targets.HTTPOptions{Conns: 64})
 	if vossRate > 0 {
@@ -148,6 +210,10 @@ func budgetTargets(url string, vossRate float64, nowait bool) *engine.Targets {
 	v, c := vossload.New(url, vhc, cr), cupi.New(url, hc, cr)
 	t := &engine.Targets{VOSS: v, CUPI: c,
 		VOSSLimiter: engine.NewLimiter("voss", engine.DefaultVOSSWorkers), CUPILimiter: engine.NewLimiter("cupi", engine.DefaultCUPIWorkers), ID: "bench"}
+	if sequential {
+		one := engine.NewLimiter("voss+cupi", 1)
+		t.VOSSLimiter, t.CUPILimiter = one, one
+	}
 	v.Observe, c.Observe = t.VOSSLimiter.Observe, t.CUPILimiter.Observe
 	v.Nowait = nowait
 	return t

@@ -417,6 +417,8 @@ type progress struct {
 	quiet bool
 	last  time.Time
 	start time.Time
+
+	done, failed, total int // the last update
 }
 
 func newProgress(io streams, quiet bool) *progress {
@@ -429,6 +431,9 @@ func (p *progress) update(done, failed, total int) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// While Unity Connection's part of the plan is still being made, the
+	// total grows: it counts the rows with writes planned so far.
+	p.done, p.failed, p.total = done, failed, total
 	if isTerminal(p.io.err) {
 		if p.bar == nil {
 			p.bar = pb.New(total)
@@ -436,21 +441,29 @@ func (p *progress) update(done, failed, total int) {
 			p.bar.SetTemplateString(`{{counters .}} rows {{bar .}} {{percent .}} {{speed .}} {{rtime .}} {{string . "failed"}}`)
 			p.bar.Start()
 		}
+		p.bar.SetTotal(int64(total))
 		p.bar.SetCurrent(int64(done))
 		p.bar.Set("failed", fmt.Sprintf("%d failed", failed))
 		return
 	}
-	if time.Since(p.last) >= 10*time.Second || done == total {
+	if time.Since(p.last) >= 10*time.Second {
 		p.last = time.Now()
-		rate := float64(done) / time.Since(p.start).Seconds()
-		fmt.Fprintf(p.io.err, "progress: %d/%d rows, %d failed, %.1f rows/s\n", done, total, failed, rate)
+		p.line()
 	}
+}
+
+func (p *progress) line() {
+	rate := float64(p.done) / time.Since(p.start).Seconds()
+	fmt.Fprintf(p.io.err, "progress: %d/%d rows, %d failed, %.1f rows/s\n", p.done, p.total, p.failed, rate)
 }
 
 func (p *progress) finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.bar != nil {
+	switch {
+	case p.bar != nil:
 		p.bar.Finish()
+	case p.total > 0:
+		p.line()
 	}
 }
