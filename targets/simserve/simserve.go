@@ -63,8 +63,9 @@ type Running struct {
 }
 
 type persisted struct {
-	VOSS []byte `json:"voss"`
-	CUPI []byte `json:"cupi"`
+	VOSS     []byte            `json:"voss"`
+	CUPI     []byte            `json:"cupi"`
+	Clusters map[string][]byte `json:"clusters,omitempty"` // by cluster name
 }
 
 // Start starts the simulators.
@@ -76,6 +77,9 @@ func Start(o Options) (*Running, error) {
 	o.VOSS.User, o.VOSS.Password = o.User, o.Password
 	o.CUPI.Faults, o.VOSS.Faults = o.Faults, o.Faults
 	r := &Running{CUPI: sim.New(o.CUPI), VOSS: vsim.New(o.VOSS), opts: o, stop: make(chan struct{})}
+	for _, name := range o.Clusters {
+		r.Clusters = append(r.Clusters, &Cluster{Name: name, CUPI: sim.New(o.CUPI)})
+	}
 	if o.StateFile != "" {
 		if err := r.load(); err != nil {
 			return nil, err
@@ -105,19 +109,18 @@ func Start(o Options) (*Running, error) {
 	mux.Handle("/", r.VOSS)
 	r.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = r.srv.Serve(ln) }()
-	for _, name := range o.Clusters {
+	for _, c := range r.Clusters {
 		cln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			r.Close()
-			return nil, fmt.Errorf("cluster %s: listen: %w", name, err)
+			return nil, fmt.Errorf("cluster %s: listen: %w", c.Name, err)
 		}
-		c := &Cluster{Name: name, URL: "http://" + cln.Addr().String(), CUPI: sim.New(o.CUPI)}
+		c.URL = "http://" + cln.Addr().String()
 		cm := http.NewServeMux()
 		cm.Handle("/vmrest/", c.CUPI)
 		cm.Handle("/sim/cupi/", c.CUPI)
 		c.srv = &http.Server{Handler: cm, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = c.srv.Serve(cln) }()
-		r.Clusters = append(r.Clusters, c)
 	}
 	if o.StateFile != "" {
 		r.wg.Add(1)
@@ -144,14 +147,24 @@ func (r *Running) load() error {
 		}
 	}
 	if len(p.CUPI) > 0 {
-		return r.CUPI.Load(p.CUPI)
+		if err := r.CUPI.Load(p.CUPI); err != nil {
+			return err
+		}
+	}
+	for _, c := range r.Clusters {
+		if b := p.Clusters[c.Name]; len(b) > 0 {
+			if err := c.CUPI.Load(b); err != nil {
+				return fmt.Errorf("--state %s: cluster %s: %w", r.opts.StateFile, c.Name, err)
+			}
+		}
 	}
 	return nil
 }
 
-// Save writes the state file (atomically) when either simulator changed.
+// Save writes the state file (atomically) when any simulator changed:
+// VOSS, the main Unity Connection and each further cluster.
 func (r *Running) Save(force bool) error {
-	if r.opts.StateFile == "" || (!force && !r.VOSS.Dirty() && !r.CUPI.Dirty()) {
+	if r.opts.StateFile == "" || (!force && !r.dirty()) {
 		return nil
 	}
 	v, err := r.VOSS.Save()
@@ -162,7 +175,18 @@ func (r *Running) Save(force bool) error {
 	if err != nil {
 		return err
 	}
-	b, err := jsonMarshal(persisted{VOSS: v, CUPI: c})
+	p := persisted{VOSS: v, CUPI: c}
+	for _, cl := range r.Clusters {
+		b, err := cl.CUPI.Save()
+		if err != nil {
+			return err
+		}
+		if p.Clusters == nil {
+			p.Clusters = map[string][]byte{}
+		}
+		p.Clusters[cl.Name] = b
+	}
+	b, err := jsonMarshal(p)
 	if err != nil {
 		return err
 	}
@@ -171,6 +195,14 @@ func (r *Running) Save(force bool) error {
 		return err
 	}
 	return os.Rename(tmp, r.opts.StateFile)
+}
+
+func (r *Running) dirty() bool {
+	d := r.VOSS.Dirty() || r.CUPI.Dirty()
+	for _, c := range r.Clusters {
+		d = c.CUPI.Dirty() || d
+	}
+	return d
 }
 
 func (r *Running) saver() {
