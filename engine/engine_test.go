@@ -10,7 +10,6 @@ import (
 	"github.com/bulkprov/bulkprov/loader"
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
-	"github.com/bulkprov/bulkprov/targets/simserve"
 	"github.com/bulkprov/bulkprov/targets/voss/vossload"
 	"github.com/bulkprov/bulkprov/transform"
 )
@@ -40,11 +39,7 @@ func userRows(n int, locked bool) []transform.Row {
 // run state remembers their keyed hashes), and reads are bulk: per user at
 // most the CUPI roles and password settings, and a handful of VOSS lists.
 func TestPlanApplyReplan(t *testing.T) {
-	r, err := simserve.Start(simserve.Options{User: "u", Password: "p"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := startSim(t)
 	ctx := context.Background()
 	rs := engine.NewMemoryRunState()
 	tg := newTargets(t, r.URL)
@@ -109,11 +104,7 @@ func TestPlanApplyReplan(t *testing.T) {
 }
 
 func TestUnresolvedReferencesFailTheRow(t *testing.T) {
-	r, err := simserve.Start(simserve.Options{User: "u", Password: "p"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := startSim(t)
 	rec := &loader.Record{Model: "data/User", Action: loader.Add, Hierarchy: "sys.nowhere", Loc: loader.Location{File: "f", Row: 5},
 		Fields: map[string]any{"username": "x", "role": "No Such Role", "account_information": map[string]any{"credential_policy": "Nope"}}}
 	rows := []transform.Row{transform.Map(rec, &transform.Config{}, transform.Options{})}
@@ -138,11 +129,7 @@ func TestUnresolvedReferencesFailTheRow(t *testing.T) {
 // them with their questions (the array whole, as the server has it), and
 // the server takes it; a row without the answers is failed in the plan.
 func TestForcedAnswersGoWithTheirQuestions(t *testing.T) {
-	r, err := simserve.Start(simserve.Options{User: "u", Password: "p"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := startSim(t)
 	ctx := context.Background()
 	tg := newTargets(t, r.URL)
 	rs := engine.NewMemoryRunState()

@@ -118,6 +118,7 @@ func proxied(t *testing.T, url string, sync bool) (*engine.Targets, *faultyProxy
 	return tg, p
 }
 
+// startSim starts both simulators (user u, password p) for the test.
 func startSim(t *testing.T) *simserve.Running {
 	t.Helper()
 	r, err := simserve.Start(simserve.Options{User: "u", Password: "p"})

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/bulkprov/bulkprov/engine"
-	"github.com/bulkprov/bulkprov/targets/simserve"
 )
 
 // PlanAndApply starts VOSS's writes while Unity Connection's per-user
@@ -21,11 +20,7 @@ import (
 // VOSS write has gone through. Planning the whole plan first (MakePlan)
 // would wait forever here; the overlap finishes, with every operation done.
 func TestPlanAndApplyOverlapsCUPIReadsWithVOSSWrites(t *testing.T) {
-	r, err := simserve.Start(simserve.Options{User: "u", Password: "p"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := startSim(t)
 	const n = 12
 	rs := engine.NewMemoryRunState()
 	ctx := context.Background()
@@ -95,17 +90,14 @@ func TestPlanAndApplyOverlapsCUPIReadsWithVOSSWrites(t *testing.T) {
 // operations, in the same order, with the same outcomes.
 func TestPlanAndApplyEqualsPlanThenApply(t *testing.T) {
 	run := func(overlap bool) []string {
-		r, err := simserve.Start(simserve.Options{User: "u", Password: "p"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Close()
+		r := startSim(t)
 		ctx := context.Background()
 		rs := engine.NewMemoryRunState()
 		var out []string
 		for _, locked := range []bool{false, true, true} {
 			tg := newTargets(t, r.URL)
 			var p *engine.Plan
+			var err error
 			if overlap {
 				p, err = engine.PlanAndApply(ctx, userRows(20, locked), tg, engine.Options{RunState: rs}, engine.ApplyOptions{},
 					func(*engine.Plan, *engine.Options) error { return nil })
