@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -139,4 +140,79 @@ func TestPlanAndApplyEqualsPlanThenApply(t *testing.T) {
 func perUserRead(req *http.Request) bool {
 	rest, ok := strings.CutPrefix(req.URL.Path, "/vmrest/users/")
 	return ok && req.Method == http.MethodGet && strings.Contains(rest, "/")
+}
+
+// A start that refuses (the back-out file cannot be opened, say) ends the
+// run before any write: the Unity Connection per-user reads already going
+// stop with it, not read on against the server after PlanAndApply has
+// returned.
+func TestPlanAndApplyRefusedStartStopsTheReads(t *testing.T) {
+	r, err := simserve.Start(simserve.Options{User: "u", Password: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	const n = 6
+	rs := engine.NewMemoryRunState()
+	ctx := context.Background()
+	tg := newTargets(t, r.URL)
+	p, err := engine.MakePlan(ctx, userRows(n, false), tg, engine.Options{RunState: rs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.Apply(ctx, p, tg, engine.Options{RunState: rs}, engine.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	upstream, _ := url.Parse(r.URL)
+	proxy := httputil.NewSingleHostReverseProxy(upstream)
+	var held sync.WaitGroup
+	var mu sync.Mutex
+	holding := 0
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if perUserRead(req) {
+			held.Add(1)
+			defer held.Done()
+			mu.Lock()
+			holding++
+			mu.Unlock()
+			<-req.Context().Done() // until the client gives up
+			return
+		}
+		proxy.ServeHTTP(w, req)
+	}))
+	defer front.Close()
+	defer front.CloseClientConnections()
+	tg = newTargets(t, front.URL)
+	rows := userRows(n, true)
+	for _, row := range rows {
+		for _, w := range row.Wants {
+			for path := range w.Secrets {
+				w.Secrets[path] = "Another-Long-One-2"
+			}
+		}
+	}
+	refused := errors.New("refused")
+	p, err = engine.PlanAndApply(ctx, rows, tg, engine.Options{RunState: rs}, engine.ApplyOptions{},
+		func(*engine.Plan, *engine.Options) error {
+			// The per-user reads are under way.
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				mu.Lock()
+				h := holding
+				mu.Unlock()
+				if h > 0 {
+					break
+				}
+			}
+			return refused
+		})
+	if p != nil || !errors.Is(err, refused) {
+		t.Fatalf("PlanAndApply: plan %v, %v; want no plan and the start's error", p != nil, err)
+	}
+	stopped := make(chan struct{})
+	go func() { held.Wait(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(3 * time.Second):
+		t.Fatal("the CUPI per-user reads went on after PlanAndApply returned")
+	}
 }

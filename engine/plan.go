@@ -400,7 +400,11 @@ func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Opti
 // Apply's.
 func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao ApplyOptions, start func(first *Plan, o *Options) error) (*Plan, error) {
 	o.defaults()
-	st, reads, perUser, err := readState(ctx, rows, t, o, true)
+	// The per-user reads outlive readState: a run that ends before they
+	// are waited for (start refused) stops them.
+	readCtx, stopReads := context.WithCancel(ctx)
+	defer stopReads()
+	st, reads, perUser, err := readState(readCtx, rows, t, o, true)
 	if err := readErr(ctx, err); err != nil {
 		return nil, err
 	}
@@ -440,6 +444,8 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		return p, Apply(ctx, p, t, o, ao)
 	}
 	if err := start(p, &o); err != nil {
+		stopReads()
+		_ = perUser()
 		return nil, err
 	}
 	a := newApplier(ctx, t, o, ao)
