@@ -216,3 +216,41 @@ func TestPlanAndApplyRefusedStartStopsTheReads(t *testing.T) {
 		t.Fatal("the CUPI per-user reads went on after PlanAndApply returned")
 	}
 }
+
+// Progress is told rows done in order: the last call is the whole run
+// (apply's final progress line is the last call), never an earlier count
+// that came late.
+func TestProgressIsInOrder(t *testing.T) {
+	r, err := simserve.Start(simserve.Options{User: "u", Password: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	const n = 24
+	var mu sync.Mutex
+	var calls [][3]int
+	progress := func(done, failed, total int) {
+		if done%2 == 1 {
+			time.Sleep(5 * time.Millisecond) // a slow terminal
+		}
+		mu.Lock()
+		calls = append(calls, [3]int{done, failed, total})
+		mu.Unlock()
+	}
+	p, err := engine.PlanAndApply(context.Background(), userRows(n, false), newTargets(t, r.URL), engine.Options{}, engine.ApplyOptions{Progress: progress},
+		func(*engine.Plan, *engine.Options) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := p.Summary(); s.Done == 0 || s.Failed != 0 {
+		t.Fatalf("summary %+v", s)
+	}
+	for i := 1; i < len(calls); i++ {
+		if calls[i][0] < calls[i-1][0] || calls[i][2] < calls[i-1][2] {
+			t.Errorf("progress went back: %v after %v", calls[i], calls[i-1])
+		}
+	}
+	if len(calls) == 0 || calls[len(calls)-1] != [3]int{n, 0, n} {
+		t.Errorf("last progress %v, want [%d 0 %d]", calls[len(calls)-1:], n, n)
+	}
+}
