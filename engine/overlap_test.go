@@ -254,3 +254,75 @@ func TestProgressIsInOrder(t *testing.T) {
 		t.Errorf("last progress %v, want [%d 0 %d]", calls[len(calls)-1:], n, n)
 	}
 }
+
+// A Unity Connection cluster that answers 503 to every per-user read
+// while VOSS's writes go on is found down once: the reads not yet sent
+// are not each retried to the end (with many users that is hours of
+// backing off before the run can end). Its operations fail, VOSS's are
+// done.
+func TestPlanAndApplyClusterDownDuringPerUserReads(t *testing.T) {
+	const n = 30
+	var mu sync.Mutex
+	perUser := 0
+	tg, rs, done := overlapSetup(t, n, func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{}) {
+		if perUserRead(req) {
+			mu.Lock()
+			perUser++
+			mu.Unlock()
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		proxy.ServeHTTP(w, req)
+	})
+	defer done()
+	o := engine.Options{RunState: rs, Retry: engine.Retry{Attempts: 3, Base: 5 * time.Millisecond, Cap: 20 * time.Millisecond}}
+	p, err := engine.PlanAndApply(context.Background(), userRows(n, true), tg, o, engine.ApplyOptions{},
+		func(*engine.Plan, *engine.Options) error { return nil })
+	if err != nil || p == nil {
+		t.Fatalf("PlanAndApply: plan %v, %v", p != nil, err)
+	}
+	if p.Down[engine.DefaultCluster] == nil {
+		t.Errorf("the cluster is not down: %v", p.Down)
+	}
+	for _, op := range p.Ops {
+		if op.Target == "voss" && op.Status != engine.Done || op.Target == "cupi" && op.Status != engine.Failed {
+			t.Errorf("%s %s: %s %s", op.Kind, op.Key, op.Status, op.Error)
+		}
+	}
+	// 2n reads (roles, password settings) of 3 attempts each, were each
+	// tried to the end; the reads in flight when the first gave up may.
+	if limit := 3 * (engine.StartLimit + 2); perUser > limit {
+		t.Errorf("%d per-user reads sent to a cluster already found down, want at most %d", perUser, limit)
+	}
+}
+
+// overlapSetup applies n users through a simulator, then fronts it with
+// handler, which answers each request (proxy passes one on; wrote is
+// closed once a VOSS write went through), and returns targets to it.
+func overlapSetup(t *testing.T, n int, handler func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{})) (*engine.Targets, *engine.RunState, func()) {
+	r, err := simserve.Start(simserve.Options{User: "u", Password: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := engine.NewMemoryRunState()
+	ctx := context.Background()
+	tg := newTargets(t, r.URL)
+	p, err := engine.MakePlan(ctx, userRows(n, false), tg, engine.Options{RunState: rs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.Apply(ctx, p, tg, engine.Options{RunState: rs}, engine.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	upstream, _ := url.Parse(r.URL)
+	proxy := httputil.NewSingleHostReverseProxy(upstream)
+	wrote := make(chan struct{})
+	var once sync.Once
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		handler(w, req, proxy, wrote)
+		if req.Method != http.MethodGet && strings.HasPrefix(req.URL.Path, "/api/") {
+			once.Do(func() { close(wrote) })
+		}
+	}))
+	return newTargets(t, front.URL), rs, func() { front.CloseClientConnections(); front.Close(); r.Close() }
+}

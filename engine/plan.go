@@ -838,6 +838,11 @@ func readPerUser(ctx context.Context, rows []Row, cluster string, st *cupiState,
 	g.SetLimit(workers)
 	for _, j := range jobs {
 		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				// A read gave up (the cluster is down, the run stopped):
+				// the rest are not sent, each to be retried to the end.
+				return err
+			}
 			return call("cupi", func(ctx context.Context) error {
 				if j.kind == "roles" {
 					urs, err := t.CUPI.UserRoles(ctx, j.id)
@@ -853,7 +858,6 @@ func readPerUser(ctx context.Context, rows []Row, cluster string, st *cupiState,
 				return optional(err)
 			})
 		})
-		_ = gctx
 	}
 	return g.Wait()
 }
