@@ -326,3 +326,47 @@ func overlapSetup(t *testing.T, n int, handler func(w http.ResponseWriter, req *
 	}))
 	return newTargets(t, front.URL), rs, func() { front.CloseClientConnections(); front.Close(); r.Close() }
 }
+
+// An interrupt while Unity Connection's part is still being planned (VOSS
+// writes done) leaves those rows not done: their CUPI part is in the plan
+// as not run, so no report counts such a row ok (its CUPI user, roles and
+// credentials were never looked at).
+func TestPlanAndApplyInterruptedCUPIPartIsNotRun(t *testing.T) {
+	const n = 8
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tg, rs, done := overlapSetup(t, n, func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{}) {
+		if perUserRead(req) {
+			<-wrote
+			time.Sleep(200 * time.Millisecond) // VOSS's writes land
+			cancel()
+			<-req.Context().Done()
+			return
+		}
+		proxy.ServeHTTP(w, req)
+	})
+	defer done()
+	p, err := engine.PlanAndApply(ctx, userRows(n, true), tg, engine.Options{RunState: rs}, engine.ApplyOptions{},
+		func(*engine.Plan, *engine.Options) error { return nil })
+	if p == nil || !errors.Is(err, engine.ErrInterrupted) {
+		t.Fatalf("PlanAndApply: plan %v, %v; want the plan and interrupted", p != nil, err)
+	}
+	notRun := map[int]int{}
+	for i, op := range p.Ops {
+		if i > 0 && op.Row < p.Ops[i-1].Row {
+			t.Errorf("operation %d of row %d after row %d", i, op.Row, p.Ops[i-1].Row)
+		}
+		switch {
+		case op.Status == engine.Planned:
+			t.Errorf("%s %s left planned", op.Kind, op.Key)
+		case op.Target == "cupi" && op.Status == engine.Skipped && op.Error != "":
+			notRun[op.Row]++
+		}
+	}
+	if len(notRun) != n {
+		t.Errorf("rows with their Unity Connection part not run: %d, want %d", len(notRun), n)
+		for _, op := range p.Ops {
+			t.Log(op.Row, op.Kind, op.Key, op.Status, op.Error)
+		}
+	}
+}

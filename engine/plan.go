@@ -473,6 +473,21 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		rowOps = append(rowOps, ops...)
 	})
 	a.add(rowOps)
+	if restErr != nil {
+		// The rows' Unity Connection part was never planned: it is in
+		// the plan as not run, so no report counts such a row done.
+		for i := range held {
+			for wi, w := range rows[i].Wants {
+				if w.Target != "cupi" || parts[i] != nil && parts[i][wi] != nil {
+					continue
+				}
+				op := &Op{Target: w.Target, Cluster: clusterName(w.Cluster), Kind: w.Kind, Key: w.Key, Alias: w.Alias, Action: Noop,
+					Status: Skipped, Error: "not run: the run stopped before this row's Unity Connection part was planned", Row: i, Source: rows[i].Source}
+				op.ID = opID(op)
+				place(i, wi, []*Op{op})
+			}
+		}
+	}
 	clear(rows) // spent: the operations hold what they write
 	for i := range held {
 		a.release(i)
