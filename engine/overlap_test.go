@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/bulkprov/bulkprov/engine"
+	"github.com/bulkprov/bulkprov/targets"
+	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/simserve"
 )
 
@@ -300,6 +302,12 @@ func TestPlanAndApplyClusterDownDuringPerUserReads(t *testing.T) {
 // handler, which answers each request (proxy passes one on; wrote is
 // closed once a VOSS write went through), and returns targets to it.
 func overlapSetup(t *testing.T, n int, handler func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{})) (*engine.Targets, *engine.RunState, func()) {
+	tg, rs, _, done := overlapServer(t, n, handler)
+	return tg, rs, done
+}
+
+// overlapServer is overlapSetup that also returns the front's URL.
+func overlapServer(t *testing.T, n int, handler func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{})) (*engine.Targets, *engine.RunState, string, func()) {
 	r, err := simserve.Start(simserve.Options{User: "u", Password: "p"})
 	if err != nil {
 		t.Fatal(err)
@@ -324,7 +332,7 @@ func overlapSetup(t *testing.T, n int, handler func(w http.ResponseWriter, req *
 			once.Do(func() { close(wrote) })
 		}
 	}))
-	return newTargets(t, front.URL), rs, func() { front.CloseClientConnections(); front.Close(); r.Close() }
+	return newTargets(t, front.URL), rs, front.URL, func() { front.CloseClientConnections(); front.Close(); r.Close() }
 }
 
 // An interrupt while Unity Connection's part is still being planned (VOSS
@@ -367,6 +375,39 @@ func TestPlanAndApplyInterruptedCUPIPartIsNotRun(t *testing.T) {
 		t.Errorf("rows with their Unity Connection part not run: %d, want %d", len(notRun), n)
 		for _, op := range p.Ops {
 			t.Log(op.Row, op.Kind, op.Key, op.Status, op.Error)
+		}
+	}
+}
+
+// A Unity Connection cluster that stops answering (its requests time out)
+// during the per-user reads is down like one that refuses or throttles:
+// its operations fail, and VOSS's writes, already going, go on to the end
+// instead of the whole run stopping half-way.
+func TestPlanAndApplyHungClusterDuringPerUserReads(t *testing.T) {
+	const n = 8
+	tg, rs, front, done := overlapServer(t, n, func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{}) {
+		if perUserRead(req) {
+			<-req.Context().Done() // never answered
+			return
+		}
+		proxy.ServeHTTP(w, req)
+	})
+	defer done()
+	hc, _ := targets.NewHTTPClient(targets.HTTPOptions{Conns: 16, Timeout: 300 * time.Millisecond})
+	c := cupi.New(front, hc, targets.Credentials{User: "u", Password: "p"})
+	c.Observe = tg.CUPILimiter.Observe
+	tg.CUPI = c
+	p, err := engine.PlanAndApply(context.Background(), userRows(n, true), tg, engine.Options{RunState: rs}, engine.ApplyOptions{},
+		func(*engine.Plan, *engine.Options) error { return nil })
+	if err != nil || p == nil {
+		t.Fatalf("PlanAndApply: plan %v, %v; want the run to end with the cluster down", p != nil, err)
+	}
+	if p.Down[engine.DefaultCluster] == nil {
+		t.Errorf("the cluster is not down: %v", p.Down)
+	}
+	for _, op := range p.Ops {
+		if op.Target == "voss" && op.Status != engine.Done || op.Target == "cupi" && op.Status != engine.Failed {
+			t.Errorf("%s %s: %s %s", op.Kind, op.Key, op.Status, op.Error)
 		}
 	}
 }

@@ -608,6 +608,11 @@ func readState(ctx context.Context, rows []Row, t *Targets, o Options, later boo
 			err := fn(ctx)
 			return status(err), err
 		})
+		if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			// The request timed out, the run did not stop: the server is
+			// not answering, as unreachable as one that refuses.
+			return &FatalError{Err: err}
+		}
 		return fatal(err)
 	}
 	// VOSS and CUPI are read at once, each at its own target's pace.
