@@ -367,9 +367,12 @@ func TestPlanAndApplyInterruptedCUPIPartIsNotRun(t *testing.T) {
 		switch {
 		case op.Status == engine.Planned:
 			t.Errorf("%s %s left planned", op.Kind, op.Key)
-		case op.Target == "cupi" && op.Status == engine.Skipped && op.Error != "":
+		case op.Target == "cupi" && op.Status == engine.Skipped && op.Error != "" && op.Action != engine.Noop:
 			notRun[op.Row]++
 		}
+	}
+	if s := p.Summary(); s.Skip != len(notRun)*3 || s.Noop != 0 || s.Done != n {
+		t.Errorf("summary %+v: want %d done, the CUPI part skipped and not counted unchanged", s, n)
 	}
 	if len(notRun) != n {
 		t.Errorf("rows with their Unity Connection part not run: %d, want %d", len(notRun), n)

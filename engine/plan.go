@@ -170,6 +170,9 @@ func (p *Plan) Summary() Summary {
 			s.Done++
 		case Skipped:
 			s.Skip++
+			if op.Action == "" {
+				continue // never planned (the run stopped first): no action
+			}
 		}
 		switch op.Action {
 		case Create:
@@ -481,7 +484,7 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 				if w.Target != "cupi" || parts[i] != nil && parts[i][wi] != nil {
 					continue
 				}
-				op := &Op{Target: w.Target, Cluster: clusterName(w.Cluster), Kind: w.Kind, Key: w.Key, Alias: w.Alias, Action: Noop,
+				op := &Op{Target: w.Target, Cluster: clusterName(w.Cluster), Kind: w.Kind, Key: w.Key, Alias: w.Alias,
 					Status: Skipped, Error: "not run: the run stopped before this row's Unity Connection part was planned", Row: i, Source: rows[i].Source}
 				op.ID = opID(op)
 				place(i, wi, []*Op{op})
