@@ -170,8 +170,8 @@ func (p *Plan) Summary() Summary {
 			s.Done++
 		case Skipped:
 			s.Skip++
-			if op.Action == "" {
-				continue // never planned (the run stopped first): no action
+			if op.Action == Noop {
+				continue // never planned (the run stopped first): not unchanged
 			}
 		}
 		switch op.Action {
@@ -484,7 +484,7 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 				if w.Target != "cupi" || parts[i] != nil && parts[i][wi] != nil {
 					continue
 				}
-				op := &Op{Target: w.Target, Cluster: clusterName(w.Cluster), Kind: w.Kind, Key: w.Key, Alias: w.Alias,
+				op := &Op{Target: w.Target, Cluster: clusterName(w.Cluster), Kind: w.Kind, Key: w.Key, Alias: w.Alias, Action: Noop,
 					Status: Skipped, Error: "not run: the run stopped before this row's Unity Connection part was planned", Row: i, Source: rows[i].Source}
 				op.ID = opID(op)
 				place(i, wi, []*Op{op})
