@@ -85,6 +85,10 @@ type applier struct {
 	doneRows  int
 	failRows  int
 
+	// progressMu keeps the calls of Progress in the order of the counts
+	// they carry: taken before mu is let go, held through the call.
+	progressMu sync.Mutex
+
 	fatalOnce sync.Once
 	fatalErr  error
 	downMu    sync.Mutex
@@ -265,6 +269,8 @@ func (a *applier) rowPartDone(row int, failed bool) {
 		a.failRows++
 	}
 	done, failedRows, total := a.doneRows, a.failRows, a.total
+	a.progressMu.Lock()
+	defer a.progressMu.Unlock()
 	a.mu.Unlock()
 	if a.ao.Progress != nil {
 		a.ao.Progress(done, failedRows, total)

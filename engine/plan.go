@@ -170,6 +170,9 @@ func (p *Plan) Summary() Summary {
 			s.Done++
 		case Skipped:
 			s.Skip++
+			if op.Action == Noop {
+				continue // never planned (the run stopped first): not unchanged
+			}
 		}
 		switch op.Action {
 		case Create:
@@ -400,7 +403,11 @@ func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Opti
 // Apply's.
 func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao ApplyOptions, start func(first *Plan, o *Options) error) (*Plan, error) {
 	o.defaults()
-	st, reads, perUser, err := readState(ctx, rows, t, o, true)
+	// The per-user reads outlive readState: a run that ends before they
+	// are waited for (start refused) stops them.
+	readCtx, stopReads := context.WithCancel(ctx)
+	defer stopReads()
+	st, reads, perUser, err := readState(readCtx, rows, t, o, true)
 	if err := readErr(ctx, err); err != nil {
 		return nil, err
 	}
@@ -440,6 +447,8 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		return p, Apply(ctx, p, t, o, ao)
 	}
 	if err := start(p, &o); err != nil {
+		stopReads()
+		_ = perUser()
 		return nil, err
 	}
 	a := newApplier(ctx, t, o, ao)
@@ -467,6 +476,21 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		rowOps = append(rowOps, ops...)
 	})
 	a.add(rowOps)
+	if restErr != nil {
+		// The rows' Unity Connection part was never planned: it is in
+		// the plan as not run, so no report counts such a row done.
+		for i := range held {
+			for wi, w := range rows[i].Wants {
+				if w.Target != "cupi" || parts[i] != nil && parts[i][wi] != nil {
+					continue
+				}
+				op := &Op{Target: w.Target, Cluster: clusterName(w.Cluster), Kind: w.Kind, Key: w.Key, Alias: w.Alias, Action: Noop,
+					Status: Skipped, Error: "not run: the run stopped before this row's Unity Connection part was planned", Row: i, Source: rows[i].Source}
+				op.ID = opID(op)
+				place(i, wi, []*Op{op})
+			}
+		}
+	}
 	clear(rows) // spent: the operations hold what they write
 	for i := range held {
 		a.release(i)
@@ -587,6 +611,11 @@ func readState(ctx context.Context, rows []Row, t *Targets, o Options, later boo
 			err := fn(ctx)
 			return status(err), err
 		})
+		if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			// The request timed out, the run did not stop: the server is
+			// not answering, as unreachable as one that refuses.
+			return &FatalError{Err: err}
+		}
 		return fatal(err)
 	}
 	// VOSS and CUPI are read at once, each at its own target's pace.
@@ -832,6 +861,11 @@ func readPerUser(ctx context.Context, rows []Row, cluster string, st *cupiState,
 	g.SetLimit(workers)
 	for _, j := range jobs {
 		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				// A read gave up (the cluster is down, the run stopped):
+				// the rest are not sent, each to be retried to the end.
+				return err
+			}
 			return call("cupi", func(ctx context.Context) error {
 				if j.kind == "roles" {
 					urs, err := t.CUPI.UserRoles(ctx, j.id)
@@ -847,7 +881,6 @@ func readPerUser(ctx context.Context, rows []Row, cluster string, st *cupiState,
 				return optional(err)
 			})
 		})
-		_ = gctx
 	}
 	return g.Wait()
 }

@@ -47,12 +47,12 @@ func New(kind string, p *engine.Plan) *Document {
 }
 
 // Visible returns the operations a person should see: everything but
-// noops (a noop that failed, or that an interrupted earlier part of the
-// run did, is shown).
+// noops (a noop that failed, that an interrupted earlier part of the run
+// did, or that was never planned because the run stopped first, is shown).
 func (d *Document) Visible() []*engine.Op {
 	var out []*engine.Op
 	for _, op := range d.Ops {
-		if op.Action != engine.Noop || op.Status == engine.Failed || op.Status == engine.Done {
+		if op.Action != engine.Noop || op.Status == engine.Failed || op.Status == engine.Done || op.Status == engine.Skipped {
 			out = append(out, op)
 		}
 	}

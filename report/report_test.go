@@ -318,3 +318,19 @@ func TestChartAxes(t *testing.T) {
 		t.Errorf("an all-zero series has %d y marks", strings.Count(zero, `class="yl"`))
 	}
 }
+
+// A part of a row never planned because the run stopped first (a noop
+// skipped) is listed, and counted skipped, not unchanged.
+func TestNeverPlannedIsListedNotUnchanged(t *testing.T) {
+	p := &engine.Plan{Ops: []*engine.Op{
+		{Target: "voss", Kind: "data/User", Key: "h/u", Action: engine.Update, Status: engine.Done},
+		{Target: "cupi", Kind: "cupi/user", Key: "u", Action: engine.Noop, Status: engine.Skipped, Error: "not run: the run stopped"},
+	}}
+	d := New("apply", p)
+	if len(d.Visible()) != 2 {
+		t.Errorf("listed %d operations, want both", len(d.Visible()))
+	}
+	if s := d.Summary; s.Skip != 1 || s.Noop != 0 || s.Done != 1 {
+		t.Errorf("summary %+v", s)
+	}
+}
