@@ -82,6 +82,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	}
 	rep := newReporter(commandName("apply", rv), reportPath, io)
 	defer func() { err = rep.finish(err) }()
+	defer writeMemProfile(io)
 	var saved *engine.Plan
 	if planPath != "" {
 		if saved, err = loadPlan(planPath); err != nil {

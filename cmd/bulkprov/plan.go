@@ -71,6 +71,7 @@ credentials or a permission.`, io)
 	}
 	rep := newReporter(commandName("plan", rv), reportPath, io)
 	defer func() { err = rep.finish(err) }()
+	defer writeMemProfile(io)
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	p, _, conn, err := computePlan(ctx, rv, &in, &tf, paths, io, rep)
