@@ -109,12 +109,12 @@ credentials or a permission (fix the access, then run again).`, io)
 	defer cancel()
 	runStart := time.Now()
 
-	run, err := loadInputs(rv, &tf, &in, paths, io)
+	run, err := loadInputs(rv, &tf, &in, paths, io, rep.needsRecords())
 	if err != nil {
 		return err
 	}
 	rep.inputs(run.files)
-	rep.recs = run.recs
+	rep.recs, run.recs = run.recs, nil
 	conn, err := tf.connect(run.cfg, io.err)
 	if err != nil {
 		return err

@@ -102,12 +102,12 @@ credentials or a permission.`, io)
 
 // computePlan loads the inputs, connects the targets and plans.
 func computePlan(ctx context.Context, rv *revertRun, in *inputFlags, tf *targetFlags, paths []string, io streams, rep *reporter) (*engine.Plan, *runInputs, *connection, error) {
-	run, err := loadInputs(rv, tf, in, paths, io)
+	run, err := loadInputs(rv, tf, in, paths, io, rep.needsRecords())
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	rep.inputs(run.files)
-	rep.recs = run.recs
+	rep.recs, run.recs = run.recs, nil
 	conn, err := tf.connect(run.cfg, io.err)
 	if err != nil {
 		return nil, nil, nil, err

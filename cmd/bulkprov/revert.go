@@ -77,11 +77,11 @@ func (r *revertRun) inputs() *runInputs {
 }
 
 // loadInputs reads the inputs of a run: the rows, or a back-out file.
-func loadInputs(rv *revertRun, tf *targetFlags, in *inputFlags, paths []string, io streams) (*runInputs, error) {
+func loadInputs(rv *revertRun, tf *targetFlags, in *inputFlags, paths []string, io streams, keepRecs bool) (*runInputs, error) {
 	if rv != nil {
 		return rv.inputs(), nil
 	}
-	return tf.loadRun(in, paths, io)
+	return tf.loadRun(in, paths, io, keepRecs)
 }
 
 // makePlan plans the rows, or the undo of a back-out file.
