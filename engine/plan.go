@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -247,6 +248,10 @@ type Options struct {
 	ReusePatterns []*regexp.Regexp
 	// Backout, when set, receives before each write what undoes it.
 	Backout *Backout
+	// ReleaseRows lets MakePlan drop each row's wants once it is diffed,
+	// for a caller that is done with the rows: the plan and the rows it
+	// came from are not both held whole.
+	ReleaseRows bool
 }
 
 // DefaultReusePatterns are the reuse-refusal wordings bulkprov knows.
@@ -357,8 +362,14 @@ func MakePlan(ctx context.Context, rows []Row, t *Targets, o Options) (*Plan, er
 					op.Status = Planned
 				}
 				op.ID = opID(op)
+				if cap(op.Changes) > len(op.Changes) {
+					op.Changes = slices.Clone(op.Changes) // held all run: no spare capacity
+				}
 				p.Ops = append(p.Ops, op)
 			}
+		}
+		if o.ReleaseRows {
+			rows[i].Wants = nil
 		}
 	}
 	return p, nil

@@ -89,9 +89,10 @@ func makePlan(ctx context.Context, rv *revertRun, run *runInputs, t *engine.Targ
 	if rv != nil {
 		return engine.MakeRevertPlan(ctx, rv.file, t, o, rv.force)
 	}
+	// The rows are spent once planned (each as soon as it is diffed): the
+	// operations hold what they write, the records what a report shows.
+	o.ReleaseRows = true
 	p, err := engine.MakePlan(ctx, run.rows, t, o)
-	// The rows are spent once planned: the operations hold what they
-	// write, the records what a report shows.
 	run.rows = nil
 	return p, err
 }
