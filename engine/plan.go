@@ -86,7 +86,6 @@ type Op struct {
 	// values by path, filled from the inputs and never serialised.
 	Body    map[string]any    `json:"-"`
 	Secrets map[string]string `json:"-"`
-	scopes  map[string]string // secret path -> run-state scope
 	// Result of execution.
 	CreatedID string `json:"created_id,omitempty"`
 	TxID      string `json:"transaction_id,omitempty"`

@@ -20,6 +20,7 @@ import (
 )
 
 func runApply(args []string, io streams) (err error) {
+	defer tightenGC()()
 	var in inputFlags
 	var tf targetFlags
 	var reportPath, planPath, checkpoint, revertPath, backoutPath string

@@ -16,6 +16,7 @@ import (
 )
 
 func runPlan(args []string, io streams) (err error) {
+	defer tightenGC()()
 	var in inputFlags
 	var tf targetFlags
 	var reportPath, outPath, revertPath string
