@@ -136,18 +136,26 @@ func computePlan(ctx context.Context, rv *revertRun, in *inputFlags, tf *targetF
 
 // savePlan writes the plan atomically and returns its SHA-256, which the
 // plan's report carries so a change board can match what it approved with
-// what apply --plan executes.
+// what apply --plan executes. The operations are encoded one at a time as
+// they are written: the plan's encoding is never held whole.
 func savePlan(path string, p *engine.Plan) (string, error) {
-	b, err := json.MarshalIndent(p, "", " ")
+	h := sha256.New()
+	err := report.WriteAtomic(path, func(f io.Writer) error {
+		w := io.MultiWriter(f, h)
+		head := *p
+		if p.Ops != nil {
+			head.Ops = []*engine.Op{}
+		}
+		if err := json.WriteIndentArray(w, &head, "operations", " ", len(p.Ops), func(i int) any { return p.Ops[i] }); err != nil {
+			return err
+		}
+		_, err := io.WriteString(w, "\n")
+		return err
+	})
 	if err != nil {
 		return "", err
 	}
-	b = append(b, '\n')
-	if err := report.WriteAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func loadPlan(path string) (*engine.Plan, error) {
