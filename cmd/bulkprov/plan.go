@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -158,17 +159,76 @@ func savePlan(path string, p *engine.Plan) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// loadPlan reads a saved plan for apply --plan, which compares each of
+// its operations with a fresh plan's by id, fingerprint and action. The
+// file is decoded one operation at a time, and an operation's changes are
+// not kept: a saved plan costs a fraction of the fresh one.
 func loadPlan(path string) (*engine.Plan, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	var p engine.Plan
-	if err := json.Unmarshal(b, &p); err != nil {
+	defer f.Close()
+	p, err := decodePlan(bufio.NewReaderSize(f, 64<<10))
+	if err != nil {
 		return nil, fmt.Errorf("%s is not a bulkprov plan: %v", path, err)
 	}
 	if p.Version != 1 {
 		return nil, fmt.Errorf("%s: unsupported plan version %d", path, p.Version)
+	}
+	return p, nil
+}
+
+// decodePlan decodes a plan file's top-level object member by member and
+// its operations one by one, without their changes.
+func decodePlan(r io.Reader) (*engine.Plan, error) {
+	dec := json.NewDecoder(r)
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("not a JSON object (%v)", err)
+	}
+	var p engine.Plan
+	rest := map[string]json.RawMessage{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, _ := tok.(string)
+		if key != "operations" {
+			var v json.RawMessage
+			if err := dec.Decode(&v); err != nil {
+				return nil, err
+			}
+			rest[key] = v
+			continue
+		}
+		if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+			if err == nil && tok == nil { // "operations": null
+				continue
+			}
+			return nil, fmt.Errorf("operations: not an array (%v)", err)
+		}
+		for dec.More() {
+			op := &engine.Op{}
+			if err := dec.Decode(op); err != nil {
+				return nil, err
+			}
+			op.Changes = nil
+			p.Ops = append(p.Ops, op)
+		}
+		if _, err := dec.Token(); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(rest)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, err
 	}
 	return &p, nil
 }
