@@ -136,8 +136,14 @@ func AppendBackout(path string) (*Backout, error) {
 	if err != nil {
 		return nil, fmt.Errorf("back-out file of the interrupted run: %w", err)
 	}
-	entries, good, err := readJournal(f)
-	if err == nil && (len(entries) == 0 || entries[0].Type != "backout") {
+	first, n := "", 0
+	good, err := scanJournal(f, func(e Entry) {
+		if n == 0 {
+			first = e.Type
+		}
+		n++
+	})
+	if err == nil && first != "backout" {
 		err = errors.New("not a bulkprov back-out file")
 	}
 	if err == nil {
@@ -369,17 +375,13 @@ func (j *Journal) BackoutPath() (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	entries, err := ReadEntries(f)
-	if err != nil {
-		return "", err
-	}
 	path := ""
-	for _, e := range entries {
+	_, err = scanJournal(f, func(e Entry) {
 		if e.Type == "backout" {
 			path = e.Backout
 		}
-	}
-	return path, nil
+	})
+	return path, err
 }
 
 // secretPaths names the write-only fields of a model.
