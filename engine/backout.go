@@ -136,12 +136,11 @@ func AppendBackout(path string) (*Backout, error) {
 	if err != nil {
 		return nil, fmt.Errorf("back-out file of the interrupted run: %w", err)
 	}
-	first, n := "", 0
+	first := "" // the first line's type (a line always has one)
 	good, err := scanJournal(f, func(e Entry) {
-		if n == 0 {
+		if first == "" {
 			first = e.Type
 		}
-		n++
 	})
 	if err == nil && first != "backout" {
 		err = errors.New("not a bulkprov back-out file")
