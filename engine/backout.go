@@ -136,8 +136,13 @@ func AppendBackout(path string) (*Backout, error) {
 	if err != nil {
 		return nil, fmt.Errorf("back-out file of the interrupted run: %w", err)
 	}
-	entries, good, err := readJournal(f)
-	if err == nil && (len(entries) == 0 || entries[0].Type != "backout") {
+	first := "" // the first line's type (a line always has one)
+	good, err := scanJournal(f, func(e Entry) {
+		if first == "" {
+			first = e.Type
+		}
+	})
+	if err == nil && first != "backout" {
 		err = errors.New("not a bulkprov back-out file")
 	}
 	if err == nil {
@@ -231,7 +236,7 @@ func (b *Backout) intent(ctx context.Context, op *Op, t *Targets, o Options) err
 		}
 	}
 	if op.Action == Create && op.Kind != KindUserRole {
-		e.Wrote = CopyTree(op.Body)
+		e.Wrote = op.Body // encoded right here, not kept: no copy
 	}
 	if op.Action == Delete {
 		if err := readBeforeImage(ctx, op, &e, t, o); err != nil {
@@ -369,17 +374,13 @@ func (j *Journal) BackoutPath() (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	entries, err := ReadEntries(f)
-	if err != nil {
-		return "", err
-	}
 	path := ""
-	for _, e := range entries {
+	_, err = scanJournal(f, func(e Entry) {
 		if e.Type == "backout" {
 			path = e.Backout
 		}
-	}
-	return path, nil
+	})
+	return path, err
 }
 
 // secretPaths names the write-only fields of a model.

@@ -174,3 +174,34 @@ func TestForcedAnswersGoWithTheirQuestions(t *testing.T) {
 		}
 	}
 }
+
+// With ReleaseRows, MakePlan drops each row's wants once diffed, and the
+// plan is the one it makes without.
+func TestPlanReleaseRows(t *testing.T) {
+	r := startSim(t)
+	ctx := context.Background()
+	tg := newTargets(t, r.URL)
+	kept, err := engine.MakePlan(ctx, userRows(5, false), tg, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := userRows(5, false)
+	p, err := engine.MakePlan(ctx, rows, tg, engine.Options{ReleaseRows: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, row := range rows {
+		if row.Wants != nil {
+			t.Errorf("row %d still holds %d wants", i, len(row.Wants))
+		}
+	}
+	if len(p.Ops) != len(kept.Ops) || len(p.Ops) == 0 {
+		t.Fatalf("%d operations, want %d", len(p.Ops), len(kept.Ops))
+	}
+	for i, op := range p.Ops {
+		k := kept.Ops[i]
+		if op.ID != k.ID || op.Action != k.Action || fmt.Sprint(op.Changes) != fmt.Sprint(k.Changes) || fmt.Sprint(op.Body) != fmt.Sprint(k.Body) {
+			t.Errorf("op %d: %+v, want %+v", i, op, k)
+		}
+	}
+}

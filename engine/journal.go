@@ -98,19 +98,33 @@ func OpenJournal(path, binding string, fresh bool) (*Journal, error) {
 	}
 	j := &Journal{Path: path, f: f, Done: map[string]Entry{}, Pending: map[string]Entry{}, stop: make(chan struct{})}
 	j.write = f.Write
-	entries, good, err := readJournal(f)
+	// A first pass keeps nothing but the first and last entries: only an
+	// unfinished journal is read again, into Pending and Done.
+	var first, last Entry
+	n := 0
+	good, err := scanJournal(f, func(e Entry) {
+		if n == 0 {
+			first = e
+		}
+		last = e
+		n++
+	})
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("checkpoint %s: %w (pass --fresh to start over)", path, err)
 	}
-	resume := !fresh && len(entries) > 0 && entries[len(entries)-1].Type != "complete"
-	if resume && entries[0].Binding != binding {
+	resume := !fresh && n > 0 && last.Type != "complete"
+	if resume && first.Binding != binding {
 		f.Close()
 		return nil, &BindingError{Path: path}
 	}
 	if resume {
 		j.Resumed = true
-		for _, e := range entries {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			f.Close()
+			return nil, err
+		}
+		_, err := scanJournal(f, func(e Entry) {
 			switch e.Type {
 			case "intent", "tx":
 				p := j.Pending[e.Op]
@@ -128,6 +142,10 @@ func OpenJournal(path, binding string, fresh bool) (*Journal, error) {
 					j.Done[e.Op] = e
 				}
 			}
+		})
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("checkpoint %s: %w (pass --fresh to start over)", path, err)
 		}
 		// Cut a torn last line, so the next line starts clean.
 		if err := f.Truncate(good); err != nil {
@@ -160,13 +178,17 @@ func OpenJournal(path, binding string, fresh bool) (*Journal, error) {
 // ReadEntries reads journal lines; a torn (unparseable) last line is
 // ignored, a bad line elsewhere is an error.
 func ReadEntries(r io.Reader) ([]Entry, error) {
-	out, _, err := readJournal(r)
-	return out, err
+	var out []Entry
+	_, err := scanJournal(r, func(e Entry) { out = append(out, e) })
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
-// readJournal also returns the byte offset just past the last good line.
-func readJournal(r io.Reader) ([]Entry, int64, error) {
-	var out []Entry
+// scanJournal calls fn for each journal line in turn, holding none, and
+// returns the byte offset just past the last good line.
+func scanJournal(r io.Reader, fn func(Entry)) (int64, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var bad error
 	var offset, good int64
@@ -176,10 +198,10 @@ func readJournal(r io.Reader) ([]Entry, int64, error) {
 			if err == io.EOF {
 				break
 			}
-			return nil, 0, err
+			return 0, err
 		}
 		if bad != nil {
-			return nil, 0, bad
+			return 0, bad
 		}
 		offset += int64(len(raw))
 		b := bytes.TrimSpace(raw)
@@ -194,10 +216,10 @@ func readJournal(r io.Reader) ([]Entry, int64, error) {
 			bad = fmt.Errorf("corrupt line %d", line)
 			continue
 		}
-		out = append(out, e)
+		fn(e)
 		good = offset
 	}
-	return out, good, nil
+	return good, nil
 }
 
 func (j *Journal) flusher() {

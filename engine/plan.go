@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -85,7 +86,6 @@ type Op struct {
 	// values by path, filled from the inputs and never serialised.
 	Body    map[string]any    `json:"-"`
 	Secrets map[string]string `json:"-"`
-	scopes  map[string]string // secret path -> run-state scope
 	// Result of execution.
 	CreatedID string `json:"created_id,omitempty"`
 	TxID      string `json:"transaction_id,omitempty"`
@@ -250,6 +250,10 @@ type Options struct {
 	ReusePatterns []*regexp.Regexp
 	// Backout, when set, receives before each write what undoes it.
 	Backout *Backout
+	// ReleaseRows lets MakePlan drop each row's wants once it is diffed,
+	// for a caller that is done with the rows: the plan and the rows it
+	// came from are not both held whole.
+	ReleaseRows bool
 }
 
 // DefaultReusePatterns are the reuse-refusal wordings bulkprov knows.
@@ -376,8 +380,14 @@ func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Opti
 					op.Status = Planned
 				}
 				op.ID = opID(op)
+				if cap(op.Changes) > len(op.Changes) {
+					op.Changes = slices.Clone(op.Changes) // held all run: no spare capacity
+				}
 			}
 			emit(i, wi, ops)
+		}
+		if o.ReleaseRows && target != "voss" {
+			rows[i].Wants = nil // its last part is planned
 		}
 	}
 }

@@ -7,8 +7,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 
 	json "github.com/bulkprov/bulkprov/internal/jsonx"
@@ -57,7 +59,7 @@ func OpenRunState(dir string) (*RunState, error) {
 		if _, err := rand.Read(key); err != nil {
 			return nil, err
 		}
-		if err := writeFileAtomic(keyPath, key); err != nil {
+		if err := writeFileAtomic(keyPath, func(w io.Writer) error { _, err := w.Write(key); return err }); err != nil {
 			return nil, fmt.Errorf("run state: %w", err)
 		}
 	} else if err != nil {
@@ -151,20 +153,28 @@ func (r *RunState) Save() error {
 	if !r.dirty || r.path == "" {
 		return nil
 	}
-	b, err := json.MarshalIndent(stateFile{Applied: r.hashes, Maybe: r.maybe}, "", " ")
-	if err != nil {
-		return err
+	// One line per secret applied, encoded as it is written: the file's
+	// encoding is never held whole.
+	keys := make([]string, 0, len(r.hashes))
+	for k := range r.hashes {
+		keys = append(keys, k)
 	}
-	if err := writeFileAtomic(r.path, b); err != nil {
+	sort.Strings(keys)
+	head := stateFile{Applied: map[string]string{}, Maybe: r.maybe}
+	err := writeFileAtomic(r.path, func(w io.Writer) error {
+		return json.WriteIndentMap(w, head, "applied", " ", keys, func(k string) any { return r.hashes[k] })
+	})
+	if err != nil {
 		return err
 	}
 	r.dirty = false
 	return nil
 }
 
-// writeFileAtomic writes a 0600 file through a temporary file in the same
-// directory, fsync, rename and a directory fsync.
-func writeFileAtomic(path string, data []byte) error {
+// writeFileAtomic writes a 0600 file, what write writes, through a
+// temporary file in the same directory, fsync, rename and a directory
+// fsync.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, ".tmp-*")
 	if err != nil {
@@ -176,7 +186,7 @@ func writeFileAtomic(path string, data []byte) error {
 		f.Close()
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
+	if err := write(f); err != nil {
 		f.Close()
 		return err
 	}

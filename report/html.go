@@ -64,7 +64,19 @@ type changeData struct {
 var actionCodes = map[engine.Action]int{engine.Create: 0, engine.Update: 1, engine.Delete: 2, engine.Noop: 3}
 var statusCodes = map[string]int{engine.Planned: 0, engine.Done: 1, engine.Failed: 2, engine.Skipped: 3}
 
-func buildChangeData(ops []*engine.Op) changeData {
+// changeRow is one input row of the change list: its source's index, its
+// label (row number, item index, or none) and its operations.
+type changeRow struct {
+	source, label int
+	noLabel       bool
+	failed        bool
+	ops           []int
+}
+
+// changeIndex finds, in one pass over ops, the change list's dictionaries
+// (indices in order of first use) and its rows, failed rows first, each
+// group in source order. The rows' arrays are built later, one at a time.
+func changeIndex(ops []*engine.Op) (changeData, map[string]int, map[string]int, []changeRow) {
 	var d changeData
 	index := func(list *[]string, at map[string]int, s string) int {
 		i, ok := at[s]
@@ -77,21 +89,49 @@ func buildChangeData(ops []*engine.Op) changeData {
 	}
 	srcAt, kindAt, fieldAt := map[string]int{}, map[string]int{}, map[string]int{}
 	rowAt := map[engine.Source]int{}
-	failed := map[int]bool{}
-	for _, op := range ops {
+	var rows []changeRow
+	for i, op := range ops {
 		ri, ok := rowAt[op.Source]
 		if !ok {
-			group, label := op.Source.File+":"+op.Source.Sheet, any(op.Source.Row)
+			group, r := op.Source.File+":"+op.Source.Sheet, changeRow{label: op.Source.Row}
 			if op.Source.Entry != "" {
-				group, label = op.Source.File+":"+op.Source.Entry, op.Source.Index
+				group, r.label = op.Source.File+":"+op.Source.Entry, op.Source.Index
 			} else if op.Source.Sheet == "" {
-				group, label = op.Source.File, ""
+				group, r.noLabel = op.Source.File, true
 			}
-			ri = len(d.Rows)
+			r.source = index(&d.Sources, srcAt, group)
+			ri = len(rows)
 			rowAt[op.Source] = ri
-			d.Rows = append(d.Rows, []any{index(&d.Sources, srcAt, group), label})
+			rows = append(rows, r)
 		}
-		var ch []any
+		for _, c := range op.Changes {
+			index(&d.Fields, fieldAt, c.Field)
+		}
+		index(&d.Kinds, kindAt, op.Target+" "+op.Kind)
+		rows[ri].ops = append(rows[ri].ops, i)
+		rows[ri].failed = rows[ri].failed || op.Status == engine.Failed
+	}
+	sorted := make([]changeRow, 0, len(rows))
+	for _, failed := range []bool{true, false} {
+		for _, r := range rows {
+			if r.failed == failed {
+				sorted = append(sorted, r)
+			}
+		}
+	}
+	return d, kindAt, fieldAt, sorted
+}
+
+// rowData is one row's array of the change list.
+func rowData(r changeRow, ops []*engine.Op, kindAt, fieldAt map[string]int) []any {
+	var label any = r.label
+	if r.noLabel {
+		label = ""
+	}
+	row := []any{r.source, label}
+	for _, i := range r.ops {
+		op := ops[i]
+		ch := []any{}
 		for _, c := range op.Changes {
 			old, nw := c.Old, c.New
 			if c.Secret {
@@ -100,59 +140,92 @@ func buildChangeData(ops []*engine.Op) changeData {
 				}
 				nw = engine.SecretMarker
 			}
-			ch = append(ch, index(&d.Fields, fieldAt, c.Field))
+			ch = append(ch, fieldAt[c.Field])
 			if op.Action != engine.Create {
 				ch = append(ch, old)
 			}
 			ch = append(ch, nw)
 		}
-		if ch == nil {
-			ch = []any{}
-		}
-		o := []any{index(&d.Kinds, kindAt, op.Target+" "+op.Kind), op.Key, actionCodes[op.Action], statusCodes[op.Status], ch}
+		o := []any{kindAt[op.Target+" "+op.Kind], op.Key, actionCodes[op.Action], statusCodes[op.Status], ch}
 		if op.Error != "" {
 			o = append(o, op.Error)
 		}
-		if op.Status == engine.Failed {
-			failed[ri] = true
-		}
-		d.Rows[ri] = append(d.Rows[ri], o)
+		row = append(row, o)
 	}
-	// Failed rows first, each group in source order.
-	sorted := make([][]any, 0, len(d.Rows))
-	for i, r := range d.Rows {
-		if failed[i] {
-			sorted = append(sorted, r)
-		}
-	}
-	for i, r := range d.Rows {
-		if !failed[i] {
-			sorted = append(sorted, r)
-		}
-	}
-	d.Rows = sorted
-	return d
+	return row
 }
 
-// encodeChangeData is the JSON of the change list, gzip+base64 above
-// gzipAbove; enc names the encoding for the script ("json" or "gzip").
-func encodeChangeData(d changeData) (text, enc string, err error) {
-	b, err := json.Marshal(d) // escapes <, > and &: safe inside <script>
+// encodeChangeData is the JSON of the change list of ops, gzip+base64
+// above gzipAbove; enc names the encoding for the script ("json" or
+// "gzip"). The rows are encoded one at a time into the compressor: only
+// the compressed page data is held whole.
+func encodeChangeData(ops []*engine.Op) (text, enc string, err error) {
+	d, kindAt, fieldAt, rows := changeIndex(ops)
+	var out switchingWriter
+	// json.Marshal escapes <, > and &: safe inside <script>.
+	put := func(v any) {
+		b, merr := json.Marshal(v)
+		if merr != nil && err == nil {
+			err = merr
+		}
+		out.add(b)
+	}
+	out.addString(`{"s":`)
+	put(d.Sources)
+	out.addString(`,"k":`)
+	put(d.Kinds)
+	out.addString(`,"f":`)
+	put(d.Fields)
+	out.addString(`,"r":`)
+	if rows == nil {
+		out.addString("null")
+	}
+	for i, r := range rows {
+		out.addString(map[bool]string{true: "[", false: ","}[i == 0])
+		put(rowData(r, ops, kindAt, fieldAt))
+	}
+	if rows != nil {
+		out.addString("]")
+	}
+	out.addString("}")
 	if err != nil {
 		return "", "", err
 	}
-	if len(b) <= gzipAbove {
-		return string(b), "json", nil
+	return out.result()
+}
+
+// switchingWriter holds what is written as it is up to gzipAbove bytes,
+// and from there compresses all of it.
+type switchingWriter struct {
+	plain bytes.Buffer
+	z     *gzip.Writer
+	zbuf  bytes.Buffer
+}
+
+func (w *switchingWriter) add(p []byte) {
+	if w.z == nil && w.plain.Len()+len(p) <= gzipAbove {
+		w.plain.Write(p)
+		return
 	}
-	var z bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
-	if _, err := zw.Write(b); err != nil {
+	if w.z == nil {
+		w.z, _ = gzip.NewWriterLevel(&w.zbuf, gzip.BestCompression)
+		w.z.Write(w.plain.Bytes())
+		w.plain = bytes.Buffer{}
+	}
+	w.z.Write(p) // into a bytes.Buffer: no error
+}
+
+func (w *switchingWriter) addString(s string) { w.add([]byte(s)) }
+
+// result is the text written, or its compressed form in base64.
+func (w *switchingWriter) result() (text, enc string, err error) {
+	if w.z == nil {
+		return w.plain.String(), "json", nil
+	}
+	if err := w.z.Close(); err != nil {
 		return "", "", err
 	}
-	if err := zw.Close(); err != nil {
-		return "", "", err
-	}
-	return base64.StdEncoding.EncodeToString(z.Bytes()), "gzip", nil
+	return base64.StdEncoding.EncodeToString(w.zbuf.Bytes()), "gzip", nil
 }
 
 // chart draws one timeline series as an SVG line chart with axes: time in
@@ -213,7 +286,7 @@ func axisLabel(v float64, unit string) string {
 // from compact (and, when large, compressed) data.
 func HTML(w io.Writer, d *Document) error {
 	vis := d.Visible()
-	data, enc, err := encodeChangeData(buildChangeData(vis))
+	data, enc, err := encodeChangeData(vis)
 	if err != nil {
 		return err
 	}

@@ -204,7 +204,10 @@ func JSON(w io.Writer, d *Document) error {
 		Inputs  []engine.Input  `json:"inputs,omitempty"`
 		Metrics []TargetMetrics `json:"metrics,omitempty"`
 	}{Run: d.Run, Rows: CountRows(d.Ops), Summary: d.Summary, Inputs: d.Inputs, Metrics: d.Metrics, Ops: []op{}}
-	for _, o := range d.Ops {
+	// The operations are converted and encoded one at a time as they are
+	// written: a run's report is never held whole.
+	conv := func(i int) any {
+		o := d.Ops[i]
 		src := source{File: o.Source.File, Sheet: o.Source.Sheet, Row: o.Source.Row, Entry: o.Source.Entry}
 		if o.Source.Entry != "" {
 			i := o.Source.Index
@@ -222,11 +225,13 @@ func JSON(w io.Writer, d *Document) error {
 			}
 			j.Changes = append(j.Changes, ch)
 		}
-		out.Ops = append(out.Ops, j)
+		return j
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	if err := json.WriteIndentArray(w, out, "operations", "  ", len(d.Ops), conv); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
 }
 
 // Cluster names the Unity Connection cluster of a CUPI operation

@@ -276,6 +276,15 @@ func TestHTMLScales(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Encoded row by row into the compressor, the data compresses to the
+	// bytes the whole of it does at once.
+	var whole bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&whole, gzip.BestCompression)
+	zw.Write(raw)
+	zw.Close()
+	if !bytes.Equal(whole.Bytes(), z) {
+		t.Error("the change data compressed row by row differs from the whole of it compressed at once")
+	}
 	var cd changeData
 	if err := json.Unmarshal(raw, &cd); err != nil {
 		t.Fatal(err)

@@ -12,11 +12,14 @@ import (
 	"time"
 )
 
-// benchMemory measures the peak resident memory of bulkprov's own process
-// (the simulators run in another) for plan and apply of 1,000, 10,000 and
-// 100,000 data/User rows (BULKBENCH_MEMORY_USERS to choose), VOSS
-// unpaced and CUPI at zero service time so it runs in minutes, and prints
-// the per-row slope.
+// benchMemory measures the peak resident memory and the CPU time (user +
+// sys) of bulkprov's own process (the simulators run in another) for plan
+// and apply of 1,000, 10,000 and 100,000 data/User rows
+// (BULKBENCH_MEMORY_USERS to choose), VOSS unpaced and CUPI at zero
+// service time so it runs in minutes, and prints the per-row slopes from
+// the smallest size. BULKBENCH_MEMORY_BEFORE=COMMIT also builds bulkprov
+// at that commit (git archive, no worktree) and runs it side by side on
+// the same inputs, each size against a fresh simulator, with the ratios.
 func benchMemory(dir string) {
 	sizes := []int{1000, 10000, 100000}
 	if v := os.Getenv("BULKBENCH_MEMORY_USERS"); v != "" {
@@ -27,61 +30,124 @@ func benchMemory(dir string) {
 			sizes = append(sizes, n)
 		}
 	}
-	bin := filepath.Join(dir, "bulkprov")
-	out, err := exec.Command("go", "build", "-o", bin, "./cmd/bulkprov").CombinedOutput()
-	if err != nil {
+	type binary struct{ name, path string }
+	bins := []binary{{"this tree", filepath.Join(dir, "bulkprov")}}
+	if out, err := exec.Command("go", "build", "-o", bins[0].path, "./cmd/bulkprov").CombinedOutput(); err != nil {
 		panic(fmt.Sprintf("build: %v\n%s", err, out))
 	}
-	fmt.Printf("\n## peak resident memory of bulkprov (the simulators in their own process), data/User rows, VOSS unpaced, CUPI 0 ms\n\n")
-	fmt.Printf("| users | plan peak RSS | apply peak RSS | apply wall | per row (apply) |\n|---|---|---|---|---|\n")
-	var prevN int
-	var prevRSS float64
-	for _, n := range sizes {
-		csv := filepath.Join(dir, fmt.Sprintf("mem-%d.csv", n))
-		f, _ := os.Create(csv)
-		w := bufio.NewWriter(f)
-		fmt.Fprintln(w, "\"entity: data/User; hierarchy: sys.hcs.CS-P.CS-NB.AAAGlobal\"\n# Action,username,first_name,last_name,email,role,password,DtmfAccessId")
-		for i := 0; i < n; i++ {
-			fmt.Fprintf(w, "add,mem%07d,First,Last %d,mem%07d@example.com,Help Desk Administrator,Memory-Pass-%07d,%d\n", i, i, i, i, 3000000+i)
-		}
-		must(w.Flush())
-		f.Close()
-		sim := exec.Command(bin, "sim", "--listen", "127.0.0.1:0")
-		sim.Env = append(os.Environ(), "BULKPROV_VOSS_USER=admin", "BULKPROV_VOSS_PASSWORD=admin")
-		stdout, _ := sim.StdoutPipe()
-		must(sim.Start())
-		sc := bufio.NewScanner(stdout)
-		url := ""
-		for sc.Scan() {
-			if v, ok := strings.CutPrefix(sc.Text(), "voss="); ok {
-				url = v
-				break
-			}
-		}
-		go func() {
-			for sc.Scan() {
-			}
-		}()
-		run := func(cmd string) (float64, time.Duration) {
-			c := exec.Command("/usr/bin/time", "-f", "%M", bin, cmd, "--voss", url, "--cupi", url, "--voss-rate", "0", "--quiet", "--state-dir", filepath.Join(dir, "state"), csv)
-			c.Env = append(os.Environ(), "BULKPROV_VOSS_USER=admin", "BULKPROV_VOSS_PASSWORD=admin", "BULKPROV_CUPI_USER=admin", "BULKPROV_CUPI_PASSWORD=admin")
-			var errb bytes.Buffer
-			c.Stderr = &errb
-			s := time.Now()
-			_ = c.Run()
-			lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
-			kb, _ := strconv.ParseFloat(lines[len(lines)-1], 64)
-			return kb / 1024, time.Since(s)
-		}
-		planRSS, _ := run("plan")
-		applyRSS, wall := run("apply")
-		_ = sim.Process.Kill()
-		_ = sim.Wait()
-		slope := ""
-		if prevN > 0 {
-			slope = fmt.Sprintf("%.1f KiB (slope from %d)", (applyRSS-prevRSS)*1024/float64(n-prevN), prevN)
-		}
-		fmt.Printf("| %d | %.0f MiB | %.0f MiB | %v | %s |\n", n, planRSS, applyRSS, wall.Round(time.Second), slope)
-		prevN, prevRSS = n, applyRSS
+	if commit := os.Getenv("BULKBENCH_MEMORY_BEFORE"); commit != "" {
+		bins = append([]binary{{commit, buildAt(dir, commit)}}, bins...)
 	}
+	sim := bins[len(bins)-1].path // one simulator for every binary
+	fmt.Printf("\n## peak resident memory and CPU (user+sys) of bulkprov (the simulators in their own process), data/User rows, VOSS unpaced, CUPI 0 ms\n\n")
+	fmt.Printf("| users | bulkprov | plan peak RSS | plan CPU | apply peak RSS | apply CPU | apply wall | per row from %d: plan | apply |\n|---|---|---|---|---|---|---|---|---|\n", sizes[0])
+	type result struct{ plan, apply measured }
+	first := map[string]result{}
+	all := map[string]map[int]result{}
+	for _, n := range sizes {
+		csv := memoryInput(dir, n)
+		for i, b := range bins {
+			url, stop := startSim(sim)
+			state := filepath.Join(dir, fmt.Sprintf("state-%d-%d", n, i))
+			r := result{plan: runMeasured(b.path, "plan", url, state, csv), apply: runMeasured(b.path, "apply", url, state, csv)}
+			stop()
+			slope := func(cur, base measured) string {
+				if n == sizes[0] {
+					return ""
+				}
+				return fmt.Sprintf("%.1f KiB", (cur.rssMiB-base.rssMiB)*1024/float64(n-sizes[0]))
+			}
+			if n == sizes[0] {
+				first[b.name] = r
+			}
+			if all[b.name] == nil {
+				all[b.name] = map[int]result{}
+			}
+			all[b.name][n] = r
+			fmt.Printf("| %d | %s | %.0f MiB | %.1f s | %.0f MiB | %.1f s | %v | %s | %s |\n", n, b.name, r.plan.rssMiB, r.plan.cpu, r.apply.rssMiB, r.apply.cpu,
+				r.apply.wall.Round(time.Second), slope(r.plan, first[b.name].plan), slope(r.apply, first[b.name].apply))
+		}
+	}
+	if len(bins) < 2 {
+		return
+	}
+	fmt.Printf("\n| users | plan RSS after/before | apply RSS after/before | plan CPU after/before | apply CPU after/before |\n|---|---|---|---|---|\n")
+	for _, n := range sizes {
+		b, a := all[bins[0].name][n], all[bins[1].name][n]
+		fmt.Printf("| %d | %.2f | %.2f | %.2f | %.2f |\n", n, a.plan.rssMiB/b.plan.rssMiB, a.apply.rssMiB/b.apply.rssMiB, a.plan.cpu/b.plan.cpu, a.apply.cpu/b.apply.cpu)
+	}
+}
+
+// measured is one bulkprov command's peak RSS, CPU time and wall time.
+type measured struct {
+	rssMiB, cpu float64
+	wall        time.Duration
+}
+
+// memoryInput writes n data/User rows that create VOSS and CUPI users.
+func memoryInput(dir string, n int) string {
+	csv := filepath.Join(dir, fmt.Sprintf("mem-%d.csv", n))
+	f, err := os.Create(csv)
+	must(err)
+	w := bufio.NewWriter(f)
+	fmt.Fprintln(w, "\"entity: data/User; hierarchy: sys.hcs.CS-P.CS-NB.AAAGlobal\"\n# Action,username,first_name,last_name,email,role,password,DtmfAccessId")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(w, "add,mem%07d,First,Last %d,mem%07d@example.com,Help Desk Administrator,Memory-Pass-%07d,%d\n", i, i, i, i, 3000000+i)
+	}
+	must(w.Flush())
+	must(f.Close())
+	return csv
+}
+
+// startSim starts bin's simulators in their own process and returns their
+// URL and what stops them.
+func startSim(bin string) (url string, stop func()) {
+	sim := exec.Command(bin, "sim", "--listen", "127.0.0.1:0")
+	sim.Env = append(os.Environ(), "BULKPROV_VOSS_USER=admin", "BULKPROV_VOSS_PASSWORD=admin")
+	stdout, _ := sim.StdoutPipe()
+	must(sim.Start())
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "voss="); ok {
+			url = v
+			break
+		}
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	return url, func() { _ = sim.Process.Kill(); _ = sim.Wait() }
+}
+
+// runMeasured runs bulkprov cmd under /usr/bin/time.
+func runMeasured(bin, cmd, url, state, csv string) measured {
+	c := exec.Command("/usr/bin/time", "-f", "%M %U %S", bin, cmd, "--voss", url, "--cupi", url, "--voss-rate", "0", "--quiet", "--state-dir", state, csv)
+	c.Env = append(os.Environ(), "BULKPROV_VOSS_USER=admin", "BULKPROV_VOSS_PASSWORD=admin", "BULKPROV_CUPI_USER=admin", "BULKPROV_CUPI_PASSWORD=admin")
+	var errb bytes.Buffer
+	c.Stderr = &errb
+	s := time.Now()
+	_ = c.Run()
+	wall := time.Since(s)
+	lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
+	var kb, user, sys float64
+	fmt.Sscan(lines[len(lines)-1], &kb, &user, &sys)
+	return measured{rssMiB: kb / 1024, cpu: user + sys, wall: wall}
+}
+
+// buildAt builds bulkprov as it was at commit, from git archive.
+func buildAt(dir, commit string) string {
+	src := filepath.Join(dir, "src-"+commit)
+	must(os.MkdirAll(src, 0o755))
+	archive := exec.Command("sh", "-c", fmt.Sprintf("git archive %s | tar -x -C %s", commit, src))
+	if out, err := archive.CombinedOutput(); err != nil {
+		panic(fmt.Sprintf("git archive %s: %v\n%s", commit, err, out))
+	}
+	bin := filepath.Join(dir, "bulkprov-"+commit)
+	build := exec.Command("go", "build", "-o", bin, "./cmd/bulkprov")
+	build.Dir = src
+	if out, err := build.CombinedOutput(); err != nil {
+		panic(fmt.Sprintf("build %s: %v\n%s", commit, err, out))
+	}
+	return bin
 }

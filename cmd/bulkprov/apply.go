@@ -20,6 +20,7 @@ import (
 )
 
 func runApply(args []string, io streams) (err error) {
+	defer tightenGC()()
 	var in inputFlags
 	var tf targetFlags
 	var reportPath, planPath, checkpoint, revertPath, backoutPath string
@@ -85,6 +86,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	}
 	rep := newReporter(commandName("apply", rv), reportPath, io)
 	defer func() { err = rep.finish(err) }()
+	defer writeMemProfile(io)
 	var saved *engine.Plan
 	if planPath != "" {
 		if saved, err = loadPlan(planPath); err != nil {
@@ -111,12 +113,12 @@ credentials or a permission (fix the access, then run again).`, io)
 	defer cancel()
 	runStart := time.Now()
 
-	run, err := loadInputs(rv, &tf, &in, paths, io)
+	run, err := loadInputs(rv, &tf, &in, paths, io, rep.needsRecords())
 	if err != nil {
 		return err
 	}
 	rep.inputs(run.files)
-	rep.recs = run.recs
+	rep.recs, run.recs = run.recs, nil
 	conn, err := tf.connect(run.cfg, io.err)
 	if err != nil {
 		return err
@@ -215,6 +217,7 @@ credentials or a permission (fix the access, then run again).`, io)
 		// Nothing needs the whole plan before the first write: VOSS's
 		// writes start once VOSS's part is planned, while Unity
 		// Connection's per-user reads go on.
+		opts.ReleaseRows = true // the rows are spent as they are planned
 		p, applyErr = engine.PlanAndApply(ctx, run.rows, conn.targets, opts, ao, startWrites)
 		run.rows = nil
 		if p == nil {

@@ -63,22 +63,22 @@ func (f *inputFlags) loadAll(paths []string, keep func(*loader.Record)) ([]loade
 	return problems, errors.Join(errs...)
 }
 
-// mustLoad loads inputs for plan and apply: any problem is exit 2 with
+// mustLoad loads inputs for plan and apply, calling keep for each valid
+// record as it is read (none is held here): any problem is exit 2 with
 // every problem printed, as validate would.
-func (f *inputFlags) mustLoad(paths []string, io streams) ([]*loader.Record, error) {
+func (f *inputFlags) mustLoad(paths []string, io streams, keep func(*loader.Record)) error {
 	if len(paths) == 0 {
-		return nil, fail(exitInvalid, "no input files given")
+		return fail(exitInvalid, "no input files given")
 	}
-	var recs []*loader.Record
-	problems, err := f.loadAll(paths, func(r *loader.Record) { recs = append(recs, r) })
+	problems, err := f.loadAll(paths, keep)
 	for _, p := range problems {
 		fmt.Fprintln(io.err, p)
 	}
 	if err != nil {
-		return nil, fail(exitInvalid, "%v", err)
+		return fail(exitInvalid, "%v", err)
 	}
 	if len(problems) > 0 {
-		return nil, fail(exitInvalid, "%d problem(s) in the input; nothing was planned or written", len(problems))
+		return fail(exitInvalid, "%d problem(s) in the input; nothing was planned or written", len(problems))
 	}
-	return recs, nil
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,7 +25,13 @@ type reporter struct {
 	io   streams
 	run  report.Run
 	doc  *report.Document
-	recs []*loader.Record
+	recs []*loader.Record // the input records, for an xlsx report only
+}
+
+// needsRecords reports whether the report writes failed rows back in the
+// input's layout (xlsx), and so needs the input records kept.
+func (r *reporter) needsRecords() bool {
+	return strings.EqualFold(filepath.Ext(r.path), ".xlsx")
 }
 
 func newReporter(command, path string, io streams) *reporter {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,6 +17,7 @@ import (
 )
 
 func runPlan(args []string, io streams) (err error) {
+	defer tightenGC()()
 	var in inputFlags
 	var tf targetFlags
 	var reportPath, outPath, revertPath string
@@ -71,6 +73,7 @@ credentials or a permission.`, io)
 	}
 	rep := newReporter(commandName("plan", rv), reportPath, io)
 	defer func() { err = rep.finish(err) }()
+	defer writeMemProfile(io)
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	p, _, conn, err := computePlan(ctx, rv, &in, &tf, paths, io, rep)
@@ -101,12 +104,12 @@ credentials or a permission.`, io)
 
 // computePlan loads the inputs, connects the targets and plans.
 func computePlan(ctx context.Context, rv *revertRun, in *inputFlags, tf *targetFlags, paths []string, io streams, rep *reporter) (*engine.Plan, *runInputs, *connection, error) {
-	run, err := loadInputs(rv, tf, in, paths, io)
+	run, err := loadInputs(rv, tf, in, paths, io, rep.needsRecords())
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	rep.inputs(run.files)
-	rep.recs = run.recs
+	rep.recs, run.recs = run.recs, nil
 	conn, err := tf.connect(run.cfg, io.err)
 	if err != nil {
 		return nil, nil, nil, err
@@ -134,31 +137,98 @@ func computePlan(ctx context.Context, rv *revertRun, in *inputFlags, tf *targetF
 
 // savePlan writes the plan atomically and returns its SHA-256, which the
 // plan's report carries so a change board can match what it approved with
-// what apply --plan executes.
+// what apply --plan executes. The operations are encoded one at a time as
+// they are written: the plan's encoding is never held whole.
 func savePlan(path string, p *engine.Plan) (string, error) {
-	b, err := json.MarshalIndent(p, "", " ")
+	h := sha256.New()
+	err := report.WriteAtomic(path, func(f io.Writer) error {
+		w := io.MultiWriter(f, h)
+		head := *p
+		if p.Ops != nil {
+			head.Ops = []*engine.Op{}
+		}
+		if err := json.WriteIndentArray(w, &head, "operations", " ", len(p.Ops), func(i int) any { return p.Ops[i] }); err != nil {
+			return err
+		}
+		_, err := io.WriteString(w, "\n")
+		return err
+	})
 	if err != nil {
 		return "", err
 	}
-	b = append(b, '\n')
-	if err := report.WriteAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// loadPlan reads a saved plan for apply --plan, which compares each of
+// its operations with a fresh plan's by id, fingerprint and action. The
+// file is decoded one operation at a time, and an operation's changes are
+// not kept: a saved plan costs a fraction of the fresh one.
 func loadPlan(path string) (*engine.Plan, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	var p engine.Plan
-	if err := json.Unmarshal(b, &p); err != nil {
+	defer f.Close()
+	p, err := decodePlan(bufio.NewReaderSize(f, 64<<10))
+	if err != nil {
 		return nil, fmt.Errorf("%s is not a bulkprov plan: %v", path, err)
 	}
 	if p.Version != 1 {
 		return nil, fmt.Errorf("%s: unsupported plan version %d", path, p.Version)
+	}
+	return p, nil
+}
+
+// decodePlan decodes a plan file's top-level object member by member and
+// its operations one by one, without their changes.
+func decodePlan(r io.Reader) (*engine.Plan, error) {
+	dec := json.NewDecoder(r)
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("not a JSON object (%v)", err)
+	}
+	var p engine.Plan
+	rest := map[string]json.RawMessage{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, _ := tok.(string)
+		if key != "operations" {
+			var v json.RawMessage
+			if err := dec.Decode(&v); err != nil {
+				return nil, err
+			}
+			rest[key] = v
+			continue
+		}
+		if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+			if err == nil && tok == nil { // "operations": null
+				continue
+			}
+			return nil, fmt.Errorf("operations: not an array (%v)", err)
+		}
+		for dec.More() {
+			op := &engine.Op{}
+			if err := dec.Decode(op); err != nil {
+				return nil, err
+			}
+			op.Changes = nil
+			p.Ops = append(p.Ops, op)
+		}
+		if _, err := dec.Token(); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(rest)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, err
 	}
 	return &p, nil
 }

@@ -77,11 +77,11 @@ func (r *revertRun) inputs() *runInputs {
 }
 
 // loadInputs reads the inputs of a run: the rows, or a back-out file.
-func loadInputs(rv *revertRun, tf *targetFlags, in *inputFlags, paths []string, io streams) (*runInputs, error) {
+func loadInputs(rv *revertRun, tf *targetFlags, in *inputFlags, paths []string, io streams, keepRecs bool) (*runInputs, error) {
 	if rv != nil {
 		return rv.inputs(), nil
 	}
-	return tf.loadRun(in, paths, io)
+	return tf.loadRun(in, paths, io, keepRecs)
 }
 
 // makePlan plans the rows, or the undo of a back-out file.
@@ -89,9 +89,10 @@ func makePlan(ctx context.Context, rv *revertRun, run *runInputs, t *engine.Targ
 	if rv != nil {
 		return engine.MakeRevertPlan(ctx, rv.file, t, o, rv.force)
 	}
+	// The rows are spent once planned (each as soon as it is diffed): the
+	// operations hold what they write, the records what a report shows.
+	o.ReleaseRows = true
 	p, err := engine.MakePlan(ctx, run.rows, t, o)
-	// The rows are spent once planned: the operations hold what they
-	// write, the records what a report shows.
 	run.rows = nil
 	return p, err
 }

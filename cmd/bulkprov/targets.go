@@ -285,7 +285,7 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 
 // runInputs is everything a plan or apply reads before talking to servers.
 type runInputs struct {
-	recs     []*loader.Record
+	recs     []*loader.Record // only when a report needs them (loadRun)
 	rows     []transform.Row
 	cfg      *transform.Config
 	cfgBytes []byte
@@ -293,7 +293,11 @@ type runInputs struct {
 	binding  string // hash of inputs + config + targets
 }
 
-func (f *targetFlags) loadRun(in *inputFlags, paths []string, io streams) (*runInputs, error) {
+// loadRun reads the inputs and maps each record onto its row as it is
+// read. The records themselves are kept only with keepRecs (the xlsx
+// report writes failed rows back in the input's own layout): a row's
+// record and its mapped wants are not held twice.
+func (f *targetFlags) loadRun(in *inputFlags, paths []string, io streams, keepRecs bool) (*runInputs, error) {
 	if err := f.shard.resolve(); err != nil {
 		return nil, err
 	}
@@ -304,11 +308,36 @@ func (f *targetFlags) loadRun(in *inputFlags, paths []string, io streams) (*runI
 	if in.opts.Hierarchy == "" {
 		in.opts.Hierarchy = cfg.DefaultHierarchy
 	}
-	recs, err := in.mustLoad(paths, io)
+	// A secrets file that cannot be read is reported after the input's
+	// own problems; the rows are not mapped without it.
+	secrets, serr := transform.LoadSecrets(f.secrets)
+	r := &runInputs{cfg: cfg, cfgBytes: cfgBytes}
+	opts := transform.Options{ExactRoles: f.exactRoles, Secrets: secrets}
+	seen := map[string]loader.Location{}
+	var dupes []string
+	err = in.mustLoad(paths, io, func(rec *loader.Record) {
+		if serr != nil {
+			return
+		}
+		if keepRecs {
+			r.recs = append(r.recs, rec)
+		}
+		k := rec.Model + "|" + strings.ToLower(cfg.Hierarchy(rec.Hierarchy)) + "|" + strings.ToLower(loader.Key(rec))
+		if prev, dup := seen[k]; dup && loader.Key(rec) != "" {
+			dupes = append(dupes, fmt.Sprintf("%s: %s %s is also at %s; one row per object", rec.Loc, rec.Model, loader.Key(rec), prev))
+		}
+		seen[k] = rec.Loc
+		if !f.shard.keep(transform.RowCluster(rec, cfg)) {
+			return // another shard's row
+		}
+		r.rows = append(r.rows, transform.Map(rec, cfg, opts))
+	})
 	if err != nil {
 		return nil, err
 	}
-	r := &runInputs{recs: recs, cfg: cfg, cfgBytes: cfgBytes}
+	if serr != nil {
+		return nil, fail(exitInvalid, "%v", serr)
+	}
 	h := sha256.New()
 	for _, p := range paths {
 		sum, size, err := fileSHA256(p)
@@ -321,24 +350,6 @@ func (f *targetFlags) loadRun(in *inputFlags, paths []string, io streams) (*runI
 	h.Write(cfgBytes)
 	h.Write([]byte(f.shard.suffix()))
 	r.binding = hex.EncodeToString(h.Sum(nil))
-	seen := map[string]loader.Location{}
-	secrets, err := transform.LoadSecrets(f.secrets)
-	if err != nil {
-		return nil, fail(exitInvalid, "%v", err)
-	}
-	opts := transform.Options{ExactRoles: f.exactRoles, Secrets: secrets}
-	var dupes []string
-	for _, rec := range recs {
-		k := rec.Model + "|" + strings.ToLower(cfg.Hierarchy(rec.Hierarchy)) + "|" + strings.ToLower(loader.Key(rec))
-		if prev, dup := seen[k]; dup && loader.Key(rec) != "" {
-			dupes = append(dupes, fmt.Sprintf("%s: %s %s is also at %s; one row per object", rec.Loc, rec.Model, loader.Key(rec), prev))
-		}
-		seen[k] = rec.Loc
-		if !f.shard.keep(transform.RowCluster(rec, cfg)) {
-			continue // another shard's row
-		}
-		r.rows = append(r.rows, transform.Map(rec, cfg, opts))
-	}
 	dupes = append(dupes, sharedObjects(r.rows)...)
 	if len(dupes) > 0 {
 		for _, d := range dupes {
@@ -506,7 +517,7 @@ func (r *runInputs) fitTargets(t *engine.Targets, errOut io.Writer) error {
 	dropped := 0
 	for i := range r.rows {
 		row := &r.rows[i]
-		var keep []transform.Want
+		keep := row.Wants[:0] // filtered in place: the rows are not copied
 		for _, w := range row.Wants {
 			noCUPI := t.Cluster(w.Cluster).CUPI == nil && len(t.Clusters) == 0
 			switch {

@@ -40,6 +40,10 @@ type Number = json.Number
 // encoding/json's RawMessage.
 type RawMessage = json.RawMessage
 
+// Delim is a JSON array or object delimiter, as Decoder.Token returns
+// it. It is encoding/json's Delim.
+type Delim = json.Delim
+
 // Decoder reads and decodes JSON values from a stream.
 type Decoder = json.Decoder
 

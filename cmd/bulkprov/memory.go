@@ -1,0 +1,50 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+)
+
+// gcPercent is the garbage collector's target (GOGC) during plan and
+// apply when the environment sets none: a collection when the heap has
+// grown a quarter over what was live, not the default 100 %. Both hold a
+// plan that grows with the input for the whole run, and apply spends its
+// time waiting on the servers, so the heap's headroom, not CPU, is what
+// grows with the rows. The CPU this costs is in BENCHMARKS.md (Memory).
+const gcPercent = 25
+
+// tightenGC sets gcPercent unless GOGC is set, and returns what puts the
+// previous target back (plan and apply also run inside tests).
+func tightenGC() (restore func()) {
+	if _, set := os.LookupEnv("GOGC"); set {
+		return func() {}
+	}
+	prev := debug.SetGCPercent(gcPercent)
+	return func() { debug.SetGCPercent(prev) }
+}
+
+// writeMemProfile writes a heap profile to $BULKPROV_MEMPROFILE, when it
+// is set, after a collection: what is live at the end of plan or apply
+// (the plan and its report still held) and, as alloc_space, everything
+// allocated on the way. A developer's tool (README, "Developing"); it is
+// no flag and no contract.
+func writeMemProfile(io streams) {
+	path := os.Getenv("BULKPROV_MEMPROFILE")
+	if path == "" {
+		return
+	}
+	runtime.GC()
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("heap").WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(io.err, "bulkprov: BULKPROV_MEMPROFILE:", err)
+	}
+}
