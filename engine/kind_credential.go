@@ -168,3 +168,11 @@ func revertCredential(st *state, e *BackoutEntry, force bool) *Op {
 	op.Body = body
 	return op
 }
+
+// credKind is the CUPI credential kind of a credential want.
+func credKind(kind string) string {
+	if kind == KindPIN {
+		return cupi.PIN
+	}
+	return cupi.Password
+}

@@ -442,3 +442,15 @@ func vossOld(model, path string, old any) any {
 	}
 	return f.Default
 }
+
+// roleOf is the VOSS role a want names (a user's, or an admin's).
+func roleOf(w Want) string {
+	if r, ok := w.Fields["role"].(string); ok {
+		return r
+	}
+	if au, ok := w.Fields["AdminUser"].(map[string]any); ok {
+		r, _ := au["role"].(string)
+		return r
+	}
+	return ""
+}
