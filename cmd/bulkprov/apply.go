@@ -132,27 +132,9 @@ credentials or a permission (fix the access, then run again).`, io)
 	// The checkpoint is bound to the inputs, the config and the targets:
 	// the same sheet against another server is another run.
 	binding := hashString(run.binding + "|" + conn.targets.ID)
-	if checkpoint == "" && !tf.sim {
-		dir, err := tf.stateFolder()
-		if err != nil {
-			return err
-		}
-		dir = filepath.Join(dir, "checkpoints")
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return fail(exitInvalid, "checkpoint folder: %v", err)
-		}
-		base := strings.TrimSuffix(filepath.Base(paths[0]), filepath.Ext(paths[0]))
-		checkpoint = filepath.Join(dir, base+"-"+binding[:12]+tf.shard.suffix()+".journal")
-	}
-	var journal *engine.Journal
-	if checkpoint != "" {
-		journal, err = engine.OpenJournal(checkpoint, binding, fresh)
-		if err != nil {
-			return fail(exitInvalid, "%v", err)
-		}
-		if journal.Resumed {
-			fmt.Fprintf(io.err, "resuming from checkpoint %s: %d operation(s) already done, %d to verify\n", checkpoint, len(journal.Done), len(journal.Pending))
-		}
+	journal, checkpoint, err := openCheckpoint(&tf, checkpoint, paths[0], binding, fresh, io)
+	if err != nil {
+		return err
 	}
 	complete := false
 	defer func() {
@@ -259,6 +241,49 @@ credentials or a permission (fix the access, then run again).`, io)
 	if !quiet {
 		printMetrics(io, doc.Metrics, conn.targets, time.Since(runStart))
 	}
+	if err := stoppedExit(p, applyErr); err != nil {
+		return resumeHint(err, checkpoint, io)
+	}
+	complete = true
+	if doc.Summary.Failed > 0 {
+		return silent(exitRowsFailed)
+	}
+	return nil
+}
+
+// openCheckpoint opens the run's journal: at path, or (not with --sim)
+// in the state folder's checkpoints/, named after the first input and
+// the binding. It returns the journal (nil for none) and its path.
+func openCheckpoint(tf *targetFlags, path, firstInput, binding string, fresh bool, io streams) (*engine.Journal, string, error) {
+	if path == "" && !tf.sim {
+		dir, err := tf.stateFolder()
+		if err != nil {
+			return nil, "", err
+		}
+		dir = filepath.Join(dir, "checkpoints")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, "", fail(exitInvalid, "checkpoint folder: %v", err)
+		}
+		base := strings.TrimSuffix(filepath.Base(firstInput), filepath.Ext(firstInput))
+		path = filepath.Join(dir, base+"-"+binding[:12]+tf.shard.suffix()+".journal")
+	}
+	if path == "" {
+		return nil, "", nil
+	}
+	journal, err := engine.OpenJournal(path, binding, fresh)
+	if err != nil {
+		return nil, "", fail(exitInvalid, "%v", err)
+	}
+	if journal.Resumed {
+		fmt.Fprintf(io.err, "resuming from checkpoint %s: %d operation(s) already done, %d to verify\n", path, len(journal.Done), len(journal.Pending))
+	}
+	return journal, path, nil
+}
+
+// stoppedExit is the exit of a run that stopped short, or nil: clusters
+// that failed as a whole (at plan or apply time), a fatal error, or an
+// interrupt.
+func stoppedExit(p *engine.Plan, applyErr error) error {
 	var cd *engine.ClustersDown
 	if errors.As(applyErr, &cd) || len(p.Down) > 0 {
 		down := map[string]error{}
@@ -270,18 +295,14 @@ credentials or a permission (fix the access, then run again).`, io)
 				down[name] = err
 			}
 		}
-		return resumeHint(clustersExit(down), checkpoint, io)
+		return clustersExit(down)
 	}
 	if applyErr != nil {
 		var fe *engine.FatalError
 		if errors.As(applyErr, &fe) {
-			return resumeHint(fatalExit(fe), checkpoint, io)
+			return fatalExit(fe)
 		}
-		return resumeHint(fail(exitInterrupted, "%v", applyErr), checkpoint, io)
-	}
-	complete = true
-	if doc.Summary.Failed > 0 {
-		return silent(exitRowsFailed)
+		return fail(exitInterrupted, "%v", applyErr)
 	}
 	return nil
 }
