@@ -16,6 +16,7 @@ import (
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/simserve"
+	"github.com/bulkprov/bulkprov/transform"
 )
 
 // PlanAndApply starts VOSS's writes while Unity Connection's per-user
@@ -24,18 +25,9 @@ import (
 // VOSS write has gone through. Planning the whole plan first (MakePlan)
 // would wait forever here; the overlap finishes, with every operation done.
 func TestPlanAndApplyOverlapsCUPIReadsWithVOSSWrites(t *testing.T) {
-	r := startSim(t)
 	const n = 12
-	rs := engine.NewMemoryRunState()
+	r, rs := appliedUsers(t, n)
 	ctx := context.Background()
-	tg := newTargets(t, r.URL)
-	p, err := engine.MakePlan(ctx, userRows(n, false), tg, engine.Options{RunState: rs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := engine.Apply(ctx, p, tg, engine.Options{RunState: rs}, engine.ApplyOptions{}); err != nil {
-		t.Fatal(err)
-	}
 
 	upstream, _ := url.Parse(r.URL)
 	proxy := httputil.NewSingleHostReverseProxy(upstream)
@@ -58,17 +50,10 @@ func TestPlanAndApplyOverlapsCUPIReadsWithVOSSWrites(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	tg = newTargets(t, front.URL)
-	rows := userRows(n, true)
-	for _, row := range rows {
-		for _, w := range row.Wants {
-			for path := range w.Secrets {
-				w.Secrets[path] = "Another-Long-One-2" // the credentials' settings are read per user
-			}
-		}
-	}
+	tg := newTargets(t, front.URL)
+	rows := changedRows(n)
 	started := false
-	p, err = engine.PlanAndApply(ctx, rows, tg, engine.Options{RunState: rs}, engine.ApplyOptions{},
+	p, err := engine.PlanAndApply(ctx, rows, tg, engine.Options{RunState: rs}, engine.ApplyOptions{},
 		func(first *engine.Plan, o *engine.Options) error { started = true; return nil })
 	if err != nil || p == nil {
 		t.Fatalf("PlanAndApply: plan %v, %v (the VOSS writes did not start while the CUPI reads waited)", p != nil, err)
@@ -142,18 +127,9 @@ func perUserRead(req *http.Request) bool {
 // stop with it, not read on against the server after PlanAndApply has
 // returned.
 func TestPlanAndApplyRefusedStartStopsTheReads(t *testing.T) {
-	r := startSim(t)
 	const n = 6
-	rs := engine.NewMemoryRunState()
+	r, rs := appliedUsers(t, n)
 	ctx := context.Background()
-	tg := newTargets(t, r.URL)
-	p, err := engine.MakePlan(ctx, userRows(n, false), tg, engine.Options{RunState: rs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := engine.Apply(ctx, p, tg, engine.Options{RunState: rs}, engine.ApplyOptions{}); err != nil {
-		t.Fatal(err)
-	}
 	upstream, _ := url.Parse(r.URL)
 	proxy := httputil.NewSingleHostReverseProxy(upstream)
 	var held sync.WaitGroup
@@ -173,17 +149,10 @@ func TestPlanAndApplyRefusedStartStopsTheReads(t *testing.T) {
 	}))
 	defer front.Close()
 	defer front.CloseClientConnections()
-	tg = newTargets(t, front.URL)
-	rows := userRows(n, true)
-	for _, row := range rows {
-		for _, w := range row.Wants {
-			for path := range w.Secrets {
-				w.Secrets[path] = "Another-Long-One-2"
-			}
-		}
-	}
+	tg := newTargets(t, front.URL)
+	rows := changedRows(n)
 	refused := errors.New("refused")
-	p, err = engine.PlanAndApply(ctx, rows, tg, engine.Options{RunState: rs}, engine.ApplyOptions{},
+	p, err := engine.PlanAndApply(ctx, rows, tg, engine.Options{RunState: rs}, engine.ApplyOptions{},
 		func(*engine.Plan, *engine.Options) error {
 			// The per-user reads are under way.
 			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
@@ -293,20 +262,7 @@ func overlapSetup(t *testing.T, n int, handler func(w http.ResponseWriter, req *
 
 // overlapServer is overlapSetup that also returns the front's URL.
 func overlapServer(t *testing.T, n int, handler func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{})) (*engine.Targets, *engine.RunState, string, func()) {
-	r, err := simserve.Start(simserve.Options{User: "u", Password: "p"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs := engine.NewMemoryRunState()
-	ctx := context.Background()
-	tg := newTargets(t, r.URL)
-	p, err := engine.MakePlan(ctx, userRows(n, false), tg, engine.Options{RunState: rs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := engine.Apply(ctx, p, tg, engine.Options{RunState: rs}, engine.ApplyOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	r, rs := appliedUsers(t, n)
 	upstream, _ := url.Parse(r.URL)
 	proxy := httputil.NewSingleHostReverseProxy(upstream)
 	wrote := make(chan struct{})
@@ -317,7 +273,7 @@ func overlapServer(t *testing.T, n int, handler func(w http.ResponseWriter, req 
 			once.Do(func() { close(wrote) })
 		}
 	}))
-	return newTargets(t, front.URL), rs, front.URL, func() { front.CloseClientConnections(); front.Close(); r.Close() }
+	return newTargets(t, front.URL), rs, front.URL, func() { front.CloseClientConnections(); front.Close() }
 }
 
 // An interrupt while Unity Connection's part is still being planned (VOSS
@@ -398,4 +354,37 @@ func TestPlanAndApplyHungClusterDuringPerUserReads(t *testing.T) {
 			t.Errorf("%s %s: %s %s", op.Kind, op.Key, op.Status, op.Error)
 		}
 	}
+}
+
+// appliedUsers starts the simulators and applies n users (userRows) to
+// them: the state the overlap tests change, with the run state that
+// applied it.
+func appliedUsers(t *testing.T, n int) (*simserve.Running, *engine.RunState) {
+	t.Helper()
+	r := startSim(t)
+	rs := engine.NewMemoryRunState()
+	ctx := context.Background()
+	tg := newTargets(t, r.URL)
+	p, err := engine.MakePlan(ctx, userRows(n, false), tg, engine.Options{RunState: rs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.Apply(ctx, p, tg, engine.Options{RunState: rs}, engine.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return r, rs
+}
+
+// changedRows are userRows locked, with new passwords: the VOSS users
+// change, and the credentials' settings are read per user.
+func changedRows(n int) []transform.Row {
+	rows := userRows(n, true)
+	for _, row := range rows {
+		for _, w := range row.Wants {
+			for path := range w.Secrets {
+				w.Secrets[path] = "Another-Long-One-2"
+			}
+		}
+	}
+	return rows
 }
