@@ -282,29 +282,42 @@ func openCheckpoint(tf *targetFlags, path, firstInput, binding string, fresh boo
 
 // stoppedExit is the exit of a run that stopped short, or nil: clusters
 // that failed as a whole (at plan or apply time), a fatal error, or an
-// interrupt.
+// interrupt. When more than one happened, the exit is the most severe by
+// the documented precedence (4 before 3) and the message names each.
 func stoppedExit(p *engine.Plan, applyErr error) error {
+	var stops []error
+	down := map[string]error{}
+	for name, err := range p.Down {
+		down[name] = err
+	}
 	var cd *engine.ClustersDown
-	if errors.As(applyErr, &cd) || len(p.Down) > 0 {
-		down := map[string]error{}
-		for name, err := range p.Down {
+	if errors.As(applyErr, &cd) {
+		for name, err := range cd.Errs {
 			down[name] = err
 		}
-		if cd != nil {
-			for name, err := range cd.Errs {
-				down[name] = err
-			}
-		}
-		return clustersExit(down)
-	}
-	if applyErr != nil {
+	} else if applyErr != nil {
 		var fe *engine.FatalError
 		if errors.As(applyErr, &fe) {
-			return fatalExit(fe)
+			stops = append(stops, fatalExit(fe))
+		} else {
+			stops = append(stops, fail(exitInterrupted, "%v", applyErr))
 		}
-		return fail(exitInterrupted, "%v", applyErr)
 	}
-	return nil
+	if len(down) > 0 {
+		stops = append(stops, clustersExit(down))
+	}
+	if len(stops) < 2 {
+		return errors.Join(stops...) // nil, or the one
+	}
+	code, msgs := exitInterrupted, make([]string, len(stops))
+	for i, err := range stops {
+		var ee *exitError
+		if errors.As(err, &ee) && ee.code == exitAccess {
+			code = exitAccess
+		}
+		msgs[i] = err.Error()
+	}
+	return fail(code, "%s", strings.Join(msgs, "; "))
 }
 
 // beforeWrites checks a plan before its first write: against the saved
