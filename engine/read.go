@@ -276,14 +276,6 @@ func (r *stateReader) readCUPI(name string, tc *Targets, cs *cupiState) error {
 		need bool
 		fn   func(ctx context.Context) error
 	}{
-		{true, func(ctx context.Context) error {
-			return tc.CUPI.ListUsers(ctx, func(u cupi.Object) error {
-				if a := strings.ToLower(u["Alias"]); r.named.aliases[a] {
-					cs.users[a] = u
-				}
-				return nil
-			})
-		}},
 		{r.named.roles, func(ctx context.Context) error { return index(tc.CUPI.Roles, ctx, "RoleName", cs.roles) }},
 		{r.named.policies, func(ctx context.Context) error {
 			return index(tc.CUPI.CredentialPolicies, ctx, "DisplayName", cs.policies)
@@ -301,6 +293,7 @@ func (r *stateReader) readCUPI(name string, tc *Targets, cs *cupiState) error {
 	// The lists are independent (each fills its own map): read at once,
 	// they cost one service time instead of one each.
 	var lg errgroup.Group
+	lg.Go(func() error { return r.readCUPIUsers(tc, cs) })
 	for _, l := range lists {
 		if l.need {
 			lg.Go(func() error { return call("cupi", l.fn) })
@@ -316,6 +309,46 @@ func (r *stateReader) readCUPI(name string, tc *Targets, cs *cupiState) error {
 		return nil
 	}
 	return clusterDown(readPerUser(r.ctx, r.rows, name, cs, call, tc, r.o), tc, cs)
+}
+
+// readCUPIUsers lists a cluster's users, keeping those the rows name.
+// The first page tells how many there are; the others are then read at
+// once, each under the cluster's limiter. A server that does not say is
+// read page after page, until an empty one.
+func (r *stateReader) readCUPIUsers(tc *Targets, cs *cupiState) error {
+	keep := func(u cupi.Object) error {
+		if a := strings.ToLower(u["Alias"]); r.named.aliases[a] {
+			cs.mu.Lock()
+			cs.users[a] = u
+			cs.mu.Unlock()
+		}
+		return nil
+	}
+	readPage := func(page int) (total, n int, err error) {
+		err = r.call(tc.CUPILimiter, func(ctx context.Context) error {
+			var err error
+			total, n, err = tc.CUPI.UsersPage(ctx, page, keep)
+			return err
+		})
+		return total, n, err
+	}
+	total, first, err := readPage(1)
+	if err != nil || cupi.LastPage(first, first, total) {
+		return err
+	}
+	if total < 0 {
+		for page, seen := 2, first; ; page++ {
+			_, n, err := readPage(page)
+			if seen += n; err != nil || cupi.LastPage(n, seen, total) {
+				return err
+			}
+		}
+	}
+	var g errgroup.Group
+	for page := 2; page <= (total+first-1)/first; page++ {
+		g.Go(func() error { _, _, err := readPage(page); return err })
+	}
+	return g.Wait()
 }
 
 // clusterDown records a cluster that failed as a whole while being read

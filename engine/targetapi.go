@@ -24,7 +24,10 @@ type VOSSAPI interface {
 // CUPIAPI is what the engine asks of one Unity Connection cluster.
 // *cupi.Client implements it.
 type CUPIAPI interface {
-	ListUsers(ctx context.Context, fn func(cupi.Object) error) error
+	// UsersPage reads one page (from 1) of the user list; it returns the
+	// list's total (-1 when the server does not say) and the users the
+	// page held (cupi.LastPage tells when a list ends).
+	UsersPage(ctx context.Context, page int, fn func(cupi.Object) error) (total, n int, err error)
 	FindUser(ctx context.Context, alias string) (cupi.Object, error)
 	GetUser(ctx context.Context, id string) (cupi.Object, error)
 	CreateUser(ctx context.Context, template string, fields cupi.Object) (string, error)

@@ -33,7 +33,8 @@ const (
 	PIN      = "pin"
 )
 
-// PageSize is the page size the client asks for when listing.
+// PageSize is the page size the client asks for when listing, unless
+// Client.PageSize says otherwise.
 const PageSize = 2000
 
 // Client talks to one Unity Connection server. Safe for concurrent use.
@@ -44,6 +45,8 @@ type Client struct {
 	// Observe, when set, is called after every request with its method,
 	// status (0 on transport errors) and duration; used for metrics.
 	Observe func(method string, status int, seconds float64)
+	// PageSize is the rows a list asks for per page; 0 means PageSize.
+	PageSize int
 }
 
 // New returns a client for the server at base (scheme://host[:port]).
@@ -187,14 +190,24 @@ func decodeList(resp *http.Response, elem string) (int, []Object, error) {
 		return 0, nil, err
 	}
 	if strings.Contains(resp.Header.Get("Content-Type"), "xml") || bytes.HasPrefix(bytes.TrimSpace(body), []byte("<")) {
-		return DecodeXMLList(body)
+		return decodeXMLList(body)
 	}
-	return DecodeJSONList(body, elem)
+	return decodeJSONList(body, elem)
 }
 
 // DecodeJSONList decodes {"@total":"N","Elem":[...]} where Elem may also be
-// a lone object or absent.
+// a lone object or absent. Without @total, the total is the items held.
 func DecodeJSONList(body []byte, elem string) (int, []Object, error) {
+	total, out, err := decodeJSONList(body, elem)
+	if total < 0 {
+		total = len(out)
+	}
+	return total, out, err
+}
+
+// decodeJSONList is DecodeJSONList with a total of -1 when the server
+// does not say.
+func decodeJSONList(body []byte, elem string) (int, []Object, error) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil {
 		return 0, nil, fmt.Errorf("cupi: bad JSON list: %w", err)
@@ -229,14 +242,22 @@ func DecodeJSONList(body []byte, elem string) (int, []Object, error) {
 			return 0, nil, fmt.Errorf("cupi: bad %s element", elem)
 		}
 	}
-	if total < 0 {
-		total = len(out)
-	}
 	return total, out, nil
 }
 
 // DecodeXMLList decodes <Users total="N"><User>...</User></Users>.
+// Without a total, the total is the items held.
 func DecodeXMLList(body []byte) (int, []Object, error) {
+	total, out, err := decodeXMLList(body)
+	if total < 0 {
+		total = len(out)
+	}
+	return total, out, err
+}
+
+// decodeXMLList is DecodeXMLList with a total of -1 when the server does
+// not say.
+func decodeXMLList(body []byte) (int, []Object, error) {
 	d := xml.NewDecoder(bytes.NewReader(body))
 	total, depth := -1, 0
 	var out []Object
@@ -280,9 +301,6 @@ func DecodeXMLList(body []byte) (int, []Object, error) {
 			}
 			depth--
 		}
-	}
-	if total < 0 {
-		total = len(out)
 	}
 	return total, out, nil
 }
@@ -341,36 +359,71 @@ func decodeObject(resp *http.Response) (Object, error) {
 
 // list pages through a collection, calling fn for each item.
 func (c *Client) list(ctx context.Context, path, elem string, query url.Values, fn func(Object) error) error {
-	if query == nil {
-		query = url.Values{}
-	}
 	seen := 0
 	for page := 1; ; page++ {
-		query.Set("rowsPerPage", strconv.Itoa(PageSize))
-		query.Set("pageNumber", strconv.Itoa(page))
-		resp, err := c.do(ctx, http.MethodGet, path, query, nil)
+		total, n, err := c.page(ctx, path, elem, query, page, fn)
 		if err != nil {
 			return err
 		}
-		total, items, err := decodeList(resp, elem)
-		if err != nil {
-			return err
-		}
-		for _, it := range items {
-			if err := fn(it); err != nil {
-				return err
-			}
-		}
-		seen += len(items)
-		if len(items) == 0 || seen >= total {
+		seen += n
+		if LastPage(n, seen, total) {
 			return nil
 		}
 	}
 }
 
-// ListUsers calls fn for every user, paging by @total.
+// LastPage reports whether a page of n items, after seen items in all,
+// ends a list whose total is total. When the server does not say (-1),
+// only an empty page ends it: a short one may be the server's own page
+// limit.
+func LastPage(n, seen, total int) bool {
+	return n == 0 || (total >= 0 && seen >= total)
+}
+
+// page reads one page (from 1) of a list and calls fn for each item; it
+// returns the list's total (-1 when the server does not say) and the
+// items the page held.
+func (c *Client) page(ctx context.Context, path, elem string, query url.Values, page int, fn func(Object) error) (total, n int, err error) {
+	q := url.Values{}
+	for k, v := range query {
+		q[k] = v
+	}
+	q.Set("rowsPerPage", strconv.Itoa(c.pageSize()))
+	q.Set("pageNumber", strconv.Itoa(page))
+	resp, err := c.do(ctx, http.MethodGet, path, q, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	total, items, err := decodeList(resp, elem)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, it := range items {
+		if err := fn(it); err != nil {
+			return 0, 0, err
+		}
+	}
+	return total, len(items), nil
+}
+
+func (c *Client) pageSize() int {
+	if c.PageSize > 0 {
+		return c.PageSize
+	}
+	return PageSize
+}
+
+// ListUsers calls fn for every user, page after page.
 func (c *Client) ListUsers(ctx context.Context, fn func(Object) error) error {
 	return c.list(ctx, "/users", "User", nil, fn)
+}
+
+// UsersPage reads one page (from 1) of the user list, calling fn for each
+// user; it returns the list's total (-1 when the server does not say),
+// and the users the page held, so that a caller can read the other pages
+// at once (LastPage tells when a list ends).
+func (c *Client) UsersPage(ctx context.Context, page int, fn func(Object) error) (total, n int, err error) {
+	return c.page(ctx, "/users", "User", nil, page, fn)
 }
 
 // FindUser returns the user with alias, or an error wrapping
