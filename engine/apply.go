@@ -398,7 +398,7 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 			return nil
 		}
 	}
-	if isCredential(op) && len(op.Secrets) > 0 && !op.haveBefore {
+	if isCredential(op) && op.Secrets.Len() > 0 && !op.haveBefore {
 		// The proof of a set whose answer gets lost is TimeChanged moving:
 		// read it before the set (a user this run created, say).
 		if err := readBefore(ctx, op, t, o); errors.Is(err, context.Canceled) {
@@ -410,7 +410,7 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 	// whose server id is known before the write.
 	hashes := map[string]string{}
 	if op.objectID() != "" {
-		for p, v := range op.Secrets {
+		for p, v := range op.Secrets.All() {
 			scope := t.secretScope(op, p)
 			hashes[scope] = o.RunState.Hash(scope, v)
 		}
@@ -436,7 +436,7 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 	case err == nil:
 		op.Status, op.Error = Done, ""
 		clear(hashes)
-		for p, v := range op.Secrets {
+		for p, v := range op.Secrets.All() {
 			scope := t.secretScope(op, p)
 			h := o.RunState.Hash(scope, v)
 			o.RunState.Set(scope, h)
@@ -588,7 +588,7 @@ func refusal(err error, op *Op, o Options) error {
 // withSecrets returns the body with the op's secret values put back in.
 func withSecrets(op *Op) map[string]any {
 	body := CopyTree(op.Body)
-	for p, v := range op.Secrets {
+	for p, v := range op.Secrets.All() {
 		setDotted(body, p, v)
 	}
 	return body

@@ -27,7 +27,7 @@ func (credentialKind) write(ctx context.Context, op *Op, t *Targets, _ func(stri
 func (credentialKind) verify(ctx context.Context, op *Op, t *Targets) (bool, error) {
 	// A set is proven by TimeChanged moving (seed 000) — never by the
 	// wording of a refusal, which differs between versions and locales.
-	if len(op.Secrets) == 0 {
+	if op.Secrets.Len() == 0 {
 		return false, nil // settings only: sending them again is harmless
 	}
 	if !op.haveBefore {

@@ -84,8 +84,8 @@ type Op struct {
 
 	// Body holds the fields to send (never secrets); Secrets the write-only
 	// values by path, filled from the inputs and never serialised.
-	Body    map[string]any    `json:"-"`
-	Secrets map[string]string `json:"-"`
+	Body    map[string]any `json:"-"`
+	Secrets Secrets        `json:"-"`
 	// Result of execution.
 	CreatedID string `json:"created_id,omitempty"`
 	TxID      string `json:"transaction_id,omitempty"`
