@@ -62,7 +62,7 @@ type Change struct {
 type Op struct {
 	ID          string   `json:"id"`
 	Row         int      `json:"row_index"`
-	Source      Source   `json:"source"`
+	Source      *Source  `json:"source"` // shared by the row's operations
 	Target      string   `json:"target"`
 	Cluster     string   `json:"cluster,omitempty"` // Unity Connection cluster of a CUPI operation
 	Kind        string   `json:"kind"`
@@ -115,6 +115,15 @@ func (o *Op) objectID() string {
 		id = o.CreatedID
 	}
 	return id
+}
+
+// Src returns the input row the op comes from (the zero Source if it has
+// none). Source is a pointer shared by a row's operations (issue 14).
+func (o *Op) Src() Source {
+	if o.Source == nil {
+		return Source{}
+	}
+	return *o.Source
 }
 
 // Writes reports whether the op changes anything on a server.
@@ -364,6 +373,7 @@ func readErr(ctx context.Context, err error) error {
 // want's index.
 func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Options, target string, emit func(row, want int, ops []*Op)) {
 	for i := range rows {
+		var src *Source // one copy per row, shared by its operations: rows are cleared once planned
 		for wi, w := range rows[i].Wants {
 			if target != "" && w.Target != target {
 				continue
@@ -375,7 +385,11 @@ func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Opti
 			ops := diffWant(sv, &rows[i], w, tv, o)
 			for _, op := range ops {
 				op.Row = i
-				op.Source = rows[i].Source
+				if src == nil {
+					src = new(Source)
+					*src = rows[i].Source
+				}
+				op.Source = src
 				if op.Status == "" {
 					op.Status = Planned
 				}
@@ -490,12 +504,18 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		// The rows' Unity Connection part was never planned: it is in
 		// the plan as not run, so no report counts such a row done.
 		for i := range held {
+			var src *Source
 			for wi, w := range rows[i].Wants {
 				if w.Target != "cupi" || parts[i] != nil && parts[i][wi] != nil {
 					continue
 				}
 				op := &Op{Target: w.Target, Cluster: clusterName(w.Cluster), Kind: w.Kind, Key: w.Key, Alias: w.Alias, Action: Noop,
-					Status: Skipped, Error: "not run: the run stopped before this row's Unity Connection part was planned", Row: i, Source: rows[i].Source}
+					Status: Skipped, Error: "not run: the run stopped before this row's Unity Connection part was planned", Row: i}
+				if src == nil {
+					src = new(Source)
+					*src = rows[i].Source
+				}
+				op.Source = src
 				op.ID = opID(op)
 				place(i, wi, []*Op{op})
 			}
@@ -530,8 +550,9 @@ func flattenParts(parts [][][]*Op) []*Op {
 }
 
 func opID(op *Op) string {
-	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%d|%s|%s|%s|%s", filepath.Base(op.Source.File), op.Source.Sheet, op.Source.Row,
-		op.Source.Entry+fmt.Sprint(op.Source.Index), op.Kind, strings.ToLower(op.Key), op.RoleID)))
+	s := op.Src()
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%d|%s|%s|%s|%s", filepath.Base(s.File), s.Sheet, s.Row,
+		s.Entry+fmt.Sprint(s.Index), op.Kind, strings.ToLower(op.Key), op.RoleID)))
 	return hex.EncodeToString(h[:8])
 }
 
