@@ -398,7 +398,7 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 			return nil
 		}
 	}
-	if isCredential(op) && op.Secrets.Len() > 0 && !op.haveBefore {
+	if isCredential(op) && op.Secrets.Len() > 0 && op.before == nil {
 		// The proof of a set whose answer gets lost is TimeChanged moving:
 		// read it before the set (a user this run created, say).
 		if err := readBefore(ctx, op, t, o); errors.Is(err, context.Canceled) {
@@ -457,9 +457,9 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 		// next run reads TimeChanged before sending it again.
 		op.Status, op.Error = Failed, err.Error()
 		rc.failed[op.Target] = true
-		if isCredential(op) && op.haveBefore {
+		if isCredential(op) && op.before != nil {
 			for scope, h := range hashes {
-				o.RunState.SetMaybe(scope, h, op.before)
+				o.RunState.SetMaybe(scope, h, *op.before)
 			}
 		}
 		return nil
@@ -530,7 +530,6 @@ func execute(ctx context.Context, op *Op, t *Targets, o Options, j *Journal) err
 	var last error
 	for round := 0; round < rounds; round++ {
 		err := o.Retry.Do(ctx, l, func(ctx context.Context) (int, error) {
-			op.Attempts++
 			err := write(ctx, op, t, j)
 			return status(err), err
 		})

@@ -89,13 +89,12 @@ type Op struct {
 	// Result of execution.
 	CreatedID string `json:"created_id,omitempty"`
 	TxID      string `json:"transaction_id,omitempty"`
-	Attempts  int    `json:"-"`
 
 	// before is a credential's TimeChanged as read before its set (seed
 	// 000): a set whose answer was lost landed exactly when TimeChanged
-	// has moved since. haveBefore says whether it was read.
-	before     string
-	haveBefore bool
+	// has moved since. nil when it was not read (and for every other
+	// kind: a pointer keeps Op in the 384-byte size class, issue 14).
+	before *string
 }
 
 // objectID is the server's identity of the object op writes: the VOSS
