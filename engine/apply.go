@@ -398,7 +398,7 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 			return nil
 		}
 	}
-	if isCredential(op) && len(op.Secrets) > 0 && !op.haveBefore {
+	if isCredential(op) && op.Secrets.Len() > 0 && op.before == nil {
 		// The proof of a set whose answer gets lost is TimeChanged moving:
 		// read it before the set (a user this run created, say).
 		if err := readBefore(ctx, op, t, o); errors.Is(err, context.Canceled) {
@@ -410,7 +410,7 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 	// whose server id is known before the write.
 	hashes := map[string]string{}
 	if op.objectID() != "" {
-		for p, v := range op.Secrets {
+		for p, v := range op.Secrets.All() {
 			scope := t.secretScope(op, p)
 			hashes[scope] = o.RunState.Hash(scope, v)
 		}
@@ -436,7 +436,7 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 	case err == nil:
 		op.Status, op.Error = Done, ""
 		clear(hashes)
-		for p, v := range op.Secrets {
+		for p, v := range op.Secrets.All() {
 			scope := t.secretScope(op, p)
 			h := o.RunState.Hash(scope, v)
 			o.RunState.Set(scope, h)
@@ -457,9 +457,9 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 		// next run reads TimeChanged before sending it again.
 		op.Status, op.Error = Failed, err.Error()
 		rc.failed[op.Target] = true
-		if isCredential(op) && op.haveBefore {
+		if isCredential(op) && op.before != nil {
 			for scope, h := range hashes {
-				o.RunState.SetMaybe(scope, h, op.before)
+				o.RunState.SetMaybe(scope, h, *op.before)
 			}
 		}
 		return nil
@@ -530,7 +530,6 @@ func execute(ctx context.Context, op *Op, t *Targets, o Options, j *Journal) err
 	var last error
 	for round := 0; round < rounds; round++ {
 		err := o.Retry.Do(ctx, l, func(ctx context.Context) (int, error) {
-			op.Attempts++
 			err := write(ctx, op, t, j)
 			return status(err), err
 		})
@@ -588,7 +587,7 @@ func refusal(err error, op *Op, o Options) error {
 // withSecrets returns the body with the op's secret values put back in.
 func withSecrets(op *Op) map[string]any {
 	body := CopyTree(op.Body)
-	for p, v := range op.Secrets {
+	for p, v := range op.Secrets.All() {
 		setDotted(body, p, v)
 	}
 	return body

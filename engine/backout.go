@@ -223,7 +223,7 @@ func (b *Backout) intent(ctx context.Context, op *Op, t *Targets, o Options) err
 	if b == nil {
 		return nil
 	}
-	e := BackoutEntry{Type: "write", Op: op.ID, Source: op.Source, Target: op.Target, Cluster: op.Cluster, Kind: op.Kind, Key: op.Key, Action: op.Action,
+	e := BackoutEntry{Type: "write", Op: op.ID, Source: op.Src(), Target: op.Target, Cluster: op.Cluster, Kind: op.Kind, Key: op.Key, Action: op.Action,
 		Model: op.Model, Hierarchy: op.Hierarchy, Pkid: op.Pkid, UserID: op.UserID, ObjectID: op.ObjectID, RoleID: op.RoleID,
 		Template: op.Template, Alias: op.Alias, Time: time.Now().UTC()}
 	for _, c := range op.Changes {

@@ -46,7 +46,6 @@ func secretChanges(op *Op, secrets map[string]string, exists bool, t *Targets, o
 	if len(secrets) == 0 {
 		return
 	}
-	op.Secrets = map[string]string{}
 	paths := make([]string, 0, len(secrets))
 	for p := range secrets {
 		paths = append(paths, p)
@@ -64,7 +63,7 @@ func secretChanges(op *Op, secrets map[string]string, exists bool, t *Targets, o
 			old = SecretMarker
 		}
 		op.Changes = append(op.Changes, Change{Field: p, Old: old, New: SecretMarker, Secret: true})
-		op.Secrets[p] = secrets[p]
+		op.Secrets.Set(p, secrets[p])
 	}
 }
 

@@ -305,8 +305,8 @@ func (j *Journal) Restore(rs *RunState) {
 // credential, its TimeChanged before the set.
 func (j *Journal) Intent(op *Op, hashes map[string]string) error {
 	e := Entry{Type: "intent", Op: op.ID, Kind: op.Kind, Key: op.Key, Object: op.objectID(), Hashes: hashes, Cluster: op.Cluster}
-	if op.haveBefore {
-		b := op.before
+	if op.before != nil {
+		b := *op.before
 		e.Before = &b
 	}
 	return j.append(e, true)

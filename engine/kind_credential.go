@@ -27,17 +27,17 @@ func (credentialKind) write(ctx context.Context, op *Op, t *Targets, _ func(stri
 func (credentialKind) verify(ctx context.Context, op *Op, t *Targets) (bool, error) {
 	// A set is proven by TimeChanged moving (seed 000) — never by the
 	// wording of a refusal, which differs between versions and locales.
-	if len(op.Secrets) == 0 {
+	if op.Secrets.Len() == 0 {
 		return false, nil // settings only: sending them again is harmless
 	}
-	if !op.haveBefore {
+	if op.before == nil {
 		return false, errors.New("no TimeChanged was read before the set, so its outcome cannot be proven")
 	}
 	c, err := t.CUPI.Credential(ctx, op.UserID, credKind(op.Kind))
 	if err != nil {
 		return false, err
 	}
-	return c["TimeChanged"] != op.before, nil
+	return c["TimeChanged"] != *op.before, nil
 }
 
 func (credentialKind) beforeImage(context.Context, *Op, *BackoutEntry, *Targets, readFunc) error {
@@ -72,7 +72,8 @@ func diffCredential(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 		cur = st.creds[u["ObjectId"]+"|"+kind]
 	}
 	if cur != nil {
-		op.before, op.haveBefore = cur["TimeChanged"], true
+		before := cur["TimeChanged"]
+		op.before = &before
 		resolveMaybe(op, w.Secrets, t, o)
 	}
 	op.Fingerprint = fingerprint(withoutTimes(cur))
@@ -110,7 +111,7 @@ func resolveMaybe(op *Op, secrets map[string]string, t *Targets, o Options) {
 		if !ok || m.Hash != o.RunState.Hash(scope, v) {
 			continue
 		}
-		if op.before != m.Before {
+		if *op.before != m.Before {
 			o.RunState.Set(scope, m.Hash)
 		}
 	}
@@ -137,7 +138,8 @@ func readBefore(ctx context.Context, op *Op, t *Targets, o Options) error {
 	return o.Retry.Do(ctx, t.CUPILimiter, func(ctx context.Context) (int, error) {
 		c, err := t.CUPI.Credential(ctx, op.UserID, credKind(op.Kind))
 		if err == nil {
-			op.before, op.haveBefore = c["TimeChanged"], true
+			before := c["TimeChanged"]
+			op.before = &before
 		}
 		return status(err), err
 	})

@@ -156,11 +156,8 @@ func diffVOSS(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 	// An array is sent whole, so its unchanged write-only members (say,
 	// security answers) must be sent again or the server would lose them.
 	for p, v := range w.Secrets {
-		if _, set := op.Secrets[p]; !set && inSentArray(body, p) {
-			if op.Secrets == nil {
-				op.Secrets = map[string]string{}
-			}
-			op.Secrets[p] = v
+		if _, set := op.Secrets.Get(p); !set && inSentArray(body, p) {
+			op.Secrets.Set(p, v)
 		}
 	}
 	if len(op.Changes) == 0 {

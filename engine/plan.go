@@ -58,7 +58,7 @@ type Change struct {
 type Op struct {
 	ID          string   `json:"id"`
 	Row         int      `json:"row_index"`
-	Source      Source   `json:"source"`
+	Source      *Source  `json:"source"` // shared by the row's operations
 	Target      string   `json:"target"`
 	Cluster     string   `json:"cluster,omitempty"` // Unity Connection cluster of a CUPI operation
 	Kind        string   `json:"kind"`
@@ -80,18 +80,17 @@ type Op struct {
 
 	// Body holds the fields to send (never secrets); Secrets the write-only
 	// values by path, filled from the inputs and never serialised.
-	Body    map[string]any    `json:"-"`
-	Secrets map[string]string `json:"-"`
+	Body    map[string]any `json:"-"`
+	Secrets Secrets        `json:"-"`
 	// Result of execution.
 	CreatedID string `json:"created_id,omitempty"`
 	TxID      string `json:"transaction_id,omitempty"`
-	Attempts  int    `json:"-"`
 
 	// before is a credential's TimeChanged as read before its set (seed
 	// 000): a set whose answer was lost landed exactly when TimeChanged
-	// has moved since. haveBefore says whether it was read.
-	before     string
-	haveBefore bool
+	// has moved since. nil when it was not read (and for every other
+	// kind: a pointer keeps Op in the 384-byte size class, issue 14).
+	before *string
 }
 
 // objectID is the server's identity of the object op writes: the VOSS
@@ -111,6 +110,15 @@ func (o *Op) objectID() string {
 		id = o.CreatedID
 	}
 	return id
+}
+
+// Src returns the input row the op comes from (the zero Source if it has
+// none). Source is a pointer shared by a row's operations (issue 14).
+func (o *Op) Src() Source {
+	if o.Source == nil {
+		return Source{}
+	}
+	return *o.Source
 }
 
 // Writes reports whether the op changes anything on a server.
@@ -360,6 +368,7 @@ func readErr(ctx context.Context, err error) error {
 // want's index.
 func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Options, target string, emit func(row, want int, ops []*Op)) {
 	for i := range rows {
+		var src *Source // one copy per row, shared by its operations: rows are cleared once planned
 		for wi, w := range rows[i].Wants {
 			if target != "" && w.Target != target {
 				continue
@@ -371,7 +380,11 @@ func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Opti
 			ops := diffWant(sv, &rows[i], w, tv, o)
 			for _, op := range ops {
 				op.Row = i
-				op.Source = rows[i].Source
+				if src == nil {
+					src = new(Source)
+					*src = rows[i].Source
+				}
+				op.Source = src
 				if op.Status == "" {
 					op.Status = Planned
 				}
@@ -486,12 +499,18 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		// The rows' Unity Connection part was never planned: it is in
 		// the plan as not run, so no report counts such a row done.
 		for i := range held {
+			var src *Source
 			for wi, w := range rows[i].Wants {
 				if w.Target != "cupi" || parts[i] != nil && parts[i][wi] != nil {
 					continue
 				}
 				op := &Op{Target: w.Target, Cluster: clusterName(w.Cluster), Kind: w.Kind, Key: w.Key, Alias: w.Alias, Action: Noop,
-					Status: Skipped, Error: "not run: the run stopped before this row's Unity Connection part was planned", Row: i, Source: rows[i].Source}
+					Status: Skipped, Error: "not run: the run stopped before this row's Unity Connection part was planned", Row: i}
+				if src == nil {
+					src = new(Source)
+					*src = rows[i].Source
+				}
+				op.Source = src
 				op.ID = opID(op)
 				place(i, wi, []*Op{op})
 			}
@@ -526,8 +545,9 @@ func flattenParts(parts [][][]*Op) []*Op {
 }
 
 func opID(op *Op) string {
-	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%d|%s|%s|%s|%s", filepath.Base(op.Source.File), op.Source.Sheet, op.Source.Row,
-		op.Source.Entry+fmt.Sprint(op.Source.Index), op.Kind, strings.ToLower(op.Key), op.RoleID)))
+	s := op.Src()
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%d|%s|%s|%s|%s", filepath.Base(s.File), s.Sheet, s.Row,
+		s.Entry+fmt.Sprint(s.Index), op.Kind, strings.ToLower(op.Key), op.RoleID)))
 	return hex.EncodeToString(h[:8])
 }
 

@@ -13,13 +13,13 @@ import (
 // sent (an array is sent whole, so each element must be complete). A
 // write-only field counts as present when secrets holds it. The server
 // refuses such a write; the plan says so first.
-func missingRequired(m *schema.Model, body map[string]any, secrets map[string]string, create bool) string {
+func missingRequired(m *schema.Model, body map[string]any, secrets Secrets, create bool) string {
 	var walk func(f *schema.Field, data map[string]any, prefix string, required bool) string
 	walk = func(f *schema.Field, data map[string]any, prefix string, required bool) string {
 		for _, c := range f.Fields {
 			p := prefix + c.Name
 			v, ok := data[c.Name]
-			if required && c.Required && (!ok || v == "") && secrets[p] == "" {
+			if required && c.Required && (!ok || v == "") && secretEmpty(secrets, p) {
 				return p
 			}
 			if !ok {
@@ -49,7 +49,7 @@ func missingRequired(m *schema.Model, body map[string]any, secrets map[string]st
 }
 
 // failMissing fails op when its write would lack a required field.
-func failMissing(op *Op, m *schema.Model, body map[string]any, secrets map[string]string, create bool) bool {
+func failMissing(op *Op, m *schema.Model, body map[string]any, secrets Secrets, create bool) bool {
 	miss := missingRequired(m, body, secrets, create)
 	if miss == "" {
 		return false
@@ -67,7 +67,7 @@ func failMissing(op *Op, m *schema.Model, body map[string]any, secrets map[strin
 // with the row's elements over it — so the answer goes with its question
 // and its siblings are not lost: the server replaces an array whole.
 func completeArrays(op *Op, body, want, have map[string]any) {
-	for p := range op.Secrets {
+	for p := range op.Secrets.All() {
 		i := strings.Index(p, ".[")
 		if i < 0 || inSentArray(body, p) {
 			continue
@@ -115,4 +115,10 @@ func deepCopy(v any) any {
 		return out
 	}
 	return v
+}
+
+// secretEmpty reports whether secrets holds no value, or an empty one, at p.
+func secretEmpty(secrets Secrets, p string) bool {
+	v, _ := secrets.Get(p)
+	return v == ""
 }

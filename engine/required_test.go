@@ -19,12 +19,12 @@ func TestMissingRequired(t *testing.T) {
 	for _, c := range []struct {
 		name    string
 		body    map[string]any
-		secrets map[string]string
+		secrets Secrets
 		create  bool
 		want    string
 	}{
 		{"question without its answer", q(false), nil, true, path},
-		{"the answer from a secrets file", q(false), map[string]string{path: "rex"}, true, ""},
+		{"the answer from a secrets file", q(false), Secrets{{path, "rex"}}, true, ""},
 		{"the answer in the body", q(true), nil, true, ""},
 		{"an update sends the array whole", q(false), nil, false, path},
 		{"no array, nothing required", map[string]any{"username": "u1", "role": "r"}, nil, true, ""},

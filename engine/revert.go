@@ -197,8 +197,9 @@ func MakeRevertPlan(ctx context.Context, bf *BackoutFile, t *Targets, o Options,
 				sv = st.view(e.Cluster)
 			}
 		}
+		source := e.Source // one copy per entry, shared by its operations
 		for _, op := range revertEntry(sv, e, bf.Header, force) {
-			op.Row, op.Source = rowOf[src], e.Source
+			op.Row, op.Source = rowOf[src], &source
 			if op.Target == "cupi" {
 				op.Cluster = e.Cluster
 			}

@@ -33,7 +33,7 @@ func failedBlocks(d *Document, recs []*loader.Record) []failedBlock {
 	reasons := map[engine.Source][]string{}
 	for _, op := range d.Ops {
 		if op.Status == engine.Failed {
-			reasons[op.Source] = append(reasons[op.Source], fmt.Sprintf("%s %s: %s", op.Kind, op.Key, op.Error))
+			reasons[op.Src()] = append(reasons[op.Src()], fmt.Sprintf("%s %s: %s", op.Kind, op.Key, op.Error))
 		}
 	}
 	if len(reasons) == 0 {

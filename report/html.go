@@ -37,11 +37,12 @@ func failedRows(ops []*engine.Op) []failedRow {
 		if op.Status != engine.Failed {
 			continue
 		}
-		i, ok := at[op.Source]
+		src := op.Src()
+		i, ok := at[src]
 		if !ok {
 			i = len(out)
-			at[op.Source] = i
-			out = append(out, failedRow{Source: op.Source.String()})
+			at[src] = i
+			out = append(out, failedRow{Source: src.String()})
 		}
 		out[i].Ops = append(out[i].Ops, op)
 	}
@@ -91,17 +92,18 @@ func changeIndex(ops []*engine.Op) (changeData, map[string]int, map[string]int, 
 	rowAt := map[engine.Source]int{}
 	var rows []changeRow
 	for i, op := range ops {
-		ri, ok := rowAt[op.Source]
+		s := op.Src()
+		ri, ok := rowAt[s]
 		if !ok {
-			group, r := op.Source.File+":"+op.Source.Sheet, changeRow{label: op.Source.Row}
-			if op.Source.Entry != "" {
-				group, r.label = op.Source.File+":"+op.Source.Entry, op.Source.Index
-			} else if op.Source.Sheet == "" {
-				group, r.noLabel = op.Source.File, true
+			group, r := s.File+":"+s.Sheet, changeRow{label: s.Row}
+			if s.Entry != "" {
+				group, r.label = s.File+":"+s.Entry, s.Index
+			} else if s.Sheet == "" {
+				group, r.noLabel = s.File, true
 			}
 			r.source = index(&d.Sources, srcAt, group)
 			ri = len(rows)
-			rowAt[op.Source] = ri
+			rowAt[s] = ri
 			rows = append(rows, r)
 		}
 		for _, c := range op.Changes {

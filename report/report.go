@@ -111,10 +111,9 @@ func Print(w io.Writer, d *Document, o TextOptions) {
 		if !o.Changes && op.Status != engine.Failed {
 			continue
 		}
-		if lastRow == nil || op.Source != *lastRow {
-			src := op.Source
+		if src := op.Src(); lastRow == nil || src != *lastRow {
 			lastRow = &src
-			fmt.Fprintf(w, "\n%s\n", paint("1", op.Source.String()))
+			fmt.Fprintf(w, "\n%s\n", paint("1", src.String()))
 		}
 		sym := symbols[op.Action]
 		if op.Status == engine.Failed {
@@ -208,9 +207,10 @@ func JSON(w io.Writer, d *Document) error {
 	// written: a run's report is never held whole.
 	conv := func(i int) any {
 		o := d.Ops[i]
-		src := source{File: o.Source.File, Sheet: o.Source.Sheet, Row: o.Source.Row, Entry: o.Source.Entry}
-		if o.Source.Entry != "" {
-			i := o.Source.Index
+		s := o.Src()
+		src := source{File: s.File, Sheet: s.Sheet, Row: s.Row, Entry: s.Entry}
+		if s.Entry != "" {
+			i := s.Index
 			src.Index = &i
 		}
 		j := op{Source: src, Target: o.Target, Cluster: Cluster(o), Kind: o.Kind, Key: o.Key, Action: string(o.Action), Status: o.Status,
@@ -261,12 +261,13 @@ func Rows(d *Document) [][]string {
 	header := []string{"file", "sheet", "row", "target", "cluster", "kind", "key", "action", "status", "field", "old", "new", "error"}
 	out := [][]string{header}
 	for _, op := range d.Ops {
-		row := op.Source.Row
-		sheet := op.Source.Sheet
-		if op.Source.Entry != "" {
-			sheet, row = op.Source.Entry, op.Source.Index
+		s := op.Src()
+		row := s.Row
+		sheet := s.Sheet
+		if s.Entry != "" {
+			sheet, row = s.Entry, s.Index
 		}
-		base := []string{op.Source.File, sheet, fmt.Sprint(row), op.Target, Cluster(op), op.Kind, op.Key, string(op.Action), op.Status}
+		base := []string{s.File, sheet, fmt.Sprint(row), op.Target, Cluster(op), op.Kind, op.Key, string(op.Action), op.Status}
 		if len(op.Changes) == 0 {
 			out = append(out, append(append([]string{}, base...), "", "", "", op.Error))
 			continue

@@ -27,15 +27,15 @@ var update = flag.Bool("update", false, "rewrite golden files")
 func sample() *Document {
 	loc := engine.Source{File: "users.xlsx", Sheet: "data_User", Row: 7}
 	p := &engine.Plan{Inputs: []engine.Input{{Path: "users.xlsx", SHA256: "ab12", Size: 10}}, Ops: []*engine.Op{
-		{ID: "1", Source: loc, Row: 0, Target: "voss", Kind: "data/User", Key: "sys.hcs.A/jdoe", Action: engine.Update, Status: engine.Planned, Hierarchy: "sys.hcs.A",
+		{ID: "1", Source: &loc, Row: 0, Target: "voss", Kind: "data/User", Key: "sys.hcs.A/jdoe", Action: engine.Update, Status: engine.Planned, Hierarchy: "sys.hcs.A",
 			Changes: []engine.Change{{Field: "account_information.locked", Old: false, New: true}, {Field: "password", Old: "***", New: "***", Secret: true}}},
-		{ID: "2", Source: loc, Row: 0, Target: "cupi", Kind: "cupi/userrole", Key: "jdoe/Help Desk Administrator", Action: engine.Create, Status: engine.Planned,
+		{ID: "2", Source: &loc, Row: 0, Target: "cupi", Kind: "cupi/userrole", Key: "jdoe/Help Desk Administrator", Action: engine.Create, Status: engine.Planned,
 			Changes: []engine.Change{{Field: "role", New: "Help Desk Administrator"}}},
-		{ID: "3", Source: engine.Source{File: "users.xlsx", Sheet: "data_User", Row: 8}, Row: 1, Target: "cupi", Kind: "cupi/user", Key: "=cmd|calc", Action: engine.Noop, Status: engine.Failed,
+		{ID: "3", Source: &engine.Source{File: "users.xlsx", Sheet: "data_User", Row: 8}, Row: 1, Target: "cupi", Kind: "cupi/user", Key: "=cmd|calc", Action: engine.Noop, Status: engine.Failed,
 			Error: "the CUPI user =cmd|calc does not exist and the row has no DtmfAccessId to create it with"},
-		{ID: "4", Source: engine.Source{File: "users.xlsx", Sheet: "data_User", Row: 9}, Row: 2, Target: "voss", Kind: "data/User", Key: "sys.hcs.A/old", Action: engine.Delete, Status: engine.Planned,
+		{ID: "4", Source: &engine.Source{File: "users.xlsx", Sheet: "data_User", Row: 9}, Row: 2, Target: "voss", Kind: "data/User", Key: "sys.hcs.A/old", Action: engine.Delete, Status: engine.Planned,
 			Changes: []engine.Change{{Field: "username", Old: "old"}}},
-		{ID: "5", Source: engine.Source{File: "users.xlsx", Sheet: "data_User", Row: 10}, Row: 3, Target: "voss", Kind: "data/User", Key: "sys.hcs.A/same", Action: engine.Noop, Status: engine.Planned},
+		{ID: "5", Source: &engine.Source{File: "users.xlsx", Sheet: "data_User", Row: 10}, Row: 3, Target: "voss", Kind: "data/User", Key: "sys.hcs.A/same", Action: engine.Noop, Status: engine.Planned},
 	}}
 	d := New("plan", p)
 	d.Run = &Run{Command: "plan", Version: "1.2.3", Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Finished: time.Date(2026, 1, 2, 3, 4, 7, 500e6, time.UTC),
@@ -234,14 +234,14 @@ func bigPlan(n int) *Document {
 		loc := engine.Source{File: "users.csv", Sheet: "csv", Row: i + 3}
 		u := fmt.Sprintf("user%05d", i)
 		p.Ops = append(p.Ops,
-			&engine.Op{Source: loc, Row: i, Target: "voss", Kind: "data/User", Key: "sys.hcs.CS-P.CS-NB.AAAGlobal/" + u, Action: engine.Create, Status: engine.Planned, Hierarchy: "sys.hcs.CS-P.CS-NB.AAAGlobal",
+			&engine.Op{Source: &loc, Row: i, Target: "voss", Kind: "data/User", Key: "sys.hcs.CS-P.CS-NB.AAAGlobal/" + u, Action: engine.Create, Status: engine.Planned, Hierarchy: "sys.hcs.CS-P.CS-NB.AAAGlobal",
 				Changes: []engine.Change{{Field: "account_information.locked", New: false}, {Field: "email", New: u + "@aaaglobal.example"}, {Field: "first_name", New: fmt.Sprint("First", i)},
 					{Field: "last_name", New: fmt.Sprint("Last", i)}, {Field: "role", New: "Help Desk Administrator"}, {Field: "username", New: u}, {Field: "password", New: "x", Secret: true}}},
-			&engine.Op{Source: loc, Row: i, Target: "cupi", Kind: "cupi/user", Key: u, Action: engine.Create, Status: engine.Planned,
+			&engine.Op{Source: &loc, Row: i, Target: "cupi", Kind: "cupi/user", Key: u, Action: engine.Create, Status: engine.Planned,
 				Changes: []engine.Change{{Field: "Alias", New: u}, {Field: "DtmfAccessId", New: fmt.Sprint(900000 + i)}, {Field: "FirstName", New: fmt.Sprint("First", i)}, {Field: "LastName", New: fmt.Sprint("Last", i)}}},
-			&engine.Op{Source: loc, Row: i, Target: "cupi", Kind: "cupi/userrole", Key: u + "/Help Desk Administrator", Action: engine.Create, Status: engine.Planned,
+			&engine.Op{Source: &loc, Row: i, Target: "cupi", Kind: "cupi/userrole", Key: u + "/Help Desk Administrator", Action: engine.Create, Status: engine.Planned,
 				Changes: []engine.Change{{Field: "role", New: "Help Desk Administrator"}}},
-			&engine.Op{Source: loc, Row: i, Target: "cupi", Kind: "cupi/credential/password", Key: u, Action: engine.Update, Status: engine.Planned,
+			&engine.Op{Source: &loc, Row: i, Target: "cupi", Kind: "cupi/credential/password", Key: u, Action: engine.Update, Status: engine.Planned,
 				Changes: []engine.Change{{Field: "Locked", New: "false"}, {Field: "Credentials", New: "x", Secret: true}}})
 	}
 	p.Ops[len(p.Ops)-1].Status, p.Ops[len(p.Ops)-1].Error = engine.Failed, "the credential policy refuses this password"

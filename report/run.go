@@ -61,7 +61,7 @@ func CountRows(ops []*engine.Op) RowCounts {
 	rows := map[engine.Source]*st{}
 	var order []engine.Source
 	for _, op := range ops {
-		k := op.Source
+		k := op.Src()
 		s := rows[k]
 		if s == nil {
 			s = &st{}

@@ -378,17 +378,17 @@ func checkSavedPlan(saved, fresh *engine.Plan, io streams) error {
 		switch {
 		case cur == nil:
 			refused++
-			say.printf("%s: %s %s: no longer in the plan\n", op.Source, op.Kind, op.Key)
+			say.printf("%s: %s %s: no longer in the plan\n", op.Src(), op.Kind, op.Key)
 		case cur.Fingerprint != op.Fingerprint || cur.Action != op.Action:
 			refused++
-			say.printf("%s: %s %s: the target changed since the plan was made (planned %s, now %s)\n", op.Source, op.Kind, op.Key, op.Action, cur.Action)
+			say.printf("%s: %s %s: the target changed since the plan was made (planned %s, now %s)\n", op.Src(), op.Kind, op.Key, op.Action, cur.Action)
 		}
 		delete(now, op.ID)
 	}
 	for _, op := range now {
 		if op.Writes() {
 			refused++
-			say.printf("%s: %s %s: not in the saved plan\n", op.Source, op.Kind, op.Key)
+			say.printf("%s: %s %s: not in the saved plan\n", op.Src(), op.Kind, op.Key)
 		}
 	}
 	if refused > 0 && nothingToDo(fresh) {

@@ -214,6 +214,9 @@ func decodePlan(r io.Reader) (*engine.Plan, error) {
 				return nil, err
 			}
 			op.Changes = nil
+			if n := len(p.Ops); n > 0 && op.Source != nil && p.Ops[n-1].Source != nil && *op.Source == *p.Ops[n-1].Source {
+				op.Source = p.Ops[n-1].Source // a row's operations share one Source, as planned
+			}
 			p.Ops = append(p.Ops, op)
 		}
 		if _, err := dec.Token(); err != nil {

@@ -20,7 +20,7 @@ func TestSavePlanLoadPlan(t *testing.T) {
 	p := &engine.Plan{Version: 1, Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Targets: "voss=https://v cupi=https://c",
 		Inputs: []engine.Input{{Path: "users.xlsx", SHA256: "ab12", Size: 7}}, Reads: map[string]int{"voss": 3}}
 	for i, key := range []string{"u1", "u<2>&", "u3"} {
-		p.Ops = append(p.Ops, &engine.Op{ID: key + "-id", Row: i, Source: engine.Source{File: "users.xlsx", Sheet: "s", Row: i + 3}, Target: "cupi",
+		p.Ops = append(p.Ops, &engine.Op{ID: key + "-id", Row: i, Source: &engine.Source{File: "users.xlsx", Sheet: "s", Row: i + 3}, Target: "cupi",
 			Kind: engine.KindCUPIUser, Key: key, Action: engine.Create, Status: engine.Planned, Fingerprint: "f" + key, Alias: key,
 			Changes: []engine.Change{{Field: "Alias", New: key}, {Field: "Credentials", New: engine.SecretMarker, Secret: true}}})
 	}

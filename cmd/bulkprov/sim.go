@@ -184,7 +184,7 @@ func seedSim(r *simserve.Running, path string, creds targets.Credentials, caFile
 	fmt.Fprintf(io.err, "bulkprov sim: seeded from %s: %d done, %d failed\n", path, s.Done, s.Failed)
 	for _, op := range p.Ops {
 		if op.Status == engine.Failed {
-			fmt.Fprintf(io.err, "  %s: %s %s: %s\n", op.Source, op.Kind, op.Key, op.Error)
+			fmt.Fprintf(io.err, "  %s: %s %s: %s\n", op.Src(), op.Kind, op.Key, op.Error)
 		}
 	}
 	return nil
