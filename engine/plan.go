@@ -349,7 +349,7 @@ func MakePlan(ctx context.Context, rows []Row, t *Targets, o Options) (*Plan, er
 		return nil, err
 	}
 	p := &Plan{Version: 1, Created: time.Now().UTC(), Targets: t.ID, Reads: reads}
-	diffRows(st, st.clusterViews(p), rows, t, o, "", func(_, _ int, ops []*Op) { p.Ops = append(p.Ops, ops...) })
+	diffRows(st, st.clusterViews(p), rows, t, o, "", nil, func(_, _ int, ops []*Op) { p.Ops = append(p.Ops, ops...) })
 	return p, nil
 }
 
@@ -365,10 +365,14 @@ func readErr(ctx context.Context, err error) error {
 
 // diffRows diffs the wants of rows on target ("" for all) and hands each
 // want's operations, numbered and placed, to emit with the row's and the
-// want's index.
-func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Options, target string, emit func(row, want int, ops []*Op)) {
+// want's index. sources, when given, carries each row's Source from one
+// pass to the next, so all of a row's operations share one.
+func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Options, target string, sources []*Source, emit func(row, want int, ops []*Op)) {
 	for i := range rows {
 		var src *Source // one copy per row, shared by its operations: rows are cleared once planned
+		if sources != nil {
+			src = sources[i]
+		}
 		for wi, w := range rows[i].Wants {
 			if target != "" && w.Target != target {
 				continue
@@ -383,6 +387,9 @@ func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Opti
 				if src == nil {
 					src = new(Source)
 					*src = rows[i].Source
+					if sources != nil {
+						sources[i] = src
+					}
 				}
 				op.Source = src
 				if op.Status == "" {
@@ -439,7 +446,8 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		parts[i][wi] = ops
 		p.Ops = append(p.Ops, ops...)
 	}
-	diffRows(st, nil, rows, t, o, "voss", place)
+	sources := make([]*Source, len(rows)) // a row's, shared by the operations of both passes
+	diffRows(st, nil, rows, t, o, "voss", sources, place)
 	writes := false
 	for _, op := range p.Ops {
 		writes = writes || (op.Status == Planned && op.Writes())
@@ -451,7 +459,7 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		if err := readErr(ctx, err); err != nil {
 			return err
 		}
-		diffRows(st, st.clusterViews(p), rows, t, o, "cupi", emit)
+		diffRows(st, st.clusterViews(p), rows, t, o, "cupi", sources, emit)
 		return nil
 	}
 	if !writes {
@@ -509,6 +517,9 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 				if src == nil {
 					src = new(Source)
 					*src = rows[i].Source
+					if sources != nil {
+						sources[i] = src
+					}
 				}
 				op.Source = src
 				op.ID = opID(op)
