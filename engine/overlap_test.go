@@ -26,31 +26,20 @@ import (
 // would wait forever here; the overlap finishes, with every operation done.
 func TestPlanAndApplyOverlapsCUPIReadsWithVOSSWrites(t *testing.T) {
 	const n = 12
-	r, rs := appliedUsers(t, n)
-	ctx := context.Background()
-
-	upstream, _ := url.Parse(r.URL)
-	proxy := httputil.NewSingleHostReverseProxy(upstream)
-	vossWrote := make(chan struct{})
-	var once sync.Once
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	tg, rs, _, done := overlapSetup(t, n, func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{}) {
 		if perUserRead(req) {
 			select {
-			case <-vossWrote:
+			case <-wrote:
 			case <-req.Context().Done():
 				return
 			}
 		}
 		proxy.ServeHTTP(w, req)
-		if req.Method != http.MethodGet && strings.HasPrefix(req.URL.Path, "/api/") && !strings.HasSuffix(req.URL.Path, "/export/") {
-			once.Do(func() { close(vossWrote) })
-		}
-	}))
-	defer front.Close()
+	})
+	defer done()
 
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	tg := newTargets(t, front.URL)
 	rows := changedRows(n)
 	started := false
 	p, err := engine.PlanAndApply(ctx, rows, tg, engine.Options{RunState: rs}, engine.ApplyOptions{},
@@ -220,7 +209,7 @@ func TestPlanAndApplyClusterDownDuringPerUserReads(t *testing.T) {
 	const n = 30
 	var mu sync.Mutex
 	perUser := 0
-	tg, rs, done := overlapSetup(t, n, func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{}) {
+	tg, rs, _, done := overlapSetup(t, n, func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{}) {
 		if perUserRead(req) {
 			mu.Lock()
 			perUser++
@@ -237,14 +226,7 @@ func TestPlanAndApplyClusterDownDuringPerUserReads(t *testing.T) {
 	if err != nil || p == nil {
 		t.Fatalf("PlanAndApply: plan %v, %v", p != nil, err)
 	}
-	if p.Down[engine.DefaultCluster] == nil {
-		t.Errorf("the cluster is not down: %v", p.Down)
-	}
-	for _, op := range p.Ops {
-		if op.Target == "voss" && op.Status != engine.Done || op.Target == "cupi" && op.Status != engine.Failed {
-			t.Errorf("%s %s: %s %s", op.Kind, op.Key, op.Status, op.Error)
-		}
-	}
+	checkClusterDown(t, p)
 	// 2n reads (roles, password settings) of 3 attempts each, were each
 	// tried to the end; the reads in flight when the first gave up may.
 	if limit := 3 * (engine.StartLimit + 2); perUser > limit {
@@ -254,14 +236,10 @@ func TestPlanAndApplyClusterDownDuringPerUserReads(t *testing.T) {
 
 // overlapSetup applies n users through a simulator, then fronts it with
 // handler, which answers each request (proxy passes one on; wrote is
-// closed once a VOSS write went through), and returns targets to it.
-func overlapSetup(t *testing.T, n int, handler func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{})) (*engine.Targets, *engine.RunState, func()) {
-	tg, rs, _, done := overlapServer(t, n, handler)
-	return tg, rs, done
-}
-
-// overlapServer is overlapSetup that also returns the front's URL.
-func overlapServer(t *testing.T, n int, handler func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{})) (*engine.Targets, *engine.RunState, string, func()) {
+// closed once a VOSS write went through — a write, not a bulk export,
+// which is a POST that reads), and returns targets to the front, its URL
+// and what closes it.
+func overlapSetup(t *testing.T, n int, handler func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{})) (*engine.Targets, *engine.RunState, string, func()) {
 	r, rs := appliedUsers(t, n)
 	upstream, _ := url.Parse(r.URL)
 	proxy := httputil.NewSingleHostReverseProxy(upstream)
@@ -269,11 +247,26 @@ func overlapServer(t *testing.T, n int, handler func(w http.ResponseWriter, req 
 	var once sync.Once
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		handler(w, req, proxy, wrote)
-		if req.Method != http.MethodGet && strings.HasPrefix(req.URL.Path, "/api/") {
+		if req.Method != http.MethodGet && strings.HasPrefix(req.URL.Path, "/api/") && !strings.HasSuffix(req.URL.Path, "/export/") {
 			once.Do(func() { close(wrote) })
 		}
 	}))
 	return newTargets(t, front.URL), rs, front.URL, func() { front.CloseClientConnections(); front.Close() }
+}
+
+// checkClusterDown checks a run whose Unity Connection went down during
+// the per-user reads: the cluster is recorded down, VOSS's operations are
+// done and the cluster's failed.
+func checkClusterDown(t *testing.T, p *engine.Plan) {
+	t.Helper()
+	if p.Down[engine.DefaultCluster] == nil {
+		t.Errorf("the cluster is not down: %v", p.Down)
+	}
+	for _, op := range p.Ops {
+		if op.Target == "voss" && op.Status != engine.Done || op.Target == "cupi" && op.Status != engine.Failed {
+			t.Errorf("%s %s: %s %s", op.Kind, op.Key, op.Status, op.Error)
+		}
+	}
 }
 
 // An interrupt while Unity Connection's part is still being planned (VOSS
@@ -284,7 +277,7 @@ func TestPlanAndApplyInterruptedCUPIPartIsNotRun(t *testing.T) {
 	const n = 8
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	tg, rs, done := overlapSetup(t, n, func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{}) {
+	tg, rs, _, done := overlapSetup(t, n, func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{}) {
 		if perUserRead(req) {
 			<-wrote
 			time.Sleep(200 * time.Millisecond) // VOSS's writes land
@@ -329,7 +322,7 @@ func TestPlanAndApplyInterruptedCUPIPartIsNotRun(t *testing.T) {
 // instead of the whole run stopping half-way.
 func TestPlanAndApplyHungClusterDuringPerUserReads(t *testing.T) {
 	const n = 8
-	tg, rs, front, done := overlapServer(t, n, func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{}) {
+	tg, rs, front, done := overlapSetup(t, n, func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{}) {
 		if perUserRead(req) {
 			<-req.Context().Done() // never answered
 			return
@@ -346,14 +339,7 @@ func TestPlanAndApplyHungClusterDuringPerUserReads(t *testing.T) {
 	if err != nil || p == nil {
 		t.Fatalf("PlanAndApply: plan %v, %v; want the run to end with the cluster down", p != nil, err)
 	}
-	if p.Down[engine.DefaultCluster] == nil {
-		t.Errorf("the cluster is not down: %v", p.Down)
-	}
-	for _, op := range p.Ops {
-		if op.Target == "voss" && op.Status != engine.Done || op.Target == "cupi" && op.Status != engine.Failed {
-			t.Errorf("%s %s: %s %s", op.Kind, op.Key, op.Status, op.Error)
-		}
-	}
+	checkClusterDown(t, p)
 }
 
 // appliedUsers starts the simulators and applies n users (userRows) to
