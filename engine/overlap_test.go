@@ -26,7 +26,7 @@ import (
 // would wait forever here; the overlap finishes, with every operation done.
 func TestPlanAndApplyOverlapsCUPIReadsWithVOSSWrites(t *testing.T) {
 	const n = 12
-	tg, rs, _, done := overlapSetup(t, n, func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{}) {
+	tg, rs, _, done := proxiedUsers(t, n, func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{}) {
 		if perUserRead(req) {
 			select {
 			case <-wrote:
@@ -209,7 +209,7 @@ func TestPlanAndApplyClusterDownDuringPerUserReads(t *testing.T) {
 	const n = 30
 	var mu sync.Mutex
 	perUser := 0
-	tg, rs, _, done := overlapSetup(t, n, func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{}) {
+	tg, rs, _, done := proxiedUsers(t, n, func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{}) {
 		if perUserRead(req) {
 			mu.Lock()
 			perUser++
@@ -234,12 +234,12 @@ func TestPlanAndApplyClusterDownDuringPerUserReads(t *testing.T) {
 	}
 }
 
-// overlapSetup applies n users through a simulator, then fronts it with
+// proxiedUsers applies n users through a simulator, then fronts it with
 // handler, which answers each request (proxy passes one on; wrote is
 // closed once a VOSS write went through — a write, not a bulk export,
 // which is a POST that reads), and returns targets to the front, its URL
 // and what closes it.
-func overlapSetup(t *testing.T, n int, handler func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{})) (*engine.Targets, *engine.RunState, string, func()) {
+func proxiedUsers(t *testing.T, n int, handler func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{})) (*engine.Targets, *engine.RunState, string, func()) {
 	r, rs := appliedUsers(t, n)
 	upstream, _ := url.Parse(r.URL)
 	proxy := httputil.NewSingleHostReverseProxy(upstream)
@@ -277,7 +277,7 @@ func TestPlanAndApplyInterruptedCUPIPartIsNotRun(t *testing.T) {
 	const n = 8
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	tg, rs, _, done := overlapSetup(t, n, func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{}) {
+	tg, rs, _, done := proxiedUsers(t, n, func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{}) {
 		if perUserRead(req) {
 			<-wrote
 			time.Sleep(200 * time.Millisecond) // VOSS's writes land
@@ -322,7 +322,7 @@ func TestPlanAndApplyInterruptedCUPIPartIsNotRun(t *testing.T) {
 // instead of the whole run stopping half-way.
 func TestPlanAndApplyHungClusterDuringPerUserReads(t *testing.T) {
 	const n = 8
-	tg, rs, front, done := overlapSetup(t, n, func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{}) {
+	tg, rs, front, done := proxiedUsers(t, n, func(w http.ResponseWriter, req *http.Request, proxy http.Handler, wrote <-chan struct{}) {
 		if perUserRead(req) {
 			<-req.Context().Done() // never answered
 			return

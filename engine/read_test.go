@@ -3,9 +3,6 @@ package engine_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -20,14 +17,11 @@ import (
 // found — the plan creates none of them again.
 func TestCUPIUserPagesReadAtOnce(t *testing.T) {
 	const n = 23
-	r, rs := appliedUsers(t, n)
-	upstream, _ := url.Parse(r.URL)
-	proxy := httputil.NewSingleHostReverseProxy(upstream)
 	var mu sync.Mutex
 	inFlight, most := 0, 0
 	both := make(chan struct{})
 	var once sync.Once
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	tg, rs, _, done := proxiedUsers(t, n, func(w http.ResponseWriter, req *http.Request, proxy http.Handler, _ <-chan struct{}) {
 		later := req.URL.Path == "/vmrest/users" && req.URL.Query().Get("pageNumber") != "1"
 		if later {
 			mu.Lock()
@@ -48,9 +42,8 @@ func TestCUPIUserPagesReadAtOnce(t *testing.T) {
 			inFlight--
 			mu.Unlock()
 		}
-	}))
-	defer front.Close()
-	tg := newTargets(t, front.URL)
+	})
+	defer done()
 	tg.CUPI.(*cupi.Client).PageSize = 5
 	p, err := engine.MakePlan(context.Background(), userRows(n, false), tg, engine.Options{RunState: rs})
 	if err != nil {
