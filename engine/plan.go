@@ -162,6 +162,16 @@ type Summary struct {
 	Skip   int `json:"skipped,omitempty"`
 }
 
+// WillWrite reports whether any operation of the plan is still to write.
+func (p *Plan) WillWrite() bool {
+	for _, op := range p.Ops {
+		if op.Status == Planned && op.Writes() {
+			return true
+		}
+	}
+	return false
+}
+
 // Summary counts the plan's operations.
 func (p *Plan) Summary() Summary {
 	var s Summary
@@ -448,10 +458,6 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 	}
 	sources := make([]*Source, len(rows)) // a row's, shared by the operations of both passes
 	diffRows(st, nil, rows, t, o, "voss", sources, place)
-	writes := false
-	for _, op := range p.Ops {
-		writes = writes || (op.Status == Planned && op.Writes())
-	}
 	// The rest of the plan: Unity Connection's part.
 	rest := func(emit func(i, wi int, ops []*Op)) error {
 		err := perUser()
@@ -462,7 +468,7 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		diffRows(st, st.clusterViews(p), rows, t, o, "cupi", sources, emit)
 		return nil
 	}
-	if !writes {
+	if !p.WillWrite() {
 		// Nothing to overlap: plan the rest, then apply as usual.
 		if err := rest(place); err != nil {
 			return nil, err

@@ -122,11 +122,7 @@ func printNotRestorable(io streams, p *engine.Plan) {
 // interrupted run recorded. With neither a journal nor a path (no state
 // folder), there is none.
 func openBackout(flagPath string, j *engine.Journal, t *engine.Targets, run *runInputs, rv *revertRun, p *engine.Plan, io streams) (*engine.Backout, error) {
-	writes := false
-	for _, op := range p.Ops {
-		writes = writes || (op.Status == engine.Planned && op.Writes())
-	}
-	if !writes {
+	if !p.WillWrite() {
 		return nil, nil
 	}
 	path := flagPath
