@@ -220,7 +220,6 @@ credentials or a permission (fix the access, then run again).`, io)
 		}
 		applyErr = engine.Apply(ctx, p, conn.targets, opts, ao)
 	}
-	p.Inputs, p.ConfigSHA256 = run.files, run.binding
 	prog.finish()
 	markEarlierWork(p, journal)
 	if opts.OneTime != nil {
