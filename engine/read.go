@@ -337,9 +337,8 @@ func (r *stateReader) readCUPIUsers(tc *Targets, cs *cupiState) error {
 		return err
 	}
 	if total < 0 {
-		for page, seen := 2, first; ; page++ {
-			_, n, err := readPage(page)
-			if seen += n; err != nil || cupi.LastPage(n, seen, total) {
+		for page := 2; ; page++ { // no total: only an empty page ends the list
+			if _, n, err := readPage(page); err != nil || n == 0 {
 				return err
 			}
 		}
