@@ -586,7 +586,10 @@ func refusal(err error, op *Op, o Options) error {
 
 // withSecrets returns the body with the op's secret values put back in.
 func withSecrets(op *Op) map[string]any {
-	body := CopyTree(op.Body)
+	body := op.sendBody()
+	if op.Body != nil || body == nil {
+		body = CopyTree(body) // never the plan's own tree; never nil
+	}
 	for p, v := range op.Secrets.All() {
 		setDotted(body, p, v)
 	}

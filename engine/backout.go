@@ -236,7 +236,7 @@ func (b *Backout) intent(ctx context.Context, op *Op, t *Targets, o Options) err
 		}
 	}
 	if op.Action == Create && op.Kind != KindUserRole {
-		e.Wrote = op.Body // encoded right here, not kept: no copy
+		e.Wrote = op.sendBody() // encoded right here, not kept: no copy
 	}
 	if op.Action == Delete {
 		if err := readBeforeImage(ctx, op, &e, t, o); err != nil {

@@ -69,6 +69,56 @@ func secretChanges(op *Op, secrets map[string]string, exists bool, t *Targets, o
 
 // ---- VOSS ----
 
+// derivable reports whether setting each leaf flatten gives, by its path,
+// builds tree again exactly: no empty object or array (flatten gives them
+// no leaf), no array inside an array, and no key a path would split or
+// read as an index.
+func derivable(tree map[string]any) bool {
+	for k, v := range tree {
+		if k == "" || strings.Contains(k, ".") || strings.HasPrefix(k, "[") {
+			return false
+		}
+		switch t := v.(type) {
+		case map[string]any:
+			if len(t) == 0 || !derivable(t) {
+				return false
+			}
+		case []any:
+			if len(t) == 0 {
+				return false
+			}
+			for _, el := range t {
+				switch e := el.(type) {
+				case []any:
+					return false
+				case map[string]any:
+					if len(e) == 0 || !derivable(e) {
+						return false
+					}
+				}
+			}
+		}
+	}
+	return true
+}
+
+// sendBody returns the fields op sends, secrets left out: its Body, or
+// for a create planned without one (its changes describe it exactly:
+// derivable), the tree its changes build. The caller may change what it
+// gets only when op.Body is nil.
+func (o *Op) sendBody() map[string]any {
+	if o.Body != nil || o.Action != Create {
+		return o.Body
+	}
+	body := make(map[string]any, len(o.Changes))
+	for _, c := range o.Changes {
+		if !c.Secret {
+			setDotted(body, c.Field, c.New)
+		}
+	}
+	return body
+}
+
 // flatten calls fn for each leaf of a field tree, in path order.
 func flatten(prefix string, tree map[string]any, fn func(string, any)) {
 	keys := make([]string, 0, len(tree))
@@ -120,7 +170,7 @@ func norm(v any) string {
 
 func (st *state) user(alias string) cupi.Object { return st.users[strings.ToLower(alias)] }
 
-func sortedKeys(m map[string]any) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

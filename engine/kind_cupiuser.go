@@ -19,7 +19,7 @@ func (cupiUserKind) diff(st *state, w Want, op *Op, t *Targets, o Options) []*Op
 func (cupiUserKind) write(ctx context.Context, op *Op, t *Targets, _ func(string)) error {
 	switch op.Action {
 	case Create:
-		id, err := t.CUPI.CreateUser(ctx, op.Template, flat(op.Body))
+		id, err := t.CUPI.CreateUser(ctx, op.Template, flat(op.sendBody()))
 		op.CreatedID = id
 		return err
 	case Update:
@@ -95,12 +95,11 @@ func diffCUPIUser(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 			return failOp(op, "user template %q does not exist on Unity Connection", w.Template)
 		}
 		op.Action = Create
-		body := map[string]any{}
-		for k, v := range w.CreateFields {
-			body[k] = v
+		// No Body: a flat create's changes say all it sends (sendBody).
+		op.Changes = make([]Change, 0, len(w.CreateFields))
+		for _, k := range sortedKeys(w.CreateFields) {
+			op.Changes = append(op.Changes, Change{Field: k, New: w.CreateFields[k]})
 		}
-		op.Body = body
-		flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
 		return op
 	}
 	body := map[string]any{}

@@ -139,7 +139,9 @@ func diffVOSS(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 	}
 	if cur == nil {
 		op.Action = Create
-		op.Body = w.Fields
+		if !derivable(w.Fields) {
+			op.Body = w.Fields // else sendBody rebuilds it from the changes
+		}
 		flatten("", w.Fields, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
 		secrets := w.Secrets
 		if o.OneTime != nil {

@@ -54,6 +54,10 @@ func (p *OneTimePasswords) apply(op *Op, w Want, secrets map[string]string) map[
 	for k, v := range secrets {
 		out[k] = v
 	}
+	op.Changes = append(op.Changes, Change{Field: prefix + "account_information.change_password_on_login", New: true})
+	if op.Body == nil {
+		return out // the body is derived from the changes (sendBody)
+	}
 	body := CopyTree(op.Body)
 	node := body
 	if prefix != "" {
@@ -71,7 +75,6 @@ func (p *OneTimePasswords) apply(op *Op, w Want, secrets map[string]string) map[
 	}
 	ai["change_password_on_login"] = true
 	op.Body = body
-	op.Changes = append(op.Changes, Change{Field: prefix + "account_information.change_password_on_login", New: true})
 	return out
 }
 

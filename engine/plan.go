@@ -79,7 +79,9 @@ type Op struct {
 	Alias     string `json:"alias,omitempty"`
 
 	// Body holds the fields to send (never secrets); Secrets the write-only
-	// values by path, filled from the inputs and never serialised.
+	// values by path, filled from the inputs and never serialised. A
+	// create whose changes describe its body exactly holds none: sendBody
+	// derives it at write time (issue 14: the tree was held twice).
 	Body    map[string]any `json:"-"`
 	Secrets Secrets        `json:"-"`
 	// Result of execution.
