@@ -466,7 +466,9 @@ func created(resp *http.Response) string {
 		loc = strings.TrimSpace(string(b))
 	}
 	loc = strings.TrimRight(loc, "/")
-	return loc[strings.LastIndex(loc, "/")+1:]
+	// A copy: the id is held for the whole run, the header's whole value
+	// (or the body read) need not be.
+	return strings.Clone(loc[strings.LastIndex(loc, "/")+1:])
 }
 
 // CreateUser creates a user from template and returns its ObjectId.
