@@ -386,6 +386,7 @@ func (j *Journal) done(id string) (Entry, bool) {
 // runOp executes one operation with journaling; it returns a non-nil
 // error only for conditions that stop the run.
 func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Journal) error {
+	defer op.release() // run once: what only the write needed goes with it
 	if rc.failed[op.Target] {
 		op.Status, op.Error = Skipped, "skipped: an earlier "+op.Target+" operation of this row failed"
 		return nil
@@ -398,7 +399,7 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 			return nil
 		}
 	}
-	if isCredential(op) && op.Secrets.Len() > 0 && op.before == nil {
+	if isCredential(op) && op.Secrets.Len() > 0 && !op.hasTimeBefore() {
 		// The proof of a set whose answer gets lost is TimeChanged moving:
 		// read it before the set (a user this run created, say).
 		if err := readBefore(ctx, op, t, o); errors.Is(err, context.Canceled) {
@@ -457,9 +458,9 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 		// next run reads TimeChanged before sending it again.
 		op.Status, op.Error = Failed, err.Error()
 		rc.failed[op.Target] = true
-		if isCredential(op) && op.before != nil {
+		if before, ok := op.timeBefore(); ok && isCredential(op) {
 			for scope, h := range hashes {
-				o.RunState.SetMaybe(scope, h, *op.before)
+				o.RunState.SetMaybe(scope, h, before)
 			}
 		}
 		return nil
@@ -555,7 +556,7 @@ func execute(ctx context.Context, op *Op, t *Targets, o Options, j *Journal) err
 			case class == targets.Permanent:
 				return refusal(err, op, o)
 			}
-			op.TxID = "" // proven not applied: safe to send again
+			op.setTxID("") // proven not applied: safe to send again
 			last = err
 			continue
 		case class == targets.Fatal:
@@ -652,7 +653,7 @@ func flat(body map[string]any) cupi.Object {
 // write sends one attempt of op's write through its kind.
 func write(ctx context.Context, op *Op, t *Targets, j *Journal) error {
 	onTx := func(id string) {
-		op.TxID = id
+		op.setTxID(id)
 		if j != nil {
 			_ = j.Tx(op, id)
 		}

@@ -86,7 +86,7 @@ type BackoutEntry struct {
 	// NotRestorable names the write-only fields the write sent or lost.
 	NotRestorable []string `json:"not_restorable,omitempty"`
 
-	Status    string    `json:"status,omitempty"`
+	Status    Status    `json:"status,omitempty"`
 	CreatedID string    `json:"created_id,omitempty"`
 	Time      time.Time `json:"t"`
 }
@@ -268,7 +268,7 @@ func (b *Backout) outcome(op *Op) error {
 	e := struct {
 		Type      string    `json:"type"`
 		Op        string    `json:"op"`
-		Status    string    `json:"status"`
+		Status    Status    `json:"status"`
 		CreatedID string    `json:"created_id,omitempty"`
 		Time      time.Time `json:"t"`
 	}{"outcome", op.ID, op.Status, op.CreatedID, time.Now().UTC()}

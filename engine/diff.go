@@ -32,7 +32,7 @@ func diffWant(st *state, row *Row, w Want, t *Targets, o Options) []*Op {
 }
 
 func failOp(op *Op, format string, args ...any) *Op {
-	if op.Action == "" {
+	if op.Action == 0 {
 		op.Action = Noop
 	}
 	op.Status, op.Error = Failed, fmt.Sprintf(format, args...)

@@ -51,8 +51,22 @@ func TestPlanApplyReplan(t *testing.T) {
 	if s := p.Summary(); s.Create != 3*n || s.Failed != 0 {
 		t.Fatalf("first plan %+v", s)
 	}
+	secrets := 0
+	for _, op := range p.Ops {
+		secrets += op.Secrets.Len()
+	}
 	if err := engine.Apply(ctx, p, tg, engine.Options{RunState: rs}, engine.ApplyOptions{Workers: 8}); err != nil {
 		t.Fatal(err)
+	}
+	// What only a write needs is let go once it ran: no secret stays in
+	// memory after its write, and the plan kept for the report is lighter.
+	for _, op := range p.Ops {
+		if op.Status == engine.Done && (op.Secrets.Len() > 0 || op.Body != nil) {
+			t.Fatalf("%s %s done but still holds %d secret(s), body %v", op.Kind, op.Key, op.Secrets.Len(), op.Body != nil)
+		}
+	}
+	if secrets == 0 {
+		t.Fatal("the plan held no secrets to send: the check above proves nothing")
 	}
 	tg = newTargets(t, r.URL)
 	p, err = engine.MakePlan(ctx, userRows(n, false), tg, engine.Options{RunState: rs})
@@ -85,7 +99,7 @@ func TestPlanApplyReplan(t *testing.T) {
 	p, _ = engine.MakePlan(ctx, []transform.Row{transform.Map(del, &transform.Config{}, transform.Options{})}, tg, engine.Options{RunState: rs})
 	var acts []string
 	for _, op := range p.Ops {
-		acts = append(acts, op.Kind+" "+string(op.Action)+" "+op.Key)
+		acts = append(acts, op.Kind+" "+op.Action.String()+" "+op.Key)
 	}
 	if fmt.Sprint(acts) != "[data/User delete sys.hcs.CS-P.CS-NB.AAAGlobal/u000 cupi/userrole delete u000/Help Desk Administrator]" {
 		t.Errorf("delete plan = %v", acts)

@@ -21,7 +21,7 @@ type Entry struct {
 	Op      string            `json:"op,omitempty"`
 	Kind    string            `json:"kind,omitempty"`
 	Key     string            `json:"key,omitempty"`
-	Status  string            `json:"status,omitempty"`
+	Status  Status            `json:"status,omitempty"`
 	ID      string            `json:"id,omitempty"`
 	Tx      string            `json:"tx,omitempty"`
 	Error   string            `json:"error,omitempty"`
@@ -305,8 +305,7 @@ func (j *Journal) Restore(rs *RunState) {
 // credential, its TimeChanged before the set.
 func (j *Journal) Intent(op *Op, hashes map[string]string) error {
 	e := Entry{Type: "intent", Op: op.ID, Kind: op.Kind, Key: op.Key, Object: op.objectID(), Hashes: hashes, Cluster: op.Cluster}
-	if op.before != nil {
-		b := *op.before
+	if b, ok := op.timeBefore(); ok {
 		e.Before = &b
 	}
 	return j.append(e, true)
@@ -319,7 +318,7 @@ func (j *Journal) Tx(op *Op, tx string) error {
 
 // Outcome records how op ended.
 func (j *Journal) Outcome(op *Op, hashes map[string]string) error {
-	return j.append(Entry{Type: "outcome", Op: op.ID, Kind: op.Kind, Key: op.Key, Cluster: op.Cluster, Status: op.Status, ID: op.CreatedID, Tx: op.TxID, Error: op.Error, Hashes: hashes}, false)
+	return j.append(Entry{Type: "outcome", Op: op.ID, Kind: op.Kind, Key: op.Key, Cluster: op.Cluster, Status: op.Status, ID: op.CreatedID, Tx: op.txID(), Error: op.Error, Hashes: hashes}, false)
 }
 
 // Close flushes the journal; complete marks the run finished, so the next

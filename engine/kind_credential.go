@@ -30,14 +30,15 @@ func (credentialKind) verify(ctx context.Context, op *Op, t *Targets) (bool, err
 	if op.Secrets.Len() == 0 {
 		return false, nil // settings only: sending them again is harmless
 	}
-	if op.before == nil {
+	before, ok := op.timeBefore()
+	if !ok {
 		return false, errors.New("no TimeChanged was read before the set, so its outcome cannot be proven")
 	}
 	c, err := t.CUPI.Credential(ctx, op.UserID, credKind(op.Kind))
 	if err != nil {
 		return false, err
 	}
-	return c["TimeChanged"] != *op.before, nil
+	return c["TimeChanged"] != before, nil
 }
 
 func (credentialKind) beforeImage(context.Context, *Op, *BackoutEntry, *Targets, readFunc) error {
@@ -72,8 +73,7 @@ func diffCredential(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 		cur = st.creds[u["ObjectId"]+"|"+kind]
 	}
 	if cur != nil {
-		before := cur["TimeChanged"]
-		op.before = &before
+		op.setTimeBefore(cur["TimeChanged"])
 		resolveMaybe(op, w.Secrets, t, o)
 	}
 	op.Fingerprint = fingerprint(withoutTimes(cur))
@@ -111,7 +111,7 @@ func resolveMaybe(op *Op, secrets map[string]string, t *Targets, o Options) {
 		if !ok || m.Hash != o.RunState.Hash(scope, v) {
 			continue
 		}
-		if *op.before != m.Before {
+		if before, _ := op.timeBefore(); before != m.Before {
 			o.RunState.Set(scope, m.Hash)
 		}
 	}
@@ -138,8 +138,7 @@ func readBefore(ctx context.Context, op *Op, t *Targets, o Options) error {
 	return o.Retry.Do(ctx, t.CUPILimiter, func(ctx context.Context) (int, error) {
 		c, err := t.CUPI.Credential(ctx, op.UserID, credKind(op.Kind))
 		if err == nil {
-			before := c["TimeChanged"]
-			op.before = &before
+			op.setTimeBefore(c["TimeChanged"])
 		}
 		return status(err), err
 	})

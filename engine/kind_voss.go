@@ -33,9 +33,9 @@ func (vossKind) write(ctx context.Context, op *Op, t *Targets, onTx func(string)
 }
 
 func (vossKind) verify(ctx context.Context, op *Op, t *Targets) (bool, error) {
-	if op.TxID != "" {
+	if tx := op.txID(); tx != "" {
 		// A nowait write: its transaction decides, once it has ended.
-		pkid, err := t.VOSS.Wait(ctx, op.TxID)
+		pkid, err := t.VOSS.Wait(ctx, tx)
 		var tf *voss.TxFailed
 		switch {
 		case errors.As(err, &tf) && op.Action == Update:
@@ -258,8 +258,8 @@ func inSentArray(body map[string]any, path string) bool {
 // writeVOSS sends a VOSS write, or, when its transaction is already known,
 // only waits for that transaction to end.
 func writeVOSS(ctx context.Context, op *Op, t *Targets, onTx func(string)) error {
-	if op.TxID != "" {
-		pkid, err := t.VOSS.Wait(ctx, op.TxID)
+	if tx := op.txID(); tx != "" {
+		pkid, err := t.VOSS.Wait(ctx, tx)
 		if err == nil && op.Action == Create {
 			op.CreatedID = pkid
 		}

@@ -89,7 +89,7 @@ func TestPlanAndApplyEqualsPlanThenApply(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, op := range p.Ops {
-				out = append(out, strings.Join([]string{op.ID, op.Kind, op.Key, string(op.Action), op.Status, op.Error}, " "))
+				out = append(out, strings.Join([]string{op.ID, op.Kind, op.Key, op.Action.String(), op.Status.String(), op.Error}, " "))
 			}
 			out = append(out, "--")
 		}

@@ -24,24 +24,76 @@ import (
 	"github.com/bulkprov/bulkprov/targets/voss"
 )
 
-// Action is what an operation does.
-type Action string
+// Action is what an operation does. It is a byte, not a string, because
+// a plan holds one per operation for the whole run (issue 14); it reads
+// and writes as its name ("create", …) in JSON and with %s.
+type Action uint8
 
-// Actions.
+// Actions. The zero Action is none yet (shown as "").
 const (
-	Create Action = "create"
-	Update Action = "update"
-	Delete Action = "delete"
-	Noop   Action = "noop"
+	Create Action = iota + 1
+	Update
+	Delete
+	Noop
 )
+
+var actionNames = [...]string{"", "create", "update", "delete", "noop"}
+
+// String returns the action's name.
+func (a Action) String() string { return enumName(actionNames[:], uint8(a)) }
+
+// MarshalText writes the action's name.
+func (a Action) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
+
+// UnmarshalText reads an action's name.
+func (a *Action) UnmarshalText(b []byte) error {
+	v, err := enumValue(actionNames[:], "action", b)
+	*a = Action(v)
+	return err
+}
+
+// Status is where an operation stands: planned, then done, failed or
+// skipped. A byte like Action; the zero Status is none yet ("").
+type Status uint8
 
 // Statuses of an operation.
 const (
-	Planned = "planned"
-	Done    = "done"
-	Failed  = "failed"
-	Skipped = "skipped"
+	Planned Status = iota + 1
+	Done
+	Failed
+	Skipped
 )
+
+var statusNames = [...]string{"", "planned", "done", "failed", "skipped"}
+
+// String returns the status's name.
+func (s Status) String() string { return enumName(statusNames[:], uint8(s)) }
+
+// MarshalText writes the status's name.
+func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a status's name.
+func (s *Status) UnmarshalText(b []byte) error {
+	v, err := enumValue(statusNames[:], "status", b)
+	*s = Status(v)
+	return err
+}
+
+func enumName(names []string, v uint8) string {
+	if int(v) < len(names) {
+		return names[v]
+	}
+	return fmt.Sprintf("%d", v)
+}
+
+func enumValue(names []string, what string, b []byte) (uint8, error) {
+	for i, n := range names {
+		if n == string(b) {
+			return uint8(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown %s %q", what, b)
+}
 
 // SecretMarker stands for a write-only value in plans and reports.
 const SecretMarker = "***"
@@ -55,19 +107,23 @@ type Change struct {
 }
 
 // Op is one operation of a plan.
+//
+// A plan holds about four operations per input row for the whole run, so
+// Op is kept small (issue 14, TestOpSize): Action and Status are bytes side
+// by side, which sets the plan file's field order.
 type Op struct {
-	ID          string   `json:"id"`
-	Row         int      `json:"row_index"`
-	Source      *Source  `json:"source"` // shared by the row's operations
-	Target      string   `json:"target"`
-	Cluster     string   `json:"cluster,omitempty"` // Unity Connection cluster of a CUPI operation
-	Kind        string   `json:"kind"`
-	Key         string   `json:"key"`
-	Action      Action   `json:"action"`
-	Changes     []Change `json:"changes,omitempty"`
-	Status      string   `json:"status"`
-	Error       string   `json:"error,omitempty"`
-	Fingerprint string   `json:"fingerprint"`
+	ID          string      `json:"id"`
+	Row         int         `json:"row_index"`
+	Action      Action      `json:"action"`
+	Status      Status      `json:"status"`
+	Source      *Source     `json:"source"` // shared by the row's operations
+	Target      string      `json:"target"`
+	Cluster     string      `json:"cluster,omitempty"` // Unity Connection cluster of a CUPI operation
+	Kind        string      `json:"kind"`
+	Key         string      `json:"key"`
+	Changes     []Change    `json:"changes,omitempty"`
+	Error       string      `json:"error,omitempty"`
+	Fingerprint Fingerprint `json:"fingerprint"`
 
 	Model     string `json:"model,omitempty"`
 	Hierarchy string `json:"hierarchy,omitempty"`
@@ -86,13 +142,73 @@ type Op struct {
 	Secrets Secrets        `json:"-"`
 	// Result of execution.
 	CreatedID string `json:"created_id,omitempty"`
-	TxID      string `json:"transaction_id,omitempty"`
 
+	// proof is what shows whether a write whose answer was lost landed;
+	// nil for most operations (issue 14: Op stays in its size class).
+	proof *writeProof
+}
+
+// writeProof is what shows whether an operation's write landed when its
+// answer was lost.
+type writeProof struct {
 	// before is a credential's TimeChanged as read before its set (seed
 	// 000): a set whose answer was lost landed exactly when TimeChanged
-	// has moved since. nil when it was not read (and for every other
-	// kind: a pointer keeps Op in the 384-byte size class, issue 14).
+	// has moved since. nil when it was not read.
 	before *string
+	// tx is the VOSS transaction an asynchronous write started
+	// (--voss-nowait): once it has ended, it decides.
+	tx string
+}
+
+// timeBefore returns a credential's TimeChanged read before its set, and
+// whether it was read.
+func (o *Op) timeBefore() (string, bool) {
+	if o.proof == nil || o.proof.before == nil {
+		return "", false
+	}
+	return *o.proof.before, true
+}
+
+// setTimeBefore records a credential's TimeChanged before its set.
+func (o *Op) setTimeBefore(t string) {
+	if o.proof == nil {
+		o.proof = &writeProof{}
+	}
+	o.proof.before = &t
+}
+
+// hasTimeBefore reports whether a credential's TimeChanged was read
+// before its set.
+func (o *Op) hasTimeBefore() bool { _, ok := o.timeBefore(); return ok }
+
+// txID returns the VOSS transaction the op's write started, if any.
+func (o *Op) txID() string {
+	if o.proof == nil {
+		return ""
+	}
+	return o.proof.tx
+}
+
+// setTxID records (or, with "", forgets) the VOSS transaction of the
+// op's write.
+func (o *Op) setTxID(id string) {
+	if o.proof == nil {
+		if id == "" {
+			return
+		}
+		o.proof = &writeProof{}
+	}
+	o.proof.tx = id
+}
+
+// release lets go of what only the write needed, once op has run: the
+// body, the secret values and the proof of its outcome. A plan holds its
+// operations to the end of the run, for the report; it need not hold
+// these, and no secret stays in memory longer than its write (issue 14).
+func (o *Op) release() {
+	o.Body = nil
+	o.Secrets.Clear()
+	o.proof = nil
 }
 
 // objectID is the server's identity of the object op writes: the VOSS
@@ -404,7 +520,7 @@ func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Opti
 					}
 				}
 				op.Source = src
-				if op.Status == "" {
+				if op.Status == 0 {
 					op.Status = Planned
 				}
 				op.ID = opID(op)
@@ -570,8 +686,29 @@ func opID(op *Op) string {
 	return hex.EncodeToString(h[:8])
 }
 
-func fingerprint(v any) string {
+func fingerprint(v any) Fingerprint {
 	b, _ := json.Marshal(v)
 	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:8])
+	return Fingerprint(h[:8])
+}
+
+// Fingerprint identifies the state an operation was planned against: the
+// first 8 bytes of the SHA-256 of the object as read. It reads and writes
+// as 16 hex digits; held as bytes, it needs no string of its own on each
+// operation (issue 14).
+type Fingerprint [8]byte
+
+// String returns the fingerprint in hex.
+func (f Fingerprint) String() string { return hex.EncodeToString(f[:]) }
+
+// MarshalText writes the fingerprint in hex.
+func (f Fingerprint) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
+
+// UnmarshalText reads a fingerprint written by MarshalText.
+func (f *Fingerprint) UnmarshalText(b []byte) error {
+	if hex.DecodedLen(len(b)) != len(f) {
+		return fmt.Errorf("fingerprint %q: want %d hex digits", b, 2*len(f))
+	}
+	_, err := hex.Decode(f[:], b)
+	return err
 }

@@ -203,7 +203,7 @@ func MakeRevertPlan(ctx context.Context, bf *BackoutFile, t *Targets, o Options,
 			if op.Target == "cupi" {
 				op.Cluster = e.Cluster
 			}
-			if op.Status == "" {
+			if op.Status == 0 {
 				op.Status = Planned
 			}
 			op.ID = opID(op)

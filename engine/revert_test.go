@@ -156,7 +156,7 @@ func TestRevertEntry(t *testing.T) {
 		e      *BackoutEntry
 		force  bool
 		action Action
-		status string
+		status Status
 		text   string // in the error, or in the changes
 	}{
 		{"update restored", vossUpd("p1", "renamed"), false, Update, Planned, `first_name "New"→"Old"`},
@@ -187,7 +187,7 @@ func TestRevertEntry(t *testing.T) {
 				changes = append(changes, fmt.Sprintf("%s %s→%s", c.Field, show(c.Old, c.Old != nil), show(c.New, c.New != nil)))
 			}
 			got := strings.ReplaceAll(strings.Join(changes, "; ")+" | "+op.Error, "(absent)", "<nil>")
-			if op.Action != tc.action || op.Status != tc.status && !(tc.status == Planned && op.Status == "") || !strings.Contains(got, tc.text) {
+			if op.Action != tc.action || op.Status != tc.status && !(tc.status == Planned && op.Status == 0) || !strings.Contains(got, tc.text) {
 				t.Fatalf("%s %q: %s", op.Action, op.Status, got)
 			}
 			if strings.Contains(got, "password_last_change_time") {
@@ -207,7 +207,7 @@ func TestRevertRank(t *testing.T) {
 	sort.SliceStable(ops, func(i, j int) bool { return revertRank(ops[i]) < revertRank(ops[j]) })
 	var got []string
 	for _, op := range ops {
-		got = append(got, op.Kind+":"+string(op.Action))
+		got = append(got, op.Kind+":"+op.Action.String())
 	}
 	want := "data/User:create cupi/user:create cupi/userrole:delete cupi/userrole:create cupi/user:delete data/User:delete"
 	if strings.Join(got, " ") != want {

@@ -9,16 +9,24 @@ type Secret struct {
 
 // Secrets holds an operation's write-only values, in the order they were
 // set (secretChanges sets them in path order). Most operations carry none,
-// one or two, so a slice costs a fraction of a map (issue 14). It is never
-// serialised and never shown.
-type Secrets []Secret
+// one or two, so a slice costs a fraction of a map, and it is held behind
+// a pointer, one word in each operation (issue 14). It is never serialised
+// and never shown. The zero Secrets holds nothing.
+type Secrets struct{ list *[]Secret }
+
+func (s Secrets) all() []Secret {
+	if s.list == nil {
+		return nil
+	}
+	return *s.list
+}
 
 // Len returns the number of values held.
-func (s Secrets) Len() int { return len(s) }
+func (s Secrets) Len() int { return len(s.all()) }
 
 // Get returns the value at path and whether there is one.
 func (s Secrets) Get(path string) (string, bool) {
-	for _, e := range s {
+	for _, e := range s.all() {
 		if e.Path == path {
 			return e.Value, true
 		}
@@ -28,19 +36,26 @@ func (s Secrets) Get(path string) (string, bool) {
 
 // Set puts value at path, replacing the value held there if any.
 func (s *Secrets) Set(path, value string) {
-	for i := range *s {
-		if (*s)[i].Path == path {
-			(*s)[i].Value = value
+	if s.list == nil {
+		s.list = &[]Secret{}
+	}
+	l := s.list
+	for i := range *l {
+		if (*l)[i].Path == path {
+			(*l)[i].Value = value
 			return
 		}
 	}
-	*s = append(*s, Secret{path, value})
+	*l = append(*l, Secret{path, value})
 }
+
+// Clear lets go of every value held.
+func (s *Secrets) Clear() { s.list = nil }
 
 // All yields each path and its value, in the order they were set.
 func (s Secrets) All() iter.Seq2[string, string] {
 	return func(yield func(string, string) bool) {
-		for _, e := range s {
+		for _, e := range s.all() {
 			if !yield(e.Path, e.Value) {
 				return
 			}
@@ -54,7 +69,7 @@ func (s Secrets) GoString() string { return s.String() }
 // String names the paths only, never the values.
 func (s Secrets) String() string {
 	out := "["
-	for i, e := range s {
+	for i, e := range s.all() {
 		if i > 0 {
 			out += " "
 		}

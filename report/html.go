@@ -63,7 +63,7 @@ type changeData struct {
 }
 
 var actionCodes = map[engine.Action]int{engine.Create: 0, engine.Update: 1, engine.Delete: 2, engine.Noop: 3}
-var statusCodes = map[string]int{engine.Planned: 0, engine.Done: 1, engine.Failed: 2, engine.Skipped: 3}
+var statusCodes = map[engine.Status]int{engine.Planned: 0, engine.Done: 1, engine.Failed: 2, engine.Skipped: 3}
 
 // changeRow is one input row of the change list: its source's index, its
 // label (row number, item index, or none) and its operations.
@@ -326,7 +326,7 @@ func HTML(w io.Writer, d *Document) error {
 	}{Document: d, Facts: SummaryRows(d), Rows: CountRows(d.Ops), Failures: failures, MoreFailures: more, Timelines: tls,
 		Data: data, Enc: enc, Listed: len(vis),
 		ByKind:   Counts(d.Ops, func(o *engine.Op) string { return o.Kind }),
-		ByAction: Counts(d.Ops, func(o *engine.Op) string { return string(o.Action) }),
+		ByAction: Counts(d.Ops, func(o *engine.Op) string { return o.Action.String() }),
 		ByHierarchy: Counts(d.Ops, func(o *engine.Op) string {
 			if o.Hierarchy == "" {
 				return "(Unity Connection)"

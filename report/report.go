@@ -122,7 +122,7 @@ func Print(w io.Writer, d *Document, o TextOptions) {
 		}
 		status := ""
 		if d.Kind == "apply" && op.Status != engine.Planned {
-			status = " [" + op.Status + "]"
+			status = " [" + op.Status.String() + "]"
 		}
 		fmt.Fprintf(w, "  %s %s %s %s%s\n", paint(colors[op.Action], sym), op.Target, op.Kind, op.Key, status)
 		for _, c := range op.Changes {
@@ -213,7 +213,7 @@ func JSON(w io.Writer, d *Document) error {
 			i := s.Index
 			src.Index = &i
 		}
-		j := op{Source: src, Target: o.Target, Cluster: Cluster(o), Kind: o.Kind, Key: o.Key, Action: string(o.Action), Status: o.Status,
+		j := op{Source: src, Target: o.Target, Cluster: Cluster(o), Kind: o.Kind, Key: o.Key, Action: o.Action.String(), Status: o.Status.String(),
 			Error: o.Error, ID: o.ID, Created: o.CreatedID, Changes: []change{}}
 		for _, c := range o.Changes {
 			ch := change{Field: c.Field, Old: c.Old, New: c.New}
@@ -267,7 +267,7 @@ func Rows(d *Document) [][]string {
 		if s.Entry != "" {
 			sheet, row = s.Entry, s.Index
 		}
-		base := []string{s.File, sheet, fmt.Sprint(row), op.Target, Cluster(op), op.Kind, op.Key, string(op.Action), op.Status}
+		base := []string{s.File, sheet, fmt.Sprint(row), op.Target, Cluster(op), op.Kind, op.Key, op.Action.String(), op.Status.String()}
 		if len(op.Changes) == 0 {
 			out = append(out, append(append([]string{}, base...), "", "", "", op.Error))
 			continue

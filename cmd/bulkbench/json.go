@@ -124,7 +124,7 @@ func benchJSON(dir string) {
 		op := fmt.Sprintf("%016x", i)
 		entries = append(entries,
 			engine.Entry{Type: "intent", Op: op, Kind: "voss-user", Key: fmt.Sprintf("user%06d", i), Time: now},
-			engine.Entry{Type: "outcome", Op: op, Status: "ok", ID: fmt.Sprintf("%024x", i), Tx: fmt.Sprint(i), Time: now})
+			engine.Entry{Type: "outcome", Op: op, Status: engine.Done, ID: fmt.Sprintf("%024x", i), Tx: fmt.Sprint(i), Time: now})
 	}
 	var journalBytes int64
 	for _, e := range entries {

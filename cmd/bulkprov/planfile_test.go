@@ -21,7 +21,7 @@ func TestSavePlanLoadPlan(t *testing.T) {
 		Inputs: []engine.Input{{Path: "users.xlsx", SHA256: "ab12", Size: 7}}, Reads: map[string]int{"voss": 3}}
 	for i, key := range []string{"u1", "u<2>&", "u3"} {
 		p.Ops = append(p.Ops, &engine.Op{ID: key + "-id", Row: i, Source: &engine.Source{File: "users.xlsx", Sheet: "s", Row: i + 3}, Target: "cupi",
-			Kind: engine.KindCUPIUser, Key: key, Action: engine.Create, Status: engine.Planned, Fingerprint: "f" + key, Alias: key,
+			Kind: engine.KindCUPIUser, Key: key, Action: engine.Create, Status: engine.Planned, Fingerprint: engine.Fingerprint([]byte("f-" + key + "-------")[:8]), Alias: key,
 			Changes: []engine.Change{{Field: "Alias", New: key}, {Field: "Credentials", New: engine.SecretMarker, Secret: true}}})
 	}
 	path := filepath.Join(dir, "plan.json")
