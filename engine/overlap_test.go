@@ -42,7 +42,7 @@ func TestPlanAndApplyOverlapsCUPIReadsWithVOSSWrites(t *testing.T) {
 	defer cancel()
 	rows := changedRows(n)
 	started := false
-	p, err := engine.PlanAndApply(ctx, rows, tg, engine.Options{RunState: rs}, engine.ApplyOptions{},
+	p, err := engine.PlanAndApply(ctx, rows, tg, engine.Options{RunState: rs, ReleaseRows: true}, engine.ApplyOptions{},
 		func(first *engine.Plan, o *engine.Options) error { started = true; return nil })
 	if err != nil || p == nil {
 		t.Fatalf("PlanAndApply: plan %v, %v (the VOSS writes did not start while the CUPI reads waited)", p != nil, err)
@@ -77,12 +77,12 @@ func TestPlanAndApplyEqualsPlanThenApply(t *testing.T) {
 			var p *engine.Plan
 			var err error
 			if overlap {
-				p, err = engine.PlanAndApply(ctx, userRows(20, locked), tg, engine.Options{RunState: rs}, engine.ApplyOptions{},
+				p, err = engine.PlanAndApply(ctx, userRows(20, locked), tg, engine.Options{RunState: rs, ReleaseRows: true}, engine.ApplyOptions{},
 					func(*engine.Plan, *engine.Options) error { return nil })
 			} else {
 				p, err = engine.MakePlan(ctx, userRows(20, locked), tg, engine.Options{RunState: rs})
 				if err == nil {
-					err = engine.Apply(ctx, p, tg, engine.Options{RunState: rs}, engine.ApplyOptions{})
+					err = engine.Apply(ctx, p, tg, engine.Options{RunState: rs, ReleaseRows: true}, engine.ApplyOptions{})
 				}
 			}
 			if err != nil {
@@ -141,7 +141,7 @@ func TestPlanAndApplyRefusedStartStopsTheReads(t *testing.T) {
 	tg := newTargets(t, front.URL)
 	rows := changedRows(n)
 	refused := errors.New("refused")
-	p, err := engine.PlanAndApply(ctx, rows, tg, engine.Options{RunState: rs}, engine.ApplyOptions{},
+	p, err := engine.PlanAndApply(ctx, rows, tg, engine.Options{RunState: rs, ReleaseRows: true}, engine.ApplyOptions{},
 		func(*engine.Plan, *engine.Options) error {
 			// The per-user reads are under way.
 			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
@@ -182,7 +182,7 @@ func TestProgressIsInOrder(t *testing.T) {
 		calls = append(calls, [3]int{done, failed, total})
 		mu.Unlock()
 	}
-	p, err := engine.PlanAndApply(context.Background(), userRows(n, false), newTargets(t, r.URL), engine.Options{}, engine.ApplyOptions{Progress: progress},
+	p, err := engine.PlanAndApply(context.Background(), userRows(n, false), newTargets(t, r.URL), engine.Options{ReleaseRows: true}, engine.ApplyOptions{Progress: progress},
 		func(*engine.Plan, *engine.Options) error { return nil })
 	if err != nil {
 		t.Fatal(err)
@@ -220,7 +220,7 @@ func TestPlanAndApplyClusterDownDuringPerUserReads(t *testing.T) {
 		proxy.ServeHTTP(w, req)
 	})
 	defer done()
-	o := engine.Options{RunState: rs, Retry: engine.Retry{Attempts: 3, Base: 5 * time.Millisecond, Cap: 20 * time.Millisecond}}
+	o := engine.Options{RunState: rs, ReleaseRows: true, Retry: engine.Retry{Attempts: 3, Base: 5 * time.Millisecond, Cap: 20 * time.Millisecond}}
 	p, err := engine.PlanAndApply(context.Background(), userRows(n, true), tg, o, engine.ApplyOptions{},
 		func(*engine.Plan, *engine.Options) error { return nil })
 	if err != nil || p == nil {
@@ -288,7 +288,7 @@ func TestPlanAndApplyInterruptedCUPIPartIsNotRun(t *testing.T) {
 		proxy.ServeHTTP(w, req)
 	})
 	defer done()
-	p, err := engine.PlanAndApply(ctx, userRows(n, true), tg, engine.Options{RunState: rs}, engine.ApplyOptions{},
+	p, err := engine.PlanAndApply(ctx, userRows(n, true), tg, engine.Options{RunState: rs, ReleaseRows: true}, engine.ApplyOptions{},
 		func(*engine.Plan, *engine.Options) error { return nil })
 	if p == nil || !errors.Is(err, engine.ErrInterrupted) {
 		t.Fatalf("PlanAndApply: plan %v, %v; want the plan and interrupted", p != nil, err)
@@ -334,7 +334,7 @@ func TestPlanAndApplyHungClusterDuringPerUserReads(t *testing.T) {
 	c := cupi.New(front, hc, targets.Credentials{User: "u", Password: "p"})
 	c.Observe = tg.CUPILimiter.Observe
 	tg.CUPI = c
-	p, err := engine.PlanAndApply(context.Background(), userRows(n, true), tg, engine.Options{RunState: rs}, engine.ApplyOptions{},
+	p, err := engine.PlanAndApply(context.Background(), userRows(n, true), tg, engine.Options{RunState: rs, ReleaseRows: true}, engine.ApplyOptions{},
 		func(*engine.Plan, *engine.Options) error { return nil })
 	if err != nil || p == nil {
 		t.Fatalf("PlanAndApply: plan %v, %v; want the run to end with the cluster down", p != nil, err)
@@ -355,7 +355,7 @@ func appliedUsers(t *testing.T, n int) (*simserve.Running, *engine.RunState) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := engine.Apply(ctx, p, tg, engine.Options{RunState: rs}, engine.ApplyOptions{}); err != nil {
+	if err := engine.Apply(ctx, p, tg, engine.Options{RunState: rs, ReleaseRows: true}, engine.ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return r, rs

@@ -510,6 +510,13 @@ func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Opti
 				sv, tv = views[clusterName(w.Cluster)], t.Cluster(w.Cluster)
 			}
 			ops := diffWant(sv, &rows[i], w, tv, o)
+			if o.ReleaseRows && target == "voss" {
+				// The row stays for its Unity Connection part; this want's
+				// field tree and secrets need not (its operations hold
+				// what they write).
+				var spent Want
+				rows[i].Wants[wi].Fields, rows[i].Wants[wi].Secrets = spent.Fields, spent.Secrets
+			}
 			for _, op := range ops {
 				op.Row = i
 				if src == nil {

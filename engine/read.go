@@ -377,7 +377,11 @@ func readPerUser(ctx context.Context, rows []Row, cluster string, st *cupiState,
 	seen := map[job]bool{}
 	var jobs []job
 	for _, r := range rows {
-		for _, w := range r.Wants {
+		for wi := range r.Wants {
+			// Only the Target and Cluster of another part's want are read:
+			// VOSS's part of the plan, made meanwhile, lets go of its
+			// wants' fields (diffRows).
+			w := &r.Wants[wi]
 			if w.Target != "cupi" || clusterName(w.Cluster) != cluster {
 				continue
 			}
@@ -390,7 +394,7 @@ func readPerUser(ctx context.Context, rows []Row, cluster string, st *cupiState,
 			case w.Kind == KindUserRole:
 				j = job{u["ObjectId"], "roles"}
 			case (w.Kind == KindPassword || w.Kind == KindPIN) &&
-				(len(w.Fields) > 0 || w.PolicyName != "" || secretsToCheck(w, u["ObjectId"], t, o)):
+				(len(w.Fields) > 0 || w.PolicyName != "" || secretsToCheck(*w, u["ObjectId"], t, o)):
 				// The settings, and TimeChanged: the proof of a set whose
 				// answer is lost, read before the set.
 				j = job{u["ObjectId"], credKind(w.Kind)}
