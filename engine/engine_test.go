@@ -218,4 +218,20 @@ func TestPlanReleaseRows(t *testing.T) {
 			t.Errorf("op %d: %+v, want %+v", i, op, k)
 		}
 	}
+	// ForReview: the same plan, without a secret value held.
+	review, err := engine.MakePlan(ctx, userRows(5, false), tg, engine.Options{ReleaseRows: true, ForReview: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := 0
+	for i, op := range review.Ops {
+		k := kept.Ops[i]
+		secrets += k.Secrets.Len()
+		if op.ID != k.ID || op.Action != k.Action || fmt.Sprint(op.Changes) != fmt.Sprint(k.Changes) || op.Secrets.Len() != 0 || op.Body != nil {
+			t.Errorf("for review, op %d: %+v, want %+v without body or secrets", i, op, k)
+		}
+	}
+	if secrets == 0 {
+		t.Error("the plan held no secrets: the check proves nothing")
+	}
 }

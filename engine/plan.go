@@ -386,6 +386,11 @@ type Options struct {
 	// for a caller that is done with the rows: the plan and the rows it
 	// came from are not both held whole.
 	ReleaseRows bool
+	// ForReview plans only to show (the plan command): each operation lets
+	// go of what only its write would need — the body, the secret values —
+	// as it is planned. Its changes, and so every report and plan file,
+	// are the same. Never for a plan that is applied.
+	ForReview bool
 }
 
 // DefaultReusePatterns are the reuse-refusal wordings bulkprov knows.
@@ -531,6 +536,9 @@ func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Opti
 					op.Status = Planned
 				}
 				op.ID = opID(op)
+				if o.ForReview {
+					op.release()
+				}
 				if cap(op.Changes) > len(op.Changes) {
 					op.Changes = slices.Clone(op.Changes) // held all run: no spare capacity
 				}

@@ -125,7 +125,9 @@ func computePlan(ctx context.Context, rv *revertRun, in *inputFlags, tf *targetF
 		conn.close()
 		return nil, nil, nil, err
 	}
-	p, err := makePlan(ctx, rv, run, conn.targets, tf.engineOptions(rs))
+	o := tf.engineOptions(rs)
+	o.ForReview = true // shown and saved, never applied: apply --plan plans afresh
+	p, err := makePlan(ctx, rv, run, conn.targets, o)
 	if err != nil {
 		conn.close()
 		return nil, nil, nil, planError(err)
