@@ -69,3 +69,26 @@ func TestSendBodyHeld(t *testing.T) {
 		t.Fatalf("withSecrets of an update without a body = %v", sent)
 	}
 }
+
+// FuzzSendBody checks, for any JSON object, that a tree derivable accepts
+// is what sendBody rebuilds from its flattened changes: a create planned
+// without its Body sends exactly what it was planned from.
+func FuzzSendBody(f *testing.F) {
+	for _, s := range []string{
+		`{"a":"b"}`, `{"a":{"b":[1,{"c":null}]}}`, `{"a":[]}`, `{"a":{}}`, `{"a.b":1}`,
+		`{"x":[{"y":[{"z":"1"}]},"s"]}`, `{"a":[["b"]]}`, `{"":{"[1]":2}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var tree map[string]any
+		if json.Unmarshal(b, &tree) != nil || tree == nil || !derivable(tree) {
+			return
+		}
+		op := &Op{Action: Create}
+		flatten("", tree, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
+		if got := op.sendBody(); !reflect.DeepEqual(got, tree) {
+			t.Fatalf("rebuilt %#v from %#v", got, tree)
+		}
+	})
+}
