@@ -173,13 +173,15 @@ const (
 
 // watch says on stderr, as it happens, when a target throttles, fails a
 // request that will be retried, or is slow: a request that took longer
-// than slow, or no request finished for quiet while the run waits. At most
-// one line per target and kind every 5 s. The returned stop ends it.
+// than slow, or no answer for quiet while requests to it are waiting (a
+// target with nothing asked of it is idle, not hung). At most one line per
+// target and kind every 5 s. The returned stop ends it.
 func watch(c *connection, w io.Writer, slow, quiet time.Duration) (stop func()) {
 	type target struct {
-		name string
-		last atomic.Int64 // unix nanos of the last finished request
-		said sync.Map     // kind -> unix nanos said last
+		name     string
+		last     atomic.Int64 // unix nanos of the last answer, or of the first request sent to an idle target
+		inFlight atomic.Int64 // requests sent and not yet answered
+		said     sync.Map     // kind -> unix nanos said last
 	}
 	if quiet <= 0 {
 		quiet = quietTarget
@@ -196,17 +198,23 @@ func watch(c *connection, w io.Writer, slow, quiet time.Duration) (stop func()) 
 		fmt.Fprintf(w, "bulkprov: %s: "+format+"\n", append([]any{tg.name}, args...)...)
 	}
 	var all []*target
-	hook := func(name string, obs *func(string, int, float64)) {
+	hook := func(name string, obs *func(string, int, float64), begin *func()) {
 		if *obs == nil {
 			return
 		}
 		tg := &target{name: name}
 		tg.last.Store(time.Now().UnixNano())
 		all = append(all, tg)
+		*begin = func() {
+			if tg.inFlight.Add(1) == 1 {
+				tg.last.Store(time.Now().UnixNano()) // owed an answer from now
+			}
+		}
 		inner := *obs
 		*obs = func(method string, status int, seconds float64) {
 			inner(method, status, seconds)
 			tg.last.Store(time.Now().UnixNano())
+			tg.inFlight.Add(-1)
 			switch {
 			case status == 429 || status == 503:
 				say(tg, "throttle", "throttling (HTTP %d); backing off and retrying", status)
@@ -218,13 +226,13 @@ func watch(c *connection, w io.Writer, slow, quiet time.Duration) (stop func()) 
 		}
 	}
 	if c.voss != nil {
-		hook("voss", &c.voss.Observe)
+		hook("voss", &c.voss.Observe, &c.voss.Begin)
 	}
 	if c.cupi != nil {
-		hook("cupi", &c.cupi.Observe)
+		hook("cupi", &c.cupi.Observe, &c.cupi.Begin)
 	}
 	for name, cc := range c.clusters {
-		hook(engine.LimiterName(name), &cc.Observe)
+		hook(engine.LimiterName(name), &cc.Observe, &cc.Begin)
 	}
 	done := make(chan struct{})
 	go func() {
@@ -236,7 +244,7 @@ func watch(c *connection, w io.Writer, slow, quiet time.Duration) (stop func()) 
 				return
 			case <-tick.C:
 				for _, tg := range all {
-					if idle := time.Since(time.Unix(0, tg.last.Load())); idle >= quiet {
+					if idle := time.Since(time.Unix(0, tg.last.Load())); idle >= quiet && tg.inFlight.Load() > 0 {
 						say(tg, "quiet", "no answer for %s; still waiting (each request gives up after --timeout)", idle.Round(time.Second))
 					}
 				}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -226,8 +227,29 @@ func TestHungServerAnnounced(t *testing.T) {
 	writeUsers(t, wb, 1)
 	u := "http://" + ln.Addr().String()
 	r := bulkprov(t, creds, "plan", "--voss", u, "--cupi", u, "--timeout", "4s", "--retries", "1", wb)
-	if r.code == 0 || !strings.Contains(r.stderr, "no answer for 2s; still waiting") {
+	if r.code == 0 || !regexp.MustCompile(`voss: no answer for [23]s; still waiting`).MatchString(r.stderr) {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// A target with nothing to answer is idle, not hung: once VOSS's part of
+// an apply is written, the minutes Unity Connection still takes must not
+// be announced as "voss: no answer".
+func TestIdleTargetNotAnnounced(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits past the quiet threshold")
+	}
+	dir := t.TempDir()
+	wb := filepath.Join(dir, "users.xlsx")
+	writeUsers(t, wb, 30)
+	sim := startSim(t, "--cupi-service-time", "150ms")
+	start := time.Now()
+	r := bulkprov(t, creds, "apply", "--voss", sim.url, "--cupi", sim.url, "--voss-rate", "0", "--timeout", "4s", "--quiet", wb)
+	if took := time.Since(start); r.code != 0 || took < 3*time.Second {
+		t.Fatalf("exit %d after %v (want 0, and over the 2 s quiet threshold for the check to mean anything)\n%s", r.code, took, r.stderr)
+	}
+	if strings.Contains(r.stderr, "voss: no answer") {
+		t.Fatalf("an idle VOSS was announced as not answering:\n%s", r.stderr)
 	}
 }
 

@@ -45,6 +45,9 @@ type Client struct {
 	// Observe, when set, is called after every request with its method,
 	// status (0 on transport errors) and duration; used for metrics.
 	Observe func(method string, status int, seconds float64)
+	// Begin, when set, is called as every request is sent; Observe
+	// follows when it ends (how long a server has owed an answer).
+	Begin func()
 	// PageSize is the rows a list asks for per page; 0 means PageSize.
 	PageSize int
 }
@@ -78,6 +81,9 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		req.Header.Set("Content-Type", "application/json")
 	}
 	start := nowSeconds()
+	if c.Begin != nil {
+		c.Begin()
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.observe(method, 0, start)

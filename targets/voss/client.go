@@ -59,6 +59,9 @@ type Client struct {
 	MaxWait time.Duration
 	// Observe, when set, is called after every request (for metrics).
 	Observe func(method string, status int, seconds float64)
+	// Begin, when set, is called as every request is sent; Observe
+	// follows when it ends (how long a server has owed an answer).
+	Begin func()
 	// DecodeExport reads a bulk export response (a JSON export zip or a
 	// JSON document) into instances; items without a model are of model.
 	// vossload.New sets it to the loader's reader.
@@ -97,6 +100,9 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	// retry, never an unknown outcome.
 	read := method == http.MethodGet || strings.HasSuffix(path, "/export/")
 	start := time.Now()
+	if c.Begin != nil {
+		c.Begin()
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.observe(method, 0, start)
