@@ -96,9 +96,9 @@ func diffCUPIUser(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 		}
 		op.Action = Create
 		// No Body: a flat create's changes say all it sends (sendBody).
-		op.Changes = make([]Change, 0, len(w.CreateFields))
-		for _, k := range sortedKeys(w.CreateFields) {
-			op.Changes = append(op.Changes, Change{Field: k, New: w.CreateFields[k]})
+		op.Changes = make([]Change, 0, w.CreateFields.Len())
+		for k, v := range w.CreateFields.All() { // in name order
+			op.Changes = append(op.Changes, Change{Field: k, New: v})
 		}
 		return op
 	}

@@ -40,11 +40,11 @@ type Want struct {
 
 	// CUPI
 	Alias        string
-	Template     string            // user template for a create
-	CreateFields map[string]string // body of a CUPI user create
-	NoCreate     string            // why the CUPI user cannot be created when missing
-	Roles        []string          // CUPI role names
-	ExactRoles   bool              // remove roles not listed
+	Template     string   // user template for a create
+	CreateFields Pairs    // body of a CUPI user create, sent in name order
+	NoCreate     string   // why the CUPI user cannot be created when missing
+	Roles        []string // CUPI role names
+	ExactRoles   bool     // remove roles not listed
 	// RolesOf maps the VOSS user's current role to CUPI role names, for a
 	// delete row that does not name the role.
 	RolesOf    func(vossRole string) []string

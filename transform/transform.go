@@ -241,15 +241,16 @@ func mapUser(rec *loader.Record, cfg *Config, o Options) []Want {
 		return wants
 	}
 	user := Want{Target: "cupi", Kind: KindCUPIUser, Key: alias, Alias: alias, Template: cfg.Template(),
-		CreateFields: map[string]string{"Alias": alias}}
+		CreateFields: make(engine.Pairs, 0, 4)}
+	user.CreateFields.Set("Alias", alias)
 	if ext != "" {
-		user.CreateFields["DtmfAccessId"] = ext
+		user.CreateFields.Set("DtmfAccessId", ext)
 	} else {
 		user.NoCreate = fmt.Sprintf("the CUPI user %s does not exist and the row has no DtmfAccessId to create it with", alias)
 	}
 	for src, dst := range map[string]string{"first_name": "FirstName", "last_name": "LastName"} {
 		if v, ok := rec.Fields[src].(string); ok && v != "" {
-			user.CreateFields[dst] = v
+			user.CreateFields.Set(dst, v)
 		}
 	}
 	wants = append(wants, user)
@@ -288,7 +289,7 @@ func str(m map[string]any, k string) (string, bool) {
 func mapCUPIUser(rec *loader.Record, cfg *Config) []Want {
 	alias, _ := str(rec.Fields, "Alias")
 	user := Want{Target: "cupi", Kind: KindCUPIUser, Key: alias, Alias: alias, Template: cfg.Template(),
-		Fields: map[string]any{}, CreateFields: map[string]string{"Alias": alias}}
+		Fields: map[string]any{}, CreateFields: engine.Pairs{{Name: "Alias", Value: alias}}}
 	if t, ok := str(rec.Fields, "Template"); ok && t != "" {
 		user.Template = t
 	}
@@ -296,7 +297,7 @@ func mapCUPIUser(rec *loader.Record, cfg *Config) []Want {
 		if v, ok := str(rec.Fields, f); ok {
 			user.Fields[f] = v
 			if v != "" {
-				user.CreateFields[f] = v
+				user.CreateFields.Set(f, v)
 			}
 		}
 	}
@@ -307,7 +308,7 @@ func mapCUPIUser(rec *loader.Record, cfg *Config) []Want {
 	case loader.Modify:
 		user.MustExist = true
 	}
-	if user.CreateFields["DtmfAccessId"] == "" {
+	if ext, _ := user.CreateFields.Get("DtmfAccessId"); ext == "" {
 		user.NoCreate = fmt.Sprintf("the CUPI user %s does not exist and the row has no DtmfAccessId to create it with", alias)
 	}
 	wants := []Want{user}

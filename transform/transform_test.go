@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bulkprov/bulkprov/engine"
 	"github.com/bulkprov/bulkprov/loader"
 )
 
@@ -49,7 +50,7 @@ func TestMap(t *testing.T) {
 				if _, ok := v.Fields["DtmfAccessId"]; ok {
 					t.Error("DtmfAccessId is not a VOSS field")
 				}
-				if ws[1].Template != "tmpl" || ws[1].CreateFields["DtmfAccessId"] != "0100" {
+				if ws[1].Template != "tmpl" || !hasField(ws[1].CreateFields, "DtmfAccessId", "0100") {
 					t.Errorf("cupi user: %+v", ws[1])
 				}
 				if !reflect.DeepEqual(ws[2].Roles, []string{"User Administrator", "Help Desk Administrator"}) {
@@ -121,4 +122,10 @@ func TestLoadConfigRefusesUnknownKeys(t *testing.T) {
 	if _, _, err := LoadConfig("../samples/config.json"); err != nil {
 		t.Fatalf("sample config: %v", err)
 	}
+}
+
+// hasField reports whether fields holds value in name.
+func hasField(fields engine.Pairs, name, value string) bool {
+	v, ok := fields.Get(name)
+	return ok && v == value
 }
