@@ -157,7 +157,7 @@ func diffVOSS(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 	completeArrays(op, body, w.Fields, cur.Data)
 	// An array is sent whole, so its unchanged write-only members (say,
 	// security answers) must be sent again or the server would lose them.
-	for p, v := range w.Secrets {
+	for p, v := range w.Secrets.All() {
 		if _, set := op.Secrets.Get(p); !set && inSentArray(body, p) {
 			op.Secrets.Set(p, v)
 		}

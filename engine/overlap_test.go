@@ -367,8 +367,8 @@ func changedRows(n int) []transform.Row {
 	rows := userRows(n, true)
 	for _, row := range rows {
 		for _, w := range row.Wants {
-			for path := range w.Secrets {
-				w.Secrets[path] = "Another-Long-One-2"
+			for i := range w.Secrets { // shared with the row's want
+				w.Secrets[i].Value = "Another-Long-One-2"
 			}
 		}
 	}

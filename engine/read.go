@@ -440,7 +440,7 @@ func readPerUser(ctx context.Context, rows []Row, cluster string, st *cupiState,
 // set, or a "maybe set" from an earlier run needs its proof).
 func secretsToCheck(w Want, userID string, t *Targets, o Options) bool {
 	op := &Op{Target: w.Target, Kind: w.Kind, UserID: userID}
-	for p, v := range w.Secrets {
+	for p, v := range w.Secrets.All() {
 		scope := t.secretScope(op, p)
 		if o.ForceSecrets || o.RunState.Known(scope) != o.RunState.Hash(scope, v) {
 			return true

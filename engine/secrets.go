@@ -1,6 +1,9 @@
 package engine
 
-import "iter"
+import (
+	"iter"
+	"slices"
+)
 
 // Secret is one write-only value an operation sends, by its field path.
 type Secret struct {
@@ -35,6 +38,11 @@ func (s *Secrets) Set(path, value string) {
 		}
 	}
 	*s = append(*s, Secret{path, value})
+}
+
+// Delete removes the value at path, if any, keeping the others' order.
+func (s *Secrets) Delete(path string) {
+	*s = slices.DeleteFunc(*s, func(e Secret) bool { return e.Path == path })
 }
 
 // All yields each path and its value, in the order they were set.

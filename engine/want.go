@@ -34,9 +34,10 @@ type Want struct {
 
 	// Fields are the fields the row names: a nested tree for VOSS, flat
 	// CUPI field names to string values for CUPI. Secrets hold the
-	// write-only values by path; they never appear in Fields.
+	// write-only values by path (most wants hold none or one); they never
+	// appear in Fields.
 	Fields  map[string]any
-	Secrets map[string]string
+	Secrets Secrets
 
 	// CUPI
 	Alias        string

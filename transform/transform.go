@@ -99,8 +99,8 @@ func RowCluster(rec *loader.Record, cfg *Config) string {
 }
 
 // splitSecrets moves the schema's secret leaves out of a field tree into
-// a path -> value map.
-func splitSecrets(f *schema.Field, tree map[string]any, prefix string, secrets map[string]string) {
+// secrets, by path.
+func splitSecrets(f *schema.Field, tree map[string]any, prefix string, secrets *engine.Secrets) {
 	for k, v := range tree {
 		c := f.Child(k)
 		if c == nil {
@@ -118,7 +118,7 @@ func splitSecrets(f *schema.Field, tree map[string]any, prefix string, secrets m
 			}
 		case string:
 			if c.Secret {
-				secrets[p] = t
+				secrets.Set(p, t)
 				delete(tree, k)
 			}
 		}
@@ -128,12 +128,12 @@ func splitSecrets(f *schema.Field, tree map[string]any, prefix string, secrets m
 func mapVOSS(rec *loader.Record, cfg *Config, o Options) Want {
 	m := schema.Get(rec.Model)
 	fields := CopyTree(rec.Fields)
-	secrets := map[string]string{}
-	splitSecrets(m.Root, fields, "", secrets)
+	var secrets engine.Secrets
+	splitSecrets(m.Root, fields, "", &secrets)
 	if k, ok := fields[m.Key].(string); ok {
 		for p, v := range o.Secrets[strings.ToLower(k)] {
-			if _, set := secrets[p]; !set {
-				secrets[p] = v
+			if _, set := secrets.Get(p); !set {
+				secrets.Set(p, v)
 			}
 		}
 	}
@@ -197,8 +197,8 @@ func boolText(v any) (string, bool) {
 
 func mapUser(rec *loader.Record, cfg *Config, o Options) []Want {
 	voss := mapVOSS(rec, cfg, o)
-	pin, hasPin := voss.Secrets["pin"]
-	delete(voss.Secrets, "pin")
+	pin, hasPin := voss.Secrets.Get("pin")
+	voss.Secrets.Delete("pin")
 	ext, _ := rec.Fields["DtmfAccessId"].(string)
 	if voss.Fields != nil {
 		delete(voss.Fields, "DtmfAccessId")
@@ -210,7 +210,7 @@ func mapUser(rec *loader.Record, cfg *Config, o Options) []Want {
 	}
 	role, hasRole := rec.Fields["role"].(string)
 	ai, _ := rec.Fields["account_information"].(map[string]any)
-	password, hasPassword := voss.Secrets["password"]
+	password, hasPassword := voss.Secrets.Get("password")
 	if rec.Action == loader.Delete {
 		// The CUPI user keeps its mailbox; only the roles its VOSS role
 		// grants are removed. A row that does not name the role removes
@@ -258,14 +258,14 @@ func mapUser(rec *loader.Record, cfg *Config, o Options) []Want {
 		wants = append(wants, Want{Target: "cupi", Kind: KindUserRole, Key: alias, Alias: alias, Roles: cfg.CUPIRoles(role), ExactRoles: o.ExactRoles})
 	}
 	if len(credFields) > 0 || policy != "" || hasPassword {
-		w := Want{Target: "cupi", Kind: KindPassword, Key: alias, Alias: alias, Fields: credFields, PolicyName: policy, Secrets: map[string]string{}}
+		w := Want{Target: "cupi", Kind: KindPassword, Key: alias, Alias: alias, Fields: credFields, PolicyName: policy}
 		if hasPassword {
-			w.Secrets["Credentials"] = password
+			w.Secrets = engine.Secrets{{Path: "Credentials", Value: password}}
 		}
 		wants = append(wants, w)
 	}
 	if hasPin {
-		wants = append(wants, Want{Target: "cupi", Kind: KindPIN, Key: alias, Alias: alias, Fields: map[string]any{}, Secrets: map[string]string{"Credentials": pin}})
+		wants = append(wants, Want{Target: "cupi", Kind: KindPIN, Key: alias, Alias: alias, Fields: map[string]any{}, Secrets: engine.Secrets{{Path: "Credentials", Value: pin}}})
 	}
 	return wants
 }
@@ -323,24 +323,24 @@ func mapCUPIUser(rec *loader.Record, cfg *Config) []Want {
 		wants = append(wants, Want{Target: "cupi", Kind: KindUserRole, Key: alias, Alias: alias, Roles: names, ExactRoles: true})
 	}
 	if pw, ok := str(rec.Fields, "Password"); ok {
-		wants = append(wants, Want{Target: "cupi", Kind: KindPassword, Key: alias, Alias: alias, Fields: map[string]any{}, Secrets: map[string]string{"Credentials": pw}})
+		wants = append(wants, Want{Target: "cupi", Kind: KindPassword, Key: alias, Alias: alias, Fields: map[string]any{}, Secrets: engine.Secrets{{Path: "Credentials", Value: pw}}})
 	}
 	if pin, ok := str(rec.Fields, "Pin"); ok {
-		wants = append(wants, Want{Target: "cupi", Kind: KindPIN, Key: alias, Alias: alias, Fields: map[string]any{}, Secrets: map[string]string{"Credentials": pin}})
+		wants = append(wants, Want{Target: "cupi", Kind: KindPIN, Key: alias, Alias: alias, Fields: map[string]any{}, Secrets: engine.Secrets{{Path: "Credentials", Value: pin}}})
 	}
 	return wants
 }
 
 func mapAuthz(rec *loader.Record) Want {
 	name, _ := str(rec.Fields, "DisplayName")
-	w := Want{Target: "cupi", Kind: KindAuthz, Key: name, Fields: map[string]any{}, Secrets: map[string]string{}}
+	w := Want{Target: "cupi", Kind: KindAuthz, Key: name, Fields: map[string]any{}}
 	for _, f := range []string{"ServerNodeAddress", "Port", "ServerUsername", "IgnoreCertificateError"} {
 		if v, ok := str(rec.Fields, f); ok {
 			w.Fields[f] = v
 		}
 	}
 	if pw, ok := str(rec.Fields, "ServerPassword"); ok {
-		w.Secrets["ServerPassword"] = pw
+		w.Secrets.Set("ServerPassword", pw)
 	}
 	switch rec.Action {
 	case loader.Delete:
