@@ -59,10 +59,10 @@ func diffCredential(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 	for k, v := range w.Fields {
 		fields[k] = v
 	}
-	if w.PolicyName != "" {
-		p := st.policies[strings.ToLower(w.PolicyName)]
+	if policy := w.cupi().PolicyName; policy != "" {
+		p := st.policies[strings.ToLower(policy)]
 		if p == nil {
-			return failOp(op, "credential policy %q does not exist on Unity Connection (map it with \"credentialPolicies\" in --config)", w.PolicyName)
+			return failOp(op, "credential policy %q does not exist on Unity Connection (map it with \"credentialPolicies\" in --config)", policy)
 		}
 		fields["CredentialPolicyObjectId"] = p["ObjectId"]
 	}

@@ -44,7 +44,7 @@ func (p *OneTimePasswords) generate(op *Op) string {
 // for data/User and "AdminUser." for relation/HcsAdminUserREL.
 func (p *OneTimePasswords) apply(op *Op, w Want, secrets Secrets) Secrets {
 	prefix := ""
-	if w.Model == KindAdminREL {
+	if w.VOSS.Model == KindAdminREL {
 		prefix = "AdminUser."
 	}
 	if _, has := secrets.Get(prefix + "password"); has {

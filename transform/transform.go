@@ -10,6 +10,7 @@ package transform
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -70,12 +71,19 @@ func Map(rec *loader.Record, cfg *Config, o Options) Row {
 	h := routingHierarchy(rec, cfg)
 	cluster := cfg.Cluster(h)
 	for i := range row.Wants {
-		if row.Wants[i].Target == "cupi" {
-			row.Wants[i].Cluster = cluster
+		if w := &row.Wants[i]; w.Target == "cupi" {
+			w.Cluster = cluster
 			if cluster == DefaultCluster && len(cfg.CUPIClusters) > 0 {
-				row.Wants[i].ClusterHierarchy = h
+				if w.CUPI == nil {
+					w.CUPI = new(engine.CUPIWant)
+				}
+				w.CUPI.ClusterHierarchy = h
 			}
 		}
+	}
+	// The row is held until it is planned: no spare wants (issue 14).
+	if cap(row.Wants) > len(row.Wants) {
+		row.Wants = slices.Clone(row.Wants)
 	}
 	return row
 }
@@ -145,23 +153,23 @@ func mapVOSS(rec *loader.Record, cfg *Config, o Options) Want {
 		}
 	}
 	keyVal, _ := fields[m.Key].(string)
-	w := Want{Target: "voss", Kind: rec.Model, Model: rec.Model, Hierarchy: h, KeyValue: keyVal,
-		Pkid: rec.Pkid, Fields: fields, Secrets: secrets}
+	v := &engine.VOSSWant{Model: rec.Model, Hierarchy: h, KeyValue: keyVal, Pkid: rec.Pkid}
+	w := Want{Target: "voss", Kind: rec.Model, Fields: fields, Secrets: secrets, VOSS: v}
 	// A pkid is only valid on the system it came from: JSON items are
 	// matched by business key (the VOSS import rule), and a row whose
 	// hierarchy is renamed is bound for another tenant.
 	if rec.Action == loader.Upsert || h != rec.Hierarchy {
-		w.Pkid = ""
+		v.Pkid = ""
 	}
-	for k, v := range rec.Search {
+	for k, s := range rec.Search {
 		if strings.EqualFold(k, m.Key) {
-			w.SearchKey = v
+			v.SearchKey = s
 		}
 	}
 	if keyVal == "" {
-		w.KeyValue = w.SearchKey
+		v.KeyValue = v.SearchKey
 	}
-	w.Key = h + "/" + w.KeyValue
+	w.Key = h + "/" + v.KeyValue
 	switch rec.Action {
 	case loader.Delete:
 		w.Delete = true
@@ -204,7 +212,7 @@ func mapUser(rec *loader.Record, cfg *Config, o Options) []Want {
 		delete(voss.Fields, "DtmfAccessId")
 	}
 	wants := []Want{voss}
-	alias := voss.KeyValue
+	alias := voss.VOSS.KeyValue
 	if alias == "" {
 		return wants
 	}
@@ -215,15 +223,16 @@ func mapUser(rec *loader.Record, cfg *Config, o Options) []Want {
 		// The CUPI user keeps its mailbox; only the roles its VOSS role
 		// grants are removed. A row that does not name the role removes
 		// those of the role the VOSS user has now (RolesOf).
-		w := Want{Target: "cupi", Kind: KindUserRole, Key: alias, Alias: alias, Delete: true, Hierarchy: voss.Hierarchy}
+		w := Want{Target: "cupi", Kind: KindUserRole, Key: alias, Alias: alias, Delete: true}
 		if hasRole {
 			w.Roles = cfg.CUPIRoles(role)
 		} else {
-			w.RolesOf = cfg.CUPIRoles
+			w.CUPI = &engine.CUPIWant{RolesOf: cfg.CUPIRoles}
+			w.VOSS = voss.VOSS // the VOSS user whose role RolesOf maps
 		}
 		return append(wants, w)
 	}
-	credFields := map[string]any{}
+	credFields := map[string]any{} // held only when it holds something
 	policy := ""
 	if ai != nil {
 		if v, ok := boolText(ai["locked"]); ok {
@@ -236,21 +245,24 @@ func mapUser(rec *loader.Record, cfg *Config, o Options) []Want {
 			policy = cfg.CUPIPolicy(p)
 		}
 	}
+	if len(credFields) == 0 {
+		credFields = nil
+	}
 	touchesCUPI := rec.Action != loader.Modify || hasRole || hasPassword || hasPin || ext != "" || len(credFields) > 0 || policy != ""
 	if !touchesCUPI {
 		return wants
 	}
-	user := Want{Target: "cupi", Kind: KindCUPIUser, Key: alias, Alias: alias, Template: cfg.Template(),
-		CreateFields: make(engine.Pairs, 0, 4)}
-	user.CreateFields.Set("Alias", alias)
+	create := &engine.CUPIWant{Template: cfg.Template(), CreateFields: make(engine.Pairs, 0, 4)}
+	user := Want{Target: "cupi", Kind: KindCUPIUser, Key: alias, Alias: alias, CUPI: create}
+	create.CreateFields.Set("Alias", alias)
 	if ext != "" {
-		user.CreateFields.Set("DtmfAccessId", ext)
+		create.CreateFields.Set("DtmfAccessId", ext)
 	} else {
-		user.NoCreate = fmt.Sprintf("the CUPI user %s does not exist and the row has no DtmfAccessId to create it with", alias)
+		create.NoCreate = fmt.Sprintf("the CUPI user %s does not exist and the row has no DtmfAccessId to create it with", alias)
 	}
 	for src, dst := range map[string]string{"first_name": "FirstName", "last_name": "LastName"} {
 		if v, ok := rec.Fields[src].(string); ok && v != "" {
-			user.CreateFields.Set(dst, v)
+			create.CreateFields.Set(dst, v)
 		}
 	}
 	wants = append(wants, user)
@@ -258,14 +270,17 @@ func mapUser(rec *loader.Record, cfg *Config, o Options) []Want {
 		wants = append(wants, Want{Target: "cupi", Kind: KindUserRole, Key: alias, Alias: alias, Roles: cfg.CUPIRoles(role), ExactRoles: o.ExactRoles})
 	}
 	if len(credFields) > 0 || policy != "" || hasPassword {
-		w := Want{Target: "cupi", Kind: KindPassword, Key: alias, Alias: alias, Fields: credFields, PolicyName: policy}
+		w := Want{Target: "cupi", Kind: KindPassword, Key: alias, Alias: alias, Fields: credFields}
+		if policy != "" {
+			w.CUPI = &engine.CUPIWant{PolicyName: policy}
+		}
 		if hasPassword {
 			w.Secrets = engine.Secrets{{Path: "Credentials", Value: password}}
 		}
 		wants = append(wants, w)
 	}
 	if hasPin {
-		wants = append(wants, Want{Target: "cupi", Kind: KindPIN, Key: alias, Alias: alias, Fields: map[string]any{}, Secrets: engine.Secrets{{Path: "Credentials", Value: pin}}})
+		wants = append(wants, Want{Target: "cupi", Kind: KindPIN, Key: alias, Alias: alias, Secrets: engine.Secrets{{Path: "Credentials", Value: pin}}})
 	}
 	return wants
 }
@@ -288,16 +303,16 @@ func str(m map[string]any, k string) (string, bool) {
 
 func mapCUPIUser(rec *loader.Record, cfg *Config) []Want {
 	alias, _ := str(rec.Fields, "Alias")
-	user := Want{Target: "cupi", Kind: KindCUPIUser, Key: alias, Alias: alias, Template: cfg.Template(),
-		Fields: map[string]any{}, CreateFields: engine.Pairs{{Name: "Alias", Value: alias}}}
+	create := &engine.CUPIWant{Template: cfg.Template(), CreateFields: engine.Pairs{{Name: "Alias", Value: alias}}}
+	user := Want{Target: "cupi", Kind: KindCUPIUser, Key: alias, Alias: alias, Fields: map[string]any{}, CUPI: create}
 	if t, ok := str(rec.Fields, "Template"); ok && t != "" {
-		user.Template = t
+		create.Template = t
 	}
 	for _, f := range []string{"DtmfAccessId", "FirstName", "LastName", "DisplayName", "EmailAddress"} {
 		if v, ok := str(rec.Fields, f); ok {
 			user.Fields[f] = v
 			if v != "" {
-				user.CreateFields.Set(f, v)
+				create.CreateFields.Set(f, v)
 			}
 		}
 	}
@@ -308,8 +323,8 @@ func mapCUPIUser(rec *loader.Record, cfg *Config) []Want {
 	case loader.Modify:
 		user.MustExist = true
 	}
-	if ext, _ := user.CreateFields.Get("DtmfAccessId"); ext == "" {
-		user.NoCreate = fmt.Sprintf("the CUPI user %s does not exist and the row has no DtmfAccessId to create it with", alias)
+	if ext, _ := create.CreateFields.Get("DtmfAccessId"); ext == "" {
+		create.NoCreate = fmt.Sprintf("the CUPI user %s does not exist and the row has no DtmfAccessId to create it with", alias)
 	}
 	wants := []Want{user}
 	if roles, ok := str(rec.Fields, "Roles"); ok {
@@ -323,10 +338,10 @@ func mapCUPIUser(rec *loader.Record, cfg *Config) []Want {
 		wants = append(wants, Want{Target: "cupi", Kind: KindUserRole, Key: alias, Alias: alias, Roles: names, ExactRoles: true})
 	}
 	if pw, ok := str(rec.Fields, "Password"); ok {
-		wants = append(wants, Want{Target: "cupi", Kind: KindPassword, Key: alias, Alias: alias, Fields: map[string]any{}, Secrets: engine.Secrets{{Path: "Credentials", Value: pw}}})
+		wants = append(wants, Want{Target: "cupi", Kind: KindPassword, Key: alias, Alias: alias, Secrets: engine.Secrets{{Path: "Credentials", Value: pw}}})
 	}
 	if pin, ok := str(rec.Fields, "Pin"); ok {
-		wants = append(wants, Want{Target: "cupi", Kind: KindPIN, Key: alias, Alias: alias, Fields: map[string]any{}, Secrets: engine.Secrets{{Path: "Credentials", Value: pin}}})
+		wants = append(wants, Want{Target: "cupi", Kind: KindPIN, Key: alias, Alias: alias, Secrets: engine.Secrets{{Path: "Credentials", Value: pin}}})
 	}
 	return wants
 }
