@@ -232,7 +232,7 @@ func mapUser(rec *loader.Record, cfg *Config, o Options) []Want {
 		}
 		return append(wants, w)
 	}
-	credFields := map[string]any{} // held only when it holds something
+	credFields := map[string]any{}
 	policy := ""
 	if ai != nil {
 		if v, ok := boolText(ai["locked"]); ok {
@@ -246,7 +246,7 @@ func mapUser(rec *loader.Record, cfg *Config, o Options) []Want {
 		}
 	}
 	if len(credFields) == 0 {
-		credFields = nil
+		credFields = nil // a want holds no empty map
 	}
 	touchesCUPI := rec.Action != loader.Modify || hasRole || hasPassword || hasPin || ext != "" || len(credFields) > 0 || policy != ""
 	if !touchesCUPI {
