@@ -42,19 +42,20 @@ func failOp(op *Op, format string, args ...any) *Op {
 // secretChanges adds a change per secret that must be set: all of them on
 // a create; otherwise those whose keyed hash differs from the last value
 // applied (or all, with --force-secrets).
-func secretChanges(op *Op, secrets map[string]string, exists bool, t *Targets, o Options) {
-	if len(secrets) == 0 {
+func secretChanges(op *Op, secrets Secrets, exists bool, t *Targets, o Options) {
+	if secrets.Len() == 0 {
 		return
 	}
-	paths := make([]string, 0, len(secrets))
-	for p := range secrets {
+	paths := make([]string, 0, secrets.Len())
+	for p := range secrets.All() {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
 	for _, p := range paths {
+		v, _ := secrets.Get(p)
 		if exists && !o.ForceSecrets {
 			scope := t.secretScope(op, p)
-			if o.RunState.Known(scope) == o.RunState.Hash(scope, secrets[p]) {
+			if o.RunState.Known(scope) == o.RunState.Hash(scope, v) {
 				continue
 			}
 		}
@@ -63,7 +64,7 @@ func secretChanges(op *Op, secrets map[string]string, exists bool, t *Targets, o
 			old = SecretMarker
 		}
 		op.Changes = append(op.Changes, Change{Field: p, Old: old, New: SecretMarker, Secret: true})
-		op.Secrets.Set(p, secrets[p])
+		op.Secrets.Set(p, v)
 	}
 }
 

@@ -29,8 +29,8 @@ func TestCheckpointDiskFull(t *testing.T) {
 	for i := 0; i < 50; i++ {
 		alias := fmt.Sprintf("a%d", i)
 		rows = append(rows, Row{Source: Source{File: "f", Row: i + 5}, Model: "cupi/User", Wants: []Want{{
-			Target: "cupi", Kind: KindCUPIUser, Key: alias, Alias: alias, Template: DefaultTemplate,
-			CreateFields: map[string]string{"Alias": alias, "DtmfAccessId": fmt.Sprintf("1%03d", i)}}}})
+			Target: "cupi", Kind: KindCUPIUser, Key: alias, Alias: alias, CUPI: &CUPIWant{Template: DefaultTemplate,
+				CreateFields: Pairs{{"Alias", alias}, {"DtmfAccessId", fmt.Sprintf("1%03d", i)}}}}}})
 	}
 	ctx := context.Background()
 	p, err := MakePlan(ctx, rows, tg, Options{})

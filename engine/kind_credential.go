@@ -60,10 +60,10 @@ func diffCredential(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 	for k, v := range w.Fields {
 		fields[k] = v
 	}
-	if w.PolicyName != "" {
-		p := st.policies[strings.ToLower(w.PolicyName)]
+	if policy := w.cupi().PolicyName; policy != "" {
+		p := st.policies[strings.ToLower(policy)]
 		if p == nil {
-			return failOp(op, "credential policy %q does not exist on Unity Connection (map it with \"credentialPolicies\" in --config)", w.PolicyName)
+			return failOp(op, "credential policy %q does not exist on Unity Connection (map it with \"credentialPolicies\" in --config)", policy)
 		}
 		fields["CredentialPolicyObjectId"] = p["ObjectId"]
 	}
@@ -104,8 +104,8 @@ func diffCredential(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 // resolveMaybe settles the secrets of a credential that an earlier run
 // sent without learning the outcome: TimeChanged moved since then proves
 // the set landed, so the value is known as applied and not sent again.
-func resolveMaybe(op *Op, secrets map[string]string, t *Targets, o Options) {
-	for p, v := range secrets {
+func resolveMaybe(op *Op, secrets Secrets, t *Targets, o Options) {
+	for p, v := range secrets.All() {
 		scope := t.secretScope(op, p)
 		m, ok := o.RunState.Maybe(scope)
 		if !ok || m.Hash != o.RunState.Hash(scope, v) {

@@ -72,7 +72,8 @@ func (cupiUserKind) revert(st *state, e *BackoutEntry, h BackoutHeader, force bo
 }
 
 func diffCUPIUser(st *state, w Want, op *Op, t *Targets, o Options) *Op {
-	op.Alias, op.Template = w.Alias, w.Template
+	c := w.cupi()
+	op.Alias, op.Template = w.Alias, c.Template
 	u := st.user(w.Alias)
 	op.Fingerprint = fingerprint(u)
 	if u != nil {
@@ -88,17 +89,17 @@ func diffCUPIUser(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 		return op
 	case u == nil && w.MustExist:
 		return failOp(op, "the CUPI user %s does not exist (the row says modify)", w.Alias)
-	case u == nil && w.NoCreate != "":
-		return failOp(op, "%s", w.NoCreate)
+	case u == nil && c.NoCreate != "":
+		return failOp(op, "%s", c.NoCreate)
 	case u == nil:
-		if !st.templates[strings.ToLower(w.Template)] {
-			return failOp(op, "user template %q does not exist on Unity Connection", w.Template)
+		if !st.templates[strings.ToLower(c.Template)] {
+			return failOp(op, "user template %q does not exist on Unity Connection", c.Template)
 		}
 		op.Action = Create
 		// No Body: a flat create's changes say all it sends (sendBody).
-		op.Changes = make([]Change, 0, len(w.CreateFields))
-		for _, k := range sortedKeys(w.CreateFields) {
-			op.Changes = append(op.Changes, Change{Field: k, New: w.CreateFields[k]})
+		op.Changes = make([]Change, 0, c.CreateFields.Len())
+		for k, v := range c.CreateFields.All() { // in name order
+			op.Changes = append(op.Changes, Change{Field: k, New: v})
 		}
 		return op
 	}

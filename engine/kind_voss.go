@@ -101,19 +101,20 @@ func (vossKind) revert(st *state, e *BackoutEntry, _ BackoutHeader, force bool) 
 }
 
 func diffVOSS(st *state, w Want, op *Op, t *Targets, o Options) *Op {
-	op.Model, op.Hierarchy = w.Model, w.Hierarchy
-	m := schema.Get(w.Model)
-	if !st.hasNode(w.Hierarchy) {
-		return failOp(op, "hierarchy %s does not exist on VOSS", w.Hierarchy)
+	v := w.VOSS // every VOSS want has one
+	op.Model, op.Hierarchy = v.Model, v.Hierarchy
+	m := schema.Get(v.Model)
+	if !st.hasNode(v.Hierarchy) {
+		return failOp(op, "hierarchy %s does not exist on VOSS", v.Hierarchy)
 	}
-	var cur = st.voss[vkey(w.Model, w.Hierarchy, w.KeyValue)]
-	if w.SearchKey != "" {
-		cur = st.voss[vkey(w.Model, w.Hierarchy, w.SearchKey)]
+	var cur = st.voss[vkey(v.Model, v.Hierarchy, v.KeyValue)]
+	if v.SearchKey != "" {
+		cur = st.voss[vkey(v.Model, v.Hierarchy, v.SearchKey)]
 	}
-	if w.Pkid != "" {
-		cur = st.byPkid[w.Pkid]
+	if v.Pkid != "" {
+		cur = st.byPkid[v.Pkid]
 		if cur == nil && (w.MustExist || w.Delete) {
-			return failOp(op, "no %s with pkid %s", w.Model, w.Pkid)
+			return failOp(op, "no %s with pkid %s", v.Model, v.Pkid)
 		}
 	}
 	if cur != nil {
@@ -128,14 +129,14 @@ func diffVOSS(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 			return op
 		}
 		op.Action = Delete
-		op.Changes = []Change{{Field: m.Key, Old: w.KeyValue, New: nil}}
+		op.Changes = []Change{{Field: m.Key, Old: v.KeyValue, New: nil}}
 		return op
 	}
 	if cur == nil && w.MustExist {
-		return failOp(op, "%s %s does not exist at %s (the row says modify)", w.Model, w.KeyValue, w.Hierarchy)
+		return failOp(op, "%s %s does not exist at %s (the row says modify)", v.Model, v.KeyValue, v.Hierarchy)
 	}
-	if role := roleOf(w); role != "" && st.vossRoles[w.Hierarchy] != nil && !st.vossRoles[w.Hierarchy][role] {
-		return failOp(op, "role %q does not exist at %s%s", role, w.Hierarchy, didYouMean(role, st.vossRoles[w.Hierarchy]))
+	if role := roleOf(w); role != "" && st.vossRoles[v.Hierarchy] != nil && !st.vossRoles[v.Hierarchy][role] {
+		return failOp(op, "role %q does not exist at %s%s", role, v.Hierarchy, didYouMean(role, st.vossRoles[v.Hierarchy]))
 	}
 	if cur == nil {
 		op.Action = Create
@@ -157,7 +158,7 @@ func diffVOSS(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 	completeArrays(op, body, w.Fields, cur.Data)
 	// An array is sent whole, so its unchanged write-only members (say,
 	// security answers) must be sent again or the server would lose them.
-	for p, v := range w.Secrets {
+	for p, v := range w.Secrets.All() {
 		if _, set := op.Secrets.Get(p); !set && inSentArray(body, p) {
 			op.Secrets.Set(p, v)
 		}

@@ -42,18 +42,16 @@ func (p *OneTimePasswords) generate(op *Op) string {
 
 // apply gives a create op without a password a one-time one; prefix is ""
 // for data/User and "AdminUser." for relation/HcsAdminUserREL.
-func (p *OneTimePasswords) apply(op *Op, w Want, secrets map[string]string) map[string]string {
+func (p *OneTimePasswords) apply(op *Op, w Want, secrets Secrets) Secrets {
 	prefix := ""
-	if w.Model == KindAdminREL {
+	if w.VOSS.Model == KindAdminREL {
 		prefix = "AdminUser."
 	}
-	if _, has := secrets[prefix+"password"]; has {
+	if _, has := secrets.Get(prefix + "password"); has {
 		return secrets
 	}
-	out := map[string]string{prefix + "password": p.generate(op)}
-	for k, v := range secrets {
-		out[k] = v
-	}
+	out := secrets.Clone() // never the want's own
+	out.Set(prefix+"password", p.generate(op))
 	op.Changes = append(op.Changes, Change{Field: prefix + "account_information.change_password_on_login", New: true})
 	if op.Body == nil {
 		return out // the body is derived from the changes (sendBody)

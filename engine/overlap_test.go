@@ -367,8 +367,8 @@ func changedRows(n int) []transform.Row {
 	rows := userRows(n, true)
 	for _, row := range rows {
 		for _, w := range row.Wants {
-			for path := range w.Secrets {
-				w.Secrets[path] = "Another-Long-One-2"
+			for p := range w.Secrets.All() { // a handle: the row's want sees the new value
+				w.Secrets.Set(p, "Another-Long-One-2")
 			}
 		}
 	}

@@ -78,19 +78,20 @@ func scanNamed(rows []Row, st *state) named {
 					continue
 				}
 				n.voss = true
-				if n.hiers[w.Model] == nil {
-					n.hiers[w.Model], n.keys[w.Model] = map[string]bool{}, map[string]bool{}
+				v := w.VOSS // every VOSS want has one
+				if n.hiers[v.Model] == nil {
+					n.hiers[v.Model], n.keys[v.Model] = map[string]bool{}, map[string]bool{}
 				}
-				n.keys[w.Model][strings.ToLower(w.KeyValue)] = true
-				if w.SearchKey != "" {
-					n.keys[w.Model][strings.ToLower(w.SearchKey)] = true
+				n.keys[v.Model][strings.ToLower(v.KeyValue)] = true
+				if v.SearchKey != "" {
+					n.keys[v.Model][strings.ToLower(v.SearchKey)] = true
 				}
-				n.hiers[w.Model][w.Hierarchy] = true
-				if w.Pkid != "" {
-					n.pkids[w.Pkid] = w.Model
+				n.hiers[v.Model][v.Hierarchy] = true
+				if v.Pkid != "" {
+					n.pkids[v.Pkid] = v.Model
 				}
 				if roleOf(w) != "" {
-					n.roleHiers[w.Hierarchy] = true
+					n.roleHiers[v.Hierarchy] = true
 				}
 			case "cupi":
 				n.aliases[strings.ToLower(w.Alias)] = true
@@ -99,13 +100,13 @@ func scanNamed(rows []Row, st *state) named {
 					st.clusters[name] = newCUPIState()
 				}
 				if n.hierOf[name] == "" {
-					n.hierOf[name] = w.ClusterHierarchy
+					n.hierOf[name] = w.cupi().ClusterHierarchy
 				}
 				switch w.Kind {
 				case KindUserRole:
 					n.roles = true
 				case KindPassword, KindPIN:
-					n.policies = n.policies || w.PolicyName != ""
+					n.policies = n.policies || w.cupi().PolicyName != ""
 				case KindCUPIUser:
 					n.templates = true
 				case KindAuthz:
@@ -394,7 +395,7 @@ func readPerUser(ctx context.Context, rows []Row, cluster string, st *cupiState,
 			case w.Kind == KindUserRole:
 				j = job{u["ObjectId"], "roles"}
 			case (w.Kind == KindPassword || w.Kind == KindPIN) &&
-				(len(w.Fields) > 0 || w.PolicyName != "" || secretsToCheck(*w, u["ObjectId"], t, o)):
+				(len(w.Fields) > 0 || w.cupi().PolicyName != "" || secretsToCheck(*w, u["ObjectId"], t, o)):
 				// The settings, and TimeChanged: the proof of a set whose
 				// answer is lost, read before the set.
 				j = job{u["ObjectId"], credKind(w.Kind)}
@@ -444,7 +445,7 @@ func readPerUser(ctx context.Context, rows []Row, cluster string, st *cupiState,
 // set, or a "maybe set" from an earlier run needs its proof).
 func secretsToCheck(w Want, userID string, t *Targets, o Options) bool {
 	op := &Op{Target: w.Target, Kind: w.Kind, UserID: userID}
-	for p, v := range w.Secrets {
+	for p, v := range w.Secrets.All() {
 		scope := t.secretScope(op, p)
 		if o.ForceSecrets || o.RunState.Known(scope) != o.RunState.Hash(scope, v) {
 			return true

@@ -251,12 +251,12 @@ func revertRows(bf *BackoutFile) []Row {
 		w := Want{Target: e.Target, Cluster: e.Cluster, Kind: e.Kind, Key: e.Key, Alias: e.Alias}
 		switch e.Kind {
 		case KindUser, KindAdminREL:
-			w.Model, w.Hierarchy = e.Model, e.Hierarchy
-			w.KeyValue = e.Key[strings.LastIndex(e.Key, "/")+1:] // the plan reads the objects the rows name by key
+			w.VOSS = &VOSSWant{Model: e.Model, Hierarchy: e.Hierarchy,
+				KeyValue: e.Key[strings.LastIndex(e.Key, "/")+1:]} // the plan reads the objects the rows name by key
 			if e.Action != Delete {
-				w.Pkid = e.Pkid
+				w.VOSS.Pkid = e.Pkid
 				if e.CreatedID != "" {
-					w.Pkid = e.CreatedID
+					w.VOSS.Pkid = e.CreatedID
 				}
 			}
 		case KindPassword, KindPIN:

@@ -1,6 +1,9 @@
 package engine
 
-import "iter"
+import (
+	"iter"
+	"slices"
+)
 
 // Secret is one write-only value an operation sends, by its field path.
 type Secret struct {
@@ -49,8 +52,32 @@ func (s *Secrets) Set(path, value string) {
 	*l = append(*l, Secret{path, value})
 }
 
+// SecretsOf returns Secrets holding value at path.
+func SecretsOf(path, value string) Secrets {
+	var s Secrets
+	s.Set(path, value)
+	return s
+}
+
+// Clone returns a copy that shares nothing with s: Secrets is a handle,
+// so a copied value sets and deletes in the same pairs.
+func (s Secrets) Clone() Secrets {
+	if s.list == nil {
+		return s
+	}
+	l := slices.Clone(*s.list)
+	return Secrets{list: &l}
+}
+
 // Clear lets go of every value held.
 func (s *Secrets) Clear() { s.list = nil }
+
+// Delete removes the value at path, if any, keeping the others' order.
+func (s *Secrets) Delete(path string) {
+	if s.list != nil {
+		*s.list = slices.DeleteFunc(*s.list, func(e Secret) bool { return e.Path == path })
+	}
+}
 
 // All yields each path and its value, in the order they were set.
 func (s Secrets) All() iter.Seq2[string, string] {

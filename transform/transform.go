@@ -10,6 +10,7 @@ package transform
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -70,12 +71,19 @@ func Map(rec *loader.Record, cfg *Config, o Options) Row {
 	h := routingHierarchy(rec, cfg)
 	cluster := cfg.Cluster(h)
 	for i := range row.Wants {
-		if row.Wants[i].Target == "cupi" {
-			row.Wants[i].Cluster = cluster
+		if w := &row.Wants[i]; w.Target == "cupi" {
+			w.Cluster = cluster
 			if cluster == DefaultCluster && len(cfg.CUPIClusters) > 0 {
-				row.Wants[i].ClusterHierarchy = h
+				if w.CUPI == nil {
+					w.CUPI = new(engine.CUPIWant)
+				}
+				w.CUPI.ClusterHierarchy = h
 			}
 		}
+	}
+	// The row is held until it is planned: no spare wants (issue 14).
+	if cap(row.Wants) > len(row.Wants) {
+		row.Wants = slices.Clone(row.Wants)
 	}
 	return row
 }
@@ -99,8 +107,8 @@ func RowCluster(rec *loader.Record, cfg *Config) string {
 }
 
 // splitSecrets moves the schema's secret leaves out of a field tree into
-// a path -> value map.
-func splitSecrets(f *schema.Field, tree map[string]any, prefix string, secrets map[string]string) {
+// secrets, by path.
+func splitSecrets(f *schema.Field, tree map[string]any, prefix string, secrets *engine.Secrets) {
 	for k, v := range tree {
 		c := f.Child(k)
 		if c == nil {
@@ -118,7 +126,7 @@ func splitSecrets(f *schema.Field, tree map[string]any, prefix string, secrets m
 			}
 		case string:
 			if c.Secret {
-				secrets[p] = t
+				secrets.Set(p, t)
 				delete(tree, k)
 			}
 		}
@@ -128,12 +136,12 @@ func splitSecrets(f *schema.Field, tree map[string]any, prefix string, secrets m
 func mapVOSS(rec *loader.Record, cfg *Config, o Options) Want {
 	m := schema.Get(rec.Model)
 	fields := CopyTree(rec.Fields)
-	secrets := map[string]string{}
-	splitSecrets(m.Root, fields, "", secrets)
+	var secrets engine.Secrets
+	splitSecrets(m.Root, fields, "", &secrets)
 	if k, ok := fields[m.Key].(string); ok {
 		for p, v := range o.Secrets[strings.ToLower(k)] {
-			if _, set := secrets[p]; !set {
-				secrets[p] = v
+			if _, set := secrets.Get(p); !set {
+				secrets.Set(p, v)
 			}
 		}
 	}
@@ -145,27 +153,27 @@ func mapVOSS(rec *loader.Record, cfg *Config, o Options) Want {
 		}
 	}
 	keyVal, _ := fields[m.Key].(string)
-	w := Want{Target: "voss", Kind: rec.Model, Model: rec.Model, Hierarchy: h, KeyValue: keyVal,
-		Pkid: rec.Pkid, Fields: fields, Secrets: secrets}
+	v := &engine.VOSSWant{Model: rec.Model, Hierarchy: h, KeyValue: keyVal, Pkid: rec.Pkid}
+	w := Want{Target: "voss", Kind: rec.Model, Fields: fields, Secrets: secrets, VOSS: v}
 	// A pkid is only valid on the system it came from: JSON items are
 	// matched by business key (the VOSS import rule), and a row whose
 	// hierarchy is renamed is bound for another tenant.
 	if rec.Action == loader.Upsert || h != rec.Hierarchy {
-		w.Pkid = ""
+		v.Pkid = ""
 	}
-	for k, v := range rec.Search {
+	for k, s := range rec.Search {
 		if strings.EqualFold(k, m.Key) {
-			w.SearchKey = v
+			v.SearchKey = s
 		}
 	}
 	if keyVal == "" {
-		w.KeyValue = w.SearchKey
+		v.KeyValue = v.SearchKey
 	}
-	w.Key = h + "/" + w.KeyValue
+	w.Key = h + "/" + v.KeyValue
 	switch rec.Action {
 	case loader.Delete:
 		w.Delete = true
-		w.Fields, w.Secrets = nil, nil
+		w.Fields, w.Secrets = nil, engine.Secrets{}
 	case loader.Modify:
 		w.MustExist = true
 	}
@@ -197,29 +205,30 @@ func boolText(v any) (string, bool) {
 
 func mapUser(rec *loader.Record, cfg *Config, o Options) []Want {
 	voss := mapVOSS(rec, cfg, o)
-	pin, hasPin := voss.Secrets["pin"]
-	delete(voss.Secrets, "pin")
+	pin, hasPin := voss.Secrets.Get("pin")
+	voss.Secrets.Delete("pin")
 	ext, _ := rec.Fields["DtmfAccessId"].(string)
 	if voss.Fields != nil {
 		delete(voss.Fields, "DtmfAccessId")
 	}
 	wants := []Want{voss}
-	alias := voss.KeyValue
+	alias := voss.VOSS.KeyValue
 	if alias == "" {
 		return wants
 	}
 	role, hasRole := rec.Fields["role"].(string)
 	ai, _ := rec.Fields["account_information"].(map[string]any)
-	password, hasPassword := voss.Secrets["password"]
+	password, hasPassword := voss.Secrets.Get("password")
 	if rec.Action == loader.Delete {
 		// The CUPI user keeps its mailbox; only the roles its VOSS role
 		// grants are removed. A row that does not name the role removes
 		// those of the role the VOSS user has now (RolesOf).
-		w := Want{Target: "cupi", Kind: KindUserRole, Key: alias, Alias: alias, Delete: true, Hierarchy: voss.Hierarchy}
+		w := Want{Target: "cupi", Kind: KindUserRole, Key: alias, Alias: alias, Delete: true}
 		if hasRole {
 			w.Roles = cfg.CUPIRoles(role)
 		} else {
-			w.RolesOf = cfg.CUPIRoles
+			w.CUPI = &engine.CUPIWant{RolesOf: cfg.CUPIRoles}
+			w.VOSS = voss.VOSS // the VOSS user whose role RolesOf maps
 		}
 		return append(wants, w)
 	}
@@ -236,20 +245,24 @@ func mapUser(rec *loader.Record, cfg *Config, o Options) []Want {
 			policy = cfg.CUPIPolicy(p)
 		}
 	}
+	if len(credFields) == 0 {
+		credFields = nil // a want holds no empty map
+	}
 	touchesCUPI := rec.Action != loader.Modify || hasRole || hasPassword || hasPin || ext != "" || len(credFields) > 0 || policy != ""
 	if !touchesCUPI {
 		return wants
 	}
-	user := Want{Target: "cupi", Kind: KindCUPIUser, Key: alias, Alias: alias, Template: cfg.Template(),
-		CreateFields: map[string]string{"Alias": alias}}
+	create := &engine.CUPIWant{Template: cfg.Template(), CreateFields: make(engine.Pairs, 0, 4)}
+	user := Want{Target: "cupi", Kind: KindCUPIUser, Key: alias, Alias: alias, CUPI: create}
+	create.CreateFields.Set("Alias", alias)
 	if ext != "" {
-		user.CreateFields["DtmfAccessId"] = ext
+		create.CreateFields.Set("DtmfAccessId", ext)
 	} else {
-		user.NoCreate = fmt.Sprintf("the CUPI user %s does not exist and the row has no DtmfAccessId to create it with", alias)
+		create.NoCreate = fmt.Sprintf("the CUPI user %s does not exist and the row has no DtmfAccessId to create it with", alias)
 	}
 	for src, dst := range map[string]string{"first_name": "FirstName", "last_name": "LastName"} {
 		if v, ok := rec.Fields[src].(string); ok && v != "" {
-			user.CreateFields[dst] = v
+			create.CreateFields.Set(dst, v)
 		}
 	}
 	wants = append(wants, user)
@@ -257,14 +270,17 @@ func mapUser(rec *loader.Record, cfg *Config, o Options) []Want {
 		wants = append(wants, Want{Target: "cupi", Kind: KindUserRole, Key: alias, Alias: alias, Roles: cfg.CUPIRoles(role), ExactRoles: o.ExactRoles})
 	}
 	if len(credFields) > 0 || policy != "" || hasPassword {
-		w := Want{Target: "cupi", Kind: KindPassword, Key: alias, Alias: alias, Fields: credFields, PolicyName: policy, Secrets: map[string]string{}}
+		w := Want{Target: "cupi", Kind: KindPassword, Key: alias, Alias: alias, Fields: credFields}
+		if policy != "" {
+			w.CUPI = &engine.CUPIWant{PolicyName: policy}
+		}
 		if hasPassword {
-			w.Secrets["Credentials"] = password
+			w.Secrets = engine.SecretsOf("Credentials", password)
 		}
 		wants = append(wants, w)
 	}
 	if hasPin {
-		wants = append(wants, Want{Target: "cupi", Kind: KindPIN, Key: alias, Alias: alias, Fields: map[string]any{}, Secrets: map[string]string{"Credentials": pin}})
+		wants = append(wants, Want{Target: "cupi", Kind: KindPIN, Key: alias, Alias: alias, Secrets: engine.SecretsOf("Credentials", pin)})
 	}
 	return wants
 }
@@ -287,16 +303,16 @@ func str(m map[string]any, k string) (string, bool) {
 
 func mapCUPIUser(rec *loader.Record, cfg *Config) []Want {
 	alias, _ := str(rec.Fields, "Alias")
-	user := Want{Target: "cupi", Kind: KindCUPIUser, Key: alias, Alias: alias, Template: cfg.Template(),
-		Fields: map[string]any{}, CreateFields: map[string]string{"Alias": alias}}
+	create := &engine.CUPIWant{Template: cfg.Template(), CreateFields: engine.Pairs{{Name: "Alias", Value: alias}}}
+	user := Want{Target: "cupi", Kind: KindCUPIUser, Key: alias, Alias: alias, Fields: map[string]any{}, CUPI: create}
 	if t, ok := str(rec.Fields, "Template"); ok && t != "" {
-		user.Template = t
+		create.Template = t
 	}
 	for _, f := range []string{"DtmfAccessId", "FirstName", "LastName", "DisplayName", "EmailAddress"} {
 		if v, ok := str(rec.Fields, f); ok {
 			user.Fields[f] = v
 			if v != "" {
-				user.CreateFields[f] = v
+				create.CreateFields.Set(f, v)
 			}
 		}
 	}
@@ -307,8 +323,8 @@ func mapCUPIUser(rec *loader.Record, cfg *Config) []Want {
 	case loader.Modify:
 		user.MustExist = true
 	}
-	if user.CreateFields["DtmfAccessId"] == "" {
-		user.NoCreate = fmt.Sprintf("the CUPI user %s does not exist and the row has no DtmfAccessId to create it with", alias)
+	if ext, _ := create.CreateFields.Get("DtmfAccessId"); ext == "" {
+		create.NoCreate = fmt.Sprintf("the CUPI user %s does not exist and the row has no DtmfAccessId to create it with", alias)
 	}
 	wants := []Want{user}
 	if roles, ok := str(rec.Fields, "Roles"); ok {
@@ -322,28 +338,28 @@ func mapCUPIUser(rec *loader.Record, cfg *Config) []Want {
 		wants = append(wants, Want{Target: "cupi", Kind: KindUserRole, Key: alias, Alias: alias, Roles: names, ExactRoles: true})
 	}
 	if pw, ok := str(rec.Fields, "Password"); ok {
-		wants = append(wants, Want{Target: "cupi", Kind: KindPassword, Key: alias, Alias: alias, Fields: map[string]any{}, Secrets: map[string]string{"Credentials": pw}})
+		wants = append(wants, Want{Target: "cupi", Kind: KindPassword, Key: alias, Alias: alias, Secrets: engine.SecretsOf("Credentials", pw)})
 	}
 	if pin, ok := str(rec.Fields, "Pin"); ok {
-		wants = append(wants, Want{Target: "cupi", Kind: KindPIN, Key: alias, Alias: alias, Fields: map[string]any{}, Secrets: map[string]string{"Credentials": pin}})
+		wants = append(wants, Want{Target: "cupi", Kind: KindPIN, Key: alias, Alias: alias, Secrets: engine.SecretsOf("Credentials", pin)})
 	}
 	return wants
 }
 
 func mapAuthz(rec *loader.Record) Want {
 	name, _ := str(rec.Fields, "DisplayName")
-	w := Want{Target: "cupi", Kind: KindAuthz, Key: name, Fields: map[string]any{}, Secrets: map[string]string{}}
+	w := Want{Target: "cupi", Kind: KindAuthz, Key: name, Fields: map[string]any{}}
 	for _, f := range []string{"ServerNodeAddress", "Port", "ServerUsername", "IgnoreCertificateError"} {
 		if v, ok := str(rec.Fields, f); ok {
 			w.Fields[f] = v
 		}
 	}
 	if pw, ok := str(rec.Fields, "ServerPassword"); ok {
-		w.Secrets["ServerPassword"] = pw
+		w.Secrets.Set("ServerPassword", pw)
 	}
 	switch rec.Action {
 	case loader.Delete:
-		w.Delete, w.Fields, w.Secrets = true, nil, nil
+		w.Delete, w.Fields, w.Secrets = true, nil, engine.Secrets{}
 	case loader.Modify:
 		w.MustExist = true
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bulkprov/bulkprov/engine"
 	"github.com/bulkprov/bulkprov/loader"
 )
 
@@ -40,25 +41,25 @@ func TestMap(t *testing.T) {
 			[]string{KindUser, KindCUPIUser, KindUserRole, KindPassword, KindPIN},
 			func(t *testing.T, ws []Want) {
 				v := ws[0]
-				if v.Hierarchy != "sys.hcs.new.site" || v.Key != "sys.hcs.new.site/u" {
-					t.Errorf("hierarchy rename: %s %s", v.Hierarchy, v.Key)
+				if v.VOSS.Hierarchy != "sys.hcs.new.site" || v.Key != "sys.hcs.new.site/u" {
+					t.Errorf("hierarchy rename: %s %s", v.VOSS.Hierarchy, v.Key)
 				}
-				if _, ok := v.Fields["password"]; ok || v.Secrets["password"] != "Secret-123" {
+				if _, ok := v.Fields["password"]; ok || !hasSecret(v.Secrets, "password", "Secret-123") {
 					t.Errorf("password must move to Secrets: %v", v.Fields)
 				}
 				if _, ok := v.Fields["DtmfAccessId"]; ok {
 					t.Error("DtmfAccessId is not a VOSS field")
 				}
-				if ws[1].Template != "tmpl" || ws[1].CreateFields["DtmfAccessId"] != "0100" {
+				if ws[1].CUPI.Template != "tmpl" || !hasField(ws[1].CUPI.CreateFields, "DtmfAccessId", "0100") {
 					t.Errorf("cupi user: %+v", ws[1])
 				}
 				if !reflect.DeepEqual(ws[2].Roles, []string{"User Administrator", "Help Desk Administrator"}) {
 					t.Errorf("roles %v", ws[2].Roles)
 				}
-				if ws[3].Fields["Locked"] != "true" || ws[3].PolicyName != "Default Credential Policy" || ws[3].Secrets["Credentials"] != "Secret-123" {
+				if ws[3].Fields["Locked"] != "true" || ws[3].CUPI.PolicyName != "Default Credential Policy" || !hasSecret(ws[3].Secrets, "Credentials", "Secret-123") {
 					t.Errorf("password credential %+v", ws[3])
 				}
-				if ws[4].Secrets["Credentials"] != "123456" {
+				if !hasSecret(ws[4].Secrets, "Credentials", "123456") {
 					t.Errorf("pin %+v", ws[4])
 				}
 			}},
@@ -73,28 +74,31 @@ func TestMap(t *testing.T) {
 		{"delete without a role takes the VOSS user's current one", user(loader.Delete, map[string]any{"username": "u"}),
 			[]string{KindUser, KindUserRole},
 			func(t *testing.T, ws []Want) {
-				if ws[1].Roles != nil || ws[1].RolesOf == nil || ws[1].RolesOf("Admin")[0] != "User Administrator" {
+				if ws[1].Roles != nil || ws[1].CUPI == nil || ws[1].CUPI.RolesOf == nil || ws[1].CUPI.RolesOf("Admin")[0] != "User Administrator" {
 					t.Errorf("%+v", ws[1])
+				}
+				if ws[1].VOSS == nil || ws[1].VOSS.Hierarchy != ws[0].VOSS.Hierarchy {
+					t.Errorf("the role delete must read the VOSS user's role at its hierarchy: %+v", ws[1].VOSS)
 				}
 			}},
 		{"unmapped role maps to the same name", user(loader.Add, map[string]any{"username": "u", "role": "Technician"}),
 			[]string{KindUser, KindCUPIUser, KindUserRole},
 			func(t *testing.T, ws []Want) {
-				if ws[1].NoCreate == "" || ws[2].Roles[0] != "Technician" {
+				if ws[1].CUPI.NoCreate == "" || ws[2].Roles[0] != "Technician" {
 					t.Errorf("%+v", ws)
 				}
 			}},
 		{"cupi/User exact roles", &loader.Record{Model: "cupi/User", Action: loader.Add, Fields: map[string]any{"Alias": "vm", "DtmfAccessId": "1", "Roles": "b; a;", "Pin": "123456", "Template": "t2"}},
 			[]string{KindCUPIUser, KindUserRole, KindPIN},
 			func(t *testing.T, ws []Want) {
-				if ws[0].Template != "t2" || !ws[1].ExactRoles || !reflect.DeepEqual(ws[1].Roles, []string{"a", "b"}) {
+				if ws[0].CUPI.Template != "t2" || !ws[1].ExactRoles || !reflect.DeepEqual(ws[1].Roles, []string{"a", "b"}) {
 					t.Errorf("%+v %+v", ws[0], ws[1])
 				}
 			}},
 		{"authz server password is a secret", &loader.Record{Model: "cupi/AuthzServer", Action: loader.Add, Fields: map[string]any{"DisplayName": "A", "ServerPassword": "pw", "Port": int64(8443)}},
 			[]string{KindAuthz},
 			func(t *testing.T, ws []Want) {
-				if _, ok := ws[0].Fields["ServerPassword"]; ok || ws[0].Secrets["ServerPassword"] != "pw" || ws[0].Fields["Port"] != "8443" {
+				if _, ok := ws[0].Fields["ServerPassword"]; ok || !hasSecret(ws[0].Secrets, "ServerPassword", "pw") || ws[0].Fields["Port"] != "8443" {
 					t.Errorf("%+v", ws[0])
 				}
 			}},
@@ -121,4 +125,16 @@ func TestLoadConfigRefusesUnknownKeys(t *testing.T) {
 	if _, _, err := LoadConfig("../samples/config.json"); err != nil {
 		t.Fatalf("sample config: %v", err)
 	}
+}
+
+// hasField reports whether fields holds value in name.
+func hasField(fields engine.Pairs, name, value string) bool {
+	v, ok := fields.Get(name)
+	return ok && v == value
+}
+
+// hasSecret reports whether secrets holds value at path.
+func hasSecret(secrets engine.Secrets, path, value string) bool {
+	v, ok := secrets.Get(path)
+	return ok && v == value
 }
