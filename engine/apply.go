@@ -115,7 +115,11 @@ func newApplier(ctx context.Context, t *Targets, o Options, ao ApplyOptions) *ap
 // the checkpoint) are marked so, the rest are grouped into chains per row
 // and target and queued on their target's dispatcher.
 func (a *applier) add(ops []*Op) {
-	open := map[[2]any]*chain{} // (row, target) -> its chain
+	type rowTarget struct {
+		row    int
+		target string
+	}
+	open := map[rowTarget]*chain{}
 	var order []*chain
 	var targetOf []string
 	for _, op := range ops {
@@ -130,7 +134,7 @@ func (a *applier) add(ops []*Op) {
 		if target == "cupi" {
 			target = LimiterName(op.Cluster)
 		}
-		k := [2]any{op.Row, target}
+		k := rowTarget{op.Row, target}
 		c := open[k]
 		if c == nil {
 			c = &chain{row: op.Row, cluster: op.Cluster}

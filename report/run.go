@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
@@ -55,38 +56,48 @@ type RowCounts struct {
 	Skipped int `json:"skipped,omitempty"`
 }
 
-// CountRows tallies the rows behind ops.
+// CountRows tallies the rows behind ops. It runs at the end of a run, when
+// the whole plan is held: a row is an 8-byte hash of its source and a
+// byte of flags, not a copy of the source (issue 14).
 func CountRows(ops []*engine.Op) RowCounts {
-	type st struct{ failed, skipped bool }
-	rows := map[engine.Source]*st{}
-	var order []engine.Source
-	for _, op := range ops {
-		k := op.Src()
-		s := rows[k]
-		if s == nil {
-			s = &st{}
-			rows[k] = s
-			order = append(order, k)
+	const failed, skipped = 1, 2
+	rows := map[uint64]uint8{}
+	var last *engine.Source
+	var k uint64
+	for i, op := range ops {
+		if i == 0 || op.Source != last { // a row's operations share their source
+			last, k = op.Source, sourceKey(op.Source)
 		}
+		f := rows[k]
 		switch op.Status {
 		case engine.Failed:
-			s.failed = true
+			f |= failed
 		case engine.Skipped:
-			s.skipped = true
+			f |= skipped
 		}
+		rows[k] = f
 	}
-	c := RowCounts{Total: len(order)}
-	for _, k := range order {
-		switch s := rows[k]; {
-		case s.failed:
+	c := RowCounts{Total: len(rows)}
+	for _, f := range rows {
+		switch {
+		case f&failed != 0:
 			c.Failed++
-		case s.skipped:
+		case f&skipped != 0:
 			c.Skipped++
 		default:
 			c.OK++
 		}
 	}
 	return c
+}
+
+// sourceKey is the FNV-1a hash of a source's fields (nil: the zero Source).
+func sourceKey(s *engine.Source) uint64 {
+	h := fnv.New64a()
+	if s != nil {
+		fmt.Fprintf(h, "%s\x00%s\x00%d\x00%s\x00%d", s.File, s.Sheet, s.Row, s.Entry, s.Index)
+	}
+	return h.Sum64()
 }
 
 // Formats are the report formats by extension.
