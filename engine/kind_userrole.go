@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/bulkprov/bulkprov/targets/cupi"
 )
@@ -78,11 +79,7 @@ func diffRoles(st *state, w Want, base *Op) []*Op {
 		op := *base
 		op.Action, op.RoleID, op.ObjectID = a, roleID, userRoleID
 		op.Key = w.Alias + "/" + name
-		if a == Create {
-			op.Changes = []Change{{Field: "role", New: name}}
-		} else {
-			op.Changes = []Change{{Field: "role", Old: name}}
-		}
+		op.Changes = roleChange(a, name)
 		return &op
 	}
 	want := map[string]bool{}
@@ -145,4 +142,24 @@ func revertRole(st *state, e *BackoutEntry) *Op {
 		op.Action = Noop
 	}
 	return op
+}
+
+// roleChanges holds one change list per action and role name, shared by
+// every operation that grants or removes that role: a migration grants
+// the same few roles to thousands of users (issue 14). Changes are never
+// modified once planned.
+var roleChanges sync.Map // [2]string{action, name} -> []Change
+
+// roleChange returns the changes of granting (Create) or removing a role.
+func roleChange(a Action, name string) []Change {
+	k := [2]string{a.String(), name}
+	if c, ok := roleChanges.Load(k); ok {
+		return c.([]Change)
+	}
+	c := []Change{{Field: "role", Old: name}}
+	if a == Create {
+		c = []Change{{Field: "role", New: name}}
+	}
+	got, _ := roleChanges.LoadOrStore(k, c)
+	return got.([]Change)
 }

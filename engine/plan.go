@@ -5,6 +5,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -116,6 +117,7 @@ type Op struct {
 	Row         int         `json:"row_index"`
 	Action      Action      `json:"action"`
 	Status      Status      `json:"status"`
+	want        uint16      // the want's index in its row: the plan's order (inRowOrder)
 	Source      *Source     `json:"source"` // shared by the row's operations
 	Target      string      `json:"target"`
 	Cluster     string      `json:"cluster,omitempty"` // Unity Connection cluster of a CUPI operation
@@ -523,7 +525,7 @@ func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Opti
 				rows[i].Wants[wi].Fields, rows[i].Wants[wi].Secrets = spent.Fields, spent.Secrets
 			}
 			for _, op := range ops {
-				op.Row = i
+				op.Row, op.want = i, uint16(wi)
 				if src == nil {
 					src = new(Source)
 					*src = rows[i].Source
@@ -581,14 +583,7 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		return nil, err
 	}
 	p := &Plan{Version: 1, Created: time.Now().UTC(), Targets: t.ID}
-	parts := make([][][]*Op, len(rows)) // row -> want -> its operations
-	place := func(i, wi int, ops []*Op) {
-		if parts[i] == nil {
-			parts[i] = make([][]*Op, len(rows[i].Wants))
-		}
-		parts[i][wi] = ops
-		p.Ops = append(p.Ops, ops...)
-	}
+	place := func(_, _ int, ops []*Op) { p.Ops = append(p.Ops, ops...) }
 	sources := make([]*Source, len(rows)) // a row's, shared by the operations of both passes
 	diffRows(st, nil, rows, t, o, "voss", sources, place)
 	// The rest of the plan: Unity Connection's part.
@@ -606,7 +601,7 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		if err := rest(place); err != nil {
 			return nil, err
 		}
-		p.Ops = flattenParts(parts)
+		inRowOrder(p.Ops)
 		if err := start(p, &o); err != nil {
 			return nil, err
 		}
@@ -643,16 +638,17 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 	})
 	a.add(rowOps)
 	if restErr != nil {
-		// The rows' Unity Connection part was never planned: it is in
-		// the plan as not run, so no report counts such a row done.
+		// The rows' Unity Connection part was never planned (rest fails
+		// before diffing any of it): it is in the plan as not run, so no
+		// report counts such a row done.
 		for i := range held {
 			var src *Source
 			for wi, w := range rows[i].Wants {
-				if w.Target != "cupi" || parts[i] != nil && parts[i][wi] != nil {
+				if w.Target != "cupi" {
 					continue
 				}
 				op := &Op{Target: w.Target, Cluster: clusterName(w.Cluster), Kind: w.Kind, Key: w.Key, Alias: w.Alias, Action: Noop,
-					Status: Skipped, Error: "not run: the run stopped before this row's Unity Connection part was planned", Row: i}
+					Status: Skipped, Error: "not run: the run stopped before this row's Unity Connection part was planned", Row: i, want: uint16(wi)}
 				if src == nil {
 					src = new(Source)
 					*src = rows[i].Source
@@ -670,7 +666,7 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 	for i := range held {
 		a.release(i)
 	}
-	p.Ops = flattenParts(parts)
+	inRowOrder(p.Ops)
 	if restErr != nil {
 		// The rest of the plan could not be made (an interrupt): what
 		// was written is journaled; the rest is not run.
@@ -683,15 +679,17 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 	return p, err
 }
 
-// flattenParts lists the operations of rows in row and want order.
-func flattenParts(parts [][][]*Op) []*Op {
-	var ops []*Op
-	for _, row := range parts {
-		for _, want := range row {
-			ops = append(ops, want...)
+// inRowOrder puts operations planned in passes (VOSS's part, then Unity
+// Connection's) in the order one pass gives: by row, then by want, each
+// want's operations as they were made. In place: a plan is held all run,
+// so no second list of it (issue 14).
+func inRowOrder(ops []*Op) {
+	slices.SortStableFunc(ops, func(a, b *Op) int {
+		if c := cmp.Compare(a.Row, b.Row); c != 0 {
+			return c
 		}
-	}
-	return ops
+		return cmp.Compare(a.want, b.want)
+	})
 }
 
 func opID(op *Op) string {
