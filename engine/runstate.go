@@ -29,7 +29,7 @@ type RunState struct {
 	key  []byte
 
 	mu     sync.Mutex
-	hashes map[string]string
+	hashes map[string]keyedHash // by scope; bytes, not hex: one per secret applied, held all run (issue 14)
 	maybe  map[string]Maybe
 	dirty  bool
 }
@@ -65,14 +65,16 @@ func OpenRunState(dir string) (*RunState, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("run state: %w", err)
 	}
-	rs := &RunState{path: filepath.Join(dir, "applied-secrets.json"), key: key, hashes: map[string]string{}, maybe: map[string]Maybe{}}
+	rs := &RunState{path: filepath.Join(dir, "applied-secrets.json"), key: key, hashes: map[string]keyedHash{}, maybe: map[string]Maybe{}}
 	if b, err := os.ReadFile(rs.path); err == nil {
 		var sf stateFile
 		if err := json.Unmarshal(b, &sf); err != nil {
 			return nil, fmt.Errorf("run state %s: %w (delete the file to forget which secrets were applied)", rs.path, err)
 		}
 		for k, v := range sf.Applied {
-			rs.hashes[k] = v
+			if h, ok := parseKeyedHash(v); ok {
+				rs.hashes[k] = h
+			} // else unreadable: unknown, so the value is sent again
 		}
 		for k, v := range sf.Maybe {
 			rs.maybe[k] = v
@@ -85,7 +87,7 @@ func OpenRunState(dir string) (*RunState, error) {
 func NewMemoryRunState() *RunState {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	return &RunState{key: key, hashes: map[string]string{}, maybe: map[string]Maybe{}}
+	return &RunState{key: key, hashes: map[string]keyedHash{}, maybe: map[string]Maybe{}}
 }
 
 // Hash returns the keyed hash of value in scope.
@@ -101,15 +103,19 @@ func (r *RunState) Hash(scope, value string) string {
 func (r *RunState) Known(scope string) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.hashes[scope]
+	h, ok := r.hashes[scope]
+	if !ok {
+		return ""
+	}
+	return h.String()
 }
 
 // Set records that the value with hash was applied in scope.
 func (r *RunState) Set(scope, hash string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.hashes[scope] != hash {
-		r.hashes[scope] = hash
+	if h, ok := parseKeyedHash(hash); ok && r.hashes[scope] != h {
+		r.hashes[scope] = h
 		r.dirty = true
 	}
 	if _, ok := r.maybe[scope]; ok {
@@ -162,7 +168,7 @@ func (r *RunState) Save() error {
 	sort.Strings(keys)
 	head := stateFile{Applied: map[string]string{}, Maybe: r.maybe}
 	err := writeFileAtomic(r.path, func(w io.Writer) error {
-		return json.WriteIndentMap(w, head, "applied", " ", keys, func(k string) any { return r.hashes[k] })
+		return json.WriteIndentMap(w, head, "applied", " ", keys, func(k string) any { return r.hashes[k].String() })
 	})
 	if err != nil {
 		return err
@@ -205,4 +211,19 @@ func writeFileAtomic(path string, write func(io.Writer) error) error {
 		d.Close()
 	}
 	return nil
+}
+
+// keyedHash is a keyed hash (Hash) as bytes; it reads and writes as hex.
+type keyedHash [sha256.Size]byte
+
+func (h keyedHash) String() string { return hex.EncodeToString(h[:]) }
+
+// parseKeyedHash reads a keyed hash written by Hash.
+func parseKeyedHash(s string) (keyedHash, bool) {
+	var h keyedHash
+	if hex.DecodedLen(len(s)) != len(h) {
+		return h, false
+	}
+	_, err := hex.Decode(h[:], []byte(s))
+	return h, err == nil
 }

@@ -33,7 +33,11 @@ func TestRunStateSaveReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := json.MarshalIndent(stateFile{Applied: rs.hashes, Maybe: rs.maybe}, "", " ")
+	applied := map[string]string{}
+	for k, h := range rs.hashes {
+		applied[k] = h.String()
+	}
+	want, _ := json.MarshalIndent(stateFile{Applied: applied, Maybe: rs.maybe}, "", " ")
 	if string(got) != string(want) {
 		t.Errorf("file:\n%s\nwant\n%s", got, want)
 	}
