@@ -708,17 +708,28 @@ func fingerprint(v any) Fingerprint {
 // Fingerprint identifies the state an operation was planned against: the
 // first 8 bytes of the SHA-256 of the object as read. It reads and writes
 // as 16 hex digits; held as bytes, it needs no string of its own on each
-// operation (issue 14).
+// operation (issue 14). The zero Fingerprint is none (an operation that
+// failed before its object was read) and reads and writes as "", as the
+// string it replaces did: plan files of earlier versions still read.
 type Fingerprint [8]byte
 
-// String returns the fingerprint in hex.
-func (f Fingerprint) String() string { return hex.EncodeToString(f[:]) }
+// String returns the fingerprint in hex, or "" for none.
+func (f Fingerprint) String() string {
+	if f == (Fingerprint{}) {
+		return ""
+	}
+	return hex.EncodeToString(f[:])
+}
 
-// MarshalText writes the fingerprint in hex.
+// MarshalText writes the fingerprint in hex ("" for none).
 func (f Fingerprint) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
 
 // UnmarshalText reads a fingerprint written by MarshalText.
 func (f *Fingerprint) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*f = Fingerprint{}
+		return nil
+	}
 	if hex.DecodedLen(len(b)) != len(f) {
 		return fmt.Errorf("fingerprint %q: want %d hex digits", b, 2*len(f))
 	}

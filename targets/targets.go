@@ -19,6 +19,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -256,6 +257,38 @@ func UserAgent() string { return "bulkprov/" + Version + " (+https://github.com/
 
 // Drain reads the rest of a response body (so the connection is reused)
 // and closes it.
+// Tracked returns body, calling read as each part of it arrives and end
+// once, when it is closed; either may be nil. A client's watchdog hooks
+// (Begin, Reading, End) use it: an answer whose body stalls is still owed.
+func Tracked(body io.ReadCloser, read, end func()) io.ReadCloser {
+	if read == nil && end == nil {
+		return body
+	}
+	return &tracked{ReadCloser: body, read: read, end: end}
+}
+
+type tracked struct {
+	io.ReadCloser
+	read, end func()
+	once      sync.Once
+}
+
+func (t *tracked) Read(p []byte) (int, error) {
+	n, err := t.ReadCloser.Read(p)
+	if n > 0 && t.read != nil {
+		t.read()
+	}
+	return n, err
+}
+
+func (t *tracked) Close() error {
+	err := t.ReadCloser.Close()
+	if t.end != nil {
+		t.once.Do(t.end)
+	}
+	return err
+}
+
 func Drain(r io.ReadCloser) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(r, 1<<20))
 	_ = r.Close()

@@ -179,8 +179,8 @@ const (
 func watch(c *connection, w io.Writer, slow, quiet time.Duration) (stop func()) {
 	type target struct {
 		name     string
-		last     atomic.Int64 // unix nanos of the last answer, or of the first request sent to an idle target
-		inFlight atomic.Int64 // requests sent and not yet answered
+		last     atomic.Int64 // unix nanos of the last answer (or part of one), or of the first request sent to an idle target
+		inFlight atomic.Int64 // requests sent whose answer is not yet read and closed
 		said     sync.Map     // kind -> unix nanos said last
 	}
 	if quiet <= 0 {
@@ -198,7 +198,7 @@ func watch(c *connection, w io.Writer, slow, quiet time.Duration) (stop func()) 
 		fmt.Fprintf(w, "bulkprov: %s: "+format+"\n", append([]any{tg.name}, args...)...)
 	}
 	var all []*target
-	hook := func(name string, obs *func(string, int, float64), begin *func()) {
+	hook := func(name string, obs *func(string, int, float64), begin, reading, end *func()) {
 		if *obs == nil {
 			return
 		}
@@ -210,11 +210,15 @@ func watch(c *connection, w io.Writer, slow, quiet time.Duration) (stop func()) 
 				tg.last.Store(time.Now().UnixNano()) // owed an answer from now
 			}
 		}
+		// A request is owed until its answer's body is read and closed:
+		// one that stalls after its headers is as hung as one never
+		// answered. Each part of a body that arrives is an answer.
+		*reading = func() { tg.last.Store(time.Now().UnixNano()) }
+		*end = func() { tg.inFlight.Add(-1) }
 		inner := *obs
 		*obs = func(method string, status int, seconds float64) {
 			inner(method, status, seconds)
 			tg.last.Store(time.Now().UnixNano())
-			tg.inFlight.Add(-1)
 			switch {
 			case status == 429 || status == 503:
 				say(tg, "throttle", "throttling (HTTP %d); backing off and retrying", status)
@@ -226,13 +230,13 @@ func watch(c *connection, w io.Writer, slow, quiet time.Duration) (stop func()) 
 		}
 	}
 	if c.voss != nil {
-		hook("voss", &c.voss.Observe, &c.voss.Begin)
+		hook("voss", &c.voss.Observe, &c.voss.Begin, &c.voss.Reading, &c.voss.End)
 	}
 	if c.cupi != nil {
-		hook("cupi", &c.cupi.Observe, &c.cupi.Begin)
+		hook("cupi", &c.cupi.Observe, &c.cupi.Begin, &c.cupi.Reading, &c.cupi.End)
 	}
 	for name, cc := range c.clusters {
-		hook(engine.LimiterName(name), &cc.Observe, &cc.Begin)
+		hook(engine.LimiterName(name), &cc.Observe, &cc.Begin, &cc.Reading, &cc.End)
 	}
 	done := make(chan struct{})
 	go func() {

@@ -52,3 +52,32 @@ func TestSavePlanLoadPlan(t *testing.T) {
 		}
 	}
 }
+
+// A plan file written by an earlier version reads: an operation that
+// failed before its object was read (a hierarchy that does not exist, say)
+// has the fingerprint "", and its action and status are names.
+func TestLoadPlanOfEarlierVersion(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "plan.json")
+	old := `{"version":1,"created":"2026-11-23T11:55:00Z","targets":"voss=http://v cupi=http://c","operations":[
+{"id":"a1","row_index":0,"source":{"file":"good.csv","row":4},"target":"voss","kind":"data/User","key":"h/u1","action":"create","changes":[{"field":"username","old":null,"new":"u1"}],"status":"planned","fingerprint":"74234e98afe7498f","model":"data/User","hierarchy":"h"},
+{"id":"b2","row_index":1,"source":{"file":"bad.csv","row":4},"target":"voss","kind":"data/User","key":"nope/u2","action":"noop","status":"failed","error":"hierarchy nope does not exist on VOSS","fingerprint":""}]}`
+	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := loadPlan(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Ops) != 2 || p.Ops[0].Fingerprint.String() != "74234e98afe7498f" || p.Ops[1].Fingerprint != (engine.Fingerprint{}) ||
+		p.Ops[1].Action != engine.Noop || p.Ops[1].Status != engine.Failed {
+		t.Fatalf("read %+v", p.Ops)
+	}
+	// Written again, the failed operation's fingerprint is "" as it was.
+	if _, err := savePlan(path, p); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if !strings.Contains(strings.ReplaceAll(string(b), " ", ""), `"fingerprint":""`) {
+		t.Errorf("an operation without a fingerprint is written as %s", b)
+	}
+}

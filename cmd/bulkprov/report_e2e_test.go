@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -228,6 +229,42 @@ func TestHungServerAnnounced(t *testing.T) {
 	u := "http://" + ln.Addr().String()
 	r := bulkprov(t, creds, "plan", "--voss", u, "--cupi", u, "--timeout", "4s", "--retries", "1", wb)
 	if r.code == 0 || !regexp.MustCompile(`voss: no answer for [23]s; still waiting`).MatchString(r.stderr) {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// A server that sends an answer's headers and then stalls its body is
+// hung as much as one that never answers: it is announced too, not only
+// when --timeout gives up on it.
+func TestStalledAnswerAnnounced(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the quiet threshold")
+	}
+	stop := make(chan struct{})
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", "100000")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte(`{"a":`))
+		w.(http.Flusher).Flush()
+		select { // the rest never comes
+		case <-stop:
+		case <-r.Context().Done():
+		}
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	defer close(stop)
+	dir := t.TempDir()
+	wb := filepath.Join(dir, "users.xlsx")
+	writeUsers(t, wb, 1)
+	u := "http://" + ln.Addr().String()
+	r := bulkprov(t, creds, "plan", "--voss", u, "--cupi", u, "--timeout", "6s", "--retries", "1", wb)
+	if r.code == 0 || !regexp.MustCompile(`voss: no answer for [2-5]s; still waiting`).MatchString(r.stderr) {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
 }

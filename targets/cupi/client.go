@@ -45,9 +45,12 @@ type Client struct {
 	// Observe, when set, is called after every request with its method,
 	// status (0 on transport errors) and duration; used for metrics.
 	Observe func(method string, status int, seconds float64)
-	// Begin, when set, is called as every request is sent; Observe
-	// follows when it ends (how long a server has owed an answer).
-	Begin func()
+	// Begin, when set, is called as every request is sent, and End once
+	// it is over: its answer's body closed, or no answer came; Reading as
+	// each part of an answer's body arrives. Observe comes with the
+	// answer's headers. (How long a server has owed an answer: one that
+	// stalls mid-body owes it still.) Set Begin and End together.
+	Begin, Reading, End func()
 	// PageSize is the rows a list asks for per page; 0 means PageSize.
 	PageSize int
 }
@@ -87,9 +90,13 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.observe(method, 0, start)
+		if c.End != nil {
+			c.End()
+		}
 		return nil, targets.TransportError(method, fmt.Errorf("cupi %s %s: %w", method, path, stripURL(err)))
 	}
 	c.observe(method, resp.StatusCode, start)
+	resp.Body = targets.Tracked(resp.Body, c.Reading, c.End)
 	if resp.StatusCode >= 300 {
 		defer targets.Drain(resp.Body)
 		return nil, apiError(method, path, resp)
