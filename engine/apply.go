@@ -76,14 +76,12 @@ type applier struct {
 	stop     context.CancelFunc
 	wg       sync.WaitGroup
 
-	mu        sync.Mutex
-	queues    map[string]*chainQueue // target (cluster) -> its dispatcher's queue
-	pending   map[int]int            // row -> chains (and plan parts) still to finish
-	counted   map[int]bool           // rows with writes: the progress counts them
-	failedRow map[int]bool
-	total     int
-	doneRows  int
-	failRows  int
+	mu       sync.Mutex
+	queues   map[string]*chainQueue // target (cluster) -> its dispatcher's queue
+	rows     []rowProgress          // by row index: dense, 8 bytes a row (issue 14)
+	total    int
+	doneRows int
+	failRows int
 
 	// progressMu keeps the calls of Progress in the order of the counts
 	// they carry: taken before mu is let go, held through the call.
@@ -100,7 +98,7 @@ func newApplier(ctx context.Context, t *Targets, o Options, ao ApplyOptions) *ap
 	if ao.Grace <= 0 {
 		ao.Grace = 30 * time.Second
 	}
-	a := &applier{ctx: ctx, t: t, o: o, ao: ao, queues: map[string]*chainQueue{}, pending: map[int]int{}, counted: map[int]bool{}, failedRow: map[int]bool{}, down: map[string]error{}}
+	a := &applier{ctx: ctx, t: t, o: o, ao: ao, queues: map[string]*chainQueue{}, down: map[string]error{}}
 	// Requests run on their own context so an interrupt stops dispatching
 	// at once but lets requests in flight finish (bounded by Grace).
 	var cancelReq context.CancelFunc
@@ -145,11 +143,11 @@ func (a *applier) add(ops []*Op) {
 	}
 	a.mu.Lock()
 	for _, c := range order {
-		if !a.counted[c.row] {
-			a.counted[c.row] = true
+		if r := a.row(c.row); !r.counted {
+			r.counted = true
 			a.total++
 		}
-		a.pending[c.row]++
+		a.row(c.row).pending++
 	}
 	a.mu.Unlock()
 	for i, c := range order {
@@ -252,7 +250,22 @@ func (q *chainQueue) close() {
 func (a *applier) expect(row int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.pending[row]++
+	a.row(row).pending++
+}
+
+// rowProgress is where a row of the plan stands while it is applied.
+type rowProgress struct {
+	pending int32 // chains (and plan parts) still to finish
+	counted bool  // it has writes: the progress counts it
+	failed  bool
+}
+
+// row returns row's progress, growing the table to it; a.mu held.
+func (a *applier) row(i int) *rowProgress {
+	if i >= len(a.rows) {
+		a.rows = append(a.rows, make([]rowProgress, i+1-len(a.rows))...)
+	}
+	return &a.rows[i]
 }
 
 // release lets go of a row held by expect.
@@ -262,14 +275,15 @@ func (a *applier) release(row int) { a.rowPartDone(row, false) }
 // done when the last one is.
 func (a *applier) rowPartDone(row int, failed bool) {
 	a.mu.Lock()
-	a.failedRow[row] = a.failedRow[row] || failed
-	a.pending[row]--
-	if a.pending[row] > 0 || !a.counted[row] {
+	r := a.row(row)
+	r.failed = r.failed || failed
+	r.pending--
+	if r.pending > 0 || !r.counted {
 		a.mu.Unlock()
 		return // the row's other target is still at work, or it writes nothing
 	}
 	a.doneRows++
-	if a.failedRow[row] {
+	if r.failed {
 		a.failRows++
 	}
 	done, failedRows, total := a.doneRows, a.failRows, a.total

@@ -663,6 +663,7 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		}
 	}
 	clear(rows) // spent: the operations hold what they write
+	rows = nil  // and the table itself, once the caller holds it no more
 	for i := range held {
 		a.release(i)
 	}

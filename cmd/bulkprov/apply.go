@@ -200,8 +200,9 @@ credentials or a permission (fix the access, then run again).`, io)
 		// writes start once VOSS's part is planned, while Unity
 		// Connection's per-user reads go on.
 		opts.ReleaseRows = true // the rows are spent as they are planned
-		p, applyErr = engine.PlanAndApply(ctx, run.rows, conn.targets, opts, ao, startWrites)
-		run.rows = nil
+		rows := run.rows
+		run.rows = nil // held only by PlanAndApply, which lets go of them once planned
+		p, applyErr = engine.PlanAndApply(ctx, rows, conn.targets, opts, ao, startWrites)
 		if p == nil {
 			if startErr != nil {
 				return startErr
