@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
-	"sort"
 	"sync"
 	"time"
 
@@ -143,7 +142,8 @@ type Stats struct {
 	Status429  int
 	Retries    int
 	Backoff    time.Duration
-	latencies  []time.Duration
+	latencies  [latencyBuckets]uint32 // a histogram: fixed size however long the run (issue 14)
+	latCount   int
 	Timeline   []Tick
 	lastSecond int
 }
@@ -196,7 +196,8 @@ func (s *Stats) request(lat time.Duration, status int, limit float64) {
 	case status == 0 || status >= 400:
 		s.Errors++
 	}
-	s.latencies = append(s.latencies, lat)
+	s.latencies[latencyBucket(lat)]++
+	s.latCount++
 	t := s.tick(time.Now())
 	t.LatMs = (t.LatMs*float64(t.Requests) + float64(lat.Microseconds())/1000) / float64(t.Requests+1)
 	t.Requests++
@@ -211,16 +212,47 @@ func (s *Stats) backoff(d time.Duration) {
 	s.tick(time.Now()).Backoff += d.Seconds()
 }
 
-// Percentile returns the p-th percentile latency (0..100).
+// Percentile returns the p-th percentile latency (0..100), within 2 %:
+// latencies are counted in buckets 2 % wide, not kept one by one.
 func (s *Stats) Percentile(p float64) time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.latencies) == 0 {
+	if s.latCount == 0 {
 		return 0
 	}
-	l := append([]time.Duration(nil), s.latencies...)
-	sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
-	return l[min(len(l)-1, int(float64(len(l))*p/100))]
+	rank := min(s.latCount-1, int(float64(s.latCount)*p/100))
+	seen := 0
+	for b, n := range s.latencies {
+		seen += int(n)
+		if seen > rank {
+			return latencyOf(b)
+		}
+	}
+	return latencyOf(latencyBuckets - 1)
+}
+
+// Latency buckets: 0 for under a microsecond, then each 2 % wider than
+// the one before, up to about 48 minutes (the last holds everything
+// longer).
+const (
+	latencyBuckets = 1100
+	latencyGrowth  = 1.02
+)
+
+func latencyBucket(d time.Duration) int {
+	us := float64(d) / float64(time.Microsecond)
+	if us < 1 {
+		return 0
+	}
+	return min(latencyBuckets-1, 1+int(math.Log(us)/math.Log(latencyGrowth)))
+}
+
+// latencyOf is the middle of bucket b (geometrically).
+func latencyOf(b int) time.Duration {
+	if b == 0 {
+		return 0
+	}
+	return time.Duration(math.Pow(latencyGrowth, float64(b-1)+0.5) * float64(time.Microsecond))
 }
 
 // Elapsed returns the time since the statistics started.

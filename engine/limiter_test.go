@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -85,5 +86,27 @@ func TestRetryHonoursRetryAfterAndStopsOnPermanent(t *testing.T) {
 	})
 	if err == nil || calls != 3 || l.Stats().Retries == 0 {
 		t.Fatalf("503s: calls %d err %v", calls, err)
+	}
+}
+
+// TestPercentileWithinTwoPercent checks the latency histogram against the
+// exact percentiles of the same samples.
+func TestPercentileWithinTwoPercent(t *testing.T) {
+	s := newStats()
+	var all []time.Duration
+	for i := 1; i <= 5000; i++ {
+		d := time.Duration(i*i) * time.Microsecond // 1 µs .. 25 s, skewed
+		all = append(all, d)
+		s.request(d, 200, 5)
+	}
+	for _, p := range []float64{0, 50, 95, 99, 100} {
+		exact := all[min(len(all)-1, int(float64(len(all))*p/100))]
+		got := s.Percentile(p)
+		if diff := math.Abs(float64(got-exact)) / float64(exact); diff > 0.02 {
+			t.Errorf("p%v = %v, exact %v (%.1f%% off)", p, got, exact, 100*diff)
+		}
+	}
+	if got := newStats().Percentile(50); got != 0 {
+		t.Errorf("no requests: p50 = %v", got)
 	}
 }
