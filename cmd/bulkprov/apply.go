@@ -20,7 +20,7 @@ import (
 )
 
 func runApply(args []string, io streams) (err error) {
-	defer tightenGC()()
+	defer tightenGC(applyGCPercent)()
 	var in inputFlags
 	var tf targetFlags
 	var reportPath, planPath, checkpoint, revertPath, backoutPath string

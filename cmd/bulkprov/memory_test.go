@@ -13,16 +13,16 @@ func TestTightenGC(t *testing.T) {
 	os.Unsetenv("GOGC")
 	prev := debug.SetGCPercent(150)
 	defer debug.SetGCPercent(prev)
-	restore := tightenGC()
-	if got := debug.SetGCPercent(gcPercent); got != gcPercent {
-		t.Errorf("GC percent %d during the run, want %d", got, gcPercent)
+	restore := tightenGC(applyGCPercent)
+	if got := debug.SetGCPercent(applyGCPercent); got != applyGCPercent {
+		t.Errorf("GC percent %d during the run, want %d", got, applyGCPercent)
 	}
 	restore()
 	if got := debug.SetGCPercent(150); got != 150 {
 		t.Errorf("GC percent %d after the run, want 150 back", got)
 	}
 	t.Setenv("GOGC", "150")
-	restore = tightenGC()
+	restore = tightenGC(planGCPercent)
 	got := debug.SetGCPercent(150)
 	restore()
 	if got != 150 {

@@ -17,7 +17,7 @@ import (
 )
 
 func runPlan(args []string, io streams) (err error) {
-	defer tightenGC()()
+	defer tightenGC(planGCPercent)()
 	var in inputFlags
 	var tf targetFlags
 	var reportPath, outPath, revertPath string
