@@ -255,8 +255,31 @@ func NewHTTPClient(o HTTPOptions) (*http.Client, error) {
 // UserAgent names bulkprov and its version.
 func UserAgent() string { return "bulkprov/" + Version + " (+https://github.com/bulkprov/bulkprov)" }
 
-// Drain reads the rest of a response body (so the connection is reused)
-// and closes it.
+// Hooks are a watchdog's view of a client's requests: Begin as each is
+// sent, End once it is over (its answer's body closed, or no answer
+// came), Reading as each part of an answer's body arrives. Observe-style
+// metrics come with the answer's headers; these tell how long a server
+// has owed an answer, and one that stalls mid-body owes it still. Any may
+// be nil; set Begin and End together.
+type Hooks struct{ Begin, Reading, End func() }
+
+// Do sends req through hc between the hooks: End when no answer came, or
+// once the answer's body (Tracked) is closed.
+func (h Hooks) Do(hc *http.Client, req *http.Request) (*http.Response, error) {
+	if h.Begin != nil {
+		h.Begin()
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		if h.End != nil {
+			h.End()
+		}
+		return nil, err
+	}
+	resp.Body = Tracked(resp.Body, h.Reading, h.End)
+	return resp, nil
+}
+
 // Tracked returns body, calling read as each part of it arrives and end
 // once, when it is closed; either may be nil. A client's watchdog hooks
 // (Begin, Reading, End) use it: an answer whose body stalls is still owed.
@@ -289,6 +312,8 @@ func (t *tracked) Close() error {
 	return err
 }
 
+// Drain reads the rest of a response body (so the connection is reused)
+// and closes it.
 func Drain(r io.ReadCloser) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(r, 1<<20))
 	_ = r.Close()

@@ -45,12 +45,9 @@ type Client struct {
 	// Observe, when set, is called after every request with its method,
 	// status (0 on transport errors) and duration; used for metrics.
 	Observe func(method string, status int, seconds float64)
-	// Begin, when set, is called as every request is sent, and End once
-	// it is over: its answer's body closed, or no answer came; Reading as
-	// each part of an answer's body arrives. Observe comes with the
-	// answer's headers. (How long a server has owed an answer: one that
-	// stalls mid-body owes it still.) Set Begin and End together.
-	Begin, Reading, End func()
+	// Hooks (Begin, Reading, End), when set, follow every request until
+	// its answer's body is closed (the watchdog).
+	targets.Hooks
 	// PageSize is the rows a list asks for per page; 0 means PageSize.
 	PageSize int
 }
@@ -84,19 +81,12 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		req.Header.Set("Content-Type", "application/json")
 	}
 	start := nowSeconds()
-	if c.Begin != nil {
-		c.Begin()
-	}
-	resp, err := c.http.Do(req)
+	resp, err := c.Hooks.Do(c.http, req)
 	if err != nil {
 		c.observe(method, 0, start)
-		if c.End != nil {
-			c.End()
-		}
 		return nil, targets.TransportError(method, fmt.Errorf("cupi %s %s: %w", method, path, stripURL(err)))
 	}
 	c.observe(method, resp.StatusCode, start)
-	resp.Body = targets.Tracked(resp.Body, c.Reading, c.End)
 	if resp.StatusCode >= 300 {
 		defer targets.Drain(resp.Body)
 		return nil, apiError(method, path, resp)

@@ -59,12 +59,9 @@ type Client struct {
 	MaxWait time.Duration
 	// Observe, when set, is called after every request (for metrics).
 	Observe func(method string, status int, seconds float64)
-	// Begin, when set, is called as every request is sent, and End once
-	// it is over: its answer's body closed, or no answer came; Reading as
-	// each part of an answer's body arrives. Observe comes with the
-	// answer's headers. (How long a server has owed an answer: one that
-	// stalls mid-body owes it still.) Set Begin and End together.
-	Begin, Reading, End func()
+	// Hooks (Begin, Reading, End), when set, follow every request until
+	// its answer's body is closed (the watchdog).
+	targets.Hooks
 	// DecodeExport reads a bulk export response (a JSON export zip or a
 	// JSON document) into instances; items without a model are of model.
 	// vossload.New sets it to the loader's reader.
@@ -103,15 +100,9 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	// retry, never an unknown outcome.
 	read := method == http.MethodGet || strings.HasSuffix(path, "/export/")
 	start := time.Now()
-	if c.Begin != nil {
-		c.Begin()
-	}
-	resp, err := c.http.Do(req)
+	resp, err := c.Hooks.Do(c.http, req)
 	if err != nil {
 		c.observe(method, 0, start)
-		if c.End != nil {
-			c.End()
-		}
 		if ue, ok := err.(*url.Error); ok {
 			err = ue.Err
 		}
@@ -122,7 +113,6 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 		return nil, targets.TransportError(kind, fmt.Errorf("voss %s /api/%s: %w", method, path, err))
 	}
 	c.observe(method, resp.StatusCode, start)
-	resp.Body = targets.Tracked(resp.Body, c.Reading, c.End)
 	if resp.StatusCode >= 300 {
 		defer targets.Drain(resp.Body)
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
