@@ -143,11 +143,12 @@ func (a *applier) add(ops []*Op) {
 	}
 	a.mu.Lock()
 	for _, c := range order {
-		if r := a.row(c.row); !r.counted {
+		r := a.row(c.row)
+		if !r.counted {
 			r.counted = true
 			a.total++
 		}
-		a.row(c.row).pending++
+		r.pending++
 	}
 	a.mu.Unlock()
 	for i, c := range order {

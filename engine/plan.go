@@ -731,9 +731,18 @@ func (f *Fingerprint) UnmarshalText(b []byte) error {
 		*f = Fingerprint{}
 		return nil
 	}
-	if hex.DecodedLen(len(b)) != len(f) {
+	if !hexInto(f[:], b) {
 		return fmt.Errorf("fingerprint %q: want %d hex digits", b, 2*len(f))
 	}
-	_, err := hex.Decode(f[:], b)
-	return err
+	return nil
+}
+
+// hexInto decodes src, which must be exactly len(dst) bytes in hex, into
+// dst.
+func hexInto(dst, src []byte) bool {
+	if hex.DecodedLen(len(src)) != len(dst) {
+		return false
+	}
+	_, err := hex.Decode(dst, src)
+	return err == nil
 }

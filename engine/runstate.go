@@ -221,9 +221,5 @@ func (h keyedHash) String() string { return hex.EncodeToString(h[:]) }
 // parseKeyedHash reads a keyed hash written by Hash.
 func parseKeyedHash(s string) (keyedHash, bool) {
 	var h keyedHash
-	if hex.DecodedLen(len(s)) != len(h) {
-		return h, false
-	}
-	_, err := hex.Decode(h[:], []byte(s))
-	return h, err == nil
+	return h, hexInto(h[:], []byte(s))
 }
