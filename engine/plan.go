@@ -484,7 +484,7 @@ func MakePlan(ctx context.Context, rows []Row, t *Targets, o Options) (*Plan, er
 		return nil, err
 	}
 	p := &Plan{Version: 1, Created: time.Now().UTC(), Targets: t.ID, Reads: reads}
-	diffRows(st, st.clusterViews(p), rows, t, o, "", nil, func(_, _ int, ops []*Op) { p.Ops = append(p.Ops, ops...) })
+	diffRows(st, st.clusterViews(p), rows, t, o, "", nil, func(_ int, ops []*Op) { p.Ops = append(p.Ops, ops...) })
 	return p, nil
 }
 
@@ -499,15 +499,12 @@ func readErr(ctx context.Context, err error) error {
 }
 
 // diffRows diffs the wants of rows on target ("" for all) and hands each
-// want's operations, numbered and placed, to emit with the row's and the
-// want's index. sources, when given, carries each row's Source from one
-// pass to the next, so all of a row's operations share one.
-func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Options, target string, sources []*Source, emit func(row, want int, ops []*Op)) {
+// want's operations, numbered and placed, to emit with the row's index.
+// sources, when given, carries each row's Source from one pass to the
+// next, so all of a row's operations share one.
+func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Options, target string, sources []*Source, emit func(row int, ops []*Op)) {
 	for i := range rows {
 		var src *Source // one copy per row, shared by its operations: rows are cleared once planned
-		if sources != nil {
-			src = sources[i]
-		}
 		for wi, w := range rows[i].Wants {
 			if target != "" && w.Target != target {
 				continue
@@ -521,17 +518,12 @@ func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Opti
 				// The row stays for its Unity Connection part; this want's
 				// field tree and secrets need not (its operations hold
 				// what they write).
-				var spent Want
-				rows[i].Wants[wi].Fields, rows[i].Wants[wi].Secrets = spent.Fields, spent.Secrets
+				rows[i].Wants[wi].Fields, rows[i].Wants[wi].Secrets = nil, Secrets{}
 			}
 			for _, op := range ops {
 				op.Row, op.want = i, uint16(wi)
 				if src == nil {
-					src = new(Source)
-					*src = rows[i].Source
-					if sources != nil {
-						sources[i] = src
-					}
+					src = rowSource(rows, sources, i)
 				}
 				op.Source = src
 				if op.Status == 0 {
@@ -545,7 +537,7 @@ func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Opti
 					op.Changes = slices.Clone(op.Changes) // held all run: no spare capacity
 				}
 			}
-			emit(i, wi, ops)
+			emit(i, ops)
 		}
 		if o.ReleaseRows && target != "voss" {
 			rows[i].Wants = nil // its last part is planned
@@ -583,11 +575,11 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		return nil, err
 	}
 	p := &Plan{Version: 1, Created: time.Now().UTC(), Targets: t.ID}
-	place := func(_, _ int, ops []*Op) { p.Ops = append(p.Ops, ops...) }
+	place := func(_ int, ops []*Op) { p.Ops = append(p.Ops, ops...) }
 	sources := make([]*Source, len(rows)) // a row's, shared by the operations of both passes
 	diffRows(st, nil, rows, t, o, "voss", sources, place)
 	// The rest of the plan: Unity Connection's part.
-	rest := func(emit func(i, wi int, ops []*Op)) error {
+	rest := func(emit func(i int, ops []*Op)) error {
 		err := perUser()
 		p.Reads = reads
 		if err := readErr(ctx, err); err != nil {
@@ -628,8 +620,8 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 	// A row's operations are handed over together: a CUPI user's roles
 	// and credentials run in one chain after it.
 	rowAt, rowOps := -1, []*Op(nil)
-	restErr := rest(func(i, wi int, ops []*Op) {
-		place(i, wi, ops)
+	restErr := rest(func(i int, ops []*Op) {
+		place(i, ops)
 		if i != rowAt {
 			a.add(rowOps)
 			rowAt, rowOps = i, nil
@@ -650,15 +642,11 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 				op := &Op{Target: w.Target, Cluster: clusterName(w.Cluster), Kind: w.Kind, Key: w.Key, Alias: w.Alias, Action: Noop,
 					Status: Skipped, Error: "not run: the run stopped before this row's Unity Connection part was planned", Row: i, want: uint16(wi)}
 				if src == nil {
-					src = new(Source)
-					*src = rows[i].Source
-					if sources != nil {
-						sources[i] = src
-					}
+					src = rowSource(rows, sources, i)
 				}
 				op.Source = src
 				op.ID = opID(op)
-				place(i, wi, []*Op{op})
+				place(i, []*Op{op})
 			}
 		}
 	}
@@ -678,6 +666,22 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		err = restErr
 	}
 	return p, err
+}
+
+// rowSource returns row i's Source for its operations to share: the copy
+// an earlier pass made (sources, when given, holds them), or a new one
+// (held there for the next pass). A copy, since rows are cleared once
+// planned.
+func rowSource(rows []Row, sources []*Source, i int) *Source {
+	if sources != nil && sources[i] != nil {
+		return sources[i]
+	}
+	src := new(Source)
+	*src = rows[i].Source
+	if sources != nil {
+		sources[i] = src
+	}
+	return src
 }
 
 // inRowOrder puts operations planned in passes (VOSS's part, then Unity
