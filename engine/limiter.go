@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -271,9 +272,16 @@ type Retry struct {
 // DefaultRetry is the retry policy of a run.
 var DefaultRetry = Retry{Attempts: 10, Base: 100 * time.Millisecond, Cap: 15 * time.Second}
 
+// timeoutAttempts bounds the attempts of a request that times out: a
+// server slow once is asked again, one that lets three requests in a row
+// run out their --timeout is not answering, and waiting ten timeouts to
+// say so would hold a run for minutes.
+const timeoutAttempts = 3
+
 // Do calls fn until it succeeds, fails for good, or attempts run out.
 func (r Retry) Do(ctx context.Context, l *Limiter, fn func(ctx context.Context) (int, error)) error {
 	var err error
+	timeouts := 0
 	for attempt := 0; attempt < r.Attempts; attempt++ {
 		if err := l.Acquire(ctx); err != nil {
 			return err
@@ -286,6 +294,11 @@ func (r Retry) Do(ctx context.Context, l *Limiter, fn func(ctx context.Context) 
 		}
 		if class != targets.Throttled && class != targets.Transient {
 			return err
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			if timeouts++; timeouts >= timeoutAttempts {
+				return err
+			}
 		}
 		ceiling := min(r.Cap, r.Base<<min(attempt, 16))
 		wait := time.Duration(rand.Int64N(int64(ceiling) + 1)) // full jitter

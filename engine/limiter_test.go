@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -108,5 +109,39 @@ func TestPercentileWithinTwoPercent(t *testing.T) {
 	}
 	if got := newStats().Percentile(50); got != 0 {
 		t.Errorf("no requests: p50 = %v", got)
+	}
+}
+
+// A request that times out is retried, but a server that lets three in a
+// row run out their timeout is given up on, however many attempts
+// throttling would get; the run's own cancellation is never retried.
+func TestRetryBoundsTimeouts(t *testing.T) {
+	r := Retry{Attempts: 10, Base: time.Millisecond, Cap: time.Millisecond}
+	timeout := fmt.Errorf("GET /x: %w", context.DeadlineExceeded)
+	tests := []struct {
+		name      string
+		fails     int // calls that fail before one succeeds
+		err       error
+		wantCalls int
+		wantErr   bool
+	}{
+		{"one timeout, then an answer", 1, timeout, 2, false},
+		{"two timeouts, then an answer", 2, timeout, 3, false},
+		{"a server that never answers", 100, timeout, timeoutAttempts, true},
+		{"the run cancelled", 100, context.Canceled, 1, true},
+		{"throttled, more than three times", 5, &targets.APIError{Status: 503}, 6, false},
+	}
+	for _, tc := range tests {
+		calls := 0
+		err := r.Do(context.Background(), NewLimiter("x", 2), func(context.Context) (int, error) {
+			calls++
+			if calls <= tc.fails {
+				return status(tc.err), tc.err
+			}
+			return 200, nil
+		})
+		if calls != tc.wantCalls || (err != nil) != tc.wantErr {
+			t.Errorf("%s: %d calls, err %v; want %d calls, error %v", tc.name, calls, err, tc.wantCalls, tc.wantErr)
+		}
 	}
 }

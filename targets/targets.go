@@ -117,8 +117,15 @@ func Classify(err error) Class {
 		}
 		return Permanent
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.Canceled) {
 		return Canceled
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		// A request's own timeout (http.Client.Timeout; the run's context
+		// is cancelled, never given a deadline): the server was slow this
+		// once. A write's is wrapped as an unknown outcome before it
+		// gets here (TransportError), so only a read is retried blindly.
+		return Transient
 	}
 	var ce *tls.CertificateVerificationError
 	if errors.As(err, &ce) {

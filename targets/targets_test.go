@@ -2,6 +2,7 @@ package targets_test
 
 import (
 	"context"
+	"fmt"
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
@@ -99,6 +100,8 @@ func TestClassify(t *testing.T) {
 		{"403", &targets.APIError{Status: 403}, targets.Fatal},
 		{"unknown outcome wrapping a 404", &targets.UnknownOutcomeError{Err: &targets.APIError{Status: 404}}, targets.Unknown},
 		{"context cancelled", context.Canceled, targets.Canceled},
+		{"a request's timeout", fmt.Errorf("GET /x: %w", context.DeadlineExceeded), targets.Transient},
+		{"a write's timeout", targets.TransportError(http.MethodPut, context.DeadlineExceeded), targets.Unknown},
 	}
 	for _, tc := range tests {
 		if got := targets.Classify(tc.err); got != tc.want {

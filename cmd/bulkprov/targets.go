@@ -80,7 +80,7 @@ func (f *targetFlags) register(fs *flag.FlagSet) {
 		f.reuse = append(f.reuse, re)
 		return nil
 	})
-	fs.IntVar(&f.retries, "retries", engine.DefaultRetry.Attempts, "attempts per request on 503, 429 and connection errors (capped exponential back-off with jitter)")
+	fs.IntVar(&f.retries, "retries", engine.DefaultRetry.Attempts, "attempts per request on 503, 429, connection errors and timeouts (a timeout at most 3 times; capped exponential back-off with jitter)")
 }
 
 // connection is a set of connected targets, and the simulators behind
