@@ -206,9 +206,13 @@ func watch(c *connection, w io.Writer, slow, quiet time.Duration) (stop func()) 
 		tg.last.Store(time.Now().UnixNano())
 		all = append(all, tg)
 		*begin = func() {
-			if tg.inFlight.Add(1) == 1 {
-				tg.last.Store(time.Now().UnixNano()) // owed an answer from now
+			// Owed an answer from now. The time is stored before the
+			// count moves, and the watcher reads the count first: it never
+			// sees a request in flight with an idle spell's old time.
+			if tg.inFlight.Load() == 0 {
+				tg.last.Store(time.Now().UnixNano())
 			}
+			tg.inFlight.Add(1)
 		}
 		// A request is owed until its answer's body is read and closed:
 		// one that stalls after its headers is as hung as one never
@@ -248,7 +252,10 @@ func watch(c *connection, w io.Writer, slow, quiet time.Duration) (stop func()) 
 				return
 			case <-tick.C:
 				for _, tg := range all {
-					if idle := time.Since(time.Unix(0, tg.last.Load())); idle >= quiet && tg.inFlight.Load() > 0 {
+					if tg.inFlight.Load() == 0 {
+						continue
+					}
+					if idle := time.Since(time.Unix(0, tg.last.Load())); idle >= quiet {
 						say(tg, "quiet", "no answer for %s; still waiting (each request gives up after --timeout)", idle.Round(time.Second))
 					}
 				}
