@@ -164,6 +164,9 @@ type Tick struct {
 func newStats() *Stats { return &Stats{start: time.Now()} }
 
 func (s *Stats) tick(now time.Time) *Tick {
+	if s.start.IsZero() {
+		s.start = now // a Stats not made by newStats starts at its first request
+	}
 	sec := int(now.Sub(s.start) / TickWidth)
 	for len(s.Timeline) <= sec {
 		s.Timeline = append(s.Timeline, Tick{Second: len(s.Timeline)})

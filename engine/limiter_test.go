@@ -145,3 +145,13 @@ func TestRetryBoundsTimeouts(t *testing.T) {
 		}
 	}
 }
+
+// A Stats made as a zero value (not by newStats) starts its timeline at
+// its first request, not at year 1: one bucket, not billions.
+func TestZeroStatsTimeline(t *testing.T) {
+	var s Stats
+	s.tick(time.Now())
+	if len(s.Timeline) != 1 {
+		t.Fatalf("timeline of %d buckets after one request", len(s.Timeline))
+	}
+}
