@@ -24,7 +24,9 @@ export against the system it came from shows no changes. Passwords, PINs
 and server passwords cannot be exported (the servers never return them).
 
 Models: data/User and relation/HcsAdminUserREL (VOSS, under --hierarchy and
-below), cupi/User (with their roles) and cupi/AuthzServer (Unity Connection).
+below; without it, under --config's defaultHierarchy, else the whole tree
+from sys), cupi/User (with their roles) and cupi/AuthzServer (Unity
+Connection).
 
 Example:
   bulkprov export --voss https://voss.example --model data/User \
@@ -34,7 +36,7 @@ Example:
 	fs.StringVar(&cluster, "cluster", "", "for CUPI models: the Unity Connection cluster of --config's cupiClusters to export from (default: --cupi)")
 	fs.StringVar(&model, "model", "", "model to export: data/User, relation/HcsAdminUserREL, cupi/User or cupi/AuthzServer")
 	fs.StringVar(&out, "out", "", "output file: .xlsx or .zip")
-	fs.StringVar(&hierarchy, "hierarchy", "", "VOSS hierarchy to export from (and below)")
+	fs.StringVar(&hierarchy, "hierarchy", "", "VOSS hierarchy to export from (and below); default: --config's defaultHierarchy, else sys (everything)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -72,7 +74,12 @@ Example:
 			return fail(exitInvalid, "%s lives on VOSS: give --voss URL", model)
 		}
 		if hierarchy == "" {
-			return fail(exitInvalid, "--hierarchy is required to export %s", model)
+			// cli.md's synopsis names no --hierarchy: the config's
+			// default hierarchy, else the whole tree from its root.
+			hierarchy = cfg.DefaultHierarchy
+		}
+		if hierarchy == "" {
+			hierarchy = "sys"
 		}
 		src = export.VOSS(conn.voss, m.Name, hierarchy)
 	case cuc == nil:
