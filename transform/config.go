@@ -67,7 +67,7 @@ func (c *Config) validate() error {
 		}
 		for _, h := range cl.Hierarchies {
 			h = strings.TrimSuffix(strings.TrimSpace(h), ".")
-			if prev, dup := owner[strings.ToLower(h)]; dup {
+			if prev, dup := owner[strings.ToLower(h)]; dup && prev != name {
 				return fmt.Errorf("cupiClusters: hierarchy %s is under both %s and %s; a hierarchy belongs to one cluster", h, prev, name)
 			}
 			owner[strings.ToLower(h)] = name
