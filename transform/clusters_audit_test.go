@@ -11,3 +11,16 @@ func TestClusterPrefixRepeatedInOneCluster(t *testing.T) {
 	}
 }
 
+// NAME upper-cased, other characters as _ (one _ per character, not per byte).
+func TestClusterEnv(t *testing.T) {
+	for name, want := range map[string]string{
+		"aaa":     "BULKPROV_CUPI_AAA",
+		"cuc-bbb": "BULKPROV_CUPI_CUC_BBB",
+		"zürich":  "BULKPROV_CUPI_Z_RICH",
+		"x.1":     "BULKPROV_CUPI_X_1",
+	} {
+		if got := ClusterEnv(name); got != want {
+			t.Errorf("ClusterEnv(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

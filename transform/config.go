@@ -230,3 +230,18 @@ func LoadSecrets(path string) (map[string]map[string]string, error) {
 	}
 	return out, nil
 }
+
+// ClusterEnv is the environment prefix of a cluster's credentials:
+// BULKPROV_CUPI_<NAME>, NAME upper-cased and other characters as _.
+func ClusterEnv(name string) string {
+	var b strings.Builder
+	b.WriteString("BULKPROV_CUPI_")
+	for _, ch := range strings.ToUpper(name) { // one _ per character, not per byte
+		if ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' {
+			b.WriteRune(ch)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}

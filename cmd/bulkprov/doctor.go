@@ -124,15 +124,15 @@ Example:
 	for _, name := range clusterNames(cfg) {
 		cred, ok := clusterCredentials(name, cc, okC)
 		if !ok {
-			return fail(exitInvalid, "cupiClusters.%s needs %s_USER and _PASSWORD (or BULKPROV_CUPI_USER and _PASSWORD) in the environment", name, clusterEnv(name))
+			return fail(exitInvalid, "cupiClusters.%s needs %s_USER and _PASSWORD (or BULKPROV_CUPI_USER and _PASSWORD) in the environment", name, transform.ClusterEnv(name))
 		}
 		hc, err := targets.NewHTTPClient(targets.HTTPOptions{CAFile: caFile, Conns: 4, Timeout: timeout})
 		if err != nil {
 			return fail(exitInvalid, "%v", err)
 		}
 		env := "BULKPROV_CUPI"
-		if os.Getenv(clusterEnv(name)+"_USER") != "" && os.Getenv(clusterEnv(name)+"_PASSWORD") != "" {
-			env = clusterEnv(name)
+		if os.Getenv(transform.ClusterEnv(name)+"_USER") != "" && os.Getenv(transform.ClusterEnv(name)+"_PASSWORD") != "" {
+			env = transform.ClusterEnv(name)
 		}
 		u := cfg.CUPIClusters[name].URL
 		tn := "cupi[" + name + "]"

@@ -225,7 +225,7 @@ func (f *targetFlags) connect(cfg *transform.Config, errOut io.Writer) (*connect
 		}
 		cred, ok := clusterCredentials(name, cc, okC)
 		if !ok {
-			return nil, fail(exitInvalid, "cupiClusters.%s needs %s_USER and _PASSWORD (or BULKPROV_CUPI_USER and _PASSWORD) in the environment", name, clusterEnv(name))
+			return nil, fail(exitInvalid, "cupiClusters.%s needs %s_USER and _PASSWORD (or BULKPROV_CUPI_USER and _PASSWORD) in the environment", name, transform.ClusterEnv(name))
 		}
 		client, err := httpClient(cupiMax)
 		if err != nil {
@@ -252,22 +252,10 @@ func (f *targetFlags) connect(cfg *transform.Config, errOut io.Writer) (*connect
 	return c, nil
 }
 
-// clusterEnv is the environment prefix of a cluster's credentials:
-// BULKPROV_CUPI_<NAME>, NAME upper-cased and other characters as _.
-func clusterEnv(name string) string {
-	b := []byte(strings.ToUpper(name))
-	for i, ch := range b {
-		if !(ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9') {
-			b[i] = '_'
-		}
-	}
-	return "BULKPROV_CUPI_" + string(b)
-}
-
 // clusterCredentials are a cluster's own credentials, else the shared
 // CUPI ones.
 func clusterCredentials(name string, shared targets.Credentials, haveShared bool) (targets.Credentials, bool) {
-	u, p := os.Getenv(clusterEnv(name)+"_USER"), os.Getenv(clusterEnv(name)+"_PASSWORD")
+	u, p := os.Getenv(transform.ClusterEnv(name)+"_USER"), os.Getenv(transform.ClusterEnv(name)+"_PASSWORD")
 	if u != "" && p != "" {
 		return targets.Credentials{User: u, Password: p}, true
 	}
