@@ -1,6 +1,9 @@
 package transform
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // The same prefix twice under one cluster claims it for one cluster only:
 // cli.md makes only "a prefix under two clusters" exit 2.
@@ -21,6 +24,17 @@ func TestClusterEnv(t *testing.T) {
 	} {
 		if got := ClusterEnv(name); got != want {
 			t.Errorf("ClusterEnv(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+// Two clusters whose names give the same credential variables could not be
+// given different credentials: a config naming them is refused.
+func TestClusterNamesSharingCredentialVariables(t *testing.T) {
+	for _, pair := range [][2]string{{"aaa", "AAA"}, {"cuc-a", "cuc_a"}} {
+		cfg := `{"cupiClusters":{"` + pair[0] + `":{"url":"https://a.example","hierarchies":["sys.a"]},"` + pair[1] + `":{"url":"https://b.example","hierarchies":["sys.b"]}}}`
+		_, _, err := ParseConfig("c.json", []byte(cfg))
+		if err == nil || !strings.Contains(err.Error(), ClusterEnv(pair[0])) {
+			t.Errorf("clusters %q and %q: err = %v, want one naming %s", pair[0], pair[1], err, ClusterEnv(pair[0]))
 		}
 	}
 }

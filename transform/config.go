@@ -50,6 +50,7 @@ const DefaultCluster = engine.DefaultCluster
 // URLs, and a hierarchy prefix claimed by two clusters.
 func (c *Config) validate() error {
 	owner := map[string]string{}
+	envOwner := map[string]string{}
 	names := make([]string, 0, len(c.CUPIClusters))
 	for name := range c.CUPIClusters {
 		names = append(names, name)
@@ -65,6 +66,10 @@ func (c *Config) validate() error {
 		case len(cl.Hierarchies) == 0:
 			return fmt.Errorf("cupiClusters.%s.hierarchies: name at least one hierarchy whose users this cluster serves", name)
 		}
+		if prev, dup := envOwner[ClusterEnv(name)]; dup {
+			return fmt.Errorf("cupiClusters: %s and %s would both read their credentials from %s_USER and _PASSWORD; rename one", prev, name, ClusterEnv(name))
+		}
+		envOwner[ClusterEnv(name)] = name
 		for _, h := range cl.Hierarchies {
 			h = strings.TrimSuffix(strings.TrimSpace(h), ".")
 			if prev, dup := owner[strings.ToLower(h)]; dup && prev != name {
