@@ -132,15 +132,24 @@ credentials or a permission (fix the access, then run again).`, io)
 	// The checkpoint is bound to the inputs, the config and the targets:
 	// the same sheet against another server is another run.
 	binding := hashString(run.binding + "|" + conn.targets.ID)
-	journal, checkpoint, err := openCheckpoint(&tf, checkpoint, paths[0], binding, fresh, io)
+	journal, checkpoint, created, err := openCheckpoint(&tf, checkpoint, paths[0], binding, fresh, io)
 	if err != nil {
 		return err
 	}
-	complete := false
+	complete, refused := false, false
 	defer func() {
 		if journal != nil {
+			if refused && !journal.Resumed {
+				// Refused before the first write (exit 2, nothing was
+				// written): nothing to resume, and a journal this run
+				// made is not left behind.
+				complete = true
+			}
 			if err := journal.Close(complete); err != nil {
 				fmt.Fprintln(io.err, "bulkprov:", err)
+			}
+			if refused && !journal.Resumed && created {
+				_ = os.Remove(checkpoint)
 			}
 		}
 	}()
@@ -205,6 +214,7 @@ credentials or a permission (fix the access, then run again).`, io)
 		p, applyErr = engine.PlanAndApply(ctx, rows, conn.targets, opts, ao, startWrites)
 		if p == nil {
 			if startErr != nil {
+				refused = true
 				return startErr
 			}
 			complete = journalIdle(journal, applyErr)
@@ -217,6 +227,7 @@ credentials or a permission (fix the access, then run again).`, io)
 			return resumeHint(planError(err), checkpoint, io)
 		}
 		if err := startWrites(p, &opts); err != nil {
+			refused = true
 			return err
 		}
 		applyErr = engine.Apply(ctx, p, conn.targets, opts, ao)
@@ -253,31 +264,34 @@ credentials or a permission (fix the access, then run again).`, io)
 
 // openCheckpoint opens the run's journal: at path, or (not with --sim)
 // in the state folder's checkpoints/, named after the first input and
-// the binding. It returns the journal (nil for none) and its path.
-func openCheckpoint(tf *targetFlags, path, firstInput, binding string, fresh bool, io streams) (*engine.Journal, string, error) {
+// the binding. It returns the journal (nil for none), its path and whether
+// this run created the file.
+func openCheckpoint(tf *targetFlags, path, firstInput, binding string, fresh bool, io streams) (*engine.Journal, string, bool, error) {
 	if path == "" && !tf.sim {
 		dir, err := tf.stateFolder()
 		if err != nil {
-			return nil, "", err
+			return nil, "", false, err
 		}
 		dir = filepath.Join(dir, "checkpoints")
 		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, "", fail(exitInvalid, "checkpoint folder: %v", err)
+			return nil, "", false, fail(exitInvalid, "checkpoint folder: %v", err)
 		}
 		base := strings.TrimSuffix(filepath.Base(firstInput), filepath.Ext(firstInput))
 		path = filepath.Join(dir, base+"-"+binding[:12]+tf.shard.suffix()+".journal")
 	}
 	if path == "" {
-		return nil, "", nil
+		return nil, "", false, nil
 	}
+	_, statErr := os.Stat(path)
+	created := errors.Is(statErr, os.ErrNotExist)
 	journal, err := engine.OpenJournal(path, binding, fresh)
 	if err != nil {
-		return nil, "", fail(exitInvalid, "%v", err)
+		return nil, "", false, fail(exitInvalid, "%v", err)
 	}
 	if journal.Resumed {
 		fmt.Fprintf(io.err, "resuming from checkpoint %s: %d operation(s) already done, %d to verify\n", path, len(journal.Done), len(journal.Pending))
 	}
-	return journal, path, nil
+	return journal, path, created, nil
 }
 
 // stoppedExit is the exit of a run that stopped short, or nil: clusters
