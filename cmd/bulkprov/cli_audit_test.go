@@ -51,3 +51,41 @@ func TestRefusedPlanLeavesNoCheckpoint(t *testing.T) {
 		t.Fatalf("a refused apply (exit 2, nothing written) left its checkpoint %s behind:\n%s", cp, b)
 	}
 }
+
+// An output named twice, or naming a file the run reads, is refused before
+// any server is contacted: `plan --report users.xlsx users.xlsx` overwrote
+// the input workbook, `--report r.json --checkpoint r.json` the journal.
+func TestOutputsCollide(t *testing.T) {
+	dir := t.TempDir()
+	wb := filepath.Join(dir, "tenant.xlsx")
+	copyFile(t, "../../samples/tenant.xlsx", wb)
+	cfg := filepath.Join(dir, "config.json")
+	copyFile(t, "../../samples/config.json", cfg)
+	keep := map[string][]byte{}
+	for _, f := range []string{wb, cfg} {
+		keep[f], _ = os.ReadFile(f)
+	}
+	j := filepath.Join(dir, "run.json")
+	for _, args := range [][]string{
+		{"plan", "--sim", "--report", wb, wb},
+		{"plan", "--sim", "--report", filepath.Join(dir, ".", "tenant.xlsx"), wb},
+		{"plan", "--sim", "--config", cfg, "--report", cfg, wb},
+		{"plan", "--sim", "--report", j, "--out", j, wb},
+		{"apply", "--sim", "--report", j, "--checkpoint", j, wb},
+		{"apply", "--sim", "--checkpoint", j, "--backout", j, wb},
+		{"apply", "--sim", "--checkpoint", wb, wb},
+	} {
+		r := bulkprov(t, creds, args...)
+		if r.code != 2 {
+			t.Errorf("%v: exit %d, want 2\n%s", args[1:], r.code, r.stderr)
+		}
+		for f, b := range keep {
+			if now, _ := os.ReadFile(f); string(now) != string(b) {
+				t.Fatalf("%v overwrote %s", args[1:], f)
+			}
+		}
+		if _, err := os.Stat(j); err == nil {
+			t.Fatalf("%v left %s behind", args[1:], j)
+		}
+	}
+}

@@ -49,7 +49,8 @@ Example:
 	case out == "":
 		return usageError("export", "--out FILE is required (.xlsx or .zip)")
 	}
-	if err := checkOutputs(outputPath{flag: "--out", path: out, exts: []string{".xlsx", ".zip"}}); err != nil {
+	if err := checkOutputs(append([]outputPath{{flag: "--out", path: out, exts: []string{".xlsx", ".zip"}}},
+		append(readPaths("--config", tf.config), readPaths("--ca-file", tf.caFile)...)...)...); err != nil {
 		return err
 	}
 	cfg, _, err := transform.LoadConfig(tf.config)

@@ -14,22 +14,67 @@ type outputPath struct {
 	flag string   // "--report"
 	path string   // empty: not asked for
 	exts []string // accepted extensions; nil: any
+	read bool     // a file the command reads (an input, --config, --plan): never to be written over
+}
+
+// readPaths are the files a command reads, for checkOutputs: no output may
+// name one of them.
+func readPaths(flag string, paths ...string) []outputPath {
+	var out []outputPath
+	for _, p := range paths {
+		out = append(out, outputPath{flag: flag, path: p, read: true})
+	}
+	return out
 }
 
 // checkOutputs checks, before any server is contacted, that every output
 // can be written: its extension names a known format and its folder exists
 // and accepts a new file. A problem is exit 2; nothing is written and no
 // file is left behind (the probe file is removed).
+//
+// Entries marked read are files the command reads: no output may name one
+// of them, nor may two outputs name the same file (a report written over
+// the input workbook, or over the journal, destroyed it).
 func checkOutputs(outs ...outputPath) error {
 	for _, o := range outs {
-		if o.path == "" {
+		if o.path == "" || o.read {
 			continue
 		}
 		if err := checkOutput(o); err != nil {
 			return fail(exitInvalid, "%s %s: %v; nothing was written", o.flag, o.path, err)
 		}
 	}
+	for i, o := range outs {
+		if o.path == "" || o.read {
+			continue
+		}
+		for j, other := range outs {
+			if j == i || other.path == "" || (!other.read && j > i) {
+				continue
+			}
+			if samePath(o.path, other.path) {
+				what := "is also " + other.flag
+				if other.read {
+					what = "is a file this run reads (" + other.flag + ")"
+				}
+				return fail(exitInvalid, "%s %s: %s; name another file; nothing was written", o.flag, o.path, what)
+			}
+		}
+	}
 	return nil
+}
+
+// samePath reports whether a and b name one file: the same absolute path,
+// or (both existing) the same file by another name.
+func samePath(a, b string) bool {
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	if err1 == nil && err2 == nil && aa == bb {
+		return true
+	}
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
 
 func checkOutput(o outputPath) error {

@@ -62,7 +62,13 @@ credentials or a permission.`, io)
 	if err := in.check(); err != nil {
 		return err
 	}
-	if err := checkOutputs(outputPath{flag: "--report", path: reportPath}, outputPath{flag: "--out", path: outPath, exts: []string{".json"}}); err != nil {
+	outs := []outputPath{{flag: "--report", path: reportPath}, {flag: "--out", path: outPath, exts: []string{".json"}}}
+	outs = append(outs, readPaths("input", paths...)...)
+	outs = append(outs, readPaths("--config", tf.config)...)
+	outs = append(outs, readPaths("--ca-file", tf.caFile)...)
+	outs = append(outs, readPaths("--secrets", tf.secrets)...)
+	outs = append(outs, readPaths("--revert", revertPath)...)
+	if err := checkOutputs(outs...); err != nil {
 		return err
 	}
 	var rv *revertRun
