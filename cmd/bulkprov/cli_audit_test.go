@@ -89,3 +89,23 @@ func TestOutputsCollide(t *testing.T) {
 		}
 	}
 }
+
+// doctor and export take [TARGETS] in cli.md: the target flags of its
+// Targets section (--state-dir, --workers, --voss-rate) are accepted, so
+// one set of target flags serves every command.
+func TestTargetFlagsOnDoctorAndExport(t *testing.T) {
+	dir := t.TempDir()
+	sim := startSim(t, "--seed", "../../samples/tenant.xlsx")
+	common := []string{"--voss", sim.url, "--cupi", sim.url, "--state-dir", filepath.Join(dir, "state"), "--workers", "3", "--voss-rate", "15"}
+	r := bulkprov(t, creds, append([]string{"doctor", "--config", "../../samples/config.json"}, common...)...)
+	if r.code != 1 { // 1: the plain-http warnings
+		t.Errorf("doctor with the target flags: exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	r = bulkprov(t, creds, append([]string{"export", "--model", "cupi/User", "--out", filepath.Join(dir, "cupi.xlsx")}, common...)...)
+	if r.code != 0 {
+		t.Errorf("export with the target flags: exit %d\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state")); err == nil {
+		t.Error("doctor or export wrote into --state-dir")
+	}
+}

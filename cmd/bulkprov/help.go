@@ -11,6 +11,9 @@ import (
 // with the usage and any non-zero default.
 func printFlags(w io.Writer, fs *flag.FlagSet) {
 	fs.VisitAll(func(f *flag.Flag) {
+		if f.Usage == "" {
+			return // accepted, does nothing here (acceptTargetFlags)
+		}
 		name, usage := flag.UnquoteUsage(f)
 		line := "  --" + f.Name
 		if m := metavars[f.Name]; m != "" && name == "string" {
@@ -49,6 +52,23 @@ func registerOnly(fs *flag.FlagSet, tf *targetFlags, names ...string) {
 			panic("no target flag " + n)
 		}
 		fs.Var(f.Value, f.Name, f.Usage)
+	}
+}
+
+// acceptTargetFlags accepts target flags of cli.md's [TARGETS] that do
+// nothing for this command (say, --state-dir for doctor, which keeps no
+// state), so that one set of target flags serves every command. They are
+// checked like anywhere else and left out of the help text.
+func acceptTargetFlags(fs *flag.FlagSet, names ...string) {
+	var tf targetFlags
+	all := flag.NewFlagSet("", flag.ContinueOnError)
+	tf.register(all)
+	for _, n := range names {
+		f := all.Lookup(n)
+		if f == nil {
+			panic("no target flag " + n)
+		}
+		fs.Var(f.Value, f.Name, "")
 	}
 }
 
