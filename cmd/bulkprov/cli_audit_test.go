@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -107,5 +111,43 @@ func TestTargetFlagsOnDoctorAndExport(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "state")); err == nil {
 		t.Error("doctor or export wrote into --state-dir")
+	}
+}
+
+// bulkprov sim requires "the credentials in the same environment variables
+// the clients read": CUPI's from BULKPROV_CUPI_USER/_PASSWORD, not VOSS's,
+// and a cluster's from BULKPROV_CUPI_<NAME>_USER/_PASSWORD where set.
+func TestSimTakesEachTargetsCredentials(t *testing.T) {
+	env := []string{"BULKPROV_VOSS_USER=vossadmin", "BULKPROV_VOSS_PASSWORD=vpw-123", "BULKPROV_CUPI_USER=cucadmin", "BULKPROV_CUPI_PASSWORD=cpw-456",
+		"BULKPROV_CUPI_AAA_USER=aaaadmin", "BULKPROV_CUPI_AAA_PASSWORD=apw-789"}
+	cmd := exec.Command(binary, "sim", "--listen", "127.0.0.1:0", "--cupi-clusters", "aaa,bbb", "--seed", "../../samples/tenant.xlsx")
+	cmd.Env = append(os.Environ(), env...)
+	stdout, _ := cmd.StdoutPipe()
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	urls := map[string]string{}
+	sc := bufio.NewScanner(stdout)
+	for len(urls) < 4 && sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), "=")
+		urls[k] = v
+	}
+	if len(urls) < 4 {
+		t.Fatalf("sim printed %v\n%s", urls, errb.String())
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	cfg := filepath.Join(t.TempDir(), "c.json")
+	_ = os.WriteFile(cfg, []byte(`{"cupiClusters":{"aaa":{"url":"`+urls["cupi.aaa"]+`","hierarchies":["sys.x.aaa"]},"bbb":{"url":"`+urls["cupi.bbb"]+`","hierarchies":["sys.x.bbb"]}}}`), 0o600)
+	r := bulkprov(t, env, "doctor", "--voss", urls["voss"], "--cupi", urls["cupi"], "--config", cfg)
+	for _, check := range []string{"voss.auth", "cupi.auth", "cupi[aaa].auth", "cupi[bbb].auth"} {
+		if !strings.Contains(r.stdout, "ok  "+check+"  ") {
+			t.Errorf("%s is not ok (exit %d):\n%s", check, r.code, r.stdout)
+		}
+	}
+	if !strings.Contains(errb.String(), "seeded from") || strings.Contains(errb.String(), "failed\n  ") {
+		t.Errorf("seeding with the CUPI credentials:\n%s", errb.String())
 	}
 }

@@ -27,8 +27,10 @@ func runSim(args []string, io streams) error {
 	fs := newFlagSet("sim", "[flags]", `
 Serve the VOSS Automate (/api) and Unity Connection CUPI (/vmrest)
 simulators over HTTP on one loopback address until interrupted. The first
-two stdout lines are voss=URL and cupi=URL. Basic authentication uses the
-BULKPROV_VOSS_USER/_PASSWORD credentials (admin/admin when unset).
+two stdout lines are voss=URL and cupi=URL. Basic authentication takes
+the credentials the clients read: BULKPROV_VOSS_USER/_PASSWORD for VOSS,
+BULKPROV_CUPI_USER/_PASSWORD for Unity Connection (admin/admin when unset),
+BULKPROV_CUPI_<NAME>_USER/_PASSWORD for a --cupi-clusters NAME where set.
 
 The simulators behave as the servers document: CUPI serves --cupi-slots
 requests at once, queues the rest and answers 503 after
@@ -98,12 +100,28 @@ Example:
 	if st := o.Faults.FailAfterCommitStatus; st < 500 || st > 599 {
 		return fail(exitInvalid, "--fail-after-commit-status must be a 5xx status")
 	}
+	// Each simulator takes the credentials its clients read (cli.md).
 	creds, ok := targets.FromEnv("VOSS")
 	if !ok {
 		creds = targets.Credentials{User: "admin", Password: "admin"}
 		fmt.Fprintln(io.err, "bulkprov sim: BULKPROV_VOSS_USER/_PASSWORD unset; accepting admin/admin")
 	}
 	o.User, o.Password = creds.User, creds.Password
+	cupiCreds, ok := targets.FromEnv("CUPI")
+	if !ok {
+		cupiCreds = targets.Credentials{User: "admin", Password: "admin"}
+		fmt.Fprintln(io.err, "bulkprov sim: BULKPROV_CUPI_USER/_PASSWORD unset; accepting admin/admin")
+	}
+	o.CUPIUser, o.CUPIPassword = cupiCreds.User, cupiCreds.Password
+	for _, name := range o.Clusters {
+		u, p := os.Getenv(transform.ClusterEnv(name)+"_USER"), os.Getenv(transform.ClusterEnv(name)+"_PASSWORD")
+		if u != "" && p != "" {
+			if o.ClusterAuth == nil {
+				o.ClusterAuth = map[string][2]string{}
+			}
+			o.ClusterAuth[name] = [2]string{u, p}
+		}
+	}
 	faults := o.Faults
 	o.Faults = simkit.Faults{} // seeding runs without faults
 	r, err := simserve.Start(o)
@@ -112,7 +130,7 @@ Example:
 	}
 	defer r.Close()
 	if seed != "" {
-		if err := seedSim(r, seed, creds, o.TLSCAOut, io); err != nil {
+		if err := seedSim(r, seed, creds, cupiCreds, o.TLSCAOut, io); err != nil {
 			return err
 		}
 	}
@@ -135,7 +153,7 @@ Example:
 
 // seedSim applies a file to the running simulators through the engine, so
 // the seeded state is exactly what an apply would leave.
-func seedSim(r *simserve.Running, path string, creds targets.Credentials, caFile string, io streams) error {
+func seedSim(r *simserve.Running, path string, creds, cupiCreds targets.Credentials, caFile string, io streams) error {
 	var recs []*loader.Record
 	var problems []loader.Problem
 	err := loader.Read(path, loader.Options{}, func(rec *loader.Record) error {
@@ -170,7 +188,7 @@ func seedSim(r *simserve.Running, path string, creds targets.Credentials, caFile
 	if err != nil {
 		return fail(exitInvalid, "--seed: %v", err)
 	}
-	t := &engine.Targets{VOSS: vossload.New(r.URL, hc, creds), CUPI: cupi.New(r.URL, hc, creds),
+	t := &engine.Targets{VOSS: vossload.New(r.URL, hc, creds), CUPI: cupi.New(r.URL, hc, cupiCreds),
 		VOSSLimiter: engine.NewLimiter("voss", 8), CUPILimiter: engine.NewLimiter("cupi", 5), ID: "seed"}
 	ctx := context.Background()
 	p, err := engine.MakePlan(ctx, rows, t, engine.Options{})

@@ -24,10 +24,15 @@ import (
 type Options struct {
 	Addr           string // listen address; default 127.0.0.1:0
 	User, Password string
-	CUPI           sim.Options
-	VOSS           vsim.Options
-	Faults         simkit.Faults
-	StateFile      string // load at start, save on change and at Close
+	// CUPIUser and CUPIPassword are what the Unity Connection simulators
+	// accept (default: User and Password); ClusterAuth overrides them
+	// per further cluster, by name, as user and password.
+	CUPIUser, CUPIPassword string
+	ClusterAuth            map[string][2]string
+	CUPI                   sim.Options
+	VOSS                   vsim.Options
+	Faults                 simkit.Faults
+	StateFile              string // load at start, save on change and at Close
 	// TLSCAOut, when set, makes the simulators serve HTTPS with a fresh
 	// self-signed certificate, written to this file as PEM so a client
 	// can trust it (--ca-file).
@@ -74,11 +79,18 @@ func Start(o Options) (*Running, error) {
 		o.Addr = "127.0.0.1:0"
 	}
 	o.CUPI.User, o.CUPI.Password = o.User, o.Password
+	if o.CUPIUser != "" {
+		o.CUPI.User, o.CUPI.Password = o.CUPIUser, o.CUPIPassword
+	}
 	o.VOSS.User, o.VOSS.Password = o.User, o.Password
 	o.CUPI.Faults, o.VOSS.Faults = o.Faults, o.Faults
 	r := &Running{CUPI: sim.New(o.CUPI), VOSS: vsim.New(o.VOSS), opts: o, stop: make(chan struct{})}
 	for _, name := range o.Clusters {
-		r.Clusters = append(r.Clusters, &Cluster{Name: name, CUPI: sim.New(o.CUPI)})
+		co := o.CUPI
+		if a, ok := o.ClusterAuth[name]; ok {
+			co.User, co.Password = a[0], a[1]
+		}
+		r.Clusters = append(r.Clusters, &Cluster{Name: name, CUPI: sim.New(co)})
 	}
 	if o.StateFile != "" {
 		if err := r.load(); err != nil {
