@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // cli.md's synopsis is `export [TARGETS] --model MODEL --out FILE`: a VOSS
@@ -149,5 +150,41 @@ func TestSimTakesEachTargetsCredentials(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "seeded from") || strings.Contains(errb.String(), "failed\n  ") {
 		t.Errorf("seeding with the CUPI credentials:\n%s", errb.String())
+	}
+}
+
+// sim refuses knob values outside what cli.md allows (rates 0..1), a
+// cluster named twice, no slots, and stray arguments — exit 2 at once,
+// instead of serving with a setting the checker never meant.
+func TestSimRefusesBadKnobs(t *testing.T) {
+	for _, args := range [][]string{
+		{"--fail-503", "1.5"},
+		{"--fail-503", "-0.1"},
+		{"--drop-after-commit", "2"},
+		{"--fail-429", "NaN"},
+		{"--cupi-clusters", "aaa,aaa"},
+		{"--cupi-clusters", "aaa,AAA"},
+		{"--cupi-slots", "0"},
+		{"stray"},
+	} {
+		cmd := exec.Command(binary, append([]string{"sim", "--listen", "127.0.0.1:0"}, args...)...)
+		cmd.Env = append(os.Environ(), creds...)
+		done := make(chan error, 1)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+				t.Errorf("sim %v: %v, want exit 2\n%s", args, err, out.String())
+			}
+		case <-time.After(1500 * time.Millisecond):
+			_ = cmd.Process.Kill()
+			<-done
+			t.Errorf("sim %v: serves, want exit 2\n%s", args, out.String())
+		}
 	}
 }

@@ -68,8 +68,24 @@ Example:
 	var clusters string
 	fs.StringVar(&clusters, "cupi-clusters", "", "serve one more independent Unity Connection per NAME (comma-separated), each on its own port with its own users and 5 slots; printed as cupi.NAME=URL")
 	fs.StringVar(&failKeys, "fail-keys", "", "comma-separated business keys whose writes get HTTP 500 (KEY or KEY=STATUS)")
-	if _, err := parseFlags(fs, args); err != nil {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
 		return err
+	}
+	if len(pos) > 0 {
+		return usageError("sim", "sim takes no arguments (got %s)", strings.Join(pos, " "))
+	}
+	for _, r := range []struct {
+		flag string
+		v    float64
+	}{{"--fail-503", o.Faults.Rate503}, {"--fail-429", o.Faults.Rate429}, {"--drop-after-commit", o.Faults.DropAfterCommit},
+		{"--fail-after-commit", o.Faults.FailAfterCommit}, {"--spike-rate", o.Faults.SpikeRate}} {
+		if !(r.v >= 0 && r.v <= 1) { // NaN too
+			return usageError("sim", "%s %v: want a share from 0 to 1", r.flag, r.v)
+		}
+	}
+	if o.CUPI.Slots < 1 {
+		return usageError("sim", "--cupi-slots %d: want at least 1", o.CUPI.Slots)
 	}
 	if failKeys != "" {
 		o.Faults.FailKeys = map[string]int{}
@@ -87,6 +103,11 @@ Example:
 		if name = strings.TrimSpace(name); name != "" {
 			if strings.EqualFold(name, "default") {
 				return fail(exitInvalid, "--cupi-clusters: the name default is reserved for the main Unity Connection")
+			}
+			for _, prev := range o.Clusters {
+				if strings.EqualFold(prev, name) {
+					return fail(exitInvalid, "--cupi-clusters: %s is named twice", name)
+				}
 			}
 			o.Clusters = append(o.Clusters, name)
 		}
