@@ -166,6 +166,7 @@ func TestSimRefusesBadKnobs(t *testing.T) {
 		{"--cupi-clusters", "aaa,AAA"},
 		{"--cupi-slots", "0"},
 		{"stray"},
+		{"--state", "/nonexistent-folder/sim.json"},
 	} {
 		cmd := exec.Command(binary, append([]string{"sim", "--listen", "127.0.0.1:0"}, args...)...)
 		cmd.Env = append(os.Environ(), creds...)

@@ -84,6 +84,11 @@ Example:
 			return usageError("sim", "%s %v: want a share from 0 to 1", r.flag, r.v)
 		}
 	}
+	// The state file is written on every change and at the end: a path
+	// that cannot be written would lose it silently.
+	if err := checkOutputs(outputPath{flag: "--state", path: o.StateFile}); err != nil {
+		return err
+	}
 	if o.CUPI.Slots < 1 {
 		return usageError("sim", "--cupi-slots %d: want at least 1", o.CUPI.Slots)
 	}
@@ -149,7 +154,11 @@ Example:
 	if err != nil {
 		return fail(exitInvalid, "%v", err)
 	}
-	defer r.Close()
+	defer func() {
+		if err := r.Close(); err != nil {
+			fmt.Fprintln(io.err, "bulkprov sim: saving --state:", err)
+		}
+	}()
 	if seed != "" {
 		if err := seedSim(r, seed, creds, cupiCreds, o.TLSCAOut, io); err != nil {
 			return err
