@@ -189,3 +189,19 @@ func TestSimRefusesBadKnobs(t *testing.T) {
 		}
 	}
 }
+
+// Target flags with values that mean nothing are bad usage (exit 2) before
+// any server is contacted, not runs with a silent stand-in.
+func TestTargetFlagValuesChecked(t *testing.T) {
+	for _, bad := range [][]string{
+		{"--workers", "-1"},
+		{"--voss-rate", "NaN"},
+		{"--timeout", "-1s"},
+		{"--retries", "-1"},
+	} {
+		r := bulkprov(t, creds, append(append([]string{"plan", "--sim"}, bad...), "../../samples/users.csv")...)
+		if r.code != 2 || !strings.Contains(r.stderr, bad[0]) {
+			t.Errorf("plan %v: exit %d, want 2 naming %s\n%s", bad, r.code, bad[0], r.stderr)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -118,6 +119,16 @@ func (f *targetFlags) connect(cfg *transform.Config, errOut io.Writer) (*connect
 	c := &connection{}
 	if cfg == nil {
 		cfg = &transform.Config{}
+	}
+	switch {
+	case f.workers < 0:
+		return nil, fail(exitInvalid, "--workers %d: want a number of requests ≥ 1 (0 or unset: adaptive)", f.workers)
+	case math.IsNaN(f.vossRate) || f.vossRate < 0:
+		return nil, fail(exitInvalid, "--voss-rate %v: want a rate ≥ 0 (0 = unpaced)", f.vossRate)
+	case f.timeout < 0:
+		return nil, fail(exitInvalid, "--timeout %v: want a duration > 0", f.timeout)
+	case f.retries < 0:
+		return nil, fail(exitInvalid, "--retries %d: want a number of attempts ≥ 1", f.retries)
 	}
 	vossURL, cupiURL := f.voss, f.cupi
 	vc, okV := targets.FromEnv("VOSS")
