@@ -38,3 +38,14 @@ func TestClusterNamesSharingCredentialVariables(t *testing.T) {
 		}
 	}
 }
+
+// An empty hierarchy under a cluster routes nothing: a typo (an empty
+// string, a lone ".") must not pass silently.
+func TestClusterEmptyPrefixRefused(t *testing.T) {
+	for _, h := range []string{`""`, `" "`, `"."`} {
+		_, _, err := ParseConfig("c.json", []byte(`{"cupiClusters":{"aaa":{"url":"https://a.example","hierarchies":["sys.a",`+h+`]}}}`))
+		if err == nil || !strings.Contains(err.Error(), "cupiClusters.aaa.hierarchies") {
+			t.Errorf("hierarchy %s: err = %v", h, err)
+		}
+	}
+}

@@ -72,6 +72,9 @@ func (c *Config) validate() error {
 		envOwner[ClusterEnv(name)] = name
 		for _, h := range cl.Hierarchies {
 			h = strings.TrimSuffix(strings.TrimSpace(h), ".")
+			if h == "" {
+				return fmt.Errorf("cupiClusters.%s.hierarchies: an empty hierarchy routes no row; name a hierarchy such as sys.hcs.CS-P.CS-NB.AAAGlobal", name)
+			}
 			if prev, dup := owner[strings.ToLower(h)]; dup && prev != name {
 				return fmt.Errorf("cupiClusters: hierarchy %s is under both %s and %s; a hierarchy belongs to one cluster", h, prev, name)
 			}
