@@ -27,6 +27,7 @@ func TestClusterEnv(t *testing.T) {
 		}
 	}
 }
+
 // Two clusters whose names give the same credential variables could not be
 // given different credentials: a config naming them is refused.
 func TestClusterNamesSharingCredentialVariables(t *testing.T) {
