@@ -311,7 +311,7 @@ type WriteResult struct {
 type writeAnswer struct {
 	Pkid          string `json:"pkid"`
 	TransactionID string `json:"transaction_id"`
-	Success       bool   `json:"success"`
+	Success       *bool  `json:"success"`
 }
 
 // write sends a mutator; with Nowait, it reports the transaction id to
@@ -327,11 +327,34 @@ func (c *Client) write(ctx context.Context, method, path string, q url.Values, b
 	if err != nil {
 		return WriteResult{}, err
 	}
+	// The server answered 2xx: the write happened, or was queued. An
+	// answer that cannot be read (empty, cut short, not JSON) must not
+	// pass for a transient failure, which a caller would resend (a
+	// second create is refused as a duplicate): the outcome is unknown,
+	// to be verified — except an update's or delete's empty answer,
+	// which is done (there is nothing more to learn from it).
 	var a writeAnswer
-	if resp.StatusCode == http.StatusNoContent {
-		targets.Drain(resp.Body)
-	} else if err := decode(resp, &a); err != nil {
-		return WriteResult{}, err
+	b, rerr := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	targets.Drain(resp.Body)
+	switch {
+	case rerr != nil:
+		return WriteResult{}, &targets.UnknownOutcomeError{Err: fmt.Errorf("voss %s /api/%s: HTTP %d, answer cut short: %w", method, path, resp.StatusCode, rerr)}
+	case len(bytes.TrimSpace(b)) == 0:
+		if method == http.MethodPost {
+			return WriteResult{}, &targets.UnknownOutcomeError{Err: fmt.Errorf("voss %s /api/%s: HTTP %d with an empty answer (no pkid, no transaction)", method, path, resp.StatusCode)}
+		}
+		return WriteResult{}, nil
+	default:
+		d := json.NewDecoder(bytes.NewReader(b))
+		d.UseNumber()
+		if err := d.Decode(&a); err != nil {
+			return WriteResult{}, &targets.UnknownOutcomeError{Err: fmt.Errorf("voss %s /api/%s: HTTP %d with an unreadable answer: %w", method, path, resp.StatusCode, err)}
+		}
+	}
+	if a.Success != nil && !*a.Success && a.TransactionID == "" {
+		// A refusal in a 2xx answer (formats-and-apis.md 3.5: key on the
+		// status plus success).
+		return WriteResult{}, &targets.APIError{Target: "voss", Method: method, Path: "/api/" + path, Status: resp.StatusCode, Message: ParseError(b)}
 	}
 	res := WriteResult{Pkid: a.Pkid, TxID: a.TransactionID}
 	if a.TransactionID == "" {
