@@ -482,19 +482,43 @@ func (c *Client) Roles(ctx context.Context, hierarchy string) ([]string, error) 
 }
 
 // HierarchyNodes returns the hierarchy paths that exist, paging like any
-// list: a provider's tree can hold more nodes than one page.
+// list: a provider's tree can hold more nodes than one page. In a list,
+// hierarchy_path is where an instance lives (seed 002), and a node lives
+// in its parent: a node whose path does not already end in its name is
+// that path plus its name. When the nodes carry no path at all, the
+// answer is nil: the client cannot tell which hierarchies exist.
 func (c *Client) HierarchyNodes(ctx context.Context) (map[string]bool, error) {
 	out := map[string]bool{}
+	unknown := false
 	err := c.List(ctx, "data/HierarchyNode", "sys", [2]string{}, func(s Summary) error {
-		if s.Hierarchy != "" {
-			out[s.Hierarchy] = true
+		name, _ := s.Data["name"].(string)
+		if _, ok := s.Data["hierarchy_path"].(string); !ok {
+			unknown = true
+		}
+		if p := nodePath(s.Hierarchy, name); p != "" {
+			out[p] = true
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	if len(out) == 0 || unknown {
+		return nil, nil
+	}
 	return out, nil
+}
+
+// nodePath is a hierarchy node's own path from the hierarchy_path its
+// list summary gives (its own, or its parent's) and its name.
+func nodePath(path, name string) string {
+	switch {
+	case name == "" || path == name || strings.HasSuffix(path, "."+name):
+		return path
+	case path == "":
+		return name
+	}
+	return path + "." + name
 }
 
 // Page reads one page of model at hierarchy and below: at most limit

@@ -778,12 +778,20 @@ func (s *Server) listNodes(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	var res []any
+	// A list's hierarchy_path is where an instance lives (seed 002), and
+	// a node lives in its parent: the root's is empty.
+	paths := map[string]string{}
 	for p, id := range s.st.Nodes {
-		res = append(res, map[string]any{"pkid": id, "data": map[string]any{"pkid": id, "name": friendly(p), "hierarchy_path": p}})
+		parent := ""
+		if i := strings.LastIndex(p, "."); i >= 0 {
+			parent = p[:i]
+		}
+		paths[id] = p
+		res = append(res, map[string]any{"pkid": id, "data": map[string]any{"pkid": id, "name": friendly(p), "hierarchy_path": parent}})
 	}
 	s.mu.Unlock()
 	sort.Slice(res, func(i, j int) bool {
-		return res[i].(map[string]any)["data"].(map[string]any)["hierarchy_path"].(string) < res[j].(map[string]any)["data"].(map[string]any)["hierarchy_path"].(string)
+		return paths[res[i].(map[string]any)["pkid"].(string)] < paths[res[j].(map[string]any)["pkid"].(string)]
 	})
 	s.writePage(w, r, res)
 }
