@@ -470,15 +470,32 @@ func (c *Client) BulkDelete(ctx context.Context, model, hierarchy string, pkids 
 }
 
 // Roles returns the names of the data/Role instances visible at hierarchy.
+// A role's summary need not carry its name (data/Role's summary
+// attributes are not documented): those without one are read by pkid, so
+// that a list without names never reads as "no roles".
 func (c *Client) Roles(ctx context.Context, hierarchy string) ([]string, error) {
-	var out []string
+	var out, nameless []string
 	err := c.List(ctx, "data/Role", hierarchy, [2]string{}, func(s Summary) error {
-		if n, ok := s.Data["name"].(string); ok {
+		if n, ok := s.Data["name"].(string); ok && n != "" {
 			out = append(out, n)
+		} else if s.Pkid != "" {
+			nameless = append(nameless, s.Pkid)
 		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range nameless {
+		in, err := c.Get(ctx, "data/Role", id)
+		if err != nil {
+			return nil, err
+		}
+		if n, ok := in.Data["name"].(string); ok && n != "" {
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }
 
 // HierarchyNodes returns the hierarchy paths that exist, paging like any

@@ -95,3 +95,17 @@ func TestHierarchyNodesWhereTheyLive(t *testing.T) {
 		t.Errorf("nodes without paths gave %v, %v; want nil (unknown)", keys(got), err)
 	}
 }
+
+// data/Role's summary attributes are not documented: a list whose
+// resources do not carry the name must not read as "no roles" (every row
+// would fail "role does not exist"); the names come from the instances.
+func TestRolesNamesNotInSummary(t *testing.T) {
+	c := summaryServer(t, nil,
+		[]map[string]any{{"pkid": "r1", "hierarchy_friendly_name": "AAAGlobal"}, {"pkid": "r2", "hierarchy_friendly_name": "AAAGlobal"}},
+		map[string]map[string]any{"r1": {"name": "AAAGlobalENTCustomerAdministrator"}, "r2": {"name": "Operator"}})
+	names, err := c.Roles(context.Background(), "sys.hcs")
+	sort.Strings(names)
+	if err != nil || strings.Join(names, ",") != "AAAGlobalENTCustomerAdministrator,Operator" {
+		t.Fatalf("Roles = %v, %v", names, err)
+	}
+}
