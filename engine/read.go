@@ -220,6 +220,10 @@ func (r *stateReader) readVOSSInstances(model, root string, hs map[string]bool) 
 	t, st := r.t, r.st
 	keyField := schema.Get(model).Key
 	var ids []string
+	// Where each listed instance lives: a full instance read by GET (seed
+	// 002) or an export item need not say, and the root it was listed
+	// from is not where it lives when the rows name nested hierarchies.
+	where := map[string]string{}
 	err := r.call(t.VOSSLimiter, func(ctx context.Context) error {
 		ids = ids[:0]
 		return t.VOSS.List(ctx, model, root, [2]string{}, func(s voss.Summary) error {
@@ -230,6 +234,9 @@ func (r *stateReader) readVOSSInstances(model, root string, hs map[string]bool) 
 				return nil
 			}
 			ids = append(ids, s.Pkid)
+			if s.Hierarchy != "" {
+				where[s.Pkid] = s.Hierarchy
+			}
 			return nil
 		})
 	})
@@ -244,6 +251,9 @@ func (r *stateReader) readVOSSInstances(model, root string, hs map[string]bool) 
 			return r.call(t.VOSSLimiter, func(ctx context.Context) error {
 				return t.VOSS.Export(ctx, model, root, batch, func(in voss.Instance) error {
 					inst := in
+					if inst.Hierarchy == "" {
+						inst.Hierarchy = where[inst.Pkid]
+					}
 					if inst.Hierarchy == "" {
 						inst.Hierarchy = root
 					}

@@ -1,0 +1,41 @@
+package export
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/bulkprov/bulkprov/targets"
+	"github.com/bulkprov/bulkprov/targets/voss/sim"
+	"github.com/bulkprov/bulkprov/targets/voss/vossload"
+)
+
+// Instances read one GET each (a server without the bulk export; seed
+// 002's instance names no hierarchy path) keep the hierarchy their list
+// summary gave: an export of a tree must not put every user at its root.
+func TestVOSSExportKeepsEachHierarchy(t *testing.T) {
+	s := sim.New(sim.Options{User: "u", Password: "p"})
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/export/") {
+			http.NotFound(w, r)
+			return
+		}
+		s.ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	hc, _ := targets.NewHTTPClient(targets.HTTPOptions{})
+	c := vossload.New(ts.URL, hc, targets.Credentials{User: "u", Password: "p"})
+	c.Nowait = false
+	ctx := context.Background()
+	const child = "sys.hcs.CS-P.CS-NB.AAAGlobal"
+	if _, err := c.Create(ctx, "data/User", child, map[string]any{"username": "jdoe", "role": "Operator"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err := VOSS(c, "data/User", "sys.hcs")(ctx, func(it Item) error { got = append(got, it.Hierarchy); return nil })
+	if err != nil || len(got) != 1 || got[0] != child {
+		t.Fatalf("exported hierarchies %q, %v; want [%s]", got, err, child)
+	}
+}
