@@ -460,18 +460,30 @@ func (c *Client) GetUser(ctx context.Context, id string) (Object, error) {
 }
 
 // created reads the object id from a 201 answer: the body and the
-// Location header both carry the new URI.
-func created(resp *http.Response) string {
+// Location header both carry the new URI. An answer that names no id
+// created something the client cannot name: an unknown outcome, which the
+// caller settles by reading (never an empty id that later writes use).
+func created(method, path string, resp *http.Response) (string, error) {
 	defer targets.Drain(resp.Body)
 	loc := resp.Header.Get("Location")
 	if loc == "" {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		b, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		if err != nil {
+			return "", &targets.UnknownOutcomeError{Err: fmt.Errorf("cupi %s %s: HTTP %d, answer cut short: %w", method, path, resp.StatusCode, err)}
+		}
 		loc = strings.TrimSpace(string(b))
 	}
+	if u, err := url.Parse(loc); err == nil && loc != "" {
+		loc = u.Path
+	}
 	loc = strings.TrimRight(loc, "/")
+	id := loc[strings.LastIndex(loc, "/")+1:]
+	if id == "" || strings.ContainsAny(id, " <>{}\"\n") {
+		return "", &targets.UnknownOutcomeError{Err: fmt.Errorf("cupi %s %s: HTTP %d names no new object (no Location, no URI in the body)", method, path, resp.StatusCode)}
+	}
 	// A copy: the id is held for the whole run, the header's whole value
 	// (or the body read) need not be.
-	return strings.Clone(loc[strings.LastIndex(loc, "/")+1:])
+	return strings.Clone(id), nil
 }
 
 // CreateUser creates a user from template and returns its ObjectId.
@@ -481,7 +493,7 @@ func (c *Client) CreateUser(ctx context.Context, template string, fields Object)
 	if err != nil {
 		return "", err
 	}
-	return created(resp), nil
+	return created(http.MethodPost, "/users", resp)
 }
 
 func (c *Client) noContent(ctx context.Context, method, path string, body any) error {
@@ -535,7 +547,7 @@ func (c *Client) AddUserRole(ctx context.Context, id, roleID string) (string, er
 	if err != nil {
 		return "", err
 	}
-	return created(resp), nil
+	return created(http.MethodPost, "/users/"+id+"/userroles", resp)
 }
 
 // DeleteUserRole removes user-role urID from user id.
@@ -576,7 +588,7 @@ func (c *Client) CreateAuthzServer(ctx context.Context, fields Object) (string, 
 	if err != nil {
 		return "", err
 	}
-	return created(resp), nil
+	return created(http.MethodPost, "/authz/server", resp)
 }
 
 // UpdateAuthzServer changes fields of authorization server id.
