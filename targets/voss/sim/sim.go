@@ -422,7 +422,7 @@ func (s *Server) instanceJSON(id string, in *Instance) map[string]any {
 	// As seed 002's instance: meta names the parent node by pkid only,
 	// with an empty business_key; the hierarchy path is not in the answer.
 	return map[string]any{"pkid": id, "meta": map[string]any{"model_type": in.Model, "business_key": map[string]any{},
-		"references":   map[string]any{"parent": []any{map[string]any{"pkid": s.st.Nodes[in.Hierarchy], "href": "/api/data/HierarchyNode/" + s.st.Nodes[in.Hierarchy]}}}},
+		"references": map[string]any{"parent": []any{map[string]any{"pkid": s.st.Nodes[in.Hierarchy], "href": "/api/data/HierarchyNode/" + s.st.Nodes[in.Hierarchy]}}}},
 		"data": public(in.Model, in.Data)}
 }
 
