@@ -119,6 +119,9 @@ func apiError(method, path string, resp *http.Response) error {
 	e := &targets.APIError{Target: "cupi", Method: method, Path: path, Status: resp.StatusCode,
 		RetryAfter: targets.RetryAfter(resp.Header.Get("Retry-After"))}
 	e.Code, e.Message = ParseError(body)
+	if resp.StatusCode < 400 {
+		e.Code, e.Message = "", targets.RedirectMessage(resp)
+	}
 	return e
 }
 

@@ -119,6 +119,9 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 		e := &targets.APIError{Target: "voss", Method: method, Path: "/api/" + path, Status: resp.StatusCode, Read: read,
 			RetryAfter: targets.RetryAfter(resp.Header.Get("Retry-After"))}
 		e.Message = ParseError(b)
+		if resp.StatusCode < 400 {
+			e.Message = targets.RedirectMessage(resp)
+		}
 		return nil, e
 	}
 	return resp, nil
