@@ -175,7 +175,10 @@ type listPage struct {
 
 // List calls fn with each instance of model at hierarchy and below,
 // paging with skip/limit until pagination.total is reached. filter, when
-// not empty, is {field, text} matched with "equals".
+// not empty, is {field, text} matched with "equals": a hint only, as its
+// parameter names are not documented (formats-and-apis 3.3): a server
+// may ignore it, and one that refuses it (400) is listed whole, so the
+// caller compares the field itself.
 func (c *Client) List(ctx context.Context, model, hierarchy string, filter [2]string, fn func(Summary) error) error {
 	skip := 0
 	for {
@@ -186,6 +189,10 @@ func (c *Client) List(ctx context.Context, model, hierarchy string, filter [2]st
 			q.Set("filter_text", filter[1])
 		}
 		resp, err := c.do(ctx, http.MethodGet, model+"/", q, nil)
+		if ae, ok := err.(*targets.APIError); ok && ae.Status == http.StatusBadRequest && filter[0] != "" && skip == 0 {
+			filter = [2]string{}
+			continue
+		}
 		if err != nil {
 			return err
 		}
