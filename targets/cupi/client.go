@@ -141,11 +141,22 @@ func ParseError(body []byte) (code, message string) {
 		if json.Unmarshal(trim, &v) == nil && len(v.Errors) > 0 {
 			var one map[string]any
 			var many []map[string]any
+			var text string
 			if json.Unmarshal(v.Errors, &one) == nil {
 				return errFields(one)
 			}
 			if json.Unmarshal(v.Errors, &many) == nil && len(many) > 0 {
 				return errFields(many[0])
+			}
+			if json.Unmarshal(v.Errors, &text) == nil && text != "" {
+				return "", text
+			}
+		}
+		// error (a string or a list) or message on its own.
+		var top map[string]any
+		if json.Unmarshal(trim, &top) == nil {
+			if code, msg := errFields(top); msg != "" {
+				return code, msg
 			}
 		}
 	}
