@@ -397,18 +397,13 @@ func (c *Client) Wait(ctx context.Context, txID string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		var poll map[string]struct {
-			Status  string `json:"status"`
-			Message string `json:"message"`
-		}
-		if err := decode(resp, &poll); err != nil {
-			return "", err
-		}
-		st, ok := poll[txID]
-		if !ok && len(poll) == 1 {
-			for _, only := range poll {
-				st = only
-			}
+		// {"[id]": {status, href, description}} (the documented poll), or
+		// the status on its own. The transaction was accepted: an answer
+		// that cannot be read leaves its outcome unknown, to be verified
+		// — never a transient failure to resend, nor a refusal.
+		st, err := pollStatus(resp, txID)
+		if err != nil {
+			return "", &targets.UnknownOutcomeError{Err: fmt.Errorf("voss transaction %s: %w", txID, err)}
 		}
 		status := strings.ToLower(st.Status)
 		switch {
@@ -433,6 +428,40 @@ func (c *Client) Wait(ctx context.Context, txID string) (string, error) {
 		}
 		delay = min(delay*2, time.Second)
 	}
+}
+
+type txStatus struct {
+	Status      string `json:"status"`
+	Message     string `json:"message"`
+	Description string `json:"description"`
+}
+
+// pollStatus reads a poll answer: the entry of txID (or the only entry),
+// or a status given at the top level.
+func pollStatus(resp *http.Response, txID string) (txStatus, error) {
+	var raw map[string]json.RawMessage
+	if err := decode(resp, &raw); err != nil {
+		return txStatus{}, err
+	}
+	var st txStatus
+	if _, flat := raw["status"]; flat {
+		b, _ := json.Marshal(raw)
+		return st, json.Unmarshal(b, &st)
+	}
+	entry, ok := raw[txID]
+	if !ok && len(raw) == 1 {
+		for _, only := range raw {
+			entry = only
+		}
+	}
+	if entry == nil {
+		return st, nil // no status yet: polled again
+	}
+	err := json.Unmarshal(entry, &st)
+	if st.Message == "" {
+		st.Message = st.Description
+	}
+	return st, err
 }
 
 func (c *Client) txResource(ctx context.Context, txID string) (string, error) {
