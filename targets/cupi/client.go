@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	json "github.com/bulkprov/bulkprov/internal/jsonx"
 	"github.com/bulkprov/bulkprov/targets"
@@ -50,6 +51,9 @@ type Client struct {
 	targets.Hooks
 	// PageSize is the rows a list asks for per page; 0 means PageSize.
 	PageSize int
+	// capped is the server's page cap when a first page showed it below
+	// the rows asked (0: not seen): later pages ask that many.
+	capped atomic.Int64
 }
 
 // New returns a client for the server at base (scheme://host[:port]).
@@ -405,7 +409,8 @@ func (c *Client) page(ctx context.Context, path, elem string, query url.Values, 
 	for k, v := range query {
 		q[k] = v
 	}
-	q.Set("rowsPerPage", strconv.Itoa(c.pageSize()))
+	size := c.pageSize()
+	q.Set("rowsPerPage", strconv.Itoa(size))
 	q.Set("pageNumber", strconv.Itoa(page))
 	resp, err := c.do(ctx, http.MethodGet, path, q, nil)
 	if err != nil {
@@ -414,6 +419,12 @@ func (c *Client) page(ctx context.Context, path, elem string, query url.Values, 
 	total, items, err := decodeList(resp, elem)
 	if err != nil {
 		return 0, 0, err
+	}
+	if page == 1 && len(items) > 0 && len(items) < size && total > len(items) {
+		// A first page below the rows asked, with more to come: the
+		// server's cap. A server may place page N by the rows asked
+		// while holding at most its cap, so later pages ask the cap.
+		c.capped.Store(int64(len(items)))
 	}
 	for _, it := range items {
 		if err := fn(it); err != nil {
@@ -424,10 +435,14 @@ func (c *Client) page(ctx context.Context, path, elem string, query url.Values, 
 }
 
 func (c *Client) pageSize() int {
+	size := PageSize
 	if c.PageSize > 0 {
-		return c.PageSize
+		size = c.PageSize
 	}
-	return PageSize
+	if capped := int(c.capped.Load()); capped > 0 && capped < size {
+		size = capped
+	}
+	return size
 }
 
 // ListUsers calls fn for every user, page after page.
