@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	json "github.com/bulkprov/bulkprov/internal/jsonx"
@@ -66,6 +67,30 @@ type Client struct {
 	// JSON document) into instances; items without a model are of model.
 	// vossload.New sets it to the loader's reader.
 	DecodeExport func(body []byte, model string) ([]Instance, error)
+	// nodes maps a hierarchy node's pkid to its path, as HierarchyNodes
+	// last listed them: an instance that names only its parent node
+	// (meta.references.parent, seed 002) is placed by it.
+	nodes sync.Map
+}
+
+// refs is the part of an answer's meta that names the parent node.
+type refs struct {
+	References struct {
+		Parent []struct {
+			Pkid string `json:"pkid"`
+		} `json:"parent"`
+	} `json:"references"`
+}
+
+// placed returns hierarchy, else the path of the parent node m names.
+func (c *Client) placed(hierarchy string, m refs) string {
+	if hierarchy != "" || len(m.References.Parent) == 0 {
+		return hierarchy
+	}
+	if p, ok := c.nodes.Load(m.References.Parent[0].Pkid); ok {
+		return p.(string)
+	}
+	return ""
 }
 
 // New returns a client for the server at base (scheme://host[:port]).
@@ -169,6 +194,7 @@ type listPage struct {
 	} `json:"pagination"`
 	Resources []struct {
 		Pkid string         `json:"pkid"`
+		Meta refs           `json:"meta"`
 		Data map[string]any `json:"data"`
 	} `json:"resources"`
 }
@@ -202,6 +228,9 @@ func (c *Client) List(ctx context.Context, model, hierarchy string, filter [2]st
 		}
 		for _, r := range page.Resources {
 			h, _ := r.Data["hierarchy_path"].(string)
+			if model != "data/HierarchyNode" {
+				h = c.placed(h, r.Meta)
+			}
 			if err := fn(Summary{Pkid: r.Pkid, Hierarchy: h, Data: r.Data}); err != nil {
 				return err
 			}
@@ -225,6 +254,7 @@ func (c *Client) List(ctx context.Context, model, hierarchy string, filter [2]st
 type instanceJSON struct {
 	Pkid string `json:"pkid"`
 	Meta struct {
+		refs
 		ModelType string `json:"model_type"`
 		Hierarchy string `json:"hierarchy"`
 		Pkid      string `json:"pkid"`
@@ -254,6 +284,7 @@ func (c *Client) Get(ctx context.Context, model, pkid string) (*Instance, error)
 	if in.Model == "" {
 		in.Model = model
 	}
+	in.Hierarchy = c.placed(in.Hierarchy, j.Meta.refs)
 	return &in, nil
 }
 
@@ -553,6 +584,9 @@ func (c *Client) HierarchyNodes(ctx context.Context) (map[string]bool, error) {
 		}
 		if p := nodePath(s.Hierarchy, name); p != "" {
 			out[p] = true
+			if s.Pkid != "" {
+				c.nodes.Store(s.Pkid, p)
+			}
 		}
 		return nil
 	})
@@ -593,6 +627,9 @@ func (c *Client) Page(ctx context.Context, model, hierarchy string, skip, limit 
 	out := make([]Summary, 0, len(page.Resources))
 	for _, r := range page.Resources {
 		h, _ := r.Data["hierarchy_path"].(string)
+		if model != "data/HierarchyNode" {
+			h = c.placed(h, r.Meta)
+		}
 		out = append(out, Summary{Pkid: r.Pkid, Hierarchy: h, Data: r.Data})
 	}
 	return page.Pagination.Total, out, nil
