@@ -38,6 +38,10 @@ type Source func(ctx context.Context, fn func(Item) error) error
 // fetching full instances by bulk export.
 func VOSS(c *voss.Client, model, hierarchy string) Source {
 	return func(ctx context.Context, fn func(Item) error) error {
+		// The hierarchy nodes place an instance that names only its
+		// parent node (seed 002); a server that does not list them still
+		// exports, with the hierarchies its answers give.
+		_, _ = c.HierarchyNodes(ctx)
 		var ids []string
 		// Where each instance lives, from its list summary: an instance
 		// read by GET (seed 002) or an export item need not say.

@@ -2,6 +2,7 @@ package export
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -37,5 +38,35 @@ func TestVOSSExportKeepsEachHierarchy(t *testing.T) {
 	err := VOSS(c, "data/User", "sys.hcs")(ctx, func(it Item) error { got = append(got, it.Hierarchy); return nil })
 	if err != nil || len(got) != 1 || got[0] != child {
 		t.Fatalf("exported hierarchies %q, %v; want [%s]", got, err, child)
+	}
+}
+
+// A summary without hierarchy_path and an instance that names only its
+// parent node (seed 002) are placed through the hierarchy nodes.
+func TestVOSSExportPlacesByParentNode(t *testing.T) {
+	parent := map[string]any{"references": map[string]any{"parent": []any{map[string]any{"pkid": "n2"}}}}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		page := func(res ...any) {
+			_ = json.NewEncoder(w).Encode(map[string]any{"pagination": map[string]any{"skip": 0, "limit": 2000, "total": len(res)}, "resources": res})
+		}
+		switch r.URL.Path {
+		case "/api/data/HierarchyNode/":
+			page(map[string]any{"pkid": "n0", "data": map[string]any{"name": "sys", "hierarchy_path": ""}},
+				map[string]any{"pkid": "n2", "data": map[string]any{"name": "AAAGlobal", "hierarchy_path": "sys"}})
+		case "/api/data/User/":
+			page(map[string]any{"pkid": "u1", "meta": parent, "data": map[string]any{"username": "jdoe"}})
+		case "/api/data/User/u1/":
+			_ = json.NewEncoder(w).Encode(map[string]any{"pkid": "u1", "meta": parent, "data": map[string]any{"username": "jdoe"}})
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer ts.Close()
+	hc, _ := targets.NewHTTPClient(targets.HTTPOptions{})
+	c := vossload.New(ts.URL, hc, targets.Credentials{User: "u", Password: "p"})
+	var got []string
+	err := VOSS(c, "data/User", "sys")(context.Background(), func(it Item) error { got = append(got, it.Hierarchy); return nil })
+	if err != nil || len(got) != 1 || got[0] != "sys.AAAGlobal" {
+		t.Fatalf("exported hierarchies %q, %v; want [sys.AAAGlobal]", got, err)
 	}
 }
