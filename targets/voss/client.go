@@ -575,40 +575,43 @@ func (c *Client) Roles(ctx context.Context, hierarchy string) ([]string, error) 
 // that path plus its name. When the nodes carry no path at all, the
 // answer is nil: the client cannot tell which hierarchies exist.
 func (c *Client) HierarchyNodes(ctx context.Context) (map[string]bool, error) {
-	out := map[string]bool{}
+	type node struct{ pkid, path, name string }
+	var nodes []node
 	unknown := false
+	own := true // every path ends in its node's name: they are the nodes' own
 	err := c.List(ctx, "data/HierarchyNode", "sys", [2]string{}, func(s Summary) error {
 		name, _ := s.Data["name"].(string)
 		if _, ok := s.Data["hierarchy_path"].(string); !ok {
 			unknown = true
 		}
-		if p := nodePath(s.Hierarchy, name); p != "" {
-			out[p] = true
-			if s.Pkid != "" {
-				c.nodes.Store(s.Pkid, p)
-			}
+		if name != "" && s.Hierarchy != name && !strings.HasSuffix(s.Hierarchy, "."+name) {
+			own = false
 		}
+		nodes = append(nodes, node{s.Pkid, s.Hierarchy, name})
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	out := map[string]bool{}
+	for _, n := range nodes {
+		p := n.path
+		if !own && n.name != "" {
+			// Where the node lives (its parent's path), plus its name.
+			p = strings.TrimPrefix(n.path+"."+n.name, ".")
+		}
+		if p == "" {
+			continue
+		}
+		out[p] = true
+		if n.pkid != "" {
+			c.nodes.Store(n.pkid, p)
+		}
+	}
 	if len(out) == 0 || unknown {
 		return nil, nil
 	}
 	return out, nil
-}
-
-// nodePath is a hierarchy node's own path from the hierarchy_path its
-// list summary gives (its own, or its parent's) and its name.
-func nodePath(path, name string) string {
-	switch {
-	case name == "" || path == name || strings.HasSuffix(path, "."+name):
-		return path
-	case path == "":
-		return name
-	}
-	return path + "." + name
 }
 
 // Page reads one page of model at hierarchy and below: at most limit

@@ -66,12 +66,13 @@ func TestHierarchyNodesWhereTheyLive(t *testing.T) {
 		{"pkid": "n1", "name": "hcs", "hierarchy_path": "sys"},
 		{"pkid": "n2", "name": "CS-P", "hierarchy_path": "sys.hcs"},
 		{"pkid": "n3", "name": "AAAGlobal", "hierarchy_path": "sys.hcs.CS-P"},
+		{"pkid": "n4", "name": "AAAGlobal", "hierarchy_path": "sys.hcs.CS-P.AAAGlobal"}, // a site named as its customer
 	}, nil, nil)
 	got, err := c.HierarchyNodes(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"sys", "sys.hcs", "sys.hcs.CS-P", "sys.hcs.CS-P.AAAGlobal"} {
+	for _, want := range []string{"sys", "sys.hcs", "sys.hcs.CS-P", "sys.hcs.CS-P.AAAGlobal", "sys.hcs.CS-P.AAAGlobal.AAAGlobal"} {
 		if got != nil && !got[want] {
 			t.Errorf("node %s missing from %v", want, keys(got))
 		}
