@@ -34,6 +34,9 @@ func (userRoleKind) verify(ctx context.Context, op *Op, t *Targets) (bool, error
 	for _, ur := range urs {
 		if ur["RoleObjectId"] == op.RoleID {
 			held = true
+			if op.Action == Create {
+				op.CreatedID = ur["ObjectId"]
+			}
 		}
 	}
 	return held == (op.Action == Create), nil

@@ -227,8 +227,13 @@ func equalValue(f *schema.Field, want, have any, present bool) bool {
 	ws, hs := norm(want), norm(have)
 	if !present || have == nil {
 		hs = ""
-		if f != nil && f.Default != "" {
+		switch {
+		case f != nil && f.Default != "":
 			hs = f.Default
+		case f != nil && f.Type == schema.Bool:
+			// An export leaves out "Boolean values that are not set"
+			// (seed 002): unset is false.
+			hs = "false"
 		}
 		if ws == "" {
 			return true

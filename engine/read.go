@@ -220,6 +220,10 @@ func (r *stateReader) readVOSSInstances(model, root string, hs map[string]bool) 
 	t, st := r.t, r.st
 	keyField := schema.Get(model).Key
 	var ids []string
+	// Where each listed instance lives: a full instance read by GET (seed
+	// 002) or an export item need not say, and the root it was listed
+	// from is not where it lives when the rows name nested hierarchies.
+	where := map[string]string{}
 	err := r.call(t.VOSSLimiter, func(ctx context.Context) error {
 		ids = ids[:0]
 		return t.VOSS.List(ctx, model, root, [2]string{}, func(s voss.Summary) error {
@@ -230,6 +234,9 @@ func (r *stateReader) readVOSSInstances(model, root string, hs map[string]bool) 
 				return nil
 			}
 			ids = append(ids, s.Pkid)
+			if s.Hierarchy != "" {
+				where[s.Pkid] = s.Hierarchy
+			}
 			return nil
 		})
 	})
@@ -244,6 +251,9 @@ func (r *stateReader) readVOSSInstances(model, root string, hs map[string]bool) 
 			return r.call(t.VOSSLimiter, func(ctx context.Context) error {
 				return t.VOSS.Export(ctx, model, root, batch, func(in voss.Instance) error {
 					inst := in
+					if inst.Hierarchy == "" {
+						inst.Hierarchy = where[inst.Pkid]
+					}
 					if inst.Hierarchy == "" {
 						inst.Hierarchy = root
 					}
@@ -372,9 +382,10 @@ func index(list func(context.Context) ([]cupi.Object, error), ctx context.Contex
 }
 
 // readPerUser fetches, in a small pool, the roles held and the password
-// settings of the CUPI users that rows change.
+// settings of the CUPI users that rows change, and the whole user where a
+// row sets a field its list item does not carry.
 func readPerUser(ctx context.Context, rows []Row, cluster string, st *cupiState, call func(string, func(context.Context) error) error, t *Targets, o Options) error {
-	type job struct{ id, kind string }
+	type job struct{ id, kind, alias string }
 	seen := map[job]bool{}
 	var jobs []job
 	for _, r := range rows {
@@ -392,13 +403,18 @@ func readPerUser(ctx context.Context, rows []Row, cluster string, st *cupiState,
 			}
 			var j job
 			switch {
+			case w.Kind == KindCUPIUser && !w.Delete && !holdsAll(u, w.Fields):
+				// The list need not carry every field of a user (the
+				// documents do not say it does; GET by id is the whole
+				// user): a field a row sets that it lacks is read.
+				j = job{u["ObjectId"], "user", strings.ToLower(w.Alias)}
 			case w.Kind == KindUserRole:
-				j = job{u["ObjectId"], "roles"}
+				j = job{u["ObjectId"], "roles", ""}
 			case (w.Kind == KindPassword || w.Kind == KindPIN) &&
 				(len(w.Fields) > 0 || w.cupi().PolicyName != "" || secretsToCheck(*w, u["ObjectId"], t, o)):
 				// The settings, and TimeChanged: the proof of a set whose
 				// answer is lost, read before the set.
-				j = job{u["ObjectId"], credKind(w.Kind)}
+				j = job{u["ObjectId"], credKind(w.Kind), ""}
 			default:
 				continue
 			}
@@ -422,6 +438,22 @@ func readPerUser(ctx context.Context, rows []Row, cluster string, st *cupiState,
 				return err
 			}
 			return call("cupi", func(ctx context.Context) error {
+				if j.kind == "user" {
+					full, err := t.CUPI.GetUser(ctx, j.id)
+					if err == nil && full != nil {
+						st.mu.Lock()
+						merged := cupi.Object{}
+						for k, v := range st.users[j.alias] {
+							merged[k] = v
+						}
+						for k, v := range full {
+							merged[k] = v
+						}
+						st.users[j.alias] = merged
+						st.mu.Unlock()
+					}
+					return optional(err)
+				}
 				if j.kind == "roles" {
 					urs, err := t.CUPI.UserRoles(ctx, j.id)
 					st.mu.Lock()
@@ -438,6 +470,16 @@ func readPerUser(ctx context.Context, rows []Row, cluster string, st *cupiState,
 		})
 	}
 	return g.Wait()
+}
+
+// holdsAll reports whether user u carries every field of fields.
+func holdsAll(u cupi.Object, fields map[string]any) bool {
+	for k := range fields {
+		if _, ok := u[k]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // secretsToCheck reports whether a credential want of an existing user

@@ -38,15 +38,29 @@ type Source func(ctx context.Context, fn func(Item) error) error
 // fetching full instances by bulk export.
 func VOSS(c *voss.Client, model, hierarchy string) Source {
 	return func(ctx context.Context, fn func(Item) error) error {
+		// The hierarchy nodes place an instance that names only its
+		// parent node (seed 002); a server that does not list them still
+		// exports, with the hierarchies its answers give.
+		_, _ = c.HierarchyNodes(ctx)
 		var ids []string
+		// Where each instance lives, from its list summary: an instance
+		// read by GET (seed 002) or an export item need not say.
+		where := map[string]string{}
 		if err := c.List(ctx, model, hierarchy, [2]string{}, func(s voss.Summary) error {
 			ids = append(ids, s.Pkid)
+			if s.Hierarchy != "" {
+				where[s.Pkid] = s.Hierarchy
+			}
 			return nil
 		}); err != nil {
 			return err
 		}
 		return c.Export(ctx, model, hierarchy, ids, func(in voss.Instance) error {
-			return fn(Item{Hierarchy: in.Hierarchy, Pkid: in.Pkid, Data: clean(schema.Get(model).Root, in.Data)})
+			h := in.Hierarchy
+			if h == "" {
+				h = where[in.Pkid]
+			}
+			return fn(Item{Hierarchy: h, Pkid: in.Pkid, Data: clean(schema.Get(model).Root, in.Data)})
 		})
 	}
 }

@@ -95,6 +95,11 @@ func readJSONDoc(data []byte, entry string, opts Options, fn func(*Record) error
 				items = []any{v}
 			}
 		}
+		if items == nil && isSchema(v) {
+			// An export holds "the schema and" its instances: a schema
+			// in an entry of its own is not an item.
+			return nil
+		}
 		if items == nil {
 			report(Problem{Loc: loc, Msg: "no items: expected a list, an object with data, resources or instances, or a {meta, data} item"})
 			return nil
@@ -116,6 +121,16 @@ func readJSONDoc(data []byte, entry string, opts Options, fn func(*Record) error
 		}
 	}
 	return nil
+}
+
+// isSchema reports whether a JSON document is a model's JSON schema
+// ({"$schema": ..., "properties": ...}) rather than instances.
+func isSchema(v map[string]any) bool {
+	if _, ok := v["$schema"]; ok {
+		return true
+	}
+	_, props := v["properties"].(map[string]any)
+	return props && v["type"] == "object"
 }
 
 func jsonItem(it any, opts Options, loc Location) (*Record, string) {

@@ -256,7 +256,32 @@ func NewHTTPClient(o HTTPOptions) (*http.Client, error) {
 		ForceAttemptHTTP2:     false, // CUPI and VOSS speak HTTP/1.1; keep one request per connection
 	}
 	jar, _ := cookiejar.New(nil)
-	return &http.Client{Transport: tr, Jar: jar, Timeout: timeout}, nil
+	return &http.Client{Transport: tr, Jar: jar, Timeout: timeout, CheckRedirect: keepMethod}, nil
+}
+
+// keepMethod follows a redirect only when the request keeps its method
+// (a read, or a 307/308): a 301/302/303 turns a write into a GET, which
+// would send nothing and answer with what the new URL holds — read as the
+// write's own answer. The redirect itself is then the answer (an
+// APIError naming where the server points: RedirectMessage).
+func keepMethod(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if req.Method != via[0].Method {
+		return http.ErrUseLastResponse
+	}
+	return nil
+}
+
+// RedirectMessage is the error message of a redirect answered to a write.
+func RedirectMessage(resp *http.Response) string {
+	loc := resp.Header.Get("Location")
+	if u, err := url.Parse(loc); err == nil {
+		u.RawQuery, u.User = "", nil
+		loc = u.String()
+	}
+	return "redirected to " + loc + " (a write is not followed there: give the target's URL as the server names it, e.g. https)"
 }
 
 // UserAgent names bulkprov and its version.

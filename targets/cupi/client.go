@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	json "github.com/bulkprov/bulkprov/internal/jsonx"
 	"github.com/bulkprov/bulkprov/targets"
@@ -50,6 +51,9 @@ type Client struct {
 	targets.Hooks
 	// PageSize is the rows a list asks for per page; 0 means PageSize.
 	PageSize int
+	// capped is the server's page cap when a first page showed it below
+	// the rows asked (0: not seen): later pages ask that many.
+	capped atomic.Int64
 }
 
 // New returns a client for the server at base (scheme://host[:port]).
@@ -119,6 +123,9 @@ func apiError(method, path string, resp *http.Response) error {
 	e := &targets.APIError{Target: "cupi", Method: method, Path: path, Status: resp.StatusCode,
 		RetryAfter: targets.RetryAfter(resp.Header.Get("Retry-After"))}
 	e.Code, e.Message = ParseError(body)
+	if resp.StatusCode < 400 {
+		e.Code, e.Message = "", targets.RedirectMessage(resp)
+	}
 	return e
 }
 
@@ -138,11 +145,22 @@ func ParseError(body []byte) (code, message string) {
 		if json.Unmarshal(trim, &v) == nil && len(v.Errors) > 0 {
 			var one map[string]any
 			var many []map[string]any
+			var text string
 			if json.Unmarshal(v.Errors, &one) == nil {
 				return errFields(one)
 			}
 			if json.Unmarshal(v.Errors, &many) == nil && len(many) > 0 {
 				return errFields(many[0])
+			}
+			if json.Unmarshal(v.Errors, &text) == nil && text != "" {
+				return "", text
+			}
+		}
+		// error (a string or a list) or message on its own.
+		var top map[string]any
+		if json.Unmarshal(trim, &top) == nil {
+			if code, msg := errFields(top); msg != "" {
+				return code, msg
 			}
 		}
 	}
@@ -391,7 +409,8 @@ func (c *Client) page(ctx context.Context, path, elem string, query url.Values, 
 	for k, v := range query {
 		q[k] = v
 	}
-	q.Set("rowsPerPage", strconv.Itoa(c.pageSize()))
+	size := c.pageSize()
+	q.Set("rowsPerPage", strconv.Itoa(size))
 	q.Set("pageNumber", strconv.Itoa(page))
 	resp, err := c.do(ctx, http.MethodGet, path, q, nil)
 	if err != nil {
@@ -400,6 +419,12 @@ func (c *Client) page(ctx context.Context, path, elem string, query url.Values, 
 	total, items, err := decodeList(resp, elem)
 	if err != nil {
 		return 0, 0, err
+	}
+	if page == 1 && len(items) > 0 && len(items) < size && total > len(items) {
+		// A first page below the rows asked, with more to come: the
+		// server's cap. A server may place page N by the rows asked
+		// while holding at most its cap, so later pages ask the cap.
+		c.capped.Store(int64(len(items)))
 	}
 	for _, it := range items {
 		if err := fn(it); err != nil {
@@ -410,10 +435,14 @@ func (c *Client) page(ctx context.Context, path, elem string, query url.Values, 
 }
 
 func (c *Client) pageSize() int {
+	size := PageSize
 	if c.PageSize > 0 {
-		return c.PageSize
+		size = c.PageSize
 	}
-	return PageSize
+	if capped := int(c.capped.Load()); capped > 0 && capped < size {
+		size = capped
+	}
+	return size
 }
 
 // ListUsers calls fn for every user, page after page.
@@ -460,18 +489,30 @@ func (c *Client) GetUser(ctx context.Context, id string) (Object, error) {
 }
 
 // created reads the object id from a 201 answer: the body and the
-// Location header both carry the new URI.
-func created(resp *http.Response) string {
+// Location header both carry the new URI. An answer that names no id
+// created something the client cannot name: an unknown outcome, which the
+// caller settles by reading (never an empty id that later writes use).
+func created(method, path string, resp *http.Response) (string, error) {
 	defer targets.Drain(resp.Body)
 	loc := resp.Header.Get("Location")
 	if loc == "" {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		b, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		if err != nil {
+			return "", &targets.UnknownOutcomeError{Err: fmt.Errorf("cupi %s %s: HTTP %d, answer cut short: %w", method, path, resp.StatusCode, err)}
+		}
 		loc = strings.TrimSpace(string(b))
 	}
+	if u, err := url.Parse(loc); err == nil && loc != "" {
+		loc = u.Path
+	}
 	loc = strings.TrimRight(loc, "/")
+	id := loc[strings.LastIndex(loc, "/")+1:]
+	if id == "" || strings.ContainsAny(id, " <>{}\"\n") {
+		return "", &targets.UnknownOutcomeError{Err: fmt.Errorf("cupi %s %s: HTTP %d names no new object (no Location, no URI in the body)", method, path, resp.StatusCode)}
+	}
 	// A copy: the id is held for the whole run, the header's whole value
 	// (or the body read) need not be.
-	return strings.Clone(loc[strings.LastIndex(loc, "/")+1:])
+	return strings.Clone(id), nil
 }
 
 // CreateUser creates a user from template and returns its ObjectId.
@@ -481,7 +522,7 @@ func (c *Client) CreateUser(ctx context.Context, template string, fields Object)
 	if err != nil {
 		return "", err
 	}
-	return created(resp), nil
+	return created(http.MethodPost, "/users", resp)
 }
 
 func (c *Client) noContent(ctx context.Context, method, path string, body any) error {
@@ -535,7 +576,7 @@ func (c *Client) AddUserRole(ctx context.Context, id, roleID string) (string, er
 	if err != nil {
 		return "", err
 	}
-	return created(resp), nil
+	return created(http.MethodPost, "/users/"+id+"/userroles", resp)
 }
 
 // DeleteUserRole removes user-role urID from user id.
@@ -576,7 +617,7 @@ func (c *Client) CreateAuthzServer(ctx context.Context, fields Object) (string, 
 	if err != nil {
 		return "", err
 	}
-	return created(resp), nil
+	return created(http.MethodPost, "/authz/server", resp)
 }
 
 // UpdateAuthzServer changes fields of authorization server id.

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	json "github.com/bulkprov/bulkprov/internal/jsonx"
@@ -66,6 +67,30 @@ type Client struct {
 	// JSON document) into instances; items without a model are of model.
 	// vossload.New sets it to the loader's reader.
 	DecodeExport func(body []byte, model string) ([]Instance, error)
+	// nodes maps a hierarchy node's pkid to its path, as HierarchyNodes
+	// last listed them: an instance that names only its parent node
+	// (meta.references.parent, seed 002) is placed by it.
+	nodes sync.Map
+}
+
+// refs is the part of an answer's meta that names the parent node.
+type refs struct {
+	References struct {
+		Parent []struct {
+			Pkid string `json:"pkid"`
+		} `json:"parent"`
+	} `json:"references"`
+}
+
+// placed returns hierarchy, else the path of the parent node m names.
+func (c *Client) placed(hierarchy string, m refs) string {
+	if hierarchy != "" || len(m.References.Parent) == 0 {
+		return hierarchy
+	}
+	if p, ok := c.nodes.Load(m.References.Parent[0].Pkid); ok {
+		return p.(string)
+	}
+	return ""
 }
 
 // New returns a client for the server at base (scheme://host[:port]).
@@ -119,6 +144,9 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 		e := &targets.APIError{Target: "voss", Method: method, Path: "/api/" + path, Status: resp.StatusCode, Read: read,
 			RetryAfter: targets.RetryAfter(resp.Header.Get("Retry-After"))}
 		e.Message = ParseError(b)
+		if resp.StatusCode < 400 {
+			e.Message = targets.RedirectMessage(resp)
+		}
 		return nil, e
 	}
 	return resp, nil
@@ -166,13 +194,17 @@ type listPage struct {
 	} `json:"pagination"`
 	Resources []struct {
 		Pkid string         `json:"pkid"`
+		Meta refs           `json:"meta"`
 		Data map[string]any `json:"data"`
 	} `json:"resources"`
 }
 
 // List calls fn with each instance of model at hierarchy and below,
 // paging with skip/limit until pagination.total is reached. filter, when
-// not empty, is {field, text} matched with "equals".
+// not empty, is {field, text} matched with "equals": a hint only, as its
+// parameter names are not documented (formats-and-apis 3.3): a server
+// may ignore it, and one that refuses it (400) is listed whole, so the
+// caller compares the field itself.
 func (c *Client) List(ctx context.Context, model, hierarchy string, filter [2]string, fn func(Summary) error) error {
 	skip := 0
 	for {
@@ -183,6 +215,10 @@ func (c *Client) List(ctx context.Context, model, hierarchy string, filter [2]st
 			q.Set("filter_text", filter[1])
 		}
 		resp, err := c.do(ctx, http.MethodGet, model+"/", q, nil)
+		if ae, ok := err.(*targets.APIError); ok && ae.Status == http.StatusBadRequest && filter[0] != "" && skip == 0 {
+			filter = [2]string{}
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -192,6 +228,9 @@ func (c *Client) List(ctx context.Context, model, hierarchy string, filter [2]st
 		}
 		for _, r := range page.Resources {
 			h, _ := r.Data["hierarchy_path"].(string)
+			if model != "data/HierarchyNode" {
+				h = c.placed(h, r.Meta)
+			}
 			if err := fn(Summary{Pkid: r.Pkid, Hierarchy: h, Data: r.Data}); err != nil {
 				return err
 			}
@@ -215,6 +254,7 @@ func (c *Client) List(ctx context.Context, model, hierarchy string, filter [2]st
 type instanceJSON struct {
 	Pkid string `json:"pkid"`
 	Meta struct {
+		refs
 		ModelType string `json:"model_type"`
 		Hierarchy string `json:"hierarchy"`
 		Pkid      string `json:"pkid"`
@@ -244,6 +284,7 @@ func (c *Client) Get(ctx context.Context, model, pkid string) (*Instance, error)
 	if in.Model == "" {
 		in.Model = model
 	}
+	in.Hierarchy = c.placed(in.Hierarchy, j.Meta.refs)
 	return &in, nil
 }
 
@@ -311,7 +352,7 @@ type WriteResult struct {
 type writeAnswer struct {
 	Pkid          string `json:"pkid"`
 	TransactionID string `json:"transaction_id"`
-	Success       bool   `json:"success"`
+	Success       *bool  `json:"success"`
 }
 
 // write sends a mutator; with Nowait, it reports the transaction id to
@@ -327,11 +368,34 @@ func (c *Client) write(ctx context.Context, method, path string, q url.Values, b
 	if err != nil {
 		return WriteResult{}, err
 	}
+	// The server answered 2xx: the write happened, or was queued. An
+	// answer that cannot be read (empty, cut short, not JSON) must not
+	// pass for a transient failure, which a caller would resend (a
+	// second create is refused as a duplicate): the outcome is unknown,
+	// to be verified — except an update's or delete's empty answer,
+	// which is done (there is nothing more to learn from it).
 	var a writeAnswer
-	if resp.StatusCode == http.StatusNoContent {
-		targets.Drain(resp.Body)
-	} else if err := decode(resp, &a); err != nil {
-		return WriteResult{}, err
+	b, rerr := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	targets.Drain(resp.Body)
+	switch {
+	case rerr != nil:
+		return WriteResult{}, &targets.UnknownOutcomeError{Err: fmt.Errorf("voss %s /api/%s: HTTP %d, answer cut short: %w", method, path, resp.StatusCode, rerr)}
+	case len(bytes.TrimSpace(b)) == 0:
+		if method == http.MethodPost {
+			return WriteResult{}, &targets.UnknownOutcomeError{Err: fmt.Errorf("voss %s /api/%s: HTTP %d with an empty answer (no pkid, no transaction)", method, path, resp.StatusCode)}
+		}
+		return WriteResult{}, nil
+	default:
+		d := json.NewDecoder(bytes.NewReader(b))
+		d.UseNumber()
+		if err := d.Decode(&a); err != nil {
+			return WriteResult{}, &targets.UnknownOutcomeError{Err: fmt.Errorf("voss %s /api/%s: HTTP %d with an unreadable answer: %w", method, path, resp.StatusCode, err)}
+		}
+	}
+	if a.Success != nil && !*a.Success && a.TransactionID == "" {
+		// A refusal in a 2xx answer (formats-and-apis.md 3.5: key on the
+		// status plus success).
+		return WriteResult{}, &targets.APIError{Target: "voss", Method: method, Path: "/api/" + path, Status: resp.StatusCode, Message: ParseError(b)}
 	}
 	res := WriteResult{Pkid: a.Pkid, TxID: a.TransactionID}
 	if a.TransactionID == "" {
@@ -364,18 +428,13 @@ func (c *Client) Wait(ctx context.Context, txID string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		var poll map[string]struct {
-			Status  string `json:"status"`
-			Message string `json:"message"`
-		}
-		if err := decode(resp, &poll); err != nil {
-			return "", err
-		}
-		st, ok := poll[txID]
-		if !ok && len(poll) == 1 {
-			for _, only := range poll {
-				st = only
-			}
+		// {"[id]": {status, href, description}} (the documented poll), or
+		// the status on its own. The transaction was accepted: an answer
+		// that cannot be read leaves its outcome unknown, to be verified
+		// — never a transient failure to resend, nor a refusal.
+		st, err := pollStatus(resp, txID)
+		if err != nil {
+			return "", &targets.UnknownOutcomeError{Err: fmt.Errorf("voss transaction %s: %w", txID, err)}
 		}
 		status := strings.ToLower(st.Status)
 		switch {
@@ -400,6 +459,40 @@ func (c *Client) Wait(ctx context.Context, txID string) (string, error) {
 		}
 		delay = min(delay*2, time.Second)
 	}
+}
+
+type txStatus struct {
+	Status      string `json:"status"`
+	Message     string `json:"message"`
+	Description string `json:"description"`
+}
+
+// pollStatus reads a poll answer: the entry of txID (or the only entry),
+// or a status given at the top level.
+func pollStatus(resp *http.Response, txID string) (txStatus, error) {
+	var raw map[string]json.RawMessage
+	if err := decode(resp, &raw); err != nil {
+		return txStatus{}, err
+	}
+	var st txStatus
+	if _, flat := raw["status"]; flat {
+		b, _ := json.Marshal(raw)
+		return st, json.Unmarshal(b, &st)
+	}
+	entry, ok := raw[txID]
+	if !ok && len(raw) == 1 {
+		for _, only := range raw {
+			entry = only
+		}
+	}
+	if entry == nil {
+		return st, nil // no status yet: polled again
+	}
+	err := json.Unmarshal(entry, &st)
+	if st.Message == "" {
+		st.Message = st.Description
+	}
+	return st, err
 }
 
 func (c *Client) txResource(ctx context.Context, txID string) (string, error) {
@@ -447,29 +540,76 @@ func (c *Client) BulkDelete(ctx context.Context, model, hierarchy string, pkids 
 }
 
 // Roles returns the names of the data/Role instances visible at hierarchy.
+// A role's summary need not carry its name (data/Role's summary
+// attributes are not documented): those without one are read by pkid, so
+// that a list without names never reads as "no roles".
 func (c *Client) Roles(ctx context.Context, hierarchy string) ([]string, error) {
-	var out []string
+	var out, nameless []string
 	err := c.List(ctx, "data/Role", hierarchy, [2]string{}, func(s Summary) error {
-		if n, ok := s.Data["name"].(string); ok {
+		if n, ok := s.Data["name"].(string); ok && n != "" {
 			out = append(out, n)
-		}
-		return nil
-	})
-	return out, err
-}
-
-// HierarchyNodes returns the hierarchy paths that exist, paging like any
-// list: a provider's tree can hold more nodes than one page.
-func (c *Client) HierarchyNodes(ctx context.Context) (map[string]bool, error) {
-	out := map[string]bool{}
-	err := c.List(ctx, "data/HierarchyNode", "sys", [2]string{}, func(s Summary) error {
-		if s.Hierarchy != "" {
-			out[s.Hierarchy] = true
+		} else if s.Pkid != "" {
+			nameless = append(nameless, s.Pkid)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	for _, id := range nameless {
+		in, err := c.Get(ctx, "data/Role", id)
+		if err != nil {
+			return nil, err
+		}
+		if n, ok := in.Data["name"].(string); ok && n != "" {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// HierarchyNodes returns the hierarchy paths that exist, paging like any
+// list: a provider's tree can hold more nodes than one page. In a list,
+// hierarchy_path is where an instance lives (seed 002), and a node lives
+// in its parent: a node whose path does not already end in its name is
+// that path plus its name. When the nodes carry no path at all, the
+// answer is nil: the client cannot tell which hierarchies exist.
+func (c *Client) HierarchyNodes(ctx context.Context) (map[string]bool, error) {
+	type node struct{ pkid, path, name string }
+	var nodes []node
+	unknown := false
+	own := true // every path ends in its node's name: they are the nodes' own
+	err := c.List(ctx, "data/HierarchyNode", "sys", [2]string{}, func(s Summary) error {
+		name, _ := s.Data["name"].(string)
+		if _, ok := s.Data["hierarchy_path"].(string); !ok {
+			unknown = true
+		}
+		if name != "" && s.Hierarchy != name && !strings.HasSuffix(s.Hierarchy, "."+name) {
+			own = false
+		}
+		nodes = append(nodes, node{s.Pkid, s.Hierarchy, name})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, n := range nodes {
+		p := n.path
+		if !own && n.name != "" {
+			// Where the node lives (its parent's path), plus its name.
+			p = strings.TrimPrefix(n.path+"."+n.name, ".")
+		}
+		if p == "" {
+			continue
+		}
+		out[p] = true
+		if n.pkid != "" {
+			c.nodes.Store(n.pkid, p)
+		}
+	}
+	if len(out) == 0 || unknown {
+		return nil, nil
 	}
 	return out, nil
 }
@@ -490,6 +630,9 @@ func (c *Client) Page(ctx context.Context, model, hierarchy string, skip, limit 
 	out := make([]Summary, 0, len(page.Resources))
 	for _, r := range page.Resources {
 		h, _ := r.Data["hierarchy_path"].(string)
+		if model != "data/HierarchyNode" {
+			h = c.placed(h, r.Meta)
+		}
 		out = append(out, Summary{Pkid: r.Pkid, Hierarchy: h, Data: r.Data})
 	}
 	return page.Pagination.Total, out, nil

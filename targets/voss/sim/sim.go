@@ -419,9 +419,10 @@ func public(model string, data map[string]any) map[string]any {
 }
 
 func (s *Server) instanceJSON(id string, in *Instance) map[string]any {
-	return map[string]any{"pkid": id, "meta": map[string]any{"model_type": in.Model, "hierarchy": in.Hierarchy,
-		"business_key": map[string]any{models[in.Model].key: keyOf(in.Model, in.Data), "hierarchy": in.Hierarchy},
-		"references":   map[string]any{"parent": []any{map[string]any{"pkid": s.st.Nodes[in.Hierarchy], "href": "/api/data/HierarchyNode/" + s.st.Nodes[in.Hierarchy]}}}},
+	// As seed 002's instance: meta names the parent node by pkid only,
+	// with an empty business_key; the hierarchy path is not in the answer.
+	return map[string]any{"pkid": id, "meta": map[string]any{"model_type": in.Model, "business_key": map[string]any{},
+		"references": map[string]any{"parent": []any{map[string]any{"pkid": s.st.Nodes[in.Hierarchy], "href": "/api/data/HierarchyNode/" + s.st.Nodes[in.Hierarchy]}}}},
 		"data": public(in.Model, in.Data)}
 }
 
@@ -778,12 +779,20 @@ func (s *Server) listNodes(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	var res []any
+	// A list's hierarchy_path is where an instance lives (seed 002), and
+	// a node lives in its parent: the root's is empty.
+	paths := map[string]string{}
 	for p, id := range s.st.Nodes {
-		res = append(res, map[string]any{"pkid": id, "data": map[string]any{"pkid": id, "name": friendly(p), "hierarchy_path": p}})
+		parent := ""
+		if i := strings.LastIndex(p, "."); i >= 0 {
+			parent = p[:i]
+		}
+		paths[id] = p
+		res = append(res, map[string]any{"pkid": id, "data": map[string]any{"pkid": id, "name": friendly(p), "hierarchy_path": parent}})
 	}
 	s.mu.Unlock()
 	sort.Slice(res, func(i, j int) bool {
-		return res[i].(map[string]any)["data"].(map[string]any)["hierarchy_path"].(string) < res[j].(map[string]any)["data"].(map[string]any)["hierarchy_path"].(string)
+		return paths[res[i].(map[string]any)["pkid"].(string)] < paths[res[j].(map[string]any)["pkid"].(string)]
 	})
 	s.writePage(w, r, res)
 }
