@@ -58,7 +58,9 @@ func readJSONZip(ra io.ReaderAt, size int64, opts Options, fn func(*Record) erro
 
 // readJSONDoc decodes one JSON document in any accepted shape: a list of
 // items, an object with the list under data, resources or instances, or a
-// lone {meta, data} item.
+// lone {meta, data} item. The document is checked whole first, as raw
+// bytes, then its items are decoded one at a time: a document of millions
+// of tiny items never becomes a tree in memory.
 func readJSONDoc(data []byte, entry string, opts Options, fn func(*Record) error, report func(Problem)) error {
 	loc := Location{File: opts.DisplayName, Entry: entry}
 	if d := jsonDepth(data); d > opts.Limits.MaxJSONDepth {
@@ -66,8 +68,7 @@ func readJSONDoc(data []byte, entry string, opts Options, fn func(*Record) error
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 BOM, as Windows editors write
 	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var doc any
+	var doc json.RawMessage
 	if err := dec.Decode(&doc); err != nil {
 		report(Problem{Loc: loc, Msg: fmt.Sprintf("not valid JSON: %v", err)})
 		return nil
@@ -76,36 +77,56 @@ func readJSONDoc(data []byte, entry string, opts Options, fn func(*Record) error
 		report(Problem{Loc: loc, Msg: fmt.Sprintf("trailing data after the JSON document at byte %d: an export entry holds one document", dec.InputOffset())})
 		return nil
 	}
-	var items []any
-	switch v := doc.(type) {
-	case []any:
-		items = v
-	case map[string]any:
-		items = nil
+	doc = bytes.TrimSpace(doc)
+	var list json.RawMessage
+	switch {
+	case len(doc) > 0 && doc[0] == '[':
+		list = doc
+	case len(doc) > 0 && doc[0] == '{':
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(doc, &obj); err != nil {
+			report(Problem{Loc: loc, Msg: fmt.Sprintf("not valid JSON: %v", err)})
+			return nil
+		}
 		for _, k := range []string{"data", "resources", "instances"} {
-			if list, ok := v[k].([]any); ok {
-				items = list
+			if v := bytes.TrimSpace(obj[k]); len(v) > 0 && v[0] == '[' {
+				list = v
 				break
 			}
 		}
-		if items == nil {
-			if _, ok := v["meta"]; ok {
-				items = []any{v}
-			} else if _, ok := v["data"]; ok {
-				items = []any{v}
+		if list == nil {
+			_, hasMeta := obj["meta"]
+			_, hasData := obj["data"]
+			if !hasMeta && !hasData {
+				report(Problem{Loc: loc, Msg: "no items: expected a list, an object with data, resources or instances, or a {meta, data} item"})
+				return nil
 			}
-		}
-		if items == nil {
-			report(Problem{Loc: loc, Msg: "no items: expected a list, an object with data, resources or instances, or a {meta, data} item"})
-			return nil
+			return jsonItems(bytes.NewReader(append(append([]byte("["), doc...), ']')), loc, opts, fn, report)
 		}
 	default:
 		report(Problem{Loc: loc, Msg: "expected a JSON list or object"})
 		return nil
 	}
-	for i, it := range items {
+	return jsonItems(bytes.NewReader(list), loc, opts, fn, report)
+}
+
+// jsonItems decodes the items of a JSON list, already checked to be
+// valid, one at a time.
+func jsonItems(r io.Reader, loc Location, opts Options, fn func(*Record) error, report func(Problem)) error {
+	dec := json.NewDecoder(r)
+	dec.UseNumber()
+	if _, err := dec.Token(); err != nil { // [
+		report(Problem{Loc: loc, Msg: fmt.Sprintf("not valid JSON: %v", err)})
+		return nil
+	}
+	for i := 0; dec.More(); i++ {
 		l := loc
 		l.Index = i
+		var it any
+		if err := dec.Decode(&it); err != nil {
+			report(Problem{Loc: l, Msg: fmt.Sprintf("not valid JSON: %v", err)})
+			return nil
+		}
 		rec, msg := jsonItem(it, opts, l)
 		if msg != "" {
 			report(Problem{Loc: l, Msg: msg})
