@@ -374,6 +374,7 @@ func (wb *workbook) readSheet(s sheetRef, fn func(*Record) error, report func(Pr
 		inData         bool // inside sheetData
 		dataDepth      int  // nesting depth of sheetData, once met
 		others         int  // elements outside sheetData
+		inPh           int  // depth of phonetic guides (rPh) in an inline string
 	)
 	for {
 		tok, err := d.Token()
@@ -454,7 +455,7 @@ func (wb *workbook) readSheet(s sheetRef, fn func(*Record) error, report func(Pr
 					text = &rc.v
 				}
 			case "t":
-				if rc != nil {
+				if rc != nil && inPh == 0 {
 					text = &rc.is
 				}
 			case "f":
@@ -468,6 +469,7 @@ func (wb *workbook) readSheet(s sheetRef, fn func(*Record) error, report func(Pr
 				}
 				merges = append(merges, attr(t, "ref"))
 			case "rPh":
+				inPh++
 				text = nil
 			}
 		case xml.CharData:
@@ -484,6 +486,8 @@ func (wb *workbook) readSheet(s sheetRef, fn func(*Record) error, report func(Pr
 			switch t.Name.Local {
 			case "v", "t", "f":
 				text = nil
+			case "rPh":
+				inPh = max(inPh-1, 0)
 			case "c":
 				if rc != nil && inRow {
 					if cl, ok := wb.cellValue(br, rowNum, colNum, rc); ok {
