@@ -26,6 +26,7 @@ type workbook struct {
 	sst      string   // the shared strings, end to end
 	sstEnd   []uint32 // end offset in sst of each shared string
 	dateXf   []bool   // by style index: the cell's number format is a date
+	padXf    []int    // by style index: the width a zero-padded format (0000000) shows, or 0
 	date1904 bool
 }
 
@@ -234,14 +235,28 @@ func (wb *workbook) readStyles() error {
 		}
 	}
 	wb.dateXf = make([]bool, len(xfFmts))
+	wb.padXf = make([]int, len(xfFmts))
 	for i, id := range xfFmts {
 		if code, ok := custom[id]; ok {
 			wb.dateXf[i] = isDateFormat(code)
+			wb.padXf[i] = zeroPadWidth(code)
 		} else {
 			wb.dateXf[i] = (id >= 14 && id <= 22) || (id >= 27 && id <= 36) || (id >= 45 && id <= 47) || (id >= 50 && id <= 58)
 		}
 	}
 	return nil
+}
+
+// zeroPadWidth returns the width of a number format that shows whole
+// numbers padded with zeros ("0000000", as extension columns are often
+// formatted), or 0: such a cell is read as shown, as the program's own
+// CSV export writes it.
+func zeroPadWidth(code string) int {
+	code = strings.Trim(code, "\"")
+	if len(code) < 2 || len(code) > 64 || strings.Trim(code, "0") != "" {
+		return 0
+	}
+	return len(code)
 }
 
 // isDateFormat reports whether an Excel number format code shows a date or
@@ -600,6 +615,9 @@ func (wb *workbook) cellValue(br *blockReader, row, col int, rc *rawCell) (cell,
 			out.text, out.lost = v, true
 		case isDigits(strings.TrimPrefix(v, "-")):
 			out.text = v
+			if si >= 0 && si < len(wb.padXf) && wb.padXf[si] > len(v) && isDigits(v) {
+				out.text = strings.Repeat("0", wb.padXf[si]-len(v)) + v
+			}
 		default:
 			g, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 15, 64), 64)
 			out.text = strconv.FormatFloat(g, 'f', -1, 64)
