@@ -184,12 +184,18 @@ func jsonItem(it any, opts Options, loc Location) (*Record, string) {
 		case "pkid", "hierarchy_path", "hierarchy_friendly_name":
 			continue
 		}
+		if v == nil {
+			continue // a field without a value (see jsonValue)
+		}
 		rec.Fields[k] = jsonValue(v)
 	}
 	return rec, ""
 }
 
-// jsonValue converts decoded JSON into the record's field tree types.
+// jsonValue converts decoded JSON into the record's field tree types. A
+// null member of an object is a field without a value, as a database
+// export writes one never set: it is left out ("leave alone"), not
+// refused as a value of the wrong type.
 func jsonValue(v any) any {
 	switch t := v.(type) {
 	case json.Number:
@@ -199,6 +205,10 @@ func jsonValue(v any) any {
 		return t.String()
 	case map[string]any:
 		for k, x := range t {
+			if x == nil {
+				delete(t, k)
+				continue
+			}
 			t[k] = jsonValue(x)
 		}
 		return t

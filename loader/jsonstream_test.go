@@ -40,3 +40,23 @@ func TestJSONItemsStream(t *testing.T) {
 		})
 	}
 }
+
+// A null in an export's data is a field without a value, as a database
+// export writes a field never set (a last login time before the first
+// login): it is left out, not refused as a value of the wrong type, which
+// failed the item and so the whole bulk export response of a live VOSS.
+func TestJSONNullIsAbsent(t *testing.T) {
+	doc := `[{"meta":{"model_type":"data/User","hierarchy":"sys.A"},"data":{"username":"u","role":"R","email":null,
+	"account_information":{"locked":null,"last_login_time":null,"num_of_failed_login_attempts":null}}}]`
+	recs, probs, err := readAll(t, zipOf(t, map[string]string{"e.json": doc}), Options{})
+	if err != nil || len(probs) > 0 || len(recs) != 1 {
+		t.Fatalf("%d records, err %v, problems %v", len(recs), err, probs)
+	}
+	f := recs[0].Fields
+	if _, ok := f["email"]; ok {
+		t.Errorf("email kept: %v", f)
+	}
+	if ai, _ := f["account_information"].(map[string]any); len(ai) != 0 {
+		t.Errorf("account_information %v, want no fields", ai)
+	}
+}
