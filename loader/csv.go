@@ -68,7 +68,7 @@ func readCSV(ra io.ReaderAt, size int64, opts Options, fn func(*Record) error, r
 			}
 			if !utf8.ValidString(v) {
 				line, _ := r.FieldPos(i)
-				return fmt.Errorf("%s:csv:%d: the file is not UTF-8 (Latin-1 or Windows-1252?); save it as CSV UTF-8", opts.DisplayName, line)
+				return fmt.Errorf("%s:csv:%d:%s: the file is not UTF-8 (Latin-1 or Windows-1252?); save it as CSV UTF-8", opts.DisplayName, line, ColumnName(i+1))
 			}
 			if utf8.RuneCountInString(v) > opts.Limits.MaxCellChars {
 				b.problem(row, ColumnName(i+1), "cell has more than %d characters (--max-cell-chars)", opts.Limits.MaxCellChars)

@@ -44,7 +44,7 @@ func TestCSVAsToolsWriteThem(t *testing.T) {
 			keys: []string{"sys.A/u1"}},
 		{name: "UTF-16 is named", text: "\xff\xfeu\x00s\x00e\x00r\x00\n\x00", err: "F: the file is UTF-16 (little-endian); save it as CSV UTF-8"},
 		{name: "Latin-1 is named", text: "username,role,first_name\nu1,R,Bj\xf8rn\n", opts: Options{Model: "data/User", Hierarchy: "sys.A"},
-			err: "F:csv:2: the file is not UTF-8 (Latin-1 or Windows-1252?); save it as CSV UTF-8"},
+			err: "F:csv:2:C: the file is not UTF-8 (Latin-1 or Windows-1252?); save it as CSV UTF-8"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
