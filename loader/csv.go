@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -74,7 +76,7 @@ func readCSV(ra io.ReaderAt, size int64, opts Options, fn func(*Record) error, r
 				b.problem(row, ColumnName(i+1), "cell has more than %d characters (--max-cell-chars)", opts.Limits.MaxCellChars)
 				continue
 			}
-			cells = append(cells, cell{col: i + 1, text: v})
+			cells = append(cells, cell{col: i + 1, text: v, sci: isExcelSci(v)})
 		}
 		if n == 1 && (len(cells) == 0 || !isEntityRow(cells[0].text)) {
 			if !b.startOpenBlock(row + 1) {
@@ -177,4 +179,25 @@ func csvColumn(body *io.SectionReader, sep rune, start, line, col int) int {
 		}
 	}
 	return field
+}
+
+// isExcelSci reports whether s is a whole number as Excel writes one in
+// scientific notation when its column is too narrow or it has 12 digits
+// or more: a digit, up to 14 decimals, E+ and a power of 5 or more
+// ("4.42071E+11"). Fewer digits than the power: the rest are lost.
+func isExcelSci(s string) bool {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "-")
+	mant, exp, ok := strings.Cut(strings.ToUpper(s), "E+")
+	if !ok || len(mant) == 0 || mant[0] < '0' || mant[0] > '9' || !isDigits(exp) {
+		return false
+	}
+	frac := ""
+	if len(mant) > 1 {
+		if mant[1] != '.' || !isDigits(mant[2:]) {
+			return false
+		}
+		frac = mant[2:]
+	}
+	n, err := strconv.Atoi(exp)
+	return err == nil && n >= 5 && len(frac) < n
 }
