@@ -2,11 +2,13 @@ package loader
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"path"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	json "github.com/bulkprov/bulkprov/internal/jsonx"
 )
@@ -70,7 +72,7 @@ func readJSONDoc(data []byte, entry string, opts Options, fn func(*Record) error
 	dec := json.NewDecoder(bytes.NewReader(data))
 	var doc json.RawMessage
 	if err := dec.Decode(&doc); err != nil {
-		report(Problem{Loc: loc, Msg: fmt.Sprintf("not valid JSON: %v", err)})
+		report(Problem{Loc: loc, Msg: fmt.Sprintf("not valid JSON%s: %v", jsonErrorPlace(data, err), err)})
 		return nil
 	}
 	if _, err := dec.Token(); err != io.EOF {
@@ -108,6 +110,19 @@ func readJSONDoc(data []byte, entry string, opts Options, fn func(*Record) error
 		return nil
 	}
 	return jsonItems(bytes.NewReader(list), loc, opts, fn, report)
+}
+
+// jsonErrorPlace returns " at line L, column C" for a syntax error in
+// data, or "".
+func jsonErrorPlace(data []byte, err error) string {
+	var se *json.SyntaxError
+	if !errors.As(err, &se) || se.Offset <= 0 || se.Offset > int64(len(data)) {
+		return ""
+	}
+	before := data[:se.Offset]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := utf8.RuneCount(before[bytes.LastIndexByte(before, '\n')+1:])
+	return fmt.Sprintf(" at line %d, column %d", line, col)
 }
 
 // jsonItems decodes the items of a JSON list, already checked to be

@@ -60,3 +60,13 @@ func TestJSONNullIsAbsent(t *testing.T) {
 		t.Errorf("account_information %v, want no fields", ai)
 	}
 }
+
+// A JSON syntax error names where it is, by line and column: an export
+// entry is megabytes long, and its location's item index is not the place.
+func TestJSONSyntaxErrorPlace(t *testing.T) {
+	doc := "[\n  {\"data\": {\"username\": \"a\"}},\n  {\"data\": {\"a\": tru}}\n]"
+	_, probs, err := readAll(t, zipOf(t, map[string]string{"e.json": doc}), Options{Model: "data/User"})
+	if err != nil || len(probs) != 1 || !strings.Contains(probs[0], ":e.json:0: not valid JSON at line 3, column 21: ") {
+		t.Fatalf("err %v, problems %q", err, probs)
+	}
+}
