@@ -615,12 +615,14 @@ func (wb *workbook) cellValue(br *blockReader, row, col int, rc *rawCell) (cell,
 			out.text, out.lost = v, true
 		case isDigits(strings.TrimPrefix(v, "-")):
 			out.text = v
-			if si >= 0 && si < len(wb.padXf) && wb.padXf[si] > len(v) && isDigits(v) {
-				out.text = strings.Repeat("0", wb.padXf[si]-len(v)) + v
-			}
 		default:
 			g, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 15, 64), 64)
 			out.text = strconv.FormatFloat(g, 'f', -1, 64)
+		}
+		// Zero padding applies to a whole number however it is written
+		// ("1000", or "1000.0" as Apache POI writes it).
+		if si >= 0 && si < len(wb.padXf) && wb.padXf[si] > len(out.text) && isDigits(out.text) && !out.lost {
+			out.text = strings.Repeat("0", wb.padXf[si]-len(out.text)) + out.text
 		}
 	}
 	if out.text == "" {
