@@ -32,6 +32,11 @@ func readCSV(ra io.ReaderAt, size int64, opts Options, fn func(*Record) error, r
 	if enc := otherEncoding(head); enc != "" {
 		return fmt.Errorf("%s: the file is %s; save it as CSV UTF-8", opts.DisplayName, enc)
 	}
+	if i := bytes.IndexByte(head, '\r'); i >= 0 && i+1 < len(head) && bytes.IndexByte(head, '\n') < 0 {
+		// encoding/csv ends lines at LF only: the whole file would be one
+		// line, its users silently lost.
+		return fmt.Errorf("%s: the lines of the file end with CR alone (the old Macintosh format, Excel's \"CSV (Macintosh)\"): save it as CSV UTF-8", opts.DisplayName)
+	}
 	skip := int64(0)
 	if bytes.HasPrefix(head, bomUTF8) {
 		skip = 3
