@@ -72,8 +72,18 @@ func (r *blockReader) problem(row int, col, format string, args ...any) {
 	r.report(Problem{Loc: r.loc(row), Column: col, Msg: fmt.Sprintf(format, args...)})
 }
 
+// finish ends the sheet: a block still open without column names is
+// reported, as a block whose next row is not its column names is.
+func (r *blockReader) finish() {
+	if b := r.cur; b != nil && b.header == nil {
+		r.problem(b.instrRow, "", "the block has no column-name row (expected right under the \"entity:\" row)")
+	}
+	r.cur = nil
+}
+
 // startBlock begins a block whose instructions (row 1) are given.
 func (r *blockReader) startBlock(row int, instr string, cells []cell) {
+	r.finish()
 	b := &block{instrRow: row, instructions: instr, byCol: map[int]*column{}}
 	for _, part := range strings.Split(instr, ";") {
 		part = strings.Trim(strings.TrimSpace(part), "\\ \t\r\n")

@@ -51,6 +51,7 @@ func readCSV(ra io.ReaderAt, size int64, opts Options, fn func(*Record) error, r
 	for n := 1; ; n++ {
 		rec, err := r.Read()
 		if err == io.EOF {
+			b.finish()
 			return nil
 		}
 		if err != nil {

@@ -395,6 +395,7 @@ func (wb *workbook) readSheet(s sheetRef, fn func(*Record) error, report func(Pr
 		tok, err := d.Token()
 		if err == io.EOF {
 			br.checkMerges(merges)
+			br.finish()
 			return nil
 		}
 		if err != nil {
