@@ -73,9 +73,10 @@ func (r *blockReader) problem(row int, col, format string, args ...any) {
 }
 
 // finish ends the sheet: a block still open without column names is
-// reported, as a block whose next row is not its column names is.
+// reported, as a block whose next row is not its column names is (unless
+// its entity row was already refused).
 func (r *blockReader) finish() {
-	if b := r.cur; b != nil && b.header == nil {
+	if b := r.cur; b != nil && b.header == nil && b.model != nil {
 		r.problem(b.instrRow, "", "the block has no column-name row (expected right under the \"entity:\" row)")
 	}
 	r.cur = nil
