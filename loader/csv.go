@@ -37,6 +37,9 @@ func readCSV(ra io.ReaderAt, size int64, opts Options, fn func(*Record) error, r
 		// line, its users silently lost.
 		return fmt.Errorf("%s: the lines of the file end with CR alone (the old Macintosh format, Excel's \"CSV (Macintosh)\"): save it as CSV UTF-8", opts.DisplayName)
 	}
+	if int64(len(head)) == size && len(bytes.TrimSpace(bytes.TrimPrefix(head, bomUTF8))) == 0 {
+		return fmt.Errorf("%s: the file is empty", opts.DisplayName)
+	}
 	skip := int64(0)
 	if bytes.HasPrefix(head, bomUTF8) {
 		skip = 3

@@ -56,6 +56,7 @@ func TestCSVAsToolsWriteThem(t *testing.T) {
 			text:     "\"entity: data/User; hierarchy: sys.A\"\n\"entity: data/User; hierarchy: sys.B\"\nusername,role\nu1,R\n",
 			keys:     []string{"sys.B/u1"},
 			problems: []string{"F:csv:1: the block has no column-name row (expected right under the \"entity:\" row)"}},
+		{name: "an empty file is refused, not valid with no records", text: "\xef\xbb\xbf\r\n\n", err: "F: the file is empty"},
 		{name: "UTF-16 is named", text: "\xff\xfeu\x00s\x00e\x00r\x00\n\x00", err: "F: the file is UTF-16 (little-endian); save it as CSV UTF-8"},
 		{name: "Latin-1 is named", text: "username,role,first_name\nu1,R,Bj\xf8rn\n", opts: Options{Model: "data/User", Hierarchy: "sys.A"},
 			err: "F:csv:2:C: the file is not UTF-8 (Latin-1 or Windows-1252?); save it as CSV UTF-8"},
