@@ -19,6 +19,10 @@ type cell struct {
 	// lost: a number of 1e15 or more, whose digits past the fifteenth a
 	// spreadsheet has already lost; an error in any but a whole-number field.
 	lost bool
+	// sci: a CSV cell holding a whole number in scientific notation
+	// (4.42071E+11), as Excel writes a long number in a CSV: its digits
+	// are lost; an error in any but a whole-number field.
+	sci bool
 }
 
 // column is one named column of a block's header row.
@@ -68,8 +72,19 @@ func (r *blockReader) problem(row int, col, format string, args ...any) {
 	r.report(Problem{Loc: r.loc(row), Column: col, Msg: fmt.Sprintf(format, args...)})
 }
 
+// finish ends the sheet: a block still open without column names is
+// reported, as a block whose next row is not its column names is (unless
+// its entity row was already refused).
+func (r *blockReader) finish() {
+	if b := r.cur; b != nil && b.header == nil && b.model != nil {
+		r.problem(b.instrRow, "", "the block has no column-name row (expected right under the \"entity:\" row)")
+	}
+	r.cur = nil
+}
+
 // startBlock begins a block whose instructions (row 1) are given.
 func (r *blockReader) startBlock(row int, instr string, cells []cell) {
+	r.finish()
 	b := &block{instrRow: row, instructions: instr, byCol: map[int]*column{}}
 	for _, part := range strings.Split(instr, ";") {
 		part = strings.Trim(strings.TrimSpace(part), "\\ \t\r\n")
@@ -436,6 +451,13 @@ func (r *blockReader) record(row int, cells []cell) *Record {
 				shown = "in this cell"
 			}
 			r.problem(row, letters, "the number %s has more digits than a spreadsheet number holds (15): its last digits are already lost; format the column as Text and type the value again", shown)
+		}
+		if c.sci && col.field != nil && col.field.Type == schema.String {
+			shown := c.text
+			if col.field.Secret {
+				shown = "the value in this cell"
+			}
+			r.problem(row, letters, "%s is a number in scientific notation, as Excel writes a long number in a CSV: its digits are lost; format the column as Text in the workbook and save the CSV again", shown)
 		}
 		text := c.text
 		switch col.base {

@@ -33,6 +33,7 @@ func TestCellsAsToolsWriteThem(t *testing.T) {
 		rows     string
 		tail     string
 		formulas string
+		styles   string
 		want     map[string]any // username -> account_information.locked
 		problems []string
 	}{
@@ -71,6 +72,14 @@ func TestCellsAsToolsWriteThem(t *testing.T) {
 			rows: `<row r="3"><c r="A3" t="inlineStr"><is><t>Base</t></is></c><c r="B3" t="inlineStr"><is><t>Attributes</t></is></c></row>` +
 				`<row r="4"><c r="A4" t="inlineStr"><is><t># Action</t></is></c><c r="B4" t="inlineStr"><is><t>Username</t></is></c><c r="E4" t="inlineStr"><is><t>Email</t></is></c></row>` + user(5, ""),
 			want: map[string]any{"u5": nil}},
+		{name: "the phonetic guide of an inline string is not its text",
+			rows: `<row r="5"><c r="B5" t="inlineStr"><is><r><t>山</t></r><r><t>田</t></r><rPh sb="0" eb="2"><t>ヤマダ</t></rPh><phoneticPr fontId="1"/></is></c><c r="C5" t="inlineStr"><is><t>R</t></is></c></row>`,
+			want: map[string]any{"山田": nil}},
+		{name: "a zero-padded number format pads a whole number however written",
+			rows: `<row r="5"><c r="B5" s="1"><v>1000.0</v></c><c r="C5" t="inlineStr"><is><t>R</t></is></c></row>` +
+				`<row r="6"><c r="B6" s="1"><v>12.5</v></c><c r="C6" t="inlineStr"><is><t>R</t></is></c></row>`,
+			styles: `<styleSheet><numFmts><numFmt numFmtId="164" formatCode="0000000"/></numFmts><cellXfs><xf numFmtId="0"/><xf numFmtId="164"/></cellXfs></styleSheet>`,
+			want:   map[string]any{"0001000": nil, "12.5": nil}},
 		{name: "a merged range over data rows is refused at its first cell",
 			rows:     user(5, `<c r="D5" t="b"><v>1</v></c>`) + user(6, ""),
 			tail:     `<mergeCells count="2"><mergeCell ref="A1:E1"/><mergeCell ref="D5:D6"/></mergeCells>`,
@@ -79,7 +88,11 @@ func TestCellsAsToolsWriteThem(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := deflated(t, "in.xlsx", workbookParts(sheetXML(cols, tc.rows, tc.tail), "")...)
+			parts := workbookParts(sheetXML(cols, tc.rows, tc.tail), "")
+			if tc.styles != "" {
+				parts = append(parts, "xl/styles.xml", tc.styles)
+			}
+			p := deflated(t, "in.xlsx", parts...)
 			recs, probs, err := readAll(t, p, Options{Formulas: tc.formulas, DisplayName: "F"})
 			if err != nil {
 				t.Fatal(err)

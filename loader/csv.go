@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -30,6 +32,14 @@ func readCSV(ra io.ReaderAt, size int64, opts Options, fn func(*Record) error, r
 	if enc := otherEncoding(head); enc != "" {
 		return fmt.Errorf("%s: the file is %s; save it as CSV UTF-8", opts.DisplayName, enc)
 	}
+	if i := bytes.IndexByte(head, '\r'); i >= 0 && i+1 < len(head) && bytes.IndexByte(head, '\n') < 0 {
+		// encoding/csv ends lines at LF only: the whole file would be one
+		// line, its users silently lost.
+		return fmt.Errorf("%s: the lines of the file end with CR alone (the old Macintosh format, Excel's \"CSV (Macintosh)\"): save it as CSV UTF-8", opts.DisplayName)
+	}
+	if int64(len(head)) == size && len(bytes.TrimSpace(bytes.TrimPrefix(head, bomUTF8))) == 0 {
+		return fmt.Errorf("%s: the file is empty", opts.DisplayName)
+	}
 	skip := int64(0)
 	if bytes.HasPrefix(head, bomUTF8) {
 		skip = 3
@@ -44,6 +54,7 @@ func readCSV(ra io.ReaderAt, size int64, opts Options, fn func(*Record) error, r
 	for n := 1; ; n++ {
 		rec, err := r.Read()
 		if err == io.EOF {
+			b.finish()
 			return nil
 		}
 		if err != nil {
@@ -68,13 +79,13 @@ func readCSV(ra io.ReaderAt, size int64, opts Options, fn func(*Record) error, r
 			}
 			if !utf8.ValidString(v) {
 				line, _ := r.FieldPos(i)
-				return fmt.Errorf("%s:csv:%d: the file is not UTF-8 (Latin-1 or Windows-1252?); save it as CSV UTF-8", opts.DisplayName, line)
+				return fmt.Errorf("%s:csv:%d:%s: the file is not UTF-8 (Latin-1 or Windows-1252?); save it as CSV UTF-8", opts.DisplayName, line, ColumnName(i+1))
 			}
 			if utf8.RuneCountInString(v) > opts.Limits.MaxCellChars {
 				b.problem(row, ColumnName(i+1), "cell has more than %d characters (--max-cell-chars)", opts.Limits.MaxCellChars)
 				continue
 			}
-			cells = append(cells, cell{col: i + 1, text: v})
+			cells = append(cells, cell{col: i + 1, text: v, sci: isExcelSci(v)})
 		}
 		if n == 1 && (len(cells) == 0 || !isEntityRow(cells[0].text)) {
 			if !b.startOpenBlock(row + 1) {
@@ -177,4 +188,25 @@ func csvColumn(body *io.SectionReader, sep rune, start, line, col int) int {
 		}
 	}
 	return field
+}
+
+// isExcelSci reports whether s is a whole number as Excel writes one in
+// scientific notation when its column is too narrow or it has 12 digits
+// or more: a digit, up to 14 decimals, E+ and a power of 5 or more
+// ("4.42071E+11"). Fewer digits than the power: the rest are lost.
+func isExcelSci(s string) bool {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "-")
+	mant, exp, ok := strings.Cut(strings.ToUpper(s), "E+")
+	if !ok || len(mant) == 0 || mant[0] < '0' || mant[0] > '9' || !isDigits(exp) {
+		return false
+	}
+	frac := ""
+	if len(mant) > 1 {
+		if mant[1] != '.' || !isDigits(mant[2:]) {
+			return false
+		}
+		frac = mant[2:]
+	}
+	n, err := strconv.Atoi(exp)
+	return err == nil && n >= 5 && len(frac) < n
 }

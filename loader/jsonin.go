@@ -2,11 +2,13 @@ package loader
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"path"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	json "github.com/bulkprov/bulkprov/internal/jsonx"
 )
@@ -58,7 +60,9 @@ func readJSONZip(ra io.ReaderAt, size int64, opts Options, fn func(*Record) erro
 
 // readJSONDoc decodes one JSON document in any accepted shape: a list of
 // items, an object with the list under data, resources or instances, or a
-// lone {meta, data} item.
+// lone {meta, data} item. The document is checked whole first, as raw
+// bytes, then its items are decoded one at a time: a document of millions
+// of tiny items never becomes a tree in memory.
 func readJSONDoc(data []byte, entry string, opts Options, fn func(*Record) error, report func(Problem)) error {
 	loc := Location{File: opts.DisplayName, Entry: entry}
 	if d := jsonDepth(data); d > opts.Limits.MaxJSONDepth {
@@ -66,51 +70,96 @@ func readJSONDoc(data []byte, entry string, opts Options, fn func(*Record) error
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 BOM, as Windows editors write
 	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var doc any
+	var doc json.RawMessage
 	if err := dec.Decode(&doc); err != nil {
-		report(Problem{Loc: loc, Msg: fmt.Sprintf("not valid JSON: %v", err)})
+		report(Problem{Loc: loc, Msg: fmt.Sprintf("not valid JSON%s: %v", jsonErrorPlace(data, err), err)})
 		return nil
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		report(Problem{Loc: loc, Msg: fmt.Sprintf("trailing data after the JSON document at byte %d: an export entry holds one document", dec.InputOffset())})
 		return nil
 	}
-	var items []any
-	switch v := doc.(type) {
-	case []any:
-		items = v
-	case map[string]any:
-		items = nil
+	doc = bytes.TrimSpace(doc)
+	var list json.RawMessage
+	switch {
+	case len(doc) > 0 && doc[0] == '[':
+		list = doc
+	case len(doc) > 0 && doc[0] == '{':
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(doc, &obj); err != nil {
+			report(Problem{Loc: loc, Msg: fmt.Sprintf("not valid JSON: %v", err)})
+			return nil
+		}
 		for _, k := range []string{"data", "resources", "instances"} {
-			if list, ok := v[k].([]any); ok {
-				items = list
+			if v := bytes.TrimSpace(obj[k]); len(v) > 0 && v[0] == '[' {
+				list = v
 				break
 			}
 		}
-		if items == nil {
-			if _, ok := v["meta"]; ok {
-				items = []any{v}
-			} else if _, ok := v["data"]; ok {
-				items = []any{v}
-			}
-		}
-		if items == nil && isSchema(v) {
+		if list == nil && isSchema(obj) {
 			// An export holds "the schema and" its instances: a schema
 			// in an entry of its own is not an item.
 			return nil
 		}
-		if items == nil {
-			report(Problem{Loc: loc, Msg: "no items: expected a list, an object with data, resources or instances, or a {meta, data} item"})
-			return nil
+		if list == nil {
+			_, hasMeta := obj["meta"]
+			_, hasData := obj["data"]
+			if !hasMeta && !hasData {
+				report(Problem{Loc: loc, Msg: "no items: expected a list, an object with data, resources or instances, or a {meta, data} item"})
+				return nil
+			}
+			return jsonItems(bytes.NewReader(append(append([]byte("["), doc...), ']')), loc, opts, fn, report)
 		}
 	default:
 		report(Problem{Loc: loc, Msg: "expected a JSON list or object"})
 		return nil
 	}
-	for i, it := range items {
+	return jsonItems(bytes.NewReader(list), loc, opts, fn, report)
+}
+
+// isSchema reports whether a JSON document is a model's JSON schema
+// rather than an instance: it names $schema, or is an object type with
+// properties.
+func isSchema(obj map[string]json.RawMessage) bool {
+	if _, ok := obj["$schema"]; ok {
+		return true
+	}
+	props := bytes.TrimSpace(obj["properties"])
+	var typ string
+	_ = json.Unmarshal(obj["type"], &typ)
+	return len(props) > 0 && props[0] == '{' && typ == "object"
+}
+
+// jsonErrorPlace returns " at line L, column C" for a syntax error in
+// data, or "".
+func jsonErrorPlace(data []byte, err error) string {
+	var se *json.SyntaxError
+	if !errors.As(err, &se) || se.Offset <= 0 || se.Offset > int64(len(data)) {
+		return ""
+	}
+	before := data[:se.Offset]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := utf8.RuneCount(before[bytes.LastIndexByte(before, '\n')+1:])
+	return fmt.Sprintf(" at line %d, column %d", line, col)
+}
+
+// jsonItems decodes the items of a JSON list, already checked to be
+// valid, one at a time.
+func jsonItems(r io.Reader, loc Location, opts Options, fn func(*Record) error, report func(Problem)) error {
+	dec := json.NewDecoder(r)
+	dec.UseNumber()
+	if _, err := dec.Token(); err != nil { // [
+		report(Problem{Loc: loc, Msg: fmt.Sprintf("not valid JSON: %v", err)})
+		return nil
+	}
+	for i := 0; dec.More(); i++ {
 		l := loc
 		l.Index = i
+		var it any
+		if err := dec.Decode(&it); err != nil {
+			report(Problem{Loc: l, Msg: fmt.Sprintf("not valid JSON: %v", err)})
+			return nil
+		}
 		rec, msg := jsonItem(it, opts, l)
 		if msg != "" {
 			report(Problem{Loc: l, Msg: msg})
@@ -121,16 +170,6 @@ func readJSONDoc(data []byte, entry string, opts Options, fn func(*Record) error
 		}
 	}
 	return nil
-}
-
-// isSchema reports whether a JSON document is a model's JSON schema
-// ({"$schema": ..., "properties": ...}) rather than instances.
-func isSchema(v map[string]any) bool {
-	if _, ok := v["$schema"]; ok {
-		return true
-	}
-	_, props := v["properties"].(map[string]any)
-	return props && v["type"] == "object"
 }
 
 func jsonItem(it any, opts Options, loc Location) (*Record, string) {
@@ -178,12 +217,18 @@ func jsonItem(it any, opts Options, loc Location) (*Record, string) {
 		case "pkid", "hierarchy_path", "hierarchy_friendly_name":
 			continue
 		}
+		if v == nil {
+			continue // a field without a value (see jsonValue)
+		}
 		rec.Fields[k] = jsonValue(v)
 	}
 	return rec, ""
 }
 
-// jsonValue converts decoded JSON into the record's field tree types.
+// jsonValue converts decoded JSON into the record's field tree types. A
+// null member of an object is a field without a value, as a database
+// export writes one never set: it is left out ("leave alone"), not
+// refused as a value of the wrong type.
 func jsonValue(v any) any {
 	switch t := v.(type) {
 	case json.Number:
@@ -193,6 +238,10 @@ func jsonValue(v any) any {
 		return t.String()
 	case map[string]any:
 		for k, x := range t {
+			if x == nil {
+				delete(t, k)
+				continue
+			}
 			t[k] = jsonValue(x)
 		}
 		return t

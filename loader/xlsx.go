@@ -26,6 +26,7 @@ type workbook struct {
 	sst      string   // the shared strings, end to end
 	sstEnd   []uint32 // end offset in sst of each shared string
 	dateXf   []bool   // by style index: the cell's number format is a date
+	padXf    []int    // by style index: the width a zero-padded format (0000000) shows, or 0
 	date1904 bool
 }
 
@@ -234,14 +235,28 @@ func (wb *workbook) readStyles() error {
 		}
 	}
 	wb.dateXf = make([]bool, len(xfFmts))
+	wb.padXf = make([]int, len(xfFmts))
 	for i, id := range xfFmts {
 		if code, ok := custom[id]; ok {
 			wb.dateXf[i] = isDateFormat(code)
+			wb.padXf[i] = zeroPadWidth(code)
 		} else {
 			wb.dateXf[i] = (id >= 14 && id <= 22) || (id >= 27 && id <= 36) || (id >= 45 && id <= 47) || (id >= 50 && id <= 58)
 		}
 	}
 	return nil
+}
+
+// zeroPadWidth returns the width of a number format that shows whole
+// numbers padded with zeros ("0000000", as extension columns are often
+// formatted), or 0: such a cell is read as shown, as the program's own
+// CSV export writes it.
+func zeroPadWidth(code string) int {
+	code = strings.Trim(code, "\"")
+	if len(code) < 2 || len(code) > 64 || strings.Trim(code, "0") != "" {
+		return 0
+	}
+	return len(code)
 }
 
 // isDateFormat reports whether an Excel number format code shows a date or
@@ -374,11 +389,13 @@ func (wb *workbook) readSheet(s sheetRef, fn func(*Record) error, report func(Pr
 		inData         bool // inside sheetData
 		dataDepth      int  // nesting depth of sheetData, once met
 		others         int  // elements outside sheetData
+		inPh           int  // depth of phonetic guides (rPh) in an inline string
 	)
 	for {
 		tok, err := d.Token()
 		if err == io.EOF {
 			br.checkMerges(merges)
+			br.finish()
 			return nil
 		}
 		if err != nil {
@@ -454,7 +471,7 @@ func (wb *workbook) readSheet(s sheetRef, fn func(*Record) error, report func(Pr
 					text = &rc.v
 				}
 			case "t":
-				if rc != nil {
+				if rc != nil && inPh == 0 {
 					text = &rc.is
 				}
 			case "f":
@@ -468,6 +485,7 @@ func (wb *workbook) readSheet(s sheetRef, fn func(*Record) error, report func(Pr
 				}
 				merges = append(merges, attr(t, "ref"))
 			case "rPh":
+				inPh++
 				text = nil
 			}
 		case xml.CharData:
@@ -484,6 +502,8 @@ func (wb *workbook) readSheet(s sheetRef, fn func(*Record) error, report func(Pr
 			switch t.Name.Local {
 			case "v", "t", "f":
 				text = nil
+			case "rPh":
+				inPh = max(inPh-1, 0)
 			case "c":
 				if rc != nil && inRow {
 					if cl, ok := wb.cellValue(br, rowNum, colNum, rc); ok {
@@ -599,6 +619,11 @@ func (wb *workbook) cellValue(br *blockReader, row, col int, rc *rawCell) (cell,
 		default:
 			g, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 15, 64), 64)
 			out.text = strconv.FormatFloat(g, 'f', -1, 64)
+		}
+		// Zero padding applies to a whole number however it is written
+		// ("1000", or "1000.0" as Apache POI writes it).
+		if si >= 0 && si < len(wb.padXf) && wb.padXf[si] > len(out.text) && isDigits(out.text) && !out.lost {
+			out.text = strings.Repeat("0", wb.padXf[si]-len(out.text)) + out.text
 		}
 	}
 	if out.text == "" {

@@ -1,9 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"flag"
-	"fmt"
+	"io"
 
 	"github.com/bulkprov/bulkprov/loader"
 )
@@ -37,30 +38,48 @@ func (f *inputFlags) check() error {
 }
 
 // loadAll reads and checks every input, calling keep for each valid
-// record. It returns the problems found (in source order) and an error
-// when an input could not be read at all; the inputs after an unreadable
-// one are still read and checked.
-func (f *inputFlags) loadAll(paths []string, keep func(*loader.Record)) ([]loader.Problem, error) {
+// record and report for each problem as it is found (in source order). It
+// returns the number of problems and an error when an input could not be
+// read at all; the inputs after an unreadable one are still read and
+// checked. No problem is held: a small hostile input can yield millions.
+func (f *inputFlags) loadAll(paths []string, keep func(*loader.Record), report func(loader.Problem)) (int, error) {
 	checker := loader.NewChecker()
-	var problems []loader.Problem
+	problems := 0
 	var errs []error
-	report := func(p loader.Problem) { problems = append(problems, p) }
+	rep := func(p loader.Problem) {
+		problems++
+		report(p)
+	}
 	for _, p := range paths {
 		err := loader.Read(p, f.opts, func(rec *loader.Record) error {
 			if ps := checker.Check(rec); len(ps) > 0 {
-				problems = append(problems, ps...)
+				for _, q := range ps {
+					rep(q)
+				}
 				return nil
 			}
 			if keep != nil {
 				keep(rec)
 			}
 			return nil
-		}, report)
+		}, rep)
 		if err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return problems, errors.Join(errs...)
+}
+
+// problemWriter writes problems one a line to w, buffered; flush before
+// anything else is written to w.
+func problemWriter(w io.Writer) (report func(loader.Problem), flush func()) {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	return func(p loader.Problem) {
+			bw.WriteString(p.String())
+			bw.WriteByte('\n')
+		}, func() {
+			bw.Flush()
+		}
 }
 
 // mustLoad loads inputs for plan and apply, calling keep for each valid
@@ -70,15 +89,21 @@ func (f *inputFlags) mustLoad(paths []string, io streams, keep func(*loader.Reco
 	if len(paths) == 0 {
 		return fail(exitInvalid, "no input files given")
 	}
-	problems, err := f.loadAll(paths, keep)
-	for _, p := range problems {
-		fmt.Fprintln(io.err, p)
-	}
+	report, flush := problemWriter(io.err)
+	// The problems so far are out before each kept record, which may be
+	// held for minutes (a plan): a person sees them as they are found.
+	problems, err := f.loadAll(paths, func(rec *loader.Record) {
+		flush()
+		if keep != nil {
+			keep(rec)
+		}
+	}, report)
+	flush()
 	if err != nil {
 		return fail(exitInvalid, "%v", err)
 	}
-	if len(problems) > 0 {
-		return fail(exitInvalid, "%d problem(s) in the input; nothing was planned or written", len(problems))
+	if problems > 0 {
+		return fail(exitInvalid, "%d problem(s) in the input; nothing was planned or written", problems)
 	}
 	return nil
 }

@@ -29,16 +29,15 @@ Exit 0 when every input is valid, 2 when not.`, io)
 		return fail(exitInvalid, "no input files given")
 	}
 	records := 0
-	problems, readErr := in.loadAll(paths, func(*loader.Record) { records++ })
-	for _, p := range problems {
-		fmt.Fprintln(io.err, p)
-	}
+	report, flush := problemWriter(io.err)
+	problems, readErr := in.loadAll(paths, func(*loader.Record) { records++ }, report)
+	flush()
 	if readErr != nil {
 		fmt.Fprintln(io.err, readErr)
 		return silent(exitInvalid)
 	}
-	if len(problems) > 0 {
-		fmt.Fprintf(io.out, "%d problem(s) in %d input(s)\n", len(problems), len(paths))
+	if problems > 0 {
+		fmt.Fprintf(io.out, "%d problem(s) in %d input(s)\n", problems, len(paths))
 		return silent(exitInvalid)
 	}
 	fmt.Fprintf(io.out, "%d record(s) in %d input(s): valid\n", records, len(paths))

@@ -44,6 +44,10 @@ type RawMessage = json.RawMessage
 // it. It is encoding/json's Delim.
 type Delim = json.Delim
 
+// SyntaxError is go-json's syntax error; Offset is the byte after which
+// the error was found.
+type SyntaxError = json.SyntaxError
+
 // Decoder reads and decodes JSON values from a stream.
 type Decoder = json.Decoder
 

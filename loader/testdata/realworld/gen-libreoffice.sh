@@ -10,3 +10,7 @@ soffice --headless --convert-to xlsx libreoffice-users.fods >/dev/null
 # Filter options: separator 44 (,), text delimiter 34 ("), UTF-8 (76).
 soffice --headless --convert-to 'csv:Text - txt - csv (StarCalc):44,34,76' libreoffice-users.fods >/dev/null
 mv libreoffice-users.csv libreoffice-export.csv
+# A number shown zero-padded by its format (0000000): read as shown, from
+# the workbook as from its CSV export (TestPaddedNumberAsShown).
+soffice --headless --convert-to xlsx libreoffice-padded.fods >/dev/null
+soffice --headless --convert-to 'csv:Text - txt - csv (StarCalc):44,34,76' libreoffice-padded.fods >/dev/null
