@@ -137,6 +137,8 @@ func TestSimTakesEachTargetsCredentials(t *testing.T) {
 		urls[k] = v
 	}
 	if len(urls) < 4 {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
 		t.Fatalf("sim printed %v\n%s", urls, errb.String())
 	}
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
@@ -148,6 +150,10 @@ func TestSimTakesEachTargetsCredentials(t *testing.T) {
 			t.Errorf("%s is not ok (exit %d):\n%s", check, r.code, r.stdout)
 		}
 	}
+	// The simulator's stderr is read once it has exited: exec copies into
+	// errb from its own goroutine while it runs.
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
 	if !strings.Contains(errb.String(), "seeded from") || strings.Contains(errb.String(), "failed\n  ") {
 		t.Errorf("seeding with the CUPI credentials:\n%s", errb.String())
 	}
