@@ -132,7 +132,7 @@ Example:
 			return fail(exitInvalid, "%v", err)
 		}
 		env := "BULKPROV_CUPI"
-		if os.Getenv(transform.ClusterEnv(name)+"_USER") != "" && os.Getenv(transform.ClusterEnv(name)+"_PASSWORD") != "" {
+		if _, own := ownClusterCredentials(name); own {
 			env = transform.ClusterEnv(name)
 		}
 		u := cfg.CUPIClusters[name].URL

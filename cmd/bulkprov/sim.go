@@ -140,12 +140,11 @@ Example:
 	}
 	o.CUPIUser, o.CUPIPassword = cupiCreds.User, cupiCreds.Password
 	for _, name := range o.Clusters {
-		u, p := os.Getenv(transform.ClusterEnv(name)+"_USER"), os.Getenv(transform.ClusterEnv(name)+"_PASSWORD")
-		if u != "" && p != "" {
+		if c, ok := ownClusterCredentials(name); ok {
 			if o.ClusterAuth == nil {
 				o.ClusterAuth = map[string][2]string{}
 			}
-			o.ClusterAuth[name] = [2]string{u, p}
+			o.ClusterAuth[name] = [2]string{c.User, c.Password}
 		}
 	}
 	faults := o.Faults

@@ -266,11 +266,17 @@ func (f *targetFlags) connect(cfg *transform.Config, errOut io.Writer) (*connect
 // clusterCredentials are a cluster's own credentials, else the shared
 // CUPI ones.
 func clusterCredentials(name string, shared targets.Credentials, haveShared bool) (targets.Credentials, bool) {
-	u, p := os.Getenv(transform.ClusterEnv(name)+"_USER"), os.Getenv(transform.ClusterEnv(name)+"_PASSWORD")
-	if u != "" && p != "" {
-		return targets.Credentials{User: u, Password: p}, true
+	if own, ok := ownClusterCredentials(name); ok {
+		return own, true
 	}
 	return shared, haveShared
+}
+
+// ownClusterCredentials are a cluster's own credentials, from
+// BULKPROV_CUPI_<NAME>_USER and _PASSWORD, when both are set.
+func ownClusterCredentials(name string) (targets.Credentials, bool) {
+	u, p := os.Getenv(transform.ClusterEnv(name)+"_USER"), os.Getenv(transform.ClusterEnv(name)+"_PASSWORD")
+	return targets.Credentials{User: u, Password: p}, u != "" && p != ""
 }
 
 // flagSet reports whether the flag name was given on the command line.
