@@ -9,7 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/bulkprov/bulkprov/schema"
+	"github.com/bulkprov/bulkprov/internal/schema"
 )
 
 // Checker validates records against the model schemas and across the

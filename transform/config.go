@@ -9,7 +9,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/bulkprov/bulkprov/engine"
+	"github.com/bulkprov/bulkprov/internal/engine"
 )
 
 // Config holds the mappings of a run (spec/cli.md, --config). Unknown keys

@@ -15,9 +15,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/bulkprov/bulkprov/engine"
+	"github.com/bulkprov/bulkprov/internal/engine"
+	"github.com/bulkprov/bulkprov/internal/schema"
 	"github.com/bulkprov/bulkprov/loader"
-	"github.com/bulkprov/bulkprov/schema"
 )
 
 // Kinds of object an operation acts on (the report's "kind"); the engine

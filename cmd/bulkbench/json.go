@@ -13,8 +13,8 @@ import (
 
 	gojson "github.com/goccy/go-json"
 
-	"github.com/bulkprov/bulkprov/engine"
-	"github.com/bulkprov/bulkprov/export"
+	"github.com/bulkprov/bulkprov/internal/engine"
+	"github.com/bulkprov/bulkprov/internal/export"
 	"github.com/bulkprov/bulkprov/loader"
 	"github.com/bulkprov/bulkprov/targets/voss"
 )

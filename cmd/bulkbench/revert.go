@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/bulkprov/bulkprov/engine"
+	"github.com/bulkprov/bulkprov/internal/engine"
 	cupisim "github.com/bulkprov/bulkprov/targets/cupi/sim"
 	"github.com/bulkprov/bulkprov/targets/simserve"
 )

@@ -14,8 +14,8 @@ import (
 
 	"github.com/cheggaaa/pb/v3"
 
-	"github.com/bulkprov/bulkprov/engine"
-	"github.com/bulkprov/bulkprov/report"
+	"github.com/bulkprov/bulkprov/internal/engine"
+	"github.com/bulkprov/bulkprov/internal/report"
 	"github.com/bulkprov/bulkprov/targets"
 )
 

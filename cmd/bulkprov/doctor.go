@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/bulkprov/bulkprov/doctor"
+	"github.com/bulkprov/bulkprov/internal/doctor"
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/conformance"
 	"github.com/bulkprov/bulkprov/targets/cupi"

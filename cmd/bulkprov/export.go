@@ -8,9 +8,9 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/bulkprov/bulkprov/engine"
-	"github.com/bulkprov/bulkprov/export"
-	"github.com/bulkprov/bulkprov/schema"
+	"github.com/bulkprov/bulkprov/internal/engine"
+	"github.com/bulkprov/bulkprov/internal/export"
+	"github.com/bulkprov/bulkprov/internal/schema"
 	"github.com/bulkprov/bulkprov/transform"
 )
 

@@ -12,8 +12,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/bulkprov/bulkprov/report"
-	"github.com/bulkprov/bulkprov/schema"
+	"github.com/bulkprov/bulkprov/internal/report"
+	"github.com/bulkprov/bulkprov/internal/schema"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 )
 

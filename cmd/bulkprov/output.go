@@ -12,9 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/bulkprov/bulkprov/engine"
+	"github.com/bulkprov/bulkprov/internal/engine"
+	"github.com/bulkprov/bulkprov/internal/report"
 	"github.com/bulkprov/bulkprov/loader"
-	"github.com/bulkprov/bulkprov/report"
 )
 
 // reporter writes a command's --report when the command returns, with the

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/bulkprov/bulkprov/report"
+	"github.com/bulkprov/bulkprov/internal/report"
 )
 
 // outputPath is a file a command will write, named by a flag.

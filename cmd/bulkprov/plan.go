@@ -11,9 +11,9 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/bulkprov/bulkprov/engine"
+	"github.com/bulkprov/bulkprov/internal/engine"
 	json "github.com/bulkprov/bulkprov/internal/jsonx"
-	"github.com/bulkprov/bulkprov/report"
+	"github.com/bulkprov/bulkprov/internal/report"
 )
 
 func runPlan(args []string, io streams) (err error) {

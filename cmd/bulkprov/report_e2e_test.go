@@ -17,7 +17,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/bulkprov/bulkprov/report"
+	"github.com/bulkprov/bulkprov/internal/report"
 )
 
 // A bad output path is found before any server is contacted: exit 2, no

@@ -6,7 +6,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 
-	"github.com/bulkprov/bulkprov/engine"
+	"github.com/bulkprov/bulkprov/internal/engine"
 )
 
 func asFatal(err error, fe **engine.FatalError) bool { return errors.As(err, fe) }

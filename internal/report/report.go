@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/bulkprov/bulkprov/engine"
+	"github.com/bulkprov/bulkprov/internal/engine"
 	json "github.com/bulkprov/bulkprov/internal/jsonx"
 )
 

@@ -3,7 +3,7 @@ package engine
 import (
 	"testing"
 
-	"github.com/bulkprov/bulkprov/schema"
+	"github.com/bulkprov/bulkprov/internal/schema"
 )
 
 func TestMissingRequired(t *testing.T) {

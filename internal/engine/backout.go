@@ -12,7 +12,7 @@ import (
 	"time"
 
 	json "github.com/bulkprov/bulkprov/internal/jsonx"
-	"github.com/bulkprov/bulkprov/schema"
+	"github.com/bulkprov/bulkprov/internal/schema"
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 )

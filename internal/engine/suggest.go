@@ -3,7 +3,7 @@ package engine
 import (
 	"fmt"
 
-	"github.com/bulkprov/bulkprov/schema"
+	"github.com/bulkprov/bulkprov/internal/schema"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 )
 

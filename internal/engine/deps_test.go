@@ -14,12 +14,12 @@ func TestEngineIsFreeOfTheInputLayer(t *testing.T) {
 		t.Skip("no go tool")
 	}
 	const mod = "github.com/bulkprov/bulkprov/"
-	out, err := exec.Command("go", "list", "-deps", mod+"engine").CombinedOutput()
+	out, err := exec.Command("go", "list", "-deps", mod+"internal/engine").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list -deps engine: %v\n%s", err, out)
 	}
 	for _, dep := range strings.Fields(string(out)) {
-		for _, f := range []string{"loader", "transform", "report", "export"} {
+		for _, f := range []string{"loader", "transform", "internal/report", "internal/export"} {
 			if dep == mod+f {
 				t.Errorf("engine depends on %s", f)
 			}

@@ -19,7 +19,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	json "github.com/bulkprov/bulkprov/internal/jsonx"
-	"github.com/bulkprov/bulkprov/schema"
+	"github.com/bulkprov/bulkprov/internal/schema"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/voss"
 )

@@ -9,7 +9,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/bulkprov/bulkprov/engine"
+	"github.com/bulkprov/bulkprov/internal/engine"
 	json "github.com/bulkprov/bulkprov/internal/jsonx"
 )
 

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bulkprov/bulkprov/schema"
+	"github.com/bulkprov/bulkprov/internal/schema"
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/voss"
 )

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bulkprov/bulkprov/engine"
+	"github.com/bulkprov/bulkprov/internal/engine"
 )
 
 // Run says when, where, by what and with what result a report was made:

@@ -7,9 +7,9 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/bulkprov/bulkprov/engine"
+	"github.com/bulkprov/bulkprov/internal/engine"
+	"github.com/bulkprov/bulkprov/internal/schema"
 	"github.com/bulkprov/bulkprov/loader"
-	"github.com/bulkprov/bulkprov/schema"
 )
 
 // commentColumn is the bulk-load base column the loader keeps for reports
