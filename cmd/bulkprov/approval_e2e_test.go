@@ -249,6 +249,9 @@ func TestChangeBoardApproval(t *testing.T) {
 	if applied["plan_sha256"] != doc.Run.Plan.SHA256 || len(applied["approvers"].([]any)) != 2 || applied["backout"] != backout {
 		t.Errorf("the apply's audit record: %v", applied)
 	}
+	if b, _ := os.ReadFile(log); bytes.Contains(b, []byte("sim-admin-Secret-9")) {
+		t.Error("a password reached the audit log")
+	}
 	r = run(0, "audit", "verify")
 	if !strings.Contains(r.stdout, fmt.Sprintf("%d line(s), chain intact", len(recs))) {
 		t.Errorf("audit verify: %s", r.stdout)

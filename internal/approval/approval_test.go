@@ -213,6 +213,62 @@ func TestAgreesWithSSHKeygen(t *testing.T) {
 	}
 }
 
+// Keys of each type ssh-keygen makes: what Sign writes, ssh-keygen
+// verifies, and what ssh-keygen signs, Check counts.
+func TestKeyTypesAgree(t *testing.T) {
+	dir := t.TempDir()
+	plan := filepath.Join(dir, "plan.json")
+	os.WriteFile(plan, []byte(`{"version":1}`+"\n"), 0o644)
+	for _, typ := range []string{"ed25519", "ecdsa", "rsa"} {
+		t.Run(typ, func(t *testing.T) {
+			key := filepath.Join(dir, typ)
+			if out, err := exec.Command(sshKeygen(t), "-q", "-t", typ, "-N", "", "-C", typ, "-f", key).CombinedOutput(); err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+			pub, _ := os.ReadFile(key + ".pub")
+			allowed := filepath.Join(dir, typ+".allowed")
+			os.WriteFile(allowed, []byte(typ+"@x "+string(pub)), 0o644)
+			signers, err := ReadAllowedSigners(allowed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := Sign(plan, key, signers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !keygenVerify(t, allowed, typ+"@x", s.Path, plan) {
+				t.Errorf("ssh-keygen refused Sign's %s signature", typ)
+			}
+			os.Remove(s.Path)
+			keygenSign(t, key, Namespace, plan, plan+"."+typ+".sig")
+			res, err := (&Policy{File: allowed, Signers: signers, Required: 1}).Check(plan, time.Now())
+			if err != nil || !res.OK() {
+				t.Errorf("Check refused ssh-keygen's %s signature: %v %v", typ, err, res)
+			}
+			os.Remove(plan + "." + typ + ".sig")
+		})
+	}
+}
+
+// A key with a passphrase is refused with the ssh-keygen command that
+// signs with it, and nothing is written.
+func TestSignPassphraseKey(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "k")
+	if out, err := exec.Command(sshKeygen(t), "-q", "-t", "ed25519", "-N", "a passphrase", "-f", key).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	plan := filepath.Join(dir, "plan.json")
+	os.WriteFile(plan, []byte("{}\n"), 0o644)
+	_, err := Sign(plan, key, nil)
+	if err == nil || !strings.Contains(err.Error(), "ssh-keygen -Y sign -n bulkprov-plan -f "+key) {
+		t.Errorf("Sign with a passphrase key: %v", err)
+	}
+	if files, _ := SignatureFiles(plan); len(files) != 0 {
+		t.Errorf("wrote %v", files)
+	}
+}
+
 func TestParseAllowedSigners(t *testing.T) {
 	const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEHJJ+oSOtLqXjBV5DSLIqmXxExK0f/s7exBIE9vTDT9 me"
 	cases := []struct {
