@@ -122,7 +122,15 @@ func (a *auditRun) finish(err error) error {
 	}
 	r.Exit = code
 	if err != nil && !errors.Is(err, errSilent) && code != exitOK {
-		r.Error = err.Error()
+		r.Error = audit.ScrubText(err.Error())
+	}
+	r.Targets.VOSS = audit.ScrubText(r.Targets.VOSS)
+	if len(r.Targets.CUPI) > 0 {
+		cupi := map[string]string{}
+		for name, u := range r.Targets.CUPI {
+			cupi[name] = audit.ScrubText(u)
+		}
+		r.Targets.CUPI = cupi
 	}
 	head, werr := a.log.Append(r)
 	if werr != nil {

@@ -146,6 +146,9 @@ func TestScrubArgs(t *testing.T) {
 		{"--force-secrets --secrets s.csv in.xlsx", "--force-secrets --secrets s.csv in.xlsx"},
 		{"--sim in.xlsx", "--sim in.xlsx"},
 	}
+	if got := ScrubText("--voss https://a:hunter2@h: refused"); got != "--voss https://a:***@h: refused" {
+		t.Errorf("ScrubText: %s", got)
+	}
 	for _, c := range cases {
 		got := strings.Join(ScrubArgs(strings.Fields(c.in)), " ")
 		if got != c.want || strings.Contains(got, "hunter2") {

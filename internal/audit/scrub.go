@@ -39,6 +39,10 @@ func ScrubArgs(args []string) []string {
 	return out
 }
 
+// ScrubText hides the password of every URL with user information in s
+// (an error message, a target).
+func ScrubText(s string) string { return scrubURLs(s) }
+
 var urlish = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/@]*@[^\s]*`)
 
 // scrubURLs hides the password of every URL with user information in s.
