@@ -14,6 +14,7 @@ import (
 
 	"github.com/cheggaaa/pb/v3"
 
+	"github.com/bulkprov/bulkprov/internal/approval"
 	"github.com/bulkprov/bulkprov/internal/engine"
 	"github.com/bulkprov/bulkprov/internal/report"
 	"github.com/bulkprov/bulkprov/targets"
@@ -26,6 +27,8 @@ func runApply(args []string, io streams) (err error) {
 	var reportPath, planPath, checkpoint, revertPath, backoutPath string
 	var fresh, quiet, verbose, force bool
 	var maxDeletes, maxChanges int
+	var af approvalFlags
+	var auditPath string
 	fs := newFlagSet("apply", "[TARGETS] [flags] INPUT...", `
 Plan, then execute: rows run in parallel, the operations of one row in
 order (the CUPI user before its roles and credentials), each target under
@@ -66,10 +69,17 @@ credentials or a permission (fix the access, then run again).`, io)
 	fs.StringVar(&backoutPath, "backout", "", "write the back-out file here (default: beside the checkpoint, named after it with -UTCTIME.backout.json)")
 	fs.IntVar(&maxDeletes, "max-deletes", -1, "refuse to run (before any write) when the plan deletes more than N objects")
 	fs.IntVar(&maxChanges, "max-changes", -1, "refuse to run (before any write) when the plan changes more than N objects")
+	af.register(fs)
+	auditLogFlag(fs, &auditPath)
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
+	au, err := startAudit("apply", auditPath, args, paths, &tf, io)
+	if err != nil {
+		return err
+	}
+	defer func() { err = au.finish(err) }()
 	if err := in.check(); err != nil {
 		return err
 	}
@@ -92,8 +102,19 @@ credentials or a permission (fix the access, then run again).`, io)
 		paths = []string{revertPath}
 	}
 	rep := newReporter(commandName("apply", rv), reportPath, io)
+	au.rep = rep
 	defer func() { err = rep.finish(err) }()
 	defer writeMemProfile(io)
+	pol, err := af.policy(&tf, rv)
+	if err != nil {
+		return err
+	}
+	var approved *approval.Result
+	if pol != nil {
+		if approved, err = checkApproval(pol, planPath, rep, au, io); err != nil {
+			return err
+		}
+	}
 	var saved *engine.Plan
 	if planPath != "" {
 		if saved, err = loadPlan(planPath); err != nil {
@@ -101,6 +122,9 @@ credentials or a permission (fix the access, then run again).`, io)
 		}
 		if sum, _, err := fileSHA256(planPath); err == nil {
 			rep.run.Plan = &report.RunFile{File: planPath, SHA256: sum}
+		}
+		if approved != nil && (rep.run.Plan == nil || rep.run.Plan.SHA256 != approved.PlanSHA256) {
+			return fail(exitInvalid, "--plan %s changed after its signatures were checked; nothing was written", planPath)
 		}
 		if err := backoutPlanNeedsRevert(saved, rv, planPath); err != nil {
 			return err

@@ -62,6 +62,8 @@ func commands() []command {
 		{"validate", "check inputs without contacting any server", runValidate},
 		{"plan", "show what apply would change, field by field", runPlan},
 		{"apply", "plan, then execute, with retries and a resumable journal", runApply},
+		{"approve", "sign a saved plan as a change-board approval (an SSH signature)", runApprove},
+		{"audit", "list the audit log of runs, or verify its hash chain (audit verify)", runAudit},
 		{"export", "read instances from a target into a workbook or JSON zip", runExport},
 		{"doctor", "check, read-only, that the targets are ready for a run", runDoctor},
 		{"sim", "serve the VOSS and CUPI simulators over HTTP", runSim},

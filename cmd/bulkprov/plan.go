@@ -22,6 +22,7 @@ func runPlan(args []string, io streams) (err error) {
 	var tf targetFlags
 	var reportPath, outPath, revertPath string
 	var quiet, force bool
+	var auditPath string
 	fs := newFlagSet("plan", "[TARGETS] [flags] INPUT...", `
 Read the current state from the targets, compute the field-level diff of
 what the inputs want, and write nothing to any server. Prints a diff
@@ -55,10 +56,16 @@ credentials or a permission.`, io)
 	fs.BoolVar(&quiet, "quiet", false, "only the summary and the failed operations with their reasons")
 	fs.StringVar(&revertPath, "revert", "", "plan the undo of the run whose back-out file this is (no input files; targets and config from the file)")
 	fs.BoolVar(&force, "force", false, "with --revert: restore objects someone else changed since the run, too")
+	auditLogFlag(fs, &auditPath)
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
+	au, err := startAudit("plan", auditPath, args, paths, &tf, io)
+	if err != nil {
+		return err
+	}
+	defer func() { err = au.finish(err) }()
 	if err := in.check(); err != nil {
 		return err
 	}
@@ -78,6 +85,7 @@ credentials or a permission.`, io)
 		}
 	}
 	rep := newReporter(commandName("plan", rv), reportPath, io)
+	au.rep = rep
 	defer func() { err = rep.finish(err) }()
 	defer writeMemProfile(io)
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

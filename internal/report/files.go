@@ -82,6 +82,9 @@ func SummaryRows(d *Document) [][2]string {
 		if r.Plan != nil {
 			add("plan "+r.Plan.File, "sha256 "+r.Plan.SHA256)
 		}
+		for _, a := range r.Approvals {
+			add("approved by "+a.Principal, "key "+a.Key)
+		}
 	}
 	c := CountRows(d.Ops)
 	add("rows", fmt.Sprint(c.Total))

@@ -25,10 +25,20 @@ type Run struct {
 	// Plan is the saved plan file: the one plan --out wrote, or the one
 	// apply --plan executed. A change board matches its hash with what runs.
 	Plan *RunFile `json:"plan,omitempty"`
+	// Approvals are the change board's signatures of the plan that apply
+	// counted under an approval policy.
+	Approvals []Approval `json:"approvals,omitempty"`
 	// Backout is the back-out file of an apply that wrote (plan --revert
 	// and apply --revert take it).
 	Backout string `json:"backout,omitempty"`
 	Exit    int    `json:"exit"`
+}
+
+// Approval is a signer of the plan: the principal of the allowed signers
+// file and the key's SHA256 fingerprint.
+type Approval struct {
+	Principal string `json:"principal"`
+	Key       string `json:"key"`
 }
 
 // RunTargets are the base URLs a run talked to; CUPI by cluster name
