@@ -53,22 +53,18 @@ const (
 // Check is one line of the report.
 type Check struct {
 	Status Status
-	Name   string // one token naming its target, e.g. voss.role[X]
+	Name   string // the target and the check, e.g. voss.role[X], cupi.role[Help Desk Administrator]
 	Detail string
 	Cause  Cause
 }
 
 // String is the report line: STATUS, CHECK and the detail, two spaces
-// apart. CHECK stays one token: whitespace in a name it carries (CUPI role
-// names have spaces) is written %20, and a % as %25.
+// apart (spec/cli.md, doctor). CHECK names the object as the admin wrote
+// it, never escaped (cupi.role[Help Desk Administrator]); only a run of
+// whitespace in it becomes one space, so that CHECK holds no two spaces in
+// a row and the line splits on two spaces into its three fields.
 func (c Check) String() string {
-	return fmt.Sprintf("%s  %s  %s", c.Status, Token(c.Name), oneLine(c.Detail))
-}
-
-// Token writes name as one token: "%" as %25, whitespace as %20.
-func Token(name string) string {
-	name = strings.ReplaceAll(name, "%", "%25")
-	return strings.Join(strings.Fields(name), "%20")
+	return fmt.Sprintf("%s  %s  %s", c.Status, oneLine(c.Name), oneLine(c.Detail))
 }
 
 func oneLine(s string) string {
