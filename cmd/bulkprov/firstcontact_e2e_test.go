@@ -1,12 +1,16 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bulkprov/bulkprov/targets"
 )
 
 // Bad misbehaviour knobs are refused before the simulator serves anything:
@@ -125,4 +129,113 @@ func TestNightlyRunNamesUnkeptValues(t *testing.T) {
 	if !strings.Contains(r.stdout+r.stderr, "not kept") {
 		t.Errorf("the second night's output never says a value was not kept:\n%s%s", r.stdout, r.stderr)
 	}
+}
+
+// doctor --record writes a cassette per target; no secret or credential
+// it knows survives in the directory: the admins' passwords and user
+// names, their Basic tokens, the session cookie, the seeded users'
+// passwords and PINs. The doctor's findings are the same as without it.
+func TestDoctorRecordRedacts(t *testing.T) {
+	dir := t.TempDir()
+	sim, ca := doctorSim(t, dir)
+	rec := filepath.Join(dir, "rec")
+	target := []string{"doctor", "--voss", sim.url, "--cupi", sim.url, "--ca-file", ca, "--config", "../../samples/config.json"}
+	plain := bulkprov(t, creds, target...)
+	r := bulkprov(t, creds, append(target, "--record", rec)...)
+	if r.code != 0 || plain.code != 0 {
+		t.Fatalf("exit %d with --record, %d without; want 0:\n%s%s", r.code, plain.code, r.stdout, r.stderr)
+	}
+	if got, want := statuses(r.stdout), statuses(plain.stdout); got != want {
+		t.Errorf("--record changed the findings:\n%s\nwithout:\n%s", got, want)
+	}
+	for _, f := range []string{"voss.yaml", "cupi.yaml"} {
+		if !strings.Contains(r.stderr, "record: "+filepath.Join(rec, f)) {
+			t.Errorf("stderr does not name %s:\n%s", f, r.stderr)
+		}
+	}
+
+	// Clusters: a cassette each, one with its own admin.
+	t.Setenv("BULKPROV_CUPI_BBB_USER", "bbb-admin")
+	t.Setenv("BULKPROV_CUPI_BBB_PASSWORD", "Bbb-Own-Secret-77")
+	cl := startClusterSim(t, "aaa", "bbb")
+	cfg := filepath.Join(dir, "tenants.json")
+	clusterConfig(t, cfg, cl.clusters)
+	rec2 := filepath.Join(dir, "rec2")
+	if r := bulkprov(t, creds, "doctor", "--voss", cl.url, "--config", cfg, "--record", rec2); r.code != 1 || !strings.Contains(r.stdout, "ok  cupi[bbb].auth") {
+		t.Fatalf("clusters: exit %d, want 1 (plain http) with cupi[bbb].auth ok:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	files, _ := filepath.Glob(filepath.Join(rec, "*"))
+	more, _ := filepath.Glob(filepath.Join(rec2, "*"))
+	files = append(files, more...)
+	var names []string
+	for _, f := range files {
+		names = append(names, filepath.Base(f))
+		if st, _ := os.Stat(f); st.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", f, st.Mode().Perm())
+		}
+	}
+	if got := strings.Join(names, " "); got != "cupi.yaml voss.yaml cupi-aaa.yaml cupi-bbb.yaml voss.yaml" {
+		t.Fatalf("recorded %s, want a cassette per target", got)
+	}
+	session := sessionCookie(t, sim.url, ca)
+	basic := func(u, p string) string { return base64.StdEncoding.EncodeToString([]byte(u + ":" + p)) }
+	secrets := append(workbookSecrets(t, "../../samples/tenant.xlsx"),
+		"sim-admin-Secret-9", "sim-admin", basic("sim-admin", "sim-admin-Secret-9"), session,
+		"Bbb-Own-Secret-77", "bbb-admin", basic("bbb-admin", "Bbb-Own-Secret-77"))
+	var all strings.Builder
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		all.Write(b)
+	}
+	text := all.String()
+	hits := 0
+	for _, s := range secrets {
+		if n := strings.Count(text, s); n > 0 {
+			hits += n
+			t.Errorf("%q… appears %d times in the recording", s[:4], n)
+		}
+	}
+	t.Logf("%d files, %d bytes, %d secrets looked for: %d hits", len(files), len(text), len(secrets), hits)
+	// What was there to redact was there, and is now REDACTED.
+	for _, want := range []string{"Authorization:\n                - REDACTED", "Set-Cookie:\n                - REDACTED", "Cookie:\n                - REDACTED",
+		"X-Transcript-Unzipped:", `"business_key"`, "TimeChanged", "/vmrest/users/"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the recording holds no %q", want)
+		}
+	}
+}
+
+// statuses is doctor's output without the details (latencies vary).
+func statuses(out string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Split(l, "  ")
+		b.WriteString(f[0] + " " + f[1] + "\n")
+	}
+	return b.String()
+}
+
+// sessionCookie is the JSESSIONID the Unity Connection simulator gives
+// the admin.
+func sessionCookie(t *testing.T, base, ca string) string {
+	t.Helper()
+	hc, err := targets.NewHTTPClient(targets.HTTPOptions{CAFile: ca})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", base+"/vmrest/roles", nil)
+	req.SetBasicAuth("sim-admin", "sim-admin-Secret-9")
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == "JSESSIONID" && c.Value != "" {
+			return c.Value
+		}
+	}
+	t.Fatal("no JSESSIONID")
+	return ""
 }
