@@ -68,7 +68,7 @@ func TestDoctor(t *testing.T) {
 			t.Fatalf("exit %d, want 0:\n%s%s", r.code, r.stdout, r.stderr)
 		}
 		for _, c := range []string{"voss.tls", "voss.auth", "voss.export[data/User]", "voss.role[AAAGlobalENTCustomerAdministrator]",
-			"voss.hierarchy[sys.hcs.CS-P.CS-NB.AAAGlobal]", "voss.latency", "cupi.list[userroles]", "cupi.get[credential/password]",
+			"voss.hierarchy[sys.hcs.CS-P.CS-NB.AAAGlobal]", "voss.latency", "voss.find[data/User]", "voss.find[relation/HcsAdminUserREL]", "cupi.find[user]", "cupi.list[userroles]", "cupi.get[credential/password]",
 			"cupi.role[User Administrator]", "cupi.policy[Default Credential Policy]", "cupi.template[voicemailusertemplate]",
 			"cupi.latency", "cupi.api[one-item-is-object]"} {
 			if lines[c] != "ok" {
