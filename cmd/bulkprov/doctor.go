@@ -48,9 +48,11 @@ plain-http target is a warning.
 go-vcr cassette (YAML) per target (voss.yaml, cupi.yaml, cupi-NAME.yaml),
 with authorization headers, cookies, tokens, passwords, PINs and the admin
 user names redacted: a transcript of what this server really says, to
-send with a bug report (it becomes a test fixture of the clients). Exit 4 when credentials or a permission
-are refused, else 3 when a target is unreachable, else 1 when any check
-warned or failed, else 0, across every target.
+send with a bug report (it becomes a test fixture of the clients).
+
+Exit 4 when credentials or a permission are refused, else 3 when a target
+is unreachable, else 1 when any check warned or failed, else 0, across
+every target.
 
 Example:
   bulkprov doctor --voss https://voss.example --cupi https://cuc.example \
