@@ -246,3 +246,44 @@ func sessionCookie(t *testing.T, base, ca string) string {
 	t.Fatal("no JSESSIONID")
 	return ""
 }
+
+// The knobs through the CLI: against `bulkprov sim --voss-drop-field
+// data/User:email --cupi-lower-field user:FirstName` an apply succeeds as
+// usual; the plan right after wants every email again (the perpetual diff
+// of a server that does not keep a value), and Unity Connection holds the
+// first names lower-cased. (A data/User row sets a CUPI user's names at
+// create only, so the plan does not want those again.)
+func TestSimUnkeptKnobsEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	env := append([]string{"BULKPROV_STATE_DIR=" + filepath.Join(dir, "state"), "XDG_STATE_HOME=" + filepath.Join(dir, "xdg")}, creds...)
+	in := filepath.Join(dir, "users.csv")
+	writeEmailUsers(t, in, 3)
+	sim := startSim(t, "--voss-drop-field", "data/User:email", "--cupi-lower-field", "user:FirstName")
+	target := []string{"--voss", sim.url, "--cupi", sim.url}
+	if r := bulkprov(t, env, append([]string{"apply"}, append(target, in)...)...); r.code != 0 || !strings.Contains(r.stdout, "0 failed") {
+		t.Fatalf("apply: exit %d, want 0 (the writes answer success)\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r := bulkprov(t, env, append([]string{"plan"}, append(target, in)...)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "0 to create, 3 to update") || strings.Count(r.stdout, `email: (none) → "Night.User0`) != 3 {
+		t.Fatalf("plan after apply: exit %d, want the 3 emails to update again:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	req, _ := http.NewRequest("GET", sim.url+"/vmrest/users?query=(alias%20startswith%20night)", nil)
+	req.SetBasicAuth("sim-admin", "sim-admin-Secret-9")
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Users []map[string]string `json:"User"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || len(list.Users) != 3 {
+		t.Fatalf("CUPI users: %v %v", list, err)
+	}
+	for _, u := range list.Users {
+		if u["FirstName"] != "night" || u["LastName"] != "User0"+u["Alias"][len(u["Alias"])-1:] {
+			t.Errorf("CUPI user %s holds FirstName %q LastName %q; want night (lower-cased) and the last name as written", u["Alias"], u["FirstName"], u["LastName"])
+		}
+	}
+}
