@@ -213,6 +213,23 @@ func TestDoctorRecordRedacts(t *testing.T) {
 	}
 }
 
+// A --record DIR that cannot be written is exit 2 before any request.
+func TestDoctorRecordUnwritable(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sim := startSim(t)
+	before := sim.requests(t)
+	r := bulkprov(t, creds, "doctor", "--voss", sim.url, "--cupi", sim.url, "--record", filepath.Join(file, "rec"))
+	if r.code != 2 || !strings.Contains(r.stderr, "--record") || r.stdout != "" {
+		t.Fatalf("exit %d, stderr %q; want 2 naming --record, no check run", r.code, r.stderr)
+	}
+	if after := sim.requests(t); after != before {
+		t.Errorf("%d requests sent", after-before)
+	}
+}
+
 // statuses is doctor's output without the details (latencies vary).
 func statuses(out string) string {
 	var b strings.Builder
