@@ -23,7 +23,8 @@ func runApply(args []string, io streams) (err error) {
 	defer tightenGC(applyGCPercent)()
 	var in inputFlags
 	var tf targetFlags
-	var reportPath, planPath, checkpoint, revertPath, backoutPath string
+	var reportPaths reportPaths
+	var planPath, checkpoint, revertPath, backoutPath string
 	var fresh, quiet, verbose, force bool
 	var maxDeletes, maxChanges int
 	fs := newFlagSet("apply", "[TARGETS] [flags] INPUT...", `
@@ -55,7 +56,7 @@ a refused plan (nothing written), 3 target unreachable or interrupted
 credentials or a permission (fix the access, then run again).`, io)
 	in.register(fs)
 	tf.register(fs)
-	fs.StringVar(&reportPath, "report", "", "write per-row results as FILE.json, .csv, .xlsx (with a sheet of failed rows to fix and re-feed) or .html")
+	fs.Var(&reportPaths, "report", "write per-row results as FILE.json, .csv, .xlsx (with a sheet of failed rows to fix and re-feed) or .html (repeat for several formats)")
 	fs.StringVar(&planPath, "plan", "", "apply this saved plan (from plan --out); refused if any target changed since")
 	fs.StringVar(&checkpoint, "checkpoint", "", "checkpoint journal (default: STATE-DIR/checkpoints/NAME-HASH.journal, named after the first input and bound to the inputs, config and targets)")
 	fs.BoolVar(&fresh, "fresh", false, "ignore an unfinished checkpoint and start over")
@@ -73,8 +74,8 @@ credentials or a permission (fix the access, then run again).`, io)
 	if err := in.check(); err != nil {
 		return err
 	}
-	outs := []outputPath{{flag: "--report", path: reportPath}, {flag: "--checkpoint", path: checkpoint},
-		{flag: "--backout", path: backoutPath, exts: []string{".json"}}}
+	outs := append(reportPaths.outputs(), outputPath{flag: "--checkpoint", path: checkpoint},
+		outputPath{flag: "--backout", path: backoutPath, exts: []string{".json"}})
 	outs = append(outs, readPaths("input", paths...)...)
 	outs = append(outs, readPaths("--config", tf.config)...)
 	outs = append(outs, readPaths("--ca-file", tf.caFile)...)
@@ -84,6 +85,12 @@ credentials or a permission (fix the access, then run again).`, io)
 	if err := checkOutputs(outs...); err != nil {
 		return err
 	}
+	cmd := "apply"
+	if revertPath != "" {
+		cmd = "apply --revert"
+	}
+	rep := newReporter(cmd, reportPaths, io)
+	defer func() { err = rep.finish(err) }()
 	var rv *revertRun
 	if revertPath != "" {
 		if rv, err = loadRevert(revertPath, paths, &tf, force); err != nil {
@@ -91,12 +98,12 @@ credentials or a permission (fix the access, then run again).`, io)
 		}
 		paths = []string{revertPath}
 	}
-	rep := newReporter(commandName("apply", rv), reportPath, io)
-	defer func() { err = rep.finish(err) }()
 	defer writeMemProfile(io)
 	var saved *engine.Plan
+	var packet *planPacket
+	fromPlan := false // the inputs are the saved plan's records
 	if planPath != "" {
-		if saved, err = loadPlan(planPath); err != nil {
+		if saved, packet, err = loadPlanPacket(planPath); err != nil {
 			return fail(exitInvalid, "--plan: %v", err)
 		}
 		if sum, _, err := fileSHA256(planPath); err == nil {
@@ -110,6 +117,7 @@ credentials or a permission (fix the access, then run again).`, io)
 			for _, i := range saved.Inputs {
 				paths = append(paths, i.Path)
 			}
+			fromPlan = rv == nil && len(packet.Records) > 0 && inputsGone(saved)
 		}
 	}
 	if len(paths) == 0 {
@@ -120,11 +128,20 @@ credentials or a permission (fix the access, then run again).`, io)
 	defer cancel()
 	runStart := time.Now()
 
-	run, err := loadInputs(rv, &tf, &in, paths, io, rep.needsRecords())
+	var run *runInputs
+	if fromPlan {
+		run, err = tf.loadRunFromPlan(saved, packet, planPath, io.err)
+	} else {
+		run, err = loadInputs(rv, &tf, &in, paths, io, rep.needsRecords())
+	}
 	if err != nil {
 		return err
 	}
 	rep.inputs(run.files)
+	rep.run.Config = configFile(tf.config, run.cfgBytes, rv)
+	if fromPlan && packet.ConfigFile != nil {
+		rep.run.Config = packet.ConfigFile
+	}
 	rep.recs, run.recs = run.recs, nil
 	conn, err := tf.connect(run.cfg, io.err)
 	if err != nil {

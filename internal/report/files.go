@@ -85,12 +85,12 @@ func SummaryRows(d *Document) [][2]any {
 		for _, in := range r.Inputs {
 			add("input "+in.File, "sha256 "+in.SHA256)
 		}
-		if c := r.Config; c != nil {
-			name := c.File
-			if name == "" {
-				name = "(none given)"
-			}
-			add("config "+name, "sha256 "+c.SHA256)
+		switch c := r.Config; {
+		case c == nil:
+		case c.SHA256 == "":
+			add("config", "(none: built-in defaults)")
+		default:
+			add("config "+c.File, "sha256 "+c.SHA256)
 		}
 		if r.Plan != nil {
 			add("plan "+r.Plan.File, "sha256 "+r.Plan.SHA256)
