@@ -23,10 +23,10 @@ import (
 // request (exit 2: the report says what was wrong; nothing was done).
 type reporter struct {
 	paths []string
-	io   streams
-	run  report.Run
-	doc  *report.Document
-	recs []*loader.Record // the input records, for an xlsx report only
+	io    streams
+	run   report.Run
+	doc   *report.Document
+	recs  []*loader.Record // the input records, for an xlsx report only
 }
 
 // needsRecords reports whether the report writes failed rows back in the

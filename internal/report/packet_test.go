@@ -227,7 +227,7 @@ func TestXLSXLayout(t *testing.T) {
 	for i, r := range srows {
 		if len(r) == 2 && r[0] == "rows" {
 			cell, _ := excelize.CoordinatesToCellName(2, i+1)
-			if !regexp.MustCompile(`<c r="`+cell+`"[^>]*><v>4</v>`).MatchString(sheets[SummarySheet]) {
+			if !regexp.MustCompile(`<c r="` + cell + `"[^>]*><v>4</v>`).MatchString(sheets[SummarySheet]) {
 				t.Errorf("#Summary %s (rows) is not the number 4", cell)
 			}
 		}
