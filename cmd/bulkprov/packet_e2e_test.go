@@ -291,3 +291,79 @@ func TestDidYouMean(t *testing.T) {
 		}
 	}
 }
+
+// The sample plan's HTML, printed to PDF by headless Chromium, carries
+// every planned value: the text pdftotext reads back holds each field's
+// new value (secrets as ***). Skipped where Chromium or pdftotext is
+// absent: .ci/run does not install them (3 minutes of apt-get, measured).
+func TestPlanHTMLPrintsEveryValue(t *testing.T) {
+	var browser string
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			browser = p
+			break
+		}
+	}
+	pdftotext, err := exec.LookPath("pdftotext")
+	if browser == "" || err != nil {
+		t.Skip("needs chromium and pdftotext on PATH (apt-get install chromium poppler-utils); not installed by .ci/run")
+	}
+	dir := t.TempDir()
+	page, js := filepath.Join(dir, "plan.html"), filepath.Join(dir, "plan.json")
+	r := bulkprov(t, []string{"BULKPROV_STATE_DIR=" + filepath.Join(dir, "state")}, "plan", "--sim", "--config", "../../samples/config.json", "--report", page, "--report", js, "../../samples/tenant.xlsx")
+	if r.code != 0 {
+		t.Fatalf("plan: exit %d\n%s", r.code, r.stderr)
+	}
+	pdf := filepath.Join(dir, "plan.pdf")
+	cmd := exec.Command(browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+		"--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--user-data-dir="+filepath.Join(dir, "profile"), "--print-to-pdf="+pdf, "file://"+page)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("chromium: %v\n%s", err, out)
+	}
+	txt, err := exec.Command(pdftotext, pdf, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	// Lines wrap anywhere in a long value, and pdftotext joins a line that
+	// ends in "-" with the next, dropping the hyphen (it takes it for a
+	// hyphenation): both sides are compared without spaces and hyphens.
+	squash := func(s string) string { return strings.ReplaceAll(strings.Join(strings.Fields(s), ""), "-", "") }
+	text := squash(string(txt))
+	var plan struct {
+		Ops []struct {
+			Key, Action string
+			Changes     []struct {
+				Field string
+				Old   any
+				New   any
+			}
+		} `json:"operations"`
+	}
+	b, _ := os.ReadFile(js)
+	if err := json.Unmarshal(b, &plan); err != nil {
+		t.Fatal(err)
+	}
+	values, missing := 0, 0
+	for _, op := range plan.Ops {
+		for _, c := range op.Changes {
+			v := c.New
+			if op.Action == "delete" {
+				v = c.Old
+			}
+			if v == nil || v == "***" {
+				continue
+			}
+			s, _ := json.Marshal(v)
+			values++
+			if !strings.Contains(text, squash(string(s))) || !strings.Contains(text, squash(c.Field)) {
+				if missing++; missing <= 10 {
+					t.Errorf("the PDF lacks %s %s: %s", op.Key, c.Field, s)
+				}
+			}
+		}
+	}
+	if values < 100 {
+		t.Fatalf("only %d planned values in the sample plan", values)
+	}
+	t.Logf("%d planned values, %d not in the PDF's %d bytes of text", values, missing, len(txt))
+}

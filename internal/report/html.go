@@ -271,6 +271,7 @@ svg .yl{text-anchor:end} svg .xl{text-anchor:middle} svg .t{font-weight:bold}
 #failures li{color:#a31515} #failures h3{font-size:1em;margin:.6em 0 0}
 #changes{width:100%} #changes tr.src th{background:#e8eef8} #changes td{overflow-wrap:anywhere}
 #changes ul{margin:0;padding-left:1.2em} .err{color:#a31515}
+#changes td:nth-child(1),#changes td:nth-child(2),#changes td:nth-child(4),#changes td:nth-child(5){white-space:nowrap}
 #tools{margin:8px 0} #tools input[type=search]{width:24em} #shown{margin-left:1em;color:#555}
 code{font-size:12px;overflow-wrap:anywhere}
 @media print{
