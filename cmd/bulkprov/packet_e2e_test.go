@@ -1,11 +1,13 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -366,4 +368,51 @@ func TestPlanHTMLPrintsEveryValue(t *testing.T) {
 		t.Fatalf("only %d planned values in the sample plan", values)
 	}
 	t.Logf("%d planned values, %d not in the PDF's %d bytes of text", values, missing, len(txt))
+}
+
+// xlsxDimensions checks every worksheet of a workbook the way a reader
+// that trusts <dimension> does (openpyxl read-only): the declared range
+// must be the range of the cells the sheet holds.
+func xlsxDimensions(t *testing.T, path string) {
+	t.Helper()
+	z, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer z.Close()
+	for _, f := range z.File {
+		if !strings.HasPrefix(f.Name, "xl/worksheets/sheet") {
+			continue
+		}
+		r, _ := f.Open()
+		b, _ := io.ReadAll(r)
+		r.Close()
+		dim := regexp.MustCompile(`<dimension ref="([^"]+)"`).FindSubmatch(b)
+		maxCol, maxRow := 0, 0
+		for _, m := range regexp.MustCompile(`<c r="([A-Z]+[0-9]+)"`).FindAllSubmatch(b, -1) {
+			c, r, _ := excelize.CellNameToCoordinates(string(m[1]))
+			maxCol, maxRow = max(maxCol, c), max(maxRow, r)
+		}
+		want, _ := excelize.CoordinatesToCellName(maxCol, maxRow)
+		if dim == nil || string(dim[1]) != "A1:"+want {
+			t.Errorf("%s: %s declares %q; its cells span A1:%s", filepath.Base(path), f.Name, dim, want)
+		}
+	}
+}
+
+// Every workbook bulkprov writes declares its true used range: a template
+// and an apply report (issue 27).
+func TestWorkbooksDeclareDimension(t *testing.T) {
+	dir := t.TempDir()
+	tpl := filepath.Join(dir, "template.xlsx")
+	if r := bulkprov(t, nil, "template", "data/User", "--out", tpl); r.code != 0 {
+		t.Fatalf("template: exit %d\n%s", r.code, r.stderr)
+	}
+	xlsxDimensions(t, tpl)
+	rep := filepath.Join(dir, "run.xlsx")
+	r := bulkprov(t, []string{"BULKPROV_STATE_DIR=" + filepath.Join(dir, "state")}, "apply", "--sim", "--quiet", "--report", rep, "../../samples/tenant.xlsx")
+	if r.code != 0 {
+		t.Fatalf("apply: exit %d\n%s", r.code, r.stderr)
+	}
+	xlsxDimensions(t, rep)
 }
