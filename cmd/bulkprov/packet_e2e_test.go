@@ -416,3 +416,42 @@ func TestWorkbooksDeclareDimension(t *testing.T) {
 	}
 	xlsxDimensions(t, rep)
 }
+
+// A saved plan refused because its target changed says, per field, the
+// value planned and the value the target holds now — not "(planned
+// update, now update)" (issue 24).
+func TestDriftRefusalShowsValues(t *testing.T) {
+	dir := t.TempDir()
+	env := append([]string{"BULKPROV_STATE_DIR=" + filepath.Join(dir, "state")}, creds...)
+	sim := startSim(t)
+	target := []string{"--voss", sim.url, "--cupi", sim.url, "--model", "data/User", "--hierarchy", "sys.hcs.CS-P.CS-NB.AAAGlobal"}
+	csv := filepath.Join(dir, "users.csv")
+	write := func(first string) {
+		t.Helper()
+		body := "username,role,account_information.locked,DtmfAccessId,first_name\ndrift001,Help Desk Administrator,false,78001," + first + "\n"
+		if err := os.WriteFile(csv, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(want int, args ...string) result {
+		t.Helper()
+		r := bulkprov(t, env, args...)
+		if r.code != want {
+			t.Fatalf("%v: exit %d, want %d\n%s\n%s", args, r.code, want, tail(r.stdout), r.stderr)
+		}
+		return r
+	}
+	write("Alpha")
+	run(0, append([]string{"apply", "--quiet", "--checkpoint", filepath.Join(dir, "a.journal"), csv}, target...)...)
+	write("Beta")
+	planFile := filepath.Join(dir, "plan.json")
+	run(0, append([]string{"plan", "--out", planFile, csv}, target...)...)
+	// Someone else renames the user in between.
+	write("Gamma")
+	run(0, append([]string{"apply", "--quiet", "--checkpoint", filepath.Join(dir, "b.journal"), csv}, target...)...)
+	write("Beta")
+	r := run(2, append([]string{"apply", "--plan", planFile, "--checkpoint", filepath.Join(dir, "c.journal"), csv}, target...)...)
+	if !strings.Contains(r.stderr, `first_name: planned "Alpha" → "Beta", now "Gamma"`) || strings.Contains(r.stderr, "(planned update, now update)") {
+		t.Errorf("the refusal does not show field, planned and current value:\n%s", r.stderr)
+	}
+}
