@@ -90,8 +90,8 @@ Inputs: VOSS bulk-load workbooks (.xlsx), CSV in the same layout, VOSS JSON
 exports (.json, .json.zip, .zip).
 
 Examples:
-  bulkprov validate samples/tenant.xlsx samples/tenant.json.zip
-  bulkprov plan --sim samples/tenant.xlsx
+  bulkprov validate samples/tenant.xlsx
+  bulkprov plan --sim samples/tenant.xlsx --report plan.html --report plan.xlsx
   bulkprov apply --voss https://voss.example --cupi https://cuc.example \
       --config tenant.json --report run.xlsx nightly.xlsx
 

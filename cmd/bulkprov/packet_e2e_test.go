@@ -455,3 +455,49 @@ func TestDriftRefusalShowsValues(t *testing.T) {
 		t.Errorf("the refusal does not show field, planned and current value:\n%s", r.stderr)
 	}
 }
+
+// The examples of bulkprov --help and the README's first command work as
+// written (from the repository root, state in a temporary folder); the
+// examples that need real servers (https://…example) are left out. The
+// README's answers.csv snippet is the file's first lines.
+func TestHelpAndREADMEExamplesAsWritten(t *testing.T) {
+	var out bytes.Buffer
+	usage(&out)
+	text := out.String()
+	ex := text[strings.Index(text, "Examples:"):]
+	ex = ex[:strings.Index(ex, "\n\n")]
+	var cmds []string
+	for _, l := range strings.Split(strings.ReplaceAll(ex, "\\\n", " "), "\n") {
+		if l = strings.TrimSpace(l); strings.HasPrefix(l, "bulkprov ") && !strings.Contains(l, "https://") {
+			cmds = append(cmds, l)
+		}
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := regexp.MustCompile("(?m)^go run ./cmd/bulkprov ([^#\n]*)").FindSubmatch(readme)
+	if first == nil {
+		t.Fatal("the README has no first command")
+	}
+	cmds = append(cmds, "bulkprov "+strings.TrimSpace(string(first[1])))
+	if len(cmds) < 3 {
+		t.Fatalf("found only %q", cmds)
+	}
+	dir := t.TempDir()
+	abs, _ := filepath.Abs("../../samples")
+	if err := os.Symlink(abs, filepath.Join(dir, "samples")); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"BULKPROV_STATE_DIR=" + filepath.Join(dir, "state"), "XDG_STATE_HOME=" + filepath.Join(dir, "xdg"), "HOME=" + dir}
+	for _, c := range cmds {
+		if r := runPrinted(t, dir, c, env); r.code != 0 {
+			t.Errorf("%s: exit %d\n%s", c, r.code, tail(r.stderr))
+		}
+	}
+	snippet := regexp.MustCompile("(?s)samples/answers.csv`:\\s*```csv\n(.*?)```").FindSubmatch(readme)
+	file, _ := os.ReadFile("../../samples/answers.csv")
+	if snippet == nil || !strings.HasPrefix(string(file), string(snippet[1])) {
+		t.Errorf("the README's answers.csv snippet is not the file's first lines:\n%s\nfile:\n%.200s", snippet, file)
+	}
+}
