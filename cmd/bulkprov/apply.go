@@ -91,6 +91,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	}
 	rep := newReporter(cmd, reportPaths, io)
 	defer func() { err = rep.finish(err) }()
+	rep.problems(&in)
 	var rv *revertRun
 	if revertPath != "" {
 		if rv, err = loadRevert(revertPath, paths, &tf, force); err != nil {

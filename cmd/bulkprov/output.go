@@ -44,6 +44,20 @@ func newReporter(command string, paths []string, io streams) *reporter {
 	return &reporter{paths: paths, io: io, run: report.Run{Command: command, Version: version, Started: time.Now().UTC().Truncate(time.Millisecond)}}
 }
 
+// maxReportedProblems caps the input problems a refused run's report
+// lists; the count says how many there were.
+const maxReportedProblems = 1000
+
+// problems has the report of a run refused for invalid input list each
+// problem (up to maxReportedProblems), as validate prints them.
+func (r *reporter) problems(in *inputFlags) {
+	in.problem = func(p loader.Problem) {
+		if len(r.run.Problems) < maxReportedProblems {
+			r.run.Problems = append(r.run.Problems, p.String())
+		}
+	}
+}
+
 // inputs records the input files of the run.
 func (r *reporter) inputs(files []engine.Input) {
 	r.run.Inputs = r.run.Inputs[:0]

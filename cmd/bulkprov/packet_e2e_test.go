@@ -501,3 +501,37 @@ func TestHelpAndREADMEExamplesAsWritten(t *testing.T) {
 		t.Errorf("the README's answers.csv snippet is not the file's first lines:\n%s\nfile:\n%.200s", snippet, file)
 	}
 }
+
+// A run refused for invalid input (exit 2, nothing planned) still writes
+// each --report, naming what was wrong: the error and every problem, as
+// validate prints them.
+func TestRefusedRunWritesReport(t *testing.T) {
+	dir := t.TempDir()
+	js, page := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.html")
+	cmd := exec.Command(binary, "plan", "--sim", "--report", js, "--report", page, "samples/bad/errors.xlsx")
+	cmd.Dir, cmd.Env = "../..", append(os.Environ(), "BULKPROV_STATE_DIR="+filepath.Join(dir, "state"))
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Run(); cmd.ProcessState.ExitCode() != 2 {
+		t.Fatalf("exit %v, want 2\n%s", err, errb.String())
+	}
+	want, _ := os.ReadFile("../../samples/bad/errors.xlsx.expected")
+	var rep struct {
+		Run struct {
+			Exit     int      `json:"exit"`
+			Error    string   `json:"error"`
+			Problems []string `json:"problems"`
+		} `json:"run"`
+	}
+	b, err := os.ReadFile(js)
+	if err != nil || json.Unmarshal(b, &rep) != nil {
+		t.Fatalf("no JSON report for the refused run: %v", err)
+	}
+	problems := strings.Split(strings.TrimSpace(string(want)), "\n")
+	if rep.Run.Exit != 2 || !strings.Contains(rep.Run.Error, "problem(s) in the input") || strings.Join(rep.Run.Problems, "\n") != strings.Join(problems, "\n") {
+		t.Errorf("report: exit %d, error %q, problems:\n%s\nwant:\n%s", rep.Run.Exit, rep.Run.Error, strings.Join(rep.Run.Problems, "\n"), strings.Join(problems, "\n"))
+	}
+	if h, _ := os.ReadFile(page); !strings.Contains(string(h), "problem(s) in the input") {
+		t.Error("the HTML report of the refused run does not say what was wrong")
+	}
+}

@@ -100,6 +100,7 @@ terraform's): 0 nothing would change, 2 changes are pending, 1 an error
 	}
 	rep := newReporter(cmd, reportPaths, io)
 	defer func() { err = rep.finish(err) }()
+	rep.problems(&in)
 	defer detailedExit() // before the report records the exit
 	var rv *revertRun
 	if revertPath != "" {

@@ -76,6 +76,9 @@ func SummaryRows(d *Document) [][2]any {
 		if r.Error != "" {
 			add("error", r.Error)
 		}
+		for _, p := range r.Problems {
+			add("problem", p)
+		}
 		if r.Targets.VOSS != "" {
 			add("voss", r.Targets.VOSS)
 		}

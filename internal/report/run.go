@@ -35,6 +35,10 @@ type Run struct {
 	Exit   int      `json:"exit"`
 	// Error says why a run stopped or was refused (exit 2, 3 or 4).
 	Error string `json:"error,omitempty"`
+	// Problems are the input problems a run refused for invalid input
+	// found (FILE:SHEET:ROW:COLUMN: message, as validate prints them; at
+	// most 1,000, Error gives the count).
+	Problems []string `json:"problems,omitempty"`
 }
 
 // RunTargets are the base URLs a run talked to; CUPI by cluster name
