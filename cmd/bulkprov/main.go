@@ -174,6 +174,9 @@ func flagError(fs *flag.FlagSet, msg string) string {
 	name = strings.TrimPrefix(name, "-")
 	msg = "unknown flag --" + name
 	if hint, ok := flagHints[strings.ToLower(name)]; ok {
+		if fs.Name() == "plan" {
+			hint = "plan never writes anything; leave --" + name + " out"
+		}
 		return msg + "; " + hint
 	}
 	var names []string
