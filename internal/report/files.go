@@ -34,10 +34,23 @@ func Write(path string, d *Document, recs []*loader.Record) error {
 	})
 }
 
-// CSV writes one line per field change, formula-escaped.
+// CSV writes one line per field change, formula-escaped; a back-out
+// plan's not-restorable values follow as lines of status "not restorable".
+// (The run's facts — config, back-out file — are in the other formats: a
+// CSV stays one table.)
 func CSV(w io.Writer, d *Document) error {
 	cw := csv.NewWriter(w)
-	for _, r := range Rows(d) {
+	rows := Rows(d)
+	for _, n := range d.NotRestorable {
+		s := n.Source
+		sheet, row := s.Sheet, s.Row
+		if s.Entry != "" {
+			sheet, row = s.Entry, s.Index
+		}
+		rows = append(rows, []string{s.File, sheet, fmt.Sprint(row), "", "", n.Kind, n.Key, "none", "not restorable", n.Field, "", "",
+			"write-only value: set it again by hand or with a new apply"})
+	}
+	for _, r := range rows {
 		for i := range r {
 			r[i] = EscapeFormula(r[i])
 		}

@@ -45,7 +45,8 @@ func packetDoc() *Document {
 }
 
 // Every report format carries the run's config path and hash, the back-out
-// file and the not-restorable list (the CSV is the flat change table only).
+// file and the not-restorable list (the CSV, one flat table, carries the
+// list only).
 func TestRunMetadataInEveryFormat(t *testing.T) {
 	d := packetDoc()
 	wants := []string{"tenant-config.json", "c0ff1e", "users-20260102T030405Z.backout.json", "jdoe-unrestorable"}
@@ -74,6 +75,13 @@ func TestRunMetadataInEveryFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	dump := string(dumpXLSX(t, book.Bytes()))
+	var flat bytes.Buffer
+	if err := CSV(&flat, d); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(flat.String(), "jdoe-unrestorable,none,not restorable,Credentials") {
+		t.Errorf("CSV lacks the not-restorable value:\n%s", flat.String())
+	}
 	for _, w := range wants {
 		if !strings.Contains(page.String(), w) {
 			t.Errorf("HTML lacks %q", w)
