@@ -118,7 +118,7 @@ credentials or a permission (fix the access, then run again).`, io)
 			for _, i := range saved.Inputs {
 				paths = append(paths, i.Path)
 			}
-			fromPlan = rv == nil && len(packet.Records) > 0 && inputsGone(saved)
+			fromPlan = rv == nil && packet.hasRecords && inputsGone(saved)
 		}
 	}
 	if len(paths) == 0 {

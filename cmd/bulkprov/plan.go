@@ -252,6 +252,7 @@ func decodePlan(r io.Reader) (*engine.Plan, *planPacket, error) {
 	}
 	var p engine.Plan
 	rest := map[string]json.RawMessage{}
+	hasRecords := false
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -262,6 +263,12 @@ func decodePlan(r io.Reader) (*engine.Plan, *planPacket, error) {
 			var v json.RawMessage
 			if err := dec.Decode(&v); err != nil {
 				return nil, nil, err
+			}
+			if key == "records" {
+				// Read again only when apply plans from them
+				// (readPlanRecords): not held beside the plan.
+				hasRecords = len(v) > 2 && string(v) != "null"
+				continue
 			}
 			rest[key] = v
 			continue
@@ -301,6 +308,6 @@ func decodePlan(r io.Reader) (*engine.Plan, *planPacket, error) {
 	if err := json.Unmarshal(b, pk); err != nil {
 		return nil, nil, err
 	}
-	pk.restoreNumbers()
+	pk.hasRecords = hasRecords
 	return &p, pk, nil
 }

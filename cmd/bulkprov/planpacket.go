@@ -29,6 +29,24 @@ type planPacket struct {
 	// SecretsSet counts the write-only values the plan sets: without the
 	// input files they must come from --secrets.
 	SecretsSet int `json:"secrets_set,omitempty"`
+
+	// hasRecords says that the plan file carries records (loadPlan does
+	// not keep them: readPlanRecords reads them when they are used).
+	hasRecords bool
+}
+
+// readPlanRecords reads the records a saved plan carries.
+func readPlanRecords(path string) ([]*loader.Record, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var pk planPacket
+	if err := json.Unmarshal(b, &pk); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	pk.restoreNumbers()
+	return pk.Records, nil
 }
 
 // newPlanPacket makes the packet of a plan made from recs (nil for a
@@ -161,10 +179,14 @@ func (f *targetFlags) loadRunFromPlan(saved *engine.Plan, pk *planPacket, planPa
 	if err != nil {
 		return nil, fail(exitInvalid, "%v", err)
 	}
+	recs, err := readPlanRecords(planPath)
+	if err != nil {
+		return nil, fail(exitInvalid, "--plan: %v", err)
+	}
 	fmt.Fprintf(errOut, "inputs from the plan %s: %s (the files are not at their paths; the plan carries their rows)\n", planPath, strings.Join(names, ", "))
-	r := &runInputs{cfg: cfg, cfgBytes: cfgBytes, files: saved.Inputs, recs: pk.Records}
+	r := &runInputs{cfg: cfg, cfgBytes: cfgBytes, files: saved.Inputs, recs: recs}
 	opts := transform.Options{ExactRoles: f.exactRoles, Secrets: secrets}
-	for _, rec := range pk.Records {
+	for _, rec := range recs {
 		if !f.shard.keep(transform.RowCluster(rec, cfg)) {
 			continue
 		}
