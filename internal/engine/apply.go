@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/bulkprov/bulkprov/internal/engine/plan"
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/voss"
@@ -608,63 +607,18 @@ func refusal(err error, op *Op, o Options) error {
 func withSecrets(op *Op) map[string]any {
 	body := op.sendBody()
 	if op.Body != nil || body == nil {
-		body = CopyTree(body) // never the plan's own tree; never nil
+		body = plan.CopyTree(body) // never the plan's own tree; never nil
 	}
 	for p, v := range op.Secrets.All() {
-		setDotted(body, p, v)
+		plan.SetDotted(body, p, v)
 	}
 	return body
-}
-
-// setDotted sets a value at a path like "a.b" or "a.[0].b".
-func setDotted(m map[string]any, path string, v any) {
-	segs := strings.Split(path, ".")
-	var cur any = m
-	for i, s := range segs {
-		last := i == len(segs)-1
-		switch node := cur.(type) {
-		case map[string]any:
-			if last {
-				node[s] = v
-				return
-			}
-			next, ok := node[s]
-			if !ok {
-				if strings.HasPrefix(segs[i+1], "[") {
-					next = []any{}
-				} else {
-					next = map[string]any{}
-				}
-				node[s] = next
-			}
-			if arr, ok := next.([]any); ok && strings.HasPrefix(segs[i+1], "[") {
-				n, _ := strconv.Atoi(strings.Trim(segs[i+1], "[]"))
-				for len(arr) <= n {
-					arr = append(arr, map[string]any{})
-				}
-				node[s] = arr
-			}
-			cur = node[s]
-		case []any:
-			n, _ := strconv.Atoi(strings.Trim(s, "[]"))
-			if last {
-				node[n] = v
-				return
-			}
-			if node[n] == nil {
-				node[n] = map[string]any{}
-			}
-			cur = node[n]
-		default:
-			return
-		}
-	}
 }
 
 func flat(body map[string]any) cupi.Object {
 	o := cupi.Object{}
 	for k, v := range body {
-		o[k] = norm(v)
+		o[k] = plan.Norm(v)
 	}
 	return o
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/bulkprov/bulkprov/internal/engine/plan"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 )
 
@@ -88,16 +89,16 @@ func diffAuthz(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 		op.Action = Create
 		body := map[string]any{"DisplayName": w.Key}
 		for k, v := range w.Fields {
-			body[k] = norm(v)
+			body[k] = plan.Norm(v)
 		}
 		op.Body = body
-		flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
+		plan.Flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
 		secretChanges(op, w.Secrets, false, t, o)
 		return op
 	}
 	body := map[string]any{}
-	for _, k := range sortedKeys(w.Fields) {
-		wv := norm(w.Fields[k])
+	for _, k := range plan.SortedKeys(w.Fields) {
+		wv := plan.Norm(w.Fields[k])
 		if strings.EqualFold(cur[k], wv) {
 			continue
 		}
@@ -157,7 +158,7 @@ func revertAuthz(st *state, e *BackoutEntry, force bool) *Op {
 		}
 		body := writable(e.Before, authzWritable)
 		op.Action, op.Body = Create, body
-		flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
+		plan.Flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
 		return op
 	}
 	return failOp(op, "cannot undo a %s", e.Action)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/bulkprov/bulkprov/internal/engine/plan"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 )
 
@@ -78,8 +79,8 @@ func diffCredential(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 	}
 	op.Fingerprint = fingerprint(withoutTimes(cur))
 	body := map[string]any{}
-	for _, k := range sortedKeys(fields) {
-		wv := norm(fields[k])
+	for _, k := range plan.SortedKeys(fields) {
+		wv := plan.Norm(fields[k])
 		var hv any
 		if cur != nil {
 			if h, ok := cur[k]; ok {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/bulkprov/bulkprov/internal/engine/plan"
 	"github.com/bulkprov/bulkprov/targets"
 )
 
@@ -104,9 +105,9 @@ func diffCUPIUser(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 		return op
 	}
 	body := map[string]any{}
-	keys := sortedKeys(w.Fields)
+	keys := plan.SortedKeys(w.Fields)
 	for _, k := range keys {
-		wv := norm(w.Fields[k])
+		wv := plan.Norm(w.Fields[k])
 		hv, present := u[k]
 		if (!present && wv == "") || hv == wv {
 			continue
@@ -185,7 +186,7 @@ func revertCUPIUser(st *state, e *BackoutEntry, h BackoutHeader, force bool) []*
 			op.Template = templateOf(h)
 		}
 		op.Action, op.Body = Create, body
-		flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
+		plan.Flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
 		ops := []*Op{op}
 		for _, r := range e.BeforeRoles {
 			ops = append(ops, &Op{Target: "cupi", Kind: KindUserRole, Key: e.Alias + "/" + r.Name, Alias: e.Alias,

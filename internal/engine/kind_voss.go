@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bulkprov/bulkprov/internal/engine/plan"
 	"github.com/bulkprov/bulkprov/internal/schema"
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/voss"
@@ -143,7 +144,7 @@ func diffVOSS(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 		if !derivable(w.Fields) {
 			op.Body = w.Fields // else sendBody rebuilds it from the changes
 		}
-		flatten("", w.Fields, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
+		plan.Flatten("", w.Fields, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
 		secrets := w.Secrets
 		if o.OneTime != nil {
 			secrets = o.OneTime.apply(op, w, secrets)
@@ -224,7 +225,7 @@ func diffTree(f *schema.Field, want, have map[string]any, prefix string, op *Op,
 // in any type, an empty value and an absent field, server defaults, and
 // case where the server ignores it.
 func equalValue(f *schema.Field, want, have any, present bool) bool {
-	ws, hs := norm(want), norm(have)
+	ws, hs := plan.Norm(want), plan.Norm(have)
 	if !present || have == nil {
 		hs = ""
 		switch {
@@ -365,10 +366,10 @@ func revertVOSS(st *state, e *BackoutEntry, force bool) *Op {
 		var drift []string
 		for _, c := range e.Changes {
 			old := vossOld(e.Model, c.Field, c.Old)
-			hv, ok := getDotted(cur.Data, c.Field)
+			hv, ok := plan.GetDotted(cur.Data, c.Field)
 			switch {
-			case same(hv, c.New):
-			case same(hv, old):
+			case plan.Same(hv, c.New):
+			case plan.Same(hv, old):
 				continue
 			default:
 				drift = append(drift, fmt.Sprintf("%s: before the run %s, the run wrote %s, now %s", c.Field, show(c.Old, true), show(c.New, true), show(hv, ok)))
@@ -405,15 +406,15 @@ func revertVOSS(st *state, e *BackoutEntry, force bool) *Op {
 				return driftError(op, e.Key+" (recreated by someone else)", drift)
 			}
 			op.Body = body
-			flatten("", body, func(p string, v any) {
-				if hv, _ := getDotted(cur.Data, p); !same(v, hv) {
+			plan.Flatten("", body, func(p string, v any) {
+				if hv, _ := plan.GetDotted(cur.Data, p); !plan.Same(v, hv) {
 					op.Changes = append(op.Changes, Change{Field: p, Old: hv, New: v})
 				}
 			})
 			return op
 		}
 		op.Action, op.Body = Create, body
-		flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
+		plan.Flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
 		return op
 	}
 	return failOp(op, "cannot undo a %s", e.Action)

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"sync"
+
+	"github.com/bulkprov/bulkprov/internal/engine/plan"
 )
 
 // OneTimePasswords generates a password for each VOSS user a run creates
@@ -56,7 +58,7 @@ func (p *OneTimePasswords) apply(op *Op, w Want, secrets Secrets) Secrets {
 	if op.Body == nil {
 		return out // the body is derived from the changes (sendBody)
 	}
-	body := CopyTree(op.Body)
+	body := plan.CopyTree(op.Body)
 	node := body
 	if prefix != "" {
 		sub, _ := node["AdminUser"].(map[string]any)

@@ -10,10 +10,10 @@ import (
 	"io"
 	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/bulkprov/bulkprov/internal/engine/plan"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 )
 
@@ -128,7 +128,7 @@ func mergeAttempt(base, a *BackoutEntry) {
 			base.Changes = append(base.Changes, c)
 		}
 		if base.Action == Create && base.Wrote != nil {
-			setDotted(base.Wrote, c.Field, c.New)
+			plan.SetDotted(base.Wrote, c.Field, c.New)
 		}
 	}
 	if a.Action == Create && a.Wrote != nil {
@@ -292,48 +292,12 @@ func show(v any, present bool) string {
 	return string(b)
 }
 
-// same compares two values as the servers do: booleans and numbers in
-// any spelling, an absent value and an empty one.
-func same(a, b any) bool {
-	na, nb := norm(a), norm(b)
-	if na == nb {
-		return true
-	}
-	_, errA := strconv.ParseBool(na)
-	_, errB := strconv.ParseBool(nb)
-	return errA == nil && errB == nil && strings.EqualFold(na, nb)
-}
-
-// getDotted reads a value at a path like "a.b" or "a.[0].b".
-func getDotted(m map[string]any, path string) (any, bool) {
-	var cur any = m
-	for _, seg := range strings.Split(path, ".") {
-		switch node := cur.(type) {
-		case map[string]any:
-			v, ok := node[seg]
-			if !ok {
-				return nil, false
-			}
-			cur = v
-		case []any:
-			n, err := strconv.Atoi(strings.Trim(seg, "[]"))
-			if err != nil || n < 0 || n >= len(node) {
-				return nil, false
-			}
-			cur = node[n]
-		default:
-			return nil, false
-		}
-	}
-	return cur, true
-}
-
 // leafDrift lists the leaves of wrote whose current value differs.
 func leafDrift(wrote, cur map[string]any) []string {
 	var out []string
-	flatten("", wrote, func(p string, v any) {
-		hv, ok := getDotted(cur, p)
-		if !same(v, hv) {
+	plan.Flatten("", wrote, func(p string, v any) {
+		hv, ok := plan.GetDotted(cur, p)
+		if !plan.Same(v, hv) {
 			out = append(out, fmt.Sprintf("%s: the run wrote %s, now %s", p, show(v, true), show(hv, ok)))
 		}
 	})
@@ -356,16 +320,16 @@ func restoreBody(cur map[string]any, vals map[string]any) map[string]any {
 				continue
 			}
 			prefix := strings.Join(segs[:i], ".")
-			if _, done := getDotted(body, prefix); !done {
-				if arr, ok := getDotted(cur, prefix); ok {
+			if _, done := plan.GetDotted(body, prefix); !done {
+				if arr, ok := plan.GetDotted(cur, prefix); ok {
 					if a, ok := arr.([]any); ok {
-						setDotted(body, prefix, CopyTree(map[string]any{"a": a})["a"])
+						plan.SetDotted(body, prefix, plan.CopyTree(map[string]any{"a": a})["a"])
 					}
 				}
 			}
 			break
 		}
-		setDotted(body, p, vals[p])
+		plan.SetDotted(body, p, vals[p])
 	}
 	return body
 }
@@ -386,8 +350,8 @@ var authzWritable = map[string]bool{
 func writable(before map[string]any, allowed map[string]bool) map[string]any {
 	out := map[string]any{}
 	for k, v := range before {
-		if allowed[k] && norm(v) != "" {
-			out[k] = norm(v)
+		if allowed[k] && plan.Norm(v) != "" {
+			out[k] = plan.Norm(v)
 		}
 	}
 	return out
@@ -396,9 +360,9 @@ func writable(before map[string]any, allowed map[string]bool) map[string]any {
 // flatDrift lists the fields of want whose current value in cur differs.
 func flatDrift(want map[string]any, cur cupi.Object, label string) []string {
 	var out []string
-	for _, k := range sortedKeys(want) {
+	for _, k := range plan.SortedKeys(want) {
 		hv, ok := cur[k]
-		if !same(want[k], hv) {
+		if !plan.Same(want[k], hv) {
 			out = append(out, fmt.Sprintf("%s: %s %s, now %s", k, label, show(want[k], true), show(hv, ok)))
 		}
 	}
@@ -416,8 +380,8 @@ func restoreFlat(op *Op, cur cupi.Object, changes []Change, skipUnset, force boo
 		}
 		hv, ok := cur[c.Field]
 		switch {
-		case same(hv, c.New):
-		case same(hv, c.Old):
+		case plan.Same(hv, c.New):
+		case plan.Same(hv, c.Old):
 			continue
 		default:
 			drift = append(drift, fmt.Sprintf("%s: before the run %s, the run wrote %s, now %s", c.Field, show(c.Old, true), show(c.New, true), show(hv, ok)))
@@ -425,8 +389,8 @@ func restoreFlat(op *Op, cur cupi.Object, changes []Change, skipUnset, force boo
 				continue
 			}
 		}
-		body[c.Field] = norm(c.Old)
-		op.Changes = append(op.Changes, Change{Field: c.Field, Old: hv, New: norm(c.Old)})
+		body[c.Field] = plan.Norm(c.Old)
+		op.Changes = append(op.Changes, Change{Field: c.Field, Old: hv, New: plan.Norm(c.Old)})
 	}
 	return body, drift
 }

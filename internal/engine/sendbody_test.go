@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+
+	"github.com/bulkprov/bulkprov/internal/engine/plan"
 )
 
 // TestSendBodyDerived checks that a create planned without a Body sends
@@ -41,7 +43,7 @@ func TestSendBodyDerived(t *testing.T) {
 				t.Fatalf("derivable = %v, want %v", got, c.derivable)
 			}
 			op := &Op{Action: Create}
-			flatten("", tree, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
+			plan.Flatten("", tree, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
 			op.Changes = append(op.Changes, Change{Field: "password", New: SecretMarker, Secret: true})
 			if got := op.sendBody(); c.derivable && !reflect.DeepEqual(got, tree) {
 				t.Fatalf("rebuilt %v from %v", got, tree)
@@ -86,7 +88,7 @@ func FuzzSendBody(f *testing.F) {
 			return
 		}
 		op := &Op{Action: Create}
-		flatten("", tree, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
+		plan.Flatten("", tree, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
 		if got := op.sendBody(); !reflect.DeepEqual(got, tree) {
 			t.Fatalf("rebuilt %#v from %#v", got, tree)
 		}

@@ -13,3 +13,38 @@ type (
 
 // SecretsOf returns Secrets holding value at path (plan.SecretsOf).
 func SecretsOf(path, value string) Secrets { return plan.SecretsOf(path, value) }
+
+type (
+	// Action is what an operation does (plan.Action).
+	Action = plan.Action
+	// Status is where an operation stands (plan.Status).
+	Status = plan.Status
+	// Change is one field's change (plan.Change).
+	Change = plan.Change
+	// Source is where a row came from (plan.Source).
+	Source = plan.Source
+	// Fingerprint identifies the state an operation was planned against
+	// (plan.Fingerprint).
+	Fingerprint = plan.Fingerprint
+)
+
+// Actions and statuses of an operation.
+const (
+	Create = plan.Create
+	Update = plan.Update
+	Delete = plan.Delete
+	Noop   = plan.Noop
+
+	Planned = plan.Planned
+	Done    = plan.Done
+	Failed  = plan.Failed
+	Skipped = plan.Skipped
+)
+
+// SecretMarker stands for a write-only value in plans and reports.
+const SecretMarker = plan.SecretMarker
+
+func fingerprint(v any) Fingerprint { return plan.FingerprintOf(v) }
+
+// CopyTree returns a deep copy of a field tree (plan.CopyTree).
+func CopyTree(m map[string]any) map[string]any { return plan.CopyTree(m) }

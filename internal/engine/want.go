@@ -1,9 +1,5 @@
 package engine
 
-import (
-	"fmt"
-)
-
 // Kinds of object an operation acts on (the report's "kind").
 const (
 	KindUser     = "data/User"
@@ -100,28 +96,3 @@ type Row struct {
 	Model  string // the row's model, e.g. "data/User"
 	Wants  []Want
 }
-
-// Source is where a row came from, as plain values: FILE:SHEET:ROW for a
-// workbook or CSV, FILE:ENTRY:INDEX for a JSON export. Its fields and JSON
-// names are the loader's location's.
-type Source struct {
-	File  string `json:"file"`
-	Sheet string `json:"sheet,omitempty"`
-	Row   int    `json:"row,omitempty"`
-	Entry string `json:"entry,omitempty"`
-	Index int    `json:"index,omitempty"`
-}
-
-// String formats the source as FILE:SHEET:ROW or FILE:ENTRY:INDEX.
-func (s Source) String() string {
-	switch {
-	case s.Entry != "":
-		return fmt.Sprintf("%s:%s:%d", s.File, s.Entry, s.Index)
-	case s.Sheet != "":
-		return fmt.Sprintf("%s:%s:%d", s.File, s.Sheet, s.Row)
-	}
-	return s.File
-}
-
-// CopyTree returns a deep copy of a field tree (objects and arrays).
-func CopyTree(m map[string]any) map[string]any { return deepCopy(m).(map[string]any) }
