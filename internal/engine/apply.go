@@ -123,7 +123,7 @@ func (a *applier) add(ops []*Op) {
 		if op.Status != Planned || !op.Writes() {
 			continue
 		}
-		if e, ok := a.ao.Journal.done(op.ID); ok {
+		if e, ok := a.ao.Journal.DoneEntry(op.ID); ok {
 			op.Status, op.CreatedID = Done, e.ID
 			continue
 		}
@@ -385,22 +385,6 @@ func (a *applier) finish(p *Plan) error {
 	return nil
 }
 
-func (j *Journal) pending(id string) bool {
-	if j == nil {
-		return false
-	}
-	_, ok := j.Pending[id]
-	return ok
-}
-
-func (j *Journal) done(id string) (Entry, bool) {
-	if j == nil {
-		return Entry{}, false
-	}
-	e, ok := j.Done[id]
-	return e, ok
-}
-
 // runOp executes one operation with journaling; it returns a non-nil
 // error only for conditions that stop the run.
 func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Journal) error {
@@ -440,11 +424,11 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 			return &FatalError{Err: err}
 		}
 	}
-	if err := o.Backout.intent(ctx, op, t, o); err != nil {
+	if err := backoutIntent(ctx, o.Backout, op, t, o); err != nil {
 		return backoutRefused(op, rc, err)
 	}
 	if j != nil {
-		if err := j.Intent(op, hashes); err != nil {
+		if err := journalIntent(j, op, hashes); err != nil {
 			op.Status, op.Error = Failed, err.Error()
 			return &FatalError{Err: err}
 		}
@@ -492,11 +476,11 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 		}
 	}
 	if j != nil {
-		if jerr := j.Outcome(op, hashes); jerr != nil {
+		if jerr := journalOutcome(j, op, hashes); jerr != nil {
 			return &FatalError{Err: jerr}
 		}
 	}
-	if berr := o.Backout.outcome(op); berr != nil {
+	if berr := backoutOutcome(o.Backout, op); berr != nil {
 		return berr
 	}
 	var fe *FatalError
@@ -544,7 +528,7 @@ func execute(ctx context.Context, op *Op, t *Targets, o Options, j *Journal) err
 	l := t.limiter(op.Target)
 	// An intent an interrupted run journaled without an outcome: the write
 	// may have happened, so a refusal of the resend is checked, not trusted.
-	unknown := j.pending(op.ID)
+	unknown := j.IsPending(op.ID)
 	const rounds = 4
 	var last error
 	for round := 0; round < rounds; round++ {
@@ -628,7 +612,7 @@ func write(ctx context.Context, op *Op, t *Targets, j *Journal) error {
 	onTx := func(id string) {
 		op.setTxID(id)
 		if j != nil {
-			_ = j.Tx(op, id)
+			_ = journalTx(j, op, id)
 		}
 	}
 	k := kinds[op.Kind]

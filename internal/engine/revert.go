@@ -1,14 +1,9 @@
 package engine
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -16,148 +11,6 @@ import (
 	"github.com/bulkprov/bulkprov/internal/engine/plan"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 )
-
-// NotRestorable is a write-only value a revert cannot put back (a
-// password, a PIN, a server password), with the row it came from.
-type NotRestorable struct {
-	Source Source `json:"source"`
-	Kind   string `json:"kind"`
-	Key    string `json:"key"`
-	Field  string `json:"field"`
-}
-
-// BackoutFile is a back-out file as read: its header and, per operation
-// of the run, what undoes it. Writes that failed are left out; the
-// attempts of one operation across resumed runs are merged (the oldest
-// old value, the newest written value).
-type BackoutFile struct {
-	Header  BackoutHeader
-	Entries []*BackoutEntry
-}
-
-// ReadBackout reads a back-out file. A torn last line (the run was killed
-// while writing it) is ignored; a bad line elsewhere is an error.
-func ReadBackout(path string) (*BackoutFile, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return ParseBackout(b)
-}
-
-// ParseBackout parses the contents of a back-out file.
-func ParseBackout(b []byte) (*BackoutFile, error) {
-	br := bufio.NewReader(bytes.NewReader(b))
-	bf := &BackoutFile{}
-	latest := map[string]*BackoutEntry{}
-	var attempts []*BackoutEntry
-	var bad error
-	for line := 1; ; line++ {
-		raw, err := br.ReadBytes('\n')
-		if len(raw) == 0 && err == io.EOF {
-			break
-		}
-		if bad != nil {
-			return nil, bad
-		}
-		text := bytes.TrimSpace(raw)
-		if len(text) == 0 {
-			continue
-		}
-		d := json.NewDecoder(bytes.NewReader(text))
-		d.UseNumber()
-		if line == 1 {
-			if err := d.Decode(&bf.Header); err != nil || bf.Header.Type != "backout" {
-				return nil, errors.New("not a bulkprov back-out file")
-			}
-			if bf.Header.Version != BackoutVersion {
-				return nil, fmt.Errorf("unsupported back-out file version %d", bf.Header.Version)
-			}
-			continue
-		}
-		var e BackoutEntry
-		if derr := d.Decode(&e); derr != nil || raw[len(raw)-1] != '\n' {
-			bad = fmt.Errorf("corrupt line %d", line)
-			continue
-		}
-		switch e.Type {
-		case "write":
-			a := e
-			attempts = append(attempts, &a)
-			latest[e.Op] = &a
-		case "outcome":
-			if a := latest[e.Op]; a != nil {
-				a.Status = e.Status
-				if e.CreatedID != "" {
-					a.CreatedID = e.CreatedID
-				}
-			}
-		}
-	}
-	if bf.Header.Type == "" {
-		return nil, errors.New("not a bulkprov back-out file (empty)")
-	}
-	merged := map[string]*BackoutEntry{}
-	for _, a := range attempts {
-		if a.Status == Failed {
-			continue
-		}
-		base := merged[a.Op]
-		if base == nil {
-			merged[a.Op] = a
-			bf.Entries = append(bf.Entries, a)
-			continue
-		}
-		mergeAttempt(base, a)
-	}
-	return bf, nil
-}
-
-// mergeAttempt folds a later attempt of the same operation into base: the
-// old values stay the first attempt's (the state before the run), the
-// written values become the latest.
-func mergeAttempt(base, a *BackoutEntry) {
-	for _, c := range a.Changes {
-		found := false
-		for i := range base.Changes {
-			if base.Changes[i].Field == c.Field {
-				base.Changes[i].New, found = c.New, true
-			}
-		}
-		if !found && base.Action != Create {
-			base.Changes = append(base.Changes, c)
-		}
-		if base.Action == Create && base.Wrote != nil {
-			plan.SetDotted(base.Wrote, c.Field, c.New)
-		}
-	}
-	if a.Action == Create && a.Wrote != nil {
-		base.Wrote = a.Wrote
-	}
-	if a.CreatedID != "" {
-		base.CreatedID = a.CreatedID
-	}
-	if a.Status == Done {
-		base.Status = Done
-	}
-	if base.Before == nil {
-		base.Before, base.BeforeRoles = a.Before, a.BeforeRoles
-	}
-	for _, f := range a.NotRestorable {
-		if !contains(base.NotRestorable, f) {
-			base.NotRestorable = append(base.NotRestorable, f)
-		}
-	}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
 
 // MakeRevertPlan plans the undo of a back-out file against the current
 // state of the targets: a normal plan, whose operations apply like any
