@@ -60,4 +60,3 @@ func TestCheckpointLinesResume(t *testing.T) {
 		t.Fatalf("new run should hold only its header:\n%s", b2)
 	}
 }
-
