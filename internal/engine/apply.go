@@ -12,7 +12,6 @@ import (
 	"github.com/bulkprov/bulkprov/internal/engine/plan"
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
-	"github.com/bulkprov/bulkprov/targets/voss"
 )
 
 // ApplyOptions tune execution.
@@ -393,7 +392,8 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 		op.Status, op.Error = Skipped, "skipped: an earlier "+op.Target+" operation of this row failed"
 		return nil
 	}
-	if op.Target == "cupi" && op.Kind != KindCUPIUser && op.Kind != KindAuthz && op.UserID == "" {
+	k := kindOf(op.Kind)
+	if k.needsUser() && op.UserID == "" {
 		op.UserID = rc.userID
 		if op.UserID == "" {
 			op.Status, op.Error = Skipped, "skipped: the CUPI user does not exist"
@@ -401,13 +401,12 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 			return nil
 		}
 	}
-	if isCredential(op) && op.Secrets.Len() > 0 && !op.hasTimeBefore() {
-		// The proof of a set whose answer gets lost is TimeChanged moving:
-		// read it before the set (a user this run created, say).
-		if err := readBefore(ctx, op, t, o); errors.Is(err, context.Canceled) {
-			op.Status, op.Error = Skipped, "not run: interrupted"
-			return err
-		}
+	// The write-time extras (a credential's TimeChanged, the proof of a
+	// set whose answer gets lost); a read that fails leaves the proof
+	// unread, and the write goes on.
+	if err := k.prepare(ctx, op, t, o); errors.Is(err, context.Canceled) {
+		op.Status, op.Error = Skipped, "not run: interrupted"
+		return err
 	}
 	// The keyed hashes of the secrets sent, by run-state scope, for objects
 	// whose server id is known before the write.
@@ -445,7 +444,7 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 			o.RunState.Set(scope, h)
 			hashes[scope] = h
 		}
-		if op.Kind == KindCUPIUser {
+		if k.givesUser() {
 			rc.userID = op.objectID()
 		}
 	case errors.Is(err, context.Canceled):
@@ -460,7 +459,7 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 		// next run reads TimeChanged before sending it again.
 		op.Status, op.Error = Failed, err.Error()
 		rc.failed[op.Target] = true
-		if before, ok := op.timeBefore(); ok && isCredential(op) {
+		if before, ok := op.timeBefore(); ok && k.timeProof() {
 			for scope, h := range hashes {
 				o.RunState.SetMaybe(scope, h, before)
 			}
@@ -469,7 +468,7 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 	default:
 		op.Status, op.Error = Failed, err.Error()
 		rc.failed[op.Target] = true
-		if isCredential(op) {
+		if k.timeProof() {
 			for scope := range hashes {
 				o.RunState.ForgetMaybe(scope)
 			}
@@ -503,10 +502,6 @@ func targetFailure(err error) bool {
 		return true
 	}
 	return false
-}
-
-func isCredential(op *Op) bool {
-	return op.Kind == KindPassword || op.Kind == KindPIN
 }
 
 // outcomeUnknownError is a write that may or may not have taken effect,
@@ -576,7 +571,7 @@ func execute(ctx context.Context, op *Op, t *Targets, o Options, j *Journal) err
 // land, so the value was used before.
 func refusal(err error, op *Op, o Options) error {
 	ae := apiErr(err)
-	if !isCredential(op) || ae == nil || ae.Status != 400 {
+	if !kindOf(op.Kind).timeProof() || ae == nil || ae.Status != 400 {
 		return err
 	}
 	for _, re := range o.ReusePatterns {
@@ -615,20 +610,12 @@ func write(ctx context.Context, op *Op, t *Targets, j *Journal) error {
 			_ = journalTx(j, op, id)
 		}
 	}
-	k := kinds[op.Kind]
-	if k == nil {
-		return errNoWriter(op)
-	}
-	return k.write(ctx, op, t, onTx)
+	return kindOf(op.Kind).write(ctx, op, t, onTx)
 }
 
 // check asks op's kind whether its write took effect.
 func check(ctx context.Context, op *Op, t *Targets) (bool, error) {
-	k := kinds[op.Kind]
-	if k == nil {
-		return false, nil
-	}
-	return k.verify(ctx, op, t)
+	return kindOf(op.Kind).verify(ctx, op, t)
 }
 
 // verify re-reads the target after a write whose outcome is unknown (or
@@ -661,40 +648,11 @@ func ResolvePending(ctx context.Context, j *Journal, t *Targets, o Options) erro
 		return nil
 	}
 	for id, e := range j.Pending {
-		switch {
-		case e.Tx != "" && t.VOSS != nil:
-			err := o.Retry.Do(ctx, t.VOSSLimiter, func(ctx context.Context) (int, error) {
-				_, err := t.VOSS.Wait(ctx, e.Tx)
-				var tf *voss.TxFailed
-				if errors.As(err, &tf) {
-					return 200, nil // ended; the fresh plan decides what is left
-				}
-				return status(err), err
-			})
-			if err != nil && !errors.Is(err, targets.ErrNotFound) {
-				return fatal(fmt.Errorf("waiting for VOSS transaction %s of an interrupted run: %w", e.Tx, err))
-			}
-			delete(j.Pending, id)
-		case (e.Kind == KindPassword || e.Kind == KindPIN) && e.Before != nil && e.Object != "" && t.Cluster(e.Cluster).CUPI != nil:
-			tc := t.Cluster(e.Cluster)
-			var c cupi.Object
-			err := o.Retry.Do(ctx, tc.CUPILimiter, func(ctx context.Context) (int, error) {
-				var err error
-				c, err = tc.CUPI.Credential(ctx, e.Object, credKind(e.Kind))
-				return status(err), err
-			})
-			if errors.Is(err, targets.ErrNotFound) {
-				delete(j.Pending, id)
-				continue
-			}
-			if err != nil {
-				return fatal(fmt.Errorf("reading the %s settings of %s after an interrupted run: %w", e.Kind, e.Key, err))
-			}
-			if c["TimeChanged"] != *e.Before {
-				for scope, h := range e.Hashes {
-					o.RunState.Set(scope, h)
-				}
-			}
+		settled, err := kindOf(e.Kind).settle(ctx, e, t, o)
+		if err != nil {
+			return err
+		}
+		if settled {
 			delete(j.Pending, id)
 		}
 	}

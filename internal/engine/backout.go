@@ -31,8 +31,8 @@ func backoutIntent(ctx context.Context, b *Backout, op *Op, t *Targets, o Option
 			e.Changes = append(e.Changes, c)
 		}
 	}
-	if op.Action == Create && op.Kind != KindUserRole {
-		e.Wrote = op.sendBody() // encoded right here, not kept: no copy
+	if op.Action == Create {
+		e.Wrote = kindOf(op.Kind).wrote(op) // encoded right here, not kept: no copy
 	}
 	if op.Action == Delete {
 		if err := readBeforeImage(ctx, op, &e, t, o); err != nil {
@@ -76,10 +76,7 @@ func readBeforeImage(ctx context.Context, op *Op, e *BackoutEntry, t *Targets, o
 			return status(err), err
 		})
 	}
-	if k := kinds[op.Kind]; k != nil {
-		return k.beforeImage(ctx, op, e, t, read)
-	}
-	return nil
+	return kindOf(op.Kind).beforeImage(ctx, op, e, t, read)
 }
 
 // objectMap copies a CUPI object, without the fields in drop.

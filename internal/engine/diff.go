@@ -23,11 +23,7 @@ func diffWant(st *state, row *Row, w Want, t *Targets, o Options) []*Op {
 			return []*Op{failOp(base, "%v", st.down)}
 		}
 	}
-	if k := kinds[w.Kind]; k != nil {
-		return k.diff(st, w, base, t, o)
-	}
-	base.Action, base.Status, base.Error = Noop, Failed, "unknown kind "+w.Kind
-	return []*Op{base}
+	return kindOf(w.Kind).diff(st, w, base, t, o)
 }
 
 func failOp(op *Op, format string, args ...any) *Op {

@@ -9,7 +9,17 @@ import (
 )
 
 // authzKind is a Unity Connection authorization server.
-type authzKind struct{}
+type authzKind struct{ noExtras }
+
+func (authzKind) name(_ *Want, n *named) { n.authz = true }
+
+func (authzKind) objectID(op *Op) string { return op.ObjectID }
+
+func (authzKind) wrote(op *Op) map[string]any { return op.sendBody() }
+
+func (authzKind) readWant(e *BackoutEntry) Want { return entryWant(e) }
+
+func (authzKind) undoRank(*Op) int { return rankUpdate }
 
 func (authzKind) diff(st *state, w Want, op *Op, t *Targets, o Options) []*Op {
 	return []*Op{diffAuthz(st, w, op, t, o)}

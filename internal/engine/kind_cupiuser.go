@@ -8,10 +8,68 @@ import (
 
 	"github.com/bulkprov/bulkprov/internal/engine/plan"
 	"github.com/bulkprov/bulkprov/targets"
+	"github.com/bulkprov/bulkprov/targets/cupi"
 )
 
 // cupiUserKind is a Unity Connection user.
-type cupiUserKind struct{}
+type cupiUserKind struct{ noExtras }
+
+func (cupiUserKind) name(_ *Want, n *named) { n.templates = true }
+
+// perUser reads the whole user where a row sets a field its list item
+// does not carry: the list need not carry every field of a user (the
+// documents do not say it does; GET by id is the whole user).
+func (cupiUserKind) perUser(w *Want, u cupi.Object, cs *cupiState, t *Targets, _ Options) (string, func(context.Context) error) {
+	if w.Delete || holdsAll(u, w.Fields) {
+		return "", nil
+	}
+	id, alias := u["ObjectId"], strings.ToLower(w.Alias)
+	return "user|" + id + "|" + alias, func(ctx context.Context) error {
+		full, err := t.CUPI.GetUser(ctx, id)
+		if err == nil && full != nil {
+			cs.mu.Lock()
+			merged := cupi.Object{}
+			for k, v := range cs.users[alias] {
+				merged[k] = v
+			}
+			for k, v := range full {
+				merged[k] = v
+			}
+			cs.users[alias] = merged
+			cs.mu.Unlock()
+		}
+		return optional(err)
+	}
+}
+
+func (cupiUserKind) objectID(op *Op) string { return op.UserID }
+
+func (cupiUserKind) givesUser() bool { return true }
+
+func (cupiUserKind) wrote(op *Op) map[string]any { return op.sendBody() }
+
+func (cupiUserKind) readWant(e *BackoutEntry) Want { return entryWant(e) }
+
+func (cupiUserKind) owner(e *BackoutEntry) string { return userOwner(e.Alias) }
+
+func (cupiUserKind) revertDeletes(e *BackoutEntry) string {
+	if e.Action == Create {
+		return userOwner(e.Alias)
+	}
+	return ""
+}
+
+// undoRank: a CUPI user is recreated before its roles and credentials,
+// and deleted after them (and before its VOSS user).
+func (cupiUserKind) undoRank(op *Op) int {
+	switch op.Action {
+	case Create:
+		return rankRecreateChild
+	case Delete:
+		return rankDeleteChild
+	}
+	return rankUpdate
+}
 
 func (cupiUserKind) diff(st *state, w Want, op *Op, t *Targets, o Options) []*Op {
 	return []*Op{diffCUPIUser(st, w, op, t, o)}
@@ -207,4 +265,23 @@ func templateOf(h BackoutHeader) string {
 		return DefaultTemplate
 	}
 	return c.Template
+}
+
+// userOwner keys a CUPI user as the owner of its roles and credentials:
+// deleting it deletes them.
+func userOwner(alias string) string { return KindCUPIUser + "|" + strings.ToLower(alias) }
+
+// entryWant names a back-out entry's object as a want.
+func entryWant(e *BackoutEntry) Want {
+	return Want{Target: e.Target, Cluster: e.Cluster, Kind: e.Kind, Key: e.Key, Alias: e.Alias}
+}
+
+// holdsAll reports whether user u carries every field of fields.
+func holdsAll(u cupi.Object, fields map[string]any) bool {
+	for k := range fields {
+		if _, ok := u[k]; !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -17,7 +17,77 @@ import (
 )
 
 // vossKind is a VOSS model instance: data/User or relation/HcsAdminUserREL.
-type vossKind struct{}
+type vossKind struct{ noExtras }
+
+func (vossKind) name(w *Want, n *named) {
+	if w.Err != "" {
+		return
+	}
+	n.voss = true
+	v := w.VOSS // every VOSS want has one
+	if n.hiers[v.Model] == nil {
+		n.hiers[v.Model], n.keys[v.Model] = map[string]bool{}, map[string]bool{}
+	}
+	n.keys[v.Model][strings.ToLower(v.KeyValue)] = true
+	if v.SearchKey != "" {
+		n.keys[v.Model][strings.ToLower(v.SearchKey)] = true
+	}
+	n.hiers[v.Model][v.Hierarchy] = true
+	if v.Pkid != "" {
+		n.pkids[v.Pkid] = v.Model
+	}
+	if roleOf(*w) != "" {
+		n.roleHiers[v.Hierarchy] = true
+	}
+}
+
+func (vossKind) objectID(op *Op) string { return op.Pkid }
+
+func (vossKind) wrote(op *Op) map[string]any { return op.sendBody() }
+
+// settle waits for the VOSS transaction an interrupted run started: once
+// it has ended (whatever its outcome), the fresh plan decides what is left.
+func (vossKind) settle(ctx context.Context, e Entry, t *Targets, o Options) (bool, error) {
+	if e.Tx == "" || t.VOSS == nil {
+		return false, nil
+	}
+	err := o.Retry.Do(ctx, t.VOSSLimiter, func(ctx context.Context) (int, error) {
+		_, err := t.VOSS.Wait(ctx, e.Tx)
+		var tf *voss.TxFailed
+		if errors.As(err, &tf) {
+			return 200, nil // ended; the fresh plan decides what is left
+		}
+		return status(err), err
+	})
+	if err != nil && !errors.Is(err, targets.ErrNotFound) {
+		return false, fatal(fmt.Errorf("waiting for VOSS transaction %s of an interrupted run: %w", e.Tx, err))
+	}
+	return true, nil
+}
+
+func (vossKind) readWant(e *BackoutEntry) Want {
+	w := Want{Target: e.Target, Cluster: e.Cluster, Kind: e.Kind, Key: e.Key, Alias: e.Alias}
+	w.VOSS = &VOSSWant{Model: e.Model, Hierarchy: e.Hierarchy,
+		KeyValue: e.Key[strings.LastIndex(e.Key, "/")+1:]} // the plan reads the objects the rows name by key
+	if e.Action != Delete {
+		w.VOSS.Pkid = e.Pkid
+		if e.CreatedID != "" {
+			w.VOSS.Pkid = e.CreatedID
+		}
+	}
+	return w
+}
+
+// undoRank: a VOSS user is the parent of everything else of its row.
+func (vossKind) undoRank(op *Op) int {
+	switch op.Action {
+	case Create:
+		return rankRecreateParent
+	case Delete:
+		return rankDeleteParent
+	}
+	return rankUpdate
+}
 
 func (vossKind) diff(st *state, w Want, op *Op, t *Targets, o Options) []*Op {
 	return []*Op{diffVOSS(st, w, op, t, o)}
@@ -147,7 +217,7 @@ func diffVOSS(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 		plan.Flatten("", w.Fields, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
 		secrets := w.Secrets
 		if o.OneTime != nil {
-			secrets = o.OneTime.apply(op, w, secrets)
+			secrets = o.OneTime.apply(op, oneTimePrefix(w.VOSS.Model), secrets)
 		}
 		secretChanges(op, secrets, false, t, o)
 		failMissing(op, m, w.Fields, op.Secrets, true)
@@ -457,6 +527,15 @@ func roleOf(w Want) string {
 	if au, ok := w.Fields["AdminUser"].(map[string]any); ok {
 		r, _ := au["role"].(string)
 		return r
+	}
+	return ""
+}
+
+// oneTimePrefix is where a VOSS model keeps a user's password: "" for
+// data/User, "AdminUser." for relation/HcsAdminUserREL.
+func oneTimePrefix(model string) string {
+	if model == KindAdminREL {
+		return "AdminUser."
 	}
 	return ""
 }

@@ -42,13 +42,9 @@ func (p *OneTimePasswords) generate(op *Op) string {
 	return pw
 }
 
-// apply gives a create op without a password a one-time one; prefix is ""
-// for data/User and "AdminUser." for relation/HcsAdminUserREL.
-func (p *OneTimePasswords) apply(op *Op, w Want, secrets Secrets) Secrets {
-	prefix := ""
-	if w.VOSS.Model == KindAdminREL {
-		prefix = "AdminUser."
-	}
+// apply gives a create op without a password a one-time one; prefix is
+// where the model keeps the password ("" or "AdminUser.").
+func (p *OneTimePasswords) apply(op *Op, prefix string, secrets Secrets) Secrets {
 	if _, has := secrets.Get(prefix + "password"); has {
 		return secrets
 	}

@@ -134,15 +134,7 @@ func (o *Op) release() {
 // pkid, the CUPI user's ObjectId (for the user and its credentials), or
 // the authorization server's ObjectId; for a create, the id it got.
 func (o *Op) objectID() string {
-	var id string
-	switch o.Kind {
-	case KindUser, KindAdminREL:
-		id = o.Pkid
-	case KindAuthz:
-		id = o.ObjectID
-	default:
-		id = o.UserID
-	}
+	id := kindOf(o.Kind).objectID(o)
 	if id == "" {
 		id = o.CreatedID
 	}

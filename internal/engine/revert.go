@@ -34,8 +34,8 @@ func MakeRevertPlan(ctx context.Context, bf *BackoutFile, t *Targets, o Options,
 	// Write-only values of objects the revert deletes do not matter.
 	created := map[string]bool{}
 	for _, e := range bf.Entries {
-		if e.Action == Create && (e.Kind == KindCUPIUser || e.Kind == KindAuthz) {
-			created[e.Kind+"|"+strings.ToLower(e.Key)] = true
+		if key := kindOf(e.Kind).revertDeletes(e); key != "" {
+			created[key] = true
 		}
 	}
 	rowOf := map[string]int{}
@@ -62,7 +62,7 @@ func MakeRevertPlan(ctx context.Context, bf *BackoutFile, t *Targets, o Options,
 			op.ID = opID(op)
 			p.Ops = append(p.Ops, op)
 		}
-		if e.Action != Create && !created[KindCUPIUser+"|"+strings.ToLower(e.Alias)] {
+		if owner := kindOf(e.Kind).owner(e); e.Action != Create && (owner == "" || !created[owner]) {
 			for _, f := range e.NotRestorable {
 				p.NotRestorable = append(p.NotRestorable, NotRestorable{Source: e.Source, Kind: e.Kind, Key: e.Key, Field: f})
 			}
@@ -79,54 +79,23 @@ func MakeRevertPlan(ctx context.Context, bf *BackoutFile, t *Targets, o Options,
 }
 
 // revertRank orders the operations of one row: objects recreated first,
-// parents before children; objects deleted last, children before parents.
-func revertRank(op *Op) int {
-	switch {
-	case op.Kind == KindUser && op.Action == Create, op.Kind == KindAdminREL && op.Action == Create:
-		return 0
-	case op.Kind == KindCUPIUser && op.Action == Create:
-		return 1
-	case op.Kind == KindUserRole, op.Kind == KindPassword, op.Kind == KindPIN:
-		return 3
-	case op.Kind == KindCUPIUser && op.Action == Delete:
-		return 4
-	case (op.Kind == KindUser || op.Kind == KindAdminREL) && op.Action == Delete:
-		return 5
-	}
-	return 2
-}
+// parents before children; objects deleted last, children before parents
+// (each kind says where its operations go).
+func revertRank(op *Op) int { return kindOf(op.Kind).undoRank(op) }
 
 // revertRows names the objects of a back-out file as wants, so the state
 // is read in bulk exactly as a plan reads it.
 func revertRows(bf *BackoutFile) []Row {
 	var wants []Want
 	for _, e := range bf.Entries {
-		w := Want{Target: e.Target, Cluster: e.Cluster, Kind: e.Kind, Key: e.Key, Alias: e.Alias}
-		switch e.Kind {
-		case KindUser, KindAdminREL:
-			w.VOSS = &VOSSWant{Model: e.Model, Hierarchy: e.Hierarchy,
-				KeyValue: e.Key[strings.LastIndex(e.Key, "/")+1:]} // the plan reads the objects the rows name by key
-			if e.Action != Delete {
-				w.VOSS.Pkid = e.Pkid
-				if e.CreatedID != "" {
-					w.VOSS.Pkid = e.CreatedID
-				}
-			}
-		case KindPassword, KindPIN:
-			w.Fields = map[string]any{"settings": ""} // read the settings
-		}
-		wants = append(wants, w)
+		wants = append(wants, kindOf(e.Kind).readWant(e))
 	}
 	return []Row{{Wants: wants}}
 }
 
 // revertEntry plans what undoes one write of the run.
 func revertEntry(st *state, e *BackoutEntry, h BackoutHeader, force bool) []*Op {
-	if k := kinds[e.Kind]; k != nil {
-		return k.revert(st, e, h, force)
-	}
-	op := &Op{Target: e.Target, Kind: e.Kind, Key: e.Key}
-	return []*Op{failOp(op, "the back-out does not know how to undo a %s", e.Kind)}
+	return kindOf(e.Kind).revert(st, e, h, force)
 }
 
 // driftError is the failure of an object changed by someone else since

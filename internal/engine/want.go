@@ -1,16 +1,5 @@
 package engine
 
-// Kinds of object an operation acts on (the report's "kind").
-const (
-	KindUser     = "data/User"
-	KindAdminREL = "relation/HcsAdminUserREL"
-	KindCUPIUser = "cupi/user"
-	KindUserRole = "cupi/userrole"
-	KindPassword = "cupi/credential/password"
-	KindPIN      = "cupi/credential/pin"
-	KindAuthz    = "cupi/authz-server"
-)
-
 // Want is the desired state of one object (or, for KindUserRole, of a
 // user's set of roles).
 //
