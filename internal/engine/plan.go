@@ -1,7 +1,3 @@
-// Package engine plans and applies: it reads the current state of the
-// targets in bulk, diffs it field by field against what the rows want (the
-// plan), and executes a plan through a bounded, throttle-aware worker pool
-// with retries and a crash-safe checkpoint journal.
 package engine
 
 import (
