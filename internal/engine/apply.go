@@ -433,6 +433,31 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 		}
 	}
 	err := execute(ctx, op, t, o, j)
+	if journaled, stop := afterWrite(err, op, k, rc, t, o, hashes); !journaled {
+		return stop
+	}
+	if j != nil {
+		if jerr := journalOutcome(j, op, hashes); jerr != nil {
+			return &FatalError{Err: jerr}
+		}
+	}
+	if berr := backoutOutcome(o.Backout, op); berr != nil {
+		return berr
+	}
+	var fe *FatalError
+	if errors.As(err, &fe) {
+		return err
+	}
+	return nil
+}
+
+// afterWrite records how op's write ended (err) in op, its row's chain
+// and the run state: the keyed hashes of the secrets a done write set
+// (into hashes, for the outcome line), the CUPI user a later operation of
+// the row writes under. It reports whether the outcome is journaled — a
+// write that was interrupted, or whose outcome is unknown, stays pending
+// for a resume to verify — and, when not, the error that stops the run.
+func afterWrite(err error, op *Op, k kind, rc *rowCtx, t *Targets, o Options, hashes map[string]string) (journaled bool, stop error) {
 	var unknown *outcomeUnknownError
 	switch {
 	case err == nil:
@@ -452,7 +477,7 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 		// pending, and the resumed run verifies it before anything else.
 		op.Status, op.Error = Skipped, "not run: interrupted (a resumed run verifies whether it happened)"
 		rc.failed[op.Target] = true
-		return err
+		return false, err
 	case errors.As(err, &unknown):
 		// Pending until proven: no outcome line, so a resume verifies it;
 		// and a credential's value is remembered as "maybe set", so the
@@ -464,7 +489,7 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 				o.RunState.SetMaybe(scope, h, before)
 			}
 		}
-		return nil
+		return false, nil
 	default:
 		op.Status, op.Error = Failed, err.Error()
 		rc.failed[op.Target] = true
@@ -474,19 +499,7 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 			}
 		}
 	}
-	if j != nil {
-		if jerr := journalOutcome(j, op, hashes); jerr != nil {
-			return &FatalError{Err: jerr}
-		}
-	}
-	if berr := backoutOutcome(o.Backout, op); berr != nil {
-		return berr
-	}
-	var fe *FatalError
-	if errors.As(err, &fe) {
-		return err
-	}
-	return nil
+	return true, nil
 }
 
 // targetFailure reports whether err is the target failing as a whole —

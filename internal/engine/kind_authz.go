@@ -11,7 +11,12 @@ import (
 // authzKind is a Unity Connection authorization server.
 type authzKind struct{ noExtras }
 
-func (authzKind) name(_ *Want, n *named) { n.authz = true }
+// name: the authorization servers are listed, once per cluster.
+func (authzKind) name(_ *Want, n *named) {
+	n.lists["authz"] = func(ctx context.Context, tc *Targets, cs *cupiState) error {
+		return index(tc.CUPI.AuthzServers, ctx, "DisplayName", cs.authz)
+	}
+}
 
 func (authzKind) objectID(op *Op) string { return op.ObjectID }
 

@@ -16,7 +16,13 @@ import (
 type credentialKind struct{ noExtras }
 
 func (credentialKind) name(w *Want, n *named) {
-	n.policies = n.policies || w.cupi().PolicyName != ""
+	if w.cupi().PolicyName == "" {
+		return
+	}
+	// A policy named by its display name: the policies are listed.
+	n.lists["policies"] = func(ctx context.Context, tc *Targets, cs *cupiState) error {
+		return index(tc.CUPI.CredentialPolicies, ctx, "DisplayName", cs.policies)
+	}
 }
 
 // perUser reads the settings, and TimeChanged: the proof of a set whose

@@ -14,7 +14,17 @@ import (
 // cupiUserKind is a Unity Connection user.
 type cupiUserKind struct{ noExtras }
 
-func (cupiUserKind) name(_ *Want, n *named) { n.templates = true }
+// name: a create needs its template to exist, so the templates are listed.
+func (cupiUserKind) name(_ *Want, n *named) {
+	n.lists["templates"] = func(ctx context.Context, tc *Targets, cs *cupiState) error {
+		m := map[string]cupi.Object{}
+		err := index(tc.CUPI.UserTemplates, ctx, "Alias", m)
+		for k := range m {
+			cs.templates[k] = true
+		}
+		return err
+	}
+}
 
 // perUser reads the whole user where a row sets a field its list item
 // does not carry: the list need not carry every field of a user (the

@@ -12,7 +12,12 @@ import (
 // userRoleKind is a role a Unity Connection user holds.
 type userRoleKind struct{ noExtras }
 
-func (userRoleKind) name(_ *Want, n *named) { n.roles = true }
+// name: roles are named by their names, so the roles are listed.
+func (userRoleKind) name(_ *Want, n *named) {
+	n.lists["roles"] = func(ctx context.Context, tc *Targets, cs *cupiState) error {
+		return index(tc.CUPI.Roles, ctx, "RoleName", cs.roles)
+	}
+}
 
 // perUser reads the roles the user holds.
 func (userRoleKind) perUser(_ *Want, u cupi.Object, cs *cupiState, t *Targets, _ Options) (string, func(context.Context) error) {

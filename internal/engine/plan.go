@@ -538,22 +538,7 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		// The rows' Unity Connection part was never planned (rest fails
 		// before diffing any of it): it is in the plan as not run, so no
 		// report counts such a row done.
-		for i := range held {
-			var src *Source
-			for wi, w := range rows[i].Wants {
-				if w.Target != "cupi" {
-					continue
-				}
-				op := &Op{Target: w.Target, Cluster: clusterName(w.Cluster), Kind: w.Kind, Key: w.Key, Alias: w.Alias, Action: Noop,
-					Status: Skipped, Error: "not run: the run stopped before this row's Unity Connection part was planned", Row: i, want: uint16(wi)}
-				if src == nil {
-					src = rowSource(rows, sources, i)
-				}
-				op.Source = src
-				op.ID = opID(op)
-				place(i, []*Op{op})
-			}
-		}
+		notPlanned(rows, held, sources, place)
 	}
 	clear(rows) // spent: the operations hold what they write
 	rows = nil  // and the table itself, once the caller holds it no more
@@ -571,6 +556,28 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		err = restErr
 	}
 	return p, err
+}
+
+// notPlanned places, for each row held for its Unity Connection part, an
+// operation per CUPI want that says it was not run: the rest of the plan
+// could not be made.
+func notPlanned(rows []Row, held map[int]bool, sources []*Source, place func(int, []*Op)) {
+	for i := range held {
+		var src *Source
+		for wi, w := range rows[i].Wants {
+			if w.Target != "cupi" {
+				continue
+			}
+			op := &Op{Target: w.Target, Cluster: clusterName(w.Cluster), Kind: w.Kind, Key: w.Key, Alias: w.Alias, Action: Noop,
+				Status: Skipped, Error: "not run: the run stopped before this row's Unity Connection part was planned", Row: i, want: uint16(wi)}
+			if src == nil {
+				src = rowSource(rows, sources, i)
+			}
+			op.Source = src
+			op.ID = opID(op)
+			place(i, []*Op{op})
+		}
+	}
 }
 
 // rowSource returns row i's Source for its operations to share: the copy

@@ -60,16 +60,18 @@ type named struct {
 	pkids     map[string]string          // pkid -> model
 	roleHiers map[string]bool            // hierarchies whose roles a row names
 	// Unity Connection
-	aliases                           map[string]bool   // lower aliases
-	hierOf                            map[string]string // cluster -> a hierarchy routed to it (for errors)
-	roles, policies, templates, authz bool              // the lists the rows need
+	aliases map[string]bool   // lower aliases
+	hierOf  map[string]string // cluster -> a hierarchy routed to it (for errors)
+	// lists are the cluster-wide lists the rows' kinds need read, by
+	// name (each read once per cluster, into the cluster's state).
+	lists map[string]listRead
 }
 
 // scanNamed collects what rows name, and adds a CUPI state to st for
 // each cluster they route to.
 func scanNamed(rows []Row, st *state) named {
 	n := named{keys: map[string]map[string]bool{}, hiers: map[string]map[string]bool{}, pkids: map[string]string{},
-		roleHiers: map[string]bool{}, aliases: map[string]bool{}, hierOf: map[string]string{}}
+		roleHiers: map[string]bool{}, aliases: map[string]bool{}, hierOf: map[string]string{}, lists: map[string]listRead{}}
 	for _, r := range rows {
 		for wi, w := range r.Wants {
 			if w.Target == "cupi" {
@@ -87,6 +89,10 @@ func scanNamed(rows []Row, st *state) named {
 	}
 	return n
 }
+
+// listRead reads one cluster-wide list a kind needs (the roles, the
+// credential policies, ...) from the cluster of tc into cs. Idempotent.
+type listRead func(ctx context.Context, tc *Targets, cs *cupiState) error
 
 // stateReader is one readState: what it reads into, and the requests it
 // made per target.
@@ -253,32 +259,12 @@ func (r *stateReader) readCUPI(name string, tc *Targets, cs *cupiState) error {
 		return nil
 	}
 	call := func(_ string, fn func(ctx context.Context) error) error { return r.call(tc.CUPILimiter, fn) }
-	lists := []struct {
-		need bool
-		fn   func(ctx context.Context) error
-	}{
-		{r.named.roles, func(ctx context.Context) error { return index(tc.CUPI.Roles, ctx, "RoleName", cs.roles) }},
-		{r.named.policies, func(ctx context.Context) error {
-			return index(tc.CUPI.CredentialPolicies, ctx, "DisplayName", cs.policies)
-		}},
-		{r.named.authz, func(ctx context.Context) error { return index(tc.CUPI.AuthzServers, ctx, "DisplayName", cs.authz) }},
-		{r.named.templates, func(ctx context.Context) error {
-			m := map[string]cupi.Object{}
-			err := index(tc.CUPI.UserTemplates, ctx, "Alias", m)
-			for k := range m {
-				cs.templates[k] = true
-			}
-			return err
-		}},
-	}
 	// The lists are independent (each fills its own map): read at once,
 	// they cost one service time instead of one each.
 	var lg errgroup.Group
 	lg.Go(func() error { return r.readCUPIUsers(tc, cs) })
-	for _, l := range lists {
-		if l.need {
-			lg.Go(func() error { return call("cupi", l.fn) })
-		}
+	for _, list := range r.named.lists {
+		lg.Go(func() error { return call("cupi", func(ctx context.Context) error { return list(ctx, tc, cs) }) })
 	}
 	if err := lg.Wait(); err != nil {
 		return clusterDown(err, tc, cs)
