@@ -387,7 +387,7 @@ func (a *applier) finish(p *Plan) error {
 // runOp executes one operation with journaling; it returns a non-nil
 // error only for conditions that stop the run.
 func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Journal) error {
-	defer op.release() // run once: what only the write needed goes with it
+	defer op.Release() // run once: what only the write needed goes with it
 	if rc.failed[op.Target] {
 		op.Status, op.Error = Skipped, "skipped: an earlier "+op.Target+" operation of this row failed"
 		return nil
@@ -411,7 +411,7 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 	// The keyed hashes of the secrets sent, by run-state scope, for objects
 	// whose server id is known before the write.
 	hashes := map[string]string{}
-	if op.objectID() != "" {
+	if objectID(op) != "" {
 		for p, v := range op.Secrets.All() {
 			scope := t.secretScope(op, p)
 			hashes[scope] = o.RunState.Hash(scope, v)
@@ -470,7 +470,7 @@ func afterWrite(err error, op *Op, k kind, rc *rowCtx, t *Targets, o Options, ha
 			hashes[scope] = h
 		}
 		if k.givesUser() {
-			rc.userID = op.objectID()
+			rc.userID = objectID(op)
 		}
 	case errors.Is(err, context.Canceled):
 		// The request may have reached the server: the intent stays
@@ -484,7 +484,7 @@ func afterWrite(err error, op *Op, k kind, rc *rowCtx, t *Targets, o Options, ha
 		// next run reads TimeChanged before sending it again.
 		op.Status, op.Error = Failed, err.Error()
 		rc.failed[op.Target] = true
-		if before, ok := op.timeBefore(); ok && k.timeProof() {
+		if before, ok := op.TimeBefore(); ok && k.timeProof() {
 			for scope, h := range hashes {
 				o.RunState.SetMaybe(scope, h, before)
 			}
@@ -566,7 +566,7 @@ func execute(ctx context.Context, op *Op, t *Targets, o Options, j *Journal) err
 			case class == targets.Permanent:
 				return refusal(err, op, o)
 			}
-			op.setTxID("") // proven not applied: safe to send again
+			op.SetTxID("") // proven not applied: safe to send again
 			last = err
 			continue
 		case class == targets.Fatal:
@@ -597,7 +597,7 @@ func refusal(err error, op *Op, o Options) error {
 
 // withSecrets returns the body with the op's secret values put back in.
 func withSecrets(op *Op) map[string]any {
-	body := op.sendBody()
+	body := op.SendBody()
 	if op.Body != nil || body == nil {
 		body = plan.CopyTree(body) // never the plan's own tree; never nil
 	}
@@ -618,7 +618,7 @@ func flat(body map[string]any) cupi.Object {
 // write sends one attempt of op's write through its kind.
 func write(ctx context.Context, op *Op, t *Targets, j *Journal) error {
 	onTx := func(id string) {
-		op.setTxID(id)
+		op.SetTxID(id)
 		if j != nil {
 			_ = journalTx(j, op, id)
 		}

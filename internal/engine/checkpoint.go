@@ -7,8 +7,8 @@ package engine
 // hashes of the secrets it sends (by run-state scope) and, for a
 // credential, its TimeChanged before the set.
 func journalIntent(j *Journal, op *Op, hashes map[string]string) error {
-	e := Entry{Type: "intent", Op: op.ID, Kind: op.Kind, Key: op.Key, Object: op.objectID(), Hashes: hashes, Cluster: op.Cluster}
-	if b, ok := op.timeBefore(); ok {
+	e := Entry{Type: "intent", Op: op.ID, Kind: op.Kind, Key: op.Key, Object: objectID(op), Hashes: hashes, Cluster: op.Cluster}
+	if b, ok := op.TimeBefore(); ok {
 		e.Before = &b
 	}
 	return j.Append(e, true)
@@ -21,5 +21,5 @@ func journalTx(j *Journal, op *Op, tx string) error {
 
 // journalOutcome records how op ended.
 func journalOutcome(j *Journal, op *Op, hashes map[string]string) error {
-	return j.Append(Entry{Type: "outcome", Op: op.ID, Kind: op.Kind, Key: op.Key, Cluster: op.Cluster, Status: op.Status, ID: op.CreatedID, Tx: op.txID(), Error: op.Error, Hashes: hashes}, false)
+	return j.Append(Entry{Type: "outcome", Op: op.ID, Kind: op.Kind, Key: op.Key, Cluster: op.Cluster, Status: op.Status, ID: op.CreatedID, Tx: op.TxID(), Error: op.Error, Hashes: hashes}, false)
 }

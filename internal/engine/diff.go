@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/bulkprov/bulkprov/internal/engine/plan"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 )
 
@@ -96,23 +95,6 @@ func derivable(tree map[string]any) bool {
 		}
 	}
 	return true
-}
-
-// sendBody returns the fields op sends, secrets left out: its Body, or
-// for a create planned without one (its changes describe it exactly:
-// derivable), the tree its changes build. The caller may change what it
-// gets only when op.Body is nil.
-func (o *Op) sendBody() map[string]any {
-	if o.Body != nil || o.Action != Create {
-		return o.Body
-	}
-	body := make(map[string]any, len(o.Changes))
-	for _, c := range o.Changes {
-		if !c.Secret {
-			plan.SetDotted(body, c.Field, c.New)
-		}
-	}
-	return body
 }
 
 // ---- CUPI ----

@@ -30,7 +30,7 @@ func TestCheckpointDiskFull(t *testing.T) {
 		alias := fmt.Sprintf("a%d", i)
 		rows = append(rows, Row{Source: Source{File: "f", Row: i + 5}, Model: "cupi/User", Wants: []Want{{
 			Target: "cupi", Kind: KindCUPIUser, Key: alias, Alias: alias, CUPI: &CUPIWant{Template: DefaultTemplate,
-				CreateFields: Pairs{{"Alias", alias}, {"DtmfAccessId", fmt.Sprintf("1%03d", i)}}}}}})
+				CreateFields: Pairs{{Name: "Alias", Value: alias}, {Name: "DtmfAccessId", Value: fmt.Sprintf("1%03d", i)}}}}}})
 	}
 	ctx := context.Background()
 	p, err := MakePlan(ctx, rows, tg, Options{})

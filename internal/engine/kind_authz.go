@@ -20,7 +20,7 @@ func (authzKind) name(_ *Want, n *named) {
 
 func (authzKind) objectID(op *Op) string { return op.ObjectID }
 
-func (authzKind) wrote(op *Op) map[string]any { return op.sendBody() }
+func (authzKind) wrote(op *Op) map[string]any { return op.SendBody() }
 
 func (authzKind) readWant(e *BackoutEntry) Want { return entryWant(e) }
 

@@ -16,7 +16,7 @@ import (
 type credentialKind struct{ noExtras }
 
 func (credentialKind) name(w *Want, n *named) {
-	if w.cupi().PolicyName == "" {
+	if w.CUPIDetails().PolicyName == "" {
 		return
 	}
 	// A policy named by its display name: the policies are listed.
@@ -28,7 +28,7 @@ func (credentialKind) name(w *Want, n *named) {
 // perUser reads the settings, and TimeChanged: the proof of a set whose
 // answer is lost, read before the set.
 func (credentialKind) perUser(w *Want, u cupi.Object, cs *cupiState, t *Targets, o Options) (string, func(context.Context) error) {
-	if len(w.Fields) == 0 && w.cupi().PolicyName == "" && !secretsToCheck(*w, u["ObjectId"], t, o) {
+	if len(w.Fields) == 0 && w.CUPIDetails().PolicyName == "" && !secretsToCheck(*w, u["ObjectId"], t, o) {
 		return "", nil
 	}
 	id, kind := u["ObjectId"], credKind(w.Kind)
@@ -51,7 +51,7 @@ func (credentialKind) timeProof() bool { return true }
 // not (a user this run created, say): the proof of a set whose answer
 // gets lost is TimeChanged moving.
 func (credentialKind) prepare(ctx context.Context, op *Op, t *Targets, o Options) error {
-	if op.Secrets.Len() == 0 || op.hasTimeBefore() {
+	if op.Secrets.Len() == 0 || op.HasTimeBefore() {
 		return nil
 	}
 	return readBefore(ctx, op, t, o)
@@ -86,7 +86,7 @@ func (credentialKind) settle(ctx context.Context, e Entry, t *Targets, o Options
 	return true, nil
 }
 
-func (credentialKind) wrote(op *Op) map[string]any { return op.sendBody() }
+func (credentialKind) wrote(op *Op) map[string]any { return op.SendBody() }
 
 func (credentialKind) readWant(e *BackoutEntry) Want {
 	w := entryWant(e)
@@ -116,7 +116,7 @@ func (credentialKind) verify(ctx context.Context, op *Op, t *Targets) (bool, err
 	if op.Secrets.Len() == 0 {
 		return false, nil // settings only: sending them again is harmless
 	}
-	before, ok := op.timeBefore()
+	before, ok := op.TimeBefore()
 	if !ok {
 		return false, errors.New("no TimeChanged was read before the set, so its outcome cannot be proven")
 	}
@@ -142,7 +142,7 @@ func diffCredential(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 	for k, v := range w.Fields {
 		fields[k] = v
 	}
-	if policy := w.cupi().PolicyName; policy != "" {
+	if policy := w.CUPIDetails().PolicyName; policy != "" {
 		p := st.policies[strings.ToLower(policy)]
 		if p == nil {
 			return failOp(op, "credential policy %q does not exist on Unity Connection (map it with \"credentialPolicies\" in --config)", policy)
@@ -155,7 +155,7 @@ func diffCredential(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 		cur = st.creds[u["ObjectId"]+"|"+kind]
 	}
 	if cur != nil {
-		op.setTimeBefore(cur["TimeChanged"])
+		op.SetTimeBefore(cur["TimeChanged"])
 		resolveMaybe(op, w.Secrets, t, o)
 	}
 	op.Fingerprint = fingerprint(withoutTimes(cur))
@@ -193,7 +193,7 @@ func resolveMaybe(op *Op, secrets Secrets, t *Targets, o Options) {
 		if !ok || m.Hash != o.RunState.Hash(scope, v) {
 			continue
 		}
-		if before, _ := op.timeBefore(); before != m.Before {
+		if before, _ := op.TimeBefore(); before != m.Before {
 			o.RunState.Set(scope, m.Hash)
 		}
 	}
@@ -220,7 +220,7 @@ func readBefore(ctx context.Context, op *Op, t *Targets, o Options) error {
 	return o.Retry.Do(ctx, t.CUPILimiter, func(ctx context.Context) (int, error) {
 		c, err := t.CUPI.Credential(ctx, op.UserID, credKind(op.Kind))
 		if err == nil {
-			op.setTimeBefore(c["TimeChanged"])
+			op.SetTimeBefore(c["TimeChanged"])
 		}
 		return status(err), err
 	})

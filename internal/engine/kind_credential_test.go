@@ -45,7 +45,7 @@ func TestCredentialKind(t *testing.T) {
 			}
 			ops := f.diff(tc.want)
 			checkOps(t, ops, tc.ops)
-			if tc.exists && ops[0].Secrets.Len() > 0 && !ops[0].hasTimeBefore() {
+			if tc.exists && ops[0].Secrets.Len() > 0 && !ops[0].HasTimeBefore() {
 				t.Error("a set of an existing user's credential holds no TimeChanged: its lost answer could not be proven")
 			}
 		})

@@ -56,7 +56,7 @@ func (cupiUserKind) objectID(op *Op) string { return op.UserID }
 
 func (cupiUserKind) givesUser() bool { return true }
 
-func (cupiUserKind) wrote(op *Op) map[string]any { return op.sendBody() }
+func (cupiUserKind) wrote(op *Op) map[string]any { return op.SendBody() }
 
 func (cupiUserKind) readWant(e *BackoutEntry) Want { return entryWant(e) }
 
@@ -88,7 +88,7 @@ func (cupiUserKind) diff(st *state, w Want, op *Op, t *Targets, o Options) []*Op
 func (cupiUserKind) write(ctx context.Context, op *Op, t *Targets, _ func(string)) error {
 	switch op.Action {
 	case Create:
-		id, err := t.CUPI.CreateUser(ctx, op.Template, flat(op.sendBody()))
+		id, err := t.CUPI.CreateUser(ctx, op.Template, flat(op.SendBody()))
 		op.CreatedID = id
 		return err
 	case Update:
@@ -141,7 +141,7 @@ func (cupiUserKind) revert(st *state, e *BackoutEntry, h BackoutHeader, force bo
 }
 
 func diffCUPIUser(st *state, w Want, op *Op, t *Targets, o Options) *Op {
-	c := w.cupi()
+	c := w.CUPIDetails()
 	op.Alias, op.Template = w.Alias, c.Template
 	u := st.user(w.Alias)
 	op.Fingerprint = fingerprint(u)

@@ -6,7 +6,7 @@ import "testing"
 func TestCUPIUserKind(t *testing.T) {
 	want := func(mod func(*Want)) Want {
 		w := Want{Target: "cupi", Kind: KindCUPIUser, Key: "jdoe", Alias: "jdoe", Fields: map[string]any{},
-			CUPI: &CUPIWant{Template: DefaultTemplate, CreateFields: Pairs{{"Alias", "jdoe"}, {"DtmfAccessId", "1001"}}}}
+			CUPI: &CUPIWant{Template: DefaultTemplate, CreateFields: Pairs{{Name: "Alias", Value: "jdoe"}, {Name: "DtmfAccessId", Value: "1001"}}}}
 		if mod != nil {
 			mod(&w)
 		}

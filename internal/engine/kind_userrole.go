@@ -80,7 +80,7 @@ func (userRoleKind) revert(st *state, e *BackoutEntry, _ BackoutHeader, _ bool) 
 
 func diffRoles(st *state, w Want, base *Op) []*Op {
 	base.Alias = w.Alias
-	if rolesOf := w.cupi().RolesOf; w.Delete && rolesOf != nil {
+	if rolesOf := w.CUPIDetails().RolesOf; w.Delete && rolesOf != nil {
 		if in := st.voss[vkey(KindUser, w.VOSS.Hierarchy, w.Alias)]; in != nil {
 			if role, _ := in.Data["role"].(string); role != "" {
 				w.Roles = rolesOf(role)

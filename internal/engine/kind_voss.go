@@ -43,7 +43,7 @@ func (vossKind) name(w *Want, n *named) {
 
 func (vossKind) objectID(op *Op) string { return op.Pkid }
 
-func (vossKind) wrote(op *Op) map[string]any { return op.sendBody() }
+func (vossKind) wrote(op *Op) map[string]any { return op.SendBody() }
 
 // settle waits for the VOSS transaction an interrupted run started: once
 // it has ended (whatever its outcome), the fresh plan decides what is left.
@@ -104,7 +104,7 @@ func (vossKind) write(ctx context.Context, op *Op, t *Targets, onTx func(string)
 }
 
 func (vossKind) verify(ctx context.Context, op *Op, t *Targets) (bool, error) {
-	if tx := op.txID(); tx != "" {
+	if tx := op.TxID(); tx != "" {
 		// A nowait write: its transaction decides, once it has ended.
 		pkid, err := t.VOSS.Wait(ctx, tx)
 		var tf *voss.TxFailed
@@ -335,7 +335,7 @@ func inSentArray(body map[string]any, path string) bool {
 // writeVOSS sends a VOSS write, or, when its transaction is already known,
 // only waits for that transaction to end.
 func writeVOSS(ctx context.Context, op *Op, t *Targets, onTx func(string)) error {
-	if tx := op.txID(); tx != "" {
+	if tx := op.TxID(); tx != "" {
 		pkid, err := t.VOSS.Wait(ctx, tx)
 		if err == nil && op.Action == Create {
 			op.CreatedID = pkid

@@ -171,7 +171,7 @@ func (unknownKind) write(_ context.Context, op *Op, _ *Targets, _ func(string)) 
 	return errNoWriter(op)
 }
 func (unknownKind) verify(context.Context, *Op, *Targets) (bool, error) { return false, nil }
-func (unknownKind) wrote(op *Op) map[string]any                         { return op.sendBody() }
+func (unknownKind) wrote(op *Op) map[string]any                         { return op.SendBody() }
 func (unknownKind) readWant(e *BackoutEntry) Want {
 	return Want{Target: e.Target, Cluster: e.Cluster, Kind: e.Kind, Key: e.Key, Alias: e.Alias}
 }
@@ -180,3 +180,14 @@ func (unknownKind) revert(_ *state, e *BackoutEntry, _ BackoutHeader, _ bool) []
 	return []*Op{failOp(op, "the back-out does not know how to undo a %s", e.Kind)}
 }
 func (unknownKind) undoRank(*Op) int { return rankUpdate }
+
+// objectID is the server's identity of the object op writes: the VOSS
+// pkid, the CUPI user's ObjectId (for the user and its credentials), or
+// the authorization server's ObjectId; for a create, the id it got.
+func objectID(o *Op) string {
+	id := kindOf(o.Kind).objectID(o)
+	if id == "" {
+		id = o.CreatedID
+	}
+	return id
+}

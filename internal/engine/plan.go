@@ -20,135 +20,6 @@ import (
 	"github.com/bulkprov/bulkprov/targets/voss"
 )
 
-// Op is one operation of a plan.
-//
-// A plan holds about four operations per input row for the whole run, so
-// Op is kept small (issue 14, TestOpSize): Action and Status are bytes side
-// by side, which sets the plan file's field order.
-type Op struct {
-	ID          string      `json:"id"`
-	Row         int         `json:"row_index"`
-	Action      Action      `json:"action"`
-	Status      Status      `json:"status"`
-	want        uint16      // the want's index in its row: the plan's order (inRowOrder)
-	Source      *Source     `json:"source"` // shared by the row's operations
-	Target      string      `json:"target"`
-	Cluster     string      `json:"cluster,omitempty"` // Unity Connection cluster of a CUPI operation
-	Kind        string      `json:"kind"`
-	Key         string      `json:"key"`
-	Changes     []Change    `json:"changes,omitempty"`
-	Error       string      `json:"error,omitempty"`
-	Fingerprint Fingerprint `json:"fingerprint"`
-
-	Model     string `json:"model,omitempty"`
-	Hierarchy string `json:"hierarchy,omitempty"`
-	Pkid      string `json:"pkid,omitempty"`
-	UserID    string `json:"user_id,omitempty"`   // CUPI user ObjectId, when it exists
-	ObjectID  string `json:"object_id,omitempty"` // CUPI user-role or authorization server id
-	RoleID    string `json:"role_id,omitempty"`
-	Template  string `json:"template,omitempty"`
-	Alias     string `json:"alias,omitempty"`
-
-	// Body holds the fields to send (never secrets); Secrets the write-only
-	// values by path, filled from the inputs and never serialised. A
-	// create whose changes describe its body exactly holds none: sendBody
-	// derives it at write time (issue 14: the tree was held twice).
-	Body    map[string]any `json:"-"`
-	Secrets Secrets        `json:"-"`
-	// Result of execution.
-	CreatedID string `json:"created_id,omitempty"`
-
-	// proof is what shows whether a write whose answer was lost landed;
-	// nil for most operations (issue 14: Op stays in its size class).
-	proof *writeProof
-}
-
-// writeProof is what shows whether an operation's write landed when its
-// answer was lost.
-type writeProof struct {
-	// before is a credential's TimeChanged as read before its set (seed
-	// 000): a set whose answer was lost landed exactly when TimeChanged
-	// has moved since. nil when it was not read.
-	before *string
-	// tx is the VOSS transaction an asynchronous write started
-	// (--voss-nowait): once it has ended, it decides.
-	tx string
-}
-
-// timeBefore returns a credential's TimeChanged read before its set, and
-// whether it was read.
-func (o *Op) timeBefore() (string, bool) {
-	if o.proof == nil || o.proof.before == nil {
-		return "", false
-	}
-	return *o.proof.before, true
-}
-
-// setTimeBefore records a credential's TimeChanged before its set.
-func (o *Op) setTimeBefore(t string) {
-	if o.proof == nil {
-		o.proof = &writeProof{}
-	}
-	o.proof.before = &t
-}
-
-// hasTimeBefore reports whether a credential's TimeChanged was read
-// before its set.
-func (o *Op) hasTimeBefore() bool { _, ok := o.timeBefore(); return ok }
-
-// txID returns the VOSS transaction the op's write started, if any.
-func (o *Op) txID() string {
-	if o.proof == nil {
-		return ""
-	}
-	return o.proof.tx
-}
-
-// setTxID records (or, with "", forgets) the VOSS transaction of the
-// op's write.
-func (o *Op) setTxID(id string) {
-	if o.proof == nil {
-		if id == "" {
-			return
-		}
-		o.proof = &writeProof{}
-	}
-	o.proof.tx = id
-}
-
-// release lets go of what only the write needed, once op has run: the
-// body, the secret values and the proof of its outcome. A plan holds its
-// operations to the end of the run, for the report; it need not hold
-// these, and no secret stays in memory longer than its write (issue 14).
-func (o *Op) release() {
-	o.Body = nil
-	o.Secrets.Clear()
-	o.proof = nil
-}
-
-// objectID is the server's identity of the object op writes: the VOSS
-// pkid, the CUPI user's ObjectId (for the user and its credentials), or
-// the authorization server's ObjectId; for a create, the id it got.
-func (o *Op) objectID() string {
-	id := kindOf(o.Kind).objectID(o)
-	if id == "" {
-		id = o.CreatedID
-	}
-	return id
-}
-
-// Src returns the input row the op comes from (the zero Source if it has
-// none). Source is a pointer shared by a row's operations (issue 14).
-func (o *Op) Src() Source {
-	if o.Source == nil {
-		return Source{}
-	}
-	return *o.Source
-}
-
-// Writes reports whether the op changes anything on a server.
-func (o *Op) Writes() bool { return o.Action != Noop && o.Error == "" }
-
 // Input is an input file of a plan with its checksum.
 type Input struct {
 	Path   string `json:"path"`
@@ -261,7 +132,7 @@ func (t *Targets) secretScope(op *Op, path string) string {
 	if name == "" {
 		name = t.ID
 	}
-	return name + "|" + op.Kind + "|" + op.objectID() + "|" + path
+	return name + "|" + op.Kind + "|" + objectID(op) + "|" + path
 }
 
 // limiter returns the limiter of target name.
@@ -426,7 +297,7 @@ func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Opti
 				rows[i].Wants[wi].Fields, rows[i].Wants[wi].Secrets = nil, Secrets{}
 			}
 			for _, op := range ops {
-				op.Row, op.want = i, uint16(wi)
+				op.Row, op.WantIndex = i, uint16(wi)
 				if src == nil {
 					src = rowSource(rows, sources, i)
 				}
@@ -436,7 +307,7 @@ func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Opti
 				}
 				op.ID = opID(op)
 				if o.ForReview {
-					op.release()
+					op.Release()
 				}
 				if cap(op.Changes) > len(op.Changes) {
 					op.Changes = slices.Clone(op.Changes) // held all run: no spare capacity
@@ -569,7 +440,7 @@ func notPlanned(rows []Row, held map[int]bool, sources []*Source, place func(int
 				continue
 			}
 			op := &Op{Target: w.Target, Cluster: clusterName(w.Cluster), Kind: w.Kind, Key: w.Key, Alias: w.Alias, Action: Noop,
-				Status: Skipped, Error: "not run: the run stopped before this row's Unity Connection part was planned", Row: i, want: uint16(wi)}
+				Status: Skipped, Error: "not run: the run stopped before this row's Unity Connection part was planned", Row: i, WantIndex: uint16(wi)}
 			if src == nil {
 				src = rowSource(rows, sources, i)
 			}
@@ -605,7 +476,7 @@ func inRowOrder(ops []*Op) {
 		if c := cmp.Compare(a.Row, b.Row); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.want, b.want)
+		return cmp.Compare(a.WantIndex, b.WantIndex)
 	})
 }
 

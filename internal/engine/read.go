@@ -81,7 +81,7 @@ func scanNamed(rows []Row, st *state) named {
 					st.clusters[name] = newCUPIState()
 				}
 				if n.hierOf[name] == "" {
-					n.hierOf[name] = w.cupi().ClusterHierarchy
+					n.hierOf[name] = w.CUPIDetails().ClusterHierarchy
 				}
 			}
 			kindOf(w.Kind).name(&r.Wants[wi], &n)

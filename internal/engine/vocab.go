@@ -48,3 +48,20 @@ func fingerprint(v any) Fingerprint { return plan.FingerprintOf(v) }
 
 // CopyTree returns a deep copy of a field tree (plan.CopyTree).
 func CopyTree(m map[string]any) map[string]any { return plan.CopyTree(m) }
+
+type (
+	// Op is one operation of a plan (plan.Op).
+	Op = plan.Op
+	// Want is the desired state of one object (plan.Want).
+	Want = plan.Want
+	// VOSSWant is where a VOSS object is and how it is found (plan.VOSSWant).
+	VOSSWant = plan.VOSSWant
+	// CUPIWant holds the details of a CUPI want (plan.CUPIWant).
+	CUPIWant = plan.CUPIWant
+	// Row is one input row's wants (plan.Row).
+	Row = plan.Row
+	// Pair is one field's name and string value (plan.Pair).
+	Pair = plan.Pair
+	// Pairs holds a few fields' string values (plan.Pairs).
+	Pairs = plan.Pairs
+)
