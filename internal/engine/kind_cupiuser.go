@@ -295,3 +295,6 @@ func holdsAll(u cupi.Object, fields map[string]any) bool {
 	}
 	return true
 }
+
+// DefaultTemplate is CUPI's default user template alias.
+const DefaultTemplate = "voicemailusertemplate"
