@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/bulkprov/bulkprov/internal/engine/kinds"
+
 // The checkpoint lines of one operation: what the core tells the journal
 // (package store) about each write.
 
@@ -7,7 +9,7 @@ package engine
 // hashes of the secrets it sends (by run-state scope) and, for a
 // credential, its TimeChanged before the set.
 func journalIntent(j *Journal, op *Op, hashes map[string]string) error {
-	e := Entry{Type: "intent", Op: op.ID, Kind: op.Kind, Key: op.Key, Object: objectID(op), Hashes: hashes, Cluster: op.Cluster}
+	e := Entry{Type: "intent", Op: op.ID, Kind: op.Kind, Key: op.Key, Object: kinds.ObjectID(op), Hashes: hashes, Cluster: op.Cluster}
 	if b, ok := op.TimeBefore(); ok {
 		e.Before = &b
 	}

@@ -1,4 +1,4 @@
-package engine
+package kinds
 
 import (
 	"crypto/rand"
@@ -99,11 +99,11 @@ func (p *OneTimePasswords) Open(path string, resume bool) error {
 	return nil
 }
 
-// record appends op's generated password to the file and syncs it before
+// Record appends op's generated password to the file and syncs it before
 // the create is sent, so a password that may land on the server is never
 // only in memory. A user created twice (a resumed run that proved the
 // first create did not land) has two lines: the last one is in force.
-func (p *OneTimePasswords) record(op *Op) error {
+func (p *OneTimePasswords) Record(op *Op) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	pw, ok := p.ops[op]

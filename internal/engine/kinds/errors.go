@@ -1,4 +1,4 @@
-package engine
+package kinds
 
 import (
 	"errors"
@@ -6,7 +6,7 @@ import (
 	"github.com/bulkprov/bulkprov/targets"
 )
 
-func apiErr(err error) *targets.APIError {
+func APIErr(err error) *targets.APIError {
 	var ae *targets.APIError
 	if errors.As(err, &ae) {
 		return ae
@@ -14,11 +14,11 @@ func apiErr(err error) *targets.APIError {
 	return nil
 }
 
-func status(err error) int {
+func HTTPStatus(err error) int {
 	if err == nil {
 		return 200
 	}
-	if ae := apiErr(err); ae != nil {
+	if ae := APIErr(err); ae != nil {
 		return ae.Status
 	}
 	return 0
@@ -31,8 +31,8 @@ type FatalError struct{ Err error }
 func (e *FatalError) Error() string { return e.Err.Error() }
 func (e *FatalError) Unwrap() error { return e.Err }
 
-// fatal wraps err as a FatalError when it should stop the run.
-func fatal(err error) error {
+// Fatal wraps err as a FatalError when it should stop the run.
+func Fatal(err error) error {
 	if err == nil {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package engine
+package kinds
 
 import (
 	"context"
@@ -16,15 +16,15 @@ import (
 	"github.com/bulkprov/bulkprov/targets/voss"
 )
 
-// readState reads everything the rows refer to, in bulk where the API
+// ReadState reads everything the rows refer to, in bulk where the API
 // allows: paged listings and bulk exports for VOSS, the user list and the
 // role, policy and template lists once for CUPI, and per user only what
 // cannot be listed (roles held, credential settings). VOSS and each
 // Unity Connection cluster are read at once, each at its own pace. With
 // later, the per-user reads go on after it returns, and the returned
 // function waits for them.
-func readState(ctx context.Context, rows []Row, t *Targets, o Options, later bool) (*state, map[string]int, func() error, error) {
-	st := &state{nodes: map[string]bool{}, vossRoles: map[string]map[string]bool{}, voss: map[string]*voss.Instance{},
+func ReadState(ctx context.Context, rows []Row, t *Targets, o Options, later bool) (*State, map[string]int, func() error, error) {
+	st := &State{nodes: map[string]bool{}, vossRoles: map[string]map[string]bool{}, voss: map[string]*voss.Instance{},
 		byPkid: map[string]*voss.Instance{}, clusters: map[string]*cupiState{}}
 	// The per-user reads of a plan made while it is applied outlive this
 	// function; they stop if the rest of the reads fail.
@@ -69,14 +69,14 @@ type named struct {
 
 // scanNamed collects what rows name, and adds a CUPI state to st for
 // each cluster they route to.
-func scanNamed(rows []Row, st *state) named {
+func scanNamed(rows []Row, st *State) named {
 	n := named{keys: map[string]map[string]bool{}, hiers: map[string]map[string]bool{}, pkids: map[string]string{},
 		roleHiers: map[string]bool{}, aliases: map[string]bool{}, hierOf: map[string]string{}, lists: map[string]listRead{}}
 	for _, r := range rows {
 		for wi, w := range r.Wants {
 			if w.Target == "cupi" {
 				n.aliases[strings.ToLower(w.Alias)] = true
-				name := clusterName(w.Cluster)
+				name := ClusterName(w.Cluster)
 				if st.clusters[name] == nil {
 					st.clusters[name] = newCUPIState()
 				}
@@ -84,7 +84,7 @@ func scanNamed(rows []Row, st *state) named {
 					n.hierOf[name] = w.CUPIDetails().ClusterHierarchy
 				}
 			}
-			kindOf(w.Kind).name(&r.Wants[wi], &n)
+			Of(w.Kind).Name(&r.Wants[wi], &n)
 		}
 	}
 	return n
@@ -102,7 +102,7 @@ type stateReader struct {
 	t     *Targets
 	o     Options
 	later bool
-	st    *state
+	st    *State
 	named named
 
 	readsMu sync.Mutex
@@ -117,14 +117,14 @@ func (r *stateReader) call(l *Limiter, fn func(ctx context.Context) error) error
 		r.reads[strings.SplitN(l.Name, "[", 2)[0]]++
 		r.readsMu.Unlock()
 		err := fn(ctx)
-		return status(err), err
+		return HTTPStatus(err), err
 	})
 	if err != nil && r.ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 		// The request timed out, the run did not stop: the server is
 		// not answering, as unreachable as one that refuses.
 		return &FatalError{Err: err}
 	}
-	return fatal(err)
+	return Fatal(err)
 }
 
 // readVOSS reads the hierarchy nodes, the roles of the hierarchies rows
@@ -349,14 +349,14 @@ func readPerUser(ctx context.Context, rows []Row, cluster string, st *cupiState,
 			// VOSS's part of the plan, made meanwhile, lets go of its
 			// wants' fields (diffRows).
 			w := &r.Wants[wi]
-			if w.Target != "cupi" || clusterName(w.Cluster) != cluster {
+			if w.Target != "cupi" || ClusterName(w.Cluster) != cluster {
 				continue
 			}
 			u := st.users[strings.ToLower(w.Alias)]
 			if u == nil {
 				continue
 			}
-			key, read := kindOf(w.Kind).perUser(w, u, st, t, o)
+			key, read := Of(w.Kind).PerUser(w, u, st, t, o)
 			if key != "" && !seen[key] {
 				seen[key] = true
 				jobs = append(jobs, read)
@@ -384,7 +384,7 @@ func readPerUser(ctx context.Context, rows []Row, cluster string, st *cupiState,
 
 // roots returns the topmost of the hierarchies (a listing covers the
 // hierarchies below it), skipping those that do not exist.
-func roots(hs map[string]bool, st *state) []string {
+func roots(hs map[string]bool, st *State) []string {
 	var all []string
 	for h := range hs {
 		if st.hasNode(h) {
@@ -419,4 +419,4 @@ func optional(err error) error {
 
 // hasNode reports whether hierarchy h exists; when the server did not list
 // its nodes, every hierarchy is taken to exist and its writes will tell.
-func (st *state) hasNode(h string) bool { return st.nodes == nil || st.nodes[h] }
+func (st *State) hasNode(h string) bool { return st.nodes == nil || st.nodes[h] }

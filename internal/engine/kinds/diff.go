@@ -1,4 +1,4 @@
-package engine
+package kinds
 
 import (
 	"fmt"
@@ -8,21 +8,21 @@ import (
 	"github.com/bulkprov/bulkprov/targets/cupi"
 )
 
-// diffWant turns one want into operations against the current state.
-func diffWant(st *state, row *Row, w Want, t *Targets, o Options) []*Op {
+// Diff turns one want into operations against the current state.
+func Diff(st *State, row *Row, w Want, t *Targets, o Options) []*Op {
 	base := &Op{Target: w.Target, Kind: w.Kind, Key: w.Key}
 	if w.Err != "" {
 		base.Action, base.Status, base.Error = Noop, Failed, w.Err
 		return []*Op{base}
 	}
 	if w.Target == "cupi" {
-		base.Cluster = clusterName(w.Cluster)
+		base.Cluster = ClusterName(w.Cluster)
 		if st.down != nil {
 			base.Alias = w.Alias
 			return []*Op{failOp(base, "%v", st.down)}
 		}
 	}
-	return kindOf(w.Kind).diff(st, w, base, t, o)
+	return Of(w.Kind).Diff(st, w, base, t, o)
 }
 
 func failOp(op *Op, format string, args ...any) *Op {
@@ -48,7 +48,7 @@ func secretChanges(op *Op, secrets Secrets, exists bool, t *Targets, o Options) 
 	for _, p := range paths {
 		v, _ := secrets.Get(p)
 		if exists && !o.ForceSecrets {
-			scope := t.secretScope(op, p)
+			scope := t.SecretScope(op, p)
 			if o.RunState.Known(scope) == o.RunState.Hash(scope, v) {
 				continue
 			}
@@ -99,4 +99,4 @@ func derivable(tree map[string]any) bool {
 
 // ---- CUPI ----
 
-func (st *state) user(alias string) cupi.Object { return st.users[strings.ToLower(alias)] }
+func (st *State) user(alias string) cupi.Object { return st.users[strings.ToLower(alias)] }

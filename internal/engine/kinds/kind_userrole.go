@@ -1,4 +1,4 @@
-package engine
+package kinds
 
 import (
 	"context"
@@ -13,14 +13,14 @@ import (
 type userRoleKind struct{ noExtras }
 
 // name: roles are named by their names, so the roles are listed.
-func (userRoleKind) name(_ *Want, n *named) {
+func (userRoleKind) Name(_ *Want, n *named) {
 	n.lists["roles"] = func(ctx context.Context, tc *Targets, cs *cupiState) error {
 		return index(tc.CUPI.Roles, ctx, "RoleName", cs.roles)
 	}
 }
 
 // perUser reads the roles the user holds.
-func (userRoleKind) perUser(_ *Want, u cupi.Object, cs *cupiState, t *Targets, _ Options) (string, func(context.Context) error) {
+func (userRoleKind) PerUser(_ *Want, u cupi.Object, cs *cupiState, t *Targets, _ Options) (string, func(context.Context) error) {
 	id := u["ObjectId"]
 	return "roles|" + id, func(ctx context.Context) error {
 		urs, err := t.CUPI.UserRoles(ctx, id)
@@ -31,24 +31,24 @@ func (userRoleKind) perUser(_ *Want, u cupi.Object, cs *cupiState, t *Targets, _
 	}
 }
 
-func (userRoleKind) objectID(op *Op) string { return op.UserID }
+func (userRoleKind) ObjectID(op *Op) string { return op.UserID }
 
-func (userRoleKind) needsUser() bool { return true }
+func (userRoleKind) NeedsUser() bool { return true }
 
 // wrote: a role grant has nothing to compare before its undo.
-func (userRoleKind) wrote(*Op) map[string]any { return nil }
+func (userRoleKind) Wrote(*Op) map[string]any { return nil }
 
-func (userRoleKind) readWant(e *BackoutEntry) Want { return entryWant(e) }
+func (userRoleKind) ReadWant(e *BackoutEntry) Want { return entryWant(e) }
 
-func (userRoleKind) owner(e *BackoutEntry) string { return userOwner(e.Alias) }
+func (userRoleKind) Owner(e *BackoutEntry) string { return userOwner(e.Alias) }
 
-func (userRoleKind) undoRank(*Op) int { return rankChild }
+func (userRoleKind) UndoRank(*Op) int { return rankChild }
 
-func (userRoleKind) diff(st *state, w Want, op *Op, _ *Targets, _ Options) []*Op {
+func (userRoleKind) Diff(st *State, w Want, op *Op, _ *Targets, _ Options) []*Op {
 	return diffRoles(st, w, op)
 }
 
-func (userRoleKind) write(ctx context.Context, op *Op, t *Targets, _ func(string)) error {
+func (userRoleKind) Write(ctx context.Context, op *Op, t *Targets, _ func(string)) error {
 	if op.Action == Create {
 		id, err := t.CUPI.AddUserRole(ctx, op.UserID, op.RoleID)
 		op.CreatedID = id
@@ -57,7 +57,7 @@ func (userRoleKind) write(ctx context.Context, op *Op, t *Targets, _ func(string
 	return t.CUPI.DeleteUserRole(ctx, op.UserID, op.ObjectID)
 }
 
-func (userRoleKind) verify(ctx context.Context, op *Op, t *Targets) (bool, error) {
+func (userRoleKind) Verify(ctx context.Context, op *Op, t *Targets) (bool, error) {
 	urs, err := t.CUPI.UserRoles(ctx, op.UserID)
 	if err != nil {
 		return false, err
@@ -74,11 +74,11 @@ func (userRoleKind) verify(ctx context.Context, op *Op, t *Targets) (bool, error
 	return held == (op.Action == Create), nil
 }
 
-func (userRoleKind) revert(st *state, e *BackoutEntry, _ BackoutHeader, _ bool) []*Op {
+func (userRoleKind) Revert(st *State, e *BackoutEntry, _ BackoutHeader, _ bool) []*Op {
 	return []*Op{revertRole(st, e)}
 }
 
-func diffRoles(st *state, w Want, base *Op) []*Op {
+func diffRoles(st *State, w Want, base *Op) []*Op {
 	base.Alias = w.Alias
 	if rolesOf := w.CUPIDetails().RolesOf; w.Delete && rolesOf != nil {
 		if in := st.voss[vkey(KindUser, w.VOSS.Hierarchy, w.Alias)]; in != nil {
@@ -145,7 +145,7 @@ func diffRoles(st *state, w Want, base *Op) []*Op {
 	return ops
 }
 
-func revertRole(st *state, e *BackoutEntry) *Op {
+func revertRole(st *State, e *BackoutEntry) *Op {
 	op := &Op{Target: "cupi", Kind: e.Kind, Key: e.Key, Alias: e.Alias, RoleID: e.RoleID}
 	name := e.Key[strings.LastIndex(e.Key, "/")+1:]
 	u := st.user(e.Alias)

@@ -1,4 +1,4 @@
-package engine
+package kinds
 
 import (
 	"testing"
@@ -40,7 +40,7 @@ func TestCredentialKind(t *testing.T) {
 			}
 			if tc.known {
 				op := &Op{Target: "cupi", Kind: tc.kind, UserID: "u1"}
-				scope := f.t.secretScope(op, "Credentials")
+				scope := f.t.SecretScope(op, "Credentials")
 				f.o.RunState.Set(scope, f.o.RunState.Hash(scope, "4711-0815"))
 			}
 			ops := f.diff(tc.want)
@@ -75,14 +75,14 @@ func TestCredentialKind(t *testing.T) {
 	}
 
 	for _, kind := range []string{KindPassword, KindPIN} {
-		k := kindOf(kind)
+		k := Of(kind)
 		if got := revertRank(&Op{Kind: kind, Action: Update}); got != rankChild {
 			t.Errorf("order: undo rank of %s = %d, want %d", kind, got, rankChild)
 		}
-		if !k.timeProof() || !k.needsUser() {
+		if !k.TimeProof() || !k.NeedsUser() {
 			t.Errorf("%s: a set must be proven by TimeChanged and run after its user", kind)
 		}
-		if w := k.readWant(&BackoutEntry{Kind: kind, Alias: "jdoe"}); len(w.Fields) == 0 {
+		if w := k.ReadWant(&BackoutEntry{Kind: kind, Alias: "jdoe"}); len(w.Fields) == 0 {
 			t.Errorf("%s: a revert must read the settings", kind)
 		}
 	}

@@ -1,4 +1,4 @@
-package engine
+package kinds
 
 import (
 	"context"
@@ -18,7 +18,7 @@ const (
 	KindAuthz    = "cupi/authz-server"
 )
 
-// kind is everything bulkprov does with one kind of operation, in one
+// Kind is everything bulkprov does with one kind of operation, in one
 // place (one file per kind): what to read, diff what a row wants against
 // the state read, send one write and its write-time extras, verify a
 // write whose outcome was lost by reading (never by resending), read the
@@ -40,66 +40,66 @@ const (
 // Throttled and Transient (retried, then fatal), Fatal (access refused:
 // stops the run or the cluster), Unknown (the write may have landed:
 // verify decides, never a resend) and Canceled.
-type kind interface {
-	// name records in n what a want of this kind needs read: the objects
+type Kind interface {
+	// Name records in n what a want of this kind needs read: the objects
 	// it names and the lists it needs (so only those are read).
-	name(w *Want, n *named)
-	// perUser returns the read an existing CUPI user's want needs beyond
+	Name(w *Want, n *named)
+	// PerUser returns the read an existing CUPI user's want needs beyond
 	// the lists (roles held, credential settings, the whole user): a key
 	// (equal keys are read once) and the read, which stores what it
 	// read in cs. "" for none. The read is idempotent.
-	perUser(w *Want, u cupi.Object, cs *cupiState, t *Targets, o Options) (key string, read func(ctx context.Context) error)
-	// diff is pure: what w wants against st, as operations based on op.
-	diff(st *state, w Want, op *Op, t *Targets, o Options) []*Op
-	// objectID is the server's identity of the object op writes, before
+	PerUser(w *Want, u cupi.Object, cs *cupiState, t *Targets, o Options) (key string, read func(ctx context.Context) error)
+	// Diff is pure: what w wants against st, as operations based on op.
+	Diff(st *State, w Want, op *Op, t *Targets, o Options) []*Op
+	// ObjectID is the server's identity of the object op writes, before
 	// it is created ("" then): it keys the run state of its secrets and
 	// the journal's proof.
-	objectID(op *Op) string
-	// needsUser reports whether op writes under a CUPI user its row may
+	ObjectID(op *Op) string
+	// NeedsUser reports whether op writes under a CUPI user its row may
 	// create first (it takes that user's id); givesUser whether a done
 	// op is that user.
-	needsUser() bool
-	givesUser() bool
-	// timeProof reports whether a set of a write-only value is proven by
+	NeedsUser() bool
+	GivesUser() bool
+	// TimeProof reports whether a set of a write-only value is proven by
 	// a timestamp read before it (a credential's TimeChanged): a value
 	// whose outcome is lost is remembered as "maybe set", and a refusal
 	// is worded as the password history's.
-	timeProof() bool
-	// prepare does the write-time extras before the first attempt (a
+	TimeProof() bool
+	// Prepare does the write-time extras before the first attempt (a
 	// credential's TimeChanged read). Idempotent (a read).
-	prepare(ctx context.Context, op *Op, t *Targets, o Options) error
-	// write sends one attempt of op's write. Not idempotent in general (a
+	Prepare(ctx context.Context, op *Op, t *Targets, o Options) error
+	// Write sends one attempt of op's write. Not idempotent in general (a
 	// create twice makes two, or a duplicate refusal): an Unknown error is
 	// resolved by verify before anything is sent again. onTx receives a
 	// VOSS transaction id as soon as it is known.
-	write(ctx context.Context, op *Op, t *Targets, onTx func(string)) error
-	// verify reads whether op's write took effect (and, for a create,
+	Write(ctx context.Context, op *Op, t *Targets, onTx func(string)) error
+	// Verify reads whether op's write took effect (and, for a create,
 	// records the id it got). Idempotent.
-	verify(ctx context.Context, op *Op, t *Targets) (bool, error)
-	// settle resolves, before a resumed run plans, a write an interrupted
+	Verify(ctx context.Context, op *Op, t *Targets) (bool, error)
+	// Settle resolves, before a resumed run plans, a write an interrupted
 	// run journaled without an outcome: whether it is settled (and, for a
 	// set proven landed, records its hashes in o.RunState). Idempotent.
-	settle(ctx context.Context, e Entry, t *Targets, o Options) (bool, error)
-	// wrote is what a create sent, for the back-out (nil: nothing to
+	Settle(ctx context.Context, e Entry, t *Targets, o Options) (bool, error)
+	// Wrote is what a create sent, for the back-out (nil: nothing to
 	// compare before an undo).
-	wrote(op *Op) map[string]any
-	// beforeImage reads, into e, what a revert needs to recreate the
+	Wrote(op *Op) map[string]any
+	// BeforeImage reads, into e, what a revert needs to recreate the
 	// object op deletes; read runs one request with retries.
-	beforeImage(ctx context.Context, op *Op, e *BackoutEntry, t *Targets, read readFunc) error
-	// readWant names a back-out entry's object as a want, so a revert
+	BeforeImage(ctx context.Context, op *Op, e *BackoutEntry, t *Targets, read ReadFunc) error
+	// ReadWant names a back-out entry's object as a want, so a revert
 	// reads the state in bulk as a plan does.
-	readWant(e *BackoutEntry) Want
-	// owner is the key of the object e's object is deleted with (a CUPI
+	ReadWant(e *BackoutEntry) Want
+	// Owner is the key of the object e's object is deleted with (a CUPI
 	// user for itself, its roles and credentials), or ""; revertDeletes
 	// the key of the object a revert of e deletes with all under it, or "".
-	owner(e *BackoutEntry) string
-	revertDeletes(e *BackoutEntry) string
-	// revert plans what undoes e against the current state.
-	revert(st *state, e *BackoutEntry, h BackoutHeader, force bool) []*Op
-	// undoRank is op's place in the undo order of a row: objects
+	Owner(e *BackoutEntry) string
+	RevertDeletes(e *BackoutEntry) string
+	// Revert plans what undoes e against the current state.
+	Revert(st *State, e *BackoutEntry, h BackoutHeader, force bool) []*Op
+	// UndoRank is op's place in the undo order of a row: objects
 	// recreated first, parents before children; objects deleted last,
 	// children before parents.
-	undoRank(op *Op) int
+	UndoRank(op *Op) int
 }
 
 // Undo order (undoRank): recreated parents, recreated children, updates,
@@ -113,11 +113,11 @@ const (
 	rankDeleteParent
 )
 
-// readFunc runs one read against target ("voss" or "cupi") with retries.
-type readFunc func(target string, fn func(ctx context.Context) error) error
+// ReadFunc runs one read against target ("voss" or "cupi") with retries.
+type ReadFunc func(target string, fn func(ctx context.Context) error) error
 
 // kinds are the operation kinds by name.
-var kinds = map[string]kind{
+var kinds = map[string]Kind{
 	KindUser:     vossKind{},
 	KindAdminREL: vossKind{},
 	KindCUPIUser: cupiUserKind{},
@@ -127,9 +127,9 @@ var kinds = map[string]kind{
 	KindAuthz:    authzKind{},
 }
 
-// kindOf returns the kind named name; an unknown name gets one that plans
+// Of returns the kind named name; an unknown name gets one that plans
 // a failure and writes nothing.
-func kindOf(name string) kind {
+func Of(name string) Kind {
 	if k := kinds[name]; k != nil {
 		return k
 	}
@@ -143,49 +143,49 @@ func errNoWriter(op *Op) error { return fmt.Errorf("no writer for %s %s", op.Kin
 // before-image, no owner.
 type noExtras struct{}
 
-func (noExtras) perUser(*Want, cupi.Object, *cupiState, *Targets, Options) (string, func(context.Context) error) {
+func (noExtras) PerUser(*Want, cupi.Object, *cupiState, *Targets, Options) (string, func(context.Context) error) {
 	return "", nil
 }
-func (noExtras) needsUser() bool                                                { return false }
-func (noExtras) givesUser() bool                                                { return false }
-func (noExtras) timeProof() bool                                                { return false }
-func (noExtras) prepare(context.Context, *Op, *Targets, Options) error          { return nil }
-func (noExtras) settle(context.Context, Entry, *Targets, Options) (bool, error) { return false, nil }
-func (noExtras) beforeImage(context.Context, *Op, *BackoutEntry, *Targets, readFunc) error {
+func (noExtras) NeedsUser() bool                                                { return false }
+func (noExtras) GivesUser() bool                                                { return false }
+func (noExtras) TimeProof() bool                                                { return false }
+func (noExtras) Prepare(context.Context, *Op, *Targets, Options) error          { return nil }
+func (noExtras) Settle(context.Context, Entry, *Targets, Options) (bool, error) { return false, nil }
+func (noExtras) BeforeImage(context.Context, *Op, *BackoutEntry, *Targets, ReadFunc) error {
 	return nil
 }
-func (noExtras) owner(*BackoutEntry) string         { return "" }
-func (noExtras) revertDeletes(*BackoutEntry) string { return "" }
+func (noExtras) Owner(*BackoutEntry) string         { return "" }
+func (noExtras) RevertDeletes(*BackoutEntry) string { return "" }
 
 // unknownKind is a kind bulkprov does not know: planned as failed, never
 // written or undone.
 type unknownKind struct{ noExtras }
 
-func (unknownKind) name(*Want, *named) {}
-func (unknownKind) diff(_ *state, w Want, op *Op, _ *Targets, _ Options) []*Op {
+func (unknownKind) Name(*Want, *named) {}
+func (unknownKind) Diff(_ *State, w Want, op *Op, _ *Targets, _ Options) []*Op {
 	op.Action, op.Status, op.Error = Noop, Failed, "unknown kind "+w.Kind
 	return []*Op{op}
 }
-func (unknownKind) objectID(op *Op) string { return op.UserID }
-func (unknownKind) write(_ context.Context, op *Op, _ *Targets, _ func(string)) error {
+func (unknownKind) ObjectID(op *Op) string { return op.UserID }
+func (unknownKind) Write(_ context.Context, op *Op, _ *Targets, _ func(string)) error {
 	return errNoWriter(op)
 }
-func (unknownKind) verify(context.Context, *Op, *Targets) (bool, error) { return false, nil }
-func (unknownKind) wrote(op *Op) map[string]any                         { return op.SendBody() }
-func (unknownKind) readWant(e *BackoutEntry) Want {
+func (unknownKind) Verify(context.Context, *Op, *Targets) (bool, error) { return false, nil }
+func (unknownKind) Wrote(op *Op) map[string]any                         { return op.SendBody() }
+func (unknownKind) ReadWant(e *BackoutEntry) Want {
 	return Want{Target: e.Target, Cluster: e.Cluster, Kind: e.Kind, Key: e.Key, Alias: e.Alias}
 }
-func (unknownKind) revert(_ *state, e *BackoutEntry, _ BackoutHeader, _ bool) []*Op {
+func (unknownKind) Revert(_ *State, e *BackoutEntry, _ BackoutHeader, _ bool) []*Op {
 	op := &Op{Target: e.Target, Kind: e.Kind, Key: e.Key}
 	return []*Op{failOp(op, "the back-out does not know how to undo a %s", e.Kind)}
 }
-func (unknownKind) undoRank(*Op) int { return rankUpdate }
+func (unknownKind) UndoRank(*Op) int { return rankUpdate }
 
-// objectID is the server's identity of the object op writes: the VOSS
+// ObjectID is the server's identity of the object op writes: the VOSS
 // pkid, the CUPI user's ObjectId (for the user and its credentials), or
 // the authorization server's ObjectId; for a create, the id it got.
-func objectID(o *Op) string {
-	id := kindOf(o.Kind).objectID(o)
+func ObjectID(o *Op) string {
+	id := Of(o.Kind).ObjectID(o)
 	if id == "" {
 		id = o.CreatedID
 	}

@@ -1,4 +1,4 @@
-package engine
+package kinds
 
 import "testing"
 
@@ -70,7 +70,7 @@ func TestCUPIUserKind(t *testing.T) {
 	}
 	// A CUPI user's roles and credentials go down with it.
 	e := &BackoutEntry{Kind: KindCUPIUser, Alias: "JDoe", Action: Create}
-	if k := kindOf(KindCUPIUser); k.revertDeletes(e) == "" || k.revertDeletes(e) != kindOf(KindPIN).owner(&BackoutEntry{Kind: KindPIN, Alias: "jdoe"}) {
-		t.Errorf("a created CUPI user does not own its PIN: %q", k.revertDeletes(e))
+	if k := Of(KindCUPIUser); k.RevertDeletes(e) == "" || k.RevertDeletes(e) != Of(KindPIN).Owner(&BackoutEntry{Kind: KindPIN, Alias: "jdoe"}) {
+		t.Errorf("a created CUPI user does not own its PIN: %q", k.RevertDeletes(e))
 	}
 }

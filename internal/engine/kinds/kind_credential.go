@@ -1,4 +1,4 @@
-package engine
+package kinds
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 // settings and, write-only, its value.
 type credentialKind struct{ noExtras }
 
-func (credentialKind) name(w *Want, n *named) {
+func (credentialKind) Name(w *Want, n *named) {
 	if w.CUPIDetails().PolicyName == "" {
 		return
 	}
@@ -27,7 +27,7 @@ func (credentialKind) name(w *Want, n *named) {
 
 // perUser reads the settings, and TimeChanged: the proof of a set whose
 // answer is lost, read before the set.
-func (credentialKind) perUser(w *Want, u cupi.Object, cs *cupiState, t *Targets, o Options) (string, func(context.Context) error) {
+func (credentialKind) PerUser(w *Want, u cupi.Object, cs *cupiState, t *Targets, o Options) (string, func(context.Context) error) {
 	if len(w.Fields) == 0 && w.CUPIDetails().PolicyName == "" && !secretsToCheck(*w, u["ObjectId"], t, o) {
 		return "", nil
 	}
@@ -41,16 +41,16 @@ func (credentialKind) perUser(w *Want, u cupi.Object, cs *cupiState, t *Targets,
 	}
 }
 
-func (credentialKind) objectID(op *Op) string { return op.UserID }
+func (credentialKind) ObjectID(op *Op) string { return op.UserID }
 
-func (credentialKind) needsUser() bool { return true }
+func (credentialKind) NeedsUser() bool { return true }
 
-func (credentialKind) timeProof() bool { return true }
+func (credentialKind) TimeProof() bool { return true }
 
 // prepare reads TimeChanged before a set of a value, when the plan did
 // not (a user this run created, say): the proof of a set whose answer
 // gets lost is TimeChanged moving.
-func (credentialKind) prepare(ctx context.Context, op *Op, t *Targets, o Options) error {
+func (credentialKind) Prepare(ctx context.Context, op *Op, t *Targets, o Options) error {
 	if op.Secrets.Len() == 0 || op.HasTimeBefore() {
 		return nil
 	}
@@ -61,7 +61,7 @@ func (credentialKind) prepare(ctx context.Context, op *Op, t *Targets, o Options
 // interrupted run lost landed: a set that landed is recorded as applied,
 // so it is not sent again (a real Unity Connection would refuse it as
 // recently used).
-func (credentialKind) settle(ctx context.Context, e Entry, t *Targets, o Options) (bool, error) {
+func (credentialKind) Settle(ctx context.Context, e Entry, t *Targets, o Options) (bool, error) {
 	if e.Before == nil || e.Object == "" || t.Cluster(e.Cluster).CUPI == nil {
 		return false, nil
 	}
@@ -70,13 +70,13 @@ func (credentialKind) settle(ctx context.Context, e Entry, t *Targets, o Options
 	err := o.Retry.Do(ctx, tc.CUPILimiter, func(ctx context.Context) (int, error) {
 		var err error
 		c, err = tc.CUPI.Credential(ctx, e.Object, credKind(e.Kind))
-		return status(err), err
+		return HTTPStatus(err), err
 	})
 	if errors.Is(err, targets.ErrNotFound) {
 		return true, nil
 	}
 	if err != nil {
-		return false, fatal(fmt.Errorf("reading the %s settings of %s after an interrupted run: %w", e.Kind, e.Key, err))
+		return false, Fatal(fmt.Errorf("reading the %s settings of %s after an interrupted run: %w", e.Kind, e.Key, err))
 	}
 	if c["TimeChanged"] != *e.Before {
 		for scope, h := range e.Hashes {
@@ -86,23 +86,23 @@ func (credentialKind) settle(ctx context.Context, e Entry, t *Targets, o Options
 	return true, nil
 }
 
-func (credentialKind) wrote(op *Op) map[string]any { return op.SendBody() }
+func (credentialKind) Wrote(op *Op) map[string]any { return op.SendBody() }
 
-func (credentialKind) readWant(e *BackoutEntry) Want {
+func (credentialKind) ReadWant(e *BackoutEntry) Want {
 	w := entryWant(e)
 	w.Fields = map[string]any{"settings": ""} // read the settings
 	return w
 }
 
-func (credentialKind) owner(e *BackoutEntry) string { return userOwner(e.Alias) }
+func (credentialKind) Owner(e *BackoutEntry) string { return userOwner(e.Alias) }
 
-func (credentialKind) undoRank(*Op) int { return rankChild }
+func (credentialKind) UndoRank(*Op) int { return rankChild }
 
-func (credentialKind) diff(st *state, w Want, op *Op, t *Targets, o Options) []*Op {
+func (credentialKind) Diff(st *State, w Want, op *Op, t *Targets, o Options) []*Op {
 	return []*Op{diffCredential(st, w, op, t, o)}
 }
 
-func (credentialKind) write(ctx context.Context, op *Op, t *Targets, _ func(string)) error {
+func (credentialKind) Write(ctx context.Context, op *Op, t *Targets, _ func(string)) error {
 	kind := cupi.Password
 	if op.Kind == KindPIN {
 		kind = cupi.PIN
@@ -110,7 +110,7 @@ func (credentialKind) write(ctx context.Context, op *Op, t *Targets, _ func(stri
 	return t.CUPI.SetCredential(ctx, op.UserID, kind, flat(withSecrets(op)))
 }
 
-func (credentialKind) verify(ctx context.Context, op *Op, t *Targets) (bool, error) {
+func (credentialKind) Verify(ctx context.Context, op *Op, t *Targets) (bool, error) {
 	// A set is proven by TimeChanged moving (seed 000) — never by the
 	// wording of a refusal, which differs between versions and locales.
 	if op.Secrets.Len() == 0 {
@@ -127,11 +127,11 @@ func (credentialKind) verify(ctx context.Context, op *Op, t *Targets) (bool, err
 	return c["TimeChanged"] != before, nil
 }
 
-func (credentialKind) revert(st *state, e *BackoutEntry, _ BackoutHeader, force bool) []*Op {
+func (credentialKind) Revert(st *State, e *BackoutEntry, _ BackoutHeader, force bool) []*Op {
 	return []*Op{revertCredential(st, e, force)}
 }
 
-func diffCredential(st *state, w Want, op *Op, t *Targets, o Options) *Op {
+func diffCredential(st *State, w Want, op *Op, t *Targets, o Options) *Op {
 	op.Alias = w.Alias
 	kind := cupi.Password
 	if w.Kind == KindPIN {
@@ -188,7 +188,7 @@ func diffCredential(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 // the set landed, so the value is known as applied and not sent again.
 func resolveMaybe(op *Op, secrets Secrets, t *Targets, o Options) {
 	for p, v := range secrets.All() {
-		scope := t.secretScope(op, p)
+		scope := t.SecretScope(op, p)
 		m, ok := o.RunState.Maybe(scope)
 		if !ok || m.Hash != o.RunState.Hash(scope, v) {
 			continue
@@ -222,11 +222,11 @@ func readBefore(ctx context.Context, op *Op, t *Targets, o Options) error {
 		if err == nil {
 			op.SetTimeBefore(c["TimeChanged"])
 		}
-		return status(err), err
+		return HTTPStatus(err), err
 	})
 }
 
-func revertCredential(st *state, e *BackoutEntry, force bool) *Op {
+func revertCredential(st *State, e *BackoutEntry, force bool) *Op {
 	op := &Op{Target: "cupi", Kind: e.Kind, Key: e.Key, Alias: e.Alias, Action: Update}
 	u := st.user(e.Alias)
 	if u == nil {
@@ -266,7 +266,7 @@ func credKind(kind string) string {
 func secretsToCheck(w Want, userID string, t *Targets, o Options) bool {
 	op := &Op{Target: w.Target, Kind: w.Kind, UserID: userID}
 	for p, v := range w.Secrets.All() {
-		scope := t.secretScope(op, p)
+		scope := t.SecretScope(op, p)
 		if o.ForceSecrets || o.RunState.Known(scope) != o.RunState.Hash(scope, v) {
 			return true
 		}

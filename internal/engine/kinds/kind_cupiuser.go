@@ -1,4 +1,4 @@
-package engine
+package kinds
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 type cupiUserKind struct{ noExtras }
 
 // name: a create needs its template to exist, so the templates are listed.
-func (cupiUserKind) name(_ *Want, n *named) {
+func (cupiUserKind) Name(_ *Want, n *named) {
 	n.lists["templates"] = func(ctx context.Context, tc *Targets, cs *cupiState) error {
 		m := map[string]cupi.Object{}
 		err := index(tc.CUPI.UserTemplates, ctx, "Alias", m)
@@ -29,7 +29,7 @@ func (cupiUserKind) name(_ *Want, n *named) {
 // perUser reads the whole user where a row sets a field its list item
 // does not carry: the list need not carry every field of a user (the
 // documents do not say it does; GET by id is the whole user).
-func (cupiUserKind) perUser(w *Want, u cupi.Object, cs *cupiState, t *Targets, _ Options) (string, func(context.Context) error) {
+func (cupiUserKind) PerUser(w *Want, u cupi.Object, cs *cupiState, t *Targets, _ Options) (string, func(context.Context) error) {
 	if w.Delete || holdsAll(u, w.Fields) {
 		return "", nil
 	}
@@ -52,17 +52,17 @@ func (cupiUserKind) perUser(w *Want, u cupi.Object, cs *cupiState, t *Targets, _
 	}
 }
 
-func (cupiUserKind) objectID(op *Op) string { return op.UserID }
+func (cupiUserKind) ObjectID(op *Op) string { return op.UserID }
 
-func (cupiUserKind) givesUser() bool { return true }
+func (cupiUserKind) GivesUser() bool { return true }
 
-func (cupiUserKind) wrote(op *Op) map[string]any { return op.SendBody() }
+func (cupiUserKind) Wrote(op *Op) map[string]any { return op.SendBody() }
 
-func (cupiUserKind) readWant(e *BackoutEntry) Want { return entryWant(e) }
+func (cupiUserKind) ReadWant(e *BackoutEntry) Want { return entryWant(e) }
 
-func (cupiUserKind) owner(e *BackoutEntry) string { return userOwner(e.Alias) }
+func (cupiUserKind) Owner(e *BackoutEntry) string { return userOwner(e.Alias) }
 
-func (cupiUserKind) revertDeletes(e *BackoutEntry) string {
+func (cupiUserKind) RevertDeletes(e *BackoutEntry) string {
 	if e.Action == Create {
 		return userOwner(e.Alias)
 	}
@@ -71,7 +71,7 @@ func (cupiUserKind) revertDeletes(e *BackoutEntry) string {
 
 // undoRank: a CUPI user is recreated before its roles and credentials,
 // and deleted after them (and before its VOSS user).
-func (cupiUserKind) undoRank(op *Op) int {
+func (cupiUserKind) UndoRank(op *Op) int {
 	switch op.Action {
 	case Create:
 		return rankRecreateChild
@@ -81,11 +81,11 @@ func (cupiUserKind) undoRank(op *Op) int {
 	return rankUpdate
 }
 
-func (cupiUserKind) diff(st *state, w Want, op *Op, t *Targets, o Options) []*Op {
+func (cupiUserKind) Diff(st *State, w Want, op *Op, t *Targets, o Options) []*Op {
 	return []*Op{diffCUPIUser(st, w, op, t, o)}
 }
 
-func (cupiUserKind) write(ctx context.Context, op *Op, t *Targets, _ func(string)) error {
+func (cupiUserKind) Write(ctx context.Context, op *Op, t *Targets, _ func(string)) error {
 	switch op.Action {
 	case Create:
 		id, err := t.CUPI.CreateUser(ctx, op.Template, flat(op.SendBody()))
@@ -99,7 +99,7 @@ func (cupiUserKind) write(ctx context.Context, op *Op, t *Targets, _ func(string
 	return errNoWriter(op)
 }
 
-func (cupiUserKind) verify(ctx context.Context, op *Op, t *Targets) (bool, error) {
+func (cupiUserKind) Verify(ctx context.Context, op *Op, t *Targets) (bool, error) {
 	u, err := t.CUPI.FindUser(ctx, op.Alias)
 	if errors.Is(err, targets.ErrNotFound) {
 		return op.Action == Delete, nil
@@ -114,7 +114,7 @@ func (cupiUserKind) verify(ctx context.Context, op *Op, t *Targets) (bool, error
 	return false, nil
 }
 
-func (cupiUserKind) beforeImage(ctx context.Context, op *Op, e *BackoutEntry, t *Targets, read readFunc) error {
+func (cupiUserKind) BeforeImage(ctx context.Context, op *Op, e *BackoutEntry, t *Targets, read ReadFunc) error {
 	err := read("cupi", func(ctx context.Context) error {
 		u, err := t.CUPI.GetUser(ctx, op.UserID)
 		if err == nil {
@@ -136,11 +136,11 @@ func (cupiUserKind) beforeImage(ctx context.Context, op *Op, e *BackoutEntry, t 
 	})
 }
 
-func (cupiUserKind) revert(st *state, e *BackoutEntry, h BackoutHeader, force bool) []*Op {
+func (cupiUserKind) Revert(st *State, e *BackoutEntry, h BackoutHeader, force bool) []*Op {
 	return revertCUPIUser(st, e, h, force)
 }
 
-func diffCUPIUser(st *state, w Want, op *Op, t *Targets, o Options) *Op {
+func diffCUPIUser(st *State, w Want, op *Op, t *Targets, o Options) *Op {
 	c := w.CUPIDetails()
 	op.Alias, op.Template = w.Alias, c.Template
 	u := st.user(w.Alias)
@@ -191,7 +191,7 @@ func diffCUPIUser(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 	return op
 }
 
-func revertCUPIUser(st *state, e *BackoutEntry, h BackoutHeader, force bool) []*Op {
+func revertCUPIUser(st *State, e *BackoutEntry, h BackoutHeader, force bool) []*Op {
 	op := &Op{Target: "cupi", Kind: e.Kind, Key: e.Key, Alias: e.Alias, Template: e.Template}
 	u := st.user(e.Alias)
 	op.Fingerprint = fingerprint(u)

@@ -1,4 +1,4 @@
-package engine
+package kinds
 
 import (
 	"strings"
@@ -11,16 +11,16 @@ import (
 // kindFixture is a state read, in memory: what a kind's table test diffs
 // and reverts against, with no server.
 type kindFixture struct {
-	st *state
+	st *State
 	t  *Targets
 	o  Options
 }
 
 func newKindFixture() *kindFixture {
-	st := &state{vossRoles: map[string]map[string]bool{}, voss: map[string]*voss.Instance{}, byPkid: map[string]*voss.Instance{},
+	st := &State{vossRoles: map[string]map[string]bool{}, voss: map[string]*voss.Instance{}, byPkid: map[string]*voss.Instance{},
 		clusters: map[string]*cupiState{DefaultCluster: newCUPIState()}}
-	f := &kindFixture{st: st.view(DefaultCluster), t: &Targets{ID: "fixture", VOSSName: "https://voss", CUPIName: "https://cupi"}}
-	f.o.defaults()
+	f := &kindFixture{st: st.View(DefaultCluster), t: &Targets{ID: "fixture", VOSSName: "https://voss", CUPIName: "https://cupi"}}
+	f.o.Defaults()
 	return f
 }
 
@@ -42,7 +42,7 @@ func (f *kindFixture) user(alias, id string, fields ...string) {
 
 // diff runs w's kind on a fresh operation, as diffWant does.
 func (f *kindFixture) diff(w Want) []*Op {
-	return diffWant(f.st, &Row{}, w, f.t, f.o)
+	return Diff(f.st, &Row{}, w, f.t, f.o)
 }
 
 // checkOps compares operations with the actions, keys, changed fields and
@@ -73,3 +73,11 @@ type wantOp struct {
 	fields string // the changed fields, comma-separated
 	err    string // a substring of the error; "" for none
 }
+
+// revertEntry plans what undoes e, as the core's revert plan asks it.
+func revertEntry(st *State, e *BackoutEntry, h BackoutHeader, force bool) []*Op {
+	return Of(e.Kind).Revert(st, e, h, force)
+}
+
+// revertRank is op's place in its row's undo order.
+func revertRank(op *Op) int { return Of(op.Kind).UndoRank(op) }

@@ -1,4 +1,4 @@
-package engine
+package kinds
 
 import (
 	"fmt"
@@ -18,8 +18,8 @@ type Cluster struct {
 	Limiter *Limiter
 }
 
-// clusterName is the name of a want's or an operation's cluster.
-func clusterName(name string) string {
+// ClusterName is the name of a want's or an operation's cluster.
+func ClusterName(name string) string {
 	if name == "" {
 		return DefaultCluster
 	}
@@ -29,7 +29,7 @@ func clusterName(name string) string {
 // LimiterName names the limiter (and the figures) of cluster name:
 // "cupi" for the default cluster, "cupi[NAME]" for the others.
 func LimiterName(name string) string {
-	if clusterName(name) == DefaultCluster {
+	if ClusterName(name) == DefaultCluster {
 		return "cupi"
 	}
 	return "cupi[" + name + "]"
@@ -53,7 +53,7 @@ func (t *Targets) SetClusterPrefixes(s string) { t.clusterPrefixes = s }
 // the same VOSS, and that cluster's CUPI client, limiter and run-state
 // name. The default cluster is t itself.
 func (t *Targets) Cluster(name string) *Targets {
-	name = clusterName(name)
+	name = ClusterName(name)
 	if name == DefaultCluster {
 		return t
 	}

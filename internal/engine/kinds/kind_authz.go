@@ -1,4 +1,4 @@
-package engine
+package kinds
 
 import (
 	"context"
@@ -12,25 +12,25 @@ import (
 type authzKind struct{ noExtras }
 
 // name: the authorization servers are listed, once per cluster.
-func (authzKind) name(_ *Want, n *named) {
+func (authzKind) Name(_ *Want, n *named) {
 	n.lists["authz"] = func(ctx context.Context, tc *Targets, cs *cupiState) error {
 		return index(tc.CUPI.AuthzServers, ctx, "DisplayName", cs.authz)
 	}
 }
 
-func (authzKind) objectID(op *Op) string { return op.ObjectID }
+func (authzKind) ObjectID(op *Op) string { return op.ObjectID }
 
-func (authzKind) wrote(op *Op) map[string]any { return op.SendBody() }
+func (authzKind) Wrote(op *Op) map[string]any { return op.SendBody() }
 
-func (authzKind) readWant(e *BackoutEntry) Want { return entryWant(e) }
+func (authzKind) ReadWant(e *BackoutEntry) Want { return entryWant(e) }
 
-func (authzKind) undoRank(*Op) int { return rankUpdate }
+func (authzKind) UndoRank(*Op) int { return rankUpdate }
 
-func (authzKind) diff(st *state, w Want, op *Op, t *Targets, o Options) []*Op {
+func (authzKind) Diff(st *State, w Want, op *Op, t *Targets, o Options) []*Op {
 	return []*Op{diffAuthz(st, w, op, t, o)}
 }
 
-func (authzKind) write(ctx context.Context, op *Op, t *Targets, _ func(string)) error {
+func (authzKind) Write(ctx context.Context, op *Op, t *Targets, _ func(string)) error {
 	switch op.Action {
 	case Create:
 		id, err := t.CUPI.CreateAuthzServer(ctx, flat(withSecrets(op)))
@@ -44,7 +44,7 @@ func (authzKind) write(ctx context.Context, op *Op, t *Targets, _ func(string)) 
 	return errNoWriter(op)
 }
 
-func (authzKind) verify(ctx context.Context, op *Op, t *Targets) (bool, error) {
+func (authzKind) Verify(ctx context.Context, op *Op, t *Targets) (bool, error) {
 	list, err := t.CUPI.AuthzServers(ctx)
 	if err != nil {
 		return false, err
@@ -67,7 +67,7 @@ func (authzKind) verify(ctx context.Context, op *Op, t *Targets) (bool, error) {
 	return false, nil
 }
 
-func (authzKind) beforeImage(ctx context.Context, op *Op, e *BackoutEntry, t *Targets, read readFunc) error {
+func (authzKind) BeforeImage(ctx context.Context, op *Op, e *BackoutEntry, t *Targets, read ReadFunc) error {
 	e.NotRestorable = append(e.NotRestorable, "ServerPassword")
 	return read("cupi", func(ctx context.Context) error {
 		list, err := t.CUPI.AuthzServers(ctx)
@@ -80,11 +80,11 @@ func (authzKind) beforeImage(ctx context.Context, op *Op, e *BackoutEntry, t *Ta
 	})
 }
 
-func (authzKind) revert(st *state, e *BackoutEntry, _ BackoutHeader, force bool) []*Op {
+func (authzKind) Revert(st *State, e *BackoutEntry, _ BackoutHeader, force bool) []*Op {
 	return []*Op{revertAuthz(st, e, force)}
 }
 
-func diffAuthz(st *state, w Want, op *Op, t *Targets, o Options) *Op {
+func diffAuthz(st *State, w Want, op *Op, t *Targets, o Options) *Op {
 	cur := st.authz[strings.ToLower(w.Key)]
 	op.Fingerprint = fingerprint(cur)
 	if cur != nil {
@@ -129,7 +129,7 @@ func diffAuthz(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 	return op
 }
 
-func revertAuthz(st *state, e *BackoutEntry, force bool) *Op {
+func revertAuthz(st *State, e *BackoutEntry, force bool) *Op {
 	op := &Op{Target: "cupi", Kind: e.Kind, Key: e.Key}
 	cur := st.authz[strings.ToLower(e.Key)]
 	op.Fingerprint = fingerprint(cur)

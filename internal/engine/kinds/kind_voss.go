@@ -1,4 +1,4 @@
-package engine
+package kinds
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 // vossKind is a VOSS model instance: data/User or relation/HcsAdminUserREL.
 type vossKind struct{ noExtras }
 
-func (vossKind) name(w *Want, n *named) {
+func (vossKind) Name(w *Want, n *named) {
 	if w.Err != "" {
 		return
 	}
@@ -41,13 +41,13 @@ func (vossKind) name(w *Want, n *named) {
 	}
 }
 
-func (vossKind) objectID(op *Op) string { return op.Pkid }
+func (vossKind) ObjectID(op *Op) string { return op.Pkid }
 
-func (vossKind) wrote(op *Op) map[string]any { return op.SendBody() }
+func (vossKind) Wrote(op *Op) map[string]any { return op.SendBody() }
 
 // settle waits for the VOSS transaction an interrupted run started: once
 // it has ended (whatever its outcome), the fresh plan decides what is left.
-func (vossKind) settle(ctx context.Context, e Entry, t *Targets, o Options) (bool, error) {
+func (vossKind) Settle(ctx context.Context, e Entry, t *Targets, o Options) (bool, error) {
 	if e.Tx == "" || t.VOSS == nil {
 		return false, nil
 	}
@@ -57,15 +57,15 @@ func (vossKind) settle(ctx context.Context, e Entry, t *Targets, o Options) (boo
 		if errors.As(err, &tf) {
 			return 200, nil // ended; the fresh plan decides what is left
 		}
-		return status(err), err
+		return HTTPStatus(err), err
 	})
 	if err != nil && !errors.Is(err, targets.ErrNotFound) {
-		return false, fatal(fmt.Errorf("waiting for VOSS transaction %s of an interrupted run: %w", e.Tx, err))
+		return false, Fatal(fmt.Errorf("waiting for VOSS transaction %s of an interrupted run: %w", e.Tx, err))
 	}
 	return true, nil
 }
 
-func (vossKind) readWant(e *BackoutEntry) Want {
+func (vossKind) ReadWant(e *BackoutEntry) Want {
 	w := Want{Target: e.Target, Cluster: e.Cluster, Kind: e.Kind, Key: e.Key, Alias: e.Alias}
 	w.VOSS = &VOSSWant{Model: e.Model, Hierarchy: e.Hierarchy,
 		KeyValue: e.Key[strings.LastIndex(e.Key, "/")+1:]} // the plan reads the objects the rows name by key
@@ -79,7 +79,7 @@ func (vossKind) readWant(e *BackoutEntry) Want {
 }
 
 // undoRank: a VOSS user is the parent of everything else of its row.
-func (vossKind) undoRank(op *Op) int {
+func (vossKind) UndoRank(op *Op) int {
 	switch op.Action {
 	case Create:
 		return rankRecreateParent
@@ -89,13 +89,13 @@ func (vossKind) undoRank(op *Op) int {
 	return rankUpdate
 }
 
-func (vossKind) diff(st *state, w Want, op *Op, t *Targets, o Options) []*Op {
+func (vossKind) Diff(st *State, w Want, op *Op, t *Targets, o Options) []*Op {
 	return []*Op{diffVOSS(st, w, op, t, o)}
 }
 
-func (vossKind) write(ctx context.Context, op *Op, t *Targets, onTx func(string)) error {
+func (vossKind) Write(ctx context.Context, op *Op, t *Targets, onTx func(string)) error {
 	err := writeVOSS(ctx, op, t, onTx)
-	if ae := apiErr(err); ae != nil && ae.Status == 404 && strings.Contains(ae.Path, "/tool/Transaction/") {
+	if ae := APIErr(err); ae != nil && ae.Status == 404 && strings.Contains(ae.Path, "/tool/Transaction/") {
 		// The server lost the transaction (a restart): re-read to learn
 		// whether the write happened.
 		return &targets.UnknownOutcomeError{Err: err}
@@ -103,7 +103,7 @@ func (vossKind) write(ctx context.Context, op *Op, t *Targets, onTx func(string)
 	return err
 }
 
-func (vossKind) verify(ctx context.Context, op *Op, t *Targets) (bool, error) {
+func (vossKind) Verify(ctx context.Context, op *Op, t *Targets) (bool, error) {
 	if tx := op.TxID(); tx != "" {
 		// A nowait write: its transaction decides, once it has ended.
 		pkid, err := t.VOSS.Wait(ctx, tx)
@@ -156,7 +156,7 @@ func (vossKind) verify(ctx context.Context, op *Op, t *Targets) (bool, error) {
 // (yet) show a write whose answer was lost.
 var settleWaits = []time.Duration{200 * time.Millisecond, 500 * time.Millisecond, time.Second}
 
-func (vossKind) beforeImage(ctx context.Context, op *Op, e *BackoutEntry, t *Targets, read readFunc) error {
+func (vossKind) BeforeImage(ctx context.Context, op *Op, e *BackoutEntry, t *Targets, read ReadFunc) error {
 	return read("voss", func(ctx context.Context) error {
 		in, err := t.VOSS.Get(ctx, op.Model, op.Pkid)
 		if err == nil {
@@ -167,11 +167,11 @@ func (vossKind) beforeImage(ctx context.Context, op *Op, e *BackoutEntry, t *Tar
 	})
 }
 
-func (vossKind) revert(st *state, e *BackoutEntry, _ BackoutHeader, force bool) []*Op {
+func (vossKind) Revert(st *State, e *BackoutEntry, _ BackoutHeader, force bool) []*Op {
 	return []*Op{revertVOSS(st, e, force)}
 }
 
-func diffVOSS(st *state, w Want, op *Op, t *Targets, o Options) *Op {
+func diffVOSS(st *State, w Want, op *Op, t *Targets, o Options) *Op {
 	v := w.VOSS // every VOSS want has one
 	op.Model, op.Hierarchy = v.Model, v.Hierarchy
 	m := schema.Get(v.Model)
@@ -398,7 +398,7 @@ func findVOSS(ctx context.Context, op *Op, t *Targets) (string, error) {
 	return "", nil
 }
 
-func revertVOSS(st *state, e *BackoutEntry, force bool) *Op {
+func revertVOSS(st *State, e *BackoutEntry, force bool) *Op {
 	op := &Op{Target: "voss", Kind: e.Kind, Key: e.Key, Model: e.Model, Hierarchy: e.Hierarchy}
 	m := schema.Get(e.Model)
 	keyVal := strings.TrimPrefix(e.Key, e.Hierarchy+"/")
