@@ -1,7 +1,3 @@
-// Package engine plans and applies: it reads the current state of the
-// targets in bulk, diffs it field by field against what the rows want (the
-// plan), and executes a plan through a bounded, throttle-aware worker pool
-// with retries and a crash-safe checkpoint journal.
 package engine
 
 import (
@@ -9,240 +5,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
-	"github.com/bulkprov/bulkprov/targets/cupi"
-	"github.com/bulkprov/bulkprov/targets/voss"
+	"github.com/bulkprov/bulkprov/internal/engine/kinds"
 )
-
-// Action is what an operation does. It is a byte, not a string, because
-// a plan holds one per operation for the whole run (issue 14); it reads
-// and writes as its name ("create", …) in JSON and with %s.
-type Action uint8
-
-// Actions. The zero Action is none yet (shown as "").
-const (
-	Create Action = iota + 1
-	Update
-	Delete
-	Noop
-)
-
-var actionNames = [...]string{"", "create", "update", "delete", "noop"}
-
-// String returns the action's name.
-func (a Action) String() string { return enumName(actionNames[:], uint8(a)) }
-
-// MarshalText writes the action's name.
-func (a Action) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
-
-// UnmarshalText reads an action's name.
-func (a *Action) UnmarshalText(b []byte) error {
-	v, err := enumValue(actionNames[:], "action", b)
-	*a = Action(v)
-	return err
-}
-
-// Status is where an operation stands: planned, then done, failed or
-// skipped. A byte like Action; the zero Status is none yet ("").
-type Status uint8
-
-// Statuses of an operation.
-const (
-	Planned Status = iota + 1
-	Done
-	Failed
-	Skipped
-)
-
-var statusNames = [...]string{"", "planned", "done", "failed", "skipped"}
-
-// String returns the status's name.
-func (s Status) String() string { return enumName(statusNames[:], uint8(s)) }
-
-// MarshalText writes the status's name.
-func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-// UnmarshalText reads a status's name.
-func (s *Status) UnmarshalText(b []byte) error {
-	v, err := enumValue(statusNames[:], "status", b)
-	*s = Status(v)
-	return err
-}
-
-func enumName(names []string, v uint8) string {
-	if int(v) < len(names) {
-		return names[v]
-	}
-	return fmt.Sprintf("%d", v)
-}
-
-func enumValue(names []string, what string, b []byte) (uint8, error) {
-	for i, n := range names {
-		if n == string(b) {
-			return uint8(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown %s %q", what, b)
-}
-
-// SecretMarker stands for a write-only value in plans and reports.
-const SecretMarker = "***"
-
-// Change is one field's change.
-type Change struct {
-	Field  string `json:"field"`
-	Old    any    `json:"old"`
-	New    any    `json:"new"`
-	Secret bool   `json:"secret,omitempty"`
-}
-
-// Op is one operation of a plan.
-//
-// A plan holds about four operations per input row for the whole run, so
-// Op is kept small (issue 14, TestOpSize): Action and Status are bytes side
-// by side, which sets the plan file's field order.
-type Op struct {
-	ID          string      `json:"id"`
-	Row         int         `json:"row_index"`
-	Action      Action      `json:"action"`
-	Status      Status      `json:"status"`
-	want        uint16      // the want's index in its row: the plan's order (inRowOrder)
-	Source      *Source     `json:"source"` // shared by the row's operations
-	Target      string      `json:"target"`
-	Cluster     string      `json:"cluster,omitempty"` // Unity Connection cluster of a CUPI operation
-	Kind        string      `json:"kind"`
-	Key         string      `json:"key"`
-	Changes     []Change    `json:"changes,omitempty"`
-	Error       string      `json:"error,omitempty"`
-	Fingerprint Fingerprint `json:"fingerprint"`
-
-	Model     string `json:"model,omitempty"`
-	Hierarchy string `json:"hierarchy,omitempty"`
-	Pkid      string `json:"pkid,omitempty"`
-	UserID    string `json:"user_id,omitempty"`   // CUPI user ObjectId, when it exists
-	ObjectID  string `json:"object_id,omitempty"` // CUPI user-role or authorization server id
-	RoleID    string `json:"role_id,omitempty"`
-	Template  string `json:"template,omitempty"`
-	Alias     string `json:"alias,omitempty"`
-
-	// Body holds the fields to send (never secrets); Secrets the write-only
-	// values by path, filled from the inputs and never serialised. A
-	// create whose changes describe its body exactly holds none: sendBody
-	// derives it at write time (issue 14: the tree was held twice).
-	Body    map[string]any `json:"-"`
-	Secrets Secrets        `json:"-"`
-	// Result of execution.
-	CreatedID string `json:"created_id,omitempty"`
-
-	// proof is what shows whether a write whose answer was lost landed;
-	// nil for most operations (issue 14: Op stays in its size class).
-	proof *writeProof
-}
-
-// writeProof is what shows whether an operation's write landed when its
-// answer was lost.
-type writeProof struct {
-	// before is a credential's TimeChanged as read before its set (seed
-	// 000): a set whose answer was lost landed exactly when TimeChanged
-	// has moved since. nil when it was not read.
-	before *string
-	// tx is the VOSS transaction an asynchronous write started
-	// (--voss-nowait): once it has ended, it decides.
-	tx string
-}
-
-// timeBefore returns a credential's TimeChanged read before its set, and
-// whether it was read.
-func (o *Op) timeBefore() (string, bool) {
-	if o.proof == nil || o.proof.before == nil {
-		return "", false
-	}
-	return *o.proof.before, true
-}
-
-// setTimeBefore records a credential's TimeChanged before its set.
-func (o *Op) setTimeBefore(t string) {
-	if o.proof == nil {
-		o.proof = &writeProof{}
-	}
-	o.proof.before = &t
-}
-
-// hasTimeBefore reports whether a credential's TimeChanged was read
-// before its set.
-func (o *Op) hasTimeBefore() bool { _, ok := o.timeBefore(); return ok }
-
-// txID returns the VOSS transaction the op's write started, if any.
-func (o *Op) txID() string {
-	if o.proof == nil {
-		return ""
-	}
-	return o.proof.tx
-}
-
-// setTxID records (or, with "", forgets) the VOSS transaction of the
-// op's write.
-func (o *Op) setTxID(id string) {
-	if o.proof == nil {
-		if id == "" {
-			return
-		}
-		o.proof = &writeProof{}
-	}
-	o.proof.tx = id
-}
-
-// release lets go of what only the write needed, once op has run: the
-// body, the secret values and the proof of its outcome. A plan holds its
-// operations to the end of the run, for the report; it need not hold
-// these, and no secret stays in memory longer than its write (issue 14).
-func (o *Op) release() {
-	o.Body = nil
-	o.Secrets.Clear()
-	o.proof = nil
-}
-
-// objectID is the server's identity of the object op writes: the VOSS
-// pkid, the CUPI user's ObjectId (for the user and its credentials), or
-// the authorization server's ObjectId; for a create, the id it got.
-func (o *Op) objectID() string {
-	var id string
-	switch o.Kind {
-	case KindUser, KindAdminREL:
-		id = o.Pkid
-	case KindAuthz:
-		id = o.ObjectID
-	default:
-		id = o.UserID
-	}
-	if id == "" {
-		id = o.CreatedID
-	}
-	return id
-}
-
-// Src returns the input row the op comes from (the zero Source if it has
-// none). Source is a pointer shared by a row's operations (issue 14).
-func (o *Op) Src() Source {
-	if o.Source == nil {
-		return Source{}
-	}
-	return *o.Source
-}
-
-// Writes reports whether the op changes anything on a server.
-func (o *Op) Writes() bool { return o.Action != Noop && o.Error == "" }
 
 // Input is an input file of a plan with its checksum.
 type Input struct {
@@ -322,169 +93,16 @@ func (p *Plan) Summary() Summary {
 	return s
 }
 
-// Targets are the clients of a run, each with its limiter.
-type Targets struct {
-	VOSS        VOSSAPI
-	CUPI        CUPIAPI
-	VOSSLimiter *Limiter
-	CUPILimiter *Limiter
-	// ID names the targets of a run (it binds a checkpoint to them).
-	ID string
-	// VOSSPace, when set, paces every VOSS request (a token bucket at
-	// the server's requests-per-second budget); the summary reports the
-	// time requests waited on it.
-	VOSSPace *rate.Limiter
-	// Clusters are the Unity Connection clusters besides the default one
-	// (CUPI, CUPILimiter); see Cluster.
-	Clusters        map[string]*Cluster
-	clusterPrefixes string
-	viewsMu         sync.Mutex
-	views           map[string]*Targets
-	// VOSSName and CUPIName key the run state: the normalised base URLs
-	// (NormalizeURL), so any spelling of a server shares one memory.
-	VOSSName, CUPIName string
-}
-
-// secretScope is the run-state key of a secret: the normalised target,
-// the kind, the object's server identity and the field path. It follows
-// the object, not the input file that named it.
-func (t *Targets) secretScope(op *Op, path string) string {
-	name := t.CUPIName
-	if op.Target == "voss" {
-		name = t.VOSSName
-	}
-	if name == "" {
-		name = t.ID
-	}
-	return name + "|" + op.Kind + "|" + op.objectID() + "|" + path
-}
-
-// limiter returns the limiter of target name.
-func (t *Targets) limiter(name string) *Limiter {
-	if name == "cupi" {
-		return t.CUPILimiter
-	}
-	return t.VOSSLimiter
-}
-
-// Options tune planning and applying.
-type Options struct {
-	ForceSecrets bool
-	RunState     *RunState
-	Retry        Retry
-	ReadWorkers  int // per-object reads in flight; 0: the target limiter's maximum
-	ExactRoles   bool
-	// OneTime, when set, gives VOSS users created without a password a
-	// generated one-time password (and "change password on next login").
-	OneTime *OneTimePasswords
-	// ReusePatterns recognise, in a credential refusal's message, the
-	// server saying the value was used recently. The wording differs by
-	// version and locale and is only ever a hint in an error message:
-	// whether a set landed is proven by TimeChanged.
-	ReusePatterns []*regexp.Regexp
-	// Backout, when set, receives before each write what undoes it.
-	Backout *Backout
-	// ReleaseRows lets MakePlan drop each row's wants once it is diffed,
-	// for a caller that is done with the rows: the plan and the rows it
-	// came from are not both held whole.
-	ReleaseRows bool
-	// ForReview plans only to show (the plan command): each operation lets
-	// go of what only its write would need — the body, the secret values —
-	// as it is planned. Its changes, and so every report and plan file,
-	// are the same. Never for a plan that is applied.
-	ForReview bool
-}
-
-// DefaultReusePatterns are the reuse-refusal wordings bulkprov knows.
-var DefaultReusePatterns = []*regexp.Regexp{
-	regexp.MustCompile(`(?i)used (recently|before|previously)|histor|reuse|re-use|previous|recent|last \d+`),
-}
-
-func (o *Options) defaults() {
-	if o.Retry.Attempts == 0 {
-		o.Retry = DefaultRetry
-	}
-	if o.RunState == nil {
-		o.RunState = NewMemoryRunState()
-	}
-	if o.ReusePatterns == nil {
-		o.ReusePatterns = DefaultReusePatterns
-	}
-}
-
-// state is the current state read from the targets.
-type state struct {
-	mu        sync.Mutex
-	nodes     map[string]bool
-	vossRoles map[string]map[string]bool // hierarchy -> role names
-	voss      map[string]*voss.Instance  // model|hier|key (lower) -> instance
-	byPkid    map[string]*voss.Instance
-	// cupiState is the Unity Connection cluster a diff looks at (a view,
-	// see view); clusters holds every cluster read.
-	*cupiState
-	clusters map[string]*cupiState
-}
-
-// cupiState is what was read from one Unity Connection cluster.
-type cupiState struct {
-	mu        sync.Mutex
-	users     map[string]cupi.Object   // lower alias -> user
-	roles     map[string]cupi.Object   // lower role name -> role
-	policies  map[string]cupi.Object   // lower display name -> policy
-	templates map[string]bool          // lower alias
-	authz     map[string]cupi.Object   // lower display name
-	userRoles map[string][]cupi.Object // user id -> user roles
-	creds     map[string]cupi.Object   // user id|kind -> settings
-	// down is why the cluster could not be read (unreachable, access
-	// refused, no URL): its operations fail, the other clusters' go on.
-	down error
-}
-
-func newCUPIState() *cupiState {
-	return &cupiState{users: map[string]cupi.Object{}, roles: map[string]cupi.Object{}, policies: map[string]cupi.Object{},
-		templates: map[string]bool{}, authz: map[string]cupi.Object{}, userRoles: map[string][]cupi.Object{}, creds: map[string]cupi.Object{}}
-}
-
-// clusterViews returns each cluster's view of the state, and records in
-// p the clusters that could not be read.
-func (st *state) clusterViews(p *Plan) map[string]*state {
-	views := map[string]*state{}
-	for name, cs := range st.clusters {
-		views[name] = st.view(name)
-		if cs.down != nil {
-			if p.Down == nil {
-				p.Down = map[string]error{}
-			}
-			p.Down[name] = cs.down
-		}
-	}
-	return views
-}
-
-// view is the state as a diff of cluster's wants sees it: the shared VOSS
-// state and that cluster's CUPI state.
-func (st *state) view(cluster string) *state {
-	cs := st.clusters[clusterName(cluster)]
-	if cs == nil {
-		cs = newCUPIState()
-	}
-	return &state{nodes: st.nodes, vossRoles: st.vossRoles, voss: st.voss, byPkid: st.byPkid, cupiState: cs, clusters: st.clusters}
-}
-
-func vkey(model, hier, key string) string {
-	return model + "|" + strings.ToLower(hier) + "|" + strings.ToLower(key)
-}
-
 // MakePlan reads the targets' current state in bulk and diffs it against
 // rows.
 func MakePlan(ctx context.Context, rows []Row, t *Targets, o Options) (*Plan, error) {
-	o.defaults()
-	st, reads, _, err := readState(ctx, rows, t, o, false)
+	o.Defaults()
+	st, reads, _, err := kinds.ReadState(ctx, rows, t, o, false)
 	if err := readErr(ctx, err); err != nil {
 		return nil, err
 	}
 	p := &Plan{Version: 1, Created: time.Now().UTC(), Targets: t.ID, Reads: reads}
-	diffRows(st, st.clusterViews(p), rows, t, o, "", nil, func(_ int, ops []*Op) { p.Ops = append(p.Ops, ops...) })
+	diffRows(st, clusterViews(st, p), rows, t, o, "", nil, func(_ int, ops []*Op) { p.Ops = append(p.Ops, ops...) })
 	return p, nil
 }
 
@@ -502,7 +120,7 @@ func readErr(ctx context.Context, err error) error {
 // want's operations, numbered and placed, to emit with the row's index.
 // sources, when given, carries each row's Source from one pass to the
 // next, so all of a row's operations share one.
-func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Options, target string, sources []*Source, emit func(row int, ops []*Op)) {
+func diffRows(st *kinds.State, views map[string]*kinds.State, rows []Row, t *Targets, o Options, target string, sources []*Source, emit func(row int, ops []*Op)) {
 	for i := range rows {
 		var src *Source // one copy per row, shared by its operations: rows are cleared once planned
 		for wi, w := range rows[i].Wants {
@@ -511,9 +129,9 @@ func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Opti
 			}
 			sv, tv := st, t
 			if w.Target == "cupi" {
-				sv, tv = views[clusterName(w.Cluster)], t.Cluster(w.Cluster)
+				sv, tv = views[kinds.ClusterName(w.Cluster)], t.Cluster(w.Cluster)
 			}
-			ops := diffWant(sv, &rows[i], w, tv, o)
+			ops := kinds.Diff(sv, &rows[i], w, tv, o)
 			if o.ReleaseRows && target == "voss" {
 				// The row stays for its Unity Connection part; this want's
 				// field tree and secrets need not (its operations hold
@@ -521,7 +139,7 @@ func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Opti
 				rows[i].Wants[wi].Fields, rows[i].Wants[wi].Secrets = nil, Secrets{}
 			}
 			for _, op := range ops {
-				op.Row, op.want = i, uint16(wi)
+				op.Row, op.WantIndex = i, uint16(wi)
 				if src == nil {
 					src = rowSource(rows, sources, i)
 				}
@@ -531,7 +149,7 @@ func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Opti
 				}
 				op.ID = opID(op)
 				if o.ForReview {
-					op.release()
+					op.Release()
 				}
 				if cap(op.Changes) > len(op.Changes) {
 					op.Changes = slices.Clone(op.Changes) // held all run: no spare capacity
@@ -565,12 +183,12 @@ func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Opti
 // plan's. Otherwise the plan is complete and the error is the run's, as
 // Apply's.
 func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao ApplyOptions, start func(first *Plan, o *Options) error) (*Plan, error) {
-	o.defaults()
+	o.Defaults()
 	// The per-user reads outlive readState: a run that ends before they
 	// are waited for (start refused) stops them.
 	readCtx, stopReads := context.WithCancel(ctx)
 	defer stopReads()
-	st, reads, perUser, err := readState(readCtx, rows, t, o, true)
+	st, reads, perUser, err := kinds.ReadState(readCtx, rows, t, o, true)
 	if err := readErr(ctx, err); err != nil {
 		return nil, err
 	}
@@ -585,7 +203,7 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		if err := readErr(ctx, err); err != nil {
 			return err
 		}
-		diffRows(st, st.clusterViews(p), rows, t, o, "cupi", sources, emit)
+		diffRows(st, clusterViews(st, p), rows, t, o, "cupi", sources, emit)
 		return nil
 	}
 	if !p.WillWrite() {
@@ -633,22 +251,7 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		// The rows' Unity Connection part was never planned (rest fails
 		// before diffing any of it): it is in the plan as not run, so no
 		// report counts such a row done.
-		for i := range held {
-			var src *Source
-			for wi, w := range rows[i].Wants {
-				if w.Target != "cupi" {
-					continue
-				}
-				op := &Op{Target: w.Target, Cluster: clusterName(w.Cluster), Kind: w.Kind, Key: w.Key, Alias: w.Alias, Action: Noop,
-					Status: Skipped, Error: "not run: the run stopped before this row's Unity Connection part was planned", Row: i, want: uint16(wi)}
-				if src == nil {
-					src = rowSource(rows, sources, i)
-				}
-				op.Source = src
-				op.ID = opID(op)
-				place(i, []*Op{op})
-			}
-		}
+		notPlanned(rows, held, sources, place)
 	}
 	clear(rows) // spent: the operations hold what they write
 	rows = nil  // and the table itself, once the caller holds it no more
@@ -666,6 +269,28 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		err = restErr
 	}
 	return p, err
+}
+
+// notPlanned places, for each row held for its Unity Connection part, an
+// operation per CUPI want that says it was not run: the rest of the plan
+// could not be made.
+func notPlanned(rows []Row, held map[int]bool, sources []*Source, place func(int, []*Op)) {
+	for i := range held {
+		var src *Source
+		for wi, w := range rows[i].Wants {
+			if w.Target != "cupi" {
+				continue
+			}
+			op := &Op{Target: w.Target, Cluster: kinds.ClusterName(w.Cluster), Kind: w.Kind, Key: w.Key, Alias: w.Alias, Action: Noop,
+				Status: Skipped, Error: "not run: the run stopped before this row's Unity Connection part was planned", Row: i, WantIndex: uint16(wi)}
+			if src == nil {
+				src = rowSource(rows, sources, i)
+			}
+			op.Source = src
+			op.ID = opID(op)
+			place(i, []*Op{op})
+		}
+	}
 }
 
 // rowSource returns row i's Source for its operations to share: the copy
@@ -693,7 +318,7 @@ func inRowOrder(ops []*Op) {
 		if c := cmp.Compare(a.Row, b.Row); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.want, b.want)
+		return cmp.Compare(a.WantIndex, b.WantIndex)
 	})
 }
 
@@ -704,49 +329,15 @@ func opID(op *Op) string {
 	return hex.EncodeToString(h[:8])
 }
 
-func fingerprint(v any) Fingerprint {
-	b, _ := json.Marshal(v)
-	h := sha256.Sum256(b)
-	return Fingerprint(h[:8])
-}
-
-// Fingerprint identifies the state an operation was planned against: the
-// first 8 bytes of the SHA-256 of the object as read. It reads and writes
-// as 16 hex digits; held as bytes, it needs no string of its own on each
-// operation (issue 14). The zero Fingerprint is none (an operation that
-// failed before its object was read) and reads and writes as "", as the
-// string it replaces did: plan files of earlier versions still read.
-type Fingerprint [8]byte
-
-// String returns the fingerprint in hex, or "" for none.
-func (f Fingerprint) String() string {
-	if f == (Fingerprint{}) {
-		return ""
+// clusterViews returns each cluster's view of the state, and records in
+// p the clusters that could not be read.
+func clusterViews(st *kinds.State, p *Plan) map[string]*kinds.State {
+	views, down := st.ClusterViews()
+	for name, err := range down {
+		if p.Down == nil {
+			p.Down = map[string]error{}
+		}
+		p.Down[name] = err
 	}
-	return hex.EncodeToString(f[:])
-}
-
-// MarshalText writes the fingerprint in hex ("" for none).
-func (f Fingerprint) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
-
-// UnmarshalText reads a fingerprint written by MarshalText.
-func (f *Fingerprint) UnmarshalText(b []byte) error {
-	if len(b) == 0 {
-		*f = Fingerprint{}
-		return nil
-	}
-	if !hexInto(f[:], b) {
-		return fmt.Errorf("fingerprint %q: want %d hex digits", b, 2*len(f))
-	}
-	return nil
-}
-
-// hexInto decodes src, which must be exactly len(dst) bytes in hex, into
-// dst.
-func hexInto(dst, src []byte) bool {
-	if hex.DecodedLen(len(src)) != len(dst) {
-		return false
-	}
-	_, err := hex.Decode(dst, src)
-	return err == nil
+	return views
 }

@@ -1,0 +1,318 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	json "github.com/bulkprov/bulkprov/internal/jsonx"
+)
+
+// Entry is one line of the checkpoint journal. It never holds a secret:
+// secrets appear only as keyed hashes.
+type Entry struct {
+	Type    string            `json:"type"` // run, intent, tx, outcome, complete
+	Op      string            `json:"op,omitempty"`
+	Kind    string            `json:"kind,omitempty"`
+	Key     string            `json:"key,omitempty"`
+	Status  Status            `json:"status,omitempty"`
+	ID      string            `json:"id,omitempty"`
+	Tx      string            `json:"tx,omitempty"`
+	Error   string            `json:"error,omitempty"`
+	Hashes  map[string]string `json:"hashes,omitempty"`
+	Binding string            `json:"binding,omitempty"`
+	// Object is the server id of the object an intent writes, when known;
+	// Before a credential's TimeChanged before its set (the proof a
+	// resumed run reads to learn whether a set whose answer was lost
+	// landed).
+	Object string  `json:"object,omitempty"`
+	Before *string `json:"before,omitempty"`
+	// Backout is the path of the run's back-out file (type "backout").
+	Backout string `json:"backout,omitempty"`
+	// Cluster is the Unity Connection cluster of a CUPI operation.
+	Cluster string    `json:"cluster,omitempty"`
+	Time    time.Time `json:"t"`
+}
+
+// Journal is the append-only checkpoint of an apply run: an intent line
+// before each write (synced before the write is sent, in group commits),
+// an outcome line after it. It is bound to its run by a hash of the inputs
+// and config, locked against a second run, and tolerates a torn last line.
+type Journal struct {
+	Path string
+	// Done holds the outcomes of operations finished by an earlier,
+	// interrupted run of the same inputs; Pending the intents that have no
+	// outcome (their writes may or may not have happened).
+	Done    map[string]Entry
+	Pending map[string]Entry
+	Resumed bool
+
+	f      *os.File
+	mu     sync.Mutex // guards buf, seq
+	buf    bytes.Buffer
+	seq    int64
+	syncMu sync.Mutex // one fsync at a time; guards synced
+	synced int64
+	err    error
+	// write writes synced bytes to the file; tests replace it to inject
+	// a full disk.
+	write func([]byte) (int, error)
+	stop  chan struct{}
+	wg    sync.WaitGroup
+}
+
+// CheckpointError is the checkpoint failing (a full disk): it stops the
+// run, whatever the target of the write it was journaling.
+type CheckpointError struct{ Err error }
+
+func (e *CheckpointError) Error() string { return e.Err.Error() }
+func (e *CheckpointError) Unwrap() error { return e.Err }
+
+// ErrLocked means another run holds the checkpoint.
+var ErrLocked = errors.New("another bulkprov run is using this checkpoint")
+
+// BindingError means the checkpoint belongs to other inputs or config.
+type BindingError struct{ Path string }
+
+func (e *BindingError) Error() string {
+	return fmt.Sprintf("checkpoint %s belongs to a run with different inputs or config; finish that run with its own inputs, or pass --fresh to start over", e.Path)
+}
+
+// OpenJournal opens or creates the journal at path for the run identified
+// by binding. An unfinished journal of the same binding is resumed; a
+// finished one (or fresh) starts a new run.
+func OpenJournal(path, binding string, fresh bool) (*Journal, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("checkpoint %s: %w", path, ErrLocked)
+	}
+	j := &Journal{Path: path, f: f, Done: map[string]Entry{}, Pending: map[string]Entry{}, stop: make(chan struct{})}
+	j.write = f.Write
+	// A first pass keeps nothing but the first and last entries: only an
+	// unfinished journal is read again, into Pending and Done.
+	var first, last Entry
+	n := 0
+	good, err := scanJournal(f, func(e Entry) {
+		if n == 0 {
+			first = e
+		}
+		last = e
+		n++
+	})
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("checkpoint %s: %w (pass --fresh to start over)", path, err)
+	}
+	resume := !fresh && n > 0 && last.Type != "complete"
+	if resume && first.Binding != binding {
+		f.Close()
+		return nil, &BindingError{Path: path}
+	}
+	if resume {
+		j.Resumed = true
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			f.Close()
+			return nil, err
+		}
+		_, err := scanJournal(f, func(e Entry) {
+			switch e.Type {
+			case "intent", "tx":
+				p := j.Pending[e.Op]
+				if e.Type == "intent" {
+					p.Op, p.Kind, p.Key = e.Op, e.Kind, e.Key
+					p.Object, p.Before, p.Hashes, p.Cluster = e.Object, e.Before, e.Hashes, e.Cluster
+				}
+				if e.Tx != "" {
+					p.Tx = e.Tx
+				}
+				j.Pending[e.Op] = p
+			case "outcome":
+				delete(j.Pending, e.Op)
+				if e.Status == Done {
+					j.Done[e.Op] = e
+				}
+			}
+		})
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("checkpoint %s: %w (pass --fresh to start over)", path, err)
+		}
+		// Cut a torn last line, so the next line starts clean.
+		if err := f.Truncate(good); err != nil {
+			f.Close()
+			return nil, err
+		}
+		if _, err := f.Seek(good, io.SeekStart); err != nil {
+			f.Close()
+			return nil, err
+		}
+	} else {
+		if err := f.Truncate(0); err != nil {
+			f.Close()
+			return nil, err
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			f.Close()
+			return nil, err
+		}
+		if err := j.append(Entry{Type: "run", Binding: binding}, true); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	j.wg.Add(1)
+	go j.flusher()
+	return j, nil
+}
+
+// ReadEntries reads journal lines; a torn (unparseable) last line is
+// ignored, a bad line elsewhere is an error.
+func ReadEntries(r io.Reader) ([]Entry, error) {
+	var out []Entry
+	_, err := scanJournal(r, func(e Entry) { out = append(out, e) })
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// scanJournal calls fn for each journal line in turn, holding none, and
+// returns the byte offset just past the last good line.
+func scanJournal(r io.Reader, fn func(Entry)) (int64, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var bad error
+	var offset, good int64
+	for line := 1; ; line++ {
+		raw, err := br.ReadBytes('\n')
+		if len(raw) == 0 && err != nil {
+			if err == io.EOF {
+				break
+			}
+			return 0, err
+		}
+		if bad != nil {
+			return 0, bad
+		}
+		offset += int64(len(raw))
+		b := bytes.TrimSpace(raw)
+		if len(b) == 0 {
+			if raw[len(raw)-1] == '\n' {
+				good = offset
+			}
+			continue
+		}
+		var e Entry
+		if jerr := json.Unmarshal(b, &e); jerr != nil || e.Type == "" || raw[len(raw)-1] != '\n' {
+			bad = fmt.Errorf("corrupt line %d", line)
+			continue
+		}
+		fn(e)
+		good = offset
+	}
+	return good, nil
+}
+
+func (j *Journal) flusher() {
+	defer j.wg.Done()
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-j.stop:
+			return
+		case <-t.C:
+			_ = j.sync()
+		}
+	}
+}
+
+func (j *Journal) append(e Entry, durable bool) error {
+	e.Time = time.Now().UTC()
+	line, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	j.mu.Lock()
+	j.buf.Write(line)
+	j.buf.WriteByte('\n')
+	j.seq++
+	seq := j.seq
+	big := j.buf.Len() > 256<<10
+	j.mu.Unlock()
+	if durable || big {
+		return j.syncUpTo(seq)
+	}
+	return nil
+}
+
+func (j *Journal) sync() error {
+	j.mu.Lock()
+	seq := j.seq
+	j.mu.Unlock()
+	return j.syncUpTo(seq)
+}
+
+// syncUpTo makes every line up to seq durable; concurrent callers share
+// one write and fsync (group commit).
+func (j *Journal) syncUpTo(seq int64) error {
+	j.syncMu.Lock()
+	defer j.syncMu.Unlock()
+	if j.err != nil {
+		return j.err
+	}
+	if j.synced >= seq {
+		return nil
+	}
+	j.mu.Lock()
+	data := append([]byte(nil), j.buf.Bytes()...)
+	j.buf.Reset()
+	upto := j.seq
+	j.mu.Unlock()
+	if _, err := j.write(data); err != nil {
+		j.err = &CheckpointError{Err: fmt.Errorf("checkpoint %s: write: %w", j.Path, err)}
+		return j.err
+	}
+	if err := j.f.Sync(); err != nil {
+		j.err = &CheckpointError{Err: fmt.Errorf("checkpoint %s: sync: %w", j.Path, err)}
+		return j.err
+	}
+	j.synced = upto
+	return nil
+}
+
+// Restore copies the secret hashes of the operations an interrupted run
+// finished into rs, so the resumed plan knows those values are set.
+func (j *Journal) Restore(rs *RunState) {
+	for _, e := range j.Done {
+		for scope, h := range e.Hashes {
+			rs.Set(scope, h)
+		}
+	}
+}
+
+// Close flushes the journal; complete marks the run finished, so the next
+// run of the same command starts afresh instead of resuming.
+func (j *Journal) Close(complete bool) error {
+	close(j.stop)
+	j.wg.Wait()
+	var err error
+	if complete {
+		err = j.append(Entry{Type: "complete"}, true)
+	} else {
+		err = j.sync()
+	}
+	if cerr := j.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
