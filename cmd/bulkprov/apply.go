@@ -70,6 +70,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	if err != nil {
 		return err
 	}
+	defer tf.releaseState()
 	if err := in.check(); err != nil {
 		return err
 	}
@@ -139,6 +140,17 @@ credentials or a permission (fix the access, then run again).`, io)
 	// The checkpoint is bound to the inputs, the config and the targets:
 	// the same sheet against another server is another run.
 	binding := hashString(run.binding + "|" + conn.targets.ID)
+	if !tf.sim {
+		// One run at a time on a state folder: taken before its
+		// checkpoint or records are read.
+		if _, err := tf.holdState(ctx, io.err); err != nil {
+			return err
+		}
+	}
+	rs, err := tf.runState(ctx, io.err)
+	if err != nil {
+		return err
+	}
 	journal, checkpoint, created, err := openCheckpoint(&tf, checkpoint, paths[0], binding, fresh, io)
 	if err != nil {
 		return err
@@ -160,10 +172,6 @@ credentials or a permission (fix the access, then run again).`, io)
 			}
 		}
 	}()
-	rs, err := tf.runState()
-	if err != nil {
-		return err
-	}
 	if journal != nil {
 		journal.Restore(rs)
 	}
@@ -196,9 +204,7 @@ credentials or a permission (fix the access, then run again).`, io)
 		p.Inputs, p.ConfigSHA256 = run.files, run.binding
 		startErr = beforeWrites(p, saved, maxDeletes, maxChanges, io)
 		if startErr == nil {
-			if backoutPath == "" && journal == nil {
-				backoutPath = simBackoutPath(&tf, paths, binding)
-			}
+			warnResent(io.err, rs, p)
 			bo, startErr = openBackout(backoutPath, journal, conn.targets, run, rv, p, io)
 			o.Backout = bo
 			if bo != nil {
@@ -211,7 +217,10 @@ credentials or a permission (fix the access, then run again).`, io)
 	ao := engine.ApplyOptions{Journal: journal, Progress: prog.update}
 	var p *engine.Plan
 	var applyErr error
-	if saved == nil && maxDeletes < 0 && maxChanges < 0 && rv == nil {
+	// A state folder with no records (new, or lost) plans the whole run
+	// first, so the warning of secrets sent again counts them all before
+	// the first is sent.
+	if saved == nil && maxDeletes < 0 && maxChanges < 0 && rv == nil && !rs.Fresh() {
 		// Nothing needs the whole plan before the first write: VOSS's
 		// writes start once VOSS's part is planned, while Unity
 		// Connection's per-user reads go on.

@@ -59,6 +59,7 @@ credentials or a permission.`, io)
 	if err != nil {
 		return err
 	}
+	defer tf.releaseState()
 	if err := in.check(); err != nil {
 		return err
 	}
@@ -126,7 +127,7 @@ func computePlan(ctx context.Context, rv *revertRun, in *inputFlags, tf *targetF
 		conn.close()
 		return nil, nil, nil, err
 	}
-	rs, err := tf.runState()
+	rs, err := tf.runState(ctx, io.err)
 	if err != nil {
 		conn.close()
 		return nil, nil, nil, err
@@ -140,6 +141,7 @@ func computePlan(ctx context.Context, rv *revertRun, in *inputFlags, tf *targetF
 	}
 	p.Inputs = run.files
 	p.ConfigSHA256 = run.binding
+	warnResent(io.err, rs, p)
 	return p, run, conn, nil
 }
 
