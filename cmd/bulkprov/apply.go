@@ -25,7 +25,7 @@ func runApply(args []string, io streams) (err error) {
 	var tf targetFlags
 	var reportPath, planPath, checkpoint, revertPath, backoutPath string
 	var fresh, quiet, verbose, force bool
-	var maxDeletes, maxChanges int
+	var maxDeletes, maxChanges, keep int
 	fs := newFlagSet("apply", "[TARGETS] [flags] INPUT...", `
 Plan, then execute: rows run in parallel, the operations of one row in
 order (the CUPI user before its roles and credentials), each target under
@@ -65,6 +65,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	fs.BoolVar(&force, "force", false, "with --revert: restore objects someone else changed since the run, too")
 	fs.StringVar(&backoutPath, "backout", "", "write the back-out file here (default: beside the checkpoint, named after it with -UTCTIME.backout.json)")
 	fs.IntVar(&maxDeletes, "max-deletes", -1, "refuse to run (before any write) when the plan deletes more than N objects")
+	fs.IntVar(&keep, "keep", engine.DefaultKeep, "after a run, keep the checkpoints and back-out files of the N most recent completed runs in the state folder's checkpoints and remove older ones (never an unfinished run's; 0 keeps all)")
 	fs.IntVar(&maxChanges, "max-changes", -1, "refuse to run (before any write) when the plan changes more than N objects")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
@@ -73,6 +74,9 @@ credentials or a permission (fix the access, then run again).`, io)
 	defer tf.releaseState()
 	if err := in.check(); err != nil {
 		return err
+	}
+	if keep < 0 {
+		return fail(exitInvalid, "--keep %d: want a number of runs ≥ 0 (0 keeps all)", keep)
 	}
 	outs := []outputPath{{flag: "--report", path: reportPath}, {flag: "--checkpoint", path: checkpoint},
 		{flag: "--backout", path: backoutPath, exts: []string{".json"}}}
@@ -150,6 +154,11 @@ credentials or a permission (fix the access, then run again).`, io)
 	rs, err := tf.runState(ctx, io.err)
 	if err != nil {
 		return err
+	}
+	if tf.held != nil {
+		// Registered before the journal's close, so it runs after it:
+		// this run's files are counted as they end.
+		defer pruneCheckpoints(filepath.Join(tf.held.Path, "checkpoints"), keep, io)
 	}
 	journal, checkpoint, created, err := openCheckpoint(&tf, checkpoint, paths[0], binding, fresh, io)
 	if err != nil {
@@ -308,6 +317,17 @@ func openCheckpoint(tf *targetFlags, path, firstInput, binding string, fresh boo
 		fmt.Fprintf(io.err, "resuming from checkpoint %s: %d operation(s) already done, %d to verify\n", path, len(journal.Done), len(journal.Pending))
 	}
 	return journal, path, created, nil
+}
+
+// pruneCheckpoints applies --keep to the state folder's checkpoints.
+func pruneCheckpoints(dir string, keep int, io streams) {
+	removed, err := engine.PruneCheckpoints(dir, keep)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintln(io.err, "bulkprov: pruning old checkpoints:", err)
+	}
+	if len(removed) > 0 {
+		fmt.Fprintf(io.err, "pruned %d checkpoint and back-out file(s) of completed runs older than the last %d (--keep)\n", len(removed), keep)
+	}
 }
 
 // stoppedExit is the exit of a run that stopped short, or nil: clusters

@@ -81,9 +81,9 @@ var ErrLocked = errors.New("another bulkprov run is using this checkpoint")
 // did not write there: it is never written over.
 var ErrNotOurs = errors.New("not a bulkprov file of this kind, and bulkprov never writes over one: name another file")
 
-// MaxLine bounds one line of a checkpoint or back-out file: a longer line
+// maxLine bounds one line of a checkpoint or back-out file: a longer line
 // is damage, not a line to skip.
-const MaxLine = 64 << 20
+var maxLine = 64 << 20
 
 // ownFile checks that f, from its start, is empty or a file whose first
 // line is a bulkprov entry of type typ (a first line cut short by a crash
@@ -276,7 +276,7 @@ func scanJournal(r io.Reader, fn func(Entry)) (int64, error) {
 	var offset, good int64
 	var long []byte
 	for line := 1; ; line++ {
-		// A line is read in pieces, never past MaxLine: a huge line is
+		// A line is read in pieces, never past maxLine: a huge line is
 		// damage to report, not a torn line to cut (issue 23).
 		long = long[:0]
 		var raw []byte
@@ -284,8 +284,8 @@ func scanJournal(r io.Reader, fn func(Entry)) (int64, error) {
 		for {
 			var piece []byte
 			piece, err = br.ReadSlice('\n')
-			if len(long)+len(piece) > MaxLine {
-				return 0, fmt.Errorf("line %d is longer than %d MiB: damaged", line, MaxLine>>20)
+			if len(long)+len(piece) > maxLine {
+				return 0, fmt.Errorf("line %d is longer than %d MiB: damaged", line, maxLine>>20)
 			}
 			if err == bufio.ErrBufferFull {
 				long = append(long, piece...)
