@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -241,7 +243,7 @@ func TestForeignCheckpointAndBackoutRefused(t *testing.T) {
 	}{
 		{"checkpoint symlink", []string{"--checkpoint", link}, victim},
 		{"checkpoint one-line file", []string{"--checkpoint", oneLine}, oneLine},
-		{"checkpoint symlink, run refused anyway", []string{"--checkpoint", link, "--max-deletes", "-5", "--workers", "-1"}, victim},
+		{"checkpoint symlink, run refused anyway", []string{"--checkpoint", link, "--max-changes", "0"}, victim},
 		{"backout symlink", []string{"--backout", linkB}, victim},
 		{"backout one-line file", []string{"--backout", oneLineB}, oneLineB},
 	} {
@@ -323,5 +325,53 @@ func TestLostStateFolderWarns(t *testing.T) {
 		if cmd == "apply" && strings.Index(r.stderr, "warning:") > strings.Index(r.stderr, "backout:") {
 			t.Errorf("warned after the first write:\n%s", r.stderr)
 		}
+	}
+}
+
+// Finding 6: a run killed at its first back-out write left a 0-byte
+// back-out file, and every resume (and revert) was refused for good while
+// the message said "run the same command again". The header is written
+// again on resume, and the file then reverts.
+func TestResumeRebuildsEmptyBackout(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "u.csv")
+	nightlyCSV(t, csv, "bo", 3)
+	journal, backout := filepath.Join(dir, "j.journal"), filepath.Join(dir, "b.backout.json")
+	sim := startSim(t)
+	args := []string{"apply", "--voss", sim.url, "--cupi", sim.url, "--quiet", "--checkpoint", journal, "--backout", backout, csv}
+	env := stateEnv(filepath.Join(dir, "state"))
+	if r := bulkprov(t, env, args...); r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	// The same run as killed at its first back-out write, against a
+	// server that has none of it yet: the journal holds its run and
+	// back-out lines only, the back-out file nothing.
+	sim.stop()
+	again := exec.Command(binary, "sim", "--listen", strings.TrimPrefix(sim.url, "http://"))
+	again.Env = append(os.Environ(), creds...)
+	out, _ := again.StdoutPipe()
+	if err := again.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = again.Process.Kill(); _ = again.Wait() }()
+	sc := bufio.NewScanner(out) // serving once it prints its URLs
+	for sc.Scan() && !strings.HasPrefix(sc.Text(), "cupi=") {
+	}
+	go io.Copy(io.Discard, out)
+	b, _ := os.ReadFile(journal)
+	var keep []byte
+	for _, line := range bytes.SplitAfter(b, []byte("\n")) {
+		if bytes.HasPrefix(line, []byte(`{"type":"run"`)) || bytes.HasPrefix(line, []byte(`{"type":"backout"`)) {
+			keep = append(keep, line...)
+		}
+	}
+	os.WriteFile(journal, keep, 0o600)
+	os.WriteFile(backout, nil, 0o600)
+	r := bulkprov(t, env, args...)
+	if r.code != 0 || !strings.Contains(r.stderr, "resuming from checkpoint") {
+		t.Fatalf("resume with a 0-byte back-out file: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := bulkprov(t, env, "plan", "--revert", backout); r.code != 0 {
+		t.Fatalf("plan --revert: exit %d\n%s", r.code, r.stderr)
 	}
 }
