@@ -62,7 +62,7 @@ type UnsafeError struct {
 }
 
 func (e *UnsafeError) Error() string {
-	return fmt.Sprintf("state folder %s is writable by others (mode %04o): refused; run chmod go-w %s (or 700) if it is yours, or use another --state-dir", e.Path, e.Mode.Perm(), e.Path)
+	return fmt.Sprintf("state folder %s is writable by others (mode %04o): refused, as whoever can write it can plant records or links; run chmod go-w %s (or 700) if it is yours, or use another --state-dir", e.Path, e.Mode.Perm(), e.Path)
 }
 
 // Options say how to take a folder.
@@ -97,10 +97,33 @@ func Ensure(path string) error {
 	if !st.IsDir() {
 		return fmt.Errorf("state folder %s is not a folder", path)
 	}
-	if st.Mode().Perm()&0o022 != 0 {
+	perm := st.Mode().Perm()
+	if perm&0o002 != 0 || perm&0o020 != 0 && !privateGroup(st) {
 		return &UnsafeError{Path: path, Mode: st.Mode()}
 	}
 	return nil
+}
+
+// privateGroup reports whether a folder's group is the running user's
+// own: its id is the user's id and the user is in it (a user-private
+// group, as Kubernetes' fsGroup equal to runAsUser makes a volume
+// group-writable). Writable by that group is writable by the user alone.
+func privateGroup(st os.FileInfo) bool {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	uid := os.Geteuid()
+	if !ok || int(sys.Gid) != uid {
+		return false
+	}
+	if os.Getegid() == uid {
+		return true
+	}
+	groups, _ := os.Getgroups()
+	for _, g := range groups {
+		if g == uid {
+			return true
+		}
+	}
+	return false
 }
 
 // Open ensures the folder and takes its lock, waiting up to o.Wait for

@@ -83,6 +83,9 @@ func TestFolderModes(t *testing.T) {
 	if st, _ := os.Stat(fresh); st.Mode().Perm() != 0o700 {
 		t.Errorf("new state folder mode %04o, want 0700", st.Mode().Perm())
 	}
+	// Group-writable is refused unless the group is the user's own
+	// (gid = uid, the user in it): here a group that is not.
+	other := os.Geteuid() + 1
 	for _, mode := range []os.FileMode{0o777, 0o770, 0o702} {
 		open := filepath.Join(base, "open"+mode.String())
 		if err := os.Mkdir(open, 0o700); err != nil {
@@ -91,6 +94,9 @@ func TestFolderModes(t *testing.T) {
 		if err := os.Chmod(open, mode); err != nil {
 			t.Fatal(err)
 		}
+		if err := os.Chown(open, -1, other); err != nil && mode == 0o770 {
+			t.Skipf("cannot give the folder another group: %v", err)
+		}
 		_, err := Open(context.Background(), open, Options{})
 		var ue *UnsafeError
 		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "chmod go-w") {
@@ -98,6 +104,16 @@ func TestFolderModes(t *testing.T) {
 		}
 		if _, err := os.Lstat(filepath.Join(open, LockName)); err == nil {
 			t.Errorf("mode %04o: a lock file was made in a refused folder", mode)
+		}
+	}
+	// Kubernetes: fsGroup = runAsUser makes the volume 2770 in the
+	// user's own group: accepted.
+	own := filepath.Join(base, "own-group")
+	os.Mkdir(own, 0o700)
+	if err := os.Chown(own, -1, os.Geteuid()); err == nil && privateGroupMember() {
+		os.Chmod(own, 0o2770)
+		if err := Ensure(own); err != nil {
+			t.Errorf("folder in the user's own group: %v", err)
 		}
 	}
 	file := filepath.Join(base, "file")
@@ -121,4 +137,17 @@ func TestLockSymlinkRefused(t *testing.T) {
 	if b, _ := os.ReadFile(victim); string(b) != "keep" {
 		t.Errorf("victim now %q", b)
 	}
+}
+
+func privateGroupMember() bool {
+	if os.Getegid() == os.Geteuid() {
+		return true
+	}
+	gs, _ := os.Getgroups()
+	for _, g := range gs {
+		if g == os.Geteuid() {
+			return true
+		}
+	}
+	return false
 }
