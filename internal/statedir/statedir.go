@@ -135,6 +135,15 @@ func Open(ctx context.Context, path string, o Options) (*Dir, error) {
 	}
 	lp := filepath.Join(path, LockName)
 	f, err := os.OpenFile(lp, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
+	readOnly := false
+	if errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EROFS) {
+		// A folder this user may only read (a plan by an auditor, a
+		// read-only mount): the lock is taken on the file as it is; the
+		// holder facts cannot be written.
+		if ro, rerr := os.OpenFile(lp, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0); rerr == nil {
+			f, err, readOnly = ro, nil, true
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("state folder lock %s: %w", lp, err)
 	}
@@ -175,6 +184,9 @@ func Open(ctx context.Context, path string, o Options) (*Dir, error) {
 			return nil, &LockedError{Path: path, Holder: h, Waited: time.Since(start)}
 		case <-t.C:
 		}
+	}
+	if readOnly {
+		return &Dir{Path: path, lock: f}, nil
 	}
 	host, _ := os.Hostname()
 	h := Holder{PID: os.Getpid(), Host: host, Command: o.Command, Started: time.Now().UTC()}
