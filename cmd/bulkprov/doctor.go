@@ -53,7 +53,7 @@ Example:
 	fs.StringVar(&config, "config", "", "the run's JSON config: its hierarchies, roles, policies and template are checked")
 	fs.DurationVar(&timeout, "timeout", 30*time.Second, "timeout of one HTTP request")
 	fs.Float64Var(&vossRate, "voss-rate", 20, "the VOSS requests per second a run paces itself at (the documented per-user limit), for the duration estimate")
-	acceptTargetFlags(fs, "state-dir", "workers")
+	acceptTargetFlags(fs, "state-dir", "wait", "workers")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err

@@ -375,3 +375,30 @@ func TestResumeRebuildsEmptyBackout(t *testing.T) {
 		t.Fatalf("plan --revert: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// A run killed (SIGKILL) while it holds the state folder leaves no lock in
+// the way: the kernel drops it with the process. The next run takes the
+// folder at once (no wait) and resumes.
+func TestKilledRunLeavesNoLock(t *testing.T) {
+	sim := startSim(t, "--cupi-service-time", "20ms")
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "k.csv")
+	nightlyCSV(t, csv, "kil", 60)
+	env := stateEnv(filepath.Join(dir, "state"))
+	args := []string{"apply", "--voss", sim.url, "--cupi", sim.url, "--quiet", "--wait", "0s", csv}
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() && !strings.HasPrefix(sc.Text(), "backout: ") { // printed while it holds the folder
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	r := bulkprov(t, env, args...)
+	if r.code != 0 || strings.Contains(r.stderr, "held by") {
+		t.Fatalf("the run after a killed one: exit %d\n%s", r.code, r.stderr)
+	}
+}
