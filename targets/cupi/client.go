@@ -58,6 +58,7 @@ type Client struct {
 
 // New returns a client for the server at base (scheme://host[:port]).
 func New(base string, hc *http.Client, creds targets.Credentials) *Client {
+	targets.AddCredentials(creds)
 	return &Client{base: strings.TrimRight(base, "/"), http: hc, creds: creds}
 }
 
@@ -132,8 +133,15 @@ func apiError(method, path string, resp *http.Response) error {
 // ParseError reads a CUPI error body: JSON {"errors":{"code","message"}}
 // (message may also come as "error", a string or a list), XML
 // <ErrorDetails><errors><code/><message/></errors></ErrorDetails>, or else
-// the raw text.
+// the raw text. Every secret the run holds is scrubbed from what it
+// returns (targets.Scrub): a server may quote the request it refused.
 func ParseError(body []byte) (code, message string) {
+	code, message = parseError(body)
+	return targets.Scrub(code), message
+}
+
+func parseError(body []byte) (code, message string) {
+	defer func() { message = shorten(targets.Scrub(message)) }()
 	trim := bytes.TrimSpace(body)
 	if len(trim) == 0 {
 		return "", ""
@@ -175,11 +183,16 @@ func ParseError(body []byte) (code, message string) {
 			return x.Errors.Code, x.Errors.Message
 		}
 	}
-	s := string(trim)
+	return "", string(trim)
+}
+
+// shorten keeps an error message quoted from a server to a line's worth
+// (after it was scrubbed whole: a cut must not leave half a secret).
+func shorten(s string) string {
 	if len(s) > 300 {
-		s = s[:300] + "…"
+		s = strings.ToValidUTF8(s[:300], "") + "…"
 	}
-	return "", s
+	return s
 }
 
 func errFields(m map[string]any) (string, string) {

@@ -95,6 +95,7 @@ func (c *Client) placed(hierarchy string, m refs) string {
 
 // New returns a client for the server at base (scheme://host[:port]).
 func New(base string, hc *http.Client, creds targets.Credentials) *Client {
+	targets.AddCredentials(creds)
 	return &Client{base: strings.TrimRight(base, "/"), http: hc, creds: creds, Nowait: true, PollInterval: 20 * time.Millisecond, MaxWait: 10 * time.Minute}
 }
 
@@ -159,8 +160,13 @@ func (c *Client) observe(method string, status int, start time.Time) {
 }
 
 // ParseError reads a VOSS error body ({"message": ...} and variants),
-// falling back to the raw text.
+// falling back to the raw text. Every secret the run holds is scrubbed
+// from it (targets.Scrub): a server may quote the request it refused.
 func ParseError(b []byte) string {
+	return shorten(targets.Scrub(parseError(b)))
+}
+
+func parseError(b []byte) string {
 	var v map[string]any
 	if json.Unmarshal(b, &v) == nil {
 		for _, k := range []string{"message", "error", "detail", "errors"} {
@@ -169,9 +175,14 @@ func ParseError(b []byte) string {
 			}
 		}
 	}
-	s := strings.TrimSpace(string(b))
+	return strings.TrimSpace(string(b))
+}
+
+// shorten keeps an error message quoted from a server to a line's worth
+// (after it was scrubbed whole: a cut must not leave half a secret).
+func shorten(s string) string {
 	if len(s) > 300 {
-		s = s[:300] + "…"
+		s = strings.ToValidUTF8(s[:300], "") + "…"
 	}
 	return s
 }
@@ -416,7 +427,9 @@ type TxFailed struct {
 	TxID, Message string
 }
 
-func (e *TxFailed) Error() string { return "voss transaction " + e.TxID + " failed: " + e.Message }
+func (e *TxFailed) Error() string {
+	return "voss transaction " + e.TxID + " failed: " + shorten(targets.Scrub(e.Message))
+}
 
 // Wait polls transaction txID until it ends; it returns the created
 // resource's pkid when the transaction names one.
