@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net"
 	"net/http"
@@ -421,6 +422,33 @@ func IsJSON(mt string) bool { return strings.HasSuffix(mt, "/json") || strings.H
 
 // IsXML reports whether mt is an XML media type.
 func IsXML(mt string) bool { return strings.HasSuffix(mt, "/xml") || strings.HasSuffix(mt, "+xml") }
+
+// PageBound stops a list whose paging does not end: a page that repeats
+// the one before (a server ignoring pageNumber), or more pages than the
+// server's own @total can fill. The zero PageBound is ready.
+type PageBound struct{ last uint64 }
+
+// maxPagesUnknownTotal bounds a list whose server states no total.
+const maxPagesUnknownTotal = 100_000
+
+// Next checks page (from 1) of size rows, which held n items whose ids
+// (in order) are ids, of a list of total (-1: not said).
+func (b *PageBound) Next(page, size, n, total int, ids string) error {
+	h := fnv.New64a()
+	h.Write([]byte(ids))
+	sum := h.Sum64()
+	if page > 1 && n > 0 && sum == b.last {
+		return fmt.Errorf("page %d repeats page %d (the server ignores paging): the list does not end", page, page-1)
+	}
+	b.last = sum
+	if total >= 0 && size > 0 && (page-1)*size > total {
+		return fmt.Errorf("page %d of %d rows is past the %d the server says the list holds: the list does not end", page, size, total)
+	}
+	if page >= maxPagesUnknownTotal {
+		return fmt.Errorf("%d pages and no end", page)
+	}
+	return nil
+}
 
 // UserAgent names bulkprov and its version.
 func UserAgent() string { return "bulkprov/" + Version + " (+https://github.com/bulkprov/bulkprov)" }

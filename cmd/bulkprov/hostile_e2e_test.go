@@ -222,3 +222,129 @@ func jsonMarshalString(s string) (string, error) {
 func xmlEscapeText(w io.Writer, s string) error { return xml.EscapeText(w, []byte(s)) }
 
 func base64Std(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+const blockPage = `<!DOCTYPE html><html><head><title>Web Filter</title></head><body><h1>Access to this URL is blocked by the security policy</h1></body></html>`
+
+// credentialSets counts the credential sets the simulator committed.
+func credentialSets(t *testing.T, sim *simProc) int {
+	n := 0
+	for k, v := range sim.writes(t) {
+		if strings.Contains(k, "cupi/credential:") {
+			n += v
+		}
+	}
+	return n
+}
+
+// Finding 3: only the documented answer is success. A firewall's block
+// page (200, text/html) on the credential PUT — documented 204 — is an
+// unknown outcome settled by TimeChanged: not applied, the operation
+// fails (exit 1) and nothing is recorded as applied, so the next run
+// sends those passwords. A 200 HTML page on the CUPI users list makes the
+// target unreachable (exit 3) after a few requests, never paging for
+// ever; invalid XML on a credential read is exit 3, never an empty
+// credential.
+func TestOnlyTheDocumentedAnswerIsSuccessE2E(t *testing.T) {
+	dir := t.TempDir()
+	wb := filepath.Join(dir, "users.xlsx")
+	writeSecretUsers(t, wb, 5)
+	sim := startSim(t)
+	state := filepath.Join(dir, "state")
+	env := append([]string{"BULKPROV_STATE_DIR=" + state}, creds...)
+
+	t.Run("block page on credential PUT", func(t *testing.T) {
+		h := startHostile(t, sim.url, func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+			if r.Method != http.MethodPut || kindOfPath(r.URL.Path) != "credential" {
+				return false
+			}
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = io.WriteString(w, blockPage) // 200
+			return true
+		})
+		report := filepath.Join(dir, "blocked.json")
+		r := bulkprov(t, env, "apply", "--voss", h.URL, "--cupi", h.URL, "--quiet", "--report", report, wb)
+		blocked := h.count("PUT credential")
+		t.Logf("block page: exit %d, %d credential PUTs answered by the block page", r.code, blocked)
+		if r.code != 1 {
+			t.Fatalf("exit %d, want 1 (the blocked credentials failed)\n%s", r.code, r.stderr)
+		}
+		if blocked != 5 {
+			t.Errorf("%d credential PUTs reached the block page, want 5 (each password once: proven not applied, not resent; its PIN skipped)", blocked)
+		}
+		failed := 0
+		for _, op := range reportOps(t, report) {
+			switch op.Kind {
+			case "cupi/credential/password":
+				if op.Status != "failed" || !strings.Contains(op.Error, "not the API's answer") || !strings.Contains(op.Error, "not applied") {
+					t.Errorf("%s %s: %s %q", op.Kind, op.Key, op.Status, op.Error)
+				}
+				failed++
+			case "cupi/credential/pin":
+				if op.Status == "done" {
+					t.Errorf("%s %s: done behind a block page", op.Kind, op.Key)
+				}
+			}
+		}
+		if failed != 5 {
+			t.Errorf("%d password operations failed in the report, want 5", failed)
+		}
+		// The next night, without the firewall: every password and PIN is sent.
+		before := credentialSets(t, sim)
+		r = bulkprov(t, env, "apply", "--voss", sim.url, "--cupi", sim.url, "--quiet", wb)
+		if r.code != 0 {
+			t.Fatalf("the run after the block page: exit %d\n%s", r.code, r.stderr)
+		}
+		if sent := credentialSets(t, sim) - before; sent != 10 {
+			t.Errorf("the run after the block page set %d credentials, want 10 (none was recorded as applied)", sent)
+		}
+	})
+
+	t.Run("block page on the users list", func(t *testing.T) {
+		h := startHostile(t, sim.url, func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+			if r.Method != http.MethodGet || kindOfPath(r.URL.Path) != "cupi-users" {
+				return false
+			}
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = io.WriteString(w, blockPage)
+			return true
+		})
+		r := bulkprov(t, env, "plan", "--voss", sim.url, "--cupi", h.URL, wb)
+		lists := h.count("GET cupi-users")
+		t.Logf("HTML users list: exit %d after %d list requests", r.code, lists)
+		if r.code != 3 || lists > 3 {
+			t.Errorf("exit %d after %d list requests, want 3 after at most 3\n%s", r.code, lists, r.stderr)
+		}
+		if !strings.Contains(r.stderr, "not the API's answer") {
+			t.Errorf("stderr does not say what was wrong:\n%s", r.stderr)
+		}
+	})
+
+	t.Run("invalid XML on a credential read", func(t *testing.T) {
+		h := startHostile(t, sim.url, func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+			if r.Method != http.MethodGet || kindOfPath(r.URL.Path) != "credential" {
+				return false
+			}
+			w.Header().Set("Content-Type", "application/xml")
+			_, _ = io.WriteString(w, "<Credential><TimeChanged>2026-12-07 23:0")
+			return true
+		})
+		// A new password for one user: the plan reads its credential.
+		wb2 := filepath.Join(dir, "changed.xlsx")
+		writeSecretUsers(t, wb2, 5)
+		f, err := excelize.OpenFile(wb2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = f.SetCellValue("Sheet1", "D5", "A-New-Passw0rd-1")
+		_ = f.Save()
+		f.Close()
+		r := bulkprov(t, env, "plan", "--voss", sim.url, "--cupi", h.URL, wb2)
+		t.Logf("invalid XML credential: exit %d after %d credential reads", r.code, h.count("GET credential"))
+		if h.count("GET credential") == 0 {
+			t.Fatal("the plan read no credential")
+		}
+		if r.code != 3 {
+			t.Errorf("exit %d, want 3\n%s\n%s", r.code, r.stdout, r.stderr)
+		}
+	})
+}

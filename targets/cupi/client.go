@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -215,18 +216,73 @@ func errFields(m map[string]any) (string, string) {
 	return code, ""
 }
 
-// decodeList reads a CUPI collection answer in JSON or XML and returns its
-// total and items.
-func decodeList(resp *http.Response, elem string) (int, []Object, error) {
+// MaxBody bounds one answer read into memory.
+const MaxBody = 256 << 20
+
+// readAnswer reads the body of a read's 200 answer, checking it is what
+// CUPI documents: 200 with a JSON or XML body (application/json, asked
+// for; XML leniently). Anything else — a proxy's or firewall's HTML page,
+// a 204, a body in another media type — is a *targets.BadAnswerError.
+// It returns the body and whether it is XML.
+func readAnswer(resp *http.Response, limit int64) ([]byte, bool, error) {
 	defer targets.Drain(resp.Body)
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	req := resp.Request
+	method, path := http.MethodGet, ""
+	if req != nil {
+		method, path = req.Method, strings.TrimPrefix(req.URL.Path, "/vmrest")
+	}
+	bad := func(detail string) error {
+		return targets.BadAnswer("cupi", method, path, true, resp, detail)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, false, bad("a read is answered 200 with a body")
+	}
+	mt := targets.MediaType(resp)
+	isXML := targets.IsXML(mt)
+	sniff := mt == "" || mt == "text/plain" // a server that does not say (Go's own default)
+	if !targets.IsJSON(mt) && !isXML && !sniff {
+		return nil, false, bad("JSON (or XML) was asked for")
+	}
+	if strings.Contains(mt, "html") {
+		return nil, false, bad("an HTML page, not the API's XML")
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit))
+	if err != nil {
+		return nil, false, err
+	}
+	trim := bytes.TrimSpace(body)
+	if len(trim) == 0 {
+		return nil, false, bad("an empty body")
+	}
+	if sniff {
+		// No media type said: the body's first byte tells.
+		isXML = trim[0] == '<'
+	}
+	if isXML && trim[0] != '<' || !isXML && trim[0] != '{' && trim[0] != '[' {
+		return nil, false, bad("the body does not match its media type")
+	}
+	return body, isXML, nil
+}
+
+// decodeList reads a CUPI collection answer in JSON or XML and returns its
+// total and items. An answer that is not a collection of elem is a
+// *targets.BadAnswerError.
+func decodeList(resp *http.Response, elem string) (int, []Object, error) {
+	body, isXML, err := readAnswer(resp, MaxBody)
 	if err != nil {
 		return 0, nil, err
 	}
-	if strings.Contains(resp.Header.Get("Content-Type"), "xml") || bytes.HasPrefix(bytes.TrimSpace(body), []byte("<")) {
-		return decodeXMLList(body)
+	var total int
+	var items []Object
+	if isXML {
+		total, items, err = decodeXMLListOf(body, elem)
+	} else {
+		total, items, err = decodeJSONListOf(body, elem, true)
 	}
-	return decodeJSONList(body, elem)
+	if err != nil {
+		return 0, nil, targets.BadAnswer("cupi", http.MethodGet, strings.TrimPrefix(resp.Request.URL.Path, "/vmrest"), true, resp, err.Error())
+	}
+	return total, items, nil
 }
 
 // DecodeJSONList decodes {"@total":"N","Elem":[...]} where Elem may also be
@@ -242,6 +298,12 @@ func DecodeJSONList(body []byte, elem string) (int, []Object, error) {
 // decodeJSONList is DecodeJSONList with a total of -1 when the server
 // does not say.
 func decodeJSONList(body []byte, elem string) (int, []Object, error) {
+	return decodeJSONListOf(body, elem, false)
+}
+
+// decodeJSONListOf is decodeJSONList; strict, an object with neither
+// @total nor elem is not a list (CUPI sends {"@total":"0"} for none).
+func decodeJSONListOf(body []byte, elem string, strict bool) (int, []Object, error) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil {
 		return 0, nil, fmt.Errorf("cupi: bad JSON list: %w", err)
@@ -261,6 +323,9 @@ func decodeJSONList(body []byte, elem string) (int, []Object, error) {
 				items = v
 			}
 		}
+	}
+	if strict && items == nil && total < 0 {
+		return 0, nil, fmt.Errorf("a JSON object with neither @total nor %s is not a list of %s", elem, elem)
 	}
 	var out []Object
 	if len(items) > 0 {
@@ -291,9 +356,14 @@ func DecodeXMLList(body []byte) (int, []Object, error) {
 
 // decodeXMLList is DecodeXMLList with a total of -1 when the server does
 // not say.
-func decodeXMLList(body []byte) (int, []Object, error) {
+func decodeXMLList(body []byte) (int, []Object, error) { return decodeXMLListOf(body, "") }
+
+// decodeXMLListOf is decodeXMLList; with elem, every item must be an
+// elem, and a root with no total and no item is not a list.
+func decodeXMLListOf(body []byte, elem string) (int, []Object, error) {
 	d := xml.NewDecoder(bytes.NewReader(body))
 	total, depth := -1, 0
+	root := ""
 	var out []Object
 	var cur Object
 	var field string
@@ -311,12 +381,16 @@ func decodeXMLList(body []byte) (int, []Object, error) {
 			depth++
 			switch depth {
 			case 1:
+				root = t.Name.Local
 				for _, a := range t.Attr {
 					if a.Name.Local == "total" {
 						total, _ = strconv.Atoi(a.Value)
 					}
 				}
 			case 2:
+				if elem != "" && !strings.EqualFold(t.Name.Local, elem) {
+					return 0, nil, fmt.Errorf("<%s> holds <%s>, not a list of %s", root, t.Name.Local, elem)
+				}
 				cur = Object{}
 			case 3:
 				field = t.Name.Local
@@ -335,6 +409,12 @@ func decodeXMLList(body []byte) (int, []Object, error) {
 			}
 			depth--
 		}
+	}
+	if root == "" {
+		return 0, nil, errors.New("cupi: bad XML list: no element")
+	}
+	if elem != "" && total < 0 && len(out) == 0 {
+		return 0, nil, fmt.Errorf("<%s> with no total and no %s is not a list of %s", root, elem, elem)
 	}
 	return total, out, nil
 }
@@ -375,27 +455,68 @@ func flatten(m map[string]any) Object {
 	return o
 }
 
-func decodeObject(resp *http.Response) (Object, error) {
-	defer targets.Drain(resp.Body)
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+// decodeObject reads a single object answer (elem in XML: User,
+// Credential). Invalid XML, another element or anything not JSON or XML
+// is a *targets.BadAnswerError — never an empty object, which would read
+// as a credential never set.
+func decodeObject(resp *http.Response, elem string) (Object, error) {
+	body, isXML, err := readAnswer(resp, 16<<20)
 	if err != nil {
 		return nil, err
 	}
-	if bytes.HasPrefix(bytes.TrimSpace(body), []byte("<")) {
-		return DecodeXMLObject(bytes.TrimSpace(body))
+	bad := func(err error) error {
+		return targets.BadAnswer("cupi", http.MethodGet, strings.TrimPrefix(resp.Request.URL.Path, "/vmrest"), true, resp, err.Error())
+	}
+	if isXML {
+		trim := bytes.TrimSpace(body)
+		if err := xmlRootIs(trim, elem); err != nil {
+			return nil, bad(err)
+		}
+		o, err := DecodeXMLObject(trim)
+		if err != nil {
+			return nil, bad(err)
+		}
+		return o, nil
 	}
 	var m map[string]any
 	if err := json.Unmarshal(body, &m); err != nil {
-		return nil, fmt.Errorf("cupi: bad JSON object: %w", err)
+		return nil, bad(fmt.Errorf("cupi: bad JSON object: %w", err))
 	}
 	return flatten(m), nil
+}
+
+// xmlRootIs checks that body is well-formed XML whose root is elem.
+func xmlRootIs(body []byte, elem string) error {
+	d := xml.NewDecoder(bytes.NewReader(body))
+	root := ""
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("cupi: bad XML: %w", err)
+		}
+		if se, ok := tok.(xml.StartElement); ok && root == "" {
+			root = se.Name.Local
+		}
+	}
+	if !strings.EqualFold(root, elem) {
+		return fmt.Errorf("cupi: <%s> where <%s> belongs", root, elem)
+	}
+	return nil
 }
 
 // list pages through a collection, calling fn for each item.
 func (c *Client) list(ctx context.Context, path, elem string, query url.Values, fn func(Object) error) error {
 	seen := 0
+	var pb targets.PageBound
 	for page := 1; ; page++ {
-		total, n, err := c.page(ctx, path, elem, query, page, fn)
+		var ids strings.Builder
+		total, n, err := c.page(ctx, path, elem, query, page, func(o Object) error {
+			ids.WriteString(o["ObjectId"] + o["URI"] + "\x00")
+			return fn(o)
+		})
 		if err != nil {
 			return err
 		}
@@ -403,8 +524,13 @@ func (c *Client) list(ctx context.Context, path, elem string, query url.Values, 
 		if LastPage(n, seen, total) {
 			return nil
 		}
+		if err := pb.Next(page, c.pageSize(), n, total, ids.String()); err != nil {
+			return targets.BadAnswer("cupi", http.MethodGet, path, true, nil, err.Error())
+		}
 	}
 }
+
+
 
 // LastPage reports whether a page of n items, after seen items in all,
 // ends a list whose total is total. When the server does not say (-1),
@@ -498,7 +624,7 @@ func (c *Client) GetUser(ctx context.Context, id string) (Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeObject(resp)
+	return decodeObject(resp, "User")
 }
 
 // created reads the object id from a 201 answer: the body and the
@@ -507,6 +633,11 @@ func (c *Client) GetUser(ctx context.Context, id string) (Object, error) {
 // caller settles by reading (never an empty id that later writes use).
 func created(method, path string, resp *http.Response) (string, error) {
 	defer targets.Drain(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		// 201 is documented (with the URI): a 200 is a proxy's page or
+		// something else answering, not the server creating.
+		return "", targets.BadAnswer("cupi", method, path, false, resp, "a create is answered 201 Created with the new URI")
+	}
 	loc := resp.Header.Get("Location")
 	if loc == "" {
 		b, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
@@ -538,13 +669,31 @@ func (c *Client) CreateUser(ctx context.Context, template string, fields Object)
 	return created(http.MethodPost, "/users", resp)
 }
 
+// noContent sends a PUT or DELETE and checks its answer is the
+// documented one: 204 No Content (older servers answer a DELETE 200,
+// with no body or a JSON or XML one). Anything else — a 200 where 204 is
+// documented, a proxy's HTML page — is an unknown outcome, settled by
+// the write's proof, never taken as done.
 func (c *Client) noContent(ctx context.Context, method, path string, body any) error {
 	resp, err := c.do(ctx, method, path, nil, body)
 	if err != nil {
 		return err
 	}
-	targets.Drain(resp.Body)
-	return nil
+	defer targets.Drain(resp.Body)
+	if resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	if method == http.MethodDelete && resp.StatusCode == http.StatusOK {
+		mt := targets.MediaType(resp)
+		if targets.IsJSON(mt) || targets.IsXML(mt) && !strings.Contains(mt, "html") {
+			return nil
+		}
+		b, err := io.ReadAll(io.LimitReader(resp.Body, 1))
+		if err == nil && len(b) == 0 {
+			return nil
+		}
+	}
+	return targets.BadAnswer("cupi", method, path, false, resp, "204 No Content is documented")
 }
 
 // UpdateUser changes the given fields of user id.
@@ -564,7 +713,7 @@ func (c *Client) Credential(ctx context.Context, id, kind string) (Object, error
 	if err != nil {
 		return nil, err
 	}
-	return decodeObject(resp)
+	return decodeObject(resp, "Credential")
 }
 
 // SetCredential changes a user's password or PIN settings; a Credentials
@@ -661,7 +810,7 @@ func (c *Client) User(ctx context.Context, id string) (Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeObject(resp)
+	return decodeObject(resp, "User")
 }
 
 // Base returns the server's base URL (scheme://host[:port]).
