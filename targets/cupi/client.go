@@ -530,8 +530,6 @@ func (c *Client) list(ctx context.Context, path, elem string, query url.Values, 
 	}
 }
 
-
-
 // LastPage reports whether a page of n items, after seen items in all,
 // ends a list whose total is total. When the server does not say (-1),
 // only an empty page ends it: a short one may be the server's own page

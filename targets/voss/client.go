@@ -226,7 +226,7 @@ func jsonAnswer(resp *http.Response) error {
 
 type listPage struct {
 	Pagination pagination `json:"pagination"`
-	Resources []struct {
+	Resources  []struct {
 		Pkid string         `json:"pkid"`
 		Meta refs           `json:"meta"`
 		Data map[string]any `json:"data"`
