@@ -3,9 +3,11 @@ package cupi_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -132,4 +134,31 @@ func TestPagingIsBounded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Each error quotes its own request (issue 24 saw one user's error name
+// another user's credential path): many concurrent refused writes, each
+// answered with its own path, come back each with its own.
+func TestEachErrorQuotesItsOwnRequest(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"errors":{"code":"INVALID","message":"refused ` + r.URL.Path + `"}}`))
+	}))
+	defer ts.Close()
+	hc, _ := targets.NewHTTPClient(targets.HTTPOptions{Conns: 16})
+	c := cupi.New(ts.URL, hc, targets.Credentials{User: "a", Password: "b"})
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := fmt.Sprintf("user-%03d", i)
+			err := c.SetCredential(context.Background(), id, cupi.PIN, cupi.Object{"Credentials": "12345678"})
+			if err == nil || strings.Count(err.Error(), id) != 2 || strings.Count(err.Error(), "user-") != 2 {
+				t.Errorf("%s: %v", id, err)
+			}
+		}()
+	}
+	wg.Wait()
 }
