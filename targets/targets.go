@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -144,6 +145,13 @@ func Classify(err error) Class {
 	var ce *tls.CertificateVerificationError
 	if errors.As(err, &ce) {
 		return Fatal
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		// A local file's error (a full disk, a read-only folder): its
+		// errno satisfies net.Error, but no target is involved and
+		// retrying will not help.
+		return Permanent
 	}
 	var ne net.Error
 	if errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || strings.Contains(err.Error(), "connection re") {
