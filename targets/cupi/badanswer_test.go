@@ -121,6 +121,8 @@ func TestPagingIsBounded(t *testing.T) {
 	for _, tc := range []struct{ name, body string }{
 		{"same page, no total", `{"User":[{"Alias":"a","ObjectId":"1"},{"Alias":"b","ObjectId":"2"}]}`},
 		{"same page, total above", `{"@total":"100000","User":[{"Alias":"a","ObjectId":"1"}]}`},
+		{"more items than asked", `{"@total":"3","User":[{"Alias":"a","ObjectId":"1"},{"Alias":"b","ObjectId":"2"},{"Alias":"c","ObjectId":"3"}]}`},
+		{"more XML items than asked", `<Users total="3"><User><ObjectId>1</ObjectId></User><User><ObjectId>2</ObjectId></User><User><ObjectId>3</ObjectId></User></Users>`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, n := answering(t, 200, "application/json", tc.body)

@@ -10,6 +10,7 @@
 package cupi
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/xml"
@@ -22,6 +23,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	stdjson "encoding/json"
 	json "github.com/bulkprov/bulkprov/internal/jsonx"
 	"github.com/bulkprov/bulkprov/targets"
 )
@@ -219,13 +221,13 @@ func errFields(m map[string]any) (string, string) {
 // MaxBody bounds one answer read into memory.
 const MaxBody = 256 << 20
 
-// readAnswer reads the body of a read's 200 answer, checking it is what
-// CUPI documents: 200 with a JSON or XML body (application/json, asked
-// for; XML leniently). Anything else — a proxy's or firewall's HTML page,
-// a 204, a body in another media type — is a *targets.BadAnswerError.
-// It returns the body and whether it is XML.
-func readAnswer(resp *http.Response, limit int64) ([]byte, bool, error) {
-	defer targets.Drain(resp.Body)
+// openAnswer checks a read's 200 answer is what CUPI documents: 200 with
+// a JSON body (asked for; XML leniently). Anything else — a proxy's or
+// firewall's HTML page, a 204, a body in another media type or empty — is
+// a *targets.BadAnswerError. It returns the body, at most limit bytes, to
+// be decoded as it streams in, and whether it is XML. The caller drains
+// and closes resp.Body.
+func openAnswer(resp *http.Response, limit int64) (io.Reader, bool, error) {
 	req := resp.Request
 	method, path := http.MethodGet, ""
 	if req != nil {
@@ -246,38 +248,59 @@ func readAnswer(resp *http.Response, limit int64) ([]byte, bool, error) {
 	if strings.Contains(mt, "html") {
 		return nil, false, bad("an HTML page, not the API's XML")
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit))
-	if err != nil {
-		return nil, false, err
-	}
-	trim := bytes.TrimSpace(body)
-	if len(trim) == 0 {
-		return nil, false, bad("an empty body")
+	br := bufio.NewReader(io.LimitReader(resp.Body, limit))
+	var first byte
+	for {
+		c, err := br.ReadByte()
+		if err == io.EOF {
+			return nil, false, bad("an empty body")
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			first = c
+			_ = br.UnreadByte()
+			break
+		}
 	}
 	if sniff {
 		// No media type said: the body's first byte tells.
-		isXML = trim[0] == '<'
+		isXML = first == '<'
 	}
-	if isXML && trim[0] != '<' || !isXML && trim[0] != '{' && trim[0] != '[' {
+	if isXML && first != '<' || !isXML && first != '{' && first != '[' {
 		return nil, false, bad("the body does not match its media type")
 	}
-	return body, isXML, nil
+	return br, isXML, nil
+}
+
+// readAnswer is openAnswer, read whole (for single objects, at most
+// limit bytes).
+func readAnswer(resp *http.Response, limit int64) ([]byte, bool, error) {
+	defer targets.Drain(resp.Body)
+	r, isXML, err := openAnswer(resp, limit)
+	if err != nil {
+		return nil, false, err
+	}
+	body, err := io.ReadAll(r)
+	return body, isXML, err
 }
 
 // decodeList reads a CUPI collection answer in JSON or XML and returns its
 // total and items. An answer that is not a collection of elem is a
 // *targets.BadAnswerError.
-func decodeList(resp *http.Response, elem string) (int, []Object, error) {
-	body, isXML, err := readAnswer(resp, MaxBody)
+func decodeList(resp *http.Response, elem string, maxItems int) (int, []Object, error) {
+	defer targets.Drain(resp.Body)
+	r, isXML, err := openAnswer(resp, MaxBody)
 	if err != nil {
 		return 0, nil, err
 	}
 	var total int
 	var items []Object
 	if isXML {
-		total, items, err = decodeXMLListOf(body, elem)
+		total, items, err = decodeXMLListOf(r, elem, maxItems)
 	} else {
-		total, items, err = decodeJSONListOf(body, elem, true)
+		total, items, err = decodeJSONListOf(r, elem, true, maxItems)
 	}
 	if err != nil {
 		return 0, nil, targets.BadAnswer("cupi", http.MethodGet, strings.TrimPrefix(resp.Request.URL.Path, "/vmrest"), true, resp, err.Error())
@@ -298,50 +321,119 @@ func DecodeJSONList(body []byte, elem string) (int, []Object, error) {
 // decodeJSONList is DecodeJSONList with a total of -1 when the server
 // does not say.
 func decodeJSONList(body []byte, elem string) (int, []Object, error) {
-	return decodeJSONListOf(body, elem, false)
+	return decodeJSONListOf(bytes.NewReader(body), elem, false, 0)
 }
 
 // decodeJSONListOf is decodeJSONList; strict, an object with neither
 // @total nor elem is not a list (CUPI sends {"@total":"0"} for none).
-func decodeJSONListOf(body []byte, elem string, strict bool) (int, []Object, error) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(body, &raw); err != nil {
+func decodeJSONListOf(r io.Reader, elem string, strict bool, maxItems int) (int, []Object, error) {
+	// Decoded from the stream, member by member and item by item: the
+	// body is never held whole beside its decoding (a 256 MiB answer
+	// cost four times that, issue 23).
+	d := stdjson.NewDecoder(r)
+	d.UseNumber()
+	bad := func(err error) (int, []Object, error) {
 		return 0, nil, fmt.Errorf("cupi: bad JSON list: %w", err)
 	}
-	total := -1
-	if t, ok := raw["@total"]; ok {
-		var s any
-		_ = json.Unmarshal(t, &s)
-		if n, err := strconv.Atoi(fmt.Sprint(s)); err == nil {
-			total = n
-		}
+	if tok, err := d.Token(); err != nil {
+		return bad(err)
+	} else if tok != stdjson.Delim('{') {
+		return bad(errors.New("not an object"))
 	}
-	items := raw[elem]
-	if items == nil {
-		for k, v := range raw { // be lenient about the element name's case
-			if strings.EqualFold(k, elem) {
-				items = v
+	total, present := -1, false
+	var out []Object
+	for d.More() {
+		tok, err := d.Token()
+		if err != nil {
+			return bad(err)
+		}
+		key, _ := tok.(string)
+		switch {
+		case key == "@total":
+			var t any
+			if err := d.Decode(&t); err != nil {
+				return bad(err)
+			}
+			if n, err := strconv.Atoi(fmt.Sprint(t)); err == nil {
+				total = n
+			}
+		case strings.EqualFold(key, elem) && !present:
+			present = true
+			items, err := decodeItems(d, elem, maxItems)
+			if err != nil {
+				return 0, nil, err
+			}
+			out = items
+		default:
+			var skip stdjson.RawMessage
+			if err := d.Decode(&skip); err != nil {
+				return bad(err)
 			}
 		}
 	}
-	if strict && items == nil && total < 0 {
+	if _, err := d.Token(); err != nil { // the closing brace
+		return bad(err)
+	}
+	if strict && !present && total < 0 {
 		return 0, nil, fmt.Errorf("a JSON object with neither @total nor %s is not a list of %s", elem, elem)
 	}
-	var out []Object
-	if len(items) > 0 {
-		var many []map[string]any
-		var one map[string]any
-		if err := json.Unmarshal(items, &many); err == nil {
-			for _, m := range many {
-				out = append(out, flatten(m))
-			}
-		} else if err := json.Unmarshal(items, &one); err == nil {
-			out = append(out, flatten(one))
-		} else {
-			return 0, nil, fmt.Errorf("cupi: bad %s element", elem)
-		}
-	}
 	return total, out, nil
+}
+
+// tooMany is a page holding more items than the rows asked: not the
+// API's answer, and not read further (memory stays bounded by the page
+// size, not by what a server sends).
+func tooMany(n int) error {
+	return fmt.Errorf("the page holds more than the %d rows asked (rowsPerPage)", n)
+}
+
+// decodeItems reads a list's element: an array of objects, one object
+// (CUPI's list of one), or null.
+func decodeItems(d *stdjson.Decoder, elem string, maxItems int) ([]Object, error) {
+	tok, err := d.Token()
+	if err != nil {
+		return nil, fmt.Errorf("cupi: bad JSON list: %w", err)
+	}
+	badElem := fmt.Errorf("cupi: bad %s element", elem)
+	switch tok {
+	case nil:
+		return nil, nil
+	case stdjson.Delim('['):
+		var out []Object
+		for d.More() {
+			var m map[string]any
+			if err := d.Decode(&m); err != nil || m == nil {
+				return nil, badElem
+			}
+			out = append(out, flatten(m))
+			if maxItems > 0 && len(out) > maxItems {
+				return nil, tooMany(maxItems)
+			}
+		}
+		if _, err := d.Token(); err != nil {
+			return nil, badElem
+		}
+		return out, nil
+	case stdjson.Delim('{'):
+		m := map[string]any{}
+		for d.More() {
+			kt, err := d.Token()
+			if err != nil {
+				return nil, badElem
+			}
+			k, _ := kt.(string)
+			var v any
+			if err := d.Decode(&v); err != nil {
+				return nil, badElem
+			}
+			m[k] = v
+		}
+		if _, err := d.Token(); err != nil {
+			return nil, badElem
+		}
+		return []Object{flatten(m)}, nil
+	}
+	return nil, badElem
 }
 
 // DecodeXMLList decodes <Users total="N"><User>...</User></Users>.
@@ -356,12 +448,14 @@ func DecodeXMLList(body []byte) (int, []Object, error) {
 
 // decodeXMLList is DecodeXMLList with a total of -1 when the server does
 // not say.
-func decodeXMLList(body []byte) (int, []Object, error) { return decodeXMLListOf(body, "") }
+func decodeXMLList(body []byte) (int, []Object, error) {
+	return decodeXMLListOf(bytes.NewReader(body), "", 0)
+}
 
 // decodeXMLListOf is decodeXMLList; with elem, every item must be an
 // elem, and a root with no total and no item is not a list.
-func decodeXMLListOf(body []byte, elem string) (int, []Object, error) {
-	d := xml.NewDecoder(bytes.NewReader(body))
+func decodeXMLListOf(r io.Reader, elem string, maxItems int) (int, []Object, error) {
+	d := xml.NewDecoder(r)
 	total, depth := -1, 0
 	root := ""
 	var out []Object
@@ -404,6 +498,9 @@ func decodeXMLListOf(body []byte, elem string) (int, []Object, error) {
 			switch depth {
 			case 2:
 				out = append(out, withID(cur))
+				if maxItems > 0 && len(out) > maxItems {
+					return 0, nil, tooMany(maxItems)
+				}
 			case 3:
 				cur[field] = text.String()
 			}
@@ -553,7 +650,7 @@ func (c *Client) page(ctx context.Context, path, elem string, query url.Values, 
 	if err != nil {
 		return 0, 0, err
 	}
-	total, items, err := decodeList(resp, elem)
+	total, items, err := decodeList(resp, elem, size)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -799,7 +896,7 @@ func (c *Client) Page(ctx context.Context, path, elem string, rows int) (int, []
 	if err != nil {
 		return 0, nil, err
 	}
-	return decodeList(resp, elem)
+	return decodeList(resp, elem, rows)
 }
 
 // User returns user id.
