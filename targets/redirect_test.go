@@ -100,7 +100,8 @@ func TestRedirectsNeverCarryCredentialsAway(t *testing.T) {
 			other := httptest.NewServer(away)
 			defer other.Close()
 			hostile := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				http.Redirect(w, r, other.URL+r.URL.RequestURI(), tc.status)
+				// The Location echoes the admin's password in its path.
+				http.Redirect(w, r, other.URL+"/Admin-Secret-42"+r.URL.RequestURI(), tc.status)
 			})
 			var ts *httptest.Server
 			if tc.tls {

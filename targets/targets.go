@@ -358,7 +358,8 @@ func (e *RedirectError) Error() string {
 	if e.Status != 0 {
 		st = fmt.Sprintf(" (HTTP %d)", e.Status)
 	}
-	return fmt.Sprintf("%s redirected to %s%s: not followed — credentials and request bodies are sent to the target's own scheme, host and port only; if the server lives there, give that URL", e.From, e.To, st)
+	// The server chose the Location: it may echo a secret in its path.
+	return fmt.Sprintf("%s redirected to %s%s: not followed — credentials and request bodies are sent to the target's own scheme, host and port only; if the server lives there, give that URL", e.From, Scrub(e.To), st)
 }
 
 // RedirectMessage is the error message of a redirect answered to a write.
@@ -373,7 +374,7 @@ func RedirectMessage(resp *http.Response) string {
 	} else if u, err := url.Parse(loc); err == nil {
 		loc = Redacted(u)
 	}
-	return from + "redirected to " + loc + " (a write is not followed there: give the target's URL as the server names it, e.g. https)"
+	return from + "redirected to " + Scrub(loc) + " (a write is not followed there: give the target's URL as the server names it, e.g. https)"
 }
 
 // BadAnswerError is an answer that is not what the API documents for the
