@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -553,10 +554,19 @@ func fatalExit(fe *engine.FatalError) error {
 	if targets.AccessDenied(fe.Err) {
 		return fail(exitAccess, "access refused: %v; check the credentials and the account's permissions, then run again", fe.Err)
 	}
-	if targets.Classify(fe.Err) == targets.Fatal {
-		return fail(exitInterrupted, "%v", fe.Err)
+	if errors.Is(fe.Err, syscall.ENOSPC) {
+		// The run's own disk, not a target (issue 23).
+		return fail(exitInterrupted, "disk full: %v; free space where the state folder, checkpoint and reports live, then run the same command again", fe.Err)
 	}
-	return fail(exitInterrupted, "target unreachable: %v", fe.Err)
+	switch targets.Classify(fe.Err) {
+	case targets.Fatal:
+		return fail(exitInterrupted, "%v", fe.Err)
+	case targets.Transient, targets.Throttled:
+		return fail(exitInterrupted, "target unreachable: %v", fe.Err)
+	}
+	// Not a target's failure: the run's own files (a read-only state
+	// folder, a checkpoint that cannot be written).
+	return fail(exitInterrupted, "stopped: %v", fe.Err)
 }
 
 // clustersExit is the exit of a run in which some Unity Connection

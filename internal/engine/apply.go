@@ -564,6 +564,11 @@ func execute(ctx context.Context, op *Op, t *Targets, o Options, j *Journal) err
 				return nil
 			case class == targets.Permanent:
 				return refusal(err, op, o)
+			case errors.As(err, new(*targets.BadAnswerError)):
+				// Something other than the target answered (a proxy's
+				// page): proven not applied, the operation fails; sending
+				// it again would meet the same answer (issue 23).
+				return fmt.Errorf("%w; re-reading the target showed it was not applied", err)
 			}
 			op.SetTxID("") // proven not applied: safe to send again
 			last = err

@@ -291,10 +291,23 @@ func (r *stateReader) readCUPIUsers(tc *Targets, cs *cupiState) error {
 		}
 		return nil
 	}
+	// bound stops a list without a total whose pages never end (a server
+	// ignoring pageNumber: issue 23); used only while pages are read one
+	// after another.
+	var bound targets.PageBound
 	readPage := func(page int) (total, n int, err error) {
 		err = r.call(tc.CUPILimiter, func(ctx context.Context) error {
+			var ids strings.Builder
 			var err error
-			total, n, err = tc.CUPI.UsersPage(ctx, page, keep)
+			total, n, err = tc.CUPI.UsersPage(ctx, page, func(u cupi.Object) error {
+				ids.WriteString(u["ObjectId"] + "\x00")
+				return keep(u)
+			})
+			if err == nil && total < 0 && n > 0 {
+				if berr := bound.Next(page, 0, n, total, ids.String()); berr != nil {
+					return targets.BadAnswer("cupi", "GET", "/users", true, nil, berr.Error())
+				}
+			}
 			return err
 		})
 		return total, n, err
