@@ -35,7 +35,7 @@ func (r *reporter) needsRecords() bool {
 }
 
 func newReporter(command, path string, io streams) *reporter {
-	return &reporter{path: path, io: io, run: report.Run{Command: command, Version: version, Started: time.Now().UTC().Truncate(time.Millisecond)}}
+	return &reporter{path: path, io: io, run: report.Run{Command: command, Version: versionString(), Started: time.Now().UTC().Truncate(time.Millisecond)}}
 }
 
 // inputs records the input files of the run.
