@@ -23,7 +23,7 @@ func runApply(args []string, io streams) (err error) {
 	defer tightenGC(applyGCPercent)()
 	var in inputFlags
 	var tf targetFlags
-	var reportPath, planPath, checkpoint, revertPath, backoutPath string
+	var reportPath, metricsPath, planPath, checkpoint, revertPath, backoutPath string
 	var fresh, quiet, verbose, force bool
 	var maxDeletes, maxChanges int
 	fs := newFlagSet("apply", "[TARGETS] [flags] INPUT...", `
@@ -66,6 +66,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	fs.StringVar(&backoutPath, "backout", "", "write the back-out file here (default: beside the checkpoint, named after it with -UTCTIME.backout.json)")
 	fs.IntVar(&maxDeletes, "max-deletes", -1, "refuse to run (before any write) when the plan deletes more than N objects")
 	fs.IntVar(&maxChanges, "max-changes", -1, "refuse to run (before any write) when the plan changes more than N objects")
+	registerMetricsFile(fs, &metricsPath)
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -73,7 +74,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	if err := in.check(); err != nil {
 		return err
 	}
-	outs := []outputPath{{flag: "--report", path: reportPath}, {flag: "--checkpoint", path: checkpoint},
+	outs := []outputPath{{flag: "--report", path: reportPath}, {flag: "--metrics-file", path: metricsPath}, {flag: "--checkpoint", path: checkpoint},
 		{flag: "--backout", path: backoutPath, exts: []string{".json"}}}
 	outs = append(outs, readPaths("input", paths...)...)
 	outs = append(outs, readPaths("--config", tf.config)...)
@@ -92,6 +93,7 @@ credentials or a permission (fix the access, then run again).`, io)
 		paths = []string{revertPath}
 	}
 	rep := newReporter(commandName("apply", rv), reportPath, io)
+	rep.metricsPath = metricsPath
 	defer func() { err = rep.finish(err) }()
 	defer writeMemProfile(io)
 	var saved *engine.Plan
@@ -510,10 +512,7 @@ func (p *progress) update(done, failed, total int) {
 	}
 }
 
-func (p *progress) line() {
-	rate := float64(p.done) / time.Since(p.start).Seconds()
-	fmt.Fprintf(p.io.err, "progress: %d/%d rows, %d failed, %.1f rows/s\n", p.done, p.total, p.failed, rate)
-}
+func (p *progress) line() { progressLine(p.io.err, p.done, p.failed, p.total, time.Since(p.start)) }
 
 func (p *progress) finish() {
 	p.mu.Lock()

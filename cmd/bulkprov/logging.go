@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Every line bulkprov writes to stderr goes through one logWriter (run
@@ -162,4 +164,19 @@ func registerLogFormat(fs *flag.FlagSet, w io.Writer) {
 		}
 		return l.setFormat(v)
 	})
+}
+
+// progressLine writes apply's periodic progress: rows done of the total
+// (which grows while Unity Connection's part of the plan is still being
+// made), failed, the rate, and the time left at that rate.
+func progressLine(w io.Writer, done, failed, total int, elapsed time.Duration) {
+	rate := float64(done) / max(elapsed.Seconds(), 1e-9)
+	text := fmt.Sprintf("progress: %d/%d rows, %d failed, %.1f rows/s", done, total, failed, rate)
+	kv := []any{"done", done, "total", total, "failed", failed, "rows_per_second", math.Round(rate*10) / 10}
+	if done > 0 && total > done {
+		left := time.Duration(float64(total-done) / rate * float64(time.Second)).Round(time.Second)
+		text += fmt.Sprintf(", about %s left", left)
+		kv = append(kv, "left_seconds", left.Seconds())
+	}
+	logEvent(w, slog.LevelInfo, text, "progress", kv...)
 }

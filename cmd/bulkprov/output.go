@@ -26,6 +26,9 @@ type reporter struct {
 	run  report.Run
 	doc  *report.Document
 	recs []*loader.Record // the input records, for an xlsx report only
+
+	metricsPath string      // --metrics-file (metrics.go)
+	conn        *connection // the run's targets, once connected
 }
 
 // needsRecords reports whether the report writes failed rows back in the
@@ -60,6 +63,7 @@ func (r *reporter) targets(tf *targetFlags, c *connection) {
 			cu = ""
 		}
 	}
+	r.conn = c
 	r.run.Targets = report.RunTargets{VOSS: v}
 	if cu != "" {
 		r.run.Targets.CUPI = map[string]string{"default": cu}
@@ -78,6 +82,7 @@ func (r *reporter) targets(tf *targetFlags, c *connection) {
 // the error the command should return: a report that cannot be written
 // turns a success into exit 1, so a cron job notices.
 func (r *reporter) finish(err error) error {
+	err = r.writeMetrics(err, exitCode(err))
 	code := exitCode(err)
 	if r.path == "" || code == exitInvalid {
 		return err

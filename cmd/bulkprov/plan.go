@@ -20,7 +20,7 @@ func runPlan(args []string, io streams) (err error) {
 	defer tightenGC(planGCPercent)()
 	var in inputFlags
 	var tf targetFlags
-	var reportPath, outPath, revertPath string
+	var reportPath, metricsPath, outPath, revertPath string
 	var quiet, force bool
 	fs := newFlagSet("plan", "[TARGETS] [flags] INPUT...", `
 Read the current state from the targets, compute the field-level diff of
@@ -55,6 +55,7 @@ credentials or a permission.`, io)
 	fs.BoolVar(&quiet, "quiet", false, "only the summary and the failed operations with their reasons")
 	fs.StringVar(&revertPath, "revert", "", "plan the undo of the run whose back-out file this is (no input files; targets and config from the file)")
 	fs.BoolVar(&force, "force", false, "with --revert: restore objects someone else changed since the run, too")
+	registerMetricsFile(fs, &metricsPath)
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -62,7 +63,7 @@ credentials or a permission.`, io)
 	if err := in.check(); err != nil {
 		return err
 	}
-	outs := []outputPath{{flag: "--report", path: reportPath}, {flag: "--out", path: outPath, exts: []string{".json"}}}
+	outs := []outputPath{{flag: "--report", path: reportPath}, {flag: "--metrics-file", path: metricsPath}, {flag: "--out", path: outPath, exts: []string{".json"}}}
 	outs = append(outs, readPaths("input", paths...)...)
 	outs = append(outs, readPaths("--config", tf.config)...)
 	outs = append(outs, readPaths("--ca-file", tf.caFile)...)
@@ -78,6 +79,7 @@ credentials or a permission.`, io)
 		}
 	}
 	rep := newReporter(commandName("plan", rv), reportPath, io)
+	rep.metricsPath = metricsPath
 	defer func() { err = rep.finish(err) }()
 	defer writeMemProfile(io)
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -88,9 +90,12 @@ credentials or a permission.`, io)
 	}
 	defer conn.close()
 	doc := report.New(commandName("plan", rv), p)
+	estimateLine, est := planEstimate(p, conn, &tf)
+	doc.Estimate = est
 	rep.doc = doc
 	report.Print(io.out, doc, report.TextOptions{Color: useColor(io.out), Changes: !quiet})
 	printNotRestorable(io, p)
+	printEstimate(io, estimateLine)
 	if outPath != "" {
 		sum, err := savePlan(outPath, p)
 		if err != nil {

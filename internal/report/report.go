@@ -24,6 +24,8 @@ type Document struct {
 	Targets string            `json:"targets,omitempty"`
 	Metrics []TargetMetrics   `json:"metrics,omitempty"`
 	Extra   map[string]string `json:"info,omitempty"`
+	// Estimate is a plan's forecast of its apply's duration (estimate.go).
+	Estimate *Estimate `json:"estimate,omitempty"`
 }
 
 // TargetMetrics are one target's request figures of a run.
@@ -196,13 +198,14 @@ func JSON(w io.Writer, d *Document) error {
 		Created string   `json:"created_id,omitempty"`
 	}
 	out := struct {
-		Run     *Run            `json:"run,omitempty"`
-		Rows    RowCounts       `json:"rows"`
-		Summary engine.Summary  `json:"summary"`
-		Ops     []op            `json:"operations"`
-		Inputs  []engine.Input  `json:"inputs,omitempty"`
-		Metrics []TargetMetrics `json:"metrics,omitempty"`
-	}{Run: d.Run, Rows: CountRows(d.Ops), Summary: d.Summary, Inputs: d.Inputs, Metrics: d.Metrics, Ops: []op{}}
+		Run      *Run            `json:"run,omitempty"`
+		Rows     RowCounts       `json:"rows"`
+		Summary  engine.Summary  `json:"summary"`
+		Ops      []op            `json:"operations"`
+		Inputs   []engine.Input  `json:"inputs,omitempty"`
+		Metrics  []TargetMetrics `json:"metrics,omitempty"`
+		Estimate *Estimate       `json:"estimate,omitempty"`
+	}{Run: d.Run, Rows: CountRows(d.Ops), Summary: d.Summary, Inputs: d.Inputs, Metrics: d.Metrics, Estimate: d.Estimate, Ops: []op{}}
 	// The operations are converted and encoded one at a time as they are
 	// written: a run's report is never held whole.
 	conv := func(i int) any {
