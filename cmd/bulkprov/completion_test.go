@@ -22,6 +22,9 @@ func TestCompletionScripts(t *testing.T) {
 				t.Fatalf("completion %s: exit %d\n%s", shell, code, errb.String())
 			}
 			script := out.String()
+			if r := bulkprov(t, nil, "completion", shell); r.code != 0 || r.stdout != script {
+				t.Errorf("the built binary's completion %s: exit %d, differs from the in-process script: %v", shell, r.code, r.stdout != script)
+			}
 			for _, c := range commands() {
 				if !strings.Contains(script, c.name) {
 					t.Errorf("%s script lacks command %s", shell, c.name)

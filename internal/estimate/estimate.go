@@ -37,7 +37,7 @@ const (
 	vossSyncWrite   = 1.0
 	vossNowaitWrite = 3.0 // POST, one poll or more, and the created object's GET
 	cupiWrite       = 1.0
-	cupiSecretSet   = 2.0 // the credential's TimeChanged read first (what proves a set whose answer was lost), then the PUT
+	cupiSecretSet   = 2.0 // for a user the apply creates: the credential's TimeChanged read first (what proves a set whose answer was lost), then the PUT
 )
 
 // Target is one target's share of the forecast.
@@ -81,6 +81,18 @@ func Make(p *engine.Plan, t *engine.Targets, o Options) Forecast {
 			tg := get(l.Name)
 			tg.Reads, tg.Requests = s.Requests, float64(s.Requests)
 			tg.Latency = s.Percentile(50)
+			if l.Name != "voss" {
+				tg.Latency = serviceTime(s, tg.Latency, math.Min(CUPISlots, float64(l.Max)), float64(l.Max))
+			}
+		}
+	}
+	// A set of a password or PIN reads the credential's TimeChanged first
+	// (what proves a set whose answer was lost): the plan read it for a
+	// user that exists, apply reads it for a user it creates.
+	created := map[int]bool{}
+	for _, op := range p.Ops {
+		if op.Kind == engine.KindCUPIUser && op.Action == engine.Create && op.Status == engine.Planned {
+			created[op.Row] = true
 		}
 	}
 	for _, op := range p.Ops {
@@ -93,7 +105,7 @@ func Make(p *engine.Plan, t *engine.Targets, o Options) Forecast {
 		}
 		tg := get(name)
 		tg.Writes++
-		tg.Requests += writeCost(op, o)
+		tg.Requests += writeCost(op, o, created[op.Row])
 	}
 	var f Forecast
 	for _, name := range order {
@@ -129,15 +141,39 @@ func Make(p *engine.Plan, t *engine.Targets, o Options) Forecast {
 	return f
 }
 
+// serviceTime is the time a Unity Connection slot spends on one request,
+// from the plan's reads. Their median latency includes the time a request
+// waited in the server's queue when the plan kept more requests in flight
+// (up to the limiter's max) than the server has slots: then the rate they
+// completed at says more. busy is the time the reads took (the timeline's
+// ticks that had an answer, slightly more than the true time), and
+// busy × slots ÷ reads the slot time per request. Queueing can inflate
+// the latency by at most inflight ÷ slots, so the result stays between
+// median × slots ÷ max and the median.
+func serviceTime(s *engine.Stats, median time.Duration, slots, most float64) time.Duration {
+	busy := 0
+	for _, tk := range s.Timeline {
+		if tk.Requests > 0 {
+			busy++
+		}
+	}
+	if s.Requests < 20 || busy == 0 || most <= slots {
+		return median
+	}
+	perRequest := time.Duration(float64(busy) * float64(engine.TickWidth) * slots / float64(s.Requests))
+	floor := time.Duration(float64(median) * slots / most)
+	return min(median, max(perRequest, floor))
+}
+
 // writeCost is the requests one write costs.
-func writeCost(op *engine.Op, o Options) float64 {
+func writeCost(op *engine.Op, o Options, userCreated bool) float64 {
 	if op.Target == "voss" {
 		if o.VOSSNowait {
 			return vossNowaitWrite
 		}
 		return vossSyncWrite
 	}
-	if (op.Kind == engine.KindPassword || op.Kind == engine.KindPIN) && setsSecret(op) {
+	if (op.Kind == engine.KindPassword || op.Kind == engine.KindPIN) && userCreated && setsSecret(op) {
 		return cupiSecretSet
 	}
 	return cupiWrite
