@@ -212,6 +212,9 @@ type HTTPOptions struct {
 	Conns    int           // idle connections kept per host; at least the worker count
 	Timeout  time.Duration // per request; 0 means 60s
 	Insecure bool          // for tests only; never set from a flag
+	// Wrap, when set, wraps the transport: doctor --record's recorder
+	// (internal/transcript) sees every request and answer.
+	Wrap func(http.RoundTripper) http.RoundTripper
 }
 
 // NewHTTPClient returns a client with its own transport: TLS verification
@@ -255,8 +258,12 @@ func NewHTTPClient(o HTTPOptions) (*http.Client, error) {
 		ExpectContinueTimeout: time.Second,
 		ForceAttemptHTTP2:     false, // CUPI and VOSS speak HTTP/1.1; keep one request per connection
 	}
+	var rt http.RoundTripper = tr
+	if o.Wrap != nil {
+		rt = o.Wrap(tr)
+	}
 	jar, _ := cookiejar.New(nil)
-	return &http.Client{Transport: tr, Jar: jar, Timeout: timeout, CheckRedirect: keepMethod}, nil
+	return &http.Client{Transport: rt, Jar: jar, Timeout: timeout, CheckRedirect: keepMethod}, nil
 }
 
 // keepMethod follows a redirect only when the request keeps its method

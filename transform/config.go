@@ -34,6 +34,17 @@ type Config struct {
 	// boundaries, after the hierarchies renames). "default" is reserved
 	// for --cupi.
 	CUPIClusters map[string]ClusterConfig `json:"cupiClusters,omitempty"`
+	// Approval is the change board's approval policy of apply (spec/cli.md,
+	// "Approval and audit"); apply's --allowed-signers and --approvals win.
+	Approval *ApprovalConfig `json:"approval,omitempty"`
+}
+
+// ApprovalConfig is the config's approval policy: an OpenSSH
+// allowed_signers file (a relative path is relative to the config file's
+// folder) and the number of distinct signers required (0: 1).
+type ApprovalConfig struct {
+	AllowedSigners string `json:"allowedSigners"`
+	Required       int    `json:"required,omitempty"`
 }
 
 // ClusterConfig is one Unity Connection cluster: its base URL and the
@@ -49,6 +60,9 @@ const DefaultCluster = engine.DefaultCluster
 // validate checks what JSON decoding cannot: reserved and empty names,
 // URLs, and a hierarchy prefix claimed by two clusters.
 func (c *Config) validate() error {
+	if a := c.Approval; a != nil && (strings.TrimSpace(a.AllowedSigners) == "" || a.Required < 0) {
+		return fmt.Errorf("approval: want {\"allowedSigners\": \"FILE\", \"required\": N} with a file and N ≥ 1")
+	}
 	owner := map[string]string{}
 	envOwner := map[string]string{}
 	names := make([]string, 0, len(c.CUPIClusters))
@@ -138,7 +152,7 @@ func ParseConfig(path string, b []byte) (*Config, []byte, error) {
 	if err := d.Decode(&c); err != nil {
 		msg := describeConfigError(b, err)
 		if strings.Contains(msg, "unknown field") {
-			msg += " (known keys: defaultHierarchy, hierarchies, roles, credentialPolicies, cupiUserTemplate, vossRoles, cupiClusters)"
+			msg += " (known keys: defaultHierarchy, hierarchies, roles, credentialPolicies, cupiUserTemplate, vossRoles, cupiClusters, approval)"
 		}
 		return nil, nil, fmt.Errorf("--config %s: %s", path, msg)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/signal"
 	"sort"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bulkprov/bulkprov/internal/doctor"
+	"github.com/bulkprov/bulkprov/internal/transcript"
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/conformance"
 	"github.com/bulkprov/bulkprov/targets/cupi"
@@ -20,7 +22,7 @@ import (
 )
 
 func runDoctor(args []string, io streams) error {
-	var vossURL, cupiURL, caFile, config string
+	var vossURL, cupiURL, caFile, config, record string
 	var sim bool
 	var timeout time.Duration
 	var vossRate float64
@@ -38,10 +40,19 @@ own block of checks, named cupi[NAME].CHECK (e.g. cupi[aaa].auth), with the
 credentials a run would use: BULKPROV_CUPI_<NAME>_USER/_PASSWORD, else the
 shared BULKPROV_CUPI_USER/_PASSWORD; the clusters are checked side by side.
 
-One line per check on stdout: ok|warn|fail, the check, the detail. A
-plain-http target is a warning. Exit 4 when credentials or a permission
-are refused, else 3 when a target is unreachable, else 1 when any check
-warned or failed, else 0, across every target.
+One line per check on stdout: ok|warn|fail, the check (objects named as
+the config names them, spaces kept), the detail, two spaces apart. A
+plain-http target is a warning.
+
+--record DIR also writes every request and answer of the run to DIR, a
+go-vcr cassette (YAML) per target (voss.yaml, cupi.yaml, cupi-NAME.yaml),
+with authorization headers, cookies, tokens, passwords, PINs and the admin
+user names redacted: a transcript of what this server really says, to
+send with a bug report (it becomes a test fixture of the clients).
+
+Exit 4 when credentials or a permission are refused, else 3 when a target
+is unreachable, else 1 when any check warned or failed, else 0, across
+every target.
 
 Example:
   bulkprov doctor --voss https://voss.example --cupi https://cuc.example \
@@ -52,6 +63,7 @@ Example:
 	fs.StringVar(&caFile, "ca-file", "", "PEM file of an extra CA to trust (certificate verification is always on)")
 	fs.StringVar(&config, "config", "", "the run's JSON config: its hierarchies, roles, policies and template are checked")
 	fs.DurationVar(&timeout, "timeout", 30*time.Second, "timeout of one HTTP request")
+	fs.StringVar(&record, "record", "", "also write every request and answer to cassettes in `DIR`, secrets redacted")
 	fs.Float64Var(&vossRate, "voss-rate", 20, "the VOSS requests per second a run paces itself at (the documented per-user limit), for the duration estimate")
 	acceptTargetFlags(fs, "state-dir", "workers")
 	pos, err := parseFlags(fs, args)
@@ -93,6 +105,19 @@ Example:
 		fs.Usage()
 		return fail(exitInvalid, "no target: give --voss URL and/or --cupi URL, or --sim")
 	}
+	var rec *transcript.Recorder
+	if record != "" {
+		if rec, err = transcript.NewRecorder(record); err != nil {
+			return fail(exitInvalid, "--record: %v", err)
+		}
+	}
+	// wrap records a target's exchanges under --record.
+	wrap := func(name string) func(http.RoundTripper) http.RoundTripper {
+		if rec == nil {
+			return nil
+		}
+		return rec.Wrap(name)
+	}
 	var ts []doctor.Target
 	creds := map[string]targets.Credentials{"voss": vc, "cupi": cc}
 	for _, t := range []struct {
@@ -108,7 +133,7 @@ Example:
 		if !t.ok {
 			return fail(exitInvalid, "--%s needs BULKPROV_%s_USER and BULKPROV_%s_PASSWORD in the environment", t.name, strings.ToUpper(t.name), strings.ToUpper(t.name))
 		}
-		hc, err := targets.NewHTTPClient(targets.HTTPOptions{CAFile: caFile, Conns: 4, Timeout: timeout})
+		hc, err := targets.NewHTTPClient(targets.HTTPOptions{CAFile: caFile, Conns: 4, Timeout: timeout, Wrap: wrap(t.name)})
 		if err != nil {
 			return fail(exitInvalid, "%v", err)
 		}
@@ -127,7 +152,8 @@ Example:
 		if !ok {
 			return fail(exitInvalid, "cupiClusters.%s needs %s_USER and _PASSWORD (or BULKPROV_CUPI_USER and _PASSWORD) in the environment", name, transform.ClusterEnv(name))
 		}
-		hc, err := targets.NewHTTPClient(targets.HTTPOptions{CAFile: caFile, Conns: 4, Timeout: timeout})
+		tn := "cupi[" + name + "]"
+		hc, err := targets.NewHTTPClient(targets.HTTPOptions{CAFile: caFile, Conns: 4, Timeout: timeout, Wrap: wrap(tn)})
 		if err != nil {
 			return fail(exitInvalid, "%v", err)
 		}
@@ -136,7 +162,6 @@ Example:
 			env = transform.ClusterEnv(name)
 		}
 		u := cfg.CUPIClusters[name].URL
-		tn := "cupi[" + name + "]"
 		creds[tn] = cred
 		ts = append(ts, doctor.Target{Name: tn, URL: u, HTTP: hc, CUPI: cupi.New(u, hc, cred), Workers: 5, CredentialsEnv: env})
 	}
@@ -146,6 +171,21 @@ Example:
 		return conformanceChecks(ctx, t, creds[t.Name], cfg)
 	}})
 	doctor.Print(io.out, checks)
+	if rec != nil {
+		for _, c := range creds {
+			rec.Credentials(c.User, c.Password)
+		}
+		files, err := rec.Close()
+		for _, f := range files {
+			fmt.Fprintln(io.err, "record:", f)
+		}
+		if err != nil {
+			fmt.Fprintln(io.err, "bulkprov doctor: --record:", err)
+			if doctor.Exit(checks) == 0 {
+				return silent(1)
+			}
+		}
+	}
 	if ctx.Err() != nil {
 		return fail(exitInterrupted, "interrupted")
 	}

@@ -23,9 +23,9 @@ func tlsWrites(t *testing.T, url, ca string) map[string]int {
 	return simWrites(t, hc, url)
 }
 
-// doctorLine is the contract's line format: STATUS, CHECK as one token,
-// the detail, two spaces apart.
-var doctorLine = regexp.MustCompile(`^(ok|warn|fail)  (voss|cupi)(\[[^\]]+\])?\.[^ ]+  \S.*$`)
+// doctorLine is the contract's line format: STATUS, CHECK (names as the
+// admin wrote them, single spaces inside), the detail, two spaces apart.
+var doctorLine = regexp.MustCompile(`^(ok|warn|fail)  (voss|cupi)(\[[^\]]+\])?\.\S+( \S+)*  \S.*$`)
 
 func checkDoctorLines(t *testing.T, r result) map[string]string {
 	t.Helper()
@@ -35,7 +35,11 @@ func checkDoctorLines(t *testing.T, r result) map[string]string {
 			t.Errorf("line %q does not follow `ok|warn|fail  CHECK  detail`", l)
 			continue
 		}
-		f := strings.SplitN(l, "  ", 3)
+		f := strings.Split(l, "  ")
+		if len(f) != 3 {
+			t.Errorf("line %q splits on two spaces into %d fields, want 3", l, len(f))
+			continue
+		}
 		out[f[1]] = f[0]
 	}
 	if strings.Contains(r.stdout+r.stderr, "sim-admin-Secret-9") {
@@ -64,8 +68,8 @@ func TestDoctor(t *testing.T) {
 			t.Fatalf("exit %d, want 0:\n%s%s", r.code, r.stdout, r.stderr)
 		}
 		for _, c := range []string{"voss.tls", "voss.auth", "voss.export[data/User]", "voss.role[AAAGlobalENTCustomerAdministrator]",
-			"voss.hierarchy[sys.hcs.CS-P.CS-NB.AAAGlobal]", "voss.latency", "cupi.list[userroles]", "cupi.get[credential/password]",
-			"cupi.role[User%20Administrator]", "cupi.policy[Default%20Credential%20Policy]", "cupi.template[voicemailusertemplate]",
+			"voss.hierarchy[sys.hcs.CS-P.CS-NB.AAAGlobal]", "voss.latency", "voss.find[data/User]", "voss.find[relation/HcsAdminUserREL]", "cupi.find[user]", "cupi.list[userroles]", "cupi.get[credential/password]",
+			"cupi.role[User Administrator]", "cupi.policy[Default Credential Policy]", "cupi.template[voicemailusertemplate]",
 			"cupi.latency", "cupi.api[one-item-is-object]"} {
 			if lines[c] != "ok" {
 				t.Errorf("%s: %q, want ok", c, lines[c])
@@ -77,11 +81,15 @@ func TestDoctor(t *testing.T) {
 	})
 	t.Run("missing mapped role", func(t *testing.T) {
 		cfg := filepath.Join(dir, "cfg.json")
-		os.WriteFile(cfg, []byte(`{"defaultHierarchy":"sys.hcs.CS-P.CS-NB.AAAGlobal","roles":{"AAAGlobalENTCustomerAdministrator":["User Administrator","Voicemail Overlord"]},"credentialPolicies":{"X":"No Such Policy"}}`), 0o600)
+		os.WriteFile(cfg, []byte(`{"defaultHierarchy":"sys.hcs.CS-P.CS-NB.AAAGlobal","roles":{"AAAGlobalENTCustomerAdministrator":["User Administrator","Voicemail Auditor Typo"]},"credentialPolicies":{"X":"No Such Policy"}}`), 0o600)
 		r := bulkprov(t, creds, append(target, "--config", cfg)...)
 		lines := checkDoctorLines(t, r)
-		if r.code != 1 || lines["cupi.role[Voicemail%20Overlord]"] != "fail" || lines["cupi.policy[No%20Such%20Policy]"] != "fail" || lines["cupi.role[User%20Administrator]"] != "ok" {
+		if r.code != 1 || lines["cupi.role[Voicemail Auditor Typo]"] != "fail" || lines["cupi.policy[No Such Policy]"] != "fail" || lines["cupi.role[User Administrator]"] != "ok" {
 			t.Fatalf("exit %d, want 1 with the missing role and policy named:\n%s", r.code, r.stdout)
+		}
+		// Named as the admin wrote them, never escaped (issue 25).
+		if !strings.Contains(r.stdout, "\nfail  cupi.role[Voicemail Auditor Typo]  named by the config") || strings.Contains(r.stdout, "%20") {
+			t.Errorf("the missing role is not named as written:\n%s", r.stdout)
 		}
 	})
 	t.Run("plain http is a warning", func(t *testing.T) {
@@ -158,7 +166,7 @@ func TestDoctorPerCluster(t *testing.T) {
 			t.Fatalf("exit %d, want 1:\n%s%s", r.code, r.stdout, r.stderr)
 		}
 		for _, name := range []string{"aaa", "bbb"} {
-			for _, c := range []string{"reach", "auth", "list[users]", "list[roles]", "role[User%20Administrator]", "template[voicemailusertemplate]", "latency"} {
+			for _, c := range []string{"reach", "auth", "list[users]", "list[roles]", "role[User Administrator]", "template[voicemailusertemplate]", "latency"} {
 				if got := lines["cupi["+name+"]."+c]; got != "ok" {
 					t.Errorf("cupi[%s].%s: %q, want ok", name, c, got)
 				}

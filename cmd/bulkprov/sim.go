@@ -39,8 +39,20 @@ Fault knobs inject 503s, 429s with Retry-After, connections dropped after
 a write committed, and latency spikes. GET /sim/voss/writes and
 /sim/cupi/writes return the writes counted per business key.
 
-Example:
-  bulkprov sim --listen 127.0.0.1:0 --state sim.json --seed samples/tenant.xlsx`, io)
+Misbehaviour knobs make a server that answers a write with success but
+does not keep what it was sent, as a real server met for the first time
+may: --voss-drop-field and --cupi-drop-field name fields it does not keep
+(a read shows the value from before the write, or none), --voss-lower-field
+and --cupi-lower-field fields it keeps lower-cased. VOSS fields are
+MODEL:FIELD with a dot path into objects (data/User:email,
+relation/HcsAdminUserREL:AdminUser.email); Unity Connection fields are
+OBJECT:FIELD with OBJECT user, credential (password and PIN settings) or
+authzserver (user:EmailAddress). Secrets, read-only fields and, for a drop,
+fields a create requires are refused (exit 2).
+
+Examples:
+  bulkprov sim --listen 127.0.0.1:0 --state sim.json --seed samples/tenant.xlsx
+  bulkprov sim --voss-drop-field data/User:email --cupi-lower-field user:EmailAddress`, io)
 	fs.StringVar(&o.Addr, "listen", "127.0.0.1:8080", "address to listen on (127.0.0.1:0 picks a free port)")
 	fs.StringVar(&o.StateFile, "state", "", "keep the simulators' state in FILE across restarts")
 	fs.StringVar(&o.TLSCAOut, "tls-ca-out", "", "serve HTTPS with a fresh self-signed certificate and write it to FILE (give it to clients with --ca-file)")
@@ -68,6 +80,8 @@ Example:
 	var clusters string
 	fs.StringVar(&clusters, "cupi-clusters", "", "serve one more independent Unity Connection per NAME (comma-separated), each on its own port with its own users and 5 slots; printed as cupi.NAME=URL")
 	fs.StringVar(&failKeys, "fail-keys", "", "comma-separated business keys whose writes get HTTP 500 (KEY or KEY=STATUS)")
+	var unkept unkeptFlags
+	unkept.register(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -88,6 +102,14 @@ Example:
 	// that cannot be written would lose it silently.
 	if err := checkOutputs(outputPath{flag: "--state", path: o.StateFile}); err != nil {
 		return err
+	}
+	o.VOSS.DropFields, o.VOSS.LowerFields = unkept.vossDrop, unkept.vossLower
+	o.CUPI.DropFields, o.CUPI.LowerFields = unkept.cupiDrop, unkept.cupiLower
+	if err := o.VOSS.Validate(); err != nil {
+		return usageError("sim", "--voss-%v", err)
+	}
+	if err := o.CUPI.Validate(); err != nil {
+		return usageError("sim", "--cupi-%v", err)
 	}
 	if o.CUPI.Slots < 1 {
 		return usageError("sim", "--cupi-slots %d: want at least 1", o.CUPI.Slots)

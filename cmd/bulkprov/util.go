@@ -1,15 +1,10 @@
 package main
 
 import (
-	"errors"
 	"os"
 
 	"github.com/mattn/go-isatty"
-
-	"github.com/bulkprov/bulkprov/internal/engine"
 )
-
-func asFatal(err error, fe **engine.FatalError) bool { return errors.As(err, fe) }
 
 // isTerminal reports whether f is a terminal (for colour and progress bars).
 func isTerminal(f any) bool {

@@ -39,10 +39,33 @@ func TestExitPrecedence(t *testing.T) {
 	}
 }
 
+// CHECK names the object as the admin wrote it, never escaped: the fields
+// are two spaces apart and CHECK holds no two spaces in a row, so a line
+// splits on two spaces into exactly STATUS, CHECK and the detail.
 func TestLineFormat(t *testing.T) {
-	c := Check{Status: Fail, Name: "cupi.role[Help Desk 100%]", Detail: "named by the config\nbut not found"}
-	if got, want := c.String(), "fail  cupi.role[Help%20Desk%20100%25]  named by the config but not found"; got != want {
-		t.Fatalf("line = %q, want %q", got, want)
+	for _, tc := range []struct {
+		c    Check
+		want string
+	}{
+		{Check{Status: Fail, Name: "cupi.role[Voicemail Auditor Typo]", Detail: "named by the config but not found on Unity Connection"},
+			"fail  cupi.role[Voicemail Auditor Typo]  named by the config but not found on Unity Connection"},
+		{Check{Status: Fail, Name: "cupi.role[Help Desk 100%]", Detail: "named by the config\nbut not found"},
+			"fail  cupi.role[Help Desk 100%]  named by the config but not found"},
+		{Check{Status: OK, Name: "cupi[aaa].policy[Default%20Credential Policy]", Detail: "exists"},
+			"ok  cupi[aaa].policy[Default%20Credential Policy]  exists"},
+		// Whitespace runs would split the line wrongly: one space each.
+		{Check{Status: Warn, Name: "cupi.template[Two  Spaces\tand a tab]", Detail: "a  b"},
+			"warn  cupi.template[Two Spaces and a tab]  a b"},
+		{Check{Status: OK, Name: "voss.role[AAAGlobalENTCustomerAdministrator]", Detail: "exists at sys"},
+			"ok  voss.role[AAAGlobalENTCustomerAdministrator]  exists at sys"},
+	} {
+		got := tc.c.String()
+		if got != tc.want {
+			t.Errorf("line = %q, want %q", got, tc.want)
+		}
+		if f := strings.Split(got, "  "); len(f) != 3 || f[1] != strings.Join(strings.Fields(tc.c.Name), " ") {
+			t.Errorf("%q splits on two spaces into %q", got, f)
+		}
 	}
 }
 

@@ -25,10 +25,30 @@ type Run struct {
 	// Plan is the saved plan file: the one plan --out wrote, or the one
 	// apply --plan executed. A change board matches its hash with what runs.
 	Plan *RunFile `json:"plan,omitempty"`
+	// Approvals are the change board's signatures of the plan that apply
+	// counted under an approval policy.
+	Approvals []Approval `json:"approvals,omitempty"`
 	// Backout is the back-out file of an apply that wrote (plan --revert
 	// and apply --revert take it).
 	Backout string `json:"backout,omitempty"`
-	Exit    int    `json:"exit"`
+	// Config is the --config file the run mapped its inputs with (File
+	// empty: no config file; a revert takes the config from its back-out
+	// file), with the SHA-256 of the config's bytes.
+	Config *RunFile `json:"config,omitempty"`
+	Exit   int      `json:"exit"`
+	// Error says why a run stopped or was refused (exit 2, 3 or 4).
+	Error string `json:"error,omitempty"`
+	// Problems are the input problems a run refused for invalid input
+	// found (FILE:SHEET:ROW:COLUMN: message, as validate prints them; at
+	// most 1,000, Error gives the count).
+	Problems []string `json:"problems,omitempty"`
+}
+
+// Approval is a signer of the plan: the principal of the allowed signers
+// file and the key's SHA256 fingerprint.
+type Approval struct {
+	Principal string `json:"principal"`
+	Key       string `json:"key"`
 }
 
 // RunTargets are the base URLs a run talked to; CUPI by cluster name

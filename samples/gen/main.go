@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -115,7 +116,7 @@ func (s *sheet) block(instructions string, columns []string) {
 			groups[i] = "Base"
 		} else {
 			groups[i] = "Attributes"
-			titles[i] = strings.ReplaceAll(strings.Title(strings.ReplaceAll(c, "_", " ")), ".", " / ") //nolint:staticcheck // sample titles only
+			titles[i] = strings.ReplaceAll(titleWords(strings.ReplaceAll(c, "_", " ")), ".", " / ")
 		}
 	}
 	s.put(row...)
@@ -357,4 +358,29 @@ func writeBad(dir string) error {
 	must(writeZip(filepath.Join(dir, "items.json.zip"), map[string][]byte{"export.json": []byte(items)}))
 	csv := "\"entity: cupi/User\"\n# Action,Alias,DtmfAccessId,Pin,Roles\nadd,vm1,1001,12ab,Technician\nadd,vm1,1002,123456,\nremove,vm3,1003,,\n"
 	return os.WriteFile(filepath.Join(dir, "cupi.csv"), []byte(csv), 0o644)
+}
+
+// titleWords upper-cases the first letter of each word, a word starting
+// after a space or punctuation (what the deprecated strings.Title did for
+// the ASCII column names of the samples).
+func titleWords(s string) string {
+	prev := ' '
+	return strings.Map(func(r rune) rune {
+		sep := prev
+		prev = r
+		if isWordBreak(sep) {
+			return unicode.ToTitle(r)
+		}
+		return r
+	}, s)
+}
+
+func isWordBreak(r rune) bool {
+	switch {
+	case r <= 0x7F:
+		return !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '_')
+	case unicode.IsLetter(r), unicode.IsDigit(r):
+		return false
+	}
+	return unicode.IsSpace(r)
 }

@@ -78,6 +78,14 @@ func Start(o Options) (*Running, error) {
 	if o.Addr == "" {
 		o.Addr = "127.0.0.1:0"
 	}
+	// A misbehaviour knob that names no field would leave the simulator
+	// behaving: refuse it rather than test nothing.
+	if err := o.VOSS.Validate(); err != nil {
+		return nil, fmt.Errorf("voss: %w", err)
+	}
+	if err := o.CUPI.Validate(); err != nil {
+		return nil, fmt.Errorf("cupi: %w", err)
+	}
 	o.CUPI.User, o.CUPI.Password = o.User, o.Password
 	if o.CUPIUser != "" {
 		o.CUPI.User, o.CUPI.Password = o.CUPIUser, o.CUPIPassword

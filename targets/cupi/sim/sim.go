@@ -45,6 +45,12 @@ type Options struct {
 	// 200 as older servers answer.
 	DeleteStatus int
 	Faults       simkit.Faults
+	// DropFields and LowerFields make the server misbehave on purpose
+	// (unkept.go): each OBJECT:FIELD entry names a field whose writes it
+	// answers with success as usual but does not keep (DropFields) or
+	// keeps lower-cased (LowerFields). Validate checks them; New ignores
+	// the lot when Validate refuses one.
+	DropFields, LowerFields []string
 }
 
 // DefaultReuseMessage is the simulator's wording for a refused credential
@@ -86,6 +92,7 @@ type Server struct {
 	mux    *http.ServeMux
 	faults *simkit.Injector
 	slots  chan struct{}
+	unkept map[string]bool // "object:field" -> lower (else drop)
 	Writes simkit.Writes
 
 	queued, inService, maxInService atomic.Int64
@@ -134,6 +141,7 @@ func New(o Options) *Server {
 		o.ReuseMessage = DefaultReuseMessage
 	}
 	s := &Server{opts: o, faults: simkit.NewInjector(o.Faults), slots: make(chan struct{}, o.Slots)}
+	s.unkept, _ = parseUnkept(o.DropFields, o.LowerFields)
 	s.st = State{Users: map[string]*User{}, Authz: map[string]map[string]string{}}
 	s.reindex()
 	for _, r := range systemRoles {
@@ -662,7 +670,9 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		"ListInDirectory": "true", "Inactive": "false", "CreationTime": nextTime("")},
 		Creds: map[string]*Credential{}, UserRoles: map[string]string{}}
 	for k, v := range body {
-		u.Fields[k] = v
+		if kept, ok := s.keep("user", k, v); ok {
+			u.Fields[k] = kept
+		}
 	}
 	if u.Fields["DisplayName"] == "" {
 		u.Fields["DisplayName"] = strings.TrimSpace(u.Fields["FirstName"] + " " + u.Fields["LastName"])
@@ -725,7 +735,9 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 	}
 	s.unindex(u)
 	for k, v := range body {
-		u.Fields[k] = v
+		if kept, ok := s.keep("user", k, v); ok {
+			u.Fields[k] = kept
+		}
 	}
 	s.index(id, u)
 	s.Writes.Add("cupi/user:" + strings.ToLower(u.Fields["Alias"]) + ":update")
@@ -870,12 +882,14 @@ func (s *Server) setCredential(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for k, v := range body {
-		switch k {
-		case "Credentials":
-		case "TimeHacked":
-			c.Settings["TimeLastHack"] = v
+		kept, ok := s.keep("credential", k, v)
+		switch {
+		case k == "Credentials":
+		case !ok:
+		case k == "TimeHacked":
+			c.Settings["TimeLastHack"] = kept
 		default:
-			c.Settings[k] = v
+			c.Settings[k] = kept
 		}
 	}
 	if newHash != "" {
@@ -1081,7 +1095,9 @@ func (s *Server) storeAuthz(a, body map[string]string) {
 			a["secretHash"] = hashSecret("authz", "server", v)
 			continue
 		}
-		a[k] = v
+		if kept, ok := s.keep("authzserver", k, v); ok {
+			a[k] = kept
+		}
 	}
 }
 

@@ -48,6 +48,12 @@ type Options struct {
 	ThrottleRetryAfter time.Duration
 	MaxLimit           int // pagination maximum_limit (2000)
 	Faults             simkit.Faults
+	// DropFields and LowerFields make the server misbehave on purpose
+	// (unkept.go): each MODEL:PATH entry names a field whose writes it
+	// answers with success as usual but does not keep (DropFields) or
+	// keeps lower-cased (LowerFields). Validate checks them; New ignores
+	// an entry Validate refuses.
+	DropFields, LowerFields []string
 }
 
 // Instance is a stored model instance.
@@ -74,6 +80,7 @@ type State struct {
 type Server struct {
 	opts   Options
 	faults *simkit.Injector
+	unkept []unkeptRule
 	Writes simkit.Writes
 
 	mu    sync.Mutex
@@ -115,6 +122,16 @@ func New(o Options) *Server {
 		o.MaxLimit = 2000
 	}
 	s := &Server{opts: o, faults: simkit.NewInjector(o.Faults), txs: map[string]*Tx{}, queue: make(chan func(), 100000)}
+	for _, list := range []struct {
+		specs []string
+		lower bool
+	}{{o.DropFields, false}, {o.LowerFields, true}} {
+		for _, spec := range list.specs {
+			if r, err := parseRule(spec, list.lower); err == nil {
+				s.unkept = append(s.unkept, r)
+			}
+		}
+	}
 	s.st = State{Nodes: map[string]string{}, Instances: map[string]*Instance{}}
 	s.keys = map[string]string{}
 	for _, h := range DefaultHierarchy {
@@ -562,6 +579,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, model string) {
 		s.st.Seq++
 		id := pkidFor(fmt.Sprintf("instance:%d", s.st.Seq))
 		hashSecrets(models[model].root, data)
+		s.unkeep(model, nil, data)
 		in := &Instance{Model: model, Hierarchy: h, Data: data}
 		if model == modelUser {
 			if _, ok := data["language"]; !ok {
@@ -629,6 +647,7 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, model, pkid stri
 			return "", st, "Internal server error"
 		}
 		hashSecrets(models[model].root, next)
+		s.unkeep(model, in.Data, next)
 		delete(s.keys, ikey(model, in.Hierarchy, keyOf(model, in.Data)))
 		in.Data = next
 		s.keys[ikey(model, in.Hierarchy, key)] = pkid
