@@ -113,10 +113,21 @@ func (l *logWriter) logLine(line string) {
 		level, line = slog.LevelWarn, rest
 	}
 	if m := kindPrefix.FindStringSubmatch(line); m != nil {
+		if field := lineFields[m[1]]; field != "" && level == slog.LevelInfo && !strings.ContainsAny(m[2], " \t") {
+			// "audit: SHA256" printed as text: the same object logEvent
+			// would have made, {"msg":"audit","sha256":...}.
+			l.json.Log(context.Background(), level, m[1], field, m[2])
+			return
+		}
 		attrs = append(attrs, "kind", m[1])
 	}
 	l.json.Log(context.Background(), level, line, attrs...)
 }
+
+// lineFields name the one value of the "KIND: VALUE" lines bulkprov
+// prints: in json mode such a line is {"msg": KIND, FIELD: VALUE}, whether
+// it was written with logEvent or printed as text.
+var lineFields = map[string]string{"audit": "sha256", "backout": "path"}
 
 // logEvent writes one stderr line: text as given in text mode, or an
 // object {msg, kv...} in json mode. kv are slog's alternating keys and

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -33,6 +34,9 @@ func TestLogFormat(t *testing.T) {
 			logEvent(w, slog.LevelInfo, "backout: /s/x.backout.json", "backout", "path", "/s/x.backout.json")
 		}, "backout: /s/x.backout.json\n",
 			[]map[string]any{{"level": "INFO", "msg": "backout", "path": "/s/x.backout.json"}}},
+		{"audit line printed as text", "", func(w *logWriter) { fmt.Fprintf(w, "audit: %s\n", "9f86d081884c7d65") },
+			"audit: 9f86d081884c7d65\n",
+			[]map[string]any{{"level": "INFO", "msg": "audit", "sha256": "9f86d081884c7d65"}}},
 		{"key/value line", "", func(w *logWriter) { logKV(w, "audit", "who", "Ann Lee", "rows", 3) },
 			"audit: who=\"Ann Lee\" rows=3\n",
 			[]map[string]any{{"level": "INFO", "msg": "audit", "who": "Ann Lee", "rows": 3.0}}},
