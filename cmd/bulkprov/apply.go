@@ -299,7 +299,6 @@ credentials or a permission (fix the access, then run again).`, io)
 		}
 		applyErr = engine.Apply(ctx, p, conn.targets, opts, ao)
 	}
-	prog.finish()
 	markEarlierWork(p, journal)
 	if opts.OneTime != nil {
 		if n, err := opts.OneTime.Close(); err != nil {
@@ -314,6 +313,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	doc := report.New(commandName("apply", rv), p)
 	doc.Metrics = metrics(conn.targets, time.Since(runStart)) // over the whole run: its reads count too
 	rep.doc = doc
+	prog.finish(doc.Account())
 	report.Print(io.out, doc, report.TextOptions{Color: useColor(io.out), Changes: verbose && !quiet})
 	printNotRestorable(io, p)
 	if !quiet {
@@ -642,15 +642,4 @@ func (p *progress) update(done, failed, total int) {
 func (p *progress) line() {
 	rate := float64(p.done) / time.Since(p.start).Seconds()
 	fmt.Fprintf(p.io.err, "progress: %d/%d rows, %d failed, %.1f rows/s\n", p.done, p.total, p.failed, rate)
-}
-
-func (p *progress) finish() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	switch {
-	case p.bar != nil:
-		p.bar.Finish()
-	case p.total > 0:
-		p.line()
-	}
 }

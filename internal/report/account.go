@@ -217,3 +217,11 @@ func (a Account) ToDo() ActionCounts {
 	return ActionCounts{Create: a.cell[engine.Create][engine.Planned], Update: a.cell[engine.Update][engine.Planned],
 		Delete: a.cell[engine.Delete][engine.Planned], Noop: a.cell[engine.Noop][engine.Planned]}
 }
+
+// plural is noun for n of them: "1 operation", "2 operations".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return noun
+	}
+	return noun + "s"
+}

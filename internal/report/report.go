@@ -160,7 +160,15 @@ func Print(w io.Writer, d *Document, o TextOptions) {
 	if lastRow != nil {
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w, SummaryLine(d))
+	acct := d.Account()
+	// What was not run is said once per reason (a target down mid-run is
+	// one line, not one per operation).
+	for _, r := range acct.Skipped {
+		if strings.HasPrefix(r.Reason, "not run") || strings.HasPrefix(r.Reason, "not attempted") {
+			fmt.Fprintf(w, "%s (%d %s)\n", r.Reason, r.Count, plural(r.Count, "operation"))
+		}
+	}
+	fmt.Fprintln(w, AccountLine(d.IsApply(), acct))
 }
 
 // RowLine counts rows, the unit people count: "300 rows: 298 ok, 2 failed".
