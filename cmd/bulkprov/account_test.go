@@ -1,6 +1,10 @@
 package main
 
 import (
+	"time"
+
+	"golang.org/x/time/rate"
+
 	"path/filepath"
 	"testing"
 
@@ -59,5 +63,31 @@ func TestResumedRunCountsEachOperationOnce(t *testing.T) {
 	}
 	if s := doc.Summary; s.Done+s.Failed+s.Skip+s.Noop != len(p.Ops) {
 		t.Errorf("summary %+v does not add up to %d operations", s, len(p.Ops))
+	}
+}
+
+// The limit line names a budget only when the run was long enough to
+// say, and never a rate above the budget it names (issue 24: "limit: the
+// VOSS rate budget (87.3 of 20 req/s)" on a run of one request).
+func TestLimitLineOnlyWhenLongEnough(t *testing.T) {
+	tg := &engine.Targets{VOSSPace: rate.NewLimiter(20, 1)}
+	cases := []struct {
+		name    string
+		m       report.TargetMetrics
+		elapsed time.Duration
+		want    string
+	}{
+		{"one request", report.TargetMetrics{Target: "voss", Requests: 1, PerSecond: 87.3}, 11 * time.Millisecond, ""},
+		{"a second's worth", report.TargetMetrics{Target: "voss", Requests: 20, PerSecond: 19}, time.Second + 50*time.Millisecond, ""},
+		{"a minute at the budget", report.TargetMetrics{Target: "voss", Requests: 1190, PerSecond: 19.8}, 60 * time.Second, "the VOSS rate budget (19.8 of 20 req/s)"},
+		{"a burst over the budget", report.TargetMetrics{Target: "voss", Requests: 130, PerSecond: 21.7}, 6 * time.Second, "the VOSS rate budget (20.0 of 20 req/s)"},
+		{"well under the budget", report.TargetMetrics{Target: "voss", Requests: 300, PerSecond: 5}, 60 * time.Second, ""},
+		{"CUPI busy, a few requests", report.TargetMetrics{Target: "cupi", Requests: 3, P50Ms: 900}, 500 * time.Millisecond, ""},
+		{"CUPI busy, a long run", report.TargetMetrics{Target: "cupi", Requests: 3000, P50Ms: 20}, 12 * time.Second, "the CUPI slots (5 busy 100% of the run)"},
+	}
+	for _, tc := range cases {
+		if got := boundBy([]report.TargetMetrics{tc.m}, tg, tc.elapsed); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }

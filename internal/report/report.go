@@ -47,15 +47,18 @@ func (d *Document) IsApply() bool { return strings.HasPrefix(d.Kind, "apply") }
 
 // TargetMetrics are one target's request figures of a run.
 type TargetMetrics struct {
-	Target    string        `json:"target"`
-	Requests  int           `json:"requests"`
-	PerSecond float64       `json:"requests_per_second"`
-	P50Ms     float64       `json:"p50_ms"`
-	P95Ms     float64       `json:"p95_ms"`
-	Status503 int           `json:"status_503"`
-	Status429 int           `json:"status_429"`
-	Retries   int           `json:"retries"`
-	BackoffS  float64       `json:"backoff_s"`
+	Target    string  `json:"target"`
+	Requests  int     `json:"requests"`
+	PerSecond float64 `json:"requests_per_second"`
+	P50Ms     float64 `json:"p50_ms"`
+	P95Ms     float64 `json:"p95_ms"`
+	Status503 int     `json:"status_503"`
+	Status429 int     `json:"status_429"`
+	Retries   int     `json:"retries"`
+	BackoffS  float64 `json:"backoff_s"`
+	// PaceWaitS is the time requests waited for the target's
+	// requests-per-second budget: not in the latencies.
+	PaceWaitS float64       `json:"pace_wait_s,omitempty"`
 	MaxLimit  int           `json:"max_workers"`
 	Timeline  []engine.Tick `json:"timeline,omitempty"`
 }
