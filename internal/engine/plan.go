@@ -37,6 +37,11 @@ type Plan struct {
 	// NotRestorable lists, in a revert plan, the write-only values the
 	// undo cannot put back.
 	NotRestorable []NotRestorable `json:"not_restorable,omitempty"`
+	// ResentSecrets counts the secrets (passwords, PINs) of objects that
+	// already exist the plan sends for want of a record of what was
+	// applied before (a new or lost state folder): the reports count
+	// them, as the warning on stderr does.
+	ResentSecrets int `json:"resent_secrets,omitempty"`
 	// Down holds the Unity Connection clusters that could not be read:
 	// their operations are planned as failed.
 	Down map[string]error `json:"-"`

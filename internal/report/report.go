@@ -65,7 +65,7 @@ type TargetMetrics struct {
 
 // New builds a document from a plan.
 func New(kind string, p *engine.Plan) *Document {
-	return &Document{Kind: kind, Summary: Tally(p.Ops).Summary(), Ops: p.Ops, Inputs: p.Inputs, Targets: p.Targets, NotRestorable: p.NotRestorable}
+	return &Document{Kind: kind, Summary: Tally(p.Ops).Summary(), Ops: p.Ops, Inputs: p.Inputs, Targets: p.Targets, NotRestorable: p.NotRestorable, ResentSecrets: p.ResentSecrets}
 }
 
 // Visible returns the operations a person should see: everything but
