@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 
 	"github.com/bulkprov/bulkprov/internal/report"
 )
@@ -26,14 +27,17 @@ func (p *progress) finish(a report.Account) {
 	if p.total == 0 && a.Rows.Total == 0 {
 		return
 	}
-	fmt.Fprintln(p.io.err, progressLine(a))
+	text, kv := finalProgress(a)
+	logEvent(p.io.err, slog.LevelInfo, text, "progress", kv...)
 }
 
-// progressLine is the last progress line of a run with account a.
-func progressLine(a report.Account) string {
+// finalProgress is the last progress line of a run with account a, and
+// its fields for --log-format json.
+func finalProgress(a report.Account) (string, []any) {
 	s := fmt.Sprintf("progress: %d/%d rows, %d failed", a.Rows.Total, a.Rows.Total, a.Rows.Failed)
+	kv := []any{"done", a.Rows.Total, "total", a.Rows.Total, "failed", a.Rows.Failed, "not_run", a.Rows.NotRun}
 	if a.Rows.NotRun > 0 {
 		s += fmt.Sprintf(", %d not run", a.Rows.NotRun)
 	}
-	return s
+	return s, kv
 }

@@ -31,6 +31,8 @@ type Document struct {
 	// again for want of a record (a new or lost state folder): the
 	// account's resent_secrets.
 	ResentSecrets int `json:"resent_secrets,omitempty"`
+	// Estimate is a plan's forecast of its apply's duration (estimate.go).
+	Estimate *Estimate `json:"estimate,omitempty"`
 }
 
 // Account is the document's one account (see Account): every format
@@ -242,7 +244,8 @@ func JSON(w io.Writer, d *Document) error {
 		// NotRestorable is a back-out plan's list of write-only values
 		// the undo cannot put back.
 		NotRestorable []engine.NotRestorable `json:"not_restorable,omitempty"`
-	}{Run: d.Run, Rows: acct.Rows, Summary: acct.Summary(), Account: acct, Inputs: d.Inputs, Metrics: d.Metrics, NotRestorable: d.NotRestorable, Ops: []op{}}
+		Estimate      *Estimate              `json:"estimate,omitempty"`
+	}{Run: d.Run, Rows: acct.Rows, Summary: acct.Summary(), Account: acct, Inputs: d.Inputs, Metrics: d.Metrics, NotRestorable: d.NotRestorable, Estimate: d.Estimate, Ops: []op{}}
 	// The operations are converted and encoded one at a time as they are
 	// written: a run's report is never held whole.
 	conv := func(i int) any {
