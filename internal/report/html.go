@@ -302,7 +302,7 @@ code{font-size:12px;overflow-wrap:anywhere}
 <h2>By kind</h2><table id="by-kind"><tr><th>kind</th><th>create</th><th>update</th><th>delete</th><th>noop (unchanged)</th><th>failed</th></tr>{{range .Account.ByKind}}<tr><td>{{.Kind}}</td><td>{{.Create}}</td><td>{{.Update}}</td><td>{{.Delete}}</td><td>{{.Noop}}</td><td>{{.Failed}}</td></tr>{{end}}</table>
 <h2>By action</h2><table id="by-action">{{range .ByAction}}<tr><td>{{index . 0}}</td><td>{{index . 1}}</td><td class="barcell"><span class="bar" style="width:{{pct (index . 1) $total}}%"></span></td></tr>{{end}}</table>
 <h2>By hierarchy</h2><table id="by-hierarchy">{{range .ByHierarchy}}<tr><td>{{index . 0}}</td><td>{{index . 1}}</td><td class="barcell"><span class="bar" style="width:{{pct (index . 1) $total}}%"></span></td></tr>{{end}}</table>
-{{range .Metrics}}<h2>{{.Target}}: {{.Requests}} requests, {{printf "%.1f" .PerSecond}}/s, p50 {{printf "%.1f" .P50Ms}} ms, p95 {{printf "%.1f" .P95Ms}} ms, {{.Status503}}×503, {{.Status429}}×429, back-off {{printf "%.1f" .BackoffS}} s</h2>{{end}}
+{{range .Metrics}}<h2>{{.Target}}: {{.Requests}} requests, {{printf "%.1f" .PerSecond}}/s, p50 {{printf "%.1f" .P50Ms}} ms, p95 {{printf "%.1f" .P95Ms}} ms, {{.Status503}}×503, {{.Status429}}×429, back-off {{printf "%.1f" .BackoffS}} s{{if .PaceWaitS}}, {{printf "%.1f" .PaceWaitS}} s waiting for the rate budget (not in the latencies){{end}}</h2>{{end}}
 {{range .Timelines}}<div class="timeline">{{.Requests}}{{.Latency}}{{.Wait}}</div>{{end}}
 <h2>Changes</h2>
 <p>{{.Listed}} operations on {{.ListedRows}} rows, each with every field change (unchanged objects are counted above, not listed); rows with failures first.</p>
