@@ -29,7 +29,6 @@ var exempt = map[string]bool{
 // is under way; each commit that splits one removes it here. The list
 // only shrinks.
 var pending = map[string]bool{
-	"cmd/bulkbench/budget.go:benchBudget":            true,
 	"cmd/bulkprov/apply.go:runApply":                 true,
 	"cmd/bulkprov/audit.go:runAudit":                 true,
 	"cmd/bulkprov/doctor.go:runDoctor":               true,
