@@ -126,40 +126,23 @@ func (f *targetFlags) connect(cfg *transform.Config, errOut io.Writer) (*connect
 	if cfg == nil {
 		cfg = &transform.Config{}
 	}
-	switch {
-	case f.workers < 0:
-		return nil, fail(exitInvalid, "--workers %d: want a number of requests ≥ 1 (0 or unset: adaptive)", f.workers)
-	case math.IsNaN(f.vossRate) || f.vossRate < 0:
-		return nil, fail(exitInvalid, "--voss-rate %v: want a rate ≥ 0 (0 = unpaced)", f.vossRate)
-	case f.timeout < 0:
-		return nil, fail(exitInvalid, "--timeout %v: want a duration > 0", f.timeout)
-	case f.retries < 0:
-		return nil, fail(exitInvalid, "--retries %d: want a number of attempts ≥ 1", f.retries)
+	if err := f.checkTuning(); err != nil {
+		return nil, err
 	}
 	vossURL, cupiURL := f.voss, f.cupi
-	vc, okV := targets.FromEnv("VOSS")
-	cc, okC := targets.FromEnv("CUPI")
+	var tc targetCreds
+	tc.vc, tc.okV = targets.FromEnv("VOSS")
+	tc.cc, tc.okC = targets.FromEnv("CUPI")
 	if f.sim {
 		if vossURL != "" || cupiURL != "" {
 			return nil, fail(exitInvalid, "--sim cannot be combined with --voss or --cupi")
 		}
-		user, pass := "admin", "admin"
-		if okV {
-			user, pass = vc.User, vc.Password
-		}
-		names := make([]string, 0, len(cfg.CUPIClusters))
-		for name := range cfg.CUPIClusters {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		r, err := simserve.Start(simserve.Options{User: user, Password: pass, Clusters: names})
+		r, err := startSims(clusterNames(cfg), &tc)
 		if err != nil {
-			return nil, fail(exitInterrupted, "starting the simulators: %v", err)
+			return nil, err
 		}
 		c.sim = r
 		vossURL, cupiURL = r.URL, r.URL
-		vc, cc = targets.Credentials{User: user, Password: pass}, targets.Credentials{User: user, Password: pass}
-		okV, okC = true, true
 	}
 	for name, u := range map[string]*string{"--voss": &vossURL, "--cupi": &cupiURL} {
 		if *u == "" {
@@ -174,54 +157,21 @@ func (f *targetFlags) connect(cfg *transform.Config, errOut io.Writer) (*connect
 	if f.workers > 0 {
 		cupiMax, vossMax = f.workers, f.workers
 	}
-	httpClient := func(conns int) (*http.Client, error) {
-		client, err := targets.NewHTTPClient(targets.HTTPOptions{CAFile: f.caFile, Conns: conns, Timeout: f.timeout})
-		if err != nil {
-			return nil, fail(exitInvalid, "%v", err)
-		}
-		return client, nil
-	}
 	t := &engine.Targets{VOSSLimiter: engine.NewLimiter("voss", vossMax), CUPILimiter: engine.NewLimiter("cupi", cupiMax)}
 	if vossURL != "" {
-		if !okV {
-			return nil, fail(exitInvalid, "--voss needs BULKPROV_VOSS_USER and BULKPROV_VOSS_PASSWORD in the environment")
-		}
-		client, err := httpClient(vossMax)
-		if err != nil {
+		if err := f.connectVOSS(c, t, vossURL, tc, vossMax); err != nil {
 			return nil, err
 		}
-		if f.vossRate < 0 {
-			return nil, fail(exitInvalid, "--voss-rate %v: want a rate ≥ 0 (0 = unpaced)", f.vossRate)
-		}
-		if !flagSet(f.fs, "voss-rate") {
-			switch {
-			case f.sim:
-				f.vossRate = 0 // the in-process simulator has no budget to keep
-			case f.shard.n > 1:
-				f.vossRate = engine.DefaultVOSSRate / float64(f.shard.n) // N shards together keep VOSS's budget
-			}
-		}
-		if f.vossRate > 0 {
-			t.VOSSPace = rate.NewLimiter(rate.Limit(f.vossRate), 1)
-			client.Transport = targets.Paced(client.Transport, t.VOSSPace)
-		}
-		c.voss = vossload.New(vossURL, client, vc)
-		// Synchronous writes cost one request of VOSS's 20 req/s budget
-		// each, a nowait write three or more (POST, polls, the pkid's GET):
-		// measured in BENCHMARKS.md, synchronous is the default.
-		c.voss.Nowait = f.vossNowait
-		c.voss.Observe = t.VOSSLimiter.Observe
-		t.VOSS = c.voss
 	}
 	if cupiURL != "" {
-		if !okC {
+		if !tc.okC {
 			return nil, fail(exitInvalid, "--cupi needs BULKPROV_CUPI_USER and BULKPROV_CUPI_PASSWORD in the environment")
 		}
-		client, err := httpClient(cupiMax)
+		client, err := f.httpClient(cupiMax)
 		if err != nil {
 			return nil, err
 		}
-		c.cupi = cupi.New(cupiURL, client, cc)
+		c.cupi = cupi.New(cupiURL, client, tc.cc)
 		c.cupi.Observe = t.CUPILimiter.Observe
 		t.CUPI = c.cupi
 	}
@@ -230,23 +180,116 @@ func (f *targetFlags) connect(cfg *transform.Config, errOut io.Writer) (*connect
 	if f.sim {
 		t.ID, t.VOSSName, t.CUPIName = "sim", "sim-voss", "sim-cupi"
 	}
-	names := make([]string, 0, len(cfg.CUPIClusters))
-	for name := range cfg.CUPIClusters {
-		names = append(names, name)
+	if err := f.connectClusters(c, t, cfg, tc, cupiMax); err != nil {
+		return nil, err
 	}
-	sort.Strings(names)
-	for i, name := range names {
+	t.SetClusterPrefixes(cfg.ClusterPrefixes())
+	c.targets = t
+	if t.VOSS == nil && t.CUPI == nil && len(t.Clusters) == 0 {
+		return nil, fail(exitInvalid, "no target: give --voss URL and/or --cupi URL, or --sim")
+	}
+	return c, nil
+}
+
+// targetCreds are the VOSS and the shared Unity Connection credentials,
+// from the environment (or the simulators'); ok says whether they were
+// given.
+type targetCreds struct {
+	vc, cc   targets.Credentials
+	okV, okC bool
+}
+
+// checkTuning refuses tuning flags out of their range.
+func (f *targetFlags) checkTuning() error {
+	switch {
+	case f.workers < 0:
+		return fail(exitInvalid, "--workers %d: want a number of requests ≥ 1 (0 or unset: adaptive)", f.workers)
+	case math.IsNaN(f.vossRate) || f.vossRate < 0:
+		return fail(exitInvalid, "--voss-rate %v: want a rate ≥ 0 (0 = unpaced)", f.vossRate)
+	case f.timeout < 0:
+		return fail(exitInvalid, "--timeout %v: want a duration > 0", f.timeout)
+	case f.retries < 0:
+		return fail(exitInvalid, "--retries %d: want a number of attempts ≥ 1", f.retries)
+	}
+	return nil
+}
+
+// startSims starts the in-process simulators, with one Unity Connection
+// per cluster name, accepting the environment's VOSS credentials (else
+// admin/admin), and gives tc those credentials for both targets.
+func startSims(clusters []string, tc *targetCreds) (*simserve.Running, error) {
+	user, pass := "admin", "admin"
+	if tc.okV {
+		user, pass = tc.vc.User, tc.vc.Password
+	}
+	r, err := simserve.Start(simserve.Options{User: user, Password: pass, Clusters: clusters})
+	if err != nil {
+		return nil, fail(exitInterrupted, "starting the simulators: %v", err)
+	}
+	tc.vc, tc.cc = targets.Credentials{User: user, Password: pass}, targets.Credentials{User: user, Password: pass}
+	tc.okV, tc.okC = true, true
+	return r, nil
+}
+
+// httpClient is a target's HTTP client with conns connections.
+func (f *targetFlags) httpClient(conns int) (*http.Client, error) {
+	client, err := targets.NewHTTPClient(targets.HTTPOptions{CAFile: f.caFile, Conns: conns, Timeout: f.timeout})
+	if err != nil {
+		return nil, fail(exitInvalid, "%v", err)
+	}
+	return client, nil
+}
+
+// connectVOSS connects VOSS at url, paced at --voss-rate (unpaced for the
+// in-process simulator, a share of the default per --shard unless given).
+func (f *targetFlags) connectVOSS(c *connection, t *engine.Targets, url string, tc targetCreds, vossMax int) error {
+	if !tc.okV {
+		return fail(exitInvalid, "--voss needs BULKPROV_VOSS_USER and BULKPROV_VOSS_PASSWORD in the environment")
+	}
+	client, err := f.httpClient(vossMax)
+	if err != nil {
+		return err
+	}
+	if f.vossRate < 0 {
+		return fail(exitInvalid, "--voss-rate %v: want a rate ≥ 0 (0 = unpaced)", f.vossRate)
+	}
+	if !flagSet(f.fs, "voss-rate") {
+		switch {
+		case f.sim:
+			f.vossRate = 0 // the in-process simulator has no budget to keep
+		case f.shard.n > 1:
+			f.vossRate = engine.DefaultVOSSRate / float64(f.shard.n) // N shards together keep VOSS's budget
+		}
+	}
+	if f.vossRate > 0 {
+		t.VOSSPace = rate.NewLimiter(rate.Limit(f.vossRate), 1)
+		client.Transport = targets.Paced(client.Transport, t.VOSSPace)
+	}
+	c.voss = vossload.New(url, client, tc.vc)
+	// Synchronous writes cost one request of VOSS's 20 req/s budget
+	// each, a nowait write three or more (POST, polls, the pkid's GET):
+	// measured in BENCHMARKS.md, synchronous is the default.
+	c.voss.Nowait = f.vossNowait
+	c.voss.Observe = t.VOSSLimiter.Observe
+	t.VOSS = c.voss
+	return nil
+}
+
+// connectClusters connects the config's Unity Connection clusters, in
+// name order, each with its own client, credentials and limiter.
+func (f *targetFlags) connectClusters(c *connection, t *engine.Targets, cfg *transform.Config, tc targetCreds, cupiMax int) error {
+	for i, name := range clusterNames(cfg) {
 		u := targets.NormalizeURL(cfg.CUPIClusters[name].URL)
 		if f.sim {
 			u = c.sim.Clusters[i].URL
 		}
-		cred, ok := clusterCredentials(name, cc, okC)
+		cred, ok := clusterCredentials(name, tc.cc, tc.okC)
 		if !ok {
-			return nil, fail(exitInvalid, "cupiClusters.%s needs %s_USER and _PASSWORD (or BULKPROV_CUPI_USER and _PASSWORD) in the environment", name, transform.ClusterEnv(name))
+			return fail(exitInvalid, "cupiClusters.%s needs %s_USER and _PASSWORD (or BULKPROV_CUPI_USER and _PASSWORD) in the environment", name, transform.ClusterEnv(name))
 		}
-		client, err := httpClient(cupiMax)
+		client, err := f.httpClient(cupiMax)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		cc := cupi.New(u, client, cred)
 		cl := &engine.Cluster{Name: name, URL: u, CUPI: cc, Limiter: engine.NewLimiter(engine.LimiterName(name), cupiMax)}
@@ -261,12 +304,7 @@ func (f *targetFlags) connect(cfg *transform.Config, errOut io.Writer) (*connect
 		t.AddCluster(cl)
 		t.ID += " cupi[" + name + "]=" + cl.URL
 	}
-	t.SetClusterPrefixes(cfg.ClusterPrefixes())
-	c.targets = t
-	if t.VOSS == nil && t.CUPI == nil && len(t.Clusters) == 0 {
-		return nil, fail(exitInvalid, "no target: give --voss URL and/or --cupi URL, or --sim")
-	}
-	return c, nil
+	return nil
 }
 
 // clusterCredentials are a cluster's own credentials, else the shared
