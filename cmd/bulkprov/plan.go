@@ -23,16 +23,7 @@ func runPlan(args []string, io streams) (err error) {
 	// pending, 1 an error (invalid input included); 3 and 4 keep theirs.
 	var detailed bool
 	pending := silent(exitInvalid) // the one exit 2 that means "changes pending"
-	detailedExit := func() {
-		if detailed && err != pending && exitCode(err) == exitInvalid {
-			var ee *exitError
-			if errors.As(err, &ee) {
-				err = &exitError{code: exitRowsFailed, err: ee.err}
-			} else {
-				err = &exitError{code: exitRowsFailed, err: err}
-			}
-		}
-	}
+	detailedExit := func() { toDetailedExit(detailed, pending, &err) }
 	defer detailedExit()
 	for _, a := range args {
 		detailed = detailed || a == "--detailed-exitcode" || a == "-detailed-exitcode"
@@ -41,6 +32,7 @@ func runPlan(args []string, io streams) (err error) {
 	var tf targetFlags
 	var reportPaths reportPaths
 	var outPath, revertPath string
+	var metricsPath string
 	var quiet, force bool
 	var auditPath string
 	fs := newFlagSet("plan", "[TARGETS] [flags] INPUT...", planHelp, io)
@@ -51,6 +43,7 @@ func runPlan(args []string, io streams) (err error) {
 	fs.BoolVar(&quiet, "quiet", false, "only the summary and the failed operations with their reasons")
 	fs.StringVar(&revertPath, "revert", "", "plan the undo of the run whose back-out file this is (no input files; targets and config from the file)")
 	fs.BoolVar(&force, "force", false, "with --revert: restore objects someone else changed since the run, too")
+	registerMetricsFile(fs, &metricsPath)
 	auditLogFlag(fs, &auditPath)
 	fs.BoolVar(&detailed, "detailed-exitcode", false, "exit 0 when nothing would change, 2 when changes are pending, 1 on any error (invalid input included); 3 and 4 as always")
 	paths, err := parseFlags(fs, args)
@@ -66,7 +59,7 @@ func runPlan(args []string, io streams) (err error) {
 	if err := in.check(); err != nil {
 		return err
 	}
-	if err := checkPlanPaths(reportPaths, outPath, revertPath, paths, &tf); err != nil {
+	if err := checkPlanPaths(reportPaths, metricsPath, outPath, revertPath, paths, &tf); err != nil {
 		return err
 	}
 	cmd := "plan"
@@ -74,6 +67,7 @@ func runPlan(args []string, io streams) (err error) {
 		cmd = "plan --revert"
 	}
 	rep := newReporter(cmd, reportPaths, io)
+	rep.metricsPath = metricsPath
 	au.rep = rep
 	defer func() { err = rep.finish(err) }()
 	rep.problems(&in)
@@ -93,9 +87,12 @@ func runPlan(args []string, io streams) (err error) {
 	}
 	defer conn.close()
 	doc := report.New(commandName("plan", rv), p)
+	estimateLine, est := planEstimate(p, conn, &tf)
+	doc.Estimate = est
 	rep.doc = doc
 	report.Print(io.out, doc, report.TextOptions{Color: useColor(io.out), Changes: !quiet})
 	printNotRestorable(io, p)
+	printEstimate(io, estimateLine)
 	if outPath != "" {
 		if err := savePlanOut(outPath, p, rv, run, rep, &tf, &in, io); err != nil {
 			return err
@@ -111,6 +108,20 @@ func runPlan(args []string, io streams) (err error) {
 		return pending
 	}
 	return nil
+}
+
+// toDetailedExit, with --detailed-exitcode, makes an exit 2 (invalid
+// input) of *err an exit 1, except pending, the one exit 2 that means
+// "changes pending".
+func toDetailedExit(detailed bool, pending error, err *error) {
+	if detailed && *err != pending && exitCode(*err) == exitInvalid {
+		var ee *exitError
+		if errors.As(*err, &ee) {
+			*err = &exitError{code: exitRowsFailed, err: ee.err}
+		} else {
+			*err = &exitError{code: exitRowsFailed, err: *err}
+		}
+	}
 }
 
 // planHelp is bulkprov plan's help.
@@ -145,8 +156,8 @@ terraform's): 0 nothing would change, 2 changes are pending, 1 an error
 
 // checkPlanPaths checks plan's outputs can be written and its inputs read
 // before anything is planned.
-func checkPlanPaths(reportPaths reportPaths, outPath, revertPath string, paths []string, tf *targetFlags) error {
-	outs := append(reportPaths.outputs(), outputPath{flag: "--out", path: outPath, exts: []string{".json"}})
+func checkPlanPaths(reportPaths reportPaths, metricsPath, outPath, revertPath string, paths []string, tf *targetFlags) error {
+	outs := append(reportPaths.outputs(), outputPath{flag: "--metrics-file", path: metricsPath}, outputPath{flag: "--out", path: outPath, exts: []string{".json"}})
 	outs = append(outs, readPaths("input", paths...)...)
 	outs = append(outs, readPaths("--config", tf.config)...)
 	outs = append(outs, readPaths("--ca-file", tf.caFile)...)

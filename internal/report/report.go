@@ -27,6 +27,8 @@ type Document struct {
 	// NotRestorable lists, for a back-out plan, the write-only values the
 	// undo cannot put back (the terminal prints the same list).
 	NotRestorable []engine.NotRestorable `json:"not_restorable,omitempty"`
+	// Estimate is a plan's forecast of its apply's duration (estimate.go).
+	Estimate *Estimate `json:"estimate,omitempty"`
 }
 
 // IsApply reports whether the document is an apply's (apply --revert
@@ -212,7 +214,8 @@ func JSON(w io.Writer, d *Document) error {
 		// NotRestorable is a back-out plan's list of write-only values
 		// the undo cannot put back.
 		NotRestorable []engine.NotRestorable `json:"not_restorable,omitempty"`
-	}{Run: d.Run, Rows: CountRows(d.Ops), Summary: d.Summary, Inputs: d.Inputs, Metrics: d.Metrics, NotRestorable: d.NotRestorable, Ops: []op{}}
+		Estimate      *Estimate              `json:"estimate,omitempty"`
+	}{Run: d.Run, Rows: CountRows(d.Ops), Summary: d.Summary, Inputs: d.Inputs, Metrics: d.Metrics, NotRestorable: d.NotRestorable, Estimate: d.Estimate, Ops: []op{}}
 	// The operations are converted and encoded one at a time as they are
 	// written: a run's report is never held whole.
 	conv := func(i int) any {
