@@ -7,15 +7,13 @@ import (
 	"path/filepath"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/bulkprov/bulkprov/internal/engine"
+	"github.com/bulkprov/bulkprov/internal/engine/dial"
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 	cupisim "github.com/bulkprov/bulkprov/targets/cupi/sim"
 	"github.com/bulkprov/bulkprov/targets/simserve"
 	vosssim "github.com/bulkprov/bulkprov/targets/voss/sim"
-	"github.com/bulkprov/bulkprov/targets/voss/vossload"
 	"github.com/bulkprov/bulkprov/transform"
 )
 
@@ -134,7 +132,8 @@ func budgetWorkloads(spec budgetCellSpec, n int, userRows, cupiRows []transform.
 }
 
 // budgetCell runs plan + apply of rows against the simulators at url, as
-// bulkprov apply does, and measures it against its floor.
+// bulkprov apply does (an engine.Run, overlapped), and measures it against
+// its floor.
 func budgetCell(spec budgetCellSpec, url string, rs *engine.RunState, name string, rows []transform.Row, nowait bool) budgetResult {
 	service, vossRate := spec.service, spec.vossRate
 	vossName := "unlimited"
@@ -146,11 +145,13 @@ func budgetCell(spec budgetCellSpec, url string, rs *engine.RunState, name strin
 	o := engine.Options{RunState: rs}
 	s := time.Now()
 	var firstWrite time.Duration
-	p, err := engine.PlanAndApply(context.Background(), rows, t, o, engine.ApplyOptions{}, func(*engine.Plan, *engine.Options) error {
+	run := &engine.Run{Targets: t, Options: o, BeforeWrites: func(*engine.Plan, *engine.Options) error {
 		firstWrite = time.Since(s)
 		return nil
-	})
+	}}
+	p, err := run.Execute(context.Background(), rows, nil)
 	must(err)
+	must(run.Close())
 	wall := time.Since(s)
 	floorV, floorC := budgetFloors(p)
 	floor := time.Duration(float64(floorC) * float64(service) / 5)
@@ -231,20 +232,9 @@ func budgetSim(service time.Duration, vossRate float64) *simserve.Running {
 // The sequential client is the same requests one at a time: one limiter
 // of a single slot shared by both targets.
 func budgetTargets(url string, vossRate float64, nowait, sequential bool) *engine.Targets {
-	hc, _ := targets.NewHTTPClient(targets.HTTPOptions{Conns: 64})
-	vhc, _ := targets.NewHTTPClient(targets.HTTPOptions{Conns: 64})
-	if vossRate > 0 {
-		vhc.Transport = targets.Paced(vhc.Transport, rate.NewLimiter(rate.Limit(vossRate), 1))
-	}
 	cr := targets.Credentials{User: "admin", Password: "admin"}
-	v, c := vossload.New(url, vhc, cr), cupi.New(url, hc, cr)
-	t := &engine.Targets{VOSS: v, CUPI: c,
-		VOSSLimiter: engine.NewLimiter("voss", engine.DefaultVOSSWorkers), CUPILimiter: engine.NewLimiter("cupi", engine.DefaultCUPIWorkers), ID: "bench"}
-	if sequential {
-		one := engine.NewLimiter("voss+cupi", 1)
-		t.VOSSLimiter, t.CUPILimiter = one, one
-	}
-	v.Observe, c.Observe = t.VOSSLimiter.Observe, t.CUPILimiter.Observe
-	v.Nowait = nowait
+	t, _, err := dial.New(dial.Config{VOSSURL: url, CUPIURL: url, VOSSCreds: cr, CUPICreds: cr, HTTP: targets.HTTPOptions{Conns: 64},
+		VOSSRate: vossRate, VOSSNowait: nowait, Sequential: sequential, ID: "bench"})
+	must(err)
 	return t
 }

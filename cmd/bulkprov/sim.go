@@ -11,13 +11,12 @@ import (
 	"time"
 
 	"github.com/bulkprov/bulkprov/internal/engine"
+	"github.com/bulkprov/bulkprov/internal/engine/dial"
 	"github.com/bulkprov/bulkprov/internal/schema"
 	"github.com/bulkprov/bulkprov/loader"
 	"github.com/bulkprov/bulkprov/targets"
-	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/simkit"
 	"github.com/bulkprov/bulkprov/targets/simserve"
-	"github.com/bulkprov/bulkprov/targets/voss/vossload"
 	"github.com/bulkprov/bulkprov/transform"
 )
 
@@ -277,12 +276,11 @@ func seedSim(r *simserve.Running, path string, creds, cupiCreds targets.Credenti
 	if len(problems) > 0 {
 		return fail(exitInvalid, "--seed %s: %d problem(s)", path, len(problems))
 	}
-	hc, err := targets.NewHTTPClient(targets.HTTPOptions{Conns: 16, CAFile: caFile})
+	t, _, err := dial.New(dial.Config{VOSSURL: r.URL, CUPIURL: r.URL, VOSSCreds: creds, CUPICreds: cupiCreds,
+		HTTP: targets.HTTPOptions{Conns: 16, CAFile: caFile}, VOSSWorkers: 8, CUPIWorkers: 5, ID: "seed"})
 	if err != nil {
 		return fail(exitInvalid, "--seed: %v", err)
 	}
-	t := &engine.Targets{VOSS: vossload.New(r.URL, hc, creds), CUPI: cupi.New(r.URL, hc, cupiCreds),
-		VOSSLimiter: engine.NewLimiter("voss", 8), CUPILimiter: engine.NewLimiter("cupi", 5), ID: "seed"}
 	ctx := context.Background()
 	p, err := engine.MakePlan(ctx, rows, t, engine.Options{})
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,9 +17,8 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/bulkprov/bulkprov/internal/engine"
+	"github.com/bulkprov/bulkprov/internal/engine/dial"
 	"github.com/bulkprov/bulkprov/internal/schema"
 	"github.com/bulkprov/bulkprov/internal/statedir"
 	"github.com/bulkprov/bulkprov/loader"
@@ -28,7 +26,6 @@ import (
 	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/simserve"
 	"github.com/bulkprov/bulkprov/targets/voss"
-	"github.com/bulkprov/bulkprov/targets/voss/vossload"
 	"github.com/bulkprov/bulkprov/transform"
 )
 
@@ -153,37 +150,15 @@ func (f *targetFlags) connect(cfg *transform.Config, errOut io.Writer) (*connect
 			return nil, fail(exitInvalid, "%s %q: expected a URL such as https://host:port", name, *u)
 		}
 	}
-	cupiMax, vossMax := defaultCUPIWorkers, defaultVOSSWorkers
-	if f.workers > 0 {
-		cupiMax, vossMax = f.workers, f.workers
-	}
-	t := &engine.Targets{VOSSLimiter: engine.NewLimiter("voss", vossMax), CUPILimiter: engine.NewLimiter("cupi", cupiMax)}
-	if vossURL != "" {
-		if err := f.connectVOSS(c, t, vossURL, tc, vossMax); err != nil {
-			return nil, err
-		}
-	}
-	if cupiURL != "" {
-		if !tc.okC {
-			return nil, fail(exitInvalid, "--cupi needs BULKPROV_CUPI_USER and BULKPROV_CUPI_PASSWORD in the environment")
-		}
-		client, err := f.httpClient(cupiMax)
-		if err != nil {
-			return nil, err
-		}
-		c.cupi = cupi.New(cupiURL, client, tc.cc)
-		c.cupi.Observe = t.CUPILimiter.Observe
-		t.CUPI = c.cupi
-	}
-	t.VOSSName, t.CUPIName = vossURL, cupiURL
-	t.ID = "voss=" + t.VOSSName + " cupi=" + t.CUPIName
-	if f.sim {
-		t.ID, t.VOSSName, t.CUPIName = "sim", "sim-voss", "sim-cupi"
-	}
-	if err := f.connectClusters(c, t, cfg, tc, cupiMax); err != nil {
+	dc, err := f.dialConfig(cfg, c, vossURL, cupiURL, tc)
+	if err != nil {
 		return nil, err
 	}
-	t.SetClusterPrefixes(cfg.ClusterPrefixes())
+	t, clients, err := dial.New(dc)
+	if err != nil {
+		return nil, fail(exitInvalid, "%v", err)
+	}
+	c.voss, c.cupi, c.clusters = clients.VOSS, clients.CUPI, clients.Clusters
 	c.targets = t
 	if t.VOSS == nil && t.CUPI == nil && len(t.Clusters) == 0 {
 		return nil, fail(exitInvalid, "no target: give --voss URL and/or --cupi URL, or --sim")
@@ -231,80 +206,49 @@ func startSims(clusters []string, tc *targetCreds) (*simserve.Running, error) {
 	return r, nil
 }
 
-// httpClient is a target's HTTP client with conns connections.
-func (f *targetFlags) httpClient(conns int) (*http.Client, error) {
-	client, err := targets.NewHTTPClient(targets.HTTPOptions{CAFile: f.caFile, Conns: conns, Timeout: f.timeout})
-	if err != nil {
-		return nil, fail(exitInvalid, "%v", err)
+// dialConfig is what dial.New builds for these flags: VOSS paced at
+// --voss-rate (unpaced for the in-process simulator, a share of the
+// default per --shard unless given), the default Unity Connection and the
+// config's clusters in name order, each with its credentials.
+func (f *targetFlags) dialConfig(cfg *transform.Config, c *connection, vossURL, cupiURL string, tc targetCreds) (dial.Config, error) {
+	dc := dial.Config{VOSSURL: vossURL, CUPIURL: cupiURL, VOSSCreds: tc.vc, CUPICreds: tc.cc,
+		HTTP: targets.HTTPOptions{CAFile: f.caFile, Timeout: f.timeout}, VOSSNowait: f.vossNowait, ClusterPrefixes: cfg.ClusterPrefixes()}
+	if f.workers > 0 {
+		dc.VOSSWorkers, dc.CUPIWorkers = f.workers, f.workers
 	}
-	return client, nil
-}
-
-// connectVOSS connects VOSS at url, paced at --voss-rate (unpaced for the
-// in-process simulator, a share of the default per --shard unless given).
-func (f *targetFlags) connectVOSS(c *connection, t *engine.Targets, url string, tc targetCreds, vossMax int) error {
-	if !tc.okV {
-		return fail(exitInvalid, "--voss needs BULKPROV_VOSS_USER and BULKPROV_VOSS_PASSWORD in the environment")
-	}
-	client, err := f.httpClient(vossMax)
-	if err != nil {
-		return err
-	}
-	if f.vossRate < 0 {
-		return fail(exitInvalid, "--voss-rate %v: want a rate ≥ 0 (0 = unpaced)", f.vossRate)
-	}
-	if !flagSet(f.fs, "voss-rate") {
-		switch {
-		case f.sim:
-			f.vossRate = 0 // the in-process simulator has no budget to keep
-		case f.shard.n > 1:
-			f.vossRate = engine.DefaultVOSSRate / float64(f.shard.n) // N shards together keep VOSS's budget
+	if vossURL != "" {
+		if !tc.okV {
+			return dc, fail(exitInvalid, "--voss needs BULKPROV_VOSS_USER and BULKPROV_VOSS_PASSWORD in the environment")
 		}
+		if !flagSet(f.fs, "voss-rate") {
+			switch {
+			case f.sim:
+				f.vossRate = 0 // the in-process simulator has no budget to keep
+			case f.shard.n > 1:
+				f.vossRate = engine.DefaultVOSSRate / float64(f.shard.n) // N shards together keep VOSS's budget
+			}
+		}
+		dc.VOSSRate = f.vossRate
 	}
-	if f.vossRate > 0 {
-		t.VOSSPace = rate.NewLimiter(rate.Limit(f.vossRate), 1)
-		client.Transport = targets.Paced(client.Transport, t.VOSSPace)
+	if cupiURL != "" && !tc.okC {
+		return dc, fail(exitInvalid, "--cupi needs BULKPROV_CUPI_USER and BULKPROV_CUPI_PASSWORD in the environment")
 	}
-	c.voss = vossload.New(url, client, tc.vc)
-	// Synchronous writes cost one request of VOSS's 20 req/s budget
-	// each, a nowait write three or more (POST, polls, the pkid's GET):
-	// measured in BENCHMARKS.md, synchronous is the default.
-	c.voss.Nowait = f.vossNowait
-	c.voss.Observe = t.VOSSLimiter.Observe
-	t.VOSS = c.voss
-	return nil
-}
-
-// connectClusters connects the config's Unity Connection clusters, in
-// name order, each with its own client, credentials and limiter.
-func (f *targetFlags) connectClusters(c *connection, t *engine.Targets, cfg *transform.Config, tc targetCreds, cupiMax int) error {
+	if f.sim {
+		dc.ID, dc.VOSSName, dc.CUPIName = "sim", "sim-voss", "sim-cupi"
+	}
 	for i, name := range clusterNames(cfg) {
-		u := targets.NormalizeURL(cfg.CUPIClusters[name].URL)
+		k := dial.Cluster{Name: name, URL: targets.NormalizeURL(cfg.CUPIClusters[name].URL)}
 		if f.sim {
-			u = c.sim.Clusters[i].URL
+			k.URL, k.Label = c.sim.Clusters[i].URL, "sim-cupi-"+name
 		}
 		cred, ok := clusterCredentials(name, tc.cc, tc.okC)
 		if !ok {
-			return fail(exitInvalid, "cupiClusters.%s needs %s_USER and _PASSWORD (or BULKPROV_CUPI_USER and _PASSWORD) in the environment", name, transform.ClusterEnv(name))
+			return dc, fail(exitInvalid, "cupiClusters.%s needs %s_USER and _PASSWORD (or BULKPROV_CUPI_USER and _PASSWORD) in the environment", name, transform.ClusterEnv(name))
 		}
-		client, err := f.httpClient(cupiMax)
-		if err != nil {
-			return err
-		}
-		cc := cupi.New(u, client, cred)
-		cl := &engine.Cluster{Name: name, URL: u, CUPI: cc, Limiter: engine.NewLimiter(engine.LimiterName(name), cupiMax)}
-		cc.Observe = cl.Limiter.Observe
-		if c.clusters == nil {
-			c.clusters = map[string]*cupi.Client{}
-		}
-		c.clusters[name] = cc
-		if f.sim {
-			cl.URL = "sim-cupi-" + name
-		}
-		t.AddCluster(cl)
-		t.ID += " cupi[" + name + "]=" + cl.URL
+		k.Creds = cred
+		dc.Clusters = append(dc.Clusters, k)
 	}
-	return nil
+	return dc, nil
 }
 
 // clusterCredentials are a cluster's own credentials, else the shared

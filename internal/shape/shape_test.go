@@ -25,11 +25,10 @@ var exempt = map[string]bool{
 	"loader/xlsx.go:(*workbook).readSheet": true,
 }
 
-// pending are the functions still over the limits while issue 22's split
-// is under way; each commit that splits one removes it here. The list
-// only shrinks.
-var pending = map[string]bool{
-	"cmd/bulkprov/apply.go:runApply": true,
+// tighter are functions held to fewer lines than maxLines: bulkprov
+// apply is flags and wiring; the run's life cycle is engine.Run's.
+var tighter = map[string]int{
+	"cmd/bulkprov/apply.go:runApply": 60,
 }
 
 // cyclo is gocyclo v0.6.0's count: 1, plus one per if, for, range,
@@ -95,7 +94,7 @@ func TestSmallParts(t *testing.T) {
 		t.Fatalf("module root not found at %s: %v", root, err)
 	}
 	var over []string
-	files := 0
+	files, seenTighter := 0, 0
 	fset := token.NewFileSet()
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -128,13 +127,12 @@ func TestSmallParts(t *testing.T) {
 			}
 			lines := fset.Position(fd.End()).Line - fset.Position(fd.Pos()).Line + 1
 			c := cyclo(fd)
-			if pending[rel+":"+name] {
-				if lines <= maxLines && c <= maxCyclo {
-					t.Errorf("%s:%s is within the limits now: remove it from pending", rel, name)
-				}
-				continue
+			limit := maxLines
+			if n, ok := tighter[rel+":"+name]; ok {
+				limit = n
+				seenTighter++
 			}
-			if lines > maxLines || c > maxCyclo {
+			if lines > limit || c > maxCyclo {
 				over = append(over, fmt.Sprintf("%s:%d: %s: %d lines, cyclomatic %d",
 					rel, fset.Position(fd.Pos()).Line, name, lines, c))
 			}
@@ -144,11 +142,14 @@ func TestSmallParts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if seenTighter != len(tighter) {
+		t.Errorf("%d of the %d functions held tighter were found: fix the table", seenTighter, len(tighter))
+	}
 	if files < 50 {
 		t.Fatalf("only %d Go files found under %s: the walk is wrong", files, root)
 	}
 	sort.Strings(over)
 	for _, o := range over {
-		t.Errorf("%s (limits: %d lines, cyclomatic %d; split it)", o, maxLines, maxCyclo)
+		t.Errorf("%s (limits: %d lines, or as tighter says, cyclomatic %d; split it)", o, maxLines, maxCyclo)
 	}
 }
