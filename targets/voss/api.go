@@ -2,8 +2,8 @@ package voss
 
 import "encoding/json"
 
-// The JSON shapes VOSS Automate's API sends and bulkprov reads (seeds
-// 001-004): what the client decodes, apart from what it does with them.
+// The JSON shapes VOSS Automate's API sends and bulkprov reads:
+// what the client decodes, apart from what it does with them.
 // The engine never sees these; it speaks Instance, Summary and
 // WriteResult.
 
