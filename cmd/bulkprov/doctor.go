@@ -172,8 +172,8 @@ func (o *doctorOptions) targets(cfg *transform.Config, dc targetCreds, rec *tran
 		if t.url == "" {
 			continue
 		}
-		if !strings.HasPrefix(t.url, "https://") && !strings.HasPrefix(t.url, "http://") {
-			return nil, nil, fail(exitInvalid, "--%s %q: expected a URL such as https://host:port", t.name, t.url)
+		if err := checkTargetURL("--"+t.name, t.url); err != nil {
+			return nil, nil, err
 		}
 		if !t.ok {
 			return nil, nil, fail(exitInvalid, "--%s needs BULKPROV_%s_USER and BULKPROV_%s_PASSWORD in the environment", t.name, strings.ToUpper(t.name), strings.ToUpper(t.name))
