@@ -281,8 +281,7 @@ func (a *applyRun) run(ctx context.Context) (err error) {
 		}
 		return resumeHint(planError(applyErr), checkpoint, a.io)
 	}
-	prog.finish()
-	return a.report(p, applyErr, r, conn.targets, checkpoint, runStart)
+	return a.report(p, applyErr, r, conn.targets, checkpoint, runStart, prog)
 }
 
 // state takes the state folder (not with --sim) and reads its run state;
@@ -351,7 +350,7 @@ func (a *applyRun) execute(ctx context.Context, r *engine.Run, run *runInputs) (
 // report ends an executed run: the one-time passwords and run state
 // written, the report printed, and the exit; a run that went to its end
 // is marked complete.
-func (a *applyRun) report(p *engine.Plan, applyErr error, r *engine.Run, t *engine.Targets, checkpoint string, runStart time.Time) error {
+func (a *applyRun) report(p *engine.Plan, applyErr error, r *engine.Run, t *engine.Targets, checkpoint string, runStart time.Time, prog *progress) error {
 	markEarlierWork(p, r.Journal)
 	if r.Options.OneTime != nil {
 		if n, err := r.Options.OneTime.Close(); err != nil {
@@ -366,6 +365,7 @@ func (a *applyRun) report(p *engine.Plan, applyErr error, r *engine.Run, t *engi
 	doc := report.New(commandName("apply", a.rv), p)
 	doc.Metrics = metrics(t, time.Since(runStart)) // over the whole run: its reads count too
 	a.rep.doc = doc
+	prog.finish(doc.Account())
 	report.Print(a.io.out, doc, report.TextOptions{Color: useColor(a.io.out), Changes: a.verbose && !a.quiet})
 	printNotRestorable(a.io, p)
 	if !a.quiet {
@@ -617,33 +617,47 @@ func metrics(t *engine.Targets, elapsed time.Duration) []report.TargetMetrics {
 		}
 		out = append(out, report.TargetMetrics{Target: l.Name, Requests: s.Requests, PerSecond: float64(s.Requests) / elapsed.Seconds(),
 			P50Ms: float64(s.Percentile(50).Microseconds()) / 1000, P95Ms: float64(s.Percentile(95).Microseconds()) / 1000,
-			Status503: s.Status503, Status429: s.Status429, Retries: s.Retries, BackoffS: s.Backoff.Seconds(), MaxLimit: l.Max, Timeline: s.Timeline})
+			Status503: s.Status503, Status429: s.Status429, Retries: s.Retries, BackoffS: s.Backoff.Seconds(), PaceWaitS: s.PaceWait.Seconds(), MaxLimit: l.Max, Timeline: s.Timeline})
 	}
 	return out
 }
 
 func printMetrics(io streams, ms []report.TargetMetrics, t *engine.Targets, elapsed time.Duration) {
 	for _, m := range ms {
-		fmt.Fprintf(io.err, "%s: %d requests in %.1fs (%.1f req/s), p50 %.1f ms, p95 %.1f ms, %d throttled (%d×503, %d×429), %.1fs backing off\n",
-			m.Target, m.Requests, elapsed.Seconds(), m.PerSecond, m.P50Ms, m.P95Ms, m.Status503+m.Status429, m.Status503, m.Status429, m.BackoffS)
+		wait := ""
+		if m.PaceWaitS > 0 {
+			wait = fmt.Sprintf(", %.1fs waiting for the rate budget", m.PaceWaitS)
+		}
+		fmt.Fprintf(io.err, "%s: %d requests in %.1fs (%.1f req/s), p50 %.1f ms, p95 %.1f ms, %d throttled (%d×503, %d×429), %.1fs backing off%s\n",
+			m.Target, m.Requests, elapsed.Seconds(), m.PerSecond, m.P50Ms, m.P95Ms, m.Status503+m.Status429, m.Status503, m.Status429, m.BackoffS, wait)
 	}
 	if b := boundBy(ms, t, elapsed); b != "" {
 		fmt.Fprintln(io.err, "limit:", b)
 	}
 }
 
+// minLimitRun is the shortest run the limit line speaks of: a shorter
+// one's rate says more about its start than about any budget.
+const minLimitRun = 2 * time.Second
+
 // boundBy names the server that set the run's pace, when one did: VOSS's
 // requests-per-second budget, or CUPI's slots (5 requests in service).
 func boundBy(ms []report.TargetMetrics, t *engine.Targets, elapsed time.Duration) string {
 	var notes []string
+	if elapsed < minLimitRun {
+		return "" // too short a run to say what set its pace
+	}
 	for _, m := range ms {
 		switch {
 		case m.Target == "voss" && t.VOSSPace != nil:
 			budget := float64(t.VOSSPace.Limit())
-			if use := m.PerSecond / budget; use >= 0.7 {
-				notes = append(notes, fmt.Sprintf("the VOSS rate budget (%.1f of %.0f req/s)", m.PerSecond, budget))
+			if float64(m.Requests) < budget*minLimitRun.Seconds() {
+				continue // fewer requests than the budget's share of the time
 			}
-		case m.Target == "cupi":
+			if use := m.PerSecond / budget; use >= 0.7 {
+				notes = append(notes, fmt.Sprintf("the VOSS rate budget (%.1f of %.0f req/s)", min(m.PerSecond, budget), budget))
+			}
+		case m.Target == "cupi" && m.Requests >= 10*engine.StartLimit:
 			// Busy share of the 5 slots: requests × median latency ÷ 5.
 			if busy := float64(m.Requests) * m.P50Ms / 1000 / engine.StartLimit / elapsed.Seconds(); busy >= 0.7 {
 				notes = append(notes, fmt.Sprintf("the CUPI slots (5 busy %.0f%% of the run)", 100*min(busy, 1)))
@@ -697,14 +711,3 @@ func (p *progress) update(done, failed, total int) {
 }
 
 func (p *progress) line() { progressLine(p.io.err, p.done, p.failed, p.total, time.Since(p.start)) }
-
-func (p *progress) finish() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	switch {
-	case p.bar != nil:
-		p.bar.Finish()
-	case p.total > 0:
-		p.line()
-	}
-}

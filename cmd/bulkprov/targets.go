@@ -498,6 +498,7 @@ func warnResent(errOut io.Writer, rs *engine.RunState, p *engine.Plan) {
 		return
 	}
 	n := resentSecrets(p)
+	p.ResentSecrets = n // the reports count them too
 	if n == 0 {
 		return
 	}

@@ -89,7 +89,7 @@ func New(c Config) (*kinds.Targets, Clients, error) {
 		}
 		if c.VOSSRate > 0 {
 			t.VOSSPace = rate.NewLimiter(rate.Limit(c.VOSSRate), 1)
-			hc.Transport = targets.Paced(hc.Transport, t.VOSSPace)
+			hc.Transport = targets.PacedObserved(hc.Transport, t.VOSSPace, t.VOSSLimiter.Waited)
 		}
 		cl.VOSS = vossload.New(c.VOSSURL, hc, c.VOSSCreds)
 		// Synchronous writes cost one request of VOSS's 20 req/s budget
