@@ -445,76 +445,95 @@ func (r *blockReader) record(row int, cells []cell) *Record {
 		if col.broken {
 			continue
 		}
-		if c.lost && (col.field == nil || col.field.Type != schema.Integer) {
-			shown := c.text
-			if col.field != nil && col.field.Secret {
-				shown = "in this cell"
-			}
-			r.problem(row, letters, "the number %s has more digits than a spreadsheet number holds (15): its last digits are already lost; format the column as Text and type the value again", shown)
-		}
-		if c.sci && col.field != nil && col.field.Type == schema.String {
-			shown := c.text
-			if col.field.Secret {
-				shown = "the value in this cell"
-			}
-			r.problem(row, letters, "%s is a number in scientific notation, as Excel writes a long number in a CSV: its digits are lost; format the column as Text in the workbook and save the CSV again", shown)
-		}
-		text := c.text
-		switch col.base {
-		case "action":
-			switch a := strings.ToLower(strings.TrimSpace(text)); a {
-			case "", "add":
-				rec.Action = Add
-			case "modify", "update":
-				rec.Action = Modify
-			case "delete":
-				rec.Action = Delete
-			default:
-				r.problem(row, letters, "bad action %q (expected add, modify or delete)", text)
-			}
-		case "hierarchy":
-			if h := strings.TrimSpace(text); h != "" {
-				rec.Hierarchy = h
-			}
-		case "pkid":
-			rec.Pkid = strings.TrimSpace(text)
-		case "search":
-			rec.Search = map[string]string{}
-			for _, pair := range strings.Split(text, ";") {
-				if strings.TrimSpace(pair) == "" {
-					continue
-				}
-				k, v, ok := strings.Cut(pair, "=")
-				if !ok {
-					k, v, ok = strings.Cut(pair, ":")
-				}
-				if !ok || strings.TrimSpace(k) == "" {
-					r.problem(row, letters, "bad search field %q (expected field=value pairs separated by ;)", strings.TrimSpace(pair))
-					continue
-				}
-				rec.Search[strings.TrimSpace(k)] = strings.TrimSpace(v)
-			}
-		case "comment":
-			rec.Comment = text
-		case "device", "cft":
-		default:
-			var v any = text
-			if c.bool {
-				v = c.text == "true"
-			} else if text == " " {
-				v = "" // a single space means "set to empty" (VOSS)
-			} else if text == "" {
-				continue
-			}
-			if err := setPath(rec.Fields, col.segs, v); err != nil {
-				r.problem(row, letters, "%v", err)
-			}
-		}
+		r.numberProblems(row, letters, c, col)
+		r.setCell(rec, row, letters, c, col)
 	}
 	if rec.Search != nil && len(rec.Search) == 0 {
 		rec.Search = nil
 	}
 	return rec
+}
+
+// numberProblems reports a cell whose number lost digits, or a string
+// column's number in scientific notation, without showing a secret.
+func (r *blockReader) numberProblems(row int, letters string, c cell, col *column) {
+	if c.lost && (col.field == nil || col.field.Type != schema.Integer) {
+		shown := c.text
+		if col.field != nil && col.field.Secret {
+			shown = "in this cell"
+		}
+		r.problem(row, letters, "the number %s has more digits than a spreadsheet number holds (15): its last digits are already lost; format the column as Text and type the value again", shown)
+	}
+	if c.sci && col.field != nil && col.field.Type == schema.String {
+		shown := c.text
+		if col.field.Secret {
+			shown = "the value in this cell"
+		}
+		r.problem(row, letters, "%s is a number in scientific notation, as Excel writes a long number in a CSV: its digits are lost; format the column as Text in the workbook and save the CSV again", shown)
+	}
+}
+
+// setCell puts one cell's value where its column says: the row's action,
+// hierarchy, pkid, search, comment, or a field of the record.
+func (r *blockReader) setCell(rec *Record, row int, letters string, c cell, col *column) {
+	text := c.text
+	switch col.base {
+	case "action":
+		switch a := strings.ToLower(strings.TrimSpace(text)); a {
+		case "", "add":
+			rec.Action = Add
+		case "modify", "update":
+			rec.Action = Modify
+		case "delete":
+			rec.Action = Delete
+		default:
+			r.problem(row, letters, "bad action %q (expected add, modify or delete)", text)
+		}
+	case "hierarchy":
+		if h := strings.TrimSpace(text); h != "" {
+			rec.Hierarchy = h
+		}
+	case "pkid":
+		rec.Pkid = strings.TrimSpace(text)
+	case "search":
+		rec.Search = r.search(row, letters, text)
+	case "comment":
+		rec.Comment = text
+	case "device", "cft":
+	default:
+		var v any = text
+		if c.bool {
+			v = c.text == "true"
+		} else if text == " " {
+			v = "" // a single space means "set to empty" (VOSS)
+		} else if text == "" {
+			return
+		}
+		if err := setPath(rec.Fields, col.segs, v); err != nil {
+			r.problem(row, letters, "%v", err)
+		}
+	}
+}
+
+// search reads a search cell's field=value (or field:value) pairs,
+// separated by ';', reporting each bad pair.
+func (r *blockReader) search(row int, letters, text string) map[string]string {
+	m := map[string]string{}
+	for _, pair := range strings.Split(text, ";") {
+		if strings.TrimSpace(pair) == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(pair, "=")
+		if !ok {
+			k, v, ok = strings.Cut(pair, ":")
+		}
+		if !ok || strings.TrimSpace(k) == "" {
+			r.problem(row, letters, "bad search field %q (expected field=value pairs separated by ;)", strings.TrimSpace(pair))
+			continue
+		}
+		m[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return m
 }
 
 // setPath stores v at the path segs of node, creating objects and arrays

@@ -249,69 +249,88 @@ func (c *Checker) walk(f *schema.Field, tree map[string]any, prefix string, rec 
 func coerce(f *schema.Field, v any, fromJSON bool) (any, string) {
 	switch f.Type {
 	case schema.Bool:
-		switch t := v.(type) {
-		case bool:
-			return t, ""
-		case int64:
-			if t == 0 || t == 1 {
-				return t == 1, ""
-			}
-		case string:
-			if b, ok := ParseBool(t); ok {
-				return b, ""
-			}
-			return nil, fmt.Sprintf("expected a boolean (true/false, yes/no, 1/0), got %q", t)
-		}
-		return nil, fmt.Sprintf("expected a boolean, got %v", v)
+		return coerceBool(v)
 	case schema.Integer:
-		switch t := v.(type) {
-		case int64:
-			return t, ""
-		case string:
-			if t == "" {
-				return "", ""
-			}
-			if n, err := strconv.ParseInt(strings.TrimSpace(t), 10, 64); err == nil {
-				return n, ""
-			}
-			return nil, fmt.Sprintf("expected a whole number, got %q", t)
-		}
-		return nil, fmt.Sprintf("expected a whole number, got %v", v)
+		return coerceInteger(v)
 	case schema.DateTime:
-		s, ok := v.(string)
-		if !ok {
-			return nil, fmt.Sprintf("expected a date-time, got %v", v)
-		}
-		if s == "" {
-			return s, ""
-		}
-		if iso, ok := ParseDateTime(s); ok {
-			return iso, ""
-		}
-		return nil, fmt.Sprintf("expected an ISO 8601 date-time (2024-01-31T12:00:00Z), got %q", s)
+		return coerceDateTime(v)
 	default:
-		var s string
-		switch t := v.(type) {
-		case string:
-			s = t
-		case bool:
-			s = strconv.FormatBool(t)
-		case int64:
-			s = strconv.FormatInt(t, 10)
-		default:
-			return nil, fmt.Sprintf("expected text, got %T", v)
+		return coerceText(f, v, fromJSON)
+	}
+}
+
+func coerceBool(v any) (any, string) {
+	switch t := v.(type) {
+	case bool:
+		return t, ""
+	case int64:
+		if t == 0 || t == 1 {
+			return t == 1, ""
 		}
-		if f.MaxLength > 0 && utf8.RuneCountInString(s) > f.MaxLength {
-			return nil, fmt.Sprintf("too long: %d characters, at most %d", utf8.RuneCountInString(s), f.MaxLength)
+	case string:
+		if b, ok := ParseBool(t); ok {
+			return b, ""
 		}
-		if !f.Match(s) && !(fromJSON && f.Secret) {
-			if f.Secret {
-				return nil, fmt.Sprintf("value does not match the required pattern %s", f.Pattern)
-			}
-			return nil, fmt.Sprintf("%q does not match the required pattern %s", s, f.Pattern)
+		return nil, fmt.Sprintf("expected a boolean (true/false, yes/no, 1/0), got %q", t)
+	}
+	return nil, fmt.Sprintf("expected a boolean, got %v", v)
+}
+
+func coerceInteger(v any) (any, string) {
+	switch t := v.(type) {
+	case int64:
+		return t, ""
+	case string:
+		if t == "" {
+			return "", ""
 		}
+		if n, err := strconv.ParseInt(strings.TrimSpace(t), 10, 64); err == nil {
+			return n, ""
+		}
+		return nil, fmt.Sprintf("expected a whole number, got %q", t)
+	}
+	return nil, fmt.Sprintf("expected a whole number, got %v", v)
+}
+
+func coerceDateTime(v any) (any, string) {
+	s, ok := v.(string)
+	if !ok {
+		return nil, fmt.Sprintf("expected a date-time, got %v", v)
+	}
+	if s == "" {
 		return s, ""
 	}
+	if iso, ok := ParseDateTime(s); ok {
+		return iso, ""
+	}
+	return nil, fmt.Sprintf("expected an ISO 8601 date-time (2024-01-31T12:00:00Z), got %q", s)
+}
+
+// coerceText converts v to a string field's text, held to its length and
+// pattern (a secret from JSON is not held to the pattern, and a secret's
+// value is never shown).
+func coerceText(f *schema.Field, v any, fromJSON bool) (any, string) {
+	var s string
+	switch t := v.(type) {
+	case string:
+		s = t
+	case bool:
+		s = strconv.FormatBool(t)
+	case int64:
+		s = strconv.FormatInt(t, 10)
+	default:
+		return nil, fmt.Sprintf("expected text, got %T", v)
+	}
+	if f.MaxLength > 0 && utf8.RuneCountInString(s) > f.MaxLength {
+		return nil, fmt.Sprintf("too long: %d characters, at most %d", utf8.RuneCountInString(s), f.MaxLength)
+	}
+	if !f.Match(s) && !(fromJSON && f.Secret) {
+		if f.Secret {
+			return nil, fmt.Sprintf("value does not match the required pattern %s", f.Pattern)
+		}
+		return nil, fmt.Sprintf("%q does not match the required pattern %s", s, f.Pattern)
+	}
+	return s, ""
 }
 
 func requireFields(f *schema.Field, tree map[string]any, prefix string, add func(string, string, ...any)) {

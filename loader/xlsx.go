@@ -563,16 +563,8 @@ func (wb *workbook) cellValue(br *blockReader, row, col int, rc *rawCell) (cell,
 	letters := ColumnName(col)
 	v := rc.v.String()
 	if rc.formula {
-		switch f := strings.ToUpper(strings.TrimSpace(rc.f.String())); {
-		case f == "TRUE()" || f == "FALSE()":
-			// Constant formulas: LibreOffice writes every boolean this way.
-			return cell{col: col, text: strconv.FormatBool(f == "TRUE()"), bool: true, typed: true}, true
-		case v == "" && rc.typ != "inlineStr":
-			br.problem(row, letters, "formula cell with no saved value (the program that wrote the file did not calculate it): type the value itself")
-			return cell{}, false
-		case wb.opts.Formulas != "cached":
-			br.problem(row, letters, "formula cell: VOSS does not evaluate formulas; type the value itself, or pass --formulas cached to use the value saved with the file")
-			return cell{}, false
+		if c, done, ok := wb.formulaCell(br, row, col, rc); done {
+			return c, ok
 		}
 	}
 	out := cell{col: col}
@@ -599,31 +591,9 @@ func (wb *workbook) cellValue(br *blockReader, row, col int, rc *rawCell) (cell,
 		if v == "" {
 			return cell{}, false
 		}
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			br.problem(row, letters, "bad number %q", v)
+		var ok bool
+		if out, ok = wb.numberCell(br, row, col, v, rc.style); !ok {
 			return cell{}, false
-		}
-		out.typed = true
-		si, _ := strconv.Atoi(rc.style)
-		switch {
-		case si >= 0 && si < len(wb.dateXf) && wb.dateXf[si]:
-			out.text = excelDate(f, wb.date1904)
-		case math.Abs(f) >= 1e15:
-			// A spreadsheet number holds 15 significant digits: whatever
-			// was typed, the digits after the fifteenth are gone. Refused
-			// in text fields (record), kept for whole-number fields.
-			out.text, out.lost = v, true
-		case isDigits(strings.TrimPrefix(v, "-")):
-			out.text = v
-		default:
-			g, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 15, 64), 64)
-			out.text = strconv.FormatFloat(g, 'f', -1, 64)
-		}
-		// Zero padding applies to a whole number however it is written
-		// ("1000", or "1000.0" as Apache POI writes it).
-		if si >= 0 && si < len(wb.padXf) && wb.padXf[si] > len(out.text) && isDigits(out.text) && !out.lost {
-			out.text = strings.Repeat("0", wb.padXf[si]-len(out.text)) + out.text
 		}
 	}
 	if out.text == "" {
@@ -632,6 +602,61 @@ func (wb *workbook) cellValue(br *blockReader, row, col int, rc *rawCell) (cell,
 	if n := utf8.RuneCountInString(out.text); n > wb.opts.Limits.MaxCellChars {
 		br.problem(row, letters, "cell has %d characters, over the limit of %d (--max-cell-chars)", n, wb.opts.Limits.MaxCellChars)
 		return cell{}, false
+	}
+	return out, true
+}
+
+// formulaCell decides a formula cell: a constant boolean formula is its
+// value; a formula with no saved value, or any formula unless --formulas
+// cached, is refused. done is false when the saved value is to be read as
+// any other cell's.
+func (wb *workbook) formulaCell(br *blockReader, row, col int, rc *rawCell) (c cell, done, ok bool) {
+	letters := ColumnName(col)
+	switch f := strings.ToUpper(strings.TrimSpace(rc.f.String())); {
+	case f == "TRUE()" || f == "FALSE()":
+		// Constant formulas: LibreOffice writes every boolean this way.
+		return cell{col: col, text: strconv.FormatBool(f == "TRUE()"), bool: true, typed: true}, true, true
+	case rc.v.String() == "" && rc.typ != "inlineStr":
+		br.problem(row, letters, "formula cell with no saved value (the program that wrote the file did not calculate it): type the value itself")
+		return cell{}, true, false
+	case wb.opts.Formulas != "cached":
+		br.problem(row, letters, "formula cell: VOSS does not evaluate formulas; type the value itself, or pass --formulas cached to use the value saved with the file")
+		return cell{}, true, false
+	}
+	return cell{}, false, false
+}
+
+// numberCell converts a number cell's value v: a date where its style is
+// a date format, the digits as written for a whole number (marked lost
+// beyond 15 digits), else the shortest form of its 15 significant digits;
+// zero-padded where its style pads.
+func (wb *workbook) numberCell(br *blockReader, row, col int, v, style string) (cell, bool) {
+	out := cell{col: col}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		br.problem(row, ColumnName(col), "bad number %q", v)
+		return cell{}, false
+	}
+	out.typed = true
+	si, _ := strconv.Atoi(style)
+	switch {
+	case si >= 0 && si < len(wb.dateXf) && wb.dateXf[si]:
+		out.text = excelDate(f, wb.date1904)
+	case math.Abs(f) >= 1e15:
+		// A spreadsheet number holds 15 significant digits: whatever
+		// was typed, the digits after the fifteenth are gone. Refused
+		// in text fields (record), kept for whole-number fields.
+		out.text, out.lost = v, true
+	case isDigits(strings.TrimPrefix(v, "-")):
+		out.text = v
+	default:
+		g, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 15, 64), 64)
+		out.text = strconv.FormatFloat(g, 'f', -1, 64)
+	}
+	// Zero padding applies to a whole number however it is written
+	// ("1000", or "1000.0" as Apache POI writes it).
+	if si >= 0 && si < len(wb.padXf) && wb.padXf[si] > len(out.text) && isDigits(out.text) && !out.lost {
+		out.text = strings.Repeat("0", wb.padXf[si]-len(out.text)) + out.text
 	}
 	return out, true
 }

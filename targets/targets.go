@@ -118,19 +118,7 @@ func Classify(err error) Class {
 	}
 	var ae *APIError
 	if errors.As(err, &ae) {
-		switch {
-		case ae.Status == 401 || ae.Status == 403:
-			return Fatal
-		case ae.Status == 429 || ae.Status == 503:
-			return Throttled
-		case ae.Status >= 500 && ae.Status != 501 && ae.Method != "" && ae.Method != http.MethodGet && !ae.Read:
-			// A proxy's 500/502/504 to a write may come after the server
-			// committed it (targets.md): verify, never resend blindly.
-			return Unknown
-		case ae.Status >= 500 && ae.Status != 501:
-			return Transient
-		}
-		return Permanent
+		return classifyAPI(ae)
 	}
 	if errors.Is(err, context.Canceled) {
 		return Canceled
@@ -155,6 +143,23 @@ func Classify(err error) Class {
 	}
 	var ne net.Error
 	if errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || strings.Contains(err.Error(), "connection re") {
+		return Transient
+	}
+	return Permanent
+}
+
+// classifyAPI is Classify for an answer the server sent, by its status.
+func classifyAPI(ae *APIError) Class {
+	switch {
+	case ae.Status == 401 || ae.Status == 403:
+		return Fatal
+	case ae.Status == 429 || ae.Status == 503:
+		return Throttled
+	case ae.Status >= 500 && ae.Status != 501 && ae.Method != "" && ae.Method != http.MethodGet && !ae.Read:
+		// A proxy's 500/502/504 to a write may come after the server
+		// committed it (targets.md): verify, never resend blindly.
+		return Unknown
+	case ae.Status >= 500 && ae.Status != 501:
 		return Transient
 	}
 	return Permanent

@@ -232,40 +232,12 @@ func mapUser(rec *loader.Record, cfg *Config, o Options) []Want {
 		}
 		return append(wants, w)
 	}
-	credFields := map[string]any{}
-	policy := ""
-	if ai != nil {
-		if v, ok := boolText(ai["locked"]); ok {
-			credFields["Locked"] = v
-		}
-		if v, ok := boolText(ai["change_password_on_login"]); ok {
-			credFields["CredMustChange"] = v
-		}
-		if p, ok := ai["credential_policy"].(string); ok && p != "" {
-			policy = cfg.CUPIPolicy(p)
-		}
-	}
-	if len(credFields) == 0 {
-		credFields = nil // a want holds no empty map
-	}
+	credFields, policy := credentialFields(ai, cfg)
 	touchesCUPI := rec.Action != loader.Modify || hasRole || hasPassword || hasPin || ext != "" || len(credFields) > 0 || policy != ""
 	if !touchesCUPI {
 		return wants
 	}
-	create := &engine.CUPIWant{Template: cfg.Template(), CreateFields: make(engine.Pairs, 0, 4)}
-	user := Want{Target: "cupi", Kind: KindCUPIUser, Key: alias, Alias: alias, CUPI: create}
-	create.CreateFields.Set("Alias", alias)
-	if ext != "" {
-		create.CreateFields.Set("DtmfAccessId", ext)
-	} else {
-		create.NoCreate = fmt.Sprintf("the CUPI user %s does not exist and the row has no DtmfAccessId to create it with", alias)
-	}
-	for src, dst := range map[string]string{"first_name": "FirstName", "last_name": "LastName"} {
-		if v, ok := rec.Fields[src].(string); ok && v != "" {
-			create.CreateFields.Set(dst, v)
-		}
-	}
-	wants = append(wants, user)
+	wants = append(wants, cupiUserWant(rec, cfg, alias, ext))
 	if hasRole {
 		wants = append(wants, Want{Target: "cupi", Kind: KindUserRole, Key: alias, Alias: alias, Roles: cfg.CUPIRoles(role), ExactRoles: o.ExactRoles})
 	}
@@ -283,6 +255,47 @@ func mapUser(rec *loader.Record, cfg *Config, o Options) []Want {
 		wants = append(wants, Want{Target: "cupi", Kind: KindPIN, Key: alias, Alias: alias, Secrets: engine.SecretsOf("Credentials", pin)})
 	}
 	return wants
+}
+
+// credentialFields maps a row's account_information to the CUPI password
+// settings it sets (nil when none) and the credential policy it names.
+func credentialFields(ai map[string]any, cfg *Config) (map[string]any, string) {
+	credFields := map[string]any{}
+	policy := ""
+	if ai != nil {
+		if v, ok := boolText(ai["locked"]); ok {
+			credFields["Locked"] = v
+		}
+		if v, ok := boolText(ai["change_password_on_login"]); ok {
+			credFields["CredMustChange"] = v
+		}
+		if p, ok := ai["credential_policy"].(string); ok && p != "" {
+			policy = cfg.CUPIPolicy(p)
+		}
+	}
+	if len(credFields) == 0 {
+		credFields = nil // a want holds no empty map
+	}
+	return credFields, policy
+}
+
+// cupiUserWant is the CUPI user a row wants, with what creates it: the
+// template, alias, extension and names (or why it cannot be created).
+func cupiUserWant(rec *loader.Record, cfg *Config, alias, ext string) Want {
+	create := &engine.CUPIWant{Template: cfg.Template(), CreateFields: make(engine.Pairs, 0, 4)}
+	user := Want{Target: "cupi", Kind: KindCUPIUser, Key: alias, Alias: alias, CUPI: create}
+	create.CreateFields.Set("Alias", alias)
+	if ext != "" {
+		create.CreateFields.Set("DtmfAccessId", ext)
+	} else {
+		create.NoCreate = fmt.Sprintf("the CUPI user %s does not exist and the row has no DtmfAccessId to create it with", alias)
+	}
+	for src, dst := range map[string]string{"first_name": "FirstName", "last_name": "LastName"} {
+		if v, ok := rec.Fields[src].(string); ok && v != "" {
+			create.CreateFields.Set(dst, v)
+		}
+	}
+	return user
 }
 
 func str(m map[string]any, k string) (string, bool) {

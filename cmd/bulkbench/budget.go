@@ -7,15 +7,13 @@ import (
 	"path/filepath"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/bulkprov/bulkprov/internal/engine"
+	"github.com/bulkprov/bulkprov/internal/engine/dial"
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 	cupisim "github.com/bulkprov/bulkprov/targets/cupi/sim"
 	"github.com/bulkprov/bulkprov/targets/simserve"
 	vosssim "github.com/bulkprov/bulkprov/targets/voss/sim"
-	"github.com/bulkprov/bulkprov/targets/voss/vossload"
 	"github.com/bulkprov/bulkprov/transform"
 )
 
@@ -54,99 +52,11 @@ func benchBudget(dir string) {
 	fmt.Printf("\n## throughput under both budgets, %d users per cell, plan + apply as `bulkprov apply` runs them (default flags)\n\n", n)
 	fmt.Printf("The sequential client sends the same requests one at a time (one slot shared by both targets, VOSS paced alike), measured on %d users and scaled to %d (its time is linear in the users).\n\n", seqN, n)
 	fmt.Printf("| VOSS | CUPI service | workload | VOSS req (floor) | CUPI req (floor) | 429/503 | first write | plan + apply | floor | share of floor | sequential client | speed-up |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
-	type result struct {
-		line string
-		wall time.Duration
-	}
 	ceilings := map[time.Duration]float64{}
 	for _, vossRate := range []float64{0, 20} {
 		for _, service := range []time.Duration{10 * time.Millisecond, 40 * time.Millisecond, 200 * time.Millisecond} {
-			vossName := "unlimited"
-			if vossRate > 0 {
-				vossName = fmt.Sprintf("%.0f req/s", vossRate)
-			}
-			// workloads runs the four workloads (five at 20 req/s × 40 ms)
-			// with n users, by bulkprov or by the sequential client.
-			workloads := func(n int, sequential bool) map[string]result {
-				out := map[string]result{}
-				var r *simserve.Running
-				var rs *engine.RunState
-				cell := func(name string, rows []transform.Row, nowait bool) {
-					rows = append([]transform.Row(nil), rows[:n]...) // a run spends its rows
-					t := budgetTargets(r.URL, vossRate, nowait, sequential)
-					o := engine.Options{RunState: rs}
-					s := time.Now()
-					var firstWrite time.Duration
-					var floorV, floorC int
-					p, err := engine.PlanAndApply(context.Background(), rows, t, o, engine.ApplyOptions{}, func(*engine.Plan, *engine.Options) error {
-						firstWrite = time.Since(s)
-						return nil
-					})
-					must(err)
-					wall := time.Since(s)
-					floorV, floorC = p.Reads["voss"], p.Reads["cupi"]
-					created := map[int]bool{}
-					for _, op := range p.Ops {
-						if op.Kind == transform.KindCUPIUser && op.Action == engine.Create {
-							created[op.Row] = true
-						}
-					}
-					for _, op := range p.Ops {
-						if !op.Writes() {
-							continue
-						}
-						if op.Target == "voss" {
-							floorV++
-							continue
-						}
-						floorC++
-						// A set's proof: TimeChanged read before it, at plan time
-						// for an existing user, at apply time for a new one.
-						if (op.Kind == transform.KindPassword || op.Kind == transform.KindPIN) && created[op.Row] {
-							floorC++
-						}
-					}
-					floor := time.Duration(float64(floorC) * float64(service) / 5)
-					if vossRate > 0 {
-						floor = max(floor, time.Duration(float64(floorV)/vossRate*float64(time.Second)))
-					}
-					vs, cs := t.VOSSLimiter.Stats(), t.CUPILimiter.Stats()
-					if s := p.Summary(); s.Failed > 0 {
-						fmt.Fprintf(os.Stderr, "%s: %d failed\n", name, s.Failed)
-					}
-					first := "—"
-					if firstWrite > 0 && p.Summary().Done > 0 {
-						first = firstWrite.Round(10 * time.Millisecond).String()
-					}
-					out[name] = result{wall: wall, line: fmt.Sprintf("| %s | %v | %s | %d (%d) | %d (%d) | %d | %s | %v | %v | **%.2f** |", vossName, service, name,
-						vs.Requests, floorV, cs.Requests, floorC, vs.Status429+vs.Status503+cs.Status429+cs.Status503,
-						first, wall.Round(10*time.Millisecond), floor.Round(10*time.Millisecond), floor.Seconds()/wall.Seconds())}
-				}
-				r = budgetSim(service, vossRate)
-				// data/User with existing CUPI users: the CUPI users are there
-				// (created directly), the VOSS users and the rest are not.
-				_, c := client(r.URL)
-				parallel(n, 5, func(i int) {
-					_, err := c.CreateUser(context.Background(), "voicemailusertemplate", cupi.Object{"Alias": fmt.Sprintf("bud%05d", i), "DtmfAccessId": fmt.Sprintf("8%05d", i)})
-					must(err)
-				})
-				rs = engine.NewMemoryRunState() // what a nightly run remembers between runs
-				cell("data/User, CUPI users exist", userRows, false)
-				cell("cupi/User only (create)", cupiRows, false)
-				cell("re-run, nothing to do", userRows, false)
-				r.Close()
-				// data/User creating the CUPI users, on a fresh server.
-				r = budgetSim(service, vossRate)
-				rs = engine.NewMemoryRunState()
-				cell("data/User, creating CUPI users", userRows, false)
-				if vossRate > 0 && service == 40*time.Millisecond {
-					r.Close()
-					r = budgetSim(service, vossRate)
-					rs = engine.NewMemoryRunState()
-					cell("data/User, creating CUPI users, --voss-nowait", userRows, true)
-				}
-				r.Close()
-				return out
+			workloads := func(n int, sequential bool) map[string]budgetResult {
+				return budgetWorkloads(budgetCellSpec{vossRate: vossRate, service: service, sequential: sequential}, n, userRows, cupiRows)
 			}
 			if ceilings[service] == 0 {
 				ceilings[service] = simCeiling(service)
@@ -167,6 +77,127 @@ func benchBudget(dir string) {
 		fmt.Printf("%v **%.2f**, ", service, ceilings[service])
 	}
 	fmt.Printf("of 5 requests per service time.\n")
+}
+
+// budgetResult is one cell's table line (without the sequential client's
+// columns) and its wall time.
+type budgetResult struct {
+	line string
+	wall time.Duration
+}
+
+// budgetCellSpec is what the cells of a run share: VOSS's rate, CUPI's
+// service time, and whether the sequential client runs them.
+type budgetCellSpec struct {
+	vossRate   float64
+	service    time.Duration
+	sequential bool
+}
+
+// budgetWorkloads runs the four workloads (five at 20 req/s × 40 ms) with
+// n users, by bulkprov or by the sequential client.
+func budgetWorkloads(spec budgetCellSpec, n int, userRows, cupiRows []transform.Row) map[string]budgetResult {
+	out := map[string]budgetResult{}
+	var r *simserve.Running
+	var rs *engine.RunState
+	cell := func(name string, rows []transform.Row, nowait bool) {
+		out[name] = budgetCell(spec, r.URL, rs, name, rows[:n], nowait)
+	}
+	service, vossRate := spec.service, spec.vossRate
+	r = budgetSim(service, vossRate)
+	// data/User with existing CUPI users: the CUPI users are there
+	// (created directly), the VOSS users and the rest are not.
+	_, c := client(r.URL)
+	parallel(n, 5, func(i int) {
+		_, err := c.CreateUser(context.Background(), "voicemailusertemplate", cupi.Object{"Alias": fmt.Sprintf("bud%05d", i), "DtmfAccessId": fmt.Sprintf("8%05d", i)})
+		must(err)
+	})
+	rs = engine.NewMemoryRunState() // what a nightly run remembers between runs
+	cell("data/User, CUPI users exist", userRows, false)
+	cell("cupi/User only (create)", cupiRows, false)
+	cell("re-run, nothing to do", userRows, false)
+	r.Close()
+	// data/User creating the CUPI users, on a fresh server.
+	r = budgetSim(service, vossRate)
+	rs = engine.NewMemoryRunState()
+	cell("data/User, creating CUPI users", userRows, false)
+	if vossRate > 0 && service == 40*time.Millisecond {
+		r.Close()
+		r = budgetSim(service, vossRate)
+		rs = engine.NewMemoryRunState()
+		cell("data/User, creating CUPI users, --voss-nowait", userRows, true)
+	}
+	r.Close()
+	return out
+}
+
+// budgetCell runs plan + apply of rows against the simulators at url, as
+// bulkprov apply does (an engine.Run, overlapped), and measures it against
+// its floor.
+func budgetCell(spec budgetCellSpec, url string, rs *engine.RunState, name string, rows []transform.Row, nowait bool) budgetResult {
+	service, vossRate := spec.service, spec.vossRate
+	vossName := "unlimited"
+	if vossRate > 0 {
+		vossName = fmt.Sprintf("%.0f req/s", vossRate)
+	}
+	rows = append([]transform.Row(nil), rows...) // a run spends its rows
+	t := budgetTargets(url, vossRate, nowait, spec.sequential)
+	o := engine.Options{RunState: rs}
+	s := time.Now()
+	var firstWrite time.Duration
+	run := &engine.Run{Targets: t, Options: o, BeforeWrites: func(*engine.Plan, *engine.Options) error {
+		firstWrite = time.Since(s)
+		return nil
+	}}
+	p, err := run.Execute(context.Background(), rows, nil)
+	must(err)
+	must(run.Close())
+	wall := time.Since(s)
+	floorV, floorC := budgetFloors(p)
+	floor := time.Duration(float64(floorC) * float64(service) / 5)
+	if vossRate > 0 {
+		floor = max(floor, time.Duration(float64(floorV)/vossRate*float64(time.Second)))
+	}
+	vs, cs := t.VOSSLimiter.Stats(), t.CUPILimiter.Stats()
+	if s := p.Summary(); s.Failed > 0 {
+		fmt.Fprintf(os.Stderr, "%s: %d failed\n", name, s.Failed)
+	}
+	first := "—"
+	if firstWrite > 0 && p.Summary().Done > 0 {
+		first = firstWrite.Round(10 * time.Millisecond).String()
+	}
+	return budgetResult{wall: wall, line: fmt.Sprintf("| %s | %v | %s | %d (%d) | %d (%d) | %d | %s | %v | %v | **%.2f** |", vossName, service, name,
+		vs.Requests, floorV, cs.Requests, floorC, vs.Status429+vs.Status503+cs.Status429+cs.Status503,
+		first, wall.Round(10*time.Millisecond), floor.Round(10*time.Millisecond), floor.Seconds()/wall.Seconds())}
+}
+
+// budgetFloors counts the requests a plan needs at least, per target: its
+// state reads and one request per write, plus a set's TimeChanged read for
+// a user the run creates.
+func budgetFloors(p *engine.Plan) (floorV, floorC int) {
+	floorV, floorC = p.Reads["voss"], p.Reads["cupi"]
+	created := map[int]bool{}
+	for _, op := range p.Ops {
+		if op.Kind == transform.KindCUPIUser && op.Action == engine.Create {
+			created[op.Row] = true
+		}
+	}
+	for _, op := range p.Ops {
+		if !op.Writes() {
+			continue
+		}
+		if op.Target == "voss" {
+			floorV++
+			continue
+		}
+		floorC++
+		// A set's proof: TimeChanged read before it, at plan time
+		// for an existing user, at apply time for a new one.
+		if (op.Kind == transform.KindPassword || op.Kind == transform.KindPIN) && created[op.Row] {
+			floorC++
+		}
+	}
+	return floorV, floorC
 }
 
 // simCeiling measures the share of 5 requests per service time the CUPI
@@ -201,20 +232,9 @@ func budgetSim(service time.Duration, vossRate float64) *simserve.Running {
 // The sequential client is the same requests one at a time: one limiter
 // of a single slot shared by both targets.
 func budgetTargets(url string, vossRate float64, nowait, sequential bool) *engine.Targets {
-	hc, _ := targets.NewHTTPClient(targets.HTTPOptions{Conns: 64})
-	vhc, _ := targets.NewHTTPClient(targets.HTTPOptions{Conns: 64})
-	if vossRate > 0 {
-		vhc.Transport = targets.Paced(vhc.Transport, rate.NewLimiter(rate.Limit(vossRate), 1))
-	}
 	cr := targets.Credentials{User: "admin", Password: "admin"}
-	v, c := vossload.New(url, vhc, cr), cupi.New(url, hc, cr)
-	t := &engine.Targets{VOSS: v, CUPI: c,
-		VOSSLimiter: engine.NewLimiter("voss", engine.DefaultVOSSWorkers), CUPILimiter: engine.NewLimiter("cupi", engine.DefaultCUPIWorkers), ID: "bench"}
-	if sequential {
-		one := engine.NewLimiter("voss+cupi", 1)
-		t.VOSSLimiter, t.CUPILimiter = one, one
-	}
-	v.Observe, c.Observe = t.VOSSLimiter.Observe, t.CUPILimiter.Observe
-	v.Nowait = nowait
+	t, _, err := dial.New(dial.Config{VOSSURL: url, CUPIURL: url, VOSSCreds: cr, CUPICreds: cr, HTTP: targets.HTTPOptions{Conns: 64},
+		VOSSRate: vossRate, VOSSNowait: nowait, Sequential: sequential, ID: "bench"})
+	must(err)
 	return t
 }

@@ -16,12 +16,11 @@ import (
 	"time"
 
 	"github.com/bulkprov/bulkprov/internal/engine"
+	"github.com/bulkprov/bulkprov/internal/engine/dial"
 	"github.com/bulkprov/bulkprov/loader"
 	"github.com/bulkprov/bulkprov/targets"
-	"github.com/bulkprov/bulkprov/targets/cupi"
 	cupisim "github.com/bulkprov/bulkprov/targets/cupi/sim"
 	"github.com/bulkprov/bulkprov/targets/simserve"
-	"github.com/bulkprov/bulkprov/targets/voss/vossload"
 	"github.com/bulkprov/bulkprov/transform"
 )
 
@@ -201,20 +200,12 @@ func bareClusters(k, perCluster int) time.Duration {
 // workers, each cluster its own client and limiter.
 func clusterTargets(vossURL string, cfg *transform.Config) *engine.Targets {
 	cr := targets.Credentials{User: "admin", Password: "admin"}
-	vhc, _ := targets.NewHTTPClient(targets.HTTPOptions{Conns: engine.DefaultVOSSWorkers})
-	v := vossload.New(vossURL, vhc, cr)
-	t := &engine.Targets{VOSS: v, VOSSLimiter: engine.NewLimiter("voss", engine.DefaultVOSSWorkers),
-		CUPILimiter: engine.NewLimiter("cupi", engine.DefaultCUPIWorkers), ID: "bench", VOSSName: vossURL}
-	v.Observe = t.VOSSLimiter.Observe
+	c := dial.Config{VOSSURL: vossURL, VOSSCreds: cr, ID: "bench", VOSSName: vossURL, ClusterPrefixes: cfg.ClusterPrefixes()}
 	for name, cl := range cfg.CUPIClusters {
-		hc, _ := targets.NewHTTPClient(targets.HTTPOptions{Conns: engine.DefaultCUPIWorkers})
-		cc := cupi.New(cl.URL, hc, cr)
-		c := &engine.Cluster{Name: name, URL: cl.URL, CUPI: cc, Limiter: engine.NewLimiter(engine.LimiterName(name), engine.DefaultCUPIWorkers)}
-		cc.Observe = c.Limiter.Observe
-		t.AddCluster(c)
-		t.ID += " " + name
+		c.Clusters = append(c.Clusters, dial.Cluster{Name: name, URL: cl.URL, Creds: cr})
 	}
-	t.SetClusterPrefixes(cfg.ClusterPrefixes())
+	t, _, err := dial.New(c)
+	must(err)
 	return t
 }
 

@@ -58,9 +58,10 @@ func benchEstimate(dir string) {
 			fc := estimate.Make(p, pt, estimate.Options{VOSSRate: vossRate, VOSSNowait: nowait})
 			at := budgetTargets(url, vossRate, nowait, false)
 			s := time.Now()
-			ap, err := engine.PlanAndApply(ctx, append([]transform.Row(nil), rows...), at, engine.Options{RunState: rs}, engine.ApplyOptions{},
-				func(*engine.Plan, *engine.Options) error { return nil })
+			run := &engine.Run{Targets: at, Options: engine.Options{RunState: rs}} // as bulkprov apply runs it
+			ap, err := run.Execute(ctx, append([]transform.Row(nil), rows...), nil)
 			must(err)
+			must(run.Close())
 			wall := time.Since(s)
 			if s := ap.Summary(); s.Failed > 0 {
 				fmt.Fprintf(os.Stderr, "%s: %d failed\n", name, s.Failed)

@@ -33,6 +33,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/bulkprov/bulkprov/internal/engine"
+	"github.com/bulkprov/bulkprov/internal/engine/dial"
 	"github.com/bulkprov/bulkprov/internal/export"
 	"github.com/bulkprov/bulkprov/loader"
 	"github.com/bulkprov/bulkprov/targets"
@@ -279,9 +280,10 @@ func benchSim() {
 }
 
 func targetsFor(url string, cupiMax, vossMax int) *engine.Targets {
-	v, c := client(url)
-	t := &engine.Targets{VOSS: v, CUPI: c, VOSSLimiter: engine.NewLimiter("voss", vossMax), CUPILimiter: engine.NewLimiter("cupi", cupiMax), ID: "bench"}
-	v.Observe, c.Observe = t.VOSSLimiter.Observe, t.CUPILimiter.Observe
+	cr := targets.Credentials{User: "admin", Password: "admin"}
+	t, _, err := dial.New(dial.Config{VOSSURL: url, CUPIURL: url, VOSSCreds: cr, CUPICreds: cr, HTTP: targets.HTTPOptions{Conns: 64},
+		VOSSWorkers: vossMax, CUPIWorkers: cupiMax, ID: "bench"})
+	must(err)
 	return t
 }
 

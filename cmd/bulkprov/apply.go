@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -17,21 +18,56 @@ import (
 	"github.com/bulkprov/bulkprov/internal/approval"
 	"github.com/bulkprov/bulkprov/internal/engine"
 	"github.com/bulkprov/bulkprov/internal/report"
-	"github.com/bulkprov/bulkprov/targets"
 )
 
 func runApply(args []string, io streams) (err error) {
 	defer tightenGC(applyGCPercent)()
-	var in inputFlags
-	var tf targetFlags
-	var reportPaths reportPaths
-	var planPath, checkpoint, revertPath, backoutPath string
-	var metricsPath string
-	var fresh, quiet, verbose, force bool
-	var maxDeletes, maxChanges, keep int
-	var af approvalFlags
-	var auditPath string
-	fs := newFlagSet("apply", "[TARGETS] [flags] INPUT...", `
+	o := &applyOptions{}
+	fs := newFlagSet("apply", "[TARGETS] [flags] INPUT...", applyHelp, io)
+	o.register(fs)
+	paths, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	defer o.tf.releaseState()
+	au, err := startAudit("apply", o.auditPath, args, paths, &o.tf, io)
+	if err != nil {
+		return err
+	}
+	defer func() { err = au.finish(err) }()
+	if err := o.check(paths); err != nil {
+		return err
+	}
+	cmd := "apply"
+	if o.revertPath != "" {
+		cmd = "apply --revert"
+	}
+	a := &applyRun{applyOptions: o, io: io, paths: paths, au: au, rep: newReporter(cmd, o.reportPaths, io)}
+	a.rep.metricsPath = o.metricsPath
+	au.rep = a.rep
+	defer func() { err = a.rep.finish(err) }()
+	a.rep.problems(&o.in)
+	if err := a.prepare(); err != nil {
+		return err
+	}
+	defer writeMemProfile(io)
+	if err := a.approve(); err != nil {
+		return err
+	}
+	if err := a.loadSavedPlan(); err != nil {
+		return err
+	}
+	if len(a.paths) == 0 {
+		fs.Usage()
+		return fail(exitInvalid, "no input files given")
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	return a.run(ctx)
+}
+
+// applyHelp is bulkprov apply's help.
+const applyHelp = `
 Plan, then execute: rows run in parallel, the operations of one row in
 order (the CUPI user before its roles and credentials), each target under
 an adaptive concurrency limit that backs off on 503/429. VOSS's writes
@@ -57,279 +93,306 @@ the file names, with the same journal, resume and reports.
 Exit 0 all done, 1 some rows failed (see the report), 2 invalid input or
 a refused plan (nothing written), 3 target unreachable or interrupted
 (run the same command again to resume), 4 a target refused the
-credentials or a permission (fix the access, then run again).`, io)
-	in.register(fs)
-	tf.register(fs)
-	fs.Var(&reportPaths, "report", "write per-row results as FILE.json, .csv, .xlsx (with a sheet of failed rows to fix and re-feed) or .html (repeat for several formats)")
-	fs.StringVar(&planPath, "plan", "", "apply this saved plan (from plan --out); refused if any target changed since")
-	fs.StringVar(&checkpoint, "checkpoint", "", "checkpoint journal (default: STATE-DIR/checkpoints/NAME-HASH.journal, named after the first input and bound to the inputs, config and targets)")
-	fs.BoolVar(&fresh, "fresh", false, "ignore an unfinished checkpoint and start over")
-	fs.BoolVar(&quiet, "quiet", false, "only the summary, the failures with their reasons and the back-out path: no progress, no metrics")
-	fs.BoolVar(&verbose, "verbose", false, "also list every changed object with its field changes")
-	fs.StringVar(&revertPath, "revert", "", "undo the run whose back-out file this is (no input files; targets and config from the file)")
-	fs.BoolVar(&force, "force", false, "with --revert: restore objects someone else changed since the run, too")
-	fs.StringVar(&backoutPath, "backout", "", "write the back-out file here (default: beside the checkpoint, named after it with -UTCTIME.backout.json)")
-	fs.IntVar(&maxDeletes, "max-deletes", -1, "refuse to run (before any write) when the plan deletes more than N objects")
-	fs.IntVar(&keep, "keep", engine.DefaultKeep, "after a run, keep the checkpoints and back-out files of the N most recent completed runs in the state folder's checkpoints and remove older ones (never an unfinished run's; 0 keeps all)")
-	fs.IntVar(&maxChanges, "max-changes", -1, "refuse to run (before any write) when the plan changes more than N objects")
-	registerMetricsFile(fs, &metricsPath)
-	af.register(fs)
-	auditLogFlag(fs, &auditPath)
-	paths, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	defer tf.releaseState()
-	au, err := startAudit("apply", auditPath, args, paths, &tf, io)
-	if err != nil {
-		return err
-	}
-	defer func() { err = au.finish(err) }()
-	if err := in.check(); err != nil {
-		return err
-	}
-	if keep < 0 {
-		return fail(exitInvalid, "--keep %d: want a number of runs ≥ 0 (0 keeps all)", keep)
-	}
-	outs := append(reportPaths.outputs(), outputPath{flag: "--metrics-file", path: metricsPath}, outputPath{flag: "--checkpoint", path: checkpoint},
-		outputPath{flag: "--backout", path: backoutPath, exts: []string{".json"}})
-	outs = append(outs, readPaths("input", paths...)...)
-	outs = append(outs, readPaths("--config", tf.config)...)
-	outs = append(outs, readPaths("--ca-file", tf.caFile)...)
-	outs = append(outs, readPaths("--secrets", tf.secrets)...)
-	outs = append(outs, readPaths("--plan", planPath)...)
-	outs = append(outs, readPaths("--revert", revertPath)...)
-	if err := checkOutputs(outs...); err != nil {
-		return err
-	}
-	cmd := "apply"
-	if revertPath != "" {
-		cmd = "apply --revert"
-	}
-	rep := newReporter(cmd, reportPaths, io)
-	rep.metricsPath = metricsPath
-	au.rep = rep
-	defer func() { err = rep.finish(err) }()
-	rep.problems(&in)
-	var rv *revertRun
-	if revertPath != "" {
-		if rv, err = loadRevert(revertPath, paths, &tf, force); err != nil {
-			return err
-		}
-		paths = []string{revertPath}
-	}
-	defer writeMemProfile(io)
-	pol, err := af.policy(&tf, rv)
-	if err != nil {
-		return err
-	}
-	var approved *approval.Result
-	if pol != nil {
-		if approved, err = checkApproval(pol, planPath, rep, au, io); err != nil {
-			return err
-		}
-	}
-	var saved *engine.Plan
-	var packet *planPacket
-	fromPlan := false // the inputs are the saved plan's records
-	if planPath != "" {
-		if saved, packet, err = loadPlanPacket(planPath); err != nil {
-			return fail(exitInvalid, "--plan: %v", err)
-		}
-		if sum, _, err := fileSHA256(planPath); err == nil {
-			rep.run.Plan = &report.RunFile{File: planPath, SHA256: sum}
-		}
-		if approved != nil && (rep.run.Plan == nil || rep.run.Plan.SHA256 != approved.PlanSHA256) {
-			return fail(exitInvalid, "--plan %s changed after its signatures were checked; nothing was written", planPath)
-		}
-		if err := backoutPlanNeedsRevert(saved, rv, planPath); err != nil {
-			return err
-		}
-		targetsFromPlan(&tf, saved, io.err)
-		if len(paths) == 0 {
-			for _, i := range saved.Inputs {
-				paths = append(paths, i.Path)
-			}
-			fromPlan = rv == nil && packet.hasRecords && inputsGone(saved)
-		}
-	}
-	if len(paths) == 0 {
-		fs.Usage()
-		return fail(exitInvalid, "no input files given")
-	}
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer cancel()
-	runStart := time.Now()
+credentials or a permission (fix the access, then run again).`
 
-	var run *runInputs
-	if fromPlan {
-		run, err = tf.loadRunFromPlan(saved, packet, planPath, io.err)
-	} else {
-		run, err = loadInputs(rv, &tf, &in, paths, io, rep.needsRecords())
-	}
-	if err != nil {
+// applyOptions are bulkprov apply's flags.
+type applyOptions struct {
+	in                                            inputFlags
+	tf                                            targetFlags
+	reportPaths                                   reportPaths
+	planPath, checkpoint, revertPath, backoutPath string
+	metricsPath                                   string
+	fresh, quiet, verbose, force                  bool
+	maxDeletes, maxChanges, keep                  int
+	af                                            approvalFlags
+	auditPath                                     string
+}
+
+func (o *applyOptions) register(fs *flag.FlagSet) {
+	o.in.register(fs)
+	o.tf.register(fs)
+	fs.Var(&o.reportPaths, "report", "write per-row results as FILE.json, .csv, .xlsx (with a sheet of failed rows to fix and re-feed) or .html (repeat for several formats)")
+	fs.StringVar(&o.planPath, "plan", "", "apply this saved plan (from plan --out); refused if any target changed since")
+	fs.StringVar(&o.checkpoint, "checkpoint", "", "checkpoint journal (default: STATE-DIR/checkpoints/NAME-HASH.journal, named after the first input and bound to the inputs, config and targets)")
+	fs.BoolVar(&o.fresh, "fresh", false, "ignore an unfinished checkpoint and start over")
+	fs.BoolVar(&o.quiet, "quiet", false, "only the summary, the failures with their reasons and the back-out path: no progress, no metrics")
+	fs.BoolVar(&o.verbose, "verbose", false, "also list every changed object with its field changes")
+	fs.StringVar(&o.revertPath, "revert", "", "undo the run whose back-out file this is (no input files; targets and config from the file)")
+	fs.BoolVar(&o.force, "force", false, "with --revert: restore objects someone else changed since the run, too")
+	fs.StringVar(&o.backoutPath, "backout", "", "write the back-out file here (default: beside the checkpoint, named after it with -UTCTIME.backout.json)")
+	fs.IntVar(&o.maxDeletes, "max-deletes", -1, "refuse to run (before any write) when the plan deletes more than N objects")
+	fs.IntVar(&o.keep, "keep", engine.DefaultKeep, "after a run, keep the checkpoints and back-out files of the N most recent completed runs in the state folder's checkpoints and remove older ones (never an unfinished run's; 0 keeps all)")
+	fs.IntVar(&o.maxChanges, "max-changes", -1, "refuse to run (before any write) when the plan changes more than N objects")
+	registerMetricsFile(fs, &o.metricsPath)
+	o.af.register(fs)
+	auditLogFlag(fs, &o.auditPath)
+}
+
+// check refuses bad inputs and flags, and outputs that cannot be written
+// or inputs that cannot be read, before anything is planned.
+func (o *applyOptions) check(paths []string) error {
+	if err := o.in.check(); err != nil {
 		return err
 	}
-	rep.inputs(run.files)
-	rep.run.Config = configFile(tf.config, run.cfgBytes, rv)
-	if fromPlan && packet.ConfigFile != nil {
-		rep.run.Config = packet.ConfigFile
+	if o.keep < 0 {
+		return fail(exitInvalid, "--keep %d: want a number of runs ≥ 0 (0 keeps all)", o.keep)
 	}
-	rep.recs, run.recs = run.recs, nil
-	conn, err := tf.connect(run.cfg, io.err)
+	outs := append(o.reportPaths.outputs(), outputPath{flag: "--metrics-file", path: o.metricsPath}, outputPath{flag: "--checkpoint", path: o.checkpoint},
+		outputPath{flag: "--backout", path: o.backoutPath, exts: []string{".json"}})
+	outs = append(outs, readPaths("input", paths...)...)
+	outs = append(outs, readPaths("--config", o.tf.config)...)
+	outs = append(outs, readPaths("--ca-file", o.tf.caFile)...)
+	outs = append(outs, readPaths("--secrets", o.tf.secrets)...)
+	outs = append(outs, readPaths("--plan", o.planPath)...)
+	outs = append(outs, readPaths("--revert", o.revertPath)...)
+	return checkOutputs(outs...)
+}
+
+// applyRun is one bulkprov apply as it goes: its flags, what the back-out
+// file (--revert) and the saved plan (--plan) give, and where it reports.
+type applyRun struct {
+	*applyOptions
+	io       streams
+	paths    []string
+	au       *auditRun
+	rep      *reporter
+	rv       *revertRun
+	approved *approval.Result
+	saved    *engine.Plan
+	packet   *planPacket
+	fromPlan bool // the inputs are the saved plan's records
+}
+
+// prepare reads the back-out file of apply --revert.
+func (a *applyRun) prepare() (err error) {
+	if a.revertPath != "" {
+		if a.rv, err = loadRevert(a.revertPath, a.paths, &a.tf, a.force); err != nil {
+			return err
+		}
+		a.paths = []string{a.revertPath}
+	}
+	return nil
+}
+
+// approve checks the plan's signatures when the approval policy asks.
+func (a *applyRun) approve() error {
+	pol, err := a.af.policy(&a.tf, a.rv)
+	if err != nil || pol == nil {
+		return err
+	}
+	a.approved, err = checkApproval(pol, a.planPath, a.rep, a.au, a.io)
+	return err
+}
+
+// loadSavedPlan reads --plan: the plan to execute exactly, its targets,
+// and its inputs when none are given.
+func (a *applyRun) loadSavedPlan() (err error) {
+	if a.planPath == "" {
+		return nil
+	}
+	if a.saved, a.packet, err = loadPlanPacket(a.planPath); err != nil {
+		return fail(exitInvalid, "--plan: %v", err)
+	}
+	if sum, _, err := fileSHA256(a.planPath); err == nil {
+		a.rep.run.Plan = &report.RunFile{File: a.planPath, SHA256: sum}
+	}
+	if a.approved != nil && (a.rep.run.Plan == nil || a.rep.run.Plan.SHA256 != a.approved.PlanSHA256) {
+		return fail(exitInvalid, "--plan %s changed after its signatures were checked; nothing was written", a.planPath)
+	}
+	if err := backoutPlanNeedsRevert(a.saved, a.rv, a.planPath); err != nil {
+		return err
+	}
+	targetsFromPlan(&a.tf, a.saved, a.io.err)
+	if len(a.paths) == 0 {
+		for _, i := range a.saved.Inputs {
+			a.paths = append(a.paths, i.Path)
+		}
+		a.fromPlan = a.rv == nil && a.packet.hasRecords && inputsGone(a.saved)
+	}
+	return nil
+}
+
+// load reads the inputs (or the saved plan's records) and connects the
+// targets they and the config name.
+func (a *applyRun) load() (*runInputs, *connection, error) {
+	var run *runInputs
+	var err error
+	if a.fromPlan {
+		run, err = a.tf.loadRunFromPlan(a.saved, a.packet, a.planPath, a.io.err)
+	} else {
+		run, err = loadInputs(a.rv, &a.tf, &a.in, a.paths, a.io, a.rep.needsRecords())
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	a.rep.inputs(run.files)
+	a.rep.run.Config = configFile(a.tf.config, run.cfgBytes, a.rv)
+	if a.fromPlan && a.packet.ConfigFile != nil {
+		a.rep.run.Config = a.packet.ConfigFile
+	}
+	a.rep.recs, run.recs = run.recs, nil
+	conn, err := a.tf.connect(run.cfg, a.io.err)
+	if err != nil {
+		return nil, nil, err
+	}
+	return run, conn, nil
+}
+
+// run loads and connects, opens the run on its checkpoint and state
+// folder, executes it and reports.
+func (a *applyRun) run(ctx context.Context) (err error) {
+	runStart := time.Now()
+	run, conn, err := a.load()
 	if err != nil {
 		return err
 	}
 	defer conn.close()
-	rep.targets(&tf, conn)
-	defer watch(conn, io.err, slowRequest, min(quietTarget, tf.timeout/2))()
-	if err := run.fitTargets(conn.targets, io.err); err != nil {
+	a.rep.targets(&a.tf, conn)
+	defer watch(conn, a.io.err, slowRequest, min(quietTarget, a.tf.timeout/2))()
+	if err := run.fitTargets(conn.targets, a.io.err); err != nil {
 		return err
 	}
-	// The checkpoint is bound to the inputs, the config and the targets:
-	// the same sheet against another server is another run.
+	rs, binding, err := a.state(ctx, run, conn)
+	if err != nil {
+		return err
+	}
+	if a.tf.held != nil {
+		// Registered before the run's close, so it runs after it: this
+		// run's files are counted as they end.
+		defer pruneCheckpoints(filepath.Join(a.tf.held.Path, "checkpoints"), a.keep, a.io)
+	}
+	r, checkpoint, err := a.openRun(run, conn, rs, binding)
+	if err != nil {
+		return err
+	}
+	defer func() { printErrors(a.io, r.Close()) }()
+	if err := r.Open(); err != nil {
+		return fail(exitInvalid, "%v", err)
+	}
+	if err := r.Settle(ctx); err != nil {
+		return resumeHint(planError(err), checkpoint, a.io)
+	}
+	prog := newProgress(a.io, a.quiet)
+	r.Apply.Progress = prog.update
+	p, applyErr := a.execute(ctx, r, run)
+	if p == nil {
+		if r.Refused() {
+			return applyErr
+		}
+		return resumeHint(planError(applyErr), checkpoint, a.io)
+	}
+	return a.report(p, applyErr, r, conn.targets, checkpoint, runStart, prog)
+}
+
+// state takes the state folder (not with --sim) and reads its run state;
+// binding binds the checkpoint to the inputs, the config and the targets
+// (the same sheet against another server is another run).
+func (a *applyRun) state(ctx context.Context, run *runInputs, conn *connection) (*engine.RunState, string, error) {
 	binding := hashString(run.binding + "|" + conn.targets.ID)
-	if !tf.sim {
+	if !a.tf.sim {
 		// One run at a time on a state folder: taken before its
 		// checkpoint or records are read.
-		if _, err := tf.holdState(ctx, io.err); err != nil {
-			return err
+		if _, err := a.tf.holdState(ctx, a.io.err); err != nil {
+			return nil, "", err
 		}
 	}
-	rs, err := tf.runState(ctx, io.err)
+	rs, err := a.tf.runState(ctx, a.io.err)
+	return rs, binding, err
+}
+
+// openRun opens the checkpoint and makes the run over it, the run state
+// and the back-out file BeforeWrites opens.
+func (a *applyRun) openRun(run *runInputs, conn *connection, rs *engine.RunState, binding string) (*engine.Run, string, error) {
+	journal, checkpoint, created, err := openCheckpoint(&a.tf, a.checkpoint, a.paths[0], binding, a.fresh, a.io)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	if tf.held != nil {
-		// Registered before the journal's close, so it runs after it:
-		// this run's files are counted as they end.
-		defer pruneCheckpoints(filepath.Join(tf.held.Path, "checkpoints"), keep, io)
-	}
-	journal, checkpoint, created, err := openCheckpoint(&tf, checkpoint, paths[0], binding, fresh, io)
-	if err != nil {
-		return err
-	}
-	complete, refused := false, false
-	defer func() {
-		if journal != nil {
-			if refused && !journal.Resumed {
-				// Refused before the first write (exit 2, nothing was
-				// written): nothing to resume, and a journal this run
-				// made is not left behind.
-				complete = true
-			}
-			if err := journal.Close(complete); err != nil {
-				fmt.Fprintln(io.err, "bulkprov:", err)
-			}
-			if refused && !journal.Resumed && created {
-				_ = os.Remove(checkpoint)
-			}
-		}
-	}()
-	if journal != nil {
-		journal.Restore(rs)
-	}
-	opts := tf.engineOptions(rs)
-	if opts.OneTime != nil {
-		if err := opts.OneTime.Open(tf.oneTime, journal != nil && journal.Resumed); err != nil {
-			return fail(exitInvalid, "%v", err)
-		}
-	}
-	// Whatever ends the run, what it learnt of applied secrets is kept.
-	defer func() {
-		if err := rs.Save(); err != nil {
-			fmt.Fprintln(io.err, "bulkprov: saving run state:", err)
-		}
-	}()
-	if err := engine.ResolvePending(ctx, journal, conn.targets, opts); err != nil {
-		complete = journalIdle(journal, err)
-		return resumeHint(planError(err), checkpoint, io)
-	}
+	r := &engine.Run{Targets: conn.targets, Options: a.tf.engineOptions(rs), Journal: journal, JournalCreated: created, State: rs, OneTimePath: a.tf.oneTime}
 	// Before the first write: the plan made so far is checked and the
 	// back-out file opened.
-	var bo *engine.Backout
-	defer func() {
-		if err := bo.Close(); err != nil {
-			fmt.Fprintln(io.err, "bulkprov: back-out file:", err)
-		}
-	}()
-	var startErr error
-	startWrites := func(p *engine.Plan, o *engine.Options) error {
+	r.BeforeWrites = func(p *engine.Plan, o *engine.Options) error {
 		p.Inputs, p.ConfigSHA256 = run.files, run.binding
-		startErr = beforeWrites(p, saved, planPath, maxDeletes, maxChanges, io)
-		if startErr == nil {
-			warnResent(io.err, rs, p)
-			bo, startErr = openBackout(backoutPath, journal, conn.targets, run, rv, p, io)
-			o.Backout = bo
-			if bo != nil {
-				rep.run.Backout = bo.Path
-			}
+		if err := beforeWrites(p, a.saved, a.planPath, a.maxDeletes, a.maxChanges, a.io); err != nil {
+			return err
 		}
-		return startErr
+		warnResent(a.io.err, rs, p)
+		bo, err := openBackout(a.backoutPath, journal, conn.targets, run, a.rv, p, a.io)
+		o.Backout = bo
+		if bo != nil {
+			a.rep.run.Backout = bo.Path
+		}
+		return err
 	}
-	prog := newProgress(io, quiet)
-	ao := engine.ApplyOptions{Journal: journal, Progress: prog.update}
-	var p *engine.Plan
-	var applyErr error
+	return r, checkpoint, nil
+}
+
+// execute plans and applies: the rows planned as they are applied when
+// nothing needs the whole plan before the first write, else the whole
+// plan first.
+func (a *applyRun) execute(ctx context.Context, r *engine.Run, run *runInputs) (*engine.Plan, error) {
 	// A state folder with no records (new, or lost) plans the whole run
 	// first, so the warning of secrets sent again counts them all before
 	// the first is sent.
-	if saved == nil && maxDeletes < 0 && maxChanges < 0 && rv == nil && !rs.Fresh() {
+	if a.saved == nil && a.maxDeletes < 0 && a.maxChanges < 0 && a.rv == nil && !r.State.Fresh() {
 		// Nothing needs the whole plan before the first write: VOSS's
 		// writes start once VOSS's part is planned, while Unity
 		// Connection's per-user reads go on.
-		opts.ReleaseRows = true // the rows are spent as they are planned
+		r.Options.ReleaseRows = true // the rows are spent as they are planned
 		rows := run.rows
-		run.rows = nil // held only by PlanAndApply, which lets go of them once planned
-		p, applyErr = engine.PlanAndApply(ctx, rows, conn.targets, opts, ao, startWrites)
-		if p == nil {
-			if startErr != nil {
-				refused = true
-				return startErr
-			}
-			complete = journalIdle(journal, applyErr)
-			return resumeHint(planError(applyErr), checkpoint, io)
-		}
-	} else {
-		p, err = makePlan(ctx, rv, run, conn.targets, opts)
-		if err != nil {
-			complete = journalIdle(journal, err)
-			return resumeHint(planError(err), checkpoint, io)
-		}
-		if err := startWrites(p, &opts); err != nil {
-			refused = true
-			return err
-		}
-		applyErr = engine.Apply(ctx, p, conn.targets, opts, ao)
+		run.rows = nil // held only by the run, which lets go of them once planned
+		return r.Execute(ctx, rows, nil)
 	}
-	markEarlierWork(p, journal)
-	if opts.OneTime != nil {
-		if n, err := opts.OneTime.Close(); err != nil {
-			fmt.Fprintln(io.err, "bulkprov: one-time passwords:", err)
+	return r.Execute(ctx, nil, func(ctx context.Context, o engine.Options) (*engine.Plan, error) {
+		return makePlan(ctx, a.rv, run, r.Targets, o)
+	})
+}
+
+// report ends an executed run: the one-time passwords and run state
+// written, the report printed, and the exit; a run that went to its end
+// is marked complete.
+func (a *applyRun) report(p *engine.Plan, applyErr error, r *engine.Run, t *engine.Targets, checkpoint string, runStart time.Time, prog *progress) error {
+	markEarlierWork(p, r.Journal)
+	if r.Options.OneTime != nil {
+		if n, err := r.Options.OneTime.Close(); err != nil {
+			fmt.Fprintln(a.io.err, "bulkprov: one-time passwords:", err)
 		} else if n > 0 {
-			fmt.Fprintf(io.err, "%d one-time password(s) written to %s (mode 0600; the last line of a user is in force); hand them over and delete the file\n", n, tf.oneTime)
+			fmt.Fprintf(a.io.err, "%d one-time password(s) written to %s (mode 0600; the last line of a user is in force); hand them over and delete the file\n", n, a.tf.oneTime)
 		}
 	}
-	if err := rs.Save(); err != nil {
-		fmt.Fprintln(io.err, "bulkprov: saving run state:", err)
+	if err := r.State.Save(); err != nil {
+		fmt.Fprintln(a.io.err, "bulkprov: saving run state:", err)
 	}
-	doc := report.New(commandName("apply", rv), p)
-	doc.Metrics = metrics(conn.targets, time.Since(runStart)) // over the whole run: its reads count too
-	rep.doc = doc
+	doc := report.New(commandName("apply", a.rv), p)
+	doc.Metrics = metrics(t, time.Since(runStart)) // over the whole run: its reads count too
+	a.rep.doc = doc
 	prog.finish(doc.Account())
-	report.Print(io.out, doc, report.TextOptions{Color: useColor(io.out), Changes: verbose && !quiet})
-	printNotRestorable(io, p)
-	if !quiet {
-		printMetrics(io, doc.Metrics, conn.targets, time.Since(runStart))
+	report.Print(a.io.out, doc, report.TextOptions{Color: useColor(a.io.out), Changes: a.verbose && !a.quiet})
+	printNotRestorable(a.io, p)
+	if !a.quiet {
+		printMetrics(a.io, doc.Metrics, t, time.Since(runStart))
 	}
 	if err := stoppedExit(p, applyErr); err != nil {
-		return resumeHint(err, checkpoint, io)
+		return resumeHint(err, checkpoint, a.io)
 	}
-	complete = true
+	r.Complete()
 	if doc.Summary.Failed > 0 {
 		return silent(exitRowsFailed)
 	}
 	return nil
+}
+
+// printErrors prints each of errs (joined or one) on stderr as bulkprov's.
+func printErrors(io streams, err error) {
+	if err == nil {
+		return
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			fmt.Fprintln(io.err, "bulkprov:", e)
+		}
+		return
+	}
+	fmt.Fprintln(io.err, "bulkprov:", err)
 }
 
 // openCheckpoint opens the run's journal: at path, or (not with --sim)
@@ -431,15 +494,6 @@ func beforeWrites(p *engine.Plan, saved *engine.Plan, planPath string, maxDelete
 		return fail(exitInvalid, "the plan changes %d object(s), more than --max-changes %d; nothing was written", changes, maxChanges)
 	}
 	return nil
-}
-
-// journalIdle reports whether a run that stopped before its first write
-// because a target refused access can close its journal as complete: a
-// refusal is not an interruption to resume, and the journal must not
-// stand in the way of the next run.
-func journalIdle(j *engine.Journal, err error) bool {
-	var fe *engine.FatalError
-	return j != nil && errors.As(err, &fe) && targets.AccessDenied(fe.Err) && len(j.Pending) == 0
 }
 
 func resumeHint(err error, checkpoint string, io streams) error {

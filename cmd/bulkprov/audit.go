@@ -220,47 +220,66 @@ Examples:
 		return fail(exitInvalid, "%v", err)
 	}
 	if verify {
-		if brk != nil {
-			return fail(exitRowsFailed, "audit log %s: the chain breaks at line %d: %s", logPath, brk.Line, brk.Why)
-		}
-		if head != "" {
-			at := 0
-			for _, ln := range lines {
-				if ln.Hash == strings.ToLower(strings.TrimSpace(head)) {
-					at = ln.N
-				}
-			}
-			if at == 0 {
-				return fail(exitRowsFailed, "audit log %s: no line has the SHA-256 %s: the log was cut back (or replaced) since that head was printed", logPath, head)
-			}
-			fmt.Fprintf(io.out, "head %s is line %d of %d\n", head, at, len(lines))
-		}
-		last := ""
-		if len(lines) > 0 {
-			last = lines[len(lines)-1].Hash
-		}
-		fmt.Fprintf(io.out, "audit log %s: %d line(s), chain intact; head %s\n", logPath, len(lines), last)
-		return nil
+		return auditVerify(io, logPath, head, lines, brk)
 	}
 	if asJSON {
-		type entry struct {
-			Line   int           `json:"line"`
-			SHA256 string        `json:"sha256"`
-			Error  string        `json:"chain_error,omitempty"`
-			Record *audit.Record `json:"record"`
-		}
-		out := []entry{}
-		for _, ln := range lines {
-			e := entry{Line: ln.N, SHA256: ln.Hash, Record: ln.Record}
-			if brk != nil && brk.Line == ln.N {
-				e.Error = brk.Why
-			}
-			out = append(out, e)
-		}
-		enc := json.NewEncoder(io.out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return auditJSON(io, lines, brk)
 	}
+	auditTable(io, lines, brk)
+	return nil
+}
+
+// auditVerify says whether the log's chain is intact and, with --head,
+// holds the line of that SHA-256.
+func auditVerify(io streams, logPath, head string, lines []audit.Line, brk *audit.Break) error {
+	if brk != nil {
+		return fail(exitRowsFailed, "audit log %s: the chain breaks at line %d: %s", logPath, brk.Line, brk.Why)
+	}
+	if head != "" {
+		at := 0
+		for _, ln := range lines {
+			if ln.Hash == strings.ToLower(strings.TrimSpace(head)) {
+				at = ln.N
+			}
+		}
+		if at == 0 {
+			return fail(exitRowsFailed, "audit log %s: no line has the SHA-256 %s: the log was cut back (or replaced) since that head was printed", logPath, head)
+		}
+		fmt.Fprintf(io.out, "head %s is line %d of %d\n", head, at, len(lines))
+	}
+	last := ""
+	if len(lines) > 0 {
+		last = lines[len(lines)-1].Hash
+	}
+	fmt.Fprintf(io.out, "audit log %s: %d line(s), chain intact; head %s\n", logPath, len(lines), last)
+	return nil
+}
+
+// auditJSON prints the log's records as a JSON array, each with its line,
+// SHA-256 and where the chain breaks.
+func auditJSON(io streams, lines []audit.Line, brk *audit.Break) error {
+	type entry struct {
+		Line   int           `json:"line"`
+		SHA256 string        `json:"sha256"`
+		Error  string        `json:"chain_error,omitempty"`
+		Record *audit.Record `json:"record"`
+	}
+	out := []entry{}
+	for _, ln := range lines {
+		e := entry{Line: ln.N, SHA256: ln.Hash, Record: ln.Record}
+		if brk != nil && brk.Line == ln.N {
+			e.Error = brk.Why
+		}
+		out = append(out, e)
+	}
+	enc := json.NewEncoder(io.out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// auditTable prints the log as a table, one run a line, and on stderr
+// where the chain breaks.
+func auditTable(io streams, lines []audit.Line, brk *audit.Break) {
 	tw := tabwriter.NewWriter(io.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "LINE\tTIME\tUSER@HOST\tCOMMAND\tEXIT\tROWS\tPLAN\tAPPROVERS\tBACKOUT")
 	for _, ln := range lines {
@@ -294,5 +313,4 @@ Examples:
 	if brk != nil {
 		fmt.Fprintf(io.err, "bulkprov: the chain breaks at line %d: %s (bulkprov audit verify)\n", brk.Line, brk.Why)
 	}
-	return nil
 }

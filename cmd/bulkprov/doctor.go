@@ -16,16 +16,20 @@ import (
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/conformance"
 	"github.com/bulkprov/bulkprov/targets/cupi"
-	"github.com/bulkprov/bulkprov/targets/simserve"
 	"github.com/bulkprov/bulkprov/targets/voss/vossload"
 	"github.com/bulkprov/bulkprov/transform"
 )
 
+// doctorOptions are bulkprov doctor's flags.
+type doctorOptions struct {
+	vossURL, cupiURL, caFile, config, record string
+	sim                                      bool
+	timeout                                  time.Duration
+	vossRate                                 float64
+}
+
 func runDoctor(args []string, io streams) error {
-	var vossURL, cupiURL, caFile, config, record string
-	var sim bool
-	var timeout time.Duration
-	var vossRate float64
+	var o doctorOptions
 	fs := newFlagSet("doctor", "[TARGETS] [--config FILE]", `
 Check, before a change window and without writing anything, that a run
 against these servers will work: reachability, TLS, authentication, every
@@ -57,14 +61,14 @@ every target.
 Example:
   bulkprov doctor --voss https://voss.example --cupi https://cuc.example \
       --config tenant.json`, io)
-	fs.StringVar(&vossURL, "voss", "", "VOSS Automate base URL; credentials from BULKPROV_VOSS_USER/_PASSWORD")
-	fs.StringVar(&cupiURL, "cupi", "", "Unity Connection base URL; credentials from BULKPROV_CUPI_USER/_PASSWORD")
-	fs.BoolVar(&sim, "sim", false, "check in-process simulators of both servers")
-	fs.StringVar(&caFile, "ca-file", "", "PEM file of an extra CA to trust (certificate verification is always on)")
-	fs.StringVar(&config, "config", "", "the run's JSON config: its hierarchies, roles, policies and template are checked")
-	fs.DurationVar(&timeout, "timeout", 30*time.Second, "timeout of one HTTP request")
-	fs.StringVar(&record, "record", "", "also write every request and answer to cassettes in `DIR`, secrets redacted")
-	fs.Float64Var(&vossRate, "voss-rate", 20, "the VOSS requests per second a run paces itself at (the documented per-user limit), for the duration estimate")
+	fs.StringVar(&o.vossURL, "voss", "", "VOSS Automate base URL; credentials from BULKPROV_VOSS_USER/_PASSWORD")
+	fs.StringVar(&o.cupiURL, "cupi", "", "Unity Connection base URL; credentials from BULKPROV_CUPI_USER/_PASSWORD")
+	fs.BoolVar(&o.sim, "sim", false, "check in-process simulators of both servers")
+	fs.StringVar(&o.caFile, "ca-file", "", "PEM file of an extra CA to trust (certificate verification is always on)")
+	fs.StringVar(&o.config, "config", "", "the run's JSON config: its hierarchies, roles, policies and template are checked")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "timeout of one HTTP request")
+	fs.StringVar(&o.record, "record", "", "also write every request and answer to cassettes in `DIR`, secrets redacted")
+	fs.Float64Var(&o.vossRate, "voss-rate", 20, "the VOSS requests per second a run paces itself at (the documented per-user limit), for the duration estimate")
 	acceptTargetFlags(fs, "state-dir", "wait", "workers")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -73,44 +77,85 @@ Example:
 	if len(pos) > 0 {
 		return fail(exitInvalid, "doctor takes no inputs (got %s)", strings.Join(pos, " "))
 	}
-	cfg, _, err := transform.LoadConfig(config)
+	return o.run(fs.Usage, io)
+}
+
+// run checks the targets o names and prints one line per check; its error
+// carries the exit code.
+func (o *doctorOptions) run(usage func(), io streams) error {
+	cfg, _, err := transform.LoadConfig(o.config)
 	if err != nil {
 		return fail(exitInvalid, "%v", err)
 	}
-	vc, okV := targets.FromEnv("VOSS")
-	cc, okC := targets.FromEnv("CUPI")
-	if sim {
-		if vossURL != "" || cupiURL != "" {
-			return fail(exitInvalid, "--sim cannot be combined with --voss or --cupi")
-		}
-		user, pass := "admin", "admin"
-		if okV {
-			user, pass = vc.User, vc.Password
-		}
-		r, err := simserve.Start(simserve.Options{User: user, Password: pass, Clusters: clusterNames(cfg)})
+	var dc targetCreds
+	dc.vc, dc.okV = targets.FromEnv("VOSS")
+	dc.cc, dc.okC = targets.FromEnv("CUPI")
+	if o.sim {
+		stop, err := o.startSim(cfg, &dc)
 		if err != nil {
-			return fail(exitInterrupted, "starting the simulators: %v", err)
+			return err
 		}
-		defer r.Close()
-		vossURL, cupiURL = r.URL, r.URL
-		for i, name := range clusterNames(cfg) {
-			cl := cfg.CUPIClusters[name]
-			cl.URL = r.Clusters[i].URL
-			cfg.CUPIClusters[name] = cl
-		}
-		vc, cc = targets.Credentials{User: user, Password: pass}, targets.Credentials{User: user, Password: pass}
-		okV, okC = true, true
+		defer stop()
 	}
-	if vossURL == "" && cupiURL == "" && len(cfg.CUPIClusters) == 0 {
-		fs.Usage()
+	if o.vossURL == "" && o.cupiURL == "" && len(cfg.CUPIClusters) == 0 {
+		usage()
 		return fail(exitInvalid, "no target: give --voss URL and/or --cupi URL, or --sim")
 	}
 	var rec *transcript.Recorder
-	if record != "" {
-		if rec, err = transcript.NewRecorder(record); err != nil {
+	if o.record != "" {
+		if rec, err = transcript.NewRecorder(o.record); err != nil {
 			return fail(exitInvalid, "--record: %v", err)
 		}
 	}
+	ts, creds, err := o.targets(cfg, dc, rec)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	checks := doctor.Run(ctx, doctor.Options{Targets: ts, Config: cfg, Extra: func(ctx context.Context, t doctor.Target) []doctor.Check {
+		return conformanceChecks(ctx, t, creds[t.Name], cfg)
+	}})
+	doctor.Print(io.out, checks)
+	if rec != nil {
+		if err := closeRecord(rec, creds, checks, io); err != nil {
+			return err
+		}
+	}
+	if ctx.Err() != nil {
+		return fail(exitInterrupted, "interrupted")
+	}
+	if code := doctor.Exit(checks); code != 0 {
+		return silent(code)
+	}
+	return nil
+}
+
+// startSim starts the simulators for --sim, points o and the config's
+// clusters at them and gives dc their credentials (the environment's VOSS
+// ones if set, else admin/admin). stop stops them.
+func (o *doctorOptions) startSim(cfg *transform.Config, dc *targetCreds) (stop func(), err error) {
+	if o.vossURL != "" || o.cupiURL != "" {
+		return nil, fail(exitInvalid, "--sim cannot be combined with --voss or --cupi")
+	}
+	r, err := startSims(clusterNames(cfg), dc)
+	if err != nil {
+		return nil, err
+	}
+	o.vossURL, o.cupiURL = r.URL, r.URL
+	for i, name := range clusterNames(cfg) {
+		cl := cfg.CUPIClusters[name]
+		cl.URL = r.Clusters[i].URL
+		cfg.CUPIClusters[name] = cl
+	}
+	return func() { r.Close() }, nil
+}
+
+// targets are the doctor's targets: VOSS and the default Unity Connection
+// as given, then one per cluster of the config with its own credentials
+// (else the shared ones), as a run uses them; each target's exchanges
+// recorded under --record. creds are their credentials by target name.
+func (o *doctorOptions) targets(cfg *transform.Config, dc targetCreds, rec *transcript.Recorder) ([]doctor.Target, map[string]targets.Credentials, error) {
 	// wrap records a target's exchanges under --record.
 	wrap := func(name string) func(http.RoundTripper) http.RoundTripper {
 		if rec == nil {
@@ -119,43 +164,41 @@ Example:
 		return rec.Wrap(name)
 	}
 	var ts []doctor.Target
-	creds := map[string]targets.Credentials{"voss": vc, "cupi": cc}
+	creds := map[string]targets.Credentials{"voss": dc.vc, "cupi": dc.cc}
 	for _, t := range []struct {
 		name, url string
 		ok        bool
-	}{{"voss", vossURL, okV}, {"cupi", cupiURL, okC}} {
+	}{{"voss", o.vossURL, dc.okV}, {"cupi", o.cupiURL, dc.okC}} {
 		if t.url == "" {
 			continue
 		}
 		if err := checkTargetURL("--"+t.name, t.url); err != nil {
-			return err
+			return nil, nil, err
 		}
 		if !t.ok {
-			return fail(exitInvalid, "--%s needs BULKPROV_%s_USER and BULKPROV_%s_PASSWORD in the environment", t.name, strings.ToUpper(t.name), strings.ToUpper(t.name))
+			return nil, nil, fail(exitInvalid, "--%s needs BULKPROV_%s_USER and BULKPROV_%s_PASSWORD in the environment", t.name, strings.ToUpper(t.name), strings.ToUpper(t.name))
 		}
-		hc, err := targets.NewHTTPClient(targets.HTTPOptions{CAFile: caFile, Conns: 4, Timeout: timeout, Wrap: wrap(t.name)})
+		hc, err := targets.NewHTTPClient(targets.HTTPOptions{CAFile: o.caFile, Conns: 4, Timeout: o.timeout, Wrap: wrap(t.name)})
 		if err != nil {
-			return fail(exitInvalid, "%v", err)
+			return nil, nil, fail(exitInvalid, "%v", err)
 		}
 		dt := doctor.Target{Name: t.name, URL: t.url, HTTP: hc}
 		if t.name == "voss" {
-			dt.VOSS, dt.Workers, dt.RateLimit = vossload.New(t.url, hc, vc), defaultVOSSWorkers, vossRate
+			dt.VOSS, dt.Workers, dt.RateLimit = vossload.New(t.url, hc, dc.vc), defaultVOSSWorkers, o.vossRate
 		} else {
-			dt.CUPI, dt.Workers = cupi.New(t.url, hc, cc), 5
+			dt.CUPI, dt.Workers = cupi.New(t.url, hc, dc.cc), 5
 		}
 		ts = append(ts, dt)
 	}
-	// One block of checks per Unity Connection cluster of the config, each
-	// with its own credentials (else the shared ones), as a run uses them.
 	for _, name := range clusterNames(cfg) {
-		cred, ok := clusterCredentials(name, cc, okC)
+		cred, ok := clusterCredentials(name, dc.cc, dc.okC)
 		if !ok {
-			return fail(exitInvalid, "cupiClusters.%s needs %s_USER and _PASSWORD (or BULKPROV_CUPI_USER and _PASSWORD) in the environment", name, transform.ClusterEnv(name))
+			return nil, nil, fail(exitInvalid, "cupiClusters.%s needs %s_USER and _PASSWORD (or BULKPROV_CUPI_USER and _PASSWORD) in the environment", name, transform.ClusterEnv(name))
 		}
 		tn := "cupi[" + name + "]"
-		hc, err := targets.NewHTTPClient(targets.HTTPOptions{CAFile: caFile, Conns: 4, Timeout: timeout, Wrap: wrap(tn)})
+		hc, err := targets.NewHTTPClient(targets.HTTPOptions{CAFile: o.caFile, Conns: 4, Timeout: o.timeout, Wrap: wrap(tn)})
 		if err != nil {
-			return fail(exitInvalid, "%v", err)
+			return nil, nil, fail(exitInvalid, "%v", err)
 		}
 		env := "BULKPROV_CUPI"
 		if _, own := ownClusterCredentials(name); own {
@@ -165,32 +208,25 @@ Example:
 		creds[tn] = cred
 		ts = append(ts, doctor.Target{Name: tn, URL: u, HTTP: hc, CUPI: cupi.New(u, hc, cred), Workers: 5, CredentialsEnv: env})
 	}
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer cancel()
-	checks := doctor.Run(ctx, doctor.Options{Targets: ts, Config: cfg, Extra: func(ctx context.Context, t doctor.Target) []doctor.Check {
-		return conformanceChecks(ctx, t, creds[t.Name], cfg)
-	}})
-	doctor.Print(io.out, checks)
-	if rec != nil {
-		for _, c := range creds {
-			rec.Credentials(c.User, c.Password)
-		}
-		files, err := rec.Close()
-		for _, f := range files {
-			fmt.Fprintln(io.err, "record:", f)
-		}
-		if err != nil {
-			fmt.Fprintln(io.err, "bulkprov doctor: --record:", err)
-			if doctor.Exit(checks) == 0 {
-				return silent(1)
-			}
-		}
+	return ts, creds, nil
+}
+
+// closeRecord redacts every target's credentials from the cassettes,
+// writes them and names them on stderr; a failure to write them is exit 1
+// when no check already failed.
+func closeRecord(rec *transcript.Recorder, creds map[string]targets.Credentials, checks []doctor.Check, io streams) error {
+	for _, c := range creds {
+		rec.Credentials(c.User, c.Password)
 	}
-	if ctx.Err() != nil {
-		return fail(exitInterrupted, "interrupted")
+	files, err := rec.Close()
+	for _, f := range files {
+		fmt.Fprintln(io.err, "record:", f)
 	}
-	if code := doctor.Exit(checks); code != 0 {
-		return silent(code)
+	if err != nil {
+		fmt.Fprintln(io.err, "bulkprov doctor: --record:", err)
+		if doctor.Exit(checks) == 0 {
+			return silent(1)
+		}
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/bulkprov/bulkprov/internal/engine"
 	"github.com/bulkprov/bulkprov/internal/report"
 	"github.com/bulkprov/bulkprov/internal/schema"
 	"github.com/bulkprov/bulkprov/targets/cupi"
@@ -54,7 +55,19 @@ Example:
 	defer conn.close()
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	t := conn.targets
+	lines, err := listNames(ctx, conn.targets, what, hierarchy)
+	if err != nil {
+		return err
+	}
+	for _, l := range lines {
+		fmt.Fprintln(io.out, l)
+	}
+	return nil
+}
+
+// listNames reads the names bulkprov list shows for what, as lines of
+// TARGET, two spaces, NAME, sorted per target.
+func listNames(ctx context.Context, t *engine.Targets, what, hierarchy string) ([]string, error) {
 	var lines []string
 	add := func(target string, names []string) {
 		sort.Strings(names)
@@ -80,30 +93,17 @@ Example:
 		}
 		return nil
 	}
+	var err error
 	switch what {
 	case "roles":
-		if t.VOSS == nil && t.CUPI == nil {
-			return usageError("list", "give --voss URL and/or --cupi URL")
-		}
-		if t.VOSS != nil {
-			names, err := t.VOSS.Roles(ctx, hierarchy)
-			if err != nil {
-				return planError(err)
-			}
-			add("voss", names)
-		}
-		if t.CUPI != nil {
-			if err := cupiNames("RoleName", t.CUPI.Roles); err != nil {
-				return err
-			}
-		}
+		err = listRoles(ctx, t, hierarchy, add, cupiNames)
 	case "hierarchies":
 		if err := needs("voss", t.VOSS != nil); err != nil {
-			return err
+			return nil, err
 		}
 		nodes, err := t.VOSS.HierarchyNodes(ctx)
 		if err != nil {
-			return planError(err)
+			return nil, planError(err)
 		}
 		var names []string
 		for n := range nodes {
@@ -111,22 +111,32 @@ Example:
 		}
 		add("voss", names)
 	case "policies":
-		if err := needs("cupi", t.CUPI != nil); err != nil {
-			return err
-		}
-		if err := cupiNames("DisplayName", t.CUPI.CredentialPolicies); err != nil {
-			return err
+		if err = needs("cupi", t.CUPI != nil); err == nil {
+			err = cupiNames("DisplayName", t.CUPI.CredentialPolicies)
 		}
 	case "templates":
-		if err := needs("cupi", t.CUPI != nil); err != nil {
-			return err
-		}
-		if err := cupiNames("Alias", t.CUPI.UserTemplates); err != nil {
-			return err
+		if err = needs("cupi", t.CUPI != nil); err == nil {
+			err = cupiNames("Alias", t.CUPI.UserTemplates)
 		}
 	}
-	for _, l := range lines {
-		fmt.Fprintln(io.out, l)
+	return lines, err
+}
+
+// listRoles lists the VOSS roles at hierarchy and the Unity Connection
+// roles, of the targets given.
+func listRoles(ctx context.Context, t *engine.Targets, hierarchy string, add func(string, []string), cupiNames func(string, func(context.Context) ([]cupi.Object, error)) error) error {
+	if t.VOSS == nil && t.CUPI == nil {
+		return usageError("list", "give --voss URL and/or --cupi URL")
+	}
+	if t.VOSS != nil {
+		names, err := t.VOSS.Roles(ctx, hierarchy)
+		if err != nil {
+			return planError(err)
+		}
+		add("voss", names)
+	}
+	if t.CUPI != nil {
+		return cupiNames("RoleName", t.CUPI.Roles)
 	}
 	return nil
 }

@@ -23,16 +23,7 @@ func runPlan(args []string, io streams) (err error) {
 	// pending, 1 an error (invalid input included); 3 and 4 keep theirs.
 	var detailed bool
 	pending := silent(exitInvalid) // the one exit 2 that means "changes pending"
-	detailedExit := func() {
-		if detailed && err != pending && exitCode(err) == exitInvalid {
-			var ee *exitError
-			if errors.As(err, &ee) {
-				err = &exitError{code: exitRowsFailed, err: ee.err}
-			} else {
-				err = &exitError{code: exitRowsFailed, err: err}
-			}
-		}
-	}
+	detailedExit := func() { toDetailedExit(detailed, pending, &err) }
 	defer detailedExit()
 	for _, a := range args {
 		detailed = detailed || a == "--detailed-exitcode" || a == "-detailed-exitcode"
@@ -44,34 +35,7 @@ func runPlan(args []string, io streams) (err error) {
 	var metricsPath string
 	var quiet, force bool
 	var auditPath string
-	fs := newFlagSet("plan", "[TARGETS] [flags] INPUT...", `
-Read the current state from the targets, compute the field-level diff of
-what the inputs want, and write nothing to any server. Prints a diff
-(+ create, ~ update, - delete, old → new; unchanged objects are counted, not
-listed) and a one-line summary. Passwords, PINs and server passwords show
-as *** and are only planned when they differ from the last value applied
-(or with --force-secrets).
-
-Examples:
-  bulkprov plan --sim samples/tenant.xlsx
-  bulkprov plan --voss https://voss.example --cupi https://cuc.example \
-      --config tenant.json --report plan.html --out plan.json users.xlsx
-  bulkprov plan --revert users-20260101T020000Z.backout.json --report backout.html
-
-With --revert FILE, the plan is the undo of the apply that wrote that
-back-out file, against the current state of the targets the file names
-(no input files): objects it created are deleted, fields it updated get
-their old values back, objects it deleted are recreated, roles it added or
-removed are removed or re-added. Objects someone else changed since then
-fail with the three values shown (--force restores them anyway);
-passwords, PINs and server passwords are listed as not restorable.
-
-Exit 0 when the plan is complete, 1 when some rows cannot be done (see the
-! lines), 2 on invalid input, 3 when a target is unreachable or the plan
-was interrupted (no plan is printed then), 4 when a target refused the
-credentials or a permission. With --detailed-exitcode (for scripts, as
-terraform's): 0 nothing would change, 2 changes are pending, 1 an error
-(invalid input, or an operation that cannot be done); 3 and 4 as above.`, io)
+	fs := newFlagSet("plan", "[TARGETS] [flags] INPUT...", planHelp, io)
 	in.register(fs)
 	tf.register(fs)
 	fs.Var(&reportPaths, "report", "write the plan as FILE.json, .csv, .xlsx or .html (repeat for several formats)")
@@ -95,13 +59,7 @@ terraform's): 0 nothing would change, 2 changes are pending, 1 an error
 	if err := in.check(); err != nil {
 		return err
 	}
-	outs := append(reportPaths.outputs(), outputPath{flag: "--metrics-file", path: metricsPath}, outputPath{flag: "--out", path: outPath, exts: []string{".json"}})
-	outs = append(outs, readPaths("input", paths...)...)
-	outs = append(outs, readPaths("--config", tf.config)...)
-	outs = append(outs, readPaths("--ca-file", tf.caFile)...)
-	outs = append(outs, readPaths("--secrets", tf.secrets)...)
-	outs = append(outs, readPaths("--revert", revertPath)...)
-	if err := checkOutputs(outs...); err != nil {
+	if err := checkPlanPaths(reportPaths, metricsPath, outPath, revertPath, paths, &tf); err != nil {
 		return err
 	}
 	cmd := "plan"
@@ -136,16 +94,9 @@ terraform's): 0 nothing would change, 2 changes are pending, 1 an error
 	printNotRestorable(io, p)
 	printEstimate(io, estimateLine)
 	if outPath != "" {
-		var pk *planPacket
-		if rv == nil {
-			pk = newPlanPacket(rep.recs, rep.run.Config, run.cfgBytes, p)
+		if err := savePlanOut(outPath, p, rv, run, rep, &tf, &in, io); err != nil {
+			return err
 		}
-		sum, err := savePlanPacket(outPath, p, pk)
-		if err != nil {
-			return fail(exitRowsFailed, "--out: %v", err)
-		}
-		rep.run.Plan = &report.RunFile{File: outPath, SHA256: sum}
-		fmt.Fprintf(io.err, "plan saved to %s (sha256 %s); execute exactly it with: %s\n", outPath, sum, revertApplyHint(rv, &tf, &in, outPath))
 	}
 	if len(p.Down) > 0 {
 		return clustersExit(p.Down)
@@ -156,6 +107,79 @@ terraform's): 0 nothing would change, 2 changes are pending, 1 an error
 	if s := doc.Summary; detailed && s.Create+s.Update+s.Delete > 0 {
 		return pending
 	}
+	return nil
+}
+
+// toDetailedExit, with --detailed-exitcode, makes an exit 2 (invalid
+// input) of *err an exit 1, except pending, the one exit 2 that means
+// "changes pending".
+func toDetailedExit(detailed bool, pending error, err *error) {
+	if detailed && *err != pending && exitCode(*err) == exitInvalid {
+		var ee *exitError
+		if errors.As(*err, &ee) {
+			*err = &exitError{code: exitRowsFailed, err: ee.err}
+		} else {
+			*err = &exitError{code: exitRowsFailed, err: *err}
+		}
+	}
+}
+
+// planHelp is bulkprov plan's help.
+const planHelp = `
+Read the current state from the targets, compute the field-level diff of
+what the inputs want, and write nothing to any server. Prints a diff
+(+ create, ~ update, - delete, old → new; unchanged objects are counted, not
+listed) and a one-line summary. Passwords, PINs and server passwords show
+as *** and are only planned when they differ from the last value applied
+(or with --force-secrets).
+
+Examples:
+  bulkprov plan --sim samples/tenant.xlsx
+  bulkprov plan --voss https://voss.example --cupi https://cuc.example \
+      --config tenant.json --report plan.html --out plan.json users.xlsx
+  bulkprov plan --revert users-20260101T020000Z.backout.json --report backout.html
+
+With --revert FILE, the plan is the undo of the apply that wrote that
+back-out file, against the current state of the targets the file names
+(no input files): objects it created are deleted, fields it updated get
+their old values back, objects it deleted are recreated, roles it added or
+removed are removed or re-added. Objects someone else changed since then
+fail with the three values shown (--force restores them anyway);
+passwords, PINs and server passwords are listed as not restorable.
+
+Exit 0 when the plan is complete, 1 when some rows cannot be done (see the
+! lines), 2 on invalid input, 3 when a target is unreachable or the plan
+was interrupted (no plan is printed then), 4 when a target refused the
+credentials or a permission. With --detailed-exitcode (for scripts, as
+terraform's): 0 nothing would change, 2 changes are pending, 1 an error
+(invalid input, or an operation that cannot be done); 3 and 4 as above.`
+
+// checkPlanPaths checks plan's outputs can be written and its inputs read
+// before anything is planned.
+func checkPlanPaths(reportPaths reportPaths, metricsPath, outPath, revertPath string, paths []string, tf *targetFlags) error {
+	outs := append(reportPaths.outputs(), outputPath{flag: "--metrics-file", path: metricsPath}, outputPath{flag: "--out", path: outPath, exts: []string{".json"}})
+	outs = append(outs, readPaths("input", paths...)...)
+	outs = append(outs, readPaths("--config", tf.config)...)
+	outs = append(outs, readPaths("--ca-file", tf.caFile)...)
+	outs = append(outs, readPaths("--secrets", tf.secrets)...)
+	outs = append(outs, readPaths("--revert", revertPath)...)
+	return checkOutputs(outs...)
+}
+
+// savePlanOut saves the plan to --out (with its inputs, as a packet,
+// unless it is a revert's), records it in the run report and says how to
+// execute exactly it.
+func savePlanOut(outPath string, p *engine.Plan, rv *revertRun, run *runInputs, rep *reporter, tf *targetFlags, in *inputFlags, io streams) error {
+	var pk *planPacket
+	if rv == nil {
+		pk = newPlanPacket(rep.recs, rep.run.Config, run.cfgBytes, p)
+	}
+	sum, err := savePlanPacket(outPath, p, pk)
+	if err != nil {
+		return fail(exitRowsFailed, "--out: %v", err)
+	}
+	rep.run.Plan = &report.RunFile{File: outPath, SHA256: sum}
+	fmt.Fprintf(io.err, "plan saved to %s (sha256 %s); execute exactly it with: %s\n", outPath, sum, revertApplyHint(rv, tf, in, outPath))
 	return nil
 }
 

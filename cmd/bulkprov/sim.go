@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -10,20 +11,25 @@ import (
 	"time"
 
 	"github.com/bulkprov/bulkprov/internal/engine"
+	"github.com/bulkprov/bulkprov/internal/engine/dial"
 	"github.com/bulkprov/bulkprov/internal/schema"
 	"github.com/bulkprov/bulkprov/loader"
 	"github.com/bulkprov/bulkprov/targets"
-	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/simkit"
 	"github.com/bulkprov/bulkprov/targets/simserve"
-	"github.com/bulkprov/bulkprov/targets/voss/vossload"
 	"github.com/bulkprov/bulkprov/transform"
 )
 
+// simFlags are bulkprov sim's flags: the simulators' options and what
+// the command turns into them.
+type simFlags struct {
+	o                                simserve.Options
+	seed, failKeys, forbid, clusters string
+	unkept                           unkeptFlags
+}
+
 func runSim(args []string, io streams) error {
-	var o simserve.Options
-	var seed string
-	var failKeys, forbid string
+	var f simFlags
 	fs := newFlagSet("sim", "[flags]", `
 Serve the VOSS Automate (/api) and Unity Connection CUPI (/vmrest)
 simulators over HTTP on one loopback address until interrupted. The first
@@ -53,35 +59,7 @@ fields a create requires are refused (exit 2).
 Examples:
   bulkprov sim --listen 127.0.0.1:0 --state sim.json --seed samples/tenant.xlsx
   bulkprov sim --voss-drop-field data/User:email --cupi-lower-field user:EmailAddress`, io)
-	fs.StringVar(&o.Addr, "listen", "127.0.0.1:8080", "address to listen on (127.0.0.1:0 picks a free port)")
-	fs.StringVar(&o.StateFile, "state", "", "keep the simulators' state in FILE across restarts")
-	fs.StringVar(&o.TLSCAOut, "tls-ca-out", "", "serve HTTPS with a fresh self-signed certificate and write it to FILE (give it to clients with --ca-file)")
-	fs.StringVar(&seed, "seed", "", "preload instances by applying a workbook, CSV or JSON export")
-	fs.IntVar(&o.CUPI.Slots, "cupi-slots", 5, "CUPI requests processed at once")
-	fs.DurationVar(&o.CUPI.ServiceTime, "cupi-service-time", 0, "time each CUPI request takes")
-	fs.DurationVar(&o.CUPI.QueueTimeout, "cupi-queue-timeout", 20*time.Second, "longest a CUPI request waits for a slot before 503")
-	fs.DurationVar(&o.VOSS.ServiceTime, "voss-service-time", 0, "time each VOSS request takes")
-	fs.IntVar(&o.VOSS.TxWorkers, "voss-tx-workers", 30, "VOSS transaction queue workers")
-	fs.Float64Var(&o.VOSS.RateLimit, "voss-rate-limit", 0, "VOSS requests per second per user before the throttle answers, polls included (0: off)")
-	fs.IntVar(&o.VOSS.ThrottleStatus, "voss-throttle-status", 429, "status of a throttled VOSS request: 429 or 503")
-	fs.DurationVar(&o.VOSS.ThrottleRetryAfter, "voss-throttle-retry-after", time.Second, "Retry-After sent with a VOSS throttle answer (0: none)")
-	fs.IntVar(&o.CUPI.DeleteStatus, "cupi-delete-status", 204, "status of a CUPI DELETE: 204, or 200 as older servers answer")
-	fs.StringVar(&o.CUPI.ReuseMessage, "cupi-reuse-message", "", "wording of the CUPI 400 that refuses a password or PIN from the policy's history (default: a locale-like sentence)")
-	fs.Float64Var(&o.Faults.Rate503, "fail-503", 0, "share of requests answered 503 (0..1)")
-	fs.Float64Var(&o.Faults.Rate429, "fail-429", 0, "share of requests answered 429 with Retry-After (0..1)")
-	fs.DurationVar(&o.Faults.RetryAfter, "retry-after", time.Second, "Retry-After sent with injected 429s")
-	fs.Float64Var(&o.Faults.DropAfterCommit, "drop-after-commit", 0, "share of writes applied and then left unanswered, the connection dropped (0..1)")
-	fs.Float64Var(&o.Faults.FailAfterCommit, "fail-after-commit", 0, "share of writes applied and then answered with --fail-after-commit-status, as a proxy would (0..1)")
-	fs.IntVar(&o.Faults.FailAfterCommitStatus, "fail-after-commit-status", 502, "status of a write answered after commit: 500, 502 or 504")
-	fs.StringVar(&forbid, "forbid", "", "comma-separated routes refused with 403: a path prefix or METHOD and path prefix (e.g. /vmrest/credentialpolicies,POST /api/data/User)")
-	fs.Float64Var(&o.Faults.SpikeRate, "spike-rate", 0, "share of requests slowed by --spike-factor (0..1)")
-	fs.Float64Var(&o.Faults.SpikeFactor, "spike-factor", 10, "latency multiplier of a spike")
-	fs.Uint64Var(&o.Faults.Seed, "fault-seed", 1, "seed of the fault injection")
-	var clusters string
-	fs.StringVar(&clusters, "cupi-clusters", "", "serve one more independent Unity Connection per NAME (comma-separated), each on its own port with its own users and 5 slots; printed as cupi.NAME=URL")
-	fs.StringVar(&failKeys, "fail-keys", "", "comma-separated business keys whose writes get HTTP 500 (KEY or KEY=STATUS)")
-	var unkept unkeptFlags
-	unkept.register(fs)
+	f.register(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -89,6 +67,47 @@ Examples:
 	if len(pos) > 0 {
 		return usageError("sim", "sim takes no arguments (got %s)", strings.Join(pos, " "))
 	}
+	if err := f.check(); err != nil {
+		return err
+	}
+	creds, cupiCreds := f.credentials(io)
+	return f.serve(creds, cupiCreds, io)
+}
+
+func (f *simFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.o.Addr, "listen", "127.0.0.1:8080", "address to listen on (127.0.0.1:0 picks a free port)")
+	fs.StringVar(&f.o.StateFile, "state", "", "keep the simulators' state in FILE across restarts")
+	fs.StringVar(&f.o.TLSCAOut, "tls-ca-out", "", "serve HTTPS with a fresh self-signed certificate and write it to FILE (give it to clients with --ca-file)")
+	fs.StringVar(&f.seed, "seed", "", "preload instances by applying a workbook, CSV or JSON export")
+	fs.IntVar(&f.o.CUPI.Slots, "cupi-slots", 5, "CUPI requests processed at once")
+	fs.DurationVar(&f.o.CUPI.ServiceTime, "cupi-service-time", 0, "time each CUPI request takes")
+	fs.DurationVar(&f.o.CUPI.QueueTimeout, "cupi-queue-timeout", 20*time.Second, "longest a CUPI request waits for a slot before 503")
+	fs.DurationVar(&f.o.VOSS.ServiceTime, "voss-service-time", 0, "time each VOSS request takes")
+	fs.IntVar(&f.o.VOSS.TxWorkers, "voss-tx-workers", 30, "VOSS transaction queue workers")
+	fs.Float64Var(&f.o.VOSS.RateLimit, "voss-rate-limit", 0, "VOSS requests per second per user before the throttle answers, polls included (0: off)")
+	fs.IntVar(&f.o.VOSS.ThrottleStatus, "voss-throttle-status", 429, "status of a throttled VOSS request: 429 or 503")
+	fs.DurationVar(&f.o.VOSS.ThrottleRetryAfter, "voss-throttle-retry-after", time.Second, "Retry-After sent with a VOSS throttle answer (0: none)")
+	fs.IntVar(&f.o.CUPI.DeleteStatus, "cupi-delete-status", 204, "status of a CUPI DELETE: 204, or 200 as older servers answer")
+	fs.StringVar(&f.o.CUPI.ReuseMessage, "cupi-reuse-message", "", "wording of the CUPI 400 that refuses a password or PIN from the policy's history (default: a locale-like sentence)")
+	fs.Float64Var(&f.o.Faults.Rate503, "fail-503", 0, "share of requests answered 503 (0..1)")
+	fs.Float64Var(&f.o.Faults.Rate429, "fail-429", 0, "share of requests answered 429 with Retry-After (0..1)")
+	fs.DurationVar(&f.o.Faults.RetryAfter, "retry-after", time.Second, "Retry-After sent with injected 429s")
+	fs.Float64Var(&f.o.Faults.DropAfterCommit, "drop-after-commit", 0, "share of writes applied and then left unanswered, the connection dropped (0..1)")
+	fs.Float64Var(&f.o.Faults.FailAfterCommit, "fail-after-commit", 0, "share of writes applied and then answered with --fail-after-commit-status, as a proxy would (0..1)")
+	fs.IntVar(&f.o.Faults.FailAfterCommitStatus, "fail-after-commit-status", 502, "status of a write answered after commit: 500, 502 or 504")
+	fs.StringVar(&f.forbid, "forbid", "", "comma-separated routes refused with 403: a path prefix or METHOD and path prefix (e.g. /vmrest/credentialpolicies,POST /api/data/User)")
+	fs.Float64Var(&f.o.Faults.SpikeRate, "spike-rate", 0, "share of requests slowed by --spike-factor (0..1)")
+	fs.Float64Var(&f.o.Faults.SpikeFactor, "spike-factor", 10, "latency multiplier of a spike")
+	fs.Uint64Var(&f.o.Faults.Seed, "fault-seed", 1, "seed of the fault injection")
+	fs.StringVar(&f.clusters, "cupi-clusters", "", "serve one more independent Unity Connection per NAME (comma-separated), each on its own port with its own users and 5 slots; printed as cupi.NAME=URL")
+	fs.StringVar(&f.failKeys, "fail-keys", "", "comma-separated business keys whose writes get HTTP 500 (KEY or KEY=STATUS)")
+	f.unkept.register(fs)
+}
+
+// check refuses flags out of their range and turns the lists of keys,
+// routes and clusters into the simulators' options.
+func (f *simFlags) check() error {
+	o := &f.o
 	for _, r := range []struct {
 		flag string
 		v    float64
@@ -103,8 +122,8 @@ Examples:
 	if err := checkOutputs(outputPath{flag: "--state", path: o.StateFile}); err != nil {
 		return err
 	}
-	o.VOSS.DropFields, o.VOSS.LowerFields = unkept.vossDrop, unkept.vossLower
-	o.CUPI.DropFields, o.CUPI.LowerFields = unkept.cupiDrop, unkept.cupiLower
+	o.VOSS.DropFields, o.VOSS.LowerFields = f.unkept.vossDrop, f.unkept.vossLower
+	o.CUPI.DropFields, o.CUPI.LowerFields = f.unkept.cupiDrop, f.unkept.cupiLower
 	if err := o.VOSS.Validate(); err != nil {
 		return usageError("sim", "--voss-%v", err)
 	}
@@ -114,30 +133,20 @@ Examples:
 	if o.CUPI.Slots < 1 {
 		return usageError("sim", "--cupi-slots %d: want at least 1", o.CUPI.Slots)
 	}
-	if failKeys != "" {
+	if f.failKeys != "" {
 		o.Faults.FailKeys = map[string]int{}
-		for _, k := range strings.Split(failKeys, ",") {
+		for _, k := range strings.Split(f.failKeys, ",") {
 			key, st, _ := strings.Cut(strings.TrimSpace(k), "=")
 			code := 500
 			fmt.Sscan(st, &code)
 			o.Faults.FailKeys[key] = code
 		}
 	}
-	if forbid != "" {
-		o.Faults.Forbid = strings.Split(forbid, ",")
+	if f.forbid != "" {
+		o.Faults.Forbid = strings.Split(f.forbid, ",")
 	}
-	for _, name := range strings.Split(clusters, ",") {
-		if name = strings.TrimSpace(name); name != "" {
-			if strings.EqualFold(name, "default") {
-				return fail(exitInvalid, "--cupi-clusters: the name default is reserved for the main Unity Connection")
-			}
-			for _, prev := range o.Clusters {
-				if strings.EqualFold(prev, name) {
-					return fail(exitInvalid, "--cupi-clusters: %s is named twice", name)
-				}
-			}
-			o.Clusters = append(o.Clusters, name)
-		}
+	if err := f.parseClusters(); err != nil {
+		return err
 	}
 	if st := o.VOSS.ThrottleStatus; st != 429 && st != 503 {
 		return fail(exitInvalid, "--voss-throttle-status must be 429 or 503")
@@ -148,14 +157,39 @@ Examples:
 	if st := o.Faults.FailAfterCommitStatus; st < 500 || st > 599 {
 		return fail(exitInvalid, "--fail-after-commit-status must be a 5xx status")
 	}
-	// Each simulator takes the credentials its clients read (cli.md).
+	return nil
+}
+
+// parseClusters reads --cupi-clusters: names, none "default", none twice.
+func (f *simFlags) parseClusters() error {
+	for _, name := range strings.Split(f.clusters, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			if strings.EqualFold(name, "default") {
+				return fail(exitInvalid, "--cupi-clusters: the name default is reserved for the main Unity Connection")
+			}
+			for _, prev := range f.o.Clusters {
+				if strings.EqualFold(prev, name) {
+					return fail(exitInvalid, "--cupi-clusters: %s is named twice", name)
+				}
+			}
+			f.o.Clusters = append(f.o.Clusters, name)
+		}
+	}
+	return nil
+}
+
+// credentials gives each simulator the credentials its clients read
+// (cli.md): VOSS's, the shared Unity Connection ones (admin/admin when
+// unset, said on stderr), and a cluster's own where set.
+func (f *simFlags) credentials(io streams) (creds, cupiCreds targets.Credentials) {
+	o := &f.o
 	creds, ok := targets.FromEnv("VOSS")
 	if !ok {
 		creds = targets.Credentials{User: "admin", Password: "admin"}
 		fmt.Fprintln(io.err, "bulkprov sim: BULKPROV_VOSS_USER/_PASSWORD unset; accepting admin/admin")
 	}
 	o.User, o.Password = creds.User, creds.Password
-	cupiCreds, ok := targets.FromEnv("CUPI")
+	cupiCreds, ok = targets.FromEnv("CUPI")
 	if !ok {
 		cupiCreds = targets.Credentials{User: "admin", Password: "admin"}
 		fmt.Fprintln(io.err, "bulkprov sim: BULKPROV_CUPI_USER/_PASSWORD unset; accepting admin/admin")
@@ -169,6 +203,13 @@ Examples:
 			o.ClusterAuth[name] = [2]string{c.User, c.Password}
 		}
 	}
+	return creds, cupiCreds
+}
+
+// serve starts the simulators, seeds them (without faults), prints their
+// URLs and serves until interrupted.
+func (f *simFlags) serve(creds, cupiCreds targets.Credentials, io streams) error {
+	o := f.o
 	faults := o.Faults
 	o.Faults = simkit.Faults{} // seeding runs without faults
 	r, err := simserve.Start(o)
@@ -180,8 +221,8 @@ Examples:
 			fmt.Fprintln(io.err, "bulkprov sim: saving --state:", err)
 		}
 	}()
-	if seed != "" {
-		if err := seedSim(r, seed, creds, cupiCreds, o.TLSCAOut, io); err != nil {
+	if f.seed != "" {
+		if err := seedSim(r, f.seed, creds, cupiCreds, o.TLSCAOut, io); err != nil {
 			return err
 		}
 	}
@@ -192,8 +233,8 @@ Examples:
 		c.CUPI.SetFaults(faults)
 		fmt.Fprintf(io.out, "cupi.%s=%s\n", c.Name, c.URL)
 	}
-	if f, ok := io.out.(*os.File); ok {
-		_ = f.Sync()
+	if file, ok := io.out.(*os.File); ok {
+		_ = file.Sync()
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
@@ -235,12 +276,11 @@ func seedSim(r *simserve.Running, path string, creds, cupiCreds targets.Credenti
 	if len(problems) > 0 {
 		return fail(exitInvalid, "--seed %s: %d problem(s)", path, len(problems))
 	}
-	hc, err := targets.NewHTTPClient(targets.HTTPOptions{Conns: 16, CAFile: caFile})
+	t, _, err := dial.New(dial.Config{VOSSURL: r.URL, CUPIURL: r.URL, VOSSCreds: creds, CUPICreds: cupiCreds,
+		HTTP: targets.HTTPOptions{Conns: 16, CAFile: caFile}, VOSSWorkers: 8, CUPIWorkers: 5, ID: "seed"})
 	if err != nil {
 		return fail(exitInvalid, "--seed: %v", err)
 	}
-	t := &engine.Targets{VOSS: vossload.New(r.URL, hc, creds), CUPI: cupi.New(r.URL, hc, cupiCreds),
-		VOSSLimiter: engine.NewLimiter("voss", 8), CUPILimiter: engine.NewLimiter("cupi", 5), ID: "seed"}
 	ctx := context.Background()
 	p, err := engine.MakePlan(ctx, rows, t, engine.Options{})
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,9 +17,8 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/bulkprov/bulkprov/internal/engine"
+	"github.com/bulkprov/bulkprov/internal/engine/dial"
 	"github.com/bulkprov/bulkprov/internal/schema"
 	"github.com/bulkprov/bulkprov/internal/statedir"
 	"github.com/bulkprov/bulkprov/loader"
@@ -28,7 +26,6 @@ import (
 	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/simserve"
 	"github.com/bulkprov/bulkprov/targets/voss"
-	"github.com/bulkprov/bulkprov/targets/voss/vossload"
 	"github.com/bulkprov/bulkprov/transform"
 )
 
@@ -126,40 +123,23 @@ func (f *targetFlags) connect(cfg *transform.Config, errOut io.Writer) (*connect
 	if cfg == nil {
 		cfg = &transform.Config{}
 	}
-	switch {
-	case f.workers < 0:
-		return nil, fail(exitInvalid, "--workers %d: want a number of requests ≥ 1 (0 or unset: adaptive)", f.workers)
-	case math.IsNaN(f.vossRate) || f.vossRate < 0:
-		return nil, fail(exitInvalid, "--voss-rate %v: want a rate ≥ 0 (0 = unpaced)", f.vossRate)
-	case f.timeout < 0:
-		return nil, fail(exitInvalid, "--timeout %v: want a duration > 0", f.timeout)
-	case f.retries < 0:
-		return nil, fail(exitInvalid, "--retries %d: want a number of attempts ≥ 1", f.retries)
+	if err := f.checkTuning(); err != nil {
+		return nil, err
 	}
 	vossURL, cupiURL := f.voss, f.cupi
-	vc, okV := targets.FromEnv("VOSS")
-	cc, okC := targets.FromEnv("CUPI")
+	var tc targetCreds
+	tc.vc, tc.okV = targets.FromEnv("VOSS")
+	tc.cc, tc.okC = targets.FromEnv("CUPI")
 	if f.sim {
 		if vossURL != "" || cupiURL != "" {
 			return nil, fail(exitInvalid, "--sim cannot be combined with --voss or --cupi")
 		}
-		user, pass := "admin", "admin"
-		if okV {
-			user, pass = vc.User, vc.Password
-		}
-		names := make([]string, 0, len(cfg.CUPIClusters))
-		for name := range cfg.CUPIClusters {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		r, err := simserve.Start(simserve.Options{User: user, Password: pass, Clusters: names})
+		r, err := startSims(clusterNames(cfg), &tc)
 		if err != nil {
-			return nil, fail(exitInterrupted, "starting the simulators: %v", err)
+			return nil, err
 		}
 		c.sim = r
 		vossURL, cupiURL = r.URL, r.URL
-		vc, cc = targets.Credentials{User: user, Password: pass}, targets.Credentials{User: user, Password: pass}
-		okV, okC = true, true
 	}
 	for name, u := range map[string]*string{"--voss": &vossURL, "--cupi": &cupiURL} {
 		if *u == "" {
@@ -170,28 +150,75 @@ func (f *targetFlags) connect(cfg *transform.Config, errOut io.Writer) (*connect
 		}
 		*u = targets.NormalizeURL(*u)
 	}
-	cupiMax, vossMax := defaultCUPIWorkers, defaultVOSSWorkers
+	dc, err := f.dialConfig(cfg, c, vossURL, cupiURL, tc)
+	if err != nil {
+		return nil, err
+	}
+	t, clients, err := dial.New(dc)
+	if err != nil {
+		return nil, fail(exitInvalid, "%v", err)
+	}
+	c.voss, c.cupi, c.clusters = clients.VOSS, clients.CUPI, clients.Clusters
+	c.targets = t
+	if t.VOSS == nil && t.CUPI == nil && len(t.Clusters) == 0 {
+		return nil, fail(exitInvalid, "no target: give --voss URL and/or --cupi URL, or --sim")
+	}
+	return c, nil
+}
+
+// targetCreds are the VOSS and the shared Unity Connection credentials,
+// from the environment (or the simulators'); ok says whether they were
+// given.
+type targetCreds struct {
+	vc, cc   targets.Credentials
+	okV, okC bool
+}
+
+// checkTuning refuses tuning flags out of their range.
+func (f *targetFlags) checkTuning() error {
+	switch {
+	case f.workers < 0:
+		return fail(exitInvalid, "--workers %d: want a number of requests ≥ 1 (0 or unset: adaptive)", f.workers)
+	case math.IsNaN(f.vossRate) || f.vossRate < 0:
+		return fail(exitInvalid, "--voss-rate %v: want a rate ≥ 0 (0 = unpaced)", f.vossRate)
+	case f.timeout < 0:
+		return fail(exitInvalid, "--timeout %v: want a duration > 0", f.timeout)
+	case f.retries < 0:
+		return fail(exitInvalid, "--retries %d: want a number of attempts ≥ 1", f.retries)
+	}
+	return nil
+}
+
+// startSims starts the in-process simulators, with one Unity Connection
+// per cluster name, accepting the environment's VOSS credentials (else
+// admin/admin), and gives tc those credentials for both targets.
+func startSims(clusters []string, tc *targetCreds) (*simserve.Running, error) {
+	user, pass := "admin", "admin"
+	if tc.okV {
+		user, pass = tc.vc.User, tc.vc.Password
+	}
+	r, err := simserve.Start(simserve.Options{User: user, Password: pass, Clusters: clusters})
+	if err != nil {
+		return nil, fail(exitInterrupted, "starting the simulators: %v", err)
+	}
+	tc.vc, tc.cc = targets.Credentials{User: user, Password: pass}, targets.Credentials{User: user, Password: pass}
+	tc.okV, tc.okC = true, true
+	return r, nil
+}
+
+// dialConfig is what dial.New builds for these flags: VOSS paced at
+// --voss-rate (unpaced for the in-process simulator, a share of the
+// default per --shard unless given), the default Unity Connection and the
+// config's clusters in name order, each with its credentials.
+func (f *targetFlags) dialConfig(cfg *transform.Config, c *connection, vossURL, cupiURL string, tc targetCreds) (dial.Config, error) {
+	dc := dial.Config{VOSSURL: vossURL, CUPIURL: cupiURL, VOSSCreds: tc.vc, CUPICreds: tc.cc,
+		HTTP: targets.HTTPOptions{CAFile: f.caFile, Timeout: f.timeout}, VOSSNowait: f.vossNowait, ClusterPrefixes: cfg.ClusterPrefixes()}
 	if f.workers > 0 {
-		cupiMax, vossMax = f.workers, f.workers
+		dc.VOSSWorkers, dc.CUPIWorkers = f.workers, f.workers
 	}
-	httpClient := func(conns int) (*http.Client, error) {
-		client, err := targets.NewHTTPClient(targets.HTTPOptions{CAFile: f.caFile, Conns: conns, Timeout: f.timeout})
-		if err != nil {
-			return nil, fail(exitInvalid, "%v", err)
-		}
-		return client, nil
-	}
-	t := &engine.Targets{VOSSLimiter: engine.NewLimiter("voss", vossMax), CUPILimiter: engine.NewLimiter("cupi", cupiMax)}
 	if vossURL != "" {
-		if !okV {
-			return nil, fail(exitInvalid, "--voss needs BULKPROV_VOSS_USER and BULKPROV_VOSS_PASSWORD in the environment")
-		}
-		client, err := httpClient(vossMax)
-		if err != nil {
-			return nil, err
-		}
-		if f.vossRate < 0 {
-			return nil, fail(exitInvalid, "--voss-rate %v: want a rate ≥ 0 (0 = unpaced)", f.vossRate)
+		if !tc.okV {
+			return dc, fail(exitInvalid, "--voss needs BULKPROV_VOSS_USER and BULKPROV_VOSS_PASSWORD in the environment")
 		}
 		if !flagSet(f.fs, "voss-rate") {
 			switch {
@@ -201,72 +228,27 @@ func (f *targetFlags) connect(cfg *transform.Config, errOut io.Writer) (*connect
 				f.vossRate = engine.DefaultVOSSRate / float64(f.shard.n) // N shards together keep VOSS's budget
 			}
 		}
-		if f.vossRate > 0 {
-			t.VOSSPace = rate.NewLimiter(rate.Limit(f.vossRate), 1)
-			client.Transport = targets.PacedObserved(client.Transport, t.VOSSPace, t.VOSSLimiter.Waited)
-		}
-		c.voss = vossload.New(vossURL, client, vc)
-		// Synchronous writes cost one request of VOSS's 20 req/s budget
-		// each, a nowait write three or more (POST, polls, the pkid's GET):
-		// measured in BENCHMARKS.md, synchronous is the default.
-		c.voss.Nowait = f.vossNowait
-		c.voss.Observe = t.VOSSLimiter.Observe
-		t.VOSS = c.voss
+		dc.VOSSRate = f.vossRate
 	}
-	if cupiURL != "" {
-		if !okC {
-			return nil, fail(exitInvalid, "--cupi needs BULKPROV_CUPI_USER and BULKPROV_CUPI_PASSWORD in the environment")
-		}
-		client, err := httpClient(cupiMax)
-		if err != nil {
-			return nil, err
-		}
-		c.cupi = cupi.New(cupiURL, client, cc)
-		c.cupi.Observe = t.CUPILimiter.Observe
-		t.CUPI = c.cupi
+	if cupiURL != "" && !tc.okC {
+		return dc, fail(exitInvalid, "--cupi needs BULKPROV_CUPI_USER and BULKPROV_CUPI_PASSWORD in the environment")
 	}
-	t.VOSSName, t.CUPIName = vossURL, cupiURL
-	t.ID = "voss=" + t.VOSSName + " cupi=" + t.CUPIName
 	if f.sim {
-		t.ID, t.VOSSName, t.CUPIName = "sim", "sim-voss", "sim-cupi"
+		dc.ID, dc.VOSSName, dc.CUPIName = "sim", "sim-voss", "sim-cupi"
 	}
-	names := make([]string, 0, len(cfg.CUPIClusters))
-	for name := range cfg.CUPIClusters {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for i, name := range names {
-		u := targets.NormalizeURL(cfg.CUPIClusters[name].URL)
+	for i, name := range clusterNames(cfg) {
+		k := dial.Cluster{Name: name, URL: targets.NormalizeURL(cfg.CUPIClusters[name].URL)}
 		if f.sim {
-			u = c.sim.Clusters[i].URL
+			k.URL, k.Label = c.sim.Clusters[i].URL, "sim-cupi-"+name
 		}
-		cred, ok := clusterCredentials(name, cc, okC)
+		cred, ok := clusterCredentials(name, tc.cc, tc.okC)
 		if !ok {
-			return nil, fail(exitInvalid, "cupiClusters.%s needs %s_USER and _PASSWORD (or BULKPROV_CUPI_USER and _PASSWORD) in the environment", name, transform.ClusterEnv(name))
+			return dc, fail(exitInvalid, "cupiClusters.%s needs %s_USER and _PASSWORD (or BULKPROV_CUPI_USER and _PASSWORD) in the environment", name, transform.ClusterEnv(name))
 		}
-		client, err := httpClient(cupiMax)
-		if err != nil {
-			return nil, err
-		}
-		cc := cupi.New(u, client, cred)
-		cl := &engine.Cluster{Name: name, URL: u, CUPI: cc, Limiter: engine.NewLimiter(engine.LimiterName(name), cupiMax)}
-		cc.Observe = cl.Limiter.Observe
-		if c.clusters == nil {
-			c.clusters = map[string]*cupi.Client{}
-		}
-		c.clusters[name] = cc
-		if f.sim {
-			cl.URL = "sim-cupi-" + name
-		}
-		t.AddCluster(cl)
-		t.ID += " cupi[" + name + "]=" + cl.URL
+		k.Creds = cred
+		dc.Clusters = append(dc.Clusters, k)
 	}
-	t.SetClusterPrefixes(cfg.ClusterPrefixes())
-	c.targets = t
-	if t.VOSS == nil && t.CUPI == nil && len(t.Clusters) == 0 {
-		return nil, fail(exitInvalid, "no target: give --voss URL and/or --cupi URL, or --sim")
-	}
-	return c, nil
+	return dc, nil
 }
 
 // clusterCredentials are a cluster's own credentials, else the shared

@@ -5,7 +5,7 @@
 //
 // # Rooms
 //
-// The engine is five packages whose imports only go down (rooms_test.go
+// The engine is six packages whose imports only go down (rooms_test.go
 // holds the layering):
 //
 //   - plan (internal/engine/plan): the vocabulary every room shares —
@@ -25,8 +25,12 @@
 //     that too).
 //   - engine (this package): the core that plans and applies over
 //     kinds.Kind alone — the plan, the dispatchers per target, the
-//     checkpoint and back-out lines of each write, the revert plan. It
+//     checkpoint and back-out lines of each write, the revert plan, and
+//     Run, the life cycle of one apply (open, settle, execute, close). It
 //     names no target client and switches on no kind.
+//   - dial (internal/engine/dial): builds the Targets — each client with
+//     its credentials, limiter and pacing — for cmd, the simulators'
+//     seeding and bulkbench; beside the core, which never imports it.
 //
 // The targets are behind kinds.VOSSAPI and kinds.CUPIAPI
 // (kinds/targetapi.go), whose methods say what is idempotent and which
@@ -41,8 +45,9 @@
 //  2. transform.Map (transform/transform.go) turns the record into a Row of
 //     Wants: the VOSS user, the CUPI user (Kind "cupi/user", with its
 //     template and create fields), its roles and credentials.
-//  3. cmd/bulkprov's apply calls PlanAndApply (plan.go) with the rows and
-//     the Targets the command line built.
+//  3. cmd/bulkprov's apply builds the Targets with dial.New and runs an
+//     engine.Run (run.go) over the rows: Open, Settle, then Execute, which
+//     calls PlanAndApply (plan.go).
 //  4. kinds.ReadState (kinds/read.go) reads in bulk what the rows name:
 //     scanNamed asks each want's kind what it needs (Kind.Name), readCUPI
 //     lists the cluster's users page by page under the cluster's

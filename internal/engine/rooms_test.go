@@ -26,6 +26,10 @@ var rooms = map[string][]string{
 	"internal/engine/store": {"internal/engine/plan", "internal/jsonx"},
 	"internal/engine/kinds": {"internal/engine/plan", "internal/engine/pace", "internal/engine/store",
 		"internal/schema", "targets", "targets/cupi", "targets/voss"},
+	// dial builds the targets (clients, limiters, pacing) for cmd, the
+	// simulators' seeding and bulkbench: beside the core, never below it.
+	"internal/engine/dial": {"internal/engine/kinds", "internal/engine/pace", "targets", "targets/cupi",
+		"targets/voss", "targets/voss/vossload"},
 	// The core plans and applies over the kind interface alone: it names
 	// no client of a target, only the rooms below and the error classes.
 	"internal/engine": {"internal/engine/plan", "internal/engine/pace", "internal/engine/store",

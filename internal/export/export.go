@@ -200,31 +200,10 @@ func writeXLSX(ctx context.Context, path string, m *schema.Model, hierarchy stri
 	}
 	defer os.Remove(spool.Name())
 	defer spool.Close()
-	bw := bufio.NewWriter(spool)
-	enc := json.NewEncoder(bw)
-	cols := map[string]bool{}
-	n := 0
-	if err := src(ctx, func(it Item) error {
-		leaves("", it.Data, func(p string, _ any) { cols[p] = true })
-		n++
-		return enc.Encode(it)
-	}); err != nil {
+	names, n, err := spoolItems(ctx, spool, m.Key, src)
+	if err != nil {
 		return 0, err
 	}
-	if err := bw.Flush(); err != nil {
-		return 0, err
-	}
-	names := make([]string, 0, len(cols))
-	for c := range cols {
-		names = append(names, c)
-	}
-	keyFirst := func(s string) bool { return s == m.Key }
-	sort.Slice(names, func(i, j int) bool {
-		if keyFirst(names[i]) != keyFirst(names[j]) {
-			return keyFirst(names[i])
-		}
-		return names[i] < names[j]
-	})
 	f := excelize.NewFile()
 	defer f.Close()
 	sheet := strings.ReplaceAll(m.Name, "/", "_")
@@ -274,32 +253,7 @@ func writeXLSX(ctx context.Context, path string, m *schema.Model, hierarchy stri
 		if err := dec.Decode(&it); err != nil {
 			return 0, err
 		}
-		vals := map[string]any{}
-		leaves("", it.Data, func(p string, v any) { vals[p] = v })
-		out := []any{"add"}
-		if m.Hierarchical {
-			out = append(out, it.Hierarchy)
-		}
-		for _, c := range names {
-			v, ok := vals[c]
-			switch t := v.(type) {
-			case bool:
-				out = append(out, t)
-			case nil:
-				if ok {
-					out = append(out, " ")
-				} else {
-					out = append(out, nil)
-				}
-			case string:
-				if t == "" {
-					t = " " // a single space means "empty" to the loader
-				}
-				out = append(out, excelize.Cell{Value: t})
-			default:
-				out = append(out, fmt.Sprint(t))
-			}
-		}
+		out := exportRow(m, names, it)
 		if err := row(r, out); err != nil {
 			return 0, err
 		}
@@ -316,6 +270,71 @@ func writeXLSX(ctx context.Context, path string, m *schema.Model, hierarchy stri
 		return 0, err
 	}
 	return n, out.Close()
+}
+
+// spoolItems writes each item src yields to spool as a JSON line and
+// returns the columns (leaf paths) they fill, the model's key first then
+// in order, and how many items there were.
+func spoolItems(ctx context.Context, spool *os.File, key string, src Source) ([]string, int, error) {
+	bw := bufio.NewWriter(spool)
+	enc := json.NewEncoder(bw)
+	cols := map[string]bool{}
+	n := 0
+	if err := src(ctx, func(it Item) error {
+		leaves("", it.Data, func(p string, _ any) { cols[p] = true })
+		n++
+		return enc.Encode(it)
+	}); err != nil {
+		return nil, 0, err
+	}
+	if err := bw.Flush(); err != nil {
+		return nil, 0, err
+	}
+	names := make([]string, 0, len(cols))
+	for c := range cols {
+		names = append(names, c)
+	}
+	keyFirst := func(s string) bool { return s == key }
+	sort.Slice(names, func(i, j int) bool {
+		if keyFirst(names[i]) != keyFirst(names[j]) {
+			return keyFirst(names[i])
+		}
+		return names[i] < names[j]
+	})
+	return names, n, nil
+}
+
+// exportRow is one item's row of the workbook: the action "add", its
+// hierarchy node where the model has one, then its value in each column
+// (a single space for an empty or null value, as the loader reads it).
+func exportRow(m *schema.Model, names []string, it Item) []any {
+	vals := map[string]any{}
+	leaves("", it.Data, func(p string, v any) { vals[p] = v })
+	out := []any{"add"}
+	if m.Hierarchical {
+		out = append(out, it.Hierarchy)
+	}
+	for _, c := range names {
+		v, ok := vals[c]
+		switch t := v.(type) {
+		case bool:
+			out = append(out, t)
+		case nil:
+			if ok {
+				out = append(out, " ")
+			} else {
+				out = append(out, nil)
+			}
+		case string:
+			if t == "" {
+				t = " " // a single space means "empty" to the loader
+			}
+			out = append(out, excelize.Cell{Value: t})
+		default:
+			out = append(out, fmt.Sprint(t))
+		}
+	}
+	return out
 }
 
 // createOutput creates (or truncates) an output file, never through a

@@ -43,11 +43,7 @@ func failedBlocks(d *Document, recs []*loader.Record) []failedBlock {
 	byKey := map[string]*failedBlock{}
 	// JSON items of one model and hierarchy share a block whose columns
 	// are the union of their fields; they are gathered first.
-	type item struct {
-		rec  *loader.Record
-		flat map[string]any
-	}
-	items := map[string][]item{}
+	items := map[string][]failedItem{}
 	var itemKeys []string
 	for _, r := range recs {
 		why := reasons[engine.Source(r.Loc)]
@@ -61,7 +57,7 @@ func failedBlocks(d *Document, recs []*loader.Record) []failedBlock {
 			}
 			flat := map[string]any{}
 			flatten("", r.Fields, flat)
-			items[k] = append(items[k], item{r, flat})
+			items[k] = append(items[k], failedItem{r, flat})
 			continue
 		}
 		instr := r.Instructions
@@ -78,60 +74,77 @@ func failedBlocks(d *Document, recs []*loader.Record) []failedBlock {
 			byKey[k] = b
 			blocks = append(blocks, b)
 		}
-		cells := make([]any, len(b.header))
-		var blanked []string
-		for i, h := range r.Header {
-			v := ""
-			if i < len(r.Cells) {
-				v = r.Cells[i]
-			}
-			if v != "" && isSecret(r.Model, h) {
-				blanked = append(blanked, h)
-				v = ""
-			}
-			cells[i] = v
-		}
-		cells[commentIndex(b.header)] = comment(why, blanked)
-		b.rows = append(b.rows, cells)
+		b.rows = append(b.rows, tableRow(r, b.header, why))
 	}
 	for _, k := range itemKeys {
-		group := items[k]
-		cols := map[string]bool{}
-		for _, it := range group {
-			for c := range it.flat {
-				cols[c] = true
-			}
-		}
-		var names []string
-		for c := range cols {
-			names = append(names, c)
-		}
-		sort.Strings(names)
-		b := &failedBlock{instr: instructions(group[0].rec), header: append([]string{commentColumn}, names...)}
-		for _, it := range group {
-			cells := make([]any, len(b.header))
-			var blanked []string
-			for i, c := range names {
-				v, ok := it.flat[c]
-				switch {
-				case !ok:
-					continue
-				case isSecret(it.rec.Model, c):
-					blanked = append(blanked, c)
-					continue
-				}
-				cells[i+1] = cellValue(v)
-			}
-			cells[0] = comment(reasons[engine.Source(it.rec.Loc)], blanked)
-			b.rows = append(b.rows, cells)
-		}
-		blocks = append(blocks, b)
+		blocks = append(blocks, itemBlock(items[k], reasons))
 	}
 	out := make([]failedBlock, len(blocks))
 	for i, b := range blocks {
 		out[i] = *b
 	}
 	return out
+}
+
+// failedItem is a failed JSON item, its fields flattened to dotted paths.
+type failedItem struct {
+	rec  *loader.Record
+	flat map[string]any
+}
+
+// tableRow is a failed workbook or CSV row as its block's header lays it
+// out, secrets left empty, the reasons in the comment column.
+func tableRow(r *loader.Record, header []string, why []string) []any {
+	cells := make([]any, len(header))
+	var blanked []string
+	for i, h := range r.Header {
+		v := ""
+		if i < len(r.Cells) {
+			v = r.Cells[i]
+		}
+		if v != "" && isSecret(r.Model, h) {
+			blanked = append(blanked, h)
+			v = ""
+		}
+		cells[i] = v
+	}
+	cells[commentIndex(header)] = comment(why, blanked)
+	return cells
+}
+
+// itemBlock is the block of a group of failed JSON items of one model and
+// hierarchy: the comment column, then the union of their fields in order.
+func itemBlock(group []failedItem, reasons map[engine.Source][]string) *failedBlock {
+	cols := map[string]bool{}
+	for _, it := range group {
+		for c := range it.flat {
+			cols[c] = true
+		}
+	}
+	var names []string
+	for c := range cols {
+		names = append(names, c)
+	}
+	sort.Strings(names)
+	b := &failedBlock{instr: instructions(group[0].rec), header: append([]string{commentColumn}, names...)}
+	for _, it := range group {
+		cells := make([]any, len(b.header))
+		var blanked []string
+		for i, c := range names {
+			v, ok := it.flat[c]
+			switch {
+			case !ok:
+				continue
+			case isSecret(it.rec.Model, c):
+				blanked = append(blanked, c)
+				continue
+			}
+			cells[i+1] = cellValue(v)
+		}
+		cells[0] = comment(reasons[engine.Source(it.rec.Loc)], blanked)
+		b.rows = append(b.rows, cells)
+	}
+	return b
 }
 
 // instructions is the block row 1 of a record that came without one.

@@ -160,26 +160,44 @@ func XLSX(w io.Writer, d *Document, recs []*loader.Record) error {
 	if err := putRows(f, SummarySheet, summary); err != nil {
 		return err
 	}
-	if len(d.NotRestorable) > 0 {
-		rows := [][]any{{"file", "sheet", "row", "kind", "key", "field"}}
-		for _, n := range d.NotRestorable {
-			s := n.Source
-			sheet, row := s.Sheet, s.Row
-			if s.Entry != "" {
-				sheet, row = s.Entry, s.Index
-			}
-			rows = append(rows, []any{EscapeFormula(s.File), EscapeFormula(sheet), row, n.Kind, EscapeFormula(n.Key), n.Field})
-		}
-		if _, err := f.NewSheet(NotRestorableSheet); err != nil {
-			return err
-		}
-		if err := putRows(f, NotRestorableSheet, rows); err != nil {
-			return err
-		}
-		if err := headerRow(f, NotRestorableSheet, len(rows[0]), len(rows)); err != nil {
-			return err
-		}
+	if err := notRestorableSheet(f, d); err != nil {
+		return err
 	}
+	if err := changesSheet(f, d); err != nil {
+		return err
+	}
+	if err := failedSheet(f, d, recs); err != nil {
+		return err
+	}
+	return f.Write(w)
+}
+
+// notRestorableSheet writes a back-out plan's values it cannot restore,
+// if any, in a sheet of their own.
+func notRestorableSheet(f *excelize.File, d *Document) error {
+	if len(d.NotRestorable) == 0 {
+		return nil
+	}
+	rows := [][]any{{"file", "sheet", "row", "kind", "key", "field"}}
+	for _, n := range d.NotRestorable {
+		s := n.Source
+		sheet, row := s.Sheet, s.Row
+		if s.Entry != "" {
+			sheet, row = s.Entry, s.Index
+		}
+		rows = append(rows, []any{EscapeFormula(s.File), EscapeFormula(sheet), row, n.Kind, EscapeFormula(n.Key), n.Field})
+	}
+	if _, err := f.NewSheet(NotRestorableSheet); err != nil {
+		return err
+	}
+	if err := putRows(f, NotRestorableSheet, rows); err != nil {
+		return err
+	}
+	return headerRow(f, NotRestorableSheet, len(rows[0]), len(rows))
+}
+
+// changesSheet writes the changes sheet, streamed.
+func changesSheet(f *excelize.File, d *Document) error {
 	if _, err := f.NewSheet(ChangesSheet); err != nil {
 		return err
 	}
@@ -235,13 +253,7 @@ func XLSX(w io.Writer, d *Document, recs []*loader.Record) error {
 	if werr != nil {
 		return werr
 	}
-	if err := sw.Flush(); err != nil {
-		return err
-	}
-	if err := failedSheet(f, d, recs); err != nil {
-		return err
-	}
-	return f.Write(w)
+	return sw.Flush()
 }
 
 // putRows writes rows into an in-memory sheet from A1, sizes its columns

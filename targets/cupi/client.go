@@ -150,9 +150,7 @@ func parseError(body []byte) (code, message string) {
 		return "", ""
 	}
 	if trim[0] == '{' {
-		var v struct {
-			Errors json.RawMessage `json:"errors"`
-		}
+		var v jsonErrors
 		if json.Unmarshal(trim, &v) == nil && len(v.Errors) > 0 {
 			var one map[string]any
 			var many []map[string]any
@@ -176,12 +174,7 @@ func parseError(body []byte) (code, message string) {
 		}
 	}
 	if trim[0] == '<' {
-		var x struct {
-			Errors struct {
-				Code    string `xml:"code"`
-				Message string `xml:"message"`
-			} `xml:"errors"`
-		}
+		var x xmlErrors
 		if xml.Unmarshal(trim, &x) == nil && (x.Errors.Code != "" || x.Errors.Message != "") {
 			return x.Errors.Code, x.Errors.Message
 		}

@@ -73,15 +73,6 @@ type Client struct {
 	nodes sync.Map
 }
 
-// refs is the part of an answer's meta that names the parent node.
-type refs struct {
-	References struct {
-		Parent []struct {
-			Pkid string `json:"pkid"`
-		} `json:"parent"`
-	} `json:"references"`
-}
-
 // placed returns hierarchy, else the path of the parent node m names.
 func (c *Client) placed(hierarchy string, m refs) string {
 	if hierarchy != "" || len(m.References.Parent) == 0 {
@@ -227,34 +218,6 @@ func jsonAnswer(resp *http.Response) error {
 	return badAnswer(resp, read, "JSON was asked for (format=json)")
 }
 
-type listPage struct {
-	Pagination pagination `json:"pagination"`
-	Resources  []struct {
-		Pkid string         `json:"pkid"`
-		Meta refs           `json:"meta"`
-		Data map[string]any `json:"data"`
-	} `json:"resources"`
-}
-
-type pagination struct {
-	Skip  int `json:"skip"`
-	Limit int `json:"limit"`
-	Total int `json:"total"`
-	seen  bool
-}
-
-// UnmarshalJSON notes that the answer had a pagination object.
-func (p *pagination) UnmarshalJSON(b []byte) error {
-	type plain pagination
-	var v plain
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*p = pagination(v)
-	p.seen = true
-	return nil
-}
-
 // decodeList reads a list answer: JSON with pagination or resources.
 func decodeList(resp *http.Response, page *listPage) error {
 	if err := decode(resp, page); err != nil {
@@ -327,17 +290,6 @@ func (c *Client) List(ctx context.Context, model, hierarchy string, filter [2]st
 			return targets.BadAnswer("voss", http.MethodGet, "/api/"+model+"/", true, nil, err.Error())
 		}
 	}
-}
-
-type instanceJSON struct {
-	Pkid string `json:"pkid"`
-	Meta struct {
-		refs
-		ModelType string `json:"model_type"`
-		Hierarchy string `json:"hierarchy"`
-		Pkid      string `json:"pkid"`
-	} `json:"meta"`
-	Data map[string]any `json:"data"`
 }
 
 func (j instanceJSON) instance() Instance {
@@ -425,12 +377,6 @@ func (c *Client) Export(ctx context.Context, model, hierarchy string, pkids []st
 type WriteResult struct {
 	Pkid string
 	TxID string
-}
-
-type writeAnswer struct {
-	Pkid          string `json:"pkid"`
-	TransactionID string `json:"transaction_id"`
-	Success       *bool  `json:"success"`
 }
 
 // write sends a mutator; with Nowait, it reports the transaction id to
@@ -549,12 +495,6 @@ func (c *Client) Wait(ctx context.Context, txID string) (string, error) {
 		}
 		delay = min(delay*2, time.Second)
 	}
-}
-
-type txStatus struct {
-	Status      string `json:"status"`
-	Message     string `json:"message"`
-	Description string `json:"description"`
 }
 
 // pollStatus reads a poll answer: the entry of txID (or the only entry),

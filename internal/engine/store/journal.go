@@ -153,10 +153,9 @@ func (e *BindingError) Error() string {
 	return fmt.Sprintf("checkpoint %s belongs to a run with different inputs or config; finish that run with its own inputs, or pass --fresh to start over", e.Path)
 }
 
-// OpenJournal opens or creates the journal at path for the run identified
-// by binding. An unfinished journal of the same binding is resumed; a
-// finished one (or fresh) starts a new run.
-func OpenJournal(path, binding string, fresh bool) (*Journal, error) {
+// openJournalFile opens (or creates) the journal file at path for this
+// run alone: never through a link, a regular file, locked, and ours.
+func openJournalFile(path string) (*os.File, error) {
 	// Never through a link: a checkpoint path planted as a symlink would
 	// have the run write over whatever it points at.
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
@@ -177,6 +176,42 @@ func OpenJournal(path, binding string, fresh bool) (*Journal, error) {
 	if err := ownFile(f, "run"); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// replay reads an unfinished journal from the start into Pending (the
+// intents without an outcome, with their transaction) and Done, and
+// returns the offset after its last whole line.
+func (j *Journal) replay(f *os.File) (int64, error) {
+	return scanJournal(f, func(e Entry) {
+		switch e.Type {
+		case "intent", "tx":
+			p := j.Pending[e.Op]
+			if e.Type == "intent" {
+				p.Op, p.Kind, p.Key, p.Action = e.Op, e.Kind, e.Key, e.Action
+				p.Object, p.Before, p.Hashes, p.Cluster = e.Object, e.Before, e.Hashes, e.Cluster
+			}
+			if e.Tx != "" {
+				p.Tx = e.Tx
+			}
+			j.Pending[e.Op] = p
+		case "outcome":
+			delete(j.Pending, e.Op)
+			if e.Status == Done {
+				j.Done[e.Op] = e
+			}
+		}
+	})
+}
+
+// OpenJournal opens or creates the journal at path for the run identified
+// by binding. An unfinished journal of the same binding is resumed; a
+// finished one (or fresh) starts a new run.
+func OpenJournal(path, binding string, fresh bool) (*Journal, error) {
+	f, err := openJournalFile(path)
+	if err != nil {
+		return nil, err
 	}
 	j := &Journal{Path: path, f: f, Done: map[string]Entry{}, Pending: map[string]Entry{}, stop: make(chan struct{})}
 	j.write = f.Write
@@ -210,25 +245,7 @@ func OpenJournal(path, binding string, fresh bool) (*Journal, error) {
 			f.Close()
 			return nil, err
 		}
-		good, err := scanJournal(f, func(e Entry) {
-			switch e.Type {
-			case "intent", "tx":
-				p := j.Pending[e.Op]
-				if e.Type == "intent" {
-					p.Op, p.Kind, p.Key, p.Action = e.Op, e.Kind, e.Key, e.Action
-					p.Object, p.Before, p.Hashes, p.Cluster = e.Object, e.Before, e.Hashes, e.Cluster
-				}
-				if e.Tx != "" {
-					p.Tx = e.Tx
-				}
-				j.Pending[e.Op] = p
-			case "outcome":
-				delete(j.Pending, e.Op)
-				if e.Status == Done {
-					j.Done[e.Op] = e
-				}
-			}
-		})
+		good, err := j.replay(f)
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("checkpoint %s: %w (pass --fresh to start over)", path, err)

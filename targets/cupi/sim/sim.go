@@ -815,6 +815,55 @@ func hashSecret(alias, kind, secret string) string {
 	return hex.EncodeToString(h[:])
 }
 
+// credentialFieldsProblem says why a credential body cannot be written:
+// a field that is not writable, or a flag that is not true or false.
+func credentialFieldsProblem(body map[string]string) string {
+	for k, v := range body {
+		if !credWritable[k] {
+			return "field " + k + " is not writable"
+		}
+		switch k {
+		case "Locked", "CantChange", "DoesntExpire", "CredMustChange":
+			if v != "true" && v != "false" {
+				return k + " must be true or false"
+			}
+		}
+	}
+	return ""
+}
+
+// newSecret holds a new secret to the credential policy polID (the first
+// policy when it names none): minimum length, digits for a PIN, not one of
+// the policy's last History secrets. It returns the secret's hash, or why
+// the server refuses it. The caller holds s.mu.
+func (s *Server) newSecret(u *User, c *Credential, kind, polID, secret string) (hash, refused string, ok bool) {
+	pol := s.policy(polID)
+	if pol == nil {
+		pol = &s.policies[0]
+	}
+	if len([]rune(secret)) < pol.MinLength {
+		return "", fmt.Sprintf("the new %s does not meet the minimum length of %d set by the credential policy", kind, pol.MinLength), false
+	}
+	if pol.Digits || kind == "pin" {
+		for _, ch := range secret {
+			if ch < '0' || ch > '9' {
+				return "", "a PIN may contain digits only", false
+			}
+		}
+	}
+	newHash := hashSecret(u.Fields["Alias"], kind, secret)
+	hist := c.History
+	if len(hist) > pol.History {
+		hist = hist[len(hist)-pol.History:]
+	}
+	for _, h := range hist {
+		if h == newHash {
+			return "", s.opts.ReuseMessage, false
+		}
+	}
+	return newHash, "", true
+}
+
 func (s *Server) setCredential(w http.ResponseWriter, r *http.Request) {
 	body, ok := s.body(w, r)
 	if !ok {
@@ -826,18 +875,9 @@ func (s *Server) setCredential(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
-	for k, v := range body {
-		if !credWritable[k] {
-			s.fail(w, r, 400, "INVALID_PARAMETER", "field "+k+" is not writable")
-			return
-		}
-		switch k {
-		case "Locked", "CantChange", "DoesntExpire", "CredMustChange":
-			if v != "true" && v != "false" {
-				s.fail(w, r, 400, "INVALID_PARAMETER", k+" must be true or false")
-				return
-			}
-		}
+	if msg := credentialFieldsProblem(body); msg != "" {
+		s.fail(w, r, 400, "INVALID_PARAMETER", msg)
+		return
 	}
 	polID := c.Settings["CredentialPolicyObjectId"]
 	if p, ok := body["CredentialPolicyObjectId"]; ok {
@@ -853,32 +893,10 @@ func (s *Server) setCredential(w http.ResponseWriter, r *http.Request) {
 	}
 	var newHash string
 	if secret, ok := body["Credentials"]; ok {
-		pol := s.policy(polID)
-		if pol == nil {
-			pol = &s.policies[0]
-		}
-		if len([]rune(secret)) < pol.MinLength {
-			s.fail(w, r, 400, "INVALID_CREDENTIAL", fmt.Sprintf("the new %s does not meet the minimum length of %d set by the credential policy", kind, pol.MinLength))
+		var msg string
+		if newHash, msg, ok = s.newSecret(u, c, kind, polID, secret); !ok {
+			s.fail(w, r, 400, "INVALID_CREDENTIAL", msg)
 			return
-		}
-		if pol.Digits || kind == "pin" {
-			for _, ch := range secret {
-				if ch < '0' || ch > '9' {
-					s.fail(w, r, 400, "INVALID_CREDENTIAL", "a PIN may contain digits only")
-					return
-				}
-			}
-		}
-		newHash = hashSecret(u.Fields["Alias"], kind, secret)
-		hist := c.History
-		if len(hist) > pol.History {
-			hist = hist[len(hist)-pol.History:]
-		}
-		for _, h := range hist {
-			if h == newHash {
-				s.fail(w, r, 400, "INVALID_CREDENTIAL", s.opts.ReuseMessage)
-				return
-			}
 		}
 	}
 	for k, v := range body {

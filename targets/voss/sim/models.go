@@ -118,58 +118,64 @@ func check(f *field, data map[string]any, prefix string) string {
 		if v == nil {
 			continue
 		}
-		switch c.kind {
-		case object:
-			sub, ok := v.(map[string]any)
-			if !ok {
-				return fmt.Sprintf("%s: is not of type 'object'", p)
-			}
-			if msg := check(c, sub, p+"."); msg != "" {
-				return msg
-			}
-		case array:
-			arr, ok := v.([]any)
-			if !ok {
-				return fmt.Sprintf("%s: is not of type 'array'", p)
-			}
-			for i, el := range arr {
-				sub, ok := el.(map[string]any)
-				if !ok {
-					return fmt.Sprintf("%s.%d: is not of type 'object'", p, i)
-				}
-				if msg := check(c, sub, fmt.Sprintf("%s.%d.", p, i)); msg != "" {
-					return msg
-				}
-			}
-		case boolean:
-			if _, ok := v.(bool); !ok {
-				return fmt.Sprintf("%s: is not of type 'boolean'", p)
-			}
-		case integer:
-			n, ok := v.(json.Number)
-			if ok {
-				_, err := n.Int64()
-				ok = err == nil
-			}
-			if !ok {
-				return fmt.Sprintf("%s: is not of type 'integer'", p)
-			}
-		default:
-			s, ok := v.(string)
-			if !ok {
-				return fmt.Sprintf("%s: is not of type 'string'", p)
-			}
-			if c.maxLen > 0 && len([]rune(s)) > c.maxLen {
-				return fmt.Sprintf("%s: is too long (maximum length %d)", p, c.maxLen)
-			}
-			if c.pattern != nil && !c.pattern.MatchString(s) {
-				return fmt.Sprintf("%s: does not match '%s'", p, strings.TrimSuffix(strings.TrimPrefix(c.pattern.String(), "^(?:"), ")$"))
-			}
+		if msg := checkValue(c, v, p); msg != "" {
+			return msg
 		}
 	}
 	for _, c := range f.fields {
 		if v, ok := data[c.name]; c.required && (!ok || v == nil || v == "") {
 			return fmt.Sprintf("%s%s: This field is required.", prefix, c.name)
+		}
+	}
+	return ""
+}
+
+// checkValue validates one non-nil value v of field c at path p.
+func checkValue(c *field, v any, p string) string {
+	switch c.kind {
+	case object:
+		sub, ok := v.(map[string]any)
+		if !ok {
+			return fmt.Sprintf("%s: is not of type 'object'", p)
+		}
+		return check(c, sub, p+".")
+	case array:
+		arr, ok := v.([]any)
+		if !ok {
+			return fmt.Sprintf("%s: is not of type 'array'", p)
+		}
+		for i, el := range arr {
+			sub, ok := el.(map[string]any)
+			if !ok {
+				return fmt.Sprintf("%s.%d: is not of type 'object'", p, i)
+			}
+			if msg := check(c, sub, fmt.Sprintf("%s.%d.", p, i)); msg != "" {
+				return msg
+			}
+		}
+	case boolean:
+		if _, ok := v.(bool); !ok {
+			return fmt.Sprintf("%s: is not of type 'boolean'", p)
+		}
+	case integer:
+		n, ok := v.(json.Number)
+		if ok {
+			_, err := n.Int64()
+			ok = err == nil
+		}
+		if !ok {
+			return fmt.Sprintf("%s: is not of type 'integer'", p)
+		}
+	default:
+		s, ok := v.(string)
+		if !ok {
+			return fmt.Sprintf("%s: is not of type 'string'", p)
+		}
+		if c.maxLen > 0 && len([]rune(s)) > c.maxLen {
+			return fmt.Sprintf("%s: is too long (maximum length %d)", p, c.maxLen)
+		}
+		if c.pattern != nil && !c.pattern.MatchString(s) {
+			return fmt.Sprintf("%s: does not match '%s'", p, strings.TrimSuffix(strings.TrimPrefix(c.pattern.String(), "^(?:"), ")$"))
 		}
 	}
 	return ""

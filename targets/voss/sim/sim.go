@@ -296,20 +296,41 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.listRoles(w, r)
 	case models[model] == nil:
 		fail(w, 404, "unknown model type "+model)
-	case len(rest) == 0 && r.Method == http.MethodGet:
+	case len(rest) == 0:
+		s.routeModel(w, r, model)
+	case len(rest) == 1:
+		s.routeInstance(w, r, model, rest[0])
+	default:
+		fail(w, 405, "method not allowed")
+	}
+}
+
+// routeModel serves /api/data/Model: list, create, bulk delete.
+func (s *Server) routeModel(w http.ResponseWriter, r *http.Request, model string) {
+	switch r.Method {
+	case http.MethodGet:
 		s.list(w, r, model)
-	case len(rest) == 0 && r.Method == http.MethodPost:
+	case http.MethodPost:
 		s.create(w, r, model)
-	case len(rest) == 0 && r.Method == http.MethodDelete:
+	case http.MethodDelete:
 		s.bulkDelete(w, r, model)
-	case len(rest) == 1 && rest[0] == "export" && r.Method == http.MethodPost:
+	default:
+		fail(w, 405, "method not allowed")
+	}
+}
+
+// routeInstance serves /api/data/Model/X: bulk export (POST .../export),
+// get, update, delete of instance X.
+func (s *Server) routeInstance(w http.ResponseWriter, r *http.Request, model, id string) {
+	switch {
+	case id == "export" && r.Method == http.MethodPost:
 		s.export(w, r, model)
-	case len(rest) == 1 && r.Method == http.MethodGet:
-		s.get(w, r, model, rest[0])
-	case len(rest) == 1 && r.Method == http.MethodPut:
-		s.update(w, r, model, rest[0])
-	case len(rest) == 1 && r.Method == http.MethodDelete:
-		s.delete(w, r, model, rest[0])
+	case r.Method == http.MethodGet:
+		s.get(w, r, model, id)
+	case r.Method == http.MethodPut:
+		s.update(w, r, model, id)
+	case r.Method == http.MethodDelete:
+		s.delete(w, r, model, id)
 	default:
 		fail(w, 405, "method not allowed")
 	}
