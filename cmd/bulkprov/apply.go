@@ -29,6 +29,7 @@ func runApply(args []string, io streams) (err error) {
 	var fresh, quiet, verbose, force bool
 	var maxDeletes, maxChanges, keep int
 	var af approvalFlags
+	var fc firstContactFlags
 	var auditPath string
 	fs := newFlagSet("apply", "[TARGETS] [flags] INPUT...", `
 Plan, then execute: rows run in parallel, the operations of one row in
@@ -72,6 +73,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	fs.IntVar(&keep, "keep", engine.DefaultKeep, "after a run, keep the checkpoints and back-out files of the N most recent completed runs in the state folder's checkpoints and remove older ones (never an unfinished run's; 0 keeps all)")
 	fs.IntVar(&maxChanges, "max-changes", -1, "refuse to run (before any write) when the plan changes more than N objects")
 	af.register(fs)
+	fc.register(fs)
 	auditLogFlag(fs, &auditPath)
 	paths, err := parseFlags(fs, args)
 	if err != nil {
@@ -227,6 +229,7 @@ credentials or a permission (fix the access, then run again).`, io)
 		journal.Restore(rs)
 	}
 	opts := tf.engineOptions(rs)
+	opts.SkipUnkept = fc.skipUnkept
 	if opts.OneTime != nil {
 		if err := opts.OneTime.Open(tf.oneTime, journal != nil && journal.Resumed); err != nil {
 			return fail(exitInvalid, "%v", err)

@@ -471,6 +471,7 @@ func afterWrite(err error, op *Op, k kinds.Kind, rc *rowCtx, t *Targets, o Optio
 		if k.GivesUser() {
 			rc.userID = kinds.ObjectID(op)
 		}
+		recordWritten(op, t, o)
 	case errors.Is(err, context.Canceled):
 		// The request may have reached the server: the intent stays
 		// pending, and the resumed run verifies it before anything else.

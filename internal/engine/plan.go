@@ -40,6 +40,9 @@ type Plan struct {
 	// Down holds the Unity Connection clusters that could not be read:
 	// their operations are planned as failed.
 	Down map[string]error `json:"-"`
+	// Unkept holds, by operation id, the operations that write again a
+	// value the server did not keep (unkept.go).
+	Unkept map[string]Unkept `json:"unkept,omitempty"`
 }
 
 // Summary counts operations by action, and failures.
@@ -51,6 +54,7 @@ type Summary struct {
 	Failed int `json:"failed"`
 	Done   int `json:"done,omitempty"`
 	Skip   int `json:"skipped,omitempty"`
+	Unkept int `json:"unkept,omitempty"` // operations writing again a value not kept
 }
 
 // WillWrite reports whether any operation of the plan is still to write.
@@ -65,7 +69,7 @@ func (p *Plan) WillWrite() bool {
 
 // Summary counts the plan's operations.
 func (p *Plan) Summary() Summary {
-	var s Summary
+	s := Summary{Unkept: len(p.Unkept)}
 	for _, op := range p.Ops {
 		switch op.Status {
 		case Failed:
@@ -103,6 +107,7 @@ func MakePlan(ctx context.Context, rows []Row, t *Targets, o Options) (*Plan, er
 	}
 	p := &Plan{Version: 1, Created: time.Now().UTC(), Targets: t.ID, Reads: reads}
 	diffRows(st, clusterViews(st, p), rows, t, o, "", nil, func(_ int, ops []*Op) { p.Ops = append(p.Ops, ops...) })
+	markUnkept(p, p.Ops, t, o)
 	return p, nil
 }
 
@@ -193,7 +198,7 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		return nil, err
 	}
 	p := &Plan{Version: 1, Created: time.Now().UTC(), Targets: t.ID}
-	place := func(_ int, ops []*Op) { p.Ops = append(p.Ops, ops...) }
+	place := func(_ int, ops []*Op) { markUnkept(p, ops, t, o); p.Ops = append(p.Ops, ops...) }
 	sources := make([]*Source, len(rows)) // a row's, shared by the operations of both passes
 	diffRows(st, nil, rows, t, o, "voss", sources, place)
 	// The rest of the plan: Unity Connection's part.

@@ -27,6 +27,9 @@ type Document struct {
 	// NotRestorable lists, for a back-out plan, the write-only values the
 	// undo cannot put back (the terminal prints the same list).
 	NotRestorable []engine.NotRestorable `json:"not_restorable,omitempty"`
+	// Unkept marks, by operation id, the writes of a value the server did
+	// not keep before (engine.Unkept).
+	Unkept map[string]engine.Unkept `json:"-"`
 }
 
 // IsApply reports whether the document is an apply's (apply --revert
@@ -50,7 +53,7 @@ type TargetMetrics struct {
 
 // New builds a document from a plan.
 func New(kind string, p *engine.Plan) *Document {
-	return &Document{Kind: kind, Summary: p.Summary(), Ops: p.Ops, Inputs: p.Inputs, Targets: p.Targets, NotRestorable: p.NotRestorable}
+	return &Document{Kind: kind, Summary: p.Summary(), Ops: p.Ops, Inputs: p.Inputs, Targets: p.Targets, NotRestorable: p.NotRestorable, Unkept: p.Unkept}
 }
 
 // Visible returns the operations a person should see: everything but
@@ -115,7 +118,8 @@ func Print(w io.Writer, d *Document, o TextOptions) {
 	colors := map[engine.Action]string{engine.Create: "32", engine.Update: "33", engine.Delete: "31"}
 	var lastRow *engine.Source
 	for _, op := range d.Visible() {
-		if !o.Changes && op.Status != engine.Failed {
+		_, unkept := d.Unkept[op.ID]
+		if !o.Changes && op.Status != engine.Failed && !unkept {
 			continue
 		}
 		if src := op.Src(); lastRow == nil || src != *lastRow {
@@ -124,7 +128,7 @@ func Print(w io.Writer, d *Document, o TextOptions) {
 		}
 		sym := symbols[op.Action]
 		if op.Status == engine.Failed {
-			fmt.Fprintf(w, "  %s %s %s %s: %s\n", paint("31", "!"), op.Target, op.Kind, op.Key, op.Error)
+			fmt.Fprintf(w, "  %s %s %s %s: %s\n", paint("31", "!"), op.Target, op.Kind, op.Key, d.errorText(op))
 			continue
 		}
 		status := ""
@@ -132,6 +136,9 @@ func Print(w io.Writer, d *Document, o TextOptions) {
 			status = " [" + op.Status.String() + "]"
 		}
 		fmt.Fprintf(w, "  %s %s %s %s%s\n", paint(colors[op.Action], sym), op.Target, op.Kind, op.Key, status)
+		if unkept {
+			fmt.Fprintf(w, "      %s\n", d.errorText(op))
+		}
 		for _, c := range op.Changes {
 			switch {
 			case c.Secret:
@@ -170,9 +177,9 @@ func SummaryLine(d *Document) string {
 	s := d.Summary
 	rows := RowLine(CountRows(d.Ops))
 	if d.IsApply() {
-		return fmt.Sprintf("Apply: %s. Operations: %d done, %d failed, %d skipped, %d unchanged.", rows, s.Done, s.Failed, s.Skip, s.Noop)
+		return fmt.Sprintf("Apply: %s. Operations: %d done, %d failed, %d skipped, %d unchanged.", rows, s.Done, s.Failed, s.Skip, s.Noop) + unkeptLine(s)
 	}
-	return fmt.Sprintf("Plan: %s. Operations: %d to create, %d to update, %d to delete, %d unchanged, %d failed.", rows, s.Create, s.Update, s.Delete, s.Noop, s.Failed)
+	return fmt.Sprintf("Plan: %s. Operations: %d to create, %d to update, %d to delete, %d unchanged, %d failed.", rows, s.Create, s.Update, s.Delete, s.Noop, s.Failed) + unkeptLine(s)
 }
 
 // JSON writes the report schema of spec/cli.md.
@@ -190,17 +197,18 @@ func JSON(w io.Writer, d *Document) error {
 		New   any    `json:"new"`
 	}
 	type op struct {
-		Source  source   `json:"source"`
-		Target  string   `json:"target"`
-		Cluster string   `json:"cluster,omitempty"`
-		Kind    string   `json:"kind"`
-		Key     string   `json:"key"`
-		Action  string   `json:"action"`
-		Changes []change `json:"changes"`
-		Status  string   `json:"status"`
-		Error   string   `json:"error,omitempty"`
-		ID      string   `json:"id"`
-		Created string   `json:"created_id,omitempty"`
+		Source  source      `json:"source"`
+		Target  string      `json:"target"`
+		Cluster string      `json:"cluster,omitempty"`
+		Kind    string      `json:"kind"`
+		Key     string      `json:"key"`
+		Action  string      `json:"action"`
+		Changes []change    `json:"changes"`
+		Status  string      `json:"status"`
+		Error   string      `json:"error,omitempty"`
+		ID      string      `json:"id"`
+		Created string      `json:"created_id,omitempty"`
+		Unkept  *unkeptJSON `json:"unkept,omitempty"`
 	}
 	out := struct {
 		Run     *Run            `json:"run,omitempty"`
@@ -224,7 +232,7 @@ func JSON(w io.Writer, d *Document) error {
 			src.Index = &i
 		}
 		j := op{Source: src, Target: o.Target, Cluster: Cluster(o), Kind: o.Kind, Key: o.Key, Action: o.Action.String(), Status: o.Status.String(),
-			Error: o.Error, ID: o.ID, Created: o.CreatedID, Changes: []change{}}
+			Error: o.Error, ID: o.ID, Created: o.CreatedID, Changes: []change{}, Unkept: d.unkeptOf(o)}
 		for _, c := range o.Changes {
 			ch := change{Field: c.Field, Old: c.Old, New: c.New}
 			if c.Secret {
@@ -301,11 +309,11 @@ func changeRows(d *Document, fn func([]any)) {
 		}
 		base := []any{s.File, sheet, row, op.Target, Cluster(op), op.Kind, op.Key, op.Action.String(), op.Status.String()}
 		if len(op.Changes) == 0 {
-			fn(append(append([]any{}, base...), "", "", "", op.Error))
+			fn(append(append([]any{}, base...), "", "", "", d.errorText(op)))
 			continue
 		}
 		for _, c := range op.Changes {
-			fn(append(append([]any{}, base...), c.Field, typedCell(c.Old, c.Secret), typedCell(c.New, c.Secret), op.Error))
+			fn(append(append([]any{}, base...), c.Field, typedCell(c.Old, c.Secret), typedCell(c.New, c.Secret), d.errorText(op)))
 		}
 	}
 }

@@ -44,6 +44,10 @@ type RunState struct {
 	// file on disk by Save.
 	set      map[string]struct{}
 	maybeSet map[string]struct{}
+	// written holds the keyed hashes of the values runs wrote (written.go);
+	// writtenSet the scopes this run changed.
+	written    map[string]Written
+	writtenSet map[string]struct{}
 	// disk identifies the file as last read or written: a save finding
 	// another file there merges into it.
 	disk fileID
@@ -67,6 +71,7 @@ type stateFile struct {
 	Applied  map[string]string `json:"applied"`
 	Maybe    map[string]Maybe  `json:"maybe,omitempty"`
 	KeyCheck string            `json:"key_check,omitempty"`
+	Written  map[string]Written `json:"written,omitempty"`
 }
 
 // Names of the run state's files in the state folder.
@@ -130,6 +135,9 @@ func readStateFile(path string) (sf stateFile, exists bool, err error) {
 		if _, ok := parseKeyedHash(m.Hash); !ok {
 			return sf, true, &DamagedStateError{Path: path, Problem: fmt.Sprintf("the unknown outcome of %q is not a keyed hash (%q)", k, clip(m.Hash))}
 		}
+	}
+	if err := checkWritten(path, sf); err != nil {
+		return sf, true, err
 	}
 	if sf.KeyCheck != "" {
 		if _, ok := parseKeyedHash(sf.KeyCheck); !ok {
@@ -206,6 +214,7 @@ func OpenRunState(dir string, forceSecrets bool) (*RunState, error) {
 	for k, v := range sf.Maybe {
 		rs.maybe[k] = v
 	}
+	rs.written, rs.writtenSet = sf.Written, map[string]struct{}{}
 	rs.fresh = len(rs.hashes) == 0 && len(rs.maybe) == 0
 	return rs, nil
 }
@@ -218,7 +227,7 @@ func (r *RunState) load() (sf stateFile, keyBad bool, err error) {
 	if err != nil {
 		return sf, false, err
 	}
-	records := len(sf.Applied) + len(sf.Maybe)
+	records := len(sf.Applied) + len(sf.Maybe) + len(sf.Written)
 	key, err := os.ReadFile(r.keyPath)
 	switch {
 	case errors.Is(err, os.ErrNotExist) && records == 0:
@@ -401,6 +410,7 @@ func (r *RunState) Save() error {
 			}
 		}
 		r.hashes, r.maybe = merged, maybe
+		r.mergeWritten(sf)
 	}
 	// One line per secret applied, encoded as it is written: the file's
 	// encoding is never held whole.
@@ -409,7 +419,7 @@ func (r *RunState) Save() error {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	head := stateFile{Applied: map[string]string{}, Maybe: r.maybe, KeyCheck: keyCheck(r.key)}
+	head := stateFile{Applied: map[string]string{}, Maybe: r.maybe, KeyCheck: keyCheck(r.key), Written: r.written}
 	err := writeFileAtomic(r.path, func(w io.Writer) error {
 		return json.WriteIndentMap(w, head, "applied", " ", keys, func(k string) any { return r.hashes[k].String() })
 	})
@@ -420,6 +430,7 @@ func (r *RunState) Save() error {
 	r.dirty = false
 	clear(r.set)
 	clear(r.maybeSet)
+	clear(r.writtenSet)
 	return nil
 }
 
