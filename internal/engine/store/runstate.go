@@ -68,9 +68,9 @@ type Maybe struct {
 // a fixed text: a hash.key other than the one the records were made with
 // is told by it.
 type stateFile struct {
-	Applied  map[string]string `json:"applied"`
-	Maybe    map[string]Maybe  `json:"maybe,omitempty"`
-	KeyCheck string            `json:"key_check,omitempty"`
+	Applied  map[string]string  `json:"applied"`
+	Maybe    map[string]Maybe   `json:"maybe,omitempty"`
+	KeyCheck string             `json:"key_check,omitempty"`
 	Written  map[string]Written `json:"written,omitempty"`
 }
 
