@@ -91,6 +91,9 @@ credentials or a permission (fix the access, then run again).`, io)
 	if keep < 0 {
 		return fail(exitInvalid, "--keep %d: want a number of runs ≥ 0 (0 keeps all)", keep)
 	}
+	if err := fc.check(); err != nil {
+		return err
+	}
 	outs := append(reportPaths.outputs(), outputPath{flag: "--checkpoint", path: checkpoint},
 		outputPath{flag: "--backout", path: backoutPath, exts: []string{".json"}})
 	outs = append(outs, readPaths("input", paths...)...)
@@ -268,13 +271,13 @@ credentials or a permission (fix the access, then run again).`, io)
 		return startErr
 	}
 	prog := newProgress(io, quiet)
-	ao := engine.ApplyOptions{Journal: journal, Progress: prog.update}
+	ao := engine.ApplyOptions{Journal: journal, Progress: prog.update, Canary: fc.canary, Verify: fc.verify}
 	var p *engine.Plan
 	var applyErr error
 	// A state folder with no records (new, or lost) plans the whole run
 	// first, so the warning of secrets sent again counts them all before
 	// the first is sent.
-	if saved == nil && maxDeletes < 0 && maxChanges < 0 && rv == nil && !rs.Fresh() {
+	if saved == nil && maxDeletes < 0 && maxChanges < 0 && rv == nil && !rs.Fresh() && fc.canary == 0 {
 		// Nothing needs the whole plan before the first write: VOSS's
 		// writes start once VOSS's part is planned, while Unity
 		// Connection's per-user reads go on.

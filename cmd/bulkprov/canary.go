@@ -16,3 +16,10 @@ func (f *firstContactFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.verify, "verify", false, "after writing, read back every written object and fail each operation whose value the server did not keep (exit 1)")
 	fs.BoolVar(&f.skipUnkept, "skip-unkept", false, "leave alone the fields an earlier run wrote the same value to that the server did not keep (default: write them again, marked \"not kept\")")
 }
+
+func (f *firstContactFlags) check() error {
+	if f.canary < 0 {
+		return fail(exitInvalid, "--canary %d: want a number of rows ≥ 1 (0: no canary)", f.canary)
+	}
+	return nil
+}

@@ -269,7 +269,7 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		// was written is journaled; the rest is not run.
 		a.stop()
 	}
-	err = a.finish(p)
+	err = a.verified(a.finish(p))
 	if restErr != nil && err == nil {
 		err = restErr
 	}

@@ -298,3 +298,29 @@ func holdsAll(u cupi.Object, fields map[string]any) bool {
 
 // DefaultTemplate is CUPI's default user template alias.
 const DefaultTemplate = "voicemailusertemplate"
+
+// ReadBack reads each user the done writes created or changed (Unity
+// Connection has no bulk read of whole users) and compares each written
+// field with what the plan wanted.
+func (cupiUserKind) ReadBack(ctx context.Context, ws []WrittenOp, t *Targets, read ReadFunc) (map[*Op][]NotKept, error) {
+	out := map[*Op][]NotKept{}
+	for _, w := range ws {
+		op := w.Op
+		if !readsBack(op) {
+			continue
+		}
+		var u cupi.Object
+		err := read("cupi", func(ctx context.Context) error {
+			var err error
+			u, err = t.CUPI.GetUser(ctx, ObjectID(op))
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if nk := compareChanges(op, func(f string) (any, bool) { v, ok := u[f]; return v, ok }); len(nk) > 0 {
+			out[op] = nk
+		}
+	}
+	return out, nil
+}
