@@ -133,3 +133,35 @@ func TestCanaryAndVerifyNameUnkeptValues(t *testing.T) {
 		}
 	}
 }
+
+// --skip-unkept leaves alone the fields an earlier run wrote the same
+// value to and the server did not keep: nothing is written again, each
+// such operation is still marked unkept, and the run ends 0.
+func TestSkipUnkeptLeavesFieldsAlone(t *testing.T) {
+	dir := t.TempDir()
+	env := append([]string{"BULKPROV_STATE_DIR=" + filepath.Join(dir, "state"), "XDG_STATE_HOME=" + filepath.Join(dir, "xdg")}, creds...)
+	in := filepath.Join(dir, "users.csv")
+	const n = 4
+	writeEmailUsers(t, in, n)
+	sim := startSim(t, "--voss-drop-field", "data/User:email")
+	target := []string{"--voss", sim.url, "--cupi", sim.url}
+	if r := bulkprov(t, env, append(append([]string{"apply"}, target...), in)...); r.code != 0 {
+		t.Fatalf("first run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	before := sim.writes(t)
+	rep := filepath.Join(dir, "second.csv")
+	r := bulkprov(t, env, append(append([]string{"apply", "--skip-unkept", "--report", rep}, target...), in)...)
+	if r.code != 0 {
+		t.Fatalf("second run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if after := sim.writes(t); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("--skip-unkept wrote: before %v, after %v", before, after)
+	}
+	csv, _ := os.ReadFile(rep)
+	if got := strings.Count(string(csv), "email: written before on "); got != n {
+		t.Errorf("the CSV report marks %d rows \"written before on DATE and not kept\", want %d:\n%s", got, n, csv)
+	}
+	if !strings.Contains(r.stdout, fmt.Sprintf("%d unkept: written before and not kept", n)) {
+		t.Errorf("the summary does not count them:\n%s", r.stdout)
+	}
+}

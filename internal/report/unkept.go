@@ -41,5 +41,5 @@ func unkeptLine(s engine.Summary) string {
 	if s.Unkept == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" %d written again: written before and not kept by the server.", s.Unkept)
+	return fmt.Sprintf(" %d unkept: written before and not kept by the server.", s.Unkept)
 }
