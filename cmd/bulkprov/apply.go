@@ -36,8 +36,8 @@ Plan, then execute: rows run in parallel, the operations of one row in
 order (the CUPI user before its roles and credentials), each target under
 an adaptive concurrency limit that backs off on 503/429. VOSS's writes
 start as soon as VOSS's part of the plan is made, while Unity Connection's
-per-user reads go on; with --plan, --max-deletes or --max-changes the
-whole plan is made and checked before the first write. Failed rows are
+per-user reads go on; with --plan, --max-deletes, --max-changes or
+--canary the whole plan is made and checked before the first write. Failed rows are
 recorded and the run goes on. Every write is journaled in a checkpoint:
 if the run is interrupted (Ctrl-C, kill, a crash, a target going away),
 run the same command again and it resumes — nothing done twice, nothing
