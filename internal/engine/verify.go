@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/bulkprov/bulkprov/internal/engine/kinds"
 )
 
@@ -82,33 +84,43 @@ func readBack(ctx context.Context, ws []kinds.WrittenOp, t *Targets, o Options) 
 		}
 		groups[g] = append(groups[g], w)
 	}
+	// The kinds and targets are read at once: VOSS's export beside Unity
+	// Connection's reads, each under its target's limiter.
+	var mu sync.Mutex
 	failed := 0
+	var eg errgroup.Group
 	for _, g := range order {
-		tc := t
-		if g.target == "cupi" {
-			tc = t.Cluster(g.cluster)
-		}
-		read := func(target string, fn func(ctx context.Context) error) error {
-			return o.Retry.Do(ctx, tc.LimiterOf(target), func(ctx context.Context) (int, error) {
-				err := fn(ctx)
-				return kinds.HTTPStatus(err), err
-			})
-		}
-		nk, err := kinds.ReadBack(ctx, g.kind, groups[g], tc, read)
-		if err != nil {
-			if errors.Is(err, context.Canceled) {
-				return failed, err
+		eg.Go(func() error {
+			tc := t
+			if g.target == "cupi" {
+				tc = t.Cluster(g.cluster)
 			}
-			return failed, &FatalError{Err: fmt.Errorf("reading back what the run wrote (%s %s): %w", g.target, g.kind, err)}
-		}
-		for _, w := range groups[g] {
-			if fields := nk[w.Op]; len(fields) > 0 {
-				w.Op.Status, w.Op.Error = Failed, kinds.NotKeptError(w.Op, fields)
-				failed++
+			read := func(target string, fn func(ctx context.Context) error) error {
+				return o.Retry.Do(ctx, tc.LimiterOf(target), func(ctx context.Context) (int, error) {
+					err := fn(ctx)
+					return kinds.HTTPStatus(err), err
+				})
 			}
-		}
+			nk, err := kinds.ReadBack(ctx, g.kind, groups[g], tc, read)
+			if err != nil {
+				if errors.Is(err, context.Canceled) {
+					return err
+				}
+				return &FatalError{Err: fmt.Errorf("reading back what the run wrote (%s %s): %w", g.target, g.kind, err)}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, w := range groups[g] {
+				if fields := nk[w.Op]; len(fields) > 0 {
+					w.Op.Status, w.Op.Error = Failed, kinds.NotKeptError(w.Op, fields)
+					failed++
+				}
+			}
+			return nil
+		})
 	}
-	return failed, nil
+	err := eg.Wait()
+	return failed, err
 }
 
 // verified is the end of a run with --verify: what the run wrote is read

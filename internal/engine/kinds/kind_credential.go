@@ -274,17 +274,19 @@ func secretsToCheck(w Want, userID string, t *Targets, o Options) bool {
 	return false
 }
 
-// ReadBack reads each credential's settings the done writes changed and
-// compares them with what the plan wanted; the value itself is never read
-// back: it was set when TimeChanged moved from what was read before the
-// set.
+// ReadBack reads each credential's settings the done writes changed,
+// several at once under the cluster's limiter, and compares them with
+// what the plan wanted; the value itself is never read back: it was set
+// when TimeChanged moved from what was read before the set.
 func (credentialKind) ReadBack(ctx context.Context, ws []WrittenOp, t *Targets, read ReadFunc) (map[*Op][]NotKept, error) {
-	out := map[*Op][]NotKept{}
+	var todo []WrittenOp
 	for _, w := range ws {
-		op := w.Op
-		if op.Status != Done || op.Action == Delete || op.UserID == "" {
-			continue
+		if w.Op.Status == Done && w.Op.Action != Delete && w.Op.UserID != "" {
+			todo = append(todo, w)
 		}
+	}
+	return eachAtOnce(todo, t.CUPILimiter.Max, func(w WrittenOp) (*Op, []NotKept, error) {
+		op := w.Op
 		var c cupi.Object
 		err := read("cupi", func(ctx context.Context) error {
 			var err error
@@ -292,7 +294,7 @@ func (credentialKind) ReadBack(ctx context.Context, ws []WrittenOp, t *Targets, 
 			return err
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		nk := compareChanges(op, func(f string) (any, bool) { v, ok := c[f]; return v, ok })
 		for _, ch := range op.Changes {
@@ -300,9 +302,6 @@ func (credentialKind) ReadBack(ctx context.Context, ws []WrittenOp, t *Targets, 
 				nk = append(nk, NotKept{Field: ch.Field, Proof: "TimeChanged did not move (" + w.TimeBefore + "): the value was not set"})
 			}
 		}
-		if len(nk) > 0 {
-			out[op] = nk
-		}
-	}
-	return out, nil
+		return op, nk, nil
+	})
 }

@@ -300,15 +300,17 @@ func holdsAll(u cupi.Object, fields map[string]any) bool {
 const DefaultTemplate = "voicemailusertemplate"
 
 // ReadBack reads each user the done writes created or changed (Unity
-// Connection has no bulk read of whole users) and compares each written
-// field with what the plan wanted.
+// Connection has no bulk read of whole users), several at once under the
+// cluster's limiter, and compares each written field with what the plan
+// wanted.
 func (cupiUserKind) ReadBack(ctx context.Context, ws []WrittenOp, t *Targets, read ReadFunc) (map[*Op][]NotKept, error) {
-	out := map[*Op][]NotKept{}
+	var ops []*Op
 	for _, w := range ws {
-		op := w.Op
-		if !readsBack(op) {
-			continue
+		if readsBack(w.Op) {
+			ops = append(ops, w.Op)
 		}
+	}
+	return eachAtOnce(ops, t.CUPILimiter.Max, func(op *Op) (*Op, []NotKept, error) {
 		var u cupi.Object
 		err := read("cupi", func(ctx context.Context) error {
 			var err error
@@ -316,11 +318,8 @@ func (cupiUserKind) ReadBack(ctx context.Context, ws []WrittenOp, t *Targets, re
 			return err
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if nk := compareChanges(op, func(f string) (any, bool) { v, ok := u[f]; return v, ok }); len(nk) > 0 {
-			out[op] = nk
-		}
-	}
-	return out, nil
+		return op, compareChanges(op, func(f string) (any, bool) { v, ok := u[f]; return v, ok }), nil
+	})
 }

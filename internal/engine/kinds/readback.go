@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/bulkprov/bulkprov/internal/engine/plan"
 )
@@ -122,4 +125,30 @@ func readsBack(op *Op) bool {
 // not keep.
 func ReadBack(ctx context.Context, kind string, ws []WrittenOp, t *Targets, read ReadFunc) (map[*Op][]NotKept, error) {
 	return Of(kind).ReadBack(ctx, ws, t, read)
+}
+
+// eachAtOnce runs read for each item at once, at most limit at a time
+// (each read waits for its target's limiter besides); each returns what
+// its item did not keep, gathered by operation. The first error stops it.
+func eachAtOnce[T any](items []T, limit int, read func(T) (*Op, []NotKept, error)) (map[*Op][]NotKept, error) {
+	var mu sync.Mutex
+	out := map[*Op][]NotKept{}
+	var g errgroup.Group
+	g.SetLimit(max(1, limit))
+	for _, it := range items {
+		g.Go(func() error {
+			op, nk, err := read(it)
+			if err != nil || len(nk) == 0 {
+				return err
+			}
+			mu.Lock()
+			out[op] = nk
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
