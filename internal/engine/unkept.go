@@ -59,13 +59,12 @@ func markUnkept(p *Plan, ops []*Op, t *Targets, o Options) {
 			if c.Secret || c.New == nil {
 				continue
 			}
-			scope := writtenScope(t, op, c.Field)
-			w, ok := o.RunState.Written(scope)
-			if !ok || w.Hash != o.RunState.Hash(scope, writtenValue(c.New)) {
+			since, ok := o.RunState.WrittenSince(writtenScope(t, op, c.Field), writtenValue(c.New))
+			if !ok {
 				continue
 			}
-			if u.Since.IsZero() || w.At.Before(u.Since) {
-				u.Since = w.At
+			if u.Since.IsZero() || since.Before(u.Since) {
+				u.Since = since
 			}
 			u.Fields = append(u.Fields, c.Field)
 		}
@@ -138,7 +137,6 @@ func recordWritten(op *Op, t *Targets, o Options) {
 		if c.Secret || c.New == nil {
 			continue
 		}
-		scope := t.SecretScope(op, c.Field)
-		o.RunState.SetWritten(scope, o.RunState.Hash(scope, writtenValue(c.New)), now)
+		o.RunState.SetWritten(t.SecretScope(op, c.Field), writtenValue(c.New), now)
 	}
 }

@@ -44,10 +44,8 @@ type RunState struct {
 	// file on disk by Save.
 	set      map[string]struct{}
 	maybeSet map[string]struct{}
-	// written holds the keyed hashes of the values runs wrote (written.go);
-	// writtenSet the scopes this run changed.
-	written    map[string]Written
-	writtenSet map[string]struct{}
+	// written remembers the values runs wrote (written.go, its own file).
+	written writtenValues
 	// disk identifies the file as last read or written: a save finding
 	// another file there merges into it.
 	disk fileID
@@ -68,10 +66,9 @@ type Maybe struct {
 // a fixed text: a hash.key other than the one the records were made with
 // is told by it.
 type stateFile struct {
-	Applied  map[string]string  `json:"applied"`
-	Maybe    map[string]Maybe   `json:"maybe,omitempty"`
-	KeyCheck string             `json:"key_check,omitempty"`
-	Written  map[string]Written `json:"written,omitempty"`
+	Applied  map[string]string `json:"applied"`
+	Maybe    map[string]Maybe  `json:"maybe,omitempty"`
+	KeyCheck string            `json:"key_check,omitempty"`
 }
 
 // Names of the run state's files in the state folder.
@@ -135,9 +132,6 @@ func readStateFile(path string) (sf stateFile, exists bool, err error) {
 		if _, ok := parseKeyedHash(m.Hash); !ok {
 			return sf, true, &DamagedStateError{Path: path, Problem: fmt.Sprintf("the unknown outcome of %q is not a keyed hash (%q)", k, clip(m.Hash))}
 		}
-	}
-	if err := checkWritten(path, sf); err != nil {
-		return sf, true, err
 	}
 	if sf.KeyCheck != "" {
 		if _, ok := parseKeyedHash(sf.KeyCheck); !ok {
@@ -214,8 +208,10 @@ func OpenRunState(dir string, forceSecrets bool) (*RunState, error) {
 	for k, v := range sf.Maybe {
 		rs.maybe[k] = v
 	}
-	rs.written, rs.writtenSet = sf.Written, map[string]struct{}{}
 	rs.fresh = len(rs.hashes) == 0 && len(rs.maybe) == 0
+	if err := rs.openWritten(dir, forceSecrets); err != nil {
+		return nil, err
+	}
 	return rs, nil
 }
 
@@ -227,7 +223,7 @@ func (r *RunState) load() (sf stateFile, keyBad bool, err error) {
 	if err != nil {
 		return sf, false, err
 	}
-	records := len(sf.Applied) + len(sf.Maybe) + len(sf.Written)
+	records := len(sf.Applied) + len(sf.Maybe)
 	key, err := os.ReadFile(r.keyPath)
 	switch {
 	case errors.Is(err, os.ErrNotExist) && records == 0:
@@ -378,6 +374,9 @@ func (r *RunState) ForgetMaybe(scope string) {
 // this run read it is read again and only this run's scopes replaced in it;
 // a file that cannot be read or trusted is not written over.
 func (r *RunState) Save() error {
+	if err := r.saveWritten(); err != nil {
+		return err
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.dirty || r.path == "" {
@@ -410,7 +409,6 @@ func (r *RunState) Save() error {
 			}
 		}
 		r.hashes, r.maybe = merged, maybe
-		r.mergeWritten(sf)
 	}
 	// One line per secret applied, encoded as it is written: the file's
 	// encoding is never held whole.
@@ -419,7 +417,7 @@ func (r *RunState) Save() error {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	head := stateFile{Applied: map[string]string{}, Maybe: r.maybe, KeyCheck: keyCheck(r.key), Written: r.written}
+	head := stateFile{Applied: map[string]string{}, Maybe: r.maybe, KeyCheck: keyCheck(r.key)}
 	err := writeFileAtomic(r.path, func(w io.Writer) error {
 		return json.WriteIndentMap(w, head, "applied", " ", keys, func(k string) any { return r.hashes[k].String() })
 	})
@@ -430,7 +428,6 @@ func (r *RunState) Save() error {
 	r.dirty = false
 	clear(r.set)
 	clear(r.maybeSet)
-	clear(r.writtenSet)
 	return nil
 }
 
