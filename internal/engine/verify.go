@@ -188,6 +188,13 @@ func applyCanary(ctx context.Context, p *Plan, t *Targets, o Options, ao ApplyOp
 		skipAll(rest, "not run: the run stopped before this row")
 		return &FatalError{Err: &CheckpointError{Err: err}}
 	}
+	if prog := ao.Progress; prog != nil {
+		// The rest's progress counts on from the canary's rows.
+		a.mu.Lock()
+		done, failed, total := a.doneRows, a.failRows, a.total
+		a.mu.Unlock()
+		ao.Progress = func(d, f, n int) { prog(done+d, failed+f, total+n) }
+	}
 	b := newApplier(ctx, t, o, ao)
 	b.written = a.written
 	b.add(rest)

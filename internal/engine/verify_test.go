@@ -133,3 +133,57 @@ func TestVerifyCUPILowerCased(t *testing.T) {
 
 func vsimDrop(fields ...string) vsim.Options  { return vsim.Options{DropFields: fields} }
 func csimLower(fields ...string) csim.Options { return csim.Options{LowerFields: fields} }
+
+// A run killed after its canary passed resumes without it and finishes
+// the rest: every user written once, none failed.
+func TestCanaryKilledAfterPassResumes(t *testing.T) {
+	r := startSimWith(t, simserve.Options{})
+	path := filepath.Join(t.TempDir(), "run.journal")
+	j, err := engine.OpenJournal(path, "b", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := newTargets(t, r.URL)
+	o := engine.Options{RunState: engine.NewMemoryRunState()}
+	ctx, kill := context.WithCancel(context.Background())
+	defer kill()
+	p, err := engine.MakePlan(ctx, emailRows(12), tg, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Killed once the canary's 2 rows and 2 more are done.
+	ao := engine.ApplyOptions{Journal: j, Canary: 2, Workers: 1, Progress: func(done, _, total int) {
+		if done >= 4 {
+			kill()
+		}
+	}}
+	if err := engine.Apply(ctx, p, tg, o, ao); err != engine.ErrInterrupted {
+		t.Fatalf("first run: %v, want interrupted", err)
+	}
+	first := statuses(p)
+	if first["data/User done"] < 4 || first["data/User done"] == 12 {
+		t.Fatalf("first run: %v; want it stopped after the canary and a few rows", first)
+	}
+	if err := j.Close(false); err != nil {
+		t.Fatal(err)
+	}
+	if j, err = engine.OpenJournal(path, "b", false); err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close(true)
+	if !j.CanaryPassed() {
+		t.Fatal("the journal does not say the canary passed")
+	}
+	tg = newTargets(t, r.URL)
+	p, err = engine.MakePlan(context.Background(), emailRows(12), tg, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.Apply(context.Background(), p, tg, o, engine.ApplyOptions{Journal: j, Canary: 2}); err != nil {
+		t.Fatal(err)
+	}
+	got := statuses(p)
+	if got["data/User done"]+first["data/User done"] != 12 || got["data/User failed"] != 0 || got["data/User skipped"] != 0 {
+		t.Errorf("resumed: %v after %v; want the other users done, none failed", got, first)
+	}
+}
