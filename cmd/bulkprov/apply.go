@@ -26,6 +26,7 @@ func runApply(args []string, io streams) (err error) {
 	var tf targetFlags
 	var reportPaths reportPaths
 	var planPath, checkpoint, revertPath, backoutPath string
+	var metricsPath string
 	var fresh, quiet, verbose, force bool
 	var maxDeletes, maxChanges, keep int
 	var af approvalFlags
@@ -72,6 +73,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	fs.IntVar(&maxDeletes, "max-deletes", -1, "refuse to run (before any write) when the plan deletes more than N objects")
 	fs.IntVar(&keep, "keep", engine.DefaultKeep, "after a run, keep the checkpoints and back-out files of the N most recent completed runs in the state folder's checkpoints and remove older ones (never an unfinished run's; 0 keeps all)")
 	fs.IntVar(&maxChanges, "max-changes", -1, "refuse to run (before any write) when the plan changes more than N objects")
+	registerMetricsFile(fs, &metricsPath)
 	af.register(fs)
 	fc.register(fs)
 	auditLogFlag(fs, &auditPath)
@@ -94,7 +96,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	if err := fc.check(); err != nil {
 		return err
 	}
-	outs := append(reportPaths.outputs(), outputPath{flag: "--checkpoint", path: checkpoint},
+	outs := append(reportPaths.outputs(), outputPath{flag: "--metrics-file", path: metricsPath}, outputPath{flag: "--checkpoint", path: checkpoint},
 		outputPath{flag: "--backout", path: backoutPath, exts: []string{".json"}})
 	outs = append(outs, readPaths("input", paths...)...)
 	outs = append(outs, readPaths("--config", tf.config)...)
@@ -110,6 +112,7 @@ credentials or a permission (fix the access, then run again).`, io)
 		cmd = "apply --revert"
 	}
 	rep := newReporter(cmd, reportPaths, io)
+	rep.metricsPath = metricsPath
 	au.rep = rep
 	defer func() { err = rep.finish(err) }()
 	rep.problems(&in)
@@ -645,10 +648,7 @@ func (p *progress) update(done, failed, total int) {
 	}
 }
 
-func (p *progress) line() {
-	rate := float64(p.done) / time.Since(p.start).Seconds()
-	fmt.Fprintf(p.io.err, "progress: %d/%d rows, %d failed, %.1f rows/s\n", p.done, p.total, p.failed, rate)
-}
+func (p *progress) line() { progressLine(p.io.err, p.done, p.failed, p.total, time.Since(p.start)) }
 
 func (p *progress) finish() {
 	p.mu.Lock()

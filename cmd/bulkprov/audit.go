@@ -15,6 +15,7 @@ import (
 	"github.com/bulkprov/bulkprov/internal/approval"
 	"github.com/bulkprov/bulkprov/internal/audit"
 	"github.com/bulkprov/bulkprov/internal/report"
+	"github.com/bulkprov/bulkprov/internal/statedir"
 )
 
 // auditFileName is the audit log's name in the state folder.
@@ -34,6 +35,11 @@ func auditLog(path string, sim bool, stateDir string) (*audit.Log, error) {
 	dir, err := (&targetFlags{stateDir: stateDir}).stateFolder()
 	if err != nil {
 		return nil, err
+	}
+	// Nothing is written into a state folder the run will refuse (one
+	// others may write): not even the audit record.
+	if err := statedir.Ensure(dir); err != nil {
+		return nil, fail(exitInvalid, "%v; nothing was done", err)
 	}
 	return &audit.Log{Path: filepath.Join(dir, auditFileName)}, nil
 }

@@ -27,6 +27,9 @@ type reporter struct {
 	run   report.Run
 	doc   *report.Document
 	recs  []*loader.Record // the input records, for an xlsx report only
+
+	metricsPath string      // --metrics-file (metrics.go)
+	conn        *connection // the run's targets, once connected
 }
 
 // needsRecords reports whether the report writes failed rows back in the
@@ -41,7 +44,7 @@ func (r *reporter) needsRecords() bool {
 }
 
 func newReporter(command string, paths []string, io streams) *reporter {
-	return &reporter{paths: paths, io: io, run: report.Run{Command: command, Version: version, Started: time.Now().UTC().Truncate(time.Millisecond)}}
+	return &reporter{paths: paths, io: io, run: report.Run{Command: command, Version: versionString(), Started: time.Now().UTC().Truncate(time.Millisecond)}}
 }
 
 // maxReportedProblems caps the input problems a refused run's report
@@ -80,6 +83,7 @@ func (r *reporter) targets(tf *targetFlags, c *connection) {
 			cu = ""
 		}
 	}
+	r.conn = c
 	r.run.Targets = report.RunTargets{VOSS: v}
 	if cu != "" {
 		r.run.Targets.CUPI = map[string]string{"default": cu}
@@ -98,6 +102,7 @@ func (r *reporter) targets(tf *targetFlags, c *connection) {
 // the error the command should return: a report that cannot be written
 // turns a success into exit 1, so a cron job notices.
 func (r *reporter) finish(err error) error {
+	err = r.writeMetrics(err, exitCode(err))
 	code := exitCode(err)
 	if len(r.paths) == 0 {
 		return err

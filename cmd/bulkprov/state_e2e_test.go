@@ -212,7 +212,9 @@ func dirFiles(t *testing.T, dir string) string {
 	var b strings.Builder
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
-		if e.Name() == statedir.LockName {
+		// The lock, and the audit log: a refused run is audited by
+		// contract (cli.md, "Approval and audit"), an append-only record.
+		if e.Name() == statedir.LockName || e.Name() == auditFileName {
 			continue
 		}
 		c, _ := os.ReadFile(filepath.Join(dir, e.Name()))

@@ -165,10 +165,10 @@ func (f *targetFlags) connect(cfg *transform.Config, errOut io.Writer) (*connect
 		if *u == "" {
 			continue
 		}
-		*u = targets.NormalizeURL(*u)
-		if !strings.HasPrefix(*u, "https://") && !strings.HasPrefix(*u, "http://") {
-			return nil, fail(exitInvalid, "%s %q: expected a URL such as https://host:port", name, *u)
+		if err := checkTargetURL(name, *u); err != nil {
+			return nil, err
 		}
+		*u = targets.NormalizeURL(*u)
 	}
 	cupiMax, vossMax := defaultCUPIWorkers, defaultVOSSWorkers
 	if f.workers > 0 {

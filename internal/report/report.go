@@ -30,6 +30,8 @@ type Document struct {
 	// Unkept marks, by operation id, the writes of a value the server did
 	// not keep before (engine.Unkept).
 	Unkept map[string]engine.Unkept `json:"-"`
+	// Estimate is a plan's forecast of its apply's duration (estimate.go).
+	Estimate *Estimate `json:"estimate,omitempty"`
 }
 
 // IsApply reports whether the document is an apply's (apply --revert
@@ -220,7 +222,8 @@ func JSON(w io.Writer, d *Document) error {
 		// NotRestorable is a back-out plan's list of write-only values
 		// the undo cannot put back.
 		NotRestorable []engine.NotRestorable `json:"not_restorable,omitempty"`
-	}{Run: d.Run, Rows: CountRows(d.Ops), Summary: d.Summary, Inputs: d.Inputs, Metrics: d.Metrics, NotRestorable: d.NotRestorable, Ops: []op{}}
+		Estimate      *Estimate              `json:"estimate,omitempty"`
+	}{Run: d.Run, Rows: CountRows(d.Ops), Summary: d.Summary, Inputs: d.Inputs, Metrics: d.Metrics, NotRestorable: d.NotRestorable, Estimate: d.Estimate, Ops: []op{}}
 	// The operations are converted and encoded one at a time as they are
 	// written: a run's report is never held whole.
 	conv := func(i int) any {

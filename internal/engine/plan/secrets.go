@@ -4,7 +4,7 @@ import (
 	"iter"
 	"slices"
 
-	"github.com/bulkprov/bulkprov/targets"
+	"github.com/bulkprov/bulkprov/internal/redact"
 )
 
 // Secret is one write-only value an operation sends, by its field path.
@@ -40,10 +40,10 @@ func (s Secrets) Get(path string) (string, bool) {
 }
 
 // Set puts value at path, replacing the value held there if any. The
-// value is registered with the scrubber (targets.Scrub), so that no
+// value is registered with the scrubber (redact.Scrub), so that no
 // server's echo of it reaches an error, a report or the journal.
 func (s *Secrets) Set(path, value string) {
-	targets.AddSecret(value)
+	redact.AddSecret(value)
 	if s.list == nil {
 		s.list = &[]Secret{}
 	}
