@@ -14,7 +14,6 @@ import (
 
 	"github.com/bulkprov/bulkprov/internal/approval"
 	"github.com/bulkprov/bulkprov/internal/audit"
-	"github.com/bulkprov/bulkprov/internal/report"
 	"github.com/bulkprov/bulkprov/internal/statedir"
 )
 
@@ -102,9 +101,10 @@ func (a *auditRun) finish(err error) error {
 		}
 		r.Backout = run.Backout
 		if d := a.rep.doc; d != nil {
-			c := report.CountRows(d.Ops)
-			r.Rows = &audit.Rows{Total: c.Total, OK: c.OK, Failed: c.Failed, NotRun: c.Skipped}
-			s := d.Summary
+			acct := d.Account()
+			c := acct.Rows
+			r.Rows = &audit.Rows{Total: c.Total, OK: c.OK, Failed: c.Failed, NotRun: c.NotRun}
+			s := acct.Summary()
 			r.Operations = &audit.Ops{Create: s.Create, Update: s.Update, Delete: s.Delete, Noop: s.Noop, Done: s.Done, Failed: s.Failed}
 		}
 	}

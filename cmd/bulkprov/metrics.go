@@ -61,17 +61,16 @@ func writeMetricsFile(path string, m metricsRun) error {
 		rows.WithLabelValues(s).Set(0)
 	}
 	if m.doc != nil {
-		c := report.CountRows(m.doc.Ops)
+		// The run's one account, as every other output renders it.
+		acct := m.doc.Account()
+		c := acct.Rows
 		rows.WithLabelValues("ok").Set(float64(c.OK))
 		rows.WithLabelValues("failed").Set(float64(c.Failed))
-		rows.WithLabelValues("not_run").Set(float64(c.Skipped))
+		rows.WithLabelValues("not_run").Set(float64(c.NotRun))
 		for _, a := range []engine.Action{engine.Create, engine.Update, engine.Delete, engine.Noop} {
 			for _, s := range []engine.Status{engine.Done, engine.Failed, engine.Skipped, engine.Planned} {
-				ops.WithLabelValues(a.String(), s.String()).Set(0)
+				ops.WithLabelValues(a.String(), s.String()).Set(float64(acct.Count(a, s)))
 			}
-		}
-		for _, op := range m.doc.Ops {
-			ops.WithLabelValues(op.Action.String(), op.Status.String()).Inc()
 		}
 	}
 	if m.targets != nil {

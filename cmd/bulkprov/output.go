@@ -183,7 +183,8 @@ func markEarlierWork(p *engine.Plan, j *engine.Journal) int {
 		if op == nil || op.Status == engine.Done {
 			return
 		}
-		op.Status, op.CreatedID = engine.Done, e.ID
+		// Counted as what it did, never as a done noop (issue 24).
+		op.Status, op.CreatedID, op.Action = engine.Done, e.ID, earlierAction(e)
 		n++
 	}
 	for _, e := range j.Done {
@@ -193,6 +194,19 @@ func markEarlierWork(p *engine.Plan, j *engine.Journal) int {
 		mark(e)
 	}
 	return n
+}
+
+// earlierAction is what an operation an earlier part of the run did was:
+// the journal's word, or for a journal of an earlier version (no action
+// recorded) a create when it made an object, an update otherwise.
+func earlierAction(e engine.Entry) engine.Action {
+	switch {
+	case e.Action != 0 && e.Action != engine.Noop:
+		return e.Action
+	case e.ID != "":
+		return engine.Create
+	}
+	return engine.Update
 }
 
 // Thresholds of watch: a request slower than slowRequest is announced, and

@@ -203,7 +203,7 @@ func (f *targetFlags) connect(cfg *transform.Config, errOut io.Writer) (*connect
 		}
 		if f.vossRate > 0 {
 			t.VOSSPace = rate.NewLimiter(rate.Limit(f.vossRate), 1)
-			client.Transport = targets.Paced(client.Transport, t.VOSSPace)
+			client.Transport = targets.PacedObserved(client.Transport, t.VOSSPace, t.VOSSLimiter.Waited)
 		}
 		c.voss = vossload.New(vossURL, client, vc)
 		// Synchronous writes cost one request of VOSS's 20 req/s budget
@@ -516,6 +516,7 @@ func warnResent(errOut io.Writer, rs *engine.RunState, p *engine.Plan) {
 		return
 	}
 	n := resentSecrets(p)
+	p.ResentSecrets = n // the reports count them too
 	if n == 0 {
 		return
 	}

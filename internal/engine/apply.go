@@ -329,8 +329,10 @@ func (a *applier) runChain(c *chain) {
 		}
 		if op.Target == "cupi" {
 			if derr := a.isDown(kinds.ClusterName(c.cluster)); derr != nil {
-				op.Status, op.Error = Failed, fmt.Sprintf("Unity Connection %s unavailable: %v", kinds.ClusterName(c.cluster), derr)
-				failed = true
+				// Said once, by the operation that found it down (with
+				// its own request); the rest are not run, and say why
+				// without quoting another operation's request.
+				op.Status, op.Error = Skipped, NotRunDown(kinds.ClusterName(c.cluster), derr)
 				continue
 			}
 		}
@@ -355,6 +357,16 @@ func (a *applier) runChain(c *chain) {
 		failed = failed || op.Status == Failed
 	}
 	a.rowPartDone(c.row, failed)
+}
+
+// NotRunDown is the reason of an operation not run because its Unity
+// Connection cluster went down (unreachable, or refusing access): the same
+// words for every such operation, so a report counts them under one reason.
+func NotRunDown(cluster string, err error) string {
+	if targets.AccessDenied(err) {
+		return "not run: Unity Connection " + cluster + " refused access"
+	}
+	return "not run: Unity Connection " + cluster + " unreachable"
 }
 
 // finish waits for every queued chain, marks what never ran as skipped,

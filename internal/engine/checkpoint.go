@@ -9,7 +9,7 @@ import "github.com/bulkprov/bulkprov/internal/engine/kinds"
 // hashes of the secrets it sends (by run-state scope) and, for a
 // credential, its TimeChanged before the set.
 func journalIntent(j *Journal, op *Op, hashes map[string]string) error {
-	e := Entry{Type: "intent", Op: op.ID, Kind: op.Kind, Key: op.Key, Object: kinds.ObjectID(op), Hashes: hashes, Cluster: op.Cluster}
+	e := Entry{Type: "intent", Op: op.ID, Kind: op.Kind, Key: op.Key, Action: op.Action, Object: kinds.ObjectID(op), Hashes: hashes, Cluster: op.Cluster}
 	if b, ok := op.TimeBefore(); ok {
 		e.Before = &b
 	}
@@ -23,5 +23,5 @@ func journalTx(j *Journal, op *Op, tx string) error {
 
 // journalOutcome records how op ended.
 func journalOutcome(j *Journal, op *Op, hashes map[string]string) error {
-	return j.Append(Entry{Type: "outcome", Op: op.ID, Kind: op.Kind, Key: op.Key, Cluster: op.Cluster, Status: op.Status, ID: op.CreatedID, Tx: op.TxID(), Error: op.Error, Hashes: hashes}, false)
+	return j.Append(Entry{Type: "outcome", Op: op.ID, Kind: op.Kind, Key: op.Key, Action: op.Action, Cluster: op.Cluster, Status: op.Status, ID: op.CreatedID, Tx: op.TxID(), Error: op.Error, Hashes: hashes}, false)
 }

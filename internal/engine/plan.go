@@ -37,6 +37,11 @@ type Plan struct {
 	// NotRestorable lists, in a revert plan, the write-only values the
 	// undo cannot put back.
 	NotRestorable []NotRestorable `json:"not_restorable,omitempty"`
+	// ResentSecrets counts the secrets (passwords, PINs) of objects that
+	// already exist the plan sends for want of a record of what was
+	// applied before (a new or lost state folder): the reports count
+	// them, as the warning on stderr does.
+	ResentSecrets int `json:"resent_secrets,omitempty"`
 	// Down holds the Unity Connection clusters that could not be read:
 	// their operations are planned as failed.
 	Down map[string]error `json:"-"`
@@ -106,7 +111,14 @@ func MakePlan(ctx context.Context, rows []Row, t *Targets, o Options) (*Plan, er
 		return nil, err
 	}
 	p := &Plan{Version: 1, Created: time.Now().UTC(), Targets: t.ID, Reads: reads}
-	diffRows(st, clusterViews(st, p), rows, t, o, "", nil, func(_ int, ops []*Op) { p.Ops = append(p.Ops, ops...) })
+	place := func(_ int, ops []*Op) { p.Ops = append(p.Ops, ops...) }
+	// VOSS's part of every row first: a row whose VOSS part fails holds
+	// back its Unity Connection part (diffRows).
+	sources := make([]*Source, len(rows))
+	vossFailed := map[int]string{}
+	diffRows(st, nil, rows, t, o, "voss", sources, vossFailed, place)
+	diffRows(st, clusterViews(st, p), rows, t, o, "cupi", sources, vossFailed, place)
+	inRowOrder(p.Ops)
 	markUnkept(p, p.Ops, t, o)
 	return p, nil
 }
@@ -121,11 +133,15 @@ func readErr(ctx context.Context, err error) error {
 	return err
 }
 
-// diffRows diffs the wants of rows on target ("" for all) and hands each
-// want's operations, numbered and placed, to emit with the row's index.
-// sources, when given, carries each row's Source from one pass to the
-// next, so all of a row's operations share one.
-func diffRows(st *kinds.State, views map[string]*kinds.State, rows []Row, t *Targets, o Options, target string, sources []*Source, emit func(row int, ops []*Op)) {
+// diffRows diffs the wants of rows on target ("voss" or "cupi", a pass
+// each) and hands each want's operations, numbered and placed, to emit
+// with the row's index. sources carries each row's Source from one pass
+// to the next, so all of a row's operations share one; vossFailed, by row
+// index, what failed of a row's VOSS part at plan time: the VOSS pass
+// records it, and the Unity Connection pass then skips the row's writes
+// naming it — no half-provisioned row (spec/inputs.md; the other way
+// round, a failed CUPI part leaves the VOSS part to be done).
+func diffRows(st *kinds.State, views map[string]*kinds.State, rows []Row, t *Targets, o Options, target string, sources []*Source, vossFailed map[int]string, emit func(row int, ops []*Op)) {
 	for i := range rows {
 		var src *Source // one copy per row, shared by its operations: rows are cleared once planned
 		for wi, w := range rows[i].Wants {
@@ -158,6 +174,13 @@ func diffRows(st *kinds.State, views map[string]*kinds.State, rows []Row, t *Tar
 				}
 				if cap(op.Changes) > len(op.Changes) {
 					op.Changes = slices.Clone(op.Changes) // held all run: no spare capacity
+				}
+				switch why := vossFailed[i]; {
+				case w.Target == "voss" && op.Status == Failed && why == "":
+					vossFailed[i] = op.Kind + " " + op.Key + ": " + op.Error
+				case w.Target == "cupi" && why != "" && op.Status == Planned && op.Writes():
+					op.Status, op.Error = Skipped, "skipped: the row's VOSS part failed ("+why+")"
+					op.Release()
 				}
 			}
 			emit(i, ops)
@@ -200,7 +223,8 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 	p := &Plan{Version: 1, Created: time.Now().UTC(), Targets: t.ID}
 	place := func(_ int, ops []*Op) { markUnkept(p, ops, t, o); p.Ops = append(p.Ops, ops...) }
 	sources := make([]*Source, len(rows)) // a row's, shared by the operations of both passes
-	diffRows(st, nil, rows, t, o, "voss", sources, place)
+	vossFailed := map[int]string{}
+	diffRows(st, nil, rows, t, o, "voss", sources, vossFailed, place)
 	// The rest of the plan: Unity Connection's part.
 	rest := func(emit func(i int, ops []*Op)) error {
 		err := perUser()
@@ -208,7 +232,7 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		if err := readErr(ctx, err); err != nil {
 			return err
 		}
-		diffRows(st, clusterViews(st, p), rows, t, o, "cupi", sources, emit)
+		diffRows(st, clusterViews(st, p), rows, t, o, "cupi", sources, vossFailed, emit)
 		return nil
 	}
 	if !p.WillWrite() {

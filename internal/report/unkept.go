@@ -37,9 +37,9 @@ func (d *Document) errorText(op *engine.Op) string {
 }
 
 // unkeptLine is the summary's count of writes of values not kept before.
-func unkeptLine(s engine.Summary) string {
-	if s.Unkept == 0 {
+func unkeptLine(n int) string {
+	if n == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" %d unkept: written before and not kept by the server.", s.Unkept)
+	return fmt.Sprintf(" %d unkept: written before and not kept by the server.", n)
 }

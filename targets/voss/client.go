@@ -112,6 +112,9 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 		q = url.Values{}
 	}
 	q.Set("format", "json")
+	// The time a paced transport holds the request for the budget is not
+	// the server's: it is taken off the latency observed.
+	ctx, waited := targets.WithPaceWait(ctx)
 	req, err := http.NewRequestWithContext(ctx, method, c.base+"/api/"+path+"?"+q.Encode(), rd)
 	if err != nil {
 		return nil, err
@@ -128,7 +131,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	start := time.Now()
 	resp, err := c.Hooks.Do(c.http, req)
 	if err != nil {
-		c.observe(method, 0, start)
+		c.observe(method, 0, start.Add(waited()))
 		if ue, ok := err.(*url.Error); ok {
 			err = ue.Err
 		}
@@ -138,7 +141,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 		}
 		return nil, targets.TransportError(kind, fmt.Errorf("voss %s /api/%s: %w", method, path, err))
 	}
-	c.observe(method, resp.StatusCode, start)
+	c.observe(method, resp.StatusCode, start.Add(waited()))
 	if resp.StatusCode >= 300 {
 		defer targets.Drain(resp.Body)
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))

@@ -12,17 +12,31 @@ import (
 func Diff(st *State, row *Row, w Want, t *Targets, o Options) []*Op {
 	base := &Op{Target: w.Target, Kind: w.Kind, Key: w.Key}
 	if w.Err != "" {
-		base.Action, base.Status, base.Error = Noop, Failed, w.Err
+		base.Action, base.Status, base.Error = intended(w, false), Failed, w.Err
 		return []*Op{base}
 	}
 	if w.Target == "cupi" {
 		base.Cluster = ClusterName(w.Cluster)
 		if st.down != nil {
-			base.Alias = w.Alias
+			base.Alias, base.Action = w.Alias, intended(w, false)
 			return []*Op{failOp(base, "%v", st.down)}
 		}
 	}
 	return Of(w.Kind).Diff(st, w, base, t, o)
+}
+
+// intended is the action a want asks for when what the target holds is
+// not known (the part of the row failed before it was read), or is known
+// to exist or not: a failed create is labelled a create, never a noop
+// (issue 24).
+func intended(w Want, exists bool) Action {
+	switch {
+	case w.Delete:
+		return Delete
+	case exists || w.MustExist:
+		return Update
+	}
+	return Create
 }
 
 func failOp(op *Op, format string, args ...any) *Op {

@@ -99,6 +99,7 @@ func diffAuthz(st *State, w Want, op *Op, t *Targets, o Options) *Op {
 		op.Changes = []Change{{Field: "DisplayName", Old: w.Key, New: nil}}
 		return op
 	case cur == nil && w.MustExist:
+		op.Action = Update
 		return failOp(op, "authorization server %s does not exist (the row says modify)", w.Key)
 	case cur == nil:
 		op.Action = Create

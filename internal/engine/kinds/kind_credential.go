@@ -145,7 +145,8 @@ func diffCredential(st *State, w Want, op *Op, t *Targets, o Options) *Op {
 	if policy := w.CUPIDetails().PolicyName; policy != "" {
 		p := st.policies[strings.ToLower(policy)]
 		if p == nil {
-			return failOp(op, "credential policy %q does not exist on Unity Connection (map it with \"credentialPolicies\" in --config)", policy)
+			op.Action = Update
+			return failOp(op, "credential policy %q does not exist on Unity Connection%s (map it with \"credentialPolicies\" in --config)", policy, didYouMeanNamed(policy, st.policies, "DisplayName"))
 		}
 		fields["CredentialPolicyObjectId"] = p["ObjectId"]
 	}

@@ -29,7 +29,7 @@ func TestCredentialKind(t *testing.T) {
 		{"set a PIN not known as applied", KindPIN, true, false, want(KindPIN, withPIN), []wantOp{{Update, "", "Credentials", ""}}},
 		{"a PIN known as applied is not sent", KindPIN, true, true, want(KindPIN, withPIN), []wantOp{{Noop, "", "", ""}}},
 		{"a setting that differs", KindPassword, true, false, want(KindPassword, func(w *Want) { w.Fields["DoesntExpire"] = "true" }), []wantOp{{Update, "", "DoesntExpire", ""}}},
-		{"a policy that does not exist fails", KindPassword, true, false, want(KindPassword, func(w *Want) { w.CUPI = &CUPIWant{PolicyName: "Strict"} }), []wantOp{{Noop, "", "", "credential policy"}}},
+		{"a policy that does not exist fails", KindPassword, true, false, want(KindPassword, func(w *Want) { w.CUPI = &CUPIWant{PolicyName: "Strict"} }), []wantOp{{Update, "", "", "credential policy"}}},
 	}
 	for _, tc := range diffs {
 		t.Run("diff/"+tc.name, func(t *testing.T) {

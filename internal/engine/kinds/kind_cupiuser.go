@@ -157,12 +157,15 @@ func diffCUPIUser(st *State, w Want, op *Op, t *Targets, o Options) *Op {
 		op.Changes = []Change{{Field: "Alias", Old: u["Alias"], New: nil}}
 		return op
 	case u == nil && w.MustExist:
+		op.Action = Update
 		return failOp(op, "the CUPI user %s does not exist (the row says modify)", w.Alias)
 	case u == nil && c.NoCreate != "":
+		op.Action = Create
 		return failOp(op, "%s", c.NoCreate)
 	case u == nil:
 		if !st.templates[strings.ToLower(c.Template)] {
-			return failOp(op, "user template %q does not exist on Unity Connection", c.Template)
+			op.Action = Create
+			return failOp(op, "user template %q does not exist on Unity Connection%s", c.Template, suggestion(c.Template, keys(st.templates)))
 		}
 		op.Action = Create
 		// No Body: a flat create's changes say all it sends (sendBody).

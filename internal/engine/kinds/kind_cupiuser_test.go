@@ -20,11 +20,11 @@ func TestCUPIUserKind(t *testing.T) {
 		ops      []wantOp
 	}{
 		{"create from the template", false, true, want(nil), []wantOp{{Create, "jdoe", "Alias,DtmfAccessId", ""}}},
-		{"a template that does not exist fails", false, false, want(nil), []wantOp{{Noop, "", "", "user template"}}},
+		{"a template that does not exist fails", false, false, want(nil), []wantOp{{Create, "", "", "user template"}}},
 		{"update a field that differs", true, true, want(func(w *Want) { w.Fields["FirstName"] = "Jane" }), []wantOp{{Update, "", "FirstName", ""}}},
 		{"nothing when equal", true, true, want(func(w *Want) { w.Fields["FirstName"] = "John" }), []wantOp{{Noop, "", "", ""}}},
 		{"delete", true, true, want(func(w *Want) { w.Delete = true }), []wantOp{{Delete, "", "Alias", ""}}},
-		{"modify of what is absent fails", false, true, want(func(w *Want) { w.MustExist = true }), []wantOp{{Noop, "", "", "does not exist"}}},
+		{"modify of what is absent fails", false, true, want(func(w *Want) { w.MustExist = true }), []wantOp{{Update, "", "", "does not exist"}}},
 	}
 	for _, tc := range diffs {
 		t.Run("diff/"+tc.name, func(t *testing.T) {

@@ -119,6 +119,7 @@ func diffRoles(st *State, w Want, base *Op) []*Op {
 		role := st.roles[strings.ToLower(name)]
 		if role == nil {
 			op := *base
+			op.Action = Create
 			ops = append(ops, failOp(&op, "CUPI role %q does not exist%s (map the VOSS role to CUPI roles with \"roles\" in --config)", name, didYouMeanRole(name, st.roles)))
 			continue
 		}

@@ -26,7 +26,7 @@ func TestUserRoleKind(t *testing.T) {
 		{"nothing when held", []string{"Audit"}, want([]string{"audit"}, nil), []wantOp{{Noop, "jdoe", "", ""}}},
 		{"remove a held role", []string{"Audit"}, want([]string{"Audit"}, func(w *Want) { w.Delete = true }), []wantOp{{Delete, "jdoe/Audit", "role", ""}}},
 		{"exact roles remove the others", []string{"Audit", "Help Desk"}, want([]string{"Audit"}, func(w *Want) { w.ExactRoles = true }), []wantOp{{Delete, "jdoe/Help Desk", "role", ""}}},
-		{"a role that does not exist fails", nil, want([]string{"Audti"}, nil), []wantOp{{Noop, "", "", `did you mean "Audit"`}}},
+		{"a role that does not exist fails", nil, want([]string{"Audti"}, nil), []wantOp{{Create, "", "", `did you mean "Audit"`}}},
 	}
 	for _, tc := range diffs {
 		t.Run("diff/"+tc.name, func(t *testing.T) {

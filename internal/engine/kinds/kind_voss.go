@@ -176,7 +176,8 @@ func diffVOSS(st *State, w Want, op *Op, t *Targets, o Options) *Op {
 	op.Model, op.Hierarchy = v.Model, v.Hierarchy
 	m := schema.Get(v.Model)
 	if !st.hasNode(v.Hierarchy) {
-		return failOp(op, "hierarchy %s does not exist on VOSS", v.Hierarchy)
+		op.Action = intended(w, false)
+		return failOp(op, "hierarchy %s does not exist on VOSS%s", v.Hierarchy, st.didYouMeanNode(v.Hierarchy))
 	}
 	var cur = st.voss[vkey(v.Model, v.Hierarchy, v.KeyValue)]
 	if v.SearchKey != "" {
@@ -185,6 +186,7 @@ func diffVOSS(st *State, w Want, op *Op, t *Targets, o Options) *Op {
 	if v.Pkid != "" {
 		cur = st.byPkid[v.Pkid]
 		if cur == nil && (w.MustExist || w.Delete) {
+			op.Action = intended(w, true)
 			return failOp(op, "no %s with pkid %s", v.Model, v.Pkid)
 		}
 	}
@@ -204,9 +206,11 @@ func diffVOSS(st *State, w Want, op *Op, t *Targets, o Options) *Op {
 		return op
 	}
 	if cur == nil && w.MustExist {
+		op.Action = Update
 		return failOp(op, "%s %s does not exist at %s (the row says modify)", v.Model, v.KeyValue, v.Hierarchy)
 	}
 	if role := roleOf(w); role != "" && st.vossRoles[v.Hierarchy] != nil && !st.vossRoles[v.Hierarchy][role] {
+		op.Action = intended(w, cur != nil)
 		return failOp(op, "role %q does not exist at %s%s", role, v.Hierarchy, didYouMean(role, st.vossRoles[v.Hierarchy]))
 	}
 	if cur == nil {

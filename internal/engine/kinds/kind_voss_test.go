@@ -21,7 +21,7 @@ func TestVOSSKind(t *testing.T) {
 		{"a server default counts as equal", true, userWant(map[string]any{"language": "EN-US"}), []wantOp{{Noop, "", "", ""}}},
 		{"delete what is there", true, func() Want { w := userWant(nil); w.Delete = true; return w }(), []wantOp{{Delete, "", "username", ""}}},
 		{"delete of what is absent", false, func() Want { w := userWant(nil); w.Delete = true; return w }(), []wantOp{{Noop, "", "", ""}}},
-		{"modify of what is absent fails", false, func() Want { w := userWant(map[string]any{"email": "a"}); w.MustExist = true; return w }(), []wantOp{{Noop, "", "", "does not exist"}}},
+		{"modify of what is absent fails", false, func() Want { w := userWant(map[string]any{"email": "a"}); w.MustExist = true; return w }(), []wantOp{{Update, "", "", "does not exist"}}},
 		{"a create lacking a required field fails", false, userWant(map[string]any{"username": "jdoe"}), []wantOp{{Create, "", "username", "role: this field is required"}}},
 	}
 	for _, tc := range diffs {

@@ -32,3 +32,27 @@ func suggestion(name string, names []string) string {
 	}
 	return ""
 }
+
+// didYouMeanNamed suggests the object nearest a misspelt name, by the
+// name field of each object.
+func didYouMeanNamed(name string, objs map[string]cupi.Object, field string) string {
+	names := make([]string, 0, len(objs))
+	for _, o := range objs {
+		names = append(names, o[field])
+	}
+	return suggestion(name, names)
+}
+
+// didYouMeanNode suggests the VOSS hierarchy nearest a misspelt one.
+func (st *State) didYouMeanNode(h string) string {
+	return suggestion(h, keys(st.nodes))
+}
+
+// keys returns a set's members.
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
