@@ -143,6 +143,9 @@ func skipReason(err string) string {
 	if err == "" {
 		return "(no reason given)"
 	}
+	if err == engine.CanaryReason {
+		return err // its parenthesis is the reason, not a detail
+	}
 	if i := strings.Index(err, " ("); i > 0 {
 		return err[:i]
 	}
