@@ -80,8 +80,10 @@ func main() {
 		benchClusters(dir)
 	case "memory":
 		benchMemory(dir)
+	case "firstcontact":
+		benchFirstContact(dir)
 	default:
-		fmt.Fprintln(os.Stderr, "usage: bulkbench loader|sim|plan|apply|export|budget|revert|json|clusters|memory")
+		fmt.Fprintln(os.Stderr, "usage: bulkbench loader|sim|plan|apply|export|budget|revert|json|clusters|memory|firstcontact")
 		os.Exit(2)
 	}
 }

@@ -72,8 +72,8 @@ Plan, then execute: rows run in parallel, the operations of one row in
 order (the CUPI user before its roles and credentials), each target under
 an adaptive concurrency limit that backs off on 503/429. VOSS's writes
 start as soon as VOSS's part of the plan is made, while Unity Connection's
-per-user reads go on; with --plan, --max-deletes or --max-changes the
-whole plan is made and checked before the first write. Failed rows are
+per-user reads go on; with --plan, --max-deletes, --max-changes or
+--canary the whole plan is made and checked before the first write. Failed rows are
 recorded and the run goes on. Every write is journaled in a checkpoint:
 if the run is interrupted (Ctrl-C, kill, a crash, a target going away),
 run the same command again and it resumes — nothing done twice, nothing
@@ -105,6 +105,7 @@ type applyOptions struct {
 	fresh, quiet, verbose, force                  bool
 	maxDeletes, maxChanges, keep                  int
 	af                                            approvalFlags
+	fc                                            firstContactFlags
 	auditPath                                     string
 }
 
@@ -125,6 +126,7 @@ func (o *applyOptions) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.maxChanges, "max-changes", -1, "refuse to run (before any write) when the plan changes more than N objects")
 	registerMetricsFile(fs, &o.metricsPath)
 	o.af.register(fs)
+	o.fc.register(fs)
 	auditLogFlag(fs, &o.auditPath)
 }
 
@@ -136,6 +138,9 @@ func (o *applyOptions) check(paths []string) error {
 	}
 	if o.keep < 0 {
 		return fail(exitInvalid, "--keep %d: want a number of runs ≥ 0 (0 keeps all)", o.keep)
+	}
+	if err := o.fc.check(); err != nil {
+		return err
 	}
 	outs := append(o.reportPaths.outputs(), outputPath{flag: "--metrics-file", path: o.metricsPath}, outputPath{flag: "--checkpoint", path: o.checkpoint},
 		outputPath{flag: "--backout", path: o.backoutPath, exts: []string{".json"}})
@@ -308,6 +313,8 @@ func (a *applyRun) openRun(run *runInputs, conn *connection, rs *engine.RunState
 		return nil, "", err
 	}
 	r := &engine.Run{Targets: conn.targets, Options: a.tf.engineOptions(rs), Journal: journal, JournalCreated: created, State: rs, OneTimePath: a.tf.oneTime}
+	r.Options.SkipUnkept = a.fc.skipUnkept
+	r.Apply.Canary, r.Apply.Verify = a.fc.canary, a.fc.verify
 	// Before the first write: the plan made so far is checked and the
 	// back-out file opened.
 	r.BeforeWrites = func(p *engine.Plan, o *engine.Options) error {
@@ -333,7 +340,7 @@ func (a *applyRun) execute(ctx context.Context, r *engine.Run, run *runInputs) (
 	// A state folder with no records (new, or lost) plans the whole run
 	// first, so the warning of secrets sent again counts them all before
 	// the first is sent.
-	if a.saved == nil && a.maxDeletes < 0 && a.maxChanges < 0 && a.rv == nil && !r.State.Fresh() {
+	if a.saved == nil && a.maxDeletes < 0 && a.maxChanges < 0 && a.rv == nil && !r.State.Fresh() && a.fc.canary == 0 {
 		// Nothing needs the whole plan before the first write: VOSS's
 		// writes start once VOSS's part is planned, while Unity
 		// Connection's per-user reads go on.

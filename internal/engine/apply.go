@@ -21,6 +21,11 @@ type ApplyOptions struct {
 	Journal  *Journal      // checkpoint; nil for none
 	Grace    time.Duration // how long in-flight requests may finish after an interrupt
 	Progress func(done, failed, total int)
+	// Canary writes the first Canary rows, reads back what they wrote and
+	// stops if a value was not kept (verify.go); Verify reads back every
+	// write of the run.
+	Canary int
+	Verify bool
 }
 
 // ErrInterrupted is returned when the run was stopped by its context.
@@ -28,8 +33,9 @@ var ErrInterrupted = errors.New("interrupted")
 
 // rowCtx carries what one chain of a row's operations learns as it runs.
 type rowCtx struct {
-	userID string
-	failed map[string]bool // target -> an earlier op failed
+	userID  string
+	failed  map[string]bool // target -> an earlier op failed
+	written *writtenLog     // the run's writes, for a read-back (verify.go); nil for none
 }
 
 // chain is the operations of one row on one target, in the order they
@@ -52,9 +58,12 @@ type chain struct {
 // or cancellation of ctx stops dispatching, lets in-flight work finish
 // within Grace, and returns.
 func Apply(ctx context.Context, p *Plan, t *Targets, o Options, ao ApplyOptions) error {
+	if ao.Canary > 0 && !ao.Journal.CanaryPassed() {
+		return applyCanary(ctx, p, t, o, ao)
+	}
 	a := newApplier(ctx, t, o, ao)
 	a.add(p.Ops)
-	return a.finish(p)
+	return a.verified(a.finish(p))
 }
 
 // applier runs operations as they are handed to it: one dispatcher per
@@ -88,6 +97,7 @@ type applier struct {
 	fatalErr  error
 	downMu    sync.Mutex
 	down      map[string]error // Unity Connection clusters that failed as a whole
+	written   *writtenLog      // with --canary or --verify: what the run wrote
 }
 
 func newApplier(ctx context.Context, t *Targets, o Options, ao ApplyOptions) *applier {
@@ -96,6 +106,9 @@ func newApplier(ctx context.Context, t *Targets, o Options, ao ApplyOptions) *ap
 		ao.Grace = 30 * time.Second
 	}
 	a := &applier{ctx: ctx, t: t, o: o, ao: ao, queues: map[string]*chainQueue{}, down: map[string]error{}}
+	if ao.Verify || ao.Canary > 0 {
+		a.written = &writtenLog{}
+	}
 	// Requests run on their own context so an interrupt stops dispatching
 	// at once but lets requests in flight finish (bounded by Grace).
 	var cancelReq context.CancelFunc
@@ -304,7 +317,7 @@ func (a *applier) isDown(cluster string) error {
 // the other clusters and VOSS go on. VOSS, shared by every row, stops the
 // run.
 func (a *applier) runChain(c *chain) {
-	rc := &rowCtx{failed: map[string]bool{}}
+	rc := &rowCtx{failed: map[string]bool{}, written: a.written}
 	tc := a.t
 	if c.ops[0].Target == "cupi" {
 		tc = a.t.Cluster(c.cluster)
@@ -399,6 +412,7 @@ func (a *applier) finish(p *Plan) error {
 // error only for conditions that stop the run.
 func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Journal) error {
 	defer op.Release() // run once: what only the write needed goes with it
+	defer rc.keep(op)  // before the release: a read-back needs its proof
 	if rc.failed[op.Target] {
 		op.Status, op.Error = Skipped, "skipped: an earlier "+op.Target+" operation of this row failed"
 		return nil
@@ -483,6 +497,7 @@ func afterWrite(err error, op *Op, k kinds.Kind, rc *rowCtx, t *Targets, o Optio
 		if k.GivesUser() {
 			rc.userID = kinds.ObjectID(op)
 		}
+		recordWritten(op, t, o)
 	case errors.Is(err, context.Canceled):
 		// The request may have reached the server: the intent stays
 		// pending, and the resumed run verifies it before anything else.

@@ -45,6 +45,9 @@ type Plan struct {
 	// Down holds the Unity Connection clusters that could not be read:
 	// their operations are planned as failed.
 	Down map[string]error `json:"-"`
+	// Unkept holds, by operation id, the operations that write again a
+	// value the server did not keep (unkept.go).
+	Unkept map[string]Unkept `json:"unkept,omitempty"`
 }
 
 // Summary counts operations by action, and failures.
@@ -56,6 +59,7 @@ type Summary struct {
 	Failed int `json:"failed"`
 	Done   int `json:"done,omitempty"`
 	Skip   int `json:"skipped,omitempty"`
+	Unkept int `json:"unkept,omitempty"` // operations writing again a value not kept
 }
 
 // WillWrite reports whether any operation of the plan is still to write.
@@ -70,7 +74,7 @@ func (p *Plan) WillWrite() bool {
 
 // Summary counts the plan's operations.
 func (p *Plan) Summary() Summary {
-	var s Summary
+	s := Summary{Unkept: len(p.Unkept)}
 	for _, op := range p.Ops {
 		switch op.Status {
 		case Failed:
@@ -115,6 +119,7 @@ func MakePlan(ctx context.Context, rows []Row, t *Targets, o Options) (*Plan, er
 	diffRows(st, nil, rows, t, o, "voss", sources, vossFailed, place)
 	diffRows(st, clusterViews(st, p), rows, t, o, "cupi", sources, vossFailed, place)
 	inRowOrder(p.Ops)
+	markUnkept(p, p.Ops, t, o)
 	return p, nil
 }
 
@@ -216,7 +221,7 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		return nil, err
 	}
 	p := &Plan{Version: 1, Created: time.Now().UTC(), Targets: t.ID}
-	place := func(_ int, ops []*Op) { p.Ops = append(p.Ops, ops...) }
+	place := func(_ int, ops []*Op) { markUnkept(p, ops, t, o); p.Ops = append(p.Ops, ops...) }
 	sources := make([]*Source, len(rows)) // a row's, shared by the operations of both passes
 	vossFailed := map[int]string{}
 	diffRows(st, nil, rows, t, o, "voss", sources, vossFailed, place)
@@ -288,7 +293,7 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		// was written is journaled; the rest is not run.
 		a.stop()
 	}
-	err = a.finish(p)
+	err = a.verified(a.finish(p))
 	if restErr != nil && err == nil {
 		err = restErr
 	}

@@ -33,6 +33,9 @@ type Account struct {
 	// already exist that the run sends again for want of a record of what
 	// was applied before: a new or lost state folder.
 	ResentSecrets int `json:"resent_secrets,omitempty"`
+	// Unkept counts the operations that write again a value written
+	// before and not kept by the server (engine.Unkept).
+	Unkept int `json:"unkept,omitempty"`
 
 	// cell counts the operations by action and status.
 	cell [5][5]int
@@ -140,6 +143,9 @@ func skipReason(err string) string {
 	if err == "" {
 		return "(no reason given)"
 	}
+	if err == engine.CanaryReason {
+		return err // its parenthesis is the reason, not a detail
+	}
 	if i := strings.Index(err, " ("); i > 0 {
 		return err[:i]
 	}
@@ -152,7 +158,7 @@ func skipReason(err string) string {
 func (a Account) Summary() engine.Summary {
 	not := func(act engine.Action) int { return a.cell[act][engine.Failed] }
 	return engine.Summary{Create: a.ByAction.Create - not(engine.Create), Update: a.ByAction.Update - not(engine.Update),
-		Delete: a.ByAction.Delete - not(engine.Delete), Noop: a.Unchanged, Failed: a.ByStatus.Failed, Done: a.ByStatus.Done, Skip: a.ByStatus.Skipped}
+		Delete: a.ByAction.Delete - not(engine.Delete), Noop: a.Unchanged, Failed: a.ByStatus.Failed, Done: a.ByStatus.Done, Skip: a.ByStatus.Skipped, Unkept: a.Unkept}
 }
 
 // Count is how many operations have action act and status st.

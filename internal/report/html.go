@@ -153,7 +153,7 @@ func HTML(w io.Writer, d *Document) error {
 		return err
 	}
 	for _, r := range rows {
-		writeChangeRow(bw, r, vis)
+		writeChangeRow(bw, r, vis, d)
 	}
 	if err := pageTail.Execute(bw, d); err != nil {
 		return err
@@ -200,7 +200,7 @@ var htmlSymbols = map[engine.Action]string{engine.Create: "+", engine.Update: "~
 
 // writeChangeRow writes one input row of the change list: a heading row,
 // then one table row per operation with every field change in full.
-func writeChangeRow(w *bufio.Writer, r listedRow, ops []*engine.Op) {
+func writeChangeRow(w *bufio.Writer, r listedRow, ops []*engine.Op, d *Document) {
 	esc := template.HTMLEscapeString
 	cls := "r"
 	if r.failed {
@@ -224,8 +224,8 @@ func writeChangeRow(w *bufio.Writer, r listedRow, ops []*engine.Op) {
 		}
 		fmt.Fprintf(w, "%s<td>%s</td><td>%s %s</td><td>%s</td><td>%s</td><td>%s</td><td>",
 			tr, sym, esc(op.Target), esc(op.Kind), esc(op.Key), op.Action, op.Status)
-		if op.Error != "" {
-			fmt.Fprintf(w, "<div class=\"err\">%s</div>", esc(op.Error))
+		if e := d.errorText(op); e != "" {
+			fmt.Fprintf(w, "<div class=\"err\">%s</div>", esc(e))
 		}
 		if len(op.Changes) > 0 {
 			w.WriteString("<ul>")

@@ -27,6 +27,9 @@ type Document struct {
 	// NotRestorable lists, for a back-out plan, the write-only values the
 	// undo cannot put back (the terminal prints the same list).
 	NotRestorable []engine.NotRestorable `json:"not_restorable,omitempty"`
+	// Unkept marks, by operation id, the writes of a value the server did
+	// not keep before (engine.Unkept).
+	Unkept map[string]engine.Unkept `json:"-"`
 	// ResentSecrets counts the secrets of existing objects the run sends
 	// again for want of a record (a new or lost state folder): the
 	// account's resent_secrets.
@@ -40,6 +43,7 @@ type Document struct {
 func (d *Document) Account() Account {
 	a := Tally(d.Ops)
 	a.ResentSecrets = d.ResentSecrets
+	a.Unkept = len(d.Unkept)
 	return a
 }
 
@@ -67,7 +71,9 @@ type TargetMetrics struct {
 
 // New builds a document from a plan.
 func New(kind string, p *engine.Plan) *Document {
-	return &Document{Kind: kind, Summary: Tally(p.Ops).Summary(), Ops: p.Ops, Inputs: p.Inputs, Targets: p.Targets, NotRestorable: p.NotRestorable, ResentSecrets: p.ResentSecrets}
+	d := &Document{Kind: kind, Summary: Tally(p.Ops).Summary(), Ops: p.Ops, Inputs: p.Inputs, Targets: p.Targets, NotRestorable: p.NotRestorable, ResentSecrets: p.ResentSecrets, Unkept: p.Unkept}
+	d.Summary.Unkept = len(p.Unkept)
+	return d
 }
 
 // Visible returns the operations a person should see: everything but
@@ -132,7 +138,8 @@ func Print(w io.Writer, d *Document, o TextOptions) {
 	colors := map[engine.Action]string{engine.Create: "32", engine.Update: "33", engine.Delete: "31"}
 	var lastRow *engine.Source
 	for _, op := range d.Visible() {
-		if !o.Changes && op.Status != engine.Failed {
+		_, unkept := d.Unkept[op.ID]
+		if !o.Changes && op.Status != engine.Failed && !unkept {
 			continue
 		}
 		if src := op.Src(); lastRow == nil || src != *lastRow {
@@ -141,7 +148,7 @@ func Print(w io.Writer, d *Document, o TextOptions) {
 		}
 		sym := symbols[op.Action]
 		if op.Status == engine.Failed {
-			fmt.Fprintf(w, "  %s %s %s %s: %s\n", paint("31", "!"), op.Target, op.Kind, op.Key, op.Error)
+			fmt.Fprintf(w, "  %s %s %s %s: %s\n", paint("31", "!"), op.Target, op.Kind, op.Key, d.errorText(op))
 			continue
 		}
 		status := ""
@@ -149,6 +156,9 @@ func Print(w io.Writer, d *Document, o TextOptions) {
 			status = " [" + op.Status.String() + "]"
 		}
 		fmt.Fprintf(w, "  %s %s %s %s%s\n", paint(colors[op.Action], sym), op.Target, op.Kind, op.Key, status)
+		if unkept {
+			fmt.Fprintf(w, "      %s\n", d.errorText(op))
+		}
 		for _, c := range op.Changes {
 			switch {
 			case c.Secret:
@@ -200,9 +210,9 @@ func SummaryLine(d *Document) string {
 func AccountLine(apply bool, a Account) string {
 	rows := RowLine(a.Rows)
 	if apply {
-		return "Apply: " + rows + ". " + a.ApplyLine()
+		return "Apply: " + rows + ". " + a.ApplyLine() + unkeptLine(a.Unkept)
 	}
-	return "Plan: " + rows + ". " + a.PlanLine()
+	return "Plan: " + rows + ". " + a.PlanLine() + unkeptLine(a.Unkept)
 }
 
 // JSON writes the report schema of spec/cli.md.
@@ -220,17 +230,18 @@ func JSON(w io.Writer, d *Document) error {
 		New   any    `json:"new"`
 	}
 	type op struct {
-		Source  source   `json:"source"`
-		Target  string   `json:"target"`
-		Cluster string   `json:"cluster,omitempty"`
-		Kind    string   `json:"kind"`
-		Key     string   `json:"key"`
-		Action  string   `json:"action"`
-		Changes []change `json:"changes"`
-		Status  string   `json:"status"`
-		Error   string   `json:"error,omitempty"`
-		ID      string   `json:"id"`
-		Created string   `json:"created_id,omitempty"`
+		Source  source      `json:"source"`
+		Target  string      `json:"target"`
+		Cluster string      `json:"cluster,omitempty"`
+		Kind    string      `json:"kind"`
+		Key     string      `json:"key"`
+		Action  string      `json:"action"`
+		Changes []change    `json:"changes"`
+		Status  string      `json:"status"`
+		Error   string      `json:"error,omitempty"`
+		ID      string      `json:"id"`
+		Created string      `json:"created_id,omitempty"`
+		Unkept  *unkeptJSON `json:"unkept,omitempty"`
 	}
 	acct := d.Account()
 	out := struct {
@@ -257,7 +268,7 @@ func JSON(w io.Writer, d *Document) error {
 			src.Index = &i
 		}
 		j := op{Source: src, Target: o.Target, Cluster: Cluster(o), Kind: o.Kind, Key: o.Key, Action: o.Action.String(), Status: o.Status.String(),
-			Error: o.Error, ID: o.ID, Created: o.CreatedID, Changes: []change{}}
+			Error: o.Error, ID: o.ID, Created: o.CreatedID, Changes: []change{}, Unkept: d.unkeptOf(o)}
 		for _, c := range o.Changes {
 			ch := change{Field: c.Field, Old: c.Old, New: c.New}
 			if c.Secret {
@@ -334,11 +345,11 @@ func changeRows(d *Document, fn func([]any)) {
 		}
 		base := []any{s.File, sheet, row, op.Target, Cluster(op), op.Kind, op.Key, op.Action.String(), op.Status.String()}
 		if len(op.Changes) == 0 {
-			fn(append(append([]any{}, base...), "", "", "", op.Error))
+			fn(append(append([]any{}, base...), "", "", "", d.errorText(op)))
 			continue
 		}
 		for _, c := range op.Changes {
-			fn(append(append([]any{}, base...), c.Field, typedCell(c.Old, c.Secret), typedCell(c.New, c.Secret), op.Error))
+			fn(append(append([]any{}, base...), c.Field, typedCell(c.Old, c.Secret), typedCell(c.New, c.Secret), d.errorText(op)))
 		}
 	}
 }

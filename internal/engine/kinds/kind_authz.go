@@ -179,3 +179,39 @@ func revertAuthz(st *State, e *BackoutEntry, force bool) *Op {
 	}
 	return failOp(op, "cannot undo a %s", e.Action)
 }
+
+// ReadBack lists the cluster's authorization servers once and compares
+// each field a done create or update wrote (never the bind password)
+// with what the server holds.
+func (authzKind) ReadBack(ctx context.Context, ws []WrittenOp, t *Targets, read ReadFunc) (map[*Op][]NotKept, error) {
+	var list []cupi.Object
+	listed := false
+	out := map[*Op][]NotKept{}
+	for _, w := range ws {
+		op := w.Op
+		if !readsBack(op) {
+			continue
+		}
+		if !listed {
+			err := read("cupi", func(ctx context.Context) error {
+				var err error
+				list, err = t.CUPI.AuthzServers(ctx)
+				return err
+			})
+			if err != nil {
+				return nil, err
+			}
+			listed = true
+		}
+		var held cupi.Object
+		for _, a := range list {
+			if a["ObjectId"] == ObjectID(op) {
+				held = a
+			}
+		}
+		if nk := compareChanges(op, func(f string) (any, bool) { v, ok := held[f]; return v, ok }); len(nk) > 0 {
+			out[op] = nk
+		}
+	}
+	return out, nil
+}

@@ -274,3 +274,35 @@ func secretsToCheck(w Want, userID string, t *Targets, o Options) bool {
 	}
 	return false
 }
+
+// ReadBack reads each credential's settings the done writes changed,
+// several at once under the cluster's limiter, and compares them with
+// what the plan wanted; the value itself is never read back: it was set
+// when TimeChanged moved from what was read before the set.
+func (credentialKind) ReadBack(ctx context.Context, ws []WrittenOp, t *Targets, read ReadFunc) (map[*Op][]NotKept, error) {
+	var todo []WrittenOp
+	for _, w := range ws {
+		if w.Op.Status == Done && w.Op.Action != Delete && w.Op.UserID != "" {
+			todo = append(todo, w)
+		}
+	}
+	return eachAtOnce(todo, t.CUPILimiter.Max, func(w WrittenOp) (*Op, []NotKept, error) {
+		op := w.Op
+		var c cupi.Object
+		err := read("cupi", func(ctx context.Context) error {
+			var err error
+			c, err = t.CUPI.Credential(ctx, op.UserID, credKind(op.Kind))
+			return err
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		nk := compareChanges(op, func(f string) (any, bool) { v, ok := c[f]; return v, ok })
+		for _, ch := range op.Changes {
+			if ch.Secret && w.HasBefore && c["TimeChanged"] == w.TimeBefore {
+				nk = append(nk, NotKept{Field: ch.Field, Proof: "TimeChanged did not move (" + w.TimeBefore + "): the value was not set"})
+			}
+		}
+		return op, nk, nil
+	})
+}

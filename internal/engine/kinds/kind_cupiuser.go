@@ -301,3 +301,28 @@ func holdsAll(u cupi.Object, fields map[string]any) bool {
 
 // DefaultTemplate is CUPI's default user template alias.
 const DefaultTemplate = "voicemailusertemplate"
+
+// ReadBack reads each user the done writes created or changed (Unity
+// Connection has no bulk read of whole users), several at once under the
+// cluster's limiter, and compares each written field with what the plan
+// wanted.
+func (cupiUserKind) ReadBack(ctx context.Context, ws []WrittenOp, t *Targets, read ReadFunc) (map[*Op][]NotKept, error) {
+	var ops []*Op
+	for _, w := range ws {
+		if readsBack(w.Op) {
+			ops = append(ops, w.Op)
+		}
+	}
+	return eachAtOnce(ops, t.CUPILimiter.Max, func(op *Op) (*Op, []NotKept, error) {
+		var u cupi.Object
+		err := read("cupi", func(ctx context.Context) error {
+			var err error
+			u, err = t.CUPI.GetUser(ctx, ObjectID(op))
+			return err
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		return op, compareChanges(op, func(f string) (any, bool) { v, ok := u[f]; return v, ok }), nil
+	})
+}

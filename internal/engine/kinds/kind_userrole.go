@@ -195,3 +195,55 @@ func roleChange(a Action, name string) []Change {
 	got, _ := roleChanges.LoadOrStore(k, c)
 	return got.([]Change)
 }
+
+// ReadBack lists the roles of each user a done grant or removal wrote
+// (once per user, several users at once under the cluster's limiter) and
+// reports a role granted that the user does not hold, or removed that it
+// still holds.
+func (userRoleKind) ReadBack(ctx context.Context, ws []WrittenOp, t *Targets, read ReadFunc) (map[*Op][]NotKept, error) {
+	byUser := map[string][]*Op{}
+	var users []string
+	for _, w := range ws {
+		op := w.Op
+		if op.Status != Done || op.UserID == "" || op.RoleID == "" {
+			continue
+		}
+		if byUser[op.UserID] == nil {
+			users = append(users, op.UserID)
+		}
+		byUser[op.UserID] = append(byUser[op.UserID], op)
+	}
+	var mu sync.Mutex
+	out := map[*Op][]NotKept{}
+	_, err := eachAtOnce(users, t.CUPILimiter.Max, func(id string) (*Op, []NotKept, error) {
+		var urs []cupi.Object
+		err := read("cupi", func(ctx context.Context) error {
+			var err error
+			urs, err = t.CUPI.UserRoles(ctx, id)
+			return err
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		roles := map[string]bool{}
+		for _, ur := range urs {
+			roles[ur["RoleObjectId"]] = true
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, op := range byUser[id] {
+			name := op.Key[strings.LastIndex(op.Key, "/")+1:]
+			switch {
+			case op.Action == Create && !roles[op.RoleID]:
+				out[op] = []NotKept{{Field: "role", Wanted: name, Absent: true}}
+			case op.Action == Delete && roles[op.RoleID]:
+				out[op] = []NotKept{{Field: "role", Proof: "removed, but the user still holds " + name}}
+			}
+		}
+		return nil, nil, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -543,3 +543,48 @@ func oneTimePrefix(model string) string {
 	}
 	return ""
 }
+
+// ReadBack exports, in bulk per model and hierarchy, the instances the
+// done writes made or changed, and compares each written field with what
+// the plan wanted. An instance the export does not return kept nothing.
+func (vossKind) ReadBack(ctx context.Context, ws []WrittenOp, t *Targets, read ReadFunc) (map[*Op][]NotKept, error) {
+	type where struct{ model, hierarchy string }
+	groups := map[where][]*Op{}
+	var order []where
+	for _, w := range ws {
+		if !readsBack(w.Op) {
+			continue
+		}
+		k := where{w.Op.Model, w.Op.Hierarchy}
+		if groups[k] == nil {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], w.Op)
+	}
+	out := map[*Op][]NotKept{}
+	for _, k := range order {
+		ops := groups[k]
+		pkids := make([]string, len(ops))
+		for i, op := range ops {
+			pkids[i] = ObjectID(op)
+		}
+		held := map[string]map[string]any{}
+		err := read("voss", func(ctx context.Context) error {
+			clear(held)
+			return t.VOSS.Export(ctx, k.model, k.hierarchy, pkids, func(in voss.Instance) error {
+				held[in.Pkid] = in.Data
+				return nil
+			})
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, op := range ops {
+			data := held[ObjectID(op)]
+			if nk := compareChanges(op, func(f string) (any, bool) { return plan.GetDotted(data, f) }); len(nk) > 0 {
+				out[op] = nk
+			}
+		}
+	}
+	return out, nil
+}

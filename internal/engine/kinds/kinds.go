@@ -100,6 +100,12 @@ type Kind interface {
 	// recreated first, parents before children; objects deleted last,
 	// children before parents.
 	UndoRank(op *Op) int
+	// ReadBack reads back the objects ws wrote (done operations of this
+	// kind on one target, readback.go) and returns, per operation, the
+	// fields whose value the server did not keep — bulk where the API
+	// allows. A secret is never read back: its proof is TimeChanged
+	// moving. read runs one request with retries. Idempotent.
+	ReadBack(ctx context.Context, ws []WrittenOp, t *Targets, read ReadFunc) (map[*Op][]NotKept, error)
 }
 
 // Undo order (undoRank): recreated parents, recreated children, updates,
@@ -154,7 +160,10 @@ func (noExtras) Settle(context.Context, Entry, *Targets, Options) (bool, error) 
 func (noExtras) BeforeImage(context.Context, *Op, *BackoutEntry, *Targets, ReadFunc) error {
 	return nil
 }
-func (noExtras) Owner(*BackoutEntry) string         { return "" }
+func (noExtras) Owner(*BackoutEntry) string { return "" }
+func (noExtras) ReadBack(context.Context, []WrittenOp, *Targets, ReadFunc) (map[*Op][]NotKept, error) {
+	return nil, nil
+}
 func (noExtras) RevertDeletes(*BackoutEntry) string { return "" }
 
 // unknownKind is a kind bulkprov does not know: planned as failed, never

@@ -84,6 +84,9 @@ type Options struct {
 	// as it is planned. Its changes, and so every report and plan file,
 	// are the same. Never for a plan that is applied.
 	ForReview bool
+	// SkipUnkept leaves alone the fields an earlier run wrote the same
+	// value to and the server did not keep (--skip-unkept).
+	SkipUnkept bool
 }
 
 // DefaultReusePatterns are the reuse-refusal wordings bulkprov knows.

@@ -56,6 +56,8 @@ type Journal struct {
 	Done    map[string]Entry
 	Pending map[string]Entry
 	Resumed bool
+	// canary: the run it resumes passed its canary (canary.go).
+	canary bool
 
 	f      *os.File
 	mu     sync.Mutex // guards buf, seq
@@ -196,6 +198,8 @@ func (j *Journal) replay(f *os.File) (int64, error) {
 				p.Tx = e.Tx
 			}
 			j.Pending[e.Op] = p
+		case "canary":
+			j.canary = true
 		case "outcome":
 			delete(j.Pending, e.Op)
 			if e.Status == Done {

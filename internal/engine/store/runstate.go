@@ -44,6 +44,8 @@ type RunState struct {
 	// file on disk by Save.
 	set      map[string]struct{}
 	maybeSet map[string]struct{}
+	// written remembers the values runs wrote (written.go, its own file).
+	written writtenValues
 	// disk identifies the file as last read or written: a save finding
 	// another file there merges into it.
 	disk fileID
@@ -207,6 +209,9 @@ func OpenRunState(dir string, forceSecrets bool) (*RunState, error) {
 		rs.maybe[k] = v
 	}
 	rs.fresh = len(rs.hashes) == 0 && len(rs.maybe) == 0
+	if err := rs.openWritten(dir, forceSecrets); err != nil {
+		return nil, err
+	}
 	return rs, nil
 }
 
@@ -369,6 +374,9 @@ func (r *RunState) ForgetMaybe(scope string) {
 // this run read it is read again and only this run's scopes replaced in it;
 // a file that cannot be read or trusted is not written over.
 func (r *RunState) Save() error {
+	if err := r.saveWritten(); err != nil {
+		return err
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.dirty || r.path == "" {

@@ -1,0 +1,70 @@
+package store
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// What a run wrote is remembered across runs as keyed hashes with its
+// time, merged with what another run saved meanwhile, never in clear.
+func TestWrittenRemembered(t *testing.T) {
+	dir := t.TempDir()
+	a, err := OpenRunState(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 1, 2, 3, 4, 0, time.UTC)
+	a.SetWritten("voss|data/User|p1|email", "J.Doe@x.com", at)
+	// Another process saves meanwhile.
+	b, err := OpenRunState(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.SetWritten("voss|data/User|p2|email", "A.B@x.com", at)
+	if err := b.Save(); err != nil {
+		t.Fatal(err)
+	}
+	// The same value again keeps the first time.
+	a.SetWritten("voss|data/User|p1|email", "J.Doe@x.com", at.Add(time.Hour))
+	if err := a.Save(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := OpenRunState(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for scope, value := range map[string]string{"voss|data/User|p1|email": "J.Doe@x.com", "voss|data/User|p2|email": "A.B@x.com"} {
+		since, ok := c.WrittenSince(scope, value)
+		if !ok || !since.Equal(at) {
+			t.Errorf("%s: %v %v; want %q written at %v", scope, since, ok, value, at)
+		}
+		if _, ok := c.WrittenSince(scope, "other@x.com"); ok {
+			t.Errorf("%s: another value counts as written", scope)
+		}
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, WrittenFile))
+	if strings.Contains(string(raw), "@x.com") || strings.Contains(string(raw), "data/User") {
+		t.Errorf("a written value or scope is stored in clear:\n%s", raw)
+	}
+	if n := strings.Count(string(raw), "\n"); n != 3 {
+		t.Errorf("%d lines, want a header and 2 records:\n%s", n, raw)
+	}
+	// A damaged file is damaged state: refused, or moved aside with
+	// --force-secrets.
+	if err := os.WriteFile(filepath.Join(dir, WrittenFile), append(raw, "J.Doe@x.com\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenRunState(dir, false); err == nil || !strings.Contains(err.Error(), "line 4 is not a record") {
+		t.Errorf("a damaged file opened: %v", err)
+	}
+	d, err := OpenRunState(dir, true)
+	if err != nil || len(d.Recovered) != 1 {
+		t.Fatalf("--force-secrets: %v, recovered %v", err, d.Recovered)
+	}
+	if _, ok := d.WrittenSince("voss|data/User|p1|email", "J.Doe@x.com"); ok {
+		t.Error("records of a damaged file were kept")
+	}
+}
