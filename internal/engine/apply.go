@@ -4,16 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/bulkprov/bulkprov/internal/engine/plan"
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
-	"github.com/bulkprov/bulkprov/targets/voss"
 )
 
 // ApplyOptions tune execution.
@@ -124,7 +122,7 @@ func (a *applier) add(ops []*Op) {
 		if op.Status != Planned || !op.Writes() {
 			continue
 		}
-		if e, ok := a.ao.Journal.done(op.ID); ok {
+		if e, ok := a.ao.Journal.DoneEntry(op.ID); ok {
 			op.Status, op.CreatedID = Done, e.ID
 			continue
 		}
@@ -386,31 +384,16 @@ func (a *applier) finish(p *Plan) error {
 	return nil
 }
 
-func (j *Journal) pending(id string) bool {
-	if j == nil {
-		return false
-	}
-	_, ok := j.Pending[id]
-	return ok
-}
-
-func (j *Journal) done(id string) (Entry, bool) {
-	if j == nil {
-		return Entry{}, false
-	}
-	e, ok := j.Done[id]
-	return e, ok
-}
-
 // runOp executes one operation with journaling; it returns a non-nil
 // error only for conditions that stop the run.
 func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Journal) error {
-	defer op.release() // run once: what only the write needed goes with it
+	defer op.Release() // run once: what only the write needed goes with it
 	if rc.failed[op.Target] {
 		op.Status, op.Error = Skipped, "skipped: an earlier "+op.Target+" operation of this row failed"
 		return nil
 	}
-	if op.Target == "cupi" && op.Kind != KindCUPIUser && op.Kind != KindAuthz && op.UserID == "" {
+	k := kindOf(op.Kind)
+	if k.needsUser() && op.UserID == "" {
 		op.UserID = rc.userID
 		if op.UserID == "" {
 			op.Status, op.Error = Skipped, "skipped: the CUPI user does not exist"
@@ -418,18 +401,17 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 			return nil
 		}
 	}
-	if isCredential(op) && op.Secrets.Len() > 0 && !op.hasTimeBefore() {
-		// The proof of a set whose answer gets lost is TimeChanged moving:
-		// read it before the set (a user this run created, say).
-		if err := readBefore(ctx, op, t, o); errors.Is(err, context.Canceled) {
-			op.Status, op.Error = Skipped, "not run: interrupted"
-			return err
-		}
+	// The write-time extras (a credential's TimeChanged, the proof of a
+	// set whose answer gets lost); a read that fails leaves the proof
+	// unread, and the write goes on.
+	if err := k.prepare(ctx, op, t, o); errors.Is(err, context.Canceled) {
+		op.Status, op.Error = Skipped, "not run: interrupted"
+		return err
 	}
 	// The keyed hashes of the secrets sent, by run-state scope, for objects
 	// whose server id is known before the write.
 	hashes := map[string]string{}
-	if op.objectID() != "" {
+	if objectID(op) != "" {
 		for p, v := range op.Secrets.All() {
 			scope := t.secretScope(op, p)
 			hashes[scope] = o.RunState.Hash(scope, v)
@@ -441,16 +423,41 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 			return &FatalError{Err: err}
 		}
 	}
-	if err := o.Backout.intent(ctx, op, t, o); err != nil {
+	if err := backoutIntent(ctx, o.Backout, op, t, o); err != nil {
 		return backoutRefused(op, rc, err)
 	}
 	if j != nil {
-		if err := j.Intent(op, hashes); err != nil {
+		if err := journalIntent(j, op, hashes); err != nil {
 			op.Status, op.Error = Failed, err.Error()
 			return &FatalError{Err: err}
 		}
 	}
 	err := execute(ctx, op, t, o, j)
+	if journaled, stop := afterWrite(err, op, k, rc, t, o, hashes); !journaled {
+		return stop
+	}
+	if j != nil {
+		if jerr := journalOutcome(j, op, hashes); jerr != nil {
+			return &FatalError{Err: jerr}
+		}
+	}
+	if berr := backoutOutcome(o.Backout, op); berr != nil {
+		return berr
+	}
+	var fe *FatalError
+	if errors.As(err, &fe) {
+		return err
+	}
+	return nil
+}
+
+// afterWrite records how op's write ended (err) in op, its row's chain
+// and the run state: the keyed hashes of the secrets a done write set
+// (into hashes, for the outcome line), the CUPI user a later operation of
+// the row writes under. It reports whether the outcome is journaled — a
+// write that was interrupted, or whose outcome is unknown, stays pending
+// for a resume to verify — and, when not, the error that stops the run.
+func afterWrite(err error, op *Op, k kind, rc *rowCtx, t *Targets, o Options, hashes map[string]string) (journaled bool, stop error) {
 	var unknown *outcomeUnknownError
 	switch {
 	case err == nil:
@@ -462,49 +469,37 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 			o.RunState.Set(scope, h)
 			hashes[scope] = h
 		}
-		if op.Kind == KindCUPIUser {
-			rc.userID = op.objectID()
+		if k.givesUser() {
+			rc.userID = objectID(op)
 		}
 	case errors.Is(err, context.Canceled):
 		// The request may have reached the server: the intent stays
 		// pending, and the resumed run verifies it before anything else.
 		op.Status, op.Error = Skipped, "not run: interrupted (a resumed run verifies whether it happened)"
 		rc.failed[op.Target] = true
-		return err
+		return false, err
 	case errors.As(err, &unknown):
 		// Pending until proven: no outcome line, so a resume verifies it;
 		// and a credential's value is remembered as "maybe set", so the
 		// next run reads TimeChanged before sending it again.
 		op.Status, op.Error = Failed, err.Error()
 		rc.failed[op.Target] = true
-		if before, ok := op.timeBefore(); ok && isCredential(op) {
+		if before, ok := op.TimeBefore(); ok && k.timeProof() {
 			for scope, h := range hashes {
 				o.RunState.SetMaybe(scope, h, before)
 			}
 		}
-		return nil
+		return false, nil
 	default:
 		op.Status, op.Error = Failed, err.Error()
 		rc.failed[op.Target] = true
-		if isCredential(op) {
+		if k.timeProof() {
 			for scope := range hashes {
 				o.RunState.ForgetMaybe(scope)
 			}
 		}
 	}
-	if j != nil {
-		if jerr := j.Outcome(op, hashes); jerr != nil {
-			return &FatalError{Err: jerr}
-		}
-	}
-	if berr := o.Backout.outcome(op); berr != nil {
-		return berr
-	}
-	var fe *FatalError
-	if errors.As(err, &fe) {
-		return err
-	}
-	return nil
+	return true, nil
 }
 
 // targetFailure reports whether err is the target failing as a whole —
@@ -520,10 +515,6 @@ func targetFailure(err error) bool {
 		return true
 	}
 	return false
-}
-
-func isCredential(op *Op) bool {
-	return op.Kind == KindPassword || op.Kind == KindPIN
 }
 
 // outcomeUnknownError is a write that may or may not have taken effect,
@@ -545,7 +536,7 @@ func execute(ctx context.Context, op *Op, t *Targets, o Options, j *Journal) err
 	l := t.limiter(op.Target)
 	// An intent an interrupted run journaled without an outcome: the write
 	// may have happened, so a refusal of the resend is checked, not trusted.
-	unknown := j.pending(op.ID)
+	unknown := j.IsPending(op.ID)
 	const rounds = 4
 	var last error
 	for round := 0; round < rounds; round++ {
@@ -575,7 +566,7 @@ func execute(ctx context.Context, op *Op, t *Targets, o Options, j *Journal) err
 			case class == targets.Permanent:
 				return refusal(err, op, o)
 			}
-			op.setTxID("") // proven not applied: safe to send again
+			op.SetTxID("") // proven not applied: safe to send again
 			last = err
 			continue
 		case class == targets.Fatal:
@@ -593,7 +584,7 @@ func execute(ctx context.Context, op *Op, t *Targets, o Options, j *Journal) err
 // land, so the value was used before.
 func refusal(err error, op *Op, o Options) error {
 	ae := apiErr(err)
-	if !isCredential(op) || ae == nil || ae.Status != 400 {
+	if !kindOf(op.Kind).timeProof() || ae == nil || ae.Status != 400 {
 		return err
 	}
 	for _, re := range o.ReusePatterns {
@@ -606,65 +597,20 @@ func refusal(err error, op *Op, o Options) error {
 
 // withSecrets returns the body with the op's secret values put back in.
 func withSecrets(op *Op) map[string]any {
-	body := op.sendBody()
+	body := op.SendBody()
 	if op.Body != nil || body == nil {
-		body = CopyTree(body) // never the plan's own tree; never nil
+		body = plan.CopyTree(body) // never the plan's own tree; never nil
 	}
 	for p, v := range op.Secrets.All() {
-		setDotted(body, p, v)
+		plan.SetDotted(body, p, v)
 	}
 	return body
-}
-
-// setDotted sets a value at a path like "a.b" or "a.[0].b".
-func setDotted(m map[string]any, path string, v any) {
-	segs := strings.Split(path, ".")
-	var cur any = m
-	for i, s := range segs {
-		last := i == len(segs)-1
-		switch node := cur.(type) {
-		case map[string]any:
-			if last {
-				node[s] = v
-				return
-			}
-			next, ok := node[s]
-			if !ok {
-				if strings.HasPrefix(segs[i+1], "[") {
-					next = []any{}
-				} else {
-					next = map[string]any{}
-				}
-				node[s] = next
-			}
-			if arr, ok := next.([]any); ok && strings.HasPrefix(segs[i+1], "[") {
-				n, _ := strconv.Atoi(strings.Trim(segs[i+1], "[]"))
-				for len(arr) <= n {
-					arr = append(arr, map[string]any{})
-				}
-				node[s] = arr
-			}
-			cur = node[s]
-		case []any:
-			n, _ := strconv.Atoi(strings.Trim(s, "[]"))
-			if last {
-				node[n] = v
-				return
-			}
-			if node[n] == nil {
-				node[n] = map[string]any{}
-			}
-			cur = node[n]
-		default:
-			return
-		}
-	}
 }
 
 func flat(body map[string]any) cupi.Object {
 	o := cupi.Object{}
 	for k, v := range body {
-		o[k] = norm(v)
+		o[k] = plan.Norm(v)
 	}
 	return o
 }
@@ -672,25 +618,17 @@ func flat(body map[string]any) cupi.Object {
 // write sends one attempt of op's write through its kind.
 func write(ctx context.Context, op *Op, t *Targets, j *Journal) error {
 	onTx := func(id string) {
-		op.setTxID(id)
+		op.SetTxID(id)
 		if j != nil {
-			_ = j.Tx(op, id)
+			_ = journalTx(j, op, id)
 		}
 	}
-	k := kinds[op.Kind]
-	if k == nil {
-		return errNoWriter(op)
-	}
-	return k.write(ctx, op, t, onTx)
+	return kindOf(op.Kind).write(ctx, op, t, onTx)
 }
 
 // check asks op's kind whether its write took effect.
 func check(ctx context.Context, op *Op, t *Targets) (bool, error) {
-	k := kinds[op.Kind]
-	if k == nil {
-		return false, nil
-	}
-	return k.verify(ctx, op, t)
+	return kindOf(op.Kind).verify(ctx, op, t)
 }
 
 // verify re-reads the target after a write whose outcome is unknown (or
@@ -723,40 +661,11 @@ func ResolvePending(ctx context.Context, j *Journal, t *Targets, o Options) erro
 		return nil
 	}
 	for id, e := range j.Pending {
-		switch {
-		case e.Tx != "" && t.VOSS != nil:
-			err := o.Retry.Do(ctx, t.VOSSLimiter, func(ctx context.Context) (int, error) {
-				_, err := t.VOSS.Wait(ctx, e.Tx)
-				var tf *voss.TxFailed
-				if errors.As(err, &tf) {
-					return 200, nil // ended; the fresh plan decides what is left
-				}
-				return status(err), err
-			})
-			if err != nil && !errors.Is(err, targets.ErrNotFound) {
-				return fatal(fmt.Errorf("waiting for VOSS transaction %s of an interrupted run: %w", e.Tx, err))
-			}
-			delete(j.Pending, id)
-		case (e.Kind == KindPassword || e.Kind == KindPIN) && e.Before != nil && e.Object != "" && t.Cluster(e.Cluster).CUPI != nil:
-			tc := t.Cluster(e.Cluster)
-			var c cupi.Object
-			err := o.Retry.Do(ctx, tc.CUPILimiter, func(ctx context.Context) (int, error) {
-				var err error
-				c, err = tc.CUPI.Credential(ctx, e.Object, credKind(e.Kind))
-				return status(err), err
-			})
-			if errors.Is(err, targets.ErrNotFound) {
-				delete(j.Pending, id)
-				continue
-			}
-			if err != nil {
-				return fatal(fmt.Errorf("reading the %s settings of %s after an interrupted run: %w", e.Kind, e.Key, err))
-			}
-			if c["TimeChanged"] != *e.Before {
-				for scope, h := range e.Hashes {
-					o.RunState.Set(scope, h)
-				}
-			}
+		settled, err := kindOf(e.Kind).settle(ctx, e, t, o)
+		if err != nil {
+			return err
+		}
+		if settled {
 			delete(j.Pending, id)
 		}
 	}

@@ -1,10 +1,8 @@
 package engine
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/bulkprov/bulkprov/targets/cupi"
@@ -24,11 +22,7 @@ func diffWant(st *state, row *Row, w Want, t *Targets, o Options) []*Op {
 			return []*Op{failOp(base, "%v", st.down)}
 		}
 	}
-	if k := kinds[w.Kind]; k != nil {
-		return k.diff(st, w, base, t, o)
-	}
-	base.Action, base.Status, base.Error = Noop, Failed, "unknown kind "+w.Kind
-	return []*Op{base}
+	return kindOf(w.Kind).diff(st, w, base, t, o)
 }
 
 func failOp(op *Op, format string, args ...any) *Op {
@@ -103,79 +97,6 @@ func derivable(tree map[string]any) bool {
 	return true
 }
 
-// sendBody returns the fields op sends, secrets left out: its Body, or
-// for a create planned without one (its changes describe it exactly:
-// derivable), the tree its changes build. The caller may change what it
-// gets only when op.Body is nil.
-func (o *Op) sendBody() map[string]any {
-	if o.Body != nil || o.Action != Create {
-		return o.Body
-	}
-	body := make(map[string]any, len(o.Changes))
-	for _, c := range o.Changes {
-		if !c.Secret {
-			setDotted(body, c.Field, c.New)
-		}
-	}
-	return body
-}
-
-// flatten calls fn for each leaf of a field tree, in path order.
-func flatten(prefix string, tree map[string]any, fn func(string, any)) {
-	keys := make([]string, 0, len(tree))
-	for k := range tree {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		p := prefix + k
-		switch v := tree[k].(type) {
-		case map[string]any:
-			flatten(p+".", v, fn)
-		case []any:
-			for i, el := range v {
-				if m, ok := el.(map[string]any); ok {
-					flatten(fmt.Sprintf("%s.[%d].", p, i), m, fn)
-				} else {
-					fn(fmt.Sprintf("%s.[%d]", p, i), el)
-				}
-			}
-		default:
-			fn(p, v)
-		}
-	}
-}
-
-func norm(v any) string {
-	switch t := v.(type) {
-	case nil:
-		return ""
-	case string:
-		if b, err := strconv.ParseBool(t); err == nil && (t == "True" || t == "False" || t == "TRUE" || t == "FALSE") {
-			return strconv.FormatBool(b)
-		}
-		return t
-	case bool:
-		return strconv.FormatBool(t)
-	case json.Number:
-		return t.String()
-	case int64:
-		return strconv.FormatInt(t, 10)
-	case float64:
-		return strconv.FormatFloat(t, 'f', -1, 64)
-	}
-	return fmt.Sprint(v)
-}
-
 // ---- CUPI ----
 
 func (st *state) user(alias string) cupi.Object { return st.users[strings.ToLower(alias)] }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}

@@ -30,7 +30,7 @@ func TestCheckpointDiskFull(t *testing.T) {
 		alias := fmt.Sprintf("a%d", i)
 		rows = append(rows, Row{Source: Source{File: "f", Row: i + 5}, Model: "cupi/User", Wants: []Want{{
 			Target: "cupi", Kind: KindCUPIUser, Key: alias, Alias: alias, CUPI: &CUPIWant{Template: DefaultTemplate,
-				CreateFields: Pairs{{"Alias", alias}, {"DtmfAccessId", fmt.Sprintf("1%03d", i)}}}}}})
+				CreateFields: Pairs{{Name: "Alias", Value: alias}, {Name: "DtmfAccessId", Value: fmt.Sprintf("1%03d", i)}}}}}})
 	}
 	ctx := context.Background()
 	p, err := MakePlan(ctx, rows, tg, Options{})
@@ -42,13 +42,15 @@ func TestCheckpointDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	synced := 0
-	j.write = func(b []byte) (int, error) {
-		if synced >= 10 {
-			return 0, syscall.ENOSPC
+	j.WrapWrite(func(write func([]byte) (int, error)) func([]byte) (int, error) {
+		return func(b []byte) (int, error) {
+			if synced >= 10 {
+				return 0, syscall.ENOSPC
+			}
+			synced++
+			return write(b)
 		}
-		synced++
-		return j.f.Write(b)
-	}
+	})
 	err = Apply(ctx, p, tg, Options{}, ApplyOptions{Workers: 4, Journal: j})
 	var fe *FatalError
 	if !errors.As(err, &fe) || !errors.Is(err, syscall.ENOSPC) {

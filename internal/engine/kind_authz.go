@@ -4,11 +4,27 @@ import (
 	"context"
 	"strings"
 
+	"github.com/bulkprov/bulkprov/internal/engine/plan"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 )
 
 // authzKind is a Unity Connection authorization server.
-type authzKind struct{}
+type authzKind struct{ noExtras }
+
+// name: the authorization servers are listed, once per cluster.
+func (authzKind) name(_ *Want, n *named) {
+	n.lists["authz"] = func(ctx context.Context, tc *Targets, cs *cupiState) error {
+		return index(tc.CUPI.AuthzServers, ctx, "DisplayName", cs.authz)
+	}
+}
+
+func (authzKind) objectID(op *Op) string { return op.ObjectID }
+
+func (authzKind) wrote(op *Op) map[string]any { return op.SendBody() }
+
+func (authzKind) readWant(e *BackoutEntry) Want { return entryWant(e) }
+
+func (authzKind) undoRank(*Op) int { return rankUpdate }
 
 func (authzKind) diff(st *state, w Want, op *Op, t *Targets, o Options) []*Op {
 	return []*Op{diffAuthz(st, w, op, t, o)}
@@ -88,16 +104,16 @@ func diffAuthz(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 		op.Action = Create
 		body := map[string]any{"DisplayName": w.Key}
 		for k, v := range w.Fields {
-			body[k] = norm(v)
+			body[k] = plan.Norm(v)
 		}
 		op.Body = body
-		flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
+		plan.Flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
 		secretChanges(op, w.Secrets, false, t, o)
 		return op
 	}
 	body := map[string]any{}
-	for _, k := range sortedKeys(w.Fields) {
-		wv := norm(w.Fields[k])
+	for _, k := range plan.SortedKeys(w.Fields) {
+		wv := plan.Norm(w.Fields[k])
 		if strings.EqualFold(cur[k], wv) {
 			continue
 		}
@@ -157,7 +173,7 @@ func revertAuthz(st *state, e *BackoutEntry, force bool) *Op {
 		}
 		body := writable(e.Before, authzWritable)
 		op.Action, op.Body = Create, body
-		flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
+		plan.Flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
 		return op
 	}
 	return failOp(op, "cannot undo a %s", e.Action)

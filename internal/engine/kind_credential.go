@@ -3,14 +3,100 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
+	"github.com/bulkprov/bulkprov/internal/engine/plan"
+	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 )
 
 // credentialKind is a Unity Connection user's password or PIN: its
 // settings and, write-only, its value.
-type credentialKind struct{}
+type credentialKind struct{ noExtras }
+
+func (credentialKind) name(w *Want, n *named) {
+	if w.CUPIDetails().PolicyName == "" {
+		return
+	}
+	// A policy named by its display name: the policies are listed.
+	n.lists["policies"] = func(ctx context.Context, tc *Targets, cs *cupiState) error {
+		return index(tc.CUPI.CredentialPolicies, ctx, "DisplayName", cs.policies)
+	}
+}
+
+// perUser reads the settings, and TimeChanged: the proof of a set whose
+// answer is lost, read before the set.
+func (credentialKind) perUser(w *Want, u cupi.Object, cs *cupiState, t *Targets, o Options) (string, func(context.Context) error) {
+	if len(w.Fields) == 0 && w.CUPIDetails().PolicyName == "" && !secretsToCheck(*w, u["ObjectId"], t, o) {
+		return "", nil
+	}
+	id, kind := u["ObjectId"], credKind(w.Kind)
+	return kind + "|" + id, func(ctx context.Context) error {
+		c, err := t.CUPI.Credential(ctx, id, kind)
+		cs.mu.Lock()
+		cs.creds[id+"|"+kind] = c
+		cs.mu.Unlock()
+		return optional(err)
+	}
+}
+
+func (credentialKind) objectID(op *Op) string { return op.UserID }
+
+func (credentialKind) needsUser() bool { return true }
+
+func (credentialKind) timeProof() bool { return true }
+
+// prepare reads TimeChanged before a set of a value, when the plan did
+// not (a user this run created, say): the proof of a set whose answer
+// gets lost is TimeChanged moving.
+func (credentialKind) prepare(ctx context.Context, op *Op, t *Targets, o Options) error {
+	if op.Secrets.Len() == 0 || op.HasTimeBefore() {
+		return nil
+	}
+	return readBefore(ctx, op, t, o)
+}
+
+// settle learns from TimeChanged (seed 000) whether a set whose answer an
+// interrupted run lost landed: a set that landed is recorded as applied,
+// so it is not sent again (a real Unity Connection would refuse it as
+// recently used).
+func (credentialKind) settle(ctx context.Context, e Entry, t *Targets, o Options) (bool, error) {
+	if e.Before == nil || e.Object == "" || t.Cluster(e.Cluster).CUPI == nil {
+		return false, nil
+	}
+	tc := t.Cluster(e.Cluster)
+	var c cupi.Object
+	err := o.Retry.Do(ctx, tc.CUPILimiter, func(ctx context.Context) (int, error) {
+		var err error
+		c, err = tc.CUPI.Credential(ctx, e.Object, credKind(e.Kind))
+		return status(err), err
+	})
+	if errors.Is(err, targets.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fatal(fmt.Errorf("reading the %s settings of %s after an interrupted run: %w", e.Kind, e.Key, err))
+	}
+	if c["TimeChanged"] != *e.Before {
+		for scope, h := range e.Hashes {
+			o.RunState.Set(scope, h)
+		}
+	}
+	return true, nil
+}
+
+func (credentialKind) wrote(op *Op) map[string]any { return op.SendBody() }
+
+func (credentialKind) readWant(e *BackoutEntry) Want {
+	w := entryWant(e)
+	w.Fields = map[string]any{"settings": ""} // read the settings
+	return w
+}
+
+func (credentialKind) owner(e *BackoutEntry) string { return userOwner(e.Alias) }
+
+func (credentialKind) undoRank(*Op) int { return rankChild }
 
 func (credentialKind) diff(st *state, w Want, op *Op, t *Targets, o Options) []*Op {
 	return []*Op{diffCredential(st, w, op, t, o)}
@@ -30,7 +116,7 @@ func (credentialKind) verify(ctx context.Context, op *Op, t *Targets) (bool, err
 	if op.Secrets.Len() == 0 {
 		return false, nil // settings only: sending them again is harmless
 	}
-	before, ok := op.timeBefore()
+	before, ok := op.TimeBefore()
 	if !ok {
 		return false, errors.New("no TimeChanged was read before the set, so its outcome cannot be proven")
 	}
@@ -39,10 +125,6 @@ func (credentialKind) verify(ctx context.Context, op *Op, t *Targets) (bool, err
 		return false, err
 	}
 	return c["TimeChanged"] != before, nil
-}
-
-func (credentialKind) beforeImage(context.Context, *Op, *BackoutEntry, *Targets, readFunc) error {
-	return nil
 }
 
 func (credentialKind) revert(st *state, e *BackoutEntry, _ BackoutHeader, force bool) []*Op {
@@ -60,7 +142,7 @@ func diffCredential(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 	for k, v := range w.Fields {
 		fields[k] = v
 	}
-	if policy := w.cupi().PolicyName; policy != "" {
+	if policy := w.CUPIDetails().PolicyName; policy != "" {
 		p := st.policies[strings.ToLower(policy)]
 		if p == nil {
 			return failOp(op, "credential policy %q does not exist on Unity Connection (map it with \"credentialPolicies\" in --config)", policy)
@@ -73,13 +155,13 @@ func diffCredential(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 		cur = st.creds[u["ObjectId"]+"|"+kind]
 	}
 	if cur != nil {
-		op.setTimeBefore(cur["TimeChanged"])
+		op.SetTimeBefore(cur["TimeChanged"])
 		resolveMaybe(op, w.Secrets, t, o)
 	}
 	op.Fingerprint = fingerprint(withoutTimes(cur))
 	body := map[string]any{}
-	for _, k := range sortedKeys(fields) {
-		wv := norm(fields[k])
+	for _, k := range plan.SortedKeys(fields) {
+		wv := plan.Norm(fields[k])
 		var hv any
 		if cur != nil {
 			if h, ok := cur[k]; ok {
@@ -111,7 +193,7 @@ func resolveMaybe(op *Op, secrets Secrets, t *Targets, o Options) {
 		if !ok || m.Hash != o.RunState.Hash(scope, v) {
 			continue
 		}
-		if before, _ := op.timeBefore(); before != m.Before {
+		if before, _ := op.TimeBefore(); before != m.Before {
 			o.RunState.Set(scope, m.Hash)
 		}
 	}
@@ -138,7 +220,7 @@ func readBefore(ctx context.Context, op *Op, t *Targets, o Options) error {
 	return o.Retry.Do(ctx, t.CUPILimiter, func(ctx context.Context) (int, error) {
 		c, err := t.CUPI.Credential(ctx, op.UserID, credKind(op.Kind))
 		if err == nil {
-			op.setTimeBefore(c["TimeChanged"])
+			op.SetTimeBefore(c["TimeChanged"])
 		}
 		return status(err), err
 	})
@@ -176,4 +258,18 @@ func credKind(kind string) string {
 		return cupi.PIN
 	}
 	return cupi.Password
+}
+
+// secretsToCheck reports whether a credential want of an existing user
+// carries a value the run state does not know as applied (so it will be
+// set, or a "maybe set" from an earlier run needs its proof).
+func secretsToCheck(w Want, userID string, t *Targets, o Options) bool {
+	op := &Op{Target: w.Target, Kind: w.Kind, UserID: userID}
+	for p, v := range w.Secrets.All() {
+		scope := t.secretScope(op, p)
+		if o.ForceSecrets || o.RunState.Known(scope) != o.RunState.Hash(scope, v) {
+			return true
+		}
+	}
+	return false
 }

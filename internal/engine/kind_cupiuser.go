@@ -6,11 +6,80 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/bulkprov/bulkprov/internal/engine/plan"
 	"github.com/bulkprov/bulkprov/targets"
+	"github.com/bulkprov/bulkprov/targets/cupi"
 )
 
 // cupiUserKind is a Unity Connection user.
-type cupiUserKind struct{}
+type cupiUserKind struct{ noExtras }
+
+// name: a create needs its template to exist, so the templates are listed.
+func (cupiUserKind) name(_ *Want, n *named) {
+	n.lists["templates"] = func(ctx context.Context, tc *Targets, cs *cupiState) error {
+		m := map[string]cupi.Object{}
+		err := index(tc.CUPI.UserTemplates, ctx, "Alias", m)
+		for k := range m {
+			cs.templates[k] = true
+		}
+		return err
+	}
+}
+
+// perUser reads the whole user where a row sets a field its list item
+// does not carry: the list need not carry every field of a user (the
+// documents do not say it does; GET by id is the whole user).
+func (cupiUserKind) perUser(w *Want, u cupi.Object, cs *cupiState, t *Targets, _ Options) (string, func(context.Context) error) {
+	if w.Delete || holdsAll(u, w.Fields) {
+		return "", nil
+	}
+	id, alias := u["ObjectId"], strings.ToLower(w.Alias)
+	return "user|" + id + "|" + alias, func(ctx context.Context) error {
+		full, err := t.CUPI.GetUser(ctx, id)
+		if err == nil && full != nil {
+			cs.mu.Lock()
+			merged := cupi.Object{}
+			for k, v := range cs.users[alias] {
+				merged[k] = v
+			}
+			for k, v := range full {
+				merged[k] = v
+			}
+			cs.users[alias] = merged
+			cs.mu.Unlock()
+		}
+		return optional(err)
+	}
+}
+
+func (cupiUserKind) objectID(op *Op) string { return op.UserID }
+
+func (cupiUserKind) givesUser() bool { return true }
+
+func (cupiUserKind) wrote(op *Op) map[string]any { return op.SendBody() }
+
+func (cupiUserKind) readWant(e *BackoutEntry) Want { return entryWant(e) }
+
+func (cupiUserKind) owner(e *BackoutEntry) string { return userOwner(e.Alias) }
+
+func (cupiUserKind) revertDeletes(e *BackoutEntry) string {
+	if e.Action == Create {
+		return userOwner(e.Alias)
+	}
+	return ""
+}
+
+// undoRank: a CUPI user is recreated before its roles and credentials,
+// and deleted after them (and before its VOSS user).
+func (cupiUserKind) undoRank(op *Op) int {
+	switch op.Action {
+	case Create:
+		return rankRecreateChild
+	case Delete:
+		return rankDeleteChild
+	}
+	return rankUpdate
+}
 
 func (cupiUserKind) diff(st *state, w Want, op *Op, t *Targets, o Options) []*Op {
 	return []*Op{diffCUPIUser(st, w, op, t, o)}
@@ -19,7 +88,7 @@ func (cupiUserKind) diff(st *state, w Want, op *Op, t *Targets, o Options) []*Op
 func (cupiUserKind) write(ctx context.Context, op *Op, t *Targets, _ func(string)) error {
 	switch op.Action {
 	case Create:
-		id, err := t.CUPI.CreateUser(ctx, op.Template, flat(op.sendBody()))
+		id, err := t.CUPI.CreateUser(ctx, op.Template, flat(op.SendBody()))
 		op.CreatedID = id
 		return err
 	case Update:
@@ -72,7 +141,7 @@ func (cupiUserKind) revert(st *state, e *BackoutEntry, h BackoutHeader, force bo
 }
 
 func diffCUPIUser(st *state, w Want, op *Op, t *Targets, o Options) *Op {
-	c := w.cupi()
+	c := w.CUPIDetails()
 	op.Alias, op.Template = w.Alias, c.Template
 	u := st.user(w.Alias)
 	op.Fingerprint = fingerprint(u)
@@ -104,9 +173,9 @@ func diffCUPIUser(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 		return op
 	}
 	body := map[string]any{}
-	keys := sortedKeys(w.Fields)
+	keys := plan.SortedKeys(w.Fields)
 	for _, k := range keys {
-		wv := norm(w.Fields[k])
+		wv := plan.Norm(w.Fields[k])
 		hv, present := u[k]
 		if (!present && wv == "") || hv == wv {
 			continue
@@ -185,7 +254,7 @@ func revertCUPIUser(st *state, e *BackoutEntry, h BackoutHeader, force bool) []*
 			op.Template = templateOf(h)
 		}
 		op.Action, op.Body = Create, body
-		flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
+		plan.Flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
 		ops := []*Op{op}
 		for _, r := range e.BeforeRoles {
 			ops = append(ops, &Op{Target: "cupi", Kind: KindUserRole, Key: e.Alias + "/" + r.Name, Alias: e.Alias,
@@ -207,3 +276,25 @@ func templateOf(h BackoutHeader) string {
 	}
 	return c.Template
 }
+
+// userOwner keys a CUPI user as the owner of its roles and credentials:
+// deleting it deletes them.
+func userOwner(alias string) string { return KindCUPIUser + "|" + strings.ToLower(alias) }
+
+// entryWant names a back-out entry's object as a want.
+func entryWant(e *BackoutEntry) Want {
+	return Want{Target: e.Target, Cluster: e.Cluster, Kind: e.Kind, Key: e.Key, Alias: e.Alias}
+}
+
+// holdsAll reports whether user u carries every field of fields.
+func holdsAll(u cupi.Object, fields map[string]any) bool {
+	for k := range fields {
+		if _, ok := u[k]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// DefaultTemplate is CUPI's default user template alias.
+const DefaultTemplate = "voicemailusertemplate"

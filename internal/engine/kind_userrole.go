@@ -10,7 +10,39 @@ import (
 )
 
 // userRoleKind is a role a Unity Connection user holds.
-type userRoleKind struct{}
+type userRoleKind struct{ noExtras }
+
+// name: roles are named by their names, so the roles are listed.
+func (userRoleKind) name(_ *Want, n *named) {
+	n.lists["roles"] = func(ctx context.Context, tc *Targets, cs *cupiState) error {
+		return index(tc.CUPI.Roles, ctx, "RoleName", cs.roles)
+	}
+}
+
+// perUser reads the roles the user holds.
+func (userRoleKind) perUser(_ *Want, u cupi.Object, cs *cupiState, t *Targets, _ Options) (string, func(context.Context) error) {
+	id := u["ObjectId"]
+	return "roles|" + id, func(ctx context.Context) error {
+		urs, err := t.CUPI.UserRoles(ctx, id)
+		cs.mu.Lock()
+		cs.userRoles[id] = urs
+		cs.mu.Unlock()
+		return optional(err)
+	}
+}
+
+func (userRoleKind) objectID(op *Op) string { return op.UserID }
+
+func (userRoleKind) needsUser() bool { return true }
+
+// wrote: a role grant has nothing to compare before its undo.
+func (userRoleKind) wrote(*Op) map[string]any { return nil }
+
+func (userRoleKind) readWant(e *BackoutEntry) Want { return entryWant(e) }
+
+func (userRoleKind) owner(e *BackoutEntry) string { return userOwner(e.Alias) }
+
+func (userRoleKind) undoRank(*Op) int { return rankChild }
 
 func (userRoleKind) diff(st *state, w Want, op *Op, _ *Targets, _ Options) []*Op {
 	return diffRoles(st, w, op)
@@ -42,17 +74,13 @@ func (userRoleKind) verify(ctx context.Context, op *Op, t *Targets) (bool, error
 	return held == (op.Action == Create), nil
 }
 
-func (userRoleKind) beforeImage(context.Context, *Op, *BackoutEntry, *Targets, readFunc) error {
-	return nil
-}
-
 func (userRoleKind) revert(st *state, e *BackoutEntry, _ BackoutHeader, _ bool) []*Op {
 	return []*Op{revertRole(st, e)}
 }
 
 func diffRoles(st *state, w Want, base *Op) []*Op {
 	base.Alias = w.Alias
-	if rolesOf := w.cupi().RolesOf; w.Delete && rolesOf != nil {
+	if rolesOf := w.CUPIDetails().RolesOf; w.Delete && rolesOf != nil {
 		if in := st.voss[vkey(KindUser, w.VOSS.Hierarchy, w.Alias)]; in != nil {
 			if role, _ := in.Data["role"].(string); role != "" {
 				w.Roles = rolesOf(role)

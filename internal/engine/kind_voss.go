@@ -10,13 +10,84 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bulkprov/bulkprov/internal/engine/plan"
 	"github.com/bulkprov/bulkprov/internal/schema"
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/voss"
 )
 
 // vossKind is a VOSS model instance: data/User or relation/HcsAdminUserREL.
-type vossKind struct{}
+type vossKind struct{ noExtras }
+
+func (vossKind) name(w *Want, n *named) {
+	if w.Err != "" {
+		return
+	}
+	n.voss = true
+	v := w.VOSS // every VOSS want has one
+	if n.hiers[v.Model] == nil {
+		n.hiers[v.Model], n.keys[v.Model] = map[string]bool{}, map[string]bool{}
+	}
+	n.keys[v.Model][strings.ToLower(v.KeyValue)] = true
+	if v.SearchKey != "" {
+		n.keys[v.Model][strings.ToLower(v.SearchKey)] = true
+	}
+	n.hiers[v.Model][v.Hierarchy] = true
+	if v.Pkid != "" {
+		n.pkids[v.Pkid] = v.Model
+	}
+	if roleOf(*w) != "" {
+		n.roleHiers[v.Hierarchy] = true
+	}
+}
+
+func (vossKind) objectID(op *Op) string { return op.Pkid }
+
+func (vossKind) wrote(op *Op) map[string]any { return op.SendBody() }
+
+// settle waits for the VOSS transaction an interrupted run started: once
+// it has ended (whatever its outcome), the fresh plan decides what is left.
+func (vossKind) settle(ctx context.Context, e Entry, t *Targets, o Options) (bool, error) {
+	if e.Tx == "" || t.VOSS == nil {
+		return false, nil
+	}
+	err := o.Retry.Do(ctx, t.VOSSLimiter, func(ctx context.Context) (int, error) {
+		_, err := t.VOSS.Wait(ctx, e.Tx)
+		var tf *voss.TxFailed
+		if errors.As(err, &tf) {
+			return 200, nil // ended; the fresh plan decides what is left
+		}
+		return status(err), err
+	})
+	if err != nil && !errors.Is(err, targets.ErrNotFound) {
+		return false, fatal(fmt.Errorf("waiting for VOSS transaction %s of an interrupted run: %w", e.Tx, err))
+	}
+	return true, nil
+}
+
+func (vossKind) readWant(e *BackoutEntry) Want {
+	w := Want{Target: e.Target, Cluster: e.Cluster, Kind: e.Kind, Key: e.Key, Alias: e.Alias}
+	w.VOSS = &VOSSWant{Model: e.Model, Hierarchy: e.Hierarchy,
+		KeyValue: e.Key[strings.LastIndex(e.Key, "/")+1:]} // the plan reads the objects the rows name by key
+	if e.Action != Delete {
+		w.VOSS.Pkid = e.Pkid
+		if e.CreatedID != "" {
+			w.VOSS.Pkid = e.CreatedID
+		}
+	}
+	return w
+}
+
+// undoRank: a VOSS user is the parent of everything else of its row.
+func (vossKind) undoRank(op *Op) int {
+	switch op.Action {
+	case Create:
+		return rankRecreateParent
+	case Delete:
+		return rankDeleteParent
+	}
+	return rankUpdate
+}
 
 func (vossKind) diff(st *state, w Want, op *Op, t *Targets, o Options) []*Op {
 	return []*Op{diffVOSS(st, w, op, t, o)}
@@ -33,7 +104,7 @@ func (vossKind) write(ctx context.Context, op *Op, t *Targets, onTx func(string)
 }
 
 func (vossKind) verify(ctx context.Context, op *Op, t *Targets) (bool, error) {
-	if tx := op.txID(); tx != "" {
+	if tx := op.TxID(); tx != "" {
 		// A nowait write: its transaction decides, once it has ended.
 		pkid, err := t.VOSS.Wait(ctx, tx)
 		var tf *voss.TxFailed
@@ -143,10 +214,10 @@ func diffVOSS(st *state, w Want, op *Op, t *Targets, o Options) *Op {
 		if !derivable(w.Fields) {
 			op.Body = w.Fields // else sendBody rebuilds it from the changes
 		}
-		flatten("", w.Fields, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
+		plan.Flatten("", w.Fields, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
 		secrets := w.Secrets
 		if o.OneTime != nil {
-			secrets = o.OneTime.apply(op, w, secrets)
+			secrets = o.OneTime.apply(op, oneTimePrefix(w.VOSS.Model), secrets)
 		}
 		secretChanges(op, secrets, false, t, o)
 		failMissing(op, m, w.Fields, op.Secrets, true)
@@ -224,7 +295,7 @@ func diffTree(f *schema.Field, want, have map[string]any, prefix string, op *Op,
 // in any type, an empty value and an absent field, server defaults, and
 // case where the server ignores it.
 func equalValue(f *schema.Field, want, have any, present bool) bool {
-	ws, hs := norm(want), norm(have)
+	ws, hs := plan.Norm(want), plan.Norm(have)
 	if !present || have == nil {
 		hs = ""
 		switch {
@@ -264,7 +335,7 @@ func inSentArray(body map[string]any, path string) bool {
 // writeVOSS sends a VOSS write, or, when its transaction is already known,
 // only waits for that transaction to end.
 func writeVOSS(ctx context.Context, op *Op, t *Targets, onTx func(string)) error {
-	if tx := op.txID(); tx != "" {
+	if tx := op.TxID(); tx != "" {
 		pkid, err := t.VOSS.Wait(ctx, tx)
 		if err == nil && op.Action == Create {
 			op.CreatedID = pkid
@@ -365,10 +436,10 @@ func revertVOSS(st *state, e *BackoutEntry, force bool) *Op {
 		var drift []string
 		for _, c := range e.Changes {
 			old := vossOld(e.Model, c.Field, c.Old)
-			hv, ok := getDotted(cur.Data, c.Field)
+			hv, ok := plan.GetDotted(cur.Data, c.Field)
 			switch {
-			case same(hv, c.New):
-			case same(hv, old):
+			case plan.Same(hv, c.New):
+			case plan.Same(hv, old):
 				continue
 			default:
 				drift = append(drift, fmt.Sprintf("%s: before the run %s, the run wrote %s, now %s", c.Field, show(c.Old, true), show(c.New, true), show(hv, ok)))
@@ -405,15 +476,15 @@ func revertVOSS(st *state, e *BackoutEntry, force bool) *Op {
 				return driftError(op, e.Key+" (recreated by someone else)", drift)
 			}
 			op.Body = body
-			flatten("", body, func(p string, v any) {
-				if hv, _ := getDotted(cur.Data, p); !same(v, hv) {
+			plan.Flatten("", body, func(p string, v any) {
+				if hv, _ := plan.GetDotted(cur.Data, p); !plan.Same(v, hv) {
 					op.Changes = append(op.Changes, Change{Field: p, Old: hv, New: v})
 				}
 			})
 			return op
 		}
 		op.Action, op.Body = Create, body
-		flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
+		plan.Flatten("", body, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
 		return op
 	}
 	return failOp(op, "cannot undo a %s", e.Action)
@@ -456,6 +527,15 @@ func roleOf(w Want) string {
 	if au, ok := w.Fields["AdminUser"].(map[string]any); ok {
 		r, _ := au["role"].(string)
 		return r
+	}
+	return ""
+}
+
+// oneTimePrefix is where a VOSS model keeps a user's password: "" for
+// data/User, "AdminUser." for relation/HcsAdminUserREL.
+func oneTimePrefix(model string) string {
+	if model == KindAdminREL {
+		return "AdminUser."
 	}
 	return ""
 }

@@ -3,21 +3,115 @@ package engine
 import (
 	"context"
 	"fmt"
+
+	"github.com/bulkprov/bulkprov/targets/cupi"
+)
+
+// Kinds of object an operation acts on (the report's "kind").
+const (
+	KindUser     = "data/User"
+	KindAdminREL = "relation/HcsAdminUserREL"
+	KindCUPIUser = "cupi/user"
+	KindUserRole = "cupi/userrole"
+	KindPassword = "cupi/credential/password"
+	KindPIN      = "cupi/credential/pin"
+	KindAuthz    = "cupi/authz-server"
 )
 
 // kind is everything bulkprov does with one kind of operation, in one
-// place (one file per kind): diff what a row wants against the state read,
-// send one write, verify a write whose outcome was lost by reading (never
-// by resending), read the before-image a back-out needs, and plan the
-// undo of a write. Plan, apply, resume and revert look a kind up in kinds
-// instead of switching on it; adding a kind is one file and one line.
+// place (one file per kind): what to read, diff what a row wants against
+// the state read, send one write and its write-time extras, verify a
+// write whose outcome was lost by reading (never by resending), read the
+// before-image a back-out needs, and plan the undo of a write and its
+// place in the undo order. Plan, apply, resume and revert look a kind up
+// in kinds instead of switching on it; adding a kind is one file and one
+// line. noExtras gives the defaults a kind need not spell out.
+//
+// Contracts. Pure methods (name, diff, objectID, the predicates, wrote,
+// readWant, owner, revertDeletes, revert, undoRank) touch nothing but
+// their arguments (diff may read and, for a credential proven set, update
+// o.RunState, which is safe for concurrent use) and are safe for
+// concurrent use. Methods that talk to a target (perUser's read, prepare,
+// write, verify, settle, beforeImage) are safe for concurrent use on
+// different operations; each makes requests, not retries — the caller
+// runs them under the target's limiter with pace.Retry, which retries
+// throttled and transient errors. Their errors are classified by
+// targets.Classify: Permanent (the server refused: never retried),
+// Throttled and Transient (retried, then fatal), Fatal (access refused:
+// stops the run or the cluster), Unknown (the write may have landed:
+// verify decides, never a resend) and Canceled.
 type kind interface {
+	// name records in n what a want of this kind needs read: the objects
+	// it names and the lists it needs (so only those are read).
+	name(w *Want, n *named)
+	// perUser returns the read an existing CUPI user's want needs beyond
+	// the lists (roles held, credential settings, the whole user): a key
+	// (equal keys are read once) and the read, which stores what it
+	// read in cs. "" for none. The read is idempotent.
+	perUser(w *Want, u cupi.Object, cs *cupiState, t *Targets, o Options) (key string, read func(ctx context.Context) error)
+	// diff is pure: what w wants against st, as operations based on op.
 	diff(st *state, w Want, op *Op, t *Targets, o Options) []*Op
+	// objectID is the server's identity of the object op writes, before
+	// it is created ("" then): it keys the run state of its secrets and
+	// the journal's proof.
+	objectID(op *Op) string
+	// needsUser reports whether op writes under a CUPI user its row may
+	// create first (it takes that user's id); givesUser whether a done
+	// op is that user.
+	needsUser() bool
+	givesUser() bool
+	// timeProof reports whether a set of a write-only value is proven by
+	// a timestamp read before it (a credential's TimeChanged): a value
+	// whose outcome is lost is remembered as "maybe set", and a refusal
+	// is worded as the password history's.
+	timeProof() bool
+	// prepare does the write-time extras before the first attempt (a
+	// credential's TimeChanged read). Idempotent (a read).
+	prepare(ctx context.Context, op *Op, t *Targets, o Options) error
+	// write sends one attempt of op's write. Not idempotent in general (a
+	// create twice makes two, or a duplicate refusal): an Unknown error is
+	// resolved by verify before anything is sent again. onTx receives a
+	// VOSS transaction id as soon as it is known.
 	write(ctx context.Context, op *Op, t *Targets, onTx func(string)) error
+	// verify reads whether op's write took effect (and, for a create,
+	// records the id it got). Idempotent.
 	verify(ctx context.Context, op *Op, t *Targets) (bool, error)
+	// settle resolves, before a resumed run plans, a write an interrupted
+	// run journaled without an outcome: whether it is settled (and, for a
+	// set proven landed, records its hashes in o.RunState). Idempotent.
+	settle(ctx context.Context, e Entry, t *Targets, o Options) (bool, error)
+	// wrote is what a create sent, for the back-out (nil: nothing to
+	// compare before an undo).
+	wrote(op *Op) map[string]any
+	// beforeImage reads, into e, what a revert needs to recreate the
+	// object op deletes; read runs one request with retries.
 	beforeImage(ctx context.Context, op *Op, e *BackoutEntry, t *Targets, read readFunc) error
+	// readWant names a back-out entry's object as a want, so a revert
+	// reads the state in bulk as a plan does.
+	readWant(e *BackoutEntry) Want
+	// owner is the key of the object e's object is deleted with (a CUPI
+	// user for itself, its roles and credentials), or ""; revertDeletes
+	// the key of the object a revert of e deletes with all under it, or "".
+	owner(e *BackoutEntry) string
+	revertDeletes(e *BackoutEntry) string
+	// revert plans what undoes e against the current state.
 	revert(st *state, e *BackoutEntry, h BackoutHeader, force bool) []*Op
+	// undoRank is op's place in the undo order of a row: objects
+	// recreated first, parents before children; objects deleted last,
+	// children before parents.
+	undoRank(op *Op) int
 }
+
+// Undo order (undoRank): recreated parents, recreated children, updates,
+// children's undo, deleted children, deleted parents.
+const (
+	rankRecreateParent = iota
+	rankRecreateChild
+	rankUpdate
+	rankChild
+	rankDeleteChild
+	rankDeleteParent
+)
 
 // readFunc runs one read against target ("voss" or "cupi") with retries.
 type readFunc func(target string, fn func(ctx context.Context) error) error
@@ -33,4 +127,67 @@ var kinds = map[string]kind{
 	KindAuthz:    authzKind{},
 }
 
+// kindOf returns the kind named name; an unknown name gets one that plans
+// a failure and writes nothing.
+func kindOf(name string) kind {
+	if k := kinds[name]; k != nil {
+		return k
+	}
+	return unknownKind{}
+}
+
 func errNoWriter(op *Op) error { return fmt.Errorf("no writer for %s %s", op.Kind, op.Action) }
+
+// noExtras is the default of the kind methods most kinds need not spell
+// out: no per-user read, no write-time extras, nothing to settle, no
+// before-image, no owner.
+type noExtras struct{}
+
+func (noExtras) perUser(*Want, cupi.Object, *cupiState, *Targets, Options) (string, func(context.Context) error) {
+	return "", nil
+}
+func (noExtras) needsUser() bool                                                { return false }
+func (noExtras) givesUser() bool                                                { return false }
+func (noExtras) timeProof() bool                                                { return false }
+func (noExtras) prepare(context.Context, *Op, *Targets, Options) error          { return nil }
+func (noExtras) settle(context.Context, Entry, *Targets, Options) (bool, error) { return false, nil }
+func (noExtras) beforeImage(context.Context, *Op, *BackoutEntry, *Targets, readFunc) error {
+	return nil
+}
+func (noExtras) owner(*BackoutEntry) string         { return "" }
+func (noExtras) revertDeletes(*BackoutEntry) string { return "" }
+
+// unknownKind is a kind bulkprov does not know: planned as failed, never
+// written or undone.
+type unknownKind struct{ noExtras }
+
+func (unknownKind) name(*Want, *named) {}
+func (unknownKind) diff(_ *state, w Want, op *Op, _ *Targets, _ Options) []*Op {
+	op.Action, op.Status, op.Error = Noop, Failed, "unknown kind "+w.Kind
+	return []*Op{op}
+}
+func (unknownKind) objectID(op *Op) string { return op.UserID }
+func (unknownKind) write(_ context.Context, op *Op, _ *Targets, _ func(string)) error {
+	return errNoWriter(op)
+}
+func (unknownKind) verify(context.Context, *Op, *Targets) (bool, error) { return false, nil }
+func (unknownKind) wrote(op *Op) map[string]any                         { return op.SendBody() }
+func (unknownKind) readWant(e *BackoutEntry) Want {
+	return Want{Target: e.Target, Cluster: e.Cluster, Kind: e.Kind, Key: e.Key, Alias: e.Alias}
+}
+func (unknownKind) revert(_ *state, e *BackoutEntry, _ BackoutHeader, _ bool) []*Op {
+	op := &Op{Target: e.Target, Kind: e.Kind, Key: e.Key}
+	return []*Op{failOp(op, "the back-out does not know how to undo a %s", e.Kind)}
+}
+func (unknownKind) undoRank(*Op) int { return rankUpdate }
+
+// objectID is the server's identity of the object op writes: the VOSS
+// pkid, the CUPI user's ObjectId (for the user and its credentials), or
+// the authorization server's ObjectId; for a create, the id it got.
+func objectID(o *Op) string {
+	id := kindOf(o.Kind).objectID(o)
+	if id == "" {
+		id = o.CreatedID
+	}
+	return id
+}

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"sync"
+
+	"github.com/bulkprov/bulkprov/internal/engine/plan"
 )
 
 // OneTimePasswords generates a password for each VOSS user a run creates
@@ -40,13 +42,9 @@ func (p *OneTimePasswords) generate(op *Op) string {
 	return pw
 }
 
-// apply gives a create op without a password a one-time one; prefix is ""
-// for data/User and "AdminUser." for relation/HcsAdminUserREL.
-func (p *OneTimePasswords) apply(op *Op, w Want, secrets Secrets) Secrets {
-	prefix := ""
-	if w.VOSS.Model == KindAdminREL {
-		prefix = "AdminUser."
-	}
+// apply gives a create op without a password a one-time one; prefix is
+// where the model keeps the password ("" or "AdminUser.").
+func (p *OneTimePasswords) apply(op *Op, prefix string, secrets Secrets) Secrets {
 	if _, has := secrets.Get(prefix + "password"); has {
 		return secrets
 	}
@@ -56,7 +54,7 @@ func (p *OneTimePasswords) apply(op *Op, w Want, secrets Secrets) Secrets {
 	if op.Body == nil {
 		return out // the body is derived from the changes (sendBody)
 	}
-	body := CopyTree(op.Body)
+	body := plan.CopyTree(op.Body)
 	node := body
 	if prefix != "" {
 		sub, _ := node["AdminUser"].(map[string]any)

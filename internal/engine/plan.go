@@ -1,7 +1,3 @@
-// Package engine plans and applies: it reads the current state of the
-// targets in bulk, diffs it field by field against what the rows want (the
-// plan), and executes a plan through a bounded, throttle-aware worker pool
-// with retries and a crash-safe checkpoint journal.
 package engine
 
 import (
@@ -9,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -24,225 +19,6 @@ import (
 	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/voss"
 )
-
-// Action is what an operation does. It is a byte, not a string, because
-// a plan holds one per operation for the whole run (issue 14); it reads
-// and writes as its name ("create", …) in JSON and with %s.
-type Action uint8
-
-// Actions. The zero Action is none yet (shown as "").
-const (
-	Create Action = iota + 1
-	Update
-	Delete
-	Noop
-)
-
-var actionNames = [...]string{"", "create", "update", "delete", "noop"}
-
-// String returns the action's name.
-func (a Action) String() string { return enumName(actionNames[:], uint8(a)) }
-
-// MarshalText writes the action's name.
-func (a Action) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
-
-// UnmarshalText reads an action's name.
-func (a *Action) UnmarshalText(b []byte) error {
-	v, err := enumValue(actionNames[:], "action", b)
-	*a = Action(v)
-	return err
-}
-
-// Status is where an operation stands: planned, then done, failed or
-// skipped. A byte like Action; the zero Status is none yet ("").
-type Status uint8
-
-// Statuses of an operation.
-const (
-	Planned Status = iota + 1
-	Done
-	Failed
-	Skipped
-)
-
-var statusNames = [...]string{"", "planned", "done", "failed", "skipped"}
-
-// String returns the status's name.
-func (s Status) String() string { return enumName(statusNames[:], uint8(s)) }
-
-// MarshalText writes the status's name.
-func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-// UnmarshalText reads a status's name.
-func (s *Status) UnmarshalText(b []byte) error {
-	v, err := enumValue(statusNames[:], "status", b)
-	*s = Status(v)
-	return err
-}
-
-func enumName(names []string, v uint8) string {
-	if int(v) < len(names) {
-		return names[v]
-	}
-	return fmt.Sprintf("%d", v)
-}
-
-func enumValue(names []string, what string, b []byte) (uint8, error) {
-	for i, n := range names {
-		if n == string(b) {
-			return uint8(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown %s %q", what, b)
-}
-
-// SecretMarker stands for a write-only value in plans and reports.
-const SecretMarker = "***"
-
-// Change is one field's change.
-type Change struct {
-	Field  string `json:"field"`
-	Old    any    `json:"old"`
-	New    any    `json:"new"`
-	Secret bool   `json:"secret,omitempty"`
-}
-
-// Op is one operation of a plan.
-//
-// A plan holds about four operations per input row for the whole run, so
-// Op is kept small (issue 14, TestOpSize): Action and Status are bytes side
-// by side, which sets the plan file's field order.
-type Op struct {
-	ID          string      `json:"id"`
-	Row         int         `json:"row_index"`
-	Action      Action      `json:"action"`
-	Status      Status      `json:"status"`
-	want        uint16      // the want's index in its row: the plan's order (inRowOrder)
-	Source      *Source     `json:"source"` // shared by the row's operations
-	Target      string      `json:"target"`
-	Cluster     string      `json:"cluster,omitempty"` // Unity Connection cluster of a CUPI operation
-	Kind        string      `json:"kind"`
-	Key         string      `json:"key"`
-	Changes     []Change    `json:"changes,omitempty"`
-	Error       string      `json:"error,omitempty"`
-	Fingerprint Fingerprint `json:"fingerprint"`
-
-	Model     string `json:"model,omitempty"`
-	Hierarchy string `json:"hierarchy,omitempty"`
-	Pkid      string `json:"pkid,omitempty"`
-	UserID    string `json:"user_id,omitempty"`   // CUPI user ObjectId, when it exists
-	ObjectID  string `json:"object_id,omitempty"` // CUPI user-role or authorization server id
-	RoleID    string `json:"role_id,omitempty"`
-	Template  string `json:"template,omitempty"`
-	Alias     string `json:"alias,omitempty"`
-
-	// Body holds the fields to send (never secrets); Secrets the write-only
-	// values by path, filled from the inputs and never serialised. A
-	// create whose changes describe its body exactly holds none: sendBody
-	// derives it at write time (issue 14: the tree was held twice).
-	Body    map[string]any `json:"-"`
-	Secrets Secrets        `json:"-"`
-	// Result of execution.
-	CreatedID string `json:"created_id,omitempty"`
-
-	// proof is what shows whether a write whose answer was lost landed;
-	// nil for most operations (issue 14: Op stays in its size class).
-	proof *writeProof
-}
-
-// writeProof is what shows whether an operation's write landed when its
-// answer was lost.
-type writeProof struct {
-	// before is a credential's TimeChanged as read before its set (seed
-	// 000): a set whose answer was lost landed exactly when TimeChanged
-	// has moved since. nil when it was not read.
-	before *string
-	// tx is the VOSS transaction an asynchronous write started
-	// (--voss-nowait): once it has ended, it decides.
-	tx string
-}
-
-// timeBefore returns a credential's TimeChanged read before its set, and
-// whether it was read.
-func (o *Op) timeBefore() (string, bool) {
-	if o.proof == nil || o.proof.before == nil {
-		return "", false
-	}
-	return *o.proof.before, true
-}
-
-// setTimeBefore records a credential's TimeChanged before its set.
-func (o *Op) setTimeBefore(t string) {
-	if o.proof == nil {
-		o.proof = &writeProof{}
-	}
-	o.proof.before = &t
-}
-
-// hasTimeBefore reports whether a credential's TimeChanged was read
-// before its set.
-func (o *Op) hasTimeBefore() bool { _, ok := o.timeBefore(); return ok }
-
-// txID returns the VOSS transaction the op's write started, if any.
-func (o *Op) txID() string {
-	if o.proof == nil {
-		return ""
-	}
-	return o.proof.tx
-}
-
-// setTxID records (or, with "", forgets) the VOSS transaction of the
-// op's write.
-func (o *Op) setTxID(id string) {
-	if o.proof == nil {
-		if id == "" {
-			return
-		}
-		o.proof = &writeProof{}
-	}
-	o.proof.tx = id
-}
-
-// release lets go of what only the write needed, once op has run: the
-// body, the secret values and the proof of its outcome. A plan holds its
-// operations to the end of the run, for the report; it need not hold
-// these, and no secret stays in memory longer than its write (issue 14).
-func (o *Op) release() {
-	o.Body = nil
-	o.Secrets.Clear()
-	o.proof = nil
-}
-
-// objectID is the server's identity of the object op writes: the VOSS
-// pkid, the CUPI user's ObjectId (for the user and its credentials), or
-// the authorization server's ObjectId; for a create, the id it got.
-func (o *Op) objectID() string {
-	var id string
-	switch o.Kind {
-	case KindUser, KindAdminREL:
-		id = o.Pkid
-	case KindAuthz:
-		id = o.ObjectID
-	default:
-		id = o.UserID
-	}
-	if id == "" {
-		id = o.CreatedID
-	}
-	return id
-}
-
-// Src returns the input row the op comes from (the zero Source if it has
-// none). Source is a pointer shared by a row's operations (issue 14).
-func (o *Op) Src() Source {
-	if o.Source == nil {
-		return Source{}
-	}
-	return *o.Source
-}
-
-// Writes reports whether the op changes anything on a server.
-func (o *Op) Writes() bool { return o.Action != Noop && o.Error == "" }
 
 // Input is an input file of a plan with its checksum.
 type Input struct {
@@ -356,7 +132,7 @@ func (t *Targets) secretScope(op *Op, path string) string {
 	if name == "" {
 		name = t.ID
 	}
-	return name + "|" + op.Kind + "|" + op.objectID() + "|" + path
+	return name + "|" + op.Kind + "|" + objectID(op) + "|" + path
 }
 
 // limiter returns the limiter of target name.
@@ -521,7 +297,7 @@ func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Opti
 				rows[i].Wants[wi].Fields, rows[i].Wants[wi].Secrets = nil, Secrets{}
 			}
 			for _, op := range ops {
-				op.Row, op.want = i, uint16(wi)
+				op.Row, op.WantIndex = i, uint16(wi)
 				if src == nil {
 					src = rowSource(rows, sources, i)
 				}
@@ -531,7 +307,7 @@ func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Opti
 				}
 				op.ID = opID(op)
 				if o.ForReview {
-					op.release()
+					op.Release()
 				}
 				if cap(op.Changes) > len(op.Changes) {
 					op.Changes = slices.Clone(op.Changes) // held all run: no spare capacity
@@ -633,22 +409,7 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		// The rows' Unity Connection part was never planned (rest fails
 		// before diffing any of it): it is in the plan as not run, so no
 		// report counts such a row done.
-		for i := range held {
-			var src *Source
-			for wi, w := range rows[i].Wants {
-				if w.Target != "cupi" {
-					continue
-				}
-				op := &Op{Target: w.Target, Cluster: clusterName(w.Cluster), Kind: w.Kind, Key: w.Key, Alias: w.Alias, Action: Noop,
-					Status: Skipped, Error: "not run: the run stopped before this row's Unity Connection part was planned", Row: i, want: uint16(wi)}
-				if src == nil {
-					src = rowSource(rows, sources, i)
-				}
-				op.Source = src
-				op.ID = opID(op)
-				place(i, []*Op{op})
-			}
-		}
+		notPlanned(rows, held, sources, place)
 	}
 	clear(rows) // spent: the operations hold what they write
 	rows = nil  // and the table itself, once the caller holds it no more
@@ -666,6 +427,28 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		err = restErr
 	}
 	return p, err
+}
+
+// notPlanned places, for each row held for its Unity Connection part, an
+// operation per CUPI want that says it was not run: the rest of the plan
+// could not be made.
+func notPlanned(rows []Row, held map[int]bool, sources []*Source, place func(int, []*Op)) {
+	for i := range held {
+		var src *Source
+		for wi, w := range rows[i].Wants {
+			if w.Target != "cupi" {
+				continue
+			}
+			op := &Op{Target: w.Target, Cluster: clusterName(w.Cluster), Kind: w.Kind, Key: w.Key, Alias: w.Alias, Action: Noop,
+				Status: Skipped, Error: "not run: the run stopped before this row's Unity Connection part was planned", Row: i, WantIndex: uint16(wi)}
+			if src == nil {
+				src = rowSource(rows, sources, i)
+			}
+			op.Source = src
+			op.ID = opID(op)
+			place(i, []*Op{op})
+		}
+	}
 }
 
 // rowSource returns row i's Source for its operations to share: the copy
@@ -693,7 +476,7 @@ func inRowOrder(ops []*Op) {
 		if c := cmp.Compare(a.Row, b.Row); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.want, b.want)
+		return cmp.Compare(a.WantIndex, b.WantIndex)
 	})
 }
 
@@ -702,51 +485,4 @@ func opID(op *Op) string {
 	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%d|%s|%s|%s|%s", filepath.Base(s.File), s.Sheet, s.Row,
 		s.Entry+fmt.Sprint(s.Index), op.Kind, strings.ToLower(op.Key), op.RoleID)))
 	return hex.EncodeToString(h[:8])
-}
-
-func fingerprint(v any) Fingerprint {
-	b, _ := json.Marshal(v)
-	h := sha256.Sum256(b)
-	return Fingerprint(h[:8])
-}
-
-// Fingerprint identifies the state an operation was planned against: the
-// first 8 bytes of the SHA-256 of the object as read. It reads and writes
-// as 16 hex digits; held as bytes, it needs no string of its own on each
-// operation (issue 14). The zero Fingerprint is none (an operation that
-// failed before its object was read) and reads and writes as "", as the
-// string it replaces did: plan files of earlier versions still read.
-type Fingerprint [8]byte
-
-// String returns the fingerprint in hex, or "" for none.
-func (f Fingerprint) String() string {
-	if f == (Fingerprint{}) {
-		return ""
-	}
-	return hex.EncodeToString(f[:])
-}
-
-// MarshalText writes the fingerprint in hex ("" for none).
-func (f Fingerprint) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
-
-// UnmarshalText reads a fingerprint written by MarshalText.
-func (f *Fingerprint) UnmarshalText(b []byte) error {
-	if len(b) == 0 {
-		*f = Fingerprint{}
-		return nil
-	}
-	if !hexInto(f[:], b) {
-		return fmt.Errorf("fingerprint %q: want %d hex digits", b, 2*len(f))
-	}
-	return nil
-}
-
-// hexInto decodes src, which must be exactly len(dst) bytes in hex, into
-// dst.
-func hexInto(dst, src []byte) bool {
-	if hex.DecodedLen(len(src)) != len(dst) {
-		return false
-	}
-	_, err := hex.Decode(dst, src)
-	return err == nil
 }

@@ -60,63 +60,39 @@ type named struct {
 	pkids     map[string]string          // pkid -> model
 	roleHiers map[string]bool            // hierarchies whose roles a row names
 	// Unity Connection
-	aliases                           map[string]bool   // lower aliases
-	hierOf                            map[string]string // cluster -> a hierarchy routed to it (for errors)
-	roles, policies, templates, authz bool              // the lists the rows need
+	aliases map[string]bool   // lower aliases
+	hierOf  map[string]string // cluster -> a hierarchy routed to it (for errors)
+	// lists are the cluster-wide lists the rows' kinds need read, by
+	// name (each read once per cluster, into the cluster's state).
+	lists map[string]listRead
 }
 
 // scanNamed collects what rows name, and adds a CUPI state to st for
 // each cluster they route to.
 func scanNamed(rows []Row, st *state) named {
 	n := named{keys: map[string]map[string]bool{}, hiers: map[string]map[string]bool{}, pkids: map[string]string{},
-		roleHiers: map[string]bool{}, aliases: map[string]bool{}, hierOf: map[string]string{}}
+		roleHiers: map[string]bool{}, aliases: map[string]bool{}, hierOf: map[string]string{}, lists: map[string]listRead{}}
 	for _, r := range rows {
-		for _, w := range r.Wants {
-			switch w.Target {
-			case "voss":
-				if w.Err != "" {
-					continue
-				}
-				n.voss = true
-				v := w.VOSS // every VOSS want has one
-				if n.hiers[v.Model] == nil {
-					n.hiers[v.Model], n.keys[v.Model] = map[string]bool{}, map[string]bool{}
-				}
-				n.keys[v.Model][strings.ToLower(v.KeyValue)] = true
-				if v.SearchKey != "" {
-					n.keys[v.Model][strings.ToLower(v.SearchKey)] = true
-				}
-				n.hiers[v.Model][v.Hierarchy] = true
-				if v.Pkid != "" {
-					n.pkids[v.Pkid] = v.Model
-				}
-				if roleOf(w) != "" {
-					n.roleHiers[v.Hierarchy] = true
-				}
-			case "cupi":
+		for wi, w := range r.Wants {
+			if w.Target == "cupi" {
 				n.aliases[strings.ToLower(w.Alias)] = true
 				name := clusterName(w.Cluster)
 				if st.clusters[name] == nil {
 					st.clusters[name] = newCUPIState()
 				}
 				if n.hierOf[name] == "" {
-					n.hierOf[name] = w.cupi().ClusterHierarchy
-				}
-				switch w.Kind {
-				case KindUserRole:
-					n.roles = true
-				case KindPassword, KindPIN:
-					n.policies = n.policies || w.cupi().PolicyName != ""
-				case KindCUPIUser:
-					n.templates = true
-				case KindAuthz:
-					n.authz = true
+					n.hierOf[name] = w.CUPIDetails().ClusterHierarchy
 				}
 			}
+			kindOf(w.Kind).name(&r.Wants[wi], &n)
 		}
 	}
 	return n
 }
+
+// listRead reads one cluster-wide list a kind needs (the roles, the
+// credential policies, ...) from the cluster of tc into cs. Idempotent.
+type listRead func(ctx context.Context, tc *Targets, cs *cupiState) error
 
 // stateReader is one readState: what it reads into, and the requests it
 // made per target.
@@ -283,32 +259,12 @@ func (r *stateReader) readCUPI(name string, tc *Targets, cs *cupiState) error {
 		return nil
 	}
 	call := func(_ string, fn func(ctx context.Context) error) error { return r.call(tc.CUPILimiter, fn) }
-	lists := []struct {
-		need bool
-		fn   func(ctx context.Context) error
-	}{
-		{r.named.roles, func(ctx context.Context) error { return index(tc.CUPI.Roles, ctx, "RoleName", cs.roles) }},
-		{r.named.policies, func(ctx context.Context) error {
-			return index(tc.CUPI.CredentialPolicies, ctx, "DisplayName", cs.policies)
-		}},
-		{r.named.authz, func(ctx context.Context) error { return index(tc.CUPI.AuthzServers, ctx, "DisplayName", cs.authz) }},
-		{r.named.templates, func(ctx context.Context) error {
-			m := map[string]cupi.Object{}
-			err := index(tc.CUPI.UserTemplates, ctx, "Alias", m)
-			for k := range m {
-				cs.templates[k] = true
-			}
-			return err
-		}},
-	}
 	// The lists are independent (each fills its own map): read at once,
 	// they cost one service time instead of one each.
 	var lg errgroup.Group
 	lg.Go(func() error { return r.readCUPIUsers(tc, cs) })
-	for _, l := range lists {
-		if l.need {
-			lg.Go(func() error { return call("cupi", l.fn) })
-		}
+	for _, list := range r.named.lists {
+		lg.Go(func() error { return call("cupi", func(ctx context.Context) error { return list(ctx, tc, cs) }) })
 	}
 	if err := lg.Wait(); err != nil {
 		return clusterDown(err, tc, cs)
@@ -385,9 +341,8 @@ func index(list func(context.Context) ([]cupi.Object, error), ctx context.Contex
 // settings of the CUPI users that rows change, and the whole user where a
 // row sets a field its list item does not carry.
 func readPerUser(ctx context.Context, rows []Row, cluster string, st *cupiState, call func(string, func(context.Context) error) error, t *Targets, o Options) error {
-	type job struct{ id, kind, alias string }
-	seen := map[job]bool{}
-	var jobs []job
+	seen := map[string]bool{}
+	var jobs []func(ctx context.Context) error
 	for _, r := range rows {
 		for wi := range r.Wants {
 			// Only the Target and Cluster of another part's want are read:
@@ -401,26 +356,10 @@ func readPerUser(ctx context.Context, rows []Row, cluster string, st *cupiState,
 			if u == nil {
 				continue
 			}
-			var j job
-			switch {
-			case w.Kind == KindCUPIUser && !w.Delete && !holdsAll(u, w.Fields):
-				// The list need not carry every field of a user (the
-				// documents do not say it does; GET by id is the whole
-				// user): a field a row sets that it lacks is read.
-				j = job{u["ObjectId"], "user", strings.ToLower(w.Alias)}
-			case w.Kind == KindUserRole:
-				j = job{u["ObjectId"], "roles", ""}
-			case (w.Kind == KindPassword || w.Kind == KindPIN) &&
-				(len(w.Fields) > 0 || w.cupi().PolicyName != "" || secretsToCheck(*w, u["ObjectId"], t, o)):
-				// The settings, and TimeChanged: the proof of a set whose
-				// answer is lost, read before the set.
-				j = job{u["ObjectId"], credKind(w.Kind), ""}
-			default:
-				continue
-			}
-			if !seen[j] {
-				seen[j] = true
-				jobs = append(jobs, j)
+			key, read := kindOf(w.Kind).perUser(w, u, st, t, o)
+			if key != "" && !seen[key] {
+				seen[key] = true
+				jobs = append(jobs, read)
 			}
 		}
 	}
@@ -437,63 +376,10 @@ func readPerUser(ctx context.Context, rows []Row, cluster string, st *cupiState,
 				// the rest are not sent, each to be retried to the end.
 				return err
 			}
-			return call("cupi", func(ctx context.Context) error {
-				if j.kind == "user" {
-					full, err := t.CUPI.GetUser(ctx, j.id)
-					if err == nil && full != nil {
-						st.mu.Lock()
-						merged := cupi.Object{}
-						for k, v := range st.users[j.alias] {
-							merged[k] = v
-						}
-						for k, v := range full {
-							merged[k] = v
-						}
-						st.users[j.alias] = merged
-						st.mu.Unlock()
-					}
-					return optional(err)
-				}
-				if j.kind == "roles" {
-					urs, err := t.CUPI.UserRoles(ctx, j.id)
-					st.mu.Lock()
-					st.userRoles[j.id] = urs
-					st.mu.Unlock()
-					return optional(err)
-				}
-				c, err := t.CUPI.Credential(ctx, j.id, j.kind)
-				st.mu.Lock()
-				st.creds[j.id+"|"+j.kind] = c
-				st.mu.Unlock()
-				return optional(err)
-			})
+			return call("cupi", j)
 		})
 	}
 	return g.Wait()
-}
-
-// holdsAll reports whether user u carries every field of fields.
-func holdsAll(u cupi.Object, fields map[string]any) bool {
-	for k := range fields {
-		if _, ok := u[k]; !ok {
-			return false
-		}
-	}
-	return true
-}
-
-// secretsToCheck reports whether a credential want of an existing user
-// carries a value the run state does not know as applied (so it will be
-// set, or a "maybe set" from an earlier run needs its proof).
-func secretsToCheck(w Want, userID string, t *Targets, o Options) bool {
-	op := &Op{Target: w.Target, Kind: w.Kind, UserID: userID}
-	for p, v := range w.Secrets.All() {
-		scope := t.secretScope(op, p)
-		if o.ForceSecrets || o.RunState.Known(scope) != o.RunState.Hash(scope, v) {
-			return true
-		}
-	}
-	return false
 }
 
 // roots returns the topmost of the hierarchies (a listing covers the

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/bulkprov/bulkprov/internal/engine/plan"
 	"github.com/bulkprov/bulkprov/internal/schema"
 )
 
@@ -73,48 +74,30 @@ func completeArrays(op *Op, body, want, have map[string]any) {
 			continue
 		}
 		arr := p[:i]
-		cur, _ := getDotted(have, arr)
-		list, _ := deepCopy(cur).([]any)
-		wv, _ := getDotted(want, arr)
+		cur, _ := plan.GetDotted(have, arr)
+		list, _ := plan.DeepCopy(cur).([]any)
+		wv, _ := plan.GetDotted(want, arr)
 		if w, ok := wv.([]any); ok {
 			for j, el := range w { // the row's elements over the server's
 				if j >= len(list) {
-					list = append(list, deepCopy(el))
+					list = append(list, plan.DeepCopy(el))
 					continue
 				}
 				dst, okD := list[j].(map[string]any)
 				src, okS := el.(map[string]any)
 				if !okD || !okS {
-					list[j] = deepCopy(el)
+					list[j] = plan.DeepCopy(el)
 					continue
 				}
 				for k, v := range src {
-					dst[k] = deepCopy(v)
+					dst[k] = plan.DeepCopy(v)
 				}
 			}
 		}
 		if list != nil {
-			setDotted(body, arr, list)
+			plan.SetDotted(body, arr, list)
 		}
 	}
-}
-
-func deepCopy(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, c := range t {
-			out[k] = deepCopy(c)
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, c := range t {
-			out[i] = deepCopy(c)
-		}
-		return out
-	}
-	return v
 }
 
 // secretEmpty reports whether secrets holds no value, or an empty one, at p.

@@ -1,163 +1,16 @@
 package engine
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/bulkprov/bulkprov/internal/engine/plan"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 )
-
-// NotRestorable is a write-only value a revert cannot put back (a
-// password, a PIN, a server password), with the row it came from.
-type NotRestorable struct {
-	Source Source `json:"source"`
-	Kind   string `json:"kind"`
-	Key    string `json:"key"`
-	Field  string `json:"field"`
-}
-
-// BackoutFile is a back-out file as read: its header and, per operation
-// of the run, what undoes it. Writes that failed are left out; the
-// attempts of one operation across resumed runs are merged (the oldest
-// old value, the newest written value).
-type BackoutFile struct {
-	Header  BackoutHeader
-	Entries []*BackoutEntry
-}
-
-// ReadBackout reads a back-out file. A torn last line (the run was killed
-// while writing it) is ignored; a bad line elsewhere is an error.
-func ReadBackout(path string) (*BackoutFile, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return ParseBackout(b)
-}
-
-// ParseBackout parses the contents of a back-out file.
-func ParseBackout(b []byte) (*BackoutFile, error) {
-	br := bufio.NewReader(bytes.NewReader(b))
-	bf := &BackoutFile{}
-	latest := map[string]*BackoutEntry{}
-	var attempts []*BackoutEntry
-	var bad error
-	for line := 1; ; line++ {
-		raw, err := br.ReadBytes('\n')
-		if len(raw) == 0 && err == io.EOF {
-			break
-		}
-		if bad != nil {
-			return nil, bad
-		}
-		text := bytes.TrimSpace(raw)
-		if len(text) == 0 {
-			continue
-		}
-		d := json.NewDecoder(bytes.NewReader(text))
-		d.UseNumber()
-		if line == 1 {
-			if err := d.Decode(&bf.Header); err != nil || bf.Header.Type != "backout" {
-				return nil, errors.New("not a bulkprov back-out file")
-			}
-			if bf.Header.Version != BackoutVersion {
-				return nil, fmt.Errorf("unsupported back-out file version %d", bf.Header.Version)
-			}
-			continue
-		}
-		var e BackoutEntry
-		if derr := d.Decode(&e); derr != nil || raw[len(raw)-1] != '\n' {
-			bad = fmt.Errorf("corrupt line %d", line)
-			continue
-		}
-		switch e.Type {
-		case "write":
-			a := e
-			attempts = append(attempts, &a)
-			latest[e.Op] = &a
-		case "outcome":
-			if a := latest[e.Op]; a != nil {
-				a.Status = e.Status
-				if e.CreatedID != "" {
-					a.CreatedID = e.CreatedID
-				}
-			}
-		}
-	}
-	if bf.Header.Type == "" {
-		return nil, errors.New("not a bulkprov back-out file (empty)")
-	}
-	merged := map[string]*BackoutEntry{}
-	for _, a := range attempts {
-		if a.Status == Failed {
-			continue
-		}
-		base := merged[a.Op]
-		if base == nil {
-			merged[a.Op] = a
-			bf.Entries = append(bf.Entries, a)
-			continue
-		}
-		mergeAttempt(base, a)
-	}
-	return bf, nil
-}
-
-// mergeAttempt folds a later attempt of the same operation into base: the
-// old values stay the first attempt's (the state before the run), the
-// written values become the latest.
-func mergeAttempt(base, a *BackoutEntry) {
-	for _, c := range a.Changes {
-		found := false
-		for i := range base.Changes {
-			if base.Changes[i].Field == c.Field {
-				base.Changes[i].New, found = c.New, true
-			}
-		}
-		if !found && base.Action != Create {
-			base.Changes = append(base.Changes, c)
-		}
-		if base.Action == Create && base.Wrote != nil {
-			setDotted(base.Wrote, c.Field, c.New)
-		}
-	}
-	if a.Action == Create && a.Wrote != nil {
-		base.Wrote = a.Wrote
-	}
-	if a.CreatedID != "" {
-		base.CreatedID = a.CreatedID
-	}
-	if a.Status == Done {
-		base.Status = Done
-	}
-	if base.Before == nil {
-		base.Before, base.BeforeRoles = a.Before, a.BeforeRoles
-	}
-	for _, f := range a.NotRestorable {
-		if !contains(base.NotRestorable, f) {
-			base.NotRestorable = append(base.NotRestorable, f)
-		}
-	}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
 
 // MakeRevertPlan plans the undo of a back-out file against the current
 // state of the targets: a normal plan, whose operations apply like any
@@ -181,8 +34,8 @@ func MakeRevertPlan(ctx context.Context, bf *BackoutFile, t *Targets, o Options,
 	// Write-only values of objects the revert deletes do not matter.
 	created := map[string]bool{}
 	for _, e := range bf.Entries {
-		if e.Action == Create && (e.Kind == KindCUPIUser || e.Kind == KindAuthz) {
-			created[e.Kind+"|"+strings.ToLower(e.Key)] = true
+		if key := kindOf(e.Kind).revertDeletes(e); key != "" {
+			created[key] = true
 		}
 	}
 	rowOf := map[string]int{}
@@ -209,7 +62,7 @@ func MakeRevertPlan(ctx context.Context, bf *BackoutFile, t *Targets, o Options,
 			op.ID = opID(op)
 			p.Ops = append(p.Ops, op)
 		}
-		if e.Action != Create && !created[KindCUPIUser+"|"+strings.ToLower(e.Alias)] {
+		if owner := kindOf(e.Kind).owner(e); e.Action != Create && (owner == "" || !created[owner]) {
 			for _, f := range e.NotRestorable {
 				p.NotRestorable = append(p.NotRestorable, NotRestorable{Source: e.Source, Kind: e.Kind, Key: e.Key, Field: f})
 			}
@@ -226,54 +79,23 @@ func MakeRevertPlan(ctx context.Context, bf *BackoutFile, t *Targets, o Options,
 }
 
 // revertRank orders the operations of one row: objects recreated first,
-// parents before children; objects deleted last, children before parents.
-func revertRank(op *Op) int {
-	switch {
-	case op.Kind == KindUser && op.Action == Create, op.Kind == KindAdminREL && op.Action == Create:
-		return 0
-	case op.Kind == KindCUPIUser && op.Action == Create:
-		return 1
-	case op.Kind == KindUserRole, op.Kind == KindPassword, op.Kind == KindPIN:
-		return 3
-	case op.Kind == KindCUPIUser && op.Action == Delete:
-		return 4
-	case (op.Kind == KindUser || op.Kind == KindAdminREL) && op.Action == Delete:
-		return 5
-	}
-	return 2
-}
+// parents before children; objects deleted last, children before parents
+// (each kind says where its operations go).
+func revertRank(op *Op) int { return kindOf(op.Kind).undoRank(op) }
 
 // revertRows names the objects of a back-out file as wants, so the state
 // is read in bulk exactly as a plan reads it.
 func revertRows(bf *BackoutFile) []Row {
 	var wants []Want
 	for _, e := range bf.Entries {
-		w := Want{Target: e.Target, Cluster: e.Cluster, Kind: e.Kind, Key: e.Key, Alias: e.Alias}
-		switch e.Kind {
-		case KindUser, KindAdminREL:
-			w.VOSS = &VOSSWant{Model: e.Model, Hierarchy: e.Hierarchy,
-				KeyValue: e.Key[strings.LastIndex(e.Key, "/")+1:]} // the plan reads the objects the rows name by key
-			if e.Action != Delete {
-				w.VOSS.Pkid = e.Pkid
-				if e.CreatedID != "" {
-					w.VOSS.Pkid = e.CreatedID
-				}
-			}
-		case KindPassword, KindPIN:
-			w.Fields = map[string]any{"settings": ""} // read the settings
-		}
-		wants = append(wants, w)
+		wants = append(wants, kindOf(e.Kind).readWant(e))
 	}
 	return []Row{{Wants: wants}}
 }
 
 // revertEntry plans what undoes one write of the run.
 func revertEntry(st *state, e *BackoutEntry, h BackoutHeader, force bool) []*Op {
-	if k := kinds[e.Kind]; k != nil {
-		return k.revert(st, e, h, force)
-	}
-	op := &Op{Target: e.Target, Kind: e.Kind, Key: e.Key}
-	return []*Op{failOp(op, "the back-out does not know how to undo a %s", e.Kind)}
+	return kindOf(e.Kind).revert(st, e, h, force)
 }
 
 // driftError is the failure of an object changed by someone else since
@@ -292,48 +114,12 @@ func show(v any, present bool) string {
 	return string(b)
 }
 
-// same compares two values as the servers do: booleans and numbers in
-// any spelling, an absent value and an empty one.
-func same(a, b any) bool {
-	na, nb := norm(a), norm(b)
-	if na == nb {
-		return true
-	}
-	_, errA := strconv.ParseBool(na)
-	_, errB := strconv.ParseBool(nb)
-	return errA == nil && errB == nil && strings.EqualFold(na, nb)
-}
-
-// getDotted reads a value at a path like "a.b" or "a.[0].b".
-func getDotted(m map[string]any, path string) (any, bool) {
-	var cur any = m
-	for _, seg := range strings.Split(path, ".") {
-		switch node := cur.(type) {
-		case map[string]any:
-			v, ok := node[seg]
-			if !ok {
-				return nil, false
-			}
-			cur = v
-		case []any:
-			n, err := strconv.Atoi(strings.Trim(seg, "[]"))
-			if err != nil || n < 0 || n >= len(node) {
-				return nil, false
-			}
-			cur = node[n]
-		default:
-			return nil, false
-		}
-	}
-	return cur, true
-}
-
 // leafDrift lists the leaves of wrote whose current value differs.
 func leafDrift(wrote, cur map[string]any) []string {
 	var out []string
-	flatten("", wrote, func(p string, v any) {
-		hv, ok := getDotted(cur, p)
-		if !same(v, hv) {
+	plan.Flatten("", wrote, func(p string, v any) {
+		hv, ok := plan.GetDotted(cur, p)
+		if !plan.Same(v, hv) {
 			out = append(out, fmt.Sprintf("%s: the run wrote %s, now %s", p, show(v, true), show(hv, ok)))
 		}
 	})
@@ -356,16 +142,16 @@ func restoreBody(cur map[string]any, vals map[string]any) map[string]any {
 				continue
 			}
 			prefix := strings.Join(segs[:i], ".")
-			if _, done := getDotted(body, prefix); !done {
-				if arr, ok := getDotted(cur, prefix); ok {
+			if _, done := plan.GetDotted(body, prefix); !done {
+				if arr, ok := plan.GetDotted(cur, prefix); ok {
 					if a, ok := arr.([]any); ok {
-						setDotted(body, prefix, CopyTree(map[string]any{"a": a})["a"])
+						plan.SetDotted(body, prefix, plan.CopyTree(map[string]any{"a": a})["a"])
 					}
 				}
 			}
 			break
 		}
-		setDotted(body, p, vals[p])
+		plan.SetDotted(body, p, vals[p])
 	}
 	return body
 }
@@ -386,8 +172,8 @@ var authzWritable = map[string]bool{
 func writable(before map[string]any, allowed map[string]bool) map[string]any {
 	out := map[string]any{}
 	for k, v := range before {
-		if allowed[k] && norm(v) != "" {
-			out[k] = norm(v)
+		if allowed[k] && plan.Norm(v) != "" {
+			out[k] = plan.Norm(v)
 		}
 	}
 	return out
@@ -396,9 +182,9 @@ func writable(before map[string]any, allowed map[string]bool) map[string]any {
 // flatDrift lists the fields of want whose current value in cur differs.
 func flatDrift(want map[string]any, cur cupi.Object, label string) []string {
 	var out []string
-	for _, k := range sortedKeys(want) {
+	for _, k := range plan.SortedKeys(want) {
 		hv, ok := cur[k]
-		if !same(want[k], hv) {
+		if !plan.Same(want[k], hv) {
 			out = append(out, fmt.Sprintf("%s: %s %s, now %s", k, label, show(want[k], true), show(hv, ok)))
 		}
 	}
@@ -416,8 +202,8 @@ func restoreFlat(op *Op, cur cupi.Object, changes []Change, skipUnset, force boo
 		}
 		hv, ok := cur[c.Field]
 		switch {
-		case same(hv, c.New):
-		case same(hv, c.Old):
+		case plan.Same(hv, c.New):
+		case plan.Same(hv, c.Old):
 			continue
 		default:
 			drift = append(drift, fmt.Sprintf("%s: before the run %s, the run wrote %s, now %s", c.Field, show(c.Old, true), show(c.New, true), show(hv, ok)))
@@ -425,8 +211,8 @@ func restoreFlat(op *Op, cur cupi.Object, changes []Change, skipUnset, force boo
 				continue
 			}
 		}
-		body[c.Field] = norm(c.Old)
-		op.Changes = append(op.Changes, Change{Field: c.Field, Old: hv, New: norm(c.Old)})
+		body[c.Field] = plan.Norm(c.Old)
+		op.Changes = append(op.Changes, Change{Field: c.Field, Old: hv, New: plan.Norm(c.Old)})
 	}
 	return body, drift
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+
+	"github.com/bulkprov/bulkprov/internal/engine/plan"
 )
 
 // TestSendBodyDerived checks that a create planned without a Body sends
@@ -41,9 +43,9 @@ func TestSendBodyDerived(t *testing.T) {
 				t.Fatalf("derivable = %v, want %v", got, c.derivable)
 			}
 			op := &Op{Action: Create}
-			flatten("", tree, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
+			plan.Flatten("", tree, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
 			op.Changes = append(op.Changes, Change{Field: "password", New: SecretMarker, Secret: true})
-			if got := op.sendBody(); c.derivable && !reflect.DeepEqual(got, tree) {
+			if got := op.SendBody(); c.derivable && !reflect.DeepEqual(got, tree) {
 				t.Fatalf("rebuilt %v from %v", got, tree)
 			}
 		})
@@ -55,7 +57,7 @@ func TestSendBodyDerived(t *testing.T) {
 func TestSendBodyHeld(t *testing.T) {
 	body := map[string]any{"a": map[string]any{}}
 	op := &Op{Action: Create, Body: body, Changes: []Change{{Field: "other", New: "x"}}}
-	if got := op.sendBody(); !reflect.DeepEqual(got, body) {
+	if got := op.SendBody(); !reflect.DeepEqual(got, body) {
 		t.Fatalf("sendBody = %v, want the held %v", got, body)
 	}
 	op.Secrets.Set("pw", "s3cret")
@@ -86,8 +88,8 @@ func FuzzSendBody(f *testing.F) {
 			return
 		}
 		op := &Op{Action: Create}
-		flatten("", tree, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
-		if got := op.sendBody(); !reflect.DeepEqual(got, tree) {
+		plan.Flatten("", tree, func(p string, v any) { op.Changes = append(op.Changes, Change{Field: p, New: v}) })
+		if got := op.SendBody(); !reflect.DeepEqual(got, tree) {
 			t.Fatalf("rebuilt %#v from %#v", got, tree)
 		}
 	})

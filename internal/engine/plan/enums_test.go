@@ -1,4 +1,4 @@
-package engine
+package plan
 
 import (
 	"encoding/json"
@@ -45,7 +45,7 @@ func TestEnumsAsText(t *testing.T) {
 	if got := Action(9).String(); got != "9" {
 		t.Errorf("Action(9) = %q", got)
 	}
-	if fingerprint(nil) != fingerprint(nil) || fingerprint(nil) == fingerprint(map[string]any{"a": 1}) {
+	if a, b := FingerprintOf(nil), FingerprintOf(nil); a != b || a == FingerprintOf(map[string]any{"a": 1}) {
 		t.Error("fingerprint is not a function of its value")
 	}
 }

@@ -1,4 +1,4 @@
-package engine
+package pace
 
 import (
 	"context"
@@ -136,7 +136,7 @@ func TestRetryBoundsTimeouts(t *testing.T) {
 		err := r.Do(context.Background(), NewLimiter("x", 2), func(context.Context) (int, error) {
 			calls++
 			if calls <= tc.fails {
-				return status(tc.err), tc.err
+				return 0, tc.err // Do decides by the error alone
 			}
 			return 200, nil
 		})

@@ -1,4 +1,4 @@
-package engine
+package store
 
 import (
 	"bytes"
@@ -15,15 +15,16 @@ func TestJournalResumeTornLineAndBinding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, b, c := &Op{ID: "a", Kind: "k", Key: "ka"}, &Op{ID: "b", Kind: "k", Key: "kb"}, &Op{ID: "c"}
-	_ = j.Intent(a, nil)
-	a.Status = Done
-	_ = j.Outcome(a, map[string]string{"scope": "hash"})
-	_ = j.Intent(b, nil)
-	_ = j.Tx(b, "tx-1")
-	_ = j.Intent(c, nil)
-	c.Status = Failed
-	_ = j.Outcome(c, nil)
+	for _, e := range []Entry{
+		{Type: "intent", Op: "a", Kind: "k", Key: "ka"},
+		{Type: "outcome", Op: "a", Kind: "k", Key: "ka", Status: Done, Hashes: map[string]string{"scope": "hash"}},
+		{Type: "intent", Op: "b", Kind: "k", Key: "kb"},
+		{Type: "tx", Op: "b", Tx: "tx-1"},
+		{Type: "intent", Op: "c"},
+		{Type: "outcome", Op: "c", Status: Failed},
+	} {
+		_ = j.Append(e, e.Type != "outcome")
+	}
 	if _, err := OpenJournal(p, "bind-1", false); !errors.Is(err, ErrLocked) {
 		t.Fatalf("second open: %v, want ErrLocked", err)
 	}

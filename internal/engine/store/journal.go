@@ -1,4 +1,4 @@
-package engine
+package store
 
 import (
 	"bufio"
@@ -298,27 +298,6 @@ func (j *Journal) Restore(rs *RunState) {
 			rs.Set(scope, h)
 		}
 	}
-}
-
-// Intent records, durably, that op is about to be written, with the keyed
-// hashes of the secrets it sends (by run-state scope) and, for a
-// credential, its TimeChanged before the set.
-func (j *Journal) Intent(op *Op, hashes map[string]string) error {
-	e := Entry{Type: "intent", Op: op.ID, Kind: op.Kind, Key: op.Key, Object: op.objectID(), Hashes: hashes, Cluster: op.Cluster}
-	if b, ok := op.timeBefore(); ok {
-		e.Before = &b
-	}
-	return j.append(e, true)
-}
-
-// Tx records the VOSS transaction id of op's write, durably.
-func (j *Journal) Tx(op *Op, tx string) error {
-	return j.append(Entry{Type: "tx", Op: op.ID, Tx: tx}, true)
-}
-
-// Outcome records how op ended.
-func (j *Journal) Outcome(op *Op, hashes map[string]string) error {
-	return j.append(Entry{Type: "outcome", Op: op.ID, Kind: op.Kind, Key: op.Key, Cluster: op.Cluster, Status: op.Status, ID: op.CreatedID, Tx: op.txID(), Error: op.Error, Hashes: hashes}, false)
 }
 
 // Close flushes the journal; complete marks the run finished, so the next

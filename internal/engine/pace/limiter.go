@@ -1,4 +1,4 @@
-package engine
+package pace
 
 import (
 	"context"
@@ -135,18 +135,17 @@ func (l *Limiter) Stats() *Stats { return l.stats }
 
 // Stats are request statistics for one target.
 type Stats struct {
-	mu         sync.Mutex
-	start      time.Time
-	Requests   int
-	Errors     int
-	Status503  int
-	Status429  int
-	Retries    int
-	Backoff    time.Duration
-	latencies  [latencyBuckets]uint32 // a histogram: fixed size however long the run (issue 14)
-	latCount   int
-	Timeline   []Tick
-	lastSecond int
+	mu        sync.Mutex
+	start     time.Time
+	Requests  int
+	Errors    int
+	Status503 int
+	Status429 int
+	Retries   int
+	Backoff   time.Duration
+	latencies [latencyBuckets]uint32 // a histogram: fixed size however long the run (issue 14)
+	latCount  int
+	Timeline  []Tick
 }
 
 // TickWidth is the width of one timeline bucket.

@@ -1,0 +1,25 @@
+package engine
+
+// The checkpoint lines of one operation: what the core tells the journal
+// (package store) about each write.
+
+// journalIntent records, durably, that op is about to be written, with the keyed
+// hashes of the secrets it sends (by run-state scope) and, for a
+// credential, its TimeChanged before the set.
+func journalIntent(j *Journal, op *Op, hashes map[string]string) error {
+	e := Entry{Type: "intent", Op: op.ID, Kind: op.Kind, Key: op.Key, Object: objectID(op), Hashes: hashes, Cluster: op.Cluster}
+	if b, ok := op.TimeBefore(); ok {
+		e.Before = &b
+	}
+	return j.Append(e, true)
+}
+
+// journalTx records the VOSS transaction id of op's write, durably.
+func journalTx(j *Journal, op *Op, tx string) error {
+	return j.Append(Entry{Type: "tx", Op: op.ID, Tx: tx}, true)
+}
+
+// journalOutcome records how op ended.
+func journalOutcome(j *Journal, op *Op, hashes map[string]string) error {
+	return j.Append(Entry{Type: "outcome", Op: op.ID, Kind: op.Kind, Key: op.Key, Cluster: op.Cluster, Status: op.Status, ID: op.CreatedID, Tx: op.TxID(), Error: op.Error, Hashes: hashes}, false)
+}
