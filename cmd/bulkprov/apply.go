@@ -24,7 +24,8 @@ func runApply(args []string, io streams) (err error) {
 	defer tightenGC(applyGCPercent)()
 	var in inputFlags
 	var tf targetFlags
-	var reportPath, planPath, checkpoint, revertPath, backoutPath string
+	var reportPaths reportPaths
+	var planPath, checkpoint, revertPath, backoutPath string
 	var fresh, quiet, verbose, force bool
 	var maxDeletes, maxChanges int
 	var af approvalFlags
@@ -58,7 +59,7 @@ a refused plan (nothing written), 3 target unreachable or interrupted
 credentials or a permission (fix the access, then run again).`, io)
 	in.register(fs)
 	tf.register(fs)
-	fs.StringVar(&reportPath, "report", "", "write per-row results as FILE.json, .csv, .xlsx (with a sheet of failed rows to fix and re-feed) or .html")
+	fs.Var(&reportPaths, "report", "write per-row results as FILE.json, .csv, .xlsx (with a sheet of failed rows to fix and re-feed) or .html (repeat for several formats)")
 	fs.StringVar(&planPath, "plan", "", "apply this saved plan (from plan --out); refused if any target changed since")
 	fs.StringVar(&checkpoint, "checkpoint", "", "checkpoint journal (default: STATE-DIR/checkpoints/NAME-HASH.journal, named after the first input and bound to the inputs, config and targets)")
 	fs.BoolVar(&fresh, "fresh", false, "ignore an unfinished checkpoint and start over")
@@ -83,8 +84,8 @@ credentials or a permission (fix the access, then run again).`, io)
 	if err := in.check(); err != nil {
 		return err
 	}
-	outs := []outputPath{{flag: "--report", path: reportPath}, {flag: "--checkpoint", path: checkpoint},
-		{flag: "--backout", path: backoutPath, exts: []string{".json"}}}
+	outs := append(reportPaths.outputs(), outputPath{flag: "--checkpoint", path: checkpoint},
+		outputPath{flag: "--backout", path: backoutPath, exts: []string{".json"}})
 	outs = append(outs, readPaths("input", paths...)...)
 	outs = append(outs, readPaths("--config", tf.config)...)
 	outs = append(outs, readPaths("--ca-file", tf.caFile)...)
@@ -94,6 +95,14 @@ credentials or a permission (fix the access, then run again).`, io)
 	if err := checkOutputs(outs...); err != nil {
 		return err
 	}
+	cmd := "apply"
+	if revertPath != "" {
+		cmd = "apply --revert"
+	}
+	rep := newReporter(cmd, reportPaths, io)
+	au.rep = rep
+	defer func() { err = rep.finish(err) }()
+	rep.problems(&in)
 	var rv *revertRun
 	if revertPath != "" {
 		if rv, err = loadRevert(revertPath, paths, &tf, force); err != nil {
@@ -101,9 +110,6 @@ credentials or a permission (fix the access, then run again).`, io)
 		}
 		paths = []string{revertPath}
 	}
-	rep := newReporter(commandName("apply", rv), reportPath, io)
-	au.rep = rep
-	defer func() { err = rep.finish(err) }()
 	defer writeMemProfile(io)
 	pol, err := af.policy(&tf, rv)
 	if err != nil {
@@ -116,8 +122,10 @@ credentials or a permission (fix the access, then run again).`, io)
 		}
 	}
 	var saved *engine.Plan
+	var packet *planPacket
+	fromPlan := false // the inputs are the saved plan's records
 	if planPath != "" {
-		if saved, err = loadPlan(planPath); err != nil {
+		if saved, packet, err = loadPlanPacket(planPath); err != nil {
 			return fail(exitInvalid, "--plan: %v", err)
 		}
 		if sum, _, err := fileSHA256(planPath); err == nil {
@@ -134,6 +142,7 @@ credentials or a permission (fix the access, then run again).`, io)
 			for _, i := range saved.Inputs {
 				paths = append(paths, i.Path)
 			}
+			fromPlan = rv == nil && packet.hasRecords && inputsGone(saved)
 		}
 	}
 	if len(paths) == 0 {
@@ -144,11 +153,20 @@ credentials or a permission (fix the access, then run again).`, io)
 	defer cancel()
 	runStart := time.Now()
 
-	run, err := loadInputs(rv, &tf, &in, paths, io, rep.needsRecords())
+	var run *runInputs
+	if fromPlan {
+		run, err = tf.loadRunFromPlan(saved, packet, planPath, io.err)
+	} else {
+		run, err = loadInputs(rv, &tf, &in, paths, io, rep.needsRecords())
+	}
 	if err != nil {
 		return err
 	}
 	rep.inputs(run.files)
+	rep.run.Config = configFile(tf.config, run.cfgBytes, rv)
+	if fromPlan && packet.ConfigFile != nil {
+		rep.run.Config = packet.ConfigFile
+	}
 	rep.recs, run.recs = run.recs, nil
 	conn, err := tf.connect(run.cfg, io.err)
 	if err != nil {
@@ -218,7 +236,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	var startErr error
 	startWrites := func(p *engine.Plan, o *engine.Options) error {
 		p.Inputs, p.ConfigSHA256 = run.files, run.binding
-		startErr = beforeWrites(p, saved, maxDeletes, maxChanges, io)
+		startErr = beforeWrites(p, saved, planPath, maxDeletes, maxChanges, io)
 		if startErr == nil {
 			if backoutPath == "" && journal == nil {
 				backoutPath = simBackoutPath(&tf, paths, binding)
@@ -367,9 +385,9 @@ func stoppedExit(p *engine.Plan, applyErr error) error {
 
 // beforeWrites checks a plan before its first write: against the saved
 // plan it must match, and against the limits on deletes and changes.
-func beforeWrites(p *engine.Plan, saved *engine.Plan, maxDeletes, maxChanges int, io streams) error {
+func beforeWrites(p *engine.Plan, saved *engine.Plan, planPath string, maxDeletes, maxChanges int, io streams) error {
 	if saved != nil {
-		if err := checkSavedPlan(saved, p, io); err != nil {
+		if err := checkSavedPlan(saved, p, planPath, io); err != nil {
 			return err
 		}
 	}
@@ -406,7 +424,11 @@ func resumeHint(err error, checkpoint string, io streams) error {
 
 // checkSavedPlan refuses a saved plan whose operations no longer match the
 // current state of the targets (or the inputs).
-func checkSavedPlan(saved, fresh *engine.Plan, io streams) error {
+//
+// A refusal names, per field, the value planned and the value the target
+// holds now; the saved plan's changes are read again for that (apply
+// --plan holds the saved operations without them).
+func checkSavedPlan(saved, fresh *engine.Plan, planPath string, io streams) error {
 	for i, in := range saved.Inputs {
 		if i >= len(fresh.Inputs) || fresh.Inputs[i].SHA256 != in.SHA256 {
 			return fail(exitInvalid, "--plan: input %s changed since the plan was made; make a new plan", in.Path)
@@ -426,7 +448,7 @@ func checkSavedPlan(saved, fresh *engine.Plan, io streams) error {
 			say.printf("%s: %s %s: no longer in the plan\n", op.Src(), op.Kind, op.Key)
 		case cur.Fingerprint != op.Fingerprint || cur.Action != op.Action:
 			refused++
-			say.printf("%s: %s %s: the target changed since the plan was made (planned %s, now %s)\n", op.Src(), op.Kind, op.Key, op.Action, cur.Action)
+			say.printf("%s: %s %s: the target changed since the plan was made: %s\n", op.Src(), op.Kind, op.Key, driftDetail(op, cur, plannedChanges(planPath)))
 		}
 		delete(now, op.ID)
 	}
@@ -444,6 +466,60 @@ func checkSavedPlan(saved, fresh *engine.Plan, io streams) error {
 		return fail(exitInvalid, "--plan: %d operation(s) refused because the targets changed since the plan was made; nothing was written; make a new plan", refused)
 	}
 	return nil
+}
+
+// plannedChanges returns the saved plan's changes by operation id, read
+// once on first use; nil when the plan cannot be read again.
+func plannedChanges(planPath string) map[string][]engine.Change {
+	if cached, ok := plannedCache[planPath]; ok {
+		return cached
+	}
+	var m map[string][]engine.Change
+	if p, _, err := readFullPlan(planPath); err == nil {
+		m = map[string][]engine.Change{}
+		for _, op := range p.Ops {
+			m[op.ID] = op.Changes
+		}
+	}
+	plannedCache[planPath] = m
+	return m
+}
+
+var plannedCache = map[string]map[string][]engine.Change{}
+
+// driftDetail says how a saved operation and the fresh one differ: the
+// actions when they differ, and per field the value planned (old → new)
+// and the value the target holds now. Write-only values show as ***.
+func driftDetail(saved, cur *engine.Op, planned map[string][]engine.Change) string {
+	var parts []string
+	if saved.Action != cur.Action {
+		parts = append(parts, fmt.Sprintf("planned %s, now %s", saved.Action, cur.Action))
+	}
+	show := func(v any, secret bool) string { return report.Value(v, secret) }
+	now := map[string]engine.Change{}
+	for _, c := range cur.Changes {
+		now[c.Field] = c
+	}
+	seen := map[string]bool{}
+	for _, c := range planned[saved.ID] {
+		seen[c.Field] = true
+		n, changed := now[c.Field]
+		switch {
+		case !changed: // the target holds what the plan would write
+			parts = append(parts, fmt.Sprintf("%s: planned %s → %s, now %s already", c.Field, show(c.Old, c.Secret), show(c.New, c.Secret), show(c.New, c.Secret)))
+		case fmt.Sprint(n.Old) != fmt.Sprint(c.Old):
+			parts = append(parts, fmt.Sprintf("%s: planned %s → %s, now %s", c.Field, show(c.Old, c.Secret), show(c.New, c.Secret), show(n.Old, n.Secret)))
+		}
+	}
+	for _, c := range cur.Changes {
+		if !seen[c.Field] && saved.Action == cur.Action {
+			parts = append(parts, fmt.Sprintf("%s: planned unchanged, now %s (would become %s)", c.Field, show(c.Old, c.Secret), show(c.New, c.Secret)))
+		}
+	}
+	if len(parts) == 0 {
+		return fmt.Sprintf("planned %s, now %s (the object's current state differs from when the plan was made)", saved.Action, cur.Action)
+	}
+	return strings.Join(parts, "; ")
 }
 
 func metrics(t *engine.Targets, elapsed time.Duration) []report.TargetMetrics {

@@ -80,15 +80,38 @@ func usageError(command, format string, args ...any) error {
 
 // applyHint is the command that executes a saved plan against the targets
 // and config it was made with.
-func applyHint(tf *targetFlags, plan string) string {
-	args := []string{"bulkprov", "apply", "--plan", plan}
+//
+// Every flag that shapes the plan from the inputs is repeated (--model and
+// --hierarchy for a CSV, --secrets, --exact-roles, --shard, --formulas):
+// when the input files are at hand apply --plan reads them again, and
+// without those flags it would plan something else and refuse.
+func applyHint(tf *targetFlags, in *inputFlags, plan string) string {
+	args := []string{"bulkprov", "apply", "--plan", shellQuote(plan)}
 	if tf.sim {
 		return strings.Join(args, " ") + " --voss URL --cupi URL (the --sim simulators lived only in this process)"
 	}
-	for _, f := range [][2]string{{"--voss", tf.voss}, {"--cupi", tf.cupi}, {"--config", tf.config}, {"--ca-file", tf.caFile}} {
-		if f[1] != "" {
-			args = append(args, f[0], f[1])
+	flags := [][2]string{{"--voss", tf.voss}, {"--cupi", tf.cupi}, {"--config", tf.config}, {"--ca-file", tf.caFile}, {"--secrets", tf.secrets}, {"--shard", tf.shard.raw}}
+	if in != nil {
+		flags = append(flags, [2]string{"--model", in.opts.Model}, [2]string{"--hierarchy", in.opts.Hierarchy})
+		if in.opts.Formulas != "error" {
+			flags = append(flags, [2]string{"--formulas", in.opts.Formulas})
 		}
 	}
+	for _, f := range flags {
+		if f[1] != "" {
+			args = append(args, f[0], shellQuote(f[1]))
+		}
+	}
+	if tf.exactRoles {
+		args = append(args, "--exact-roles")
+	}
 	return strings.Join(args, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=,@%+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

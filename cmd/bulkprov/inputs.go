@@ -13,6 +13,9 @@ import (
 // that reads inputs has them.
 type inputFlags struct {
 	opts loader.Options
+	// problem, when set, is also told each problem mustLoad finds (the
+	// run's report lists them).
+	problem func(loader.Problem)
 }
 
 func (f *inputFlags) register(fs *flag.FlagSet) {
@@ -90,6 +93,10 @@ func (f *inputFlags) mustLoad(paths []string, io streams, keep func(*loader.Reco
 		return fail(exitInvalid, "no input files given")
 	}
 	report, flush := problemWriter(io.err)
+	if also := f.problem; also != nil {
+		printIt := report
+		report = func(p loader.Problem) { printIt(p); also(p) }
+	}
 	// The problems so far are out before each kept record, which may be
 	// held for minutes (a plan): a person sees them as they are found.
 	problems, err := f.loadAll(paths, func(rec *loader.Record) {

@@ -201,6 +201,9 @@ Example:
 			return fail(exitInvalid, "%v", err)
 		}
 	}
+	if err := report.SetDimension(f, sheet, len(cols), 4); err != nil {
+		return fail(exitInvalid, "%v", err)
+	}
 	if err := writeWorkbook(out, f); err != nil {
 		return fail(exitRowsFailed, "--out %s: %v", out, err)
 	}

@@ -14,6 +14,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/bulkprov/bulkprov/internal/schema"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -64,6 +66,7 @@ func commands() []command {
 		{"apply", "plan, then execute, with retries and a resumable journal", runApply},
 		{"approve", "sign a saved plan as a change-board approval (an SSH signature)", runApprove},
 		{"audit", "list the audit log of runs, or verify its hash chain (audit verify)", runAudit},
+		{"show", "render a saved plan again (terminal, or --report html, xlsx, json, csv), offline", runShow},
 		{"export", "read instances from a target into a workbook or JSON zip", runExport},
 		{"doctor", "check, read-only, that the targets are ready for a run", runDoctor},
 		{"sim", "serve the VOSS and CUPI simulators over HTTP", runSim},
@@ -89,8 +92,8 @@ Inputs: VOSS bulk-load workbooks (.xlsx), CSV in the same layout, VOSS JSON
 exports (.json, .json.zip, .zip).
 
 Examples:
-  bulkprov validate samples/tenant.xlsx samples/tenant.json.zip
-  bulkprov plan --sim samples/tenant.xlsx
+  bulkprov validate samples/tenant.xlsx
+  bulkprov plan --sim samples/tenant.xlsx --report plan.html --report plan.xlsx
   bulkprov apply --voss https://voss.example --cupi https://cuc.example \
       --config tenant.json --report run.xlsx nightly.xlsx
 
@@ -140,8 +143,50 @@ func run(args []string, io streams) int {
 		fmt.Fprintln(io.err, "bulkprov:", err)
 		return exitInvalid
 	}
-	fmt.Fprintf(io.err, "bulkprov: unknown command %q; commands: %s\n", args[0], commandNames())
+	fmt.Fprintf(io.err, "bulkprov: unknown command %q%s; commands: %s\n", args[0], suggestCommand(args[0]), commandNames())
 	return exitInvalid
+}
+
+// suggestCommand is " (did you mean X?)" for a mistyped command, or "".
+func suggestCommand(name string) string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	if s := schema.Closest(name, names); s != "" {
+		return fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return ""
+}
+
+// flagHints name the command that does what a flag of other tools asks.
+var flagHints = map[string]string{
+	"dry-run": "bulkprov has no --dry-run: 'bulkprov plan' shows what apply would change and writes nothing",
+	"dryrun":  "bulkprov has no --dry-run: 'bulkprov plan' shows what apply would change and writes nothing",
+	"n":       "bulkprov has no -n: 'bulkprov plan' shows what apply would change and writes nothing",
+}
+
+// flagError explains a flag the command does not know: the nearest flag it
+// does know, or the command that does what the flag asks.
+func flagError(fs *flag.FlagSet, msg string) string {
+	name, ok := strings.CutPrefix(msg, "flag provided but not defined: -")
+	if !ok {
+		return strings.NewReplacer("argument: -", "argument: --", "flag -", "flag --").Replace(msg)
+	}
+	name = strings.TrimPrefix(name, "-")
+	msg = "unknown flag --" + name
+	if hint, ok := flagHints[strings.ToLower(name)]; ok {
+		if fs.Name() == "plan" {
+			hint = "plan never writes anything; leave --" + name + " out"
+		}
+		return msg + "; " + hint
+	}
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	if s := schema.Closest(name, names); s != "" {
+		return msg + fmt.Sprintf(" (did you mean --%s?)", s)
+	}
+	return msg
 }
 
 func commandNames() string {
@@ -167,12 +212,19 @@ func newFlagSet(name, synopsis, about string, io streams) *flag.FlagSet {
 // arguments (bulkprov plan in.xlsx --sim works like bulkprov plan --sim in.xlsx).
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
+	// The flag package's own message and full usage on a mistake are
+	// replaced by one line that says what was meant.
+	usage, out := fs.Usage, fs.Output()
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	defer func() { fs.Usage = usage; fs.SetOutput(out) }()
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				usage()
 				return nil, err
 			}
-			return nil, &exitError{code: exitInvalid, err: errSilent}
+			return nil, fail(exitInvalid, "%s: %s; see: bulkprov %s --help", fs.Name(), flagError(fs, err.Error()), fs.Name())
 		}
 		args = fs.Args()
 		if len(args) == 0 {

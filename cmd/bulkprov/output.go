@@ -17,25 +17,45 @@ import (
 	"github.com/bulkprov/bulkprov/loader"
 )
 
-// reporter writes a command's --report when the command returns, with the
-// exit code it returns, also when it stops with 3 or 4 (even before a plan
-// exists). Exit 2 writes nothing: nothing was done.
+// reporter writes a command's --report files (one per format) when the
+// command returns, with the exit code it returns, also when it stops with
+// 3 or 4 (even before a plan exists) and when it is refused before any
+// request (exit 2: the report says what was wrong; nothing was done).
 type reporter struct {
-	path string
-	io   streams
-	run  report.Run
-	doc  *report.Document
-	recs []*loader.Record // the input records, for an xlsx report only
+	paths []string
+	io    streams
+	run   report.Run
+	doc   *report.Document
+	recs  []*loader.Record // the input records, for an xlsx report only
 }
 
 // needsRecords reports whether the report writes failed rows back in the
 // input's layout (xlsx), and so needs the input records kept.
 func (r *reporter) needsRecords() bool {
-	return strings.EqualFold(filepath.Ext(r.path), ".xlsx")
+	for _, p := range r.paths {
+		if strings.EqualFold(filepath.Ext(p), ".xlsx") {
+			return true
+		}
+	}
+	return false
 }
 
-func newReporter(command, path string, io streams) *reporter {
-	return &reporter{path: path, io: io, run: report.Run{Command: command, Version: version, Started: time.Now().UTC().Truncate(time.Millisecond)}}
+func newReporter(command string, paths []string, io streams) *reporter {
+	return &reporter{paths: paths, io: io, run: report.Run{Command: command, Version: version, Started: time.Now().UTC().Truncate(time.Millisecond)}}
+}
+
+// maxReportedProblems caps the input problems a refused run's report
+// lists; the count says how many there were.
+const maxReportedProblems = 1000
+
+// problems has the report of a run refused for invalid input list each
+// problem (up to maxReportedProblems), as validate prints them.
+func (r *reporter) problems(in *inputFlags) {
+	in.problem = func(p loader.Problem) {
+		if len(r.run.Problems) < maxReportedProblems {
+			r.run.Problems = append(r.run.Problems, p.String())
+		}
+	}
 }
 
 // inputs records the input files of the run.
@@ -79,7 +99,7 @@ func (r *reporter) targets(tf *targetFlags, c *connection) {
 // turns a success into exit 1, so a cron job notices.
 func (r *reporter) finish(err error) error {
 	code := exitCode(err)
-	if r.path == "" || code == exitInvalid {
+	if len(r.paths) == 0 {
 		return err
 	}
 	if r.doc == nil {
@@ -90,12 +110,19 @@ func (r *reporter) finish(err error) error {
 	}
 	r.run.Finished = time.Now().UTC().Truncate(time.Millisecond)
 	r.run.Exit = code
+	if code != exitOK && code != exitRowsFailed && err != nil && !errors.Is(err, errSilent) {
+		r.run.Error = err.Error()
+	}
 	r.doc.Run = &r.run
-	if werr := report.Write(r.path, r.doc, r.recs); werr != nil {
-		fmt.Fprintf(r.io.err, "bulkprov: --report %s: %v\n", r.path, werr)
-		if code == exitOK {
-			return silent(exitRowsFailed)
+	failed := false
+	for _, path := range r.paths {
+		if werr := report.Write(path, r.doc, r.recs); werr != nil {
+			fmt.Fprintf(r.io.err, "bulkprov: --report %s: %v\n", path, werr)
+			failed = true
 		}
+	}
+	if failed && code == exitOK {
+		return silent(exitRowsFailed)
 	}
 	return err
 }

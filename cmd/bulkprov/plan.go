@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,9 +19,28 @@ import (
 
 func runPlan(args []string, io streams) (err error) {
 	defer tightenGC(planGCPercent)()
+	// --detailed-exitcode (terraform's meaning): 0 no changes, 2 changes
+	// pending, 1 an error (invalid input included); 3 and 4 keep theirs.
+	var detailed bool
+	pending := silent(exitInvalid) // the one exit 2 that means "changes pending"
+	detailedExit := func() {
+		if detailed && err != pending && exitCode(err) == exitInvalid {
+			var ee *exitError
+			if errors.As(err, &ee) {
+				err = &exitError{code: exitRowsFailed, err: ee.err}
+			} else {
+				err = &exitError{code: exitRowsFailed, err: err}
+			}
+		}
+	}
+	defer detailedExit()
+	for _, a := range args {
+		detailed = detailed || a == "--detailed-exitcode" || a == "-detailed-exitcode"
+	}
 	var in inputFlags
 	var tf targetFlags
-	var reportPath, outPath, revertPath string
+	var reportPaths reportPaths
+	var outPath, revertPath string
 	var quiet, force bool
 	var auditPath string
 	fs := newFlagSet("plan", "[TARGETS] [flags] INPUT...", `
@@ -48,15 +68,18 @@ passwords, PINs and server passwords are listed as not restorable.
 Exit 0 when the plan is complete, 1 when some rows cannot be done (see the
 ! lines), 2 on invalid input, 3 when a target is unreachable or the plan
 was interrupted (no plan is printed then), 4 when a target refused the
-credentials or a permission.`, io)
+credentials or a permission. With --detailed-exitcode (for scripts, as
+terraform's): 0 nothing would change, 2 changes are pending, 1 an error
+(invalid input, or an operation that cannot be done); 3 and 4 as above.`, io)
 	in.register(fs)
 	tf.register(fs)
-	fs.StringVar(&reportPath, "report", "", "write the plan as FILE.json, .csv, .xlsx or .html")
+	fs.Var(&reportPaths, "report", "write the plan as FILE.json, .csv, .xlsx or .html (repeat for several formats)")
 	fs.StringVar(&outPath, "out", "", "save the plan as `PLAN.json`, for apply --plan PLAN.json to execute exactly")
 	fs.BoolVar(&quiet, "quiet", false, "only the summary and the failed operations with their reasons")
 	fs.StringVar(&revertPath, "revert", "", "plan the undo of the run whose back-out file this is (no input files; targets and config from the file)")
 	fs.BoolVar(&force, "force", false, "with --revert: restore objects someone else changed since the run, too")
 	auditLogFlag(fs, &auditPath)
+	fs.BoolVar(&detailed, "detailed-exitcode", false, "exit 0 when nothing would change, 2 when changes are pending, 1 on any error (invalid input included); 3 and 4 as always")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -69,7 +92,7 @@ credentials or a permission.`, io)
 	if err := in.check(); err != nil {
 		return err
 	}
-	outs := []outputPath{{flag: "--report", path: reportPath}, {flag: "--out", path: outPath, exts: []string{".json"}}}
+	outs := append(reportPaths.outputs(), outputPath{flag: "--out", path: outPath, exts: []string{".json"}})
 	outs = append(outs, readPaths("input", paths...)...)
 	outs = append(outs, readPaths("--config", tf.config)...)
 	outs = append(outs, readPaths("--ca-file", tf.caFile)...)
@@ -78,19 +101,25 @@ credentials or a permission.`, io)
 	if err := checkOutputs(outs...); err != nil {
 		return err
 	}
+	cmd := "plan"
+	if revertPath != "" {
+		cmd = "plan --revert"
+	}
+	rep := newReporter(cmd, reportPaths, io)
+	au.rep = rep
+	defer func() { err = rep.finish(err) }()
+	rep.problems(&in)
+	defer detailedExit() // before the report records the exit
 	var rv *revertRun
 	if revertPath != "" {
 		if rv, err = loadRevert(revertPath, paths, &tf, force); err != nil {
 			return err
 		}
 	}
-	rep := newReporter(commandName("plan", rv), reportPath, io)
-	au.rep = rep
-	defer func() { err = rep.finish(err) }()
 	defer writeMemProfile(io)
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	p, _, conn, err := computePlan(ctx, rv, &in, &tf, paths, io, rep)
+	p, run, conn, err := computePlan(ctx, rv, &in, &tf, paths, io, rep, outPath != "" && rv == nil)
 	if err != nil {
 		return err
 	}
@@ -100,12 +129,16 @@ credentials or a permission.`, io)
 	report.Print(io.out, doc, report.TextOptions{Color: useColor(io.out), Changes: !quiet})
 	printNotRestorable(io, p)
 	if outPath != "" {
-		sum, err := savePlan(outPath, p)
+		var pk *planPacket
+		if rv == nil {
+			pk = newPlanPacket(rep.recs, rep.run.Config, run.cfgBytes, p)
+		}
+		sum, err := savePlanPacket(outPath, p, pk)
 		if err != nil {
 			return fail(exitRowsFailed, "--out: %v", err)
 		}
 		rep.run.Plan = &report.RunFile{File: outPath, SHA256: sum}
-		fmt.Fprintf(io.err, "plan saved to %s (sha256 %s); execute exactly it with: %s\n", outPath, sum, revertApplyHint(rv, &tf, outPath))
+		fmt.Fprintf(io.err, "plan saved to %s (sha256 %s); execute exactly it with: %s\n", outPath, sum, revertApplyHint(rv, &tf, &in, outPath))
 	}
 	if len(p.Down) > 0 {
 		return clustersExit(p.Down)
@@ -113,16 +146,21 @@ credentials or a permission.`, io)
 	if doc.Summary.Failed > 0 {
 		return silent(exitRowsFailed)
 	}
+	if s := doc.Summary; detailed && s.Create+s.Update+s.Delete > 0 {
+		return pending
+	}
 	return nil
 }
 
 // computePlan loads the inputs, connects the targets and plans.
-func computePlan(ctx context.Context, rv *revertRun, in *inputFlags, tf *targetFlags, paths []string, io streams, rep *reporter) (*engine.Plan, *runInputs, *connection, error) {
-	run, err := loadInputs(rv, tf, in, paths, io, rep.needsRecords())
+// With keepRecs the input records are kept (in rep.recs) for a saved plan.
+func computePlan(ctx context.Context, rv *revertRun, in *inputFlags, tf *targetFlags, paths []string, io streams, rep *reporter, keepRecs bool) (*engine.Plan, *runInputs, *connection, error) {
+	run, err := loadInputs(rv, tf, in, paths, io, keepRecs || rep.needsRecords())
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	rep.inputs(run.files)
+	rep.run.Config = configFile(tf.config, run.cfgBytes, rv)
 	rep.recs, run.recs = run.recs, nil
 	conn, err := tf.connect(run.cfg, io.err)
 	if err != nil {
@@ -155,7 +193,11 @@ func computePlan(ctx context.Context, rv *revertRun, in *inputFlags, tf *targetF
 // plan's report carries so a change board can match what it approved with
 // what apply --plan executes. The operations are encoded one at a time as
 // they are written: the plan's encoding is never held whole.
-func savePlan(path string, p *engine.Plan) (string, error) {
+func savePlan(path string, p *engine.Plan) (string, error) { return savePlanPacket(path, p, nil) }
+
+// savePlanPacket is savePlan with what makes the plan self-contained
+// (pk, nil for none) beside the engine's plan.
+func savePlanPacket(path string, p *engine.Plan, pk *planPacket) (string, error) {
 	h := sha256.New()
 	err := report.WriteAtomic(path, func(f io.Writer) error {
 		w := io.MultiWriter(f, h)
@@ -163,7 +205,14 @@ func savePlan(path string, p *engine.Plan) (string, error) {
 		if p.Ops != nil {
 			head.Ops = []*engine.Op{}
 		}
-		if err := json.WriteIndentArray(w, &head, "operations", " ", len(p.Ops), func(i int) any { return p.Ops[i] }); err != nil {
+		var doc any = &head
+		if pk != nil {
+			doc = &struct {
+				*engine.Plan
+				*planPacket
+			}{&head, pk}
+		}
+		if err := json.WriteIndentArray(w, doc, "operations", " ", len(p.Ops), func(i int) any { return p.Ops[i] }); err != nil {
 			return err
 		}
 		_, err := io.WriteString(w, "\n")
@@ -180,40 +229,54 @@ func savePlan(path string, p *engine.Plan) (string, error) {
 // file is decoded one operation at a time, and an operation's changes are
 // not kept: a saved plan costs a fraction of the fresh one.
 func loadPlan(path string) (*engine.Plan, error) {
+	p, _, err := loadPlanPacket(path)
+	return p, err
+}
+
+// loadPlanPacket is loadPlan with what the plan carries to be
+// self-contained (empty for a plan saved before it did).
+func loadPlanPacket(path string) (*engine.Plan, *planPacket, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
-	p, err := decodePlan(bufio.NewReaderSize(f, 64<<10))
+	p, pk, err := decodePlan(bufio.NewReaderSize(f, 64<<10))
 	if err != nil {
-		return nil, fmt.Errorf("%s is not a bulkprov plan: %v", path, err)
+		return nil, nil, fmt.Errorf("%s is not a bulkprov plan: %v", path, err)
 	}
 	if p.Version != 1 {
-		return nil, fmt.Errorf("%s: unsupported plan version %d", path, p.Version)
+		return nil, nil, fmt.Errorf("%s: unsupported plan version %d", path, p.Version)
 	}
-	return p, nil
+	return p, pk, nil
 }
 
 // decodePlan decodes a plan file's top-level object member by member and
 // its operations one by one, without their changes.
-func decodePlan(r io.Reader) (*engine.Plan, error) {
+func decodePlan(r io.Reader) (*engine.Plan, *planPacket, error) {
 	dec := json.NewDecoder(r)
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, fmt.Errorf("not a JSON object (%v)", err)
+		return nil, nil, fmt.Errorf("not a JSON object (%v)", err)
 	}
 	var p engine.Plan
 	rest := map[string]json.RawMessage{}
+	hasRecords := false
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		key, _ := tok.(string)
 		if key != "operations" {
 			var v json.RawMessage
 			if err := dec.Decode(&v); err != nil {
-				return nil, err
+				return nil, nil, err
+			}
+			if key == "records" {
+				// Read again only when apply plans from them
+				// (readPlanRecords): not held beside the plan.
+				hasRecords = len(v) > 2 && string(v) != "null"
+				continue
 			}
 			rest[key] = v
 			continue
@@ -222,12 +285,12 @@ func decodePlan(r io.Reader) (*engine.Plan, error) {
 			if err == nil && tok == nil { // "operations": null
 				continue
 			}
-			return nil, fmt.Errorf("operations: not an array (%v)", err)
+			return nil, nil, fmt.Errorf("operations: not an array (%v)", err)
 		}
 		for dec.More() {
 			op := &engine.Op{}
 			if err := dec.Decode(op); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			op.Changes = nil
 			if n := len(p.Ops); n > 0 && op.Source != nil && p.Ops[n-1].Source != nil && *op.Source == *p.Ops[n-1].Source {
@@ -236,18 +299,23 @@ func decodePlan(r io.Reader) (*engine.Plan, error) {
 			p.Ops = append(p.Ops, op)
 		}
 		if _, err := dec.Token(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if _, err := dec.Token(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b, err := json.Marshal(rest)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &p, nil
+	pk := &planPacket{}
+	if err := json.Unmarshal(b, pk); err != nil {
+		return nil, nil, err
+	}
+	pk.hasRecords = hasRecords
+	return &p, pk, nil
 }

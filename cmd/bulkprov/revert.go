@@ -201,9 +201,9 @@ func sameJSON(path string, b []byte) bool {
 
 // revertApplyHint is the command that executes a saved plan: for a
 // back-out plan, apply --revert with the back-out file.
-func revertApplyHint(rv *revertRun, tf *targetFlags, plan string) string {
+func revertApplyHint(rv *revertRun, tf *targetFlags, in *inputFlags, plan string) string {
 	if rv == nil {
-		return applyHint(tf, plan)
+		return applyHint(tf, in, plan)
 	}
 	hint := "bulkprov apply --revert " + rv.path + " --plan " + plan
 	if rv.force {

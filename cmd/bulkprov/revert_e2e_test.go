@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -228,11 +229,16 @@ func TestRevertRestoresState(t *testing.T) {
 		Run struct {
 			Command string `json:"command"`
 		} `json:"run"`
-		Summary map[string]int `json:"summary"`
+		Summary       map[string]int                `json:"summary"`
+		NotRestorable []struct{ Key, Field string } `json:"not_restorable"`
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "revert-plan.json")); err != nil || json.Unmarshal(b, &planRep) != nil ||
 		planRep.Summary["delete"] != 3 || planRep.Run.Command != "plan --revert" {
 		t.Errorf("plan --revert --report: %v %q %v", err, planRep.Run.Command, planRep.Summary)
+	}
+	// The report lists what the terminal lists as not restorable.
+	if n := strings.Count(r.stdout, "\n  ") - strings.Count(r.stdout[:strings.Index(r.stdout, "Not restorable")], "\n  "); len(planRep.NotRestorable) == 0 || len(planRep.NotRestorable) != n {
+		t.Errorf("the back-out plan's report lists %d not-restorable values, the terminal %d", len(planRep.NotRestorable), n)
 	}
 	if strings.Contains(r.stdout, "rev009: Credentials") {
 		t.Errorf("the password of a user the revert deletes is listed as not restorable:\n%s", r.stdout)
@@ -252,6 +258,9 @@ func TestRevertRestoresState(t *testing.T) {
 	r = run(0, append([]string{"apply", "--revert", backout, "--plan", saved, "--report", revertRep, "--checkpoint", filepath.Join(dir, "revert.journal")}, target...)...)
 	if !strings.Contains(r.stdout, "Not restorable") {
 		t.Errorf("apply --revert does not list what it cannot restore:\n%s", r.stdout)
+	}
+	if !regexp.MustCompile(`(?m)^Apply: `).MatchString(r.stdout) || regexp.MustCompile(`(?m)^Plan: `).MatchString(r.stdout) {
+		t.Errorf("apply --revert does not end with an Apply: line:\n%s", r.stdout)
 	}
 	again := backoutPathOf(t, r.stderr)
 	if b, _ := os.ReadFile(revertRep); !strings.Contains(string(b), `"backout": "`+again+`"`) || !strings.Contains(string(b), `"command": "apply --revert"`) {

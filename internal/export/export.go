@@ -19,6 +19,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	json "github.com/bulkprov/bulkprov/internal/jsonx"
+	"github.com/bulkprov/bulkprov/internal/report"
 	"github.com/bulkprov/bulkprov/internal/schema"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 	"github.com/bulkprov/bulkprov/targets/voss"
@@ -226,10 +227,6 @@ func writeXLSX(ctx context.Context, path string, m *schema.Model, hierarchy stri
 	defer f.Close()
 	sheet := strings.ReplaceAll(m.Name, "/", "_")
 	_ = f.SetSheetName("Sheet1", sheet)
-	sw, err := f.NewStreamWriter(sheet)
-	if err != nil {
-		return 0, err
-	}
 	instr := "entity: " + m.Name
 	if m.Hierarchical && hierarchy != "" {
 		instr += "; hierarchy: " + hierarchy
@@ -239,6 +236,15 @@ func writeXLSX(ctx context.Context, path string, m *schema.Model, hierarchy stri
 		base = append(base, "# Hierarchy Node")
 	}
 	header := append(append([]string{}, base...), names...)
+	// The used range is declared before the stream's first row (readers
+	// that trust <dimension> see no more): 4 header rows and one row an item.
+	if err := report.SetDimension(f, sheet, len(header), 4+n); err != nil {
+		return 0, err
+	}
+	sw, err := f.NewStreamWriter(sheet)
+	if err != nil {
+		return 0, err
+	}
 	row := func(r int, vals []any) error {
 		ref, _ := excelize.CoordinatesToCellName(1, r)
 		return sw.SetRow(ref, vals)

@@ -18,7 +18,7 @@ func TestApprovalsShownNextToPlan(t *testing.T) {
 			at = i
 		}
 	}
-	if at < 0 || at+2 >= len(rows) || rows[at+1] != [2]string{"approved by alice@board.example", "key SHA256:aaaa"} || rows[at+2][0] != "approved by bob@board.example" {
+	if at < 0 || at+2 >= len(rows) || rows[at+1] != [2]any{"approved by alice@board.example", "key SHA256:aaaa"} || rows[at+2][0] != "approved by bob@board.example" {
 		t.Fatalf("summary rows: %q", rows)
 	}
 	var h, x, j bytes.Buffer

@@ -224,8 +224,9 @@ func failedSheet(f *excelize.File, d *Document, recs []*loader.Record) error {
 	if _, err := f.NewSheet(FailedSheet); err != nil {
 		return err
 	}
-	row := 1
+	row, cols := 1, 0
 	put := func(vals []any) error {
+		cols = max(cols, len(vals))
 		ref, _ := excelize.CoordinatesToCellName(1, row)
 		row++
 		return f.SetSheetRow(FailedSheet, ref, &vals)
@@ -247,5 +248,5 @@ func failedSheet(f *excelize.File, d *Document, recs []*loader.Record) error {
 		}
 		row++
 	}
-	return nil
+	return SetDimension(f, FailedSheet, cols, row-2)
 }

@@ -34,10 +34,23 @@ func Write(path string, d *Document, recs []*loader.Record) error {
 	})
 }
 
-// CSV writes one line per field change, formula-escaped.
+// CSV writes one line per field change, formula-escaped; a back-out
+// plan's not-restorable values follow as lines of status "not restorable".
+// (The run's facts — config, back-out file — are in the other formats: a
+// CSV stays one table.)
 func CSV(w io.Writer, d *Document) error {
 	cw := csv.NewWriter(w)
-	for _, r := range Rows(d) {
+	rows := Rows(d)
+	for _, n := range d.NotRestorable {
+		s := n.Source
+		sheet, row := s.Sheet, s.Row
+		if s.Entry != "" {
+			sheet, row = s.Entry, s.Index
+		}
+		rows = append(rows, []string{s.File, sheet, fmt.Sprint(row), "", "", n.Kind, n.Key, "none", "not restorable", n.Field, "", "",
+			"write-only value: set it again by hand or with a new apply"})
+	}
+	for _, r := range rows {
 		for i := range r {
 			r[i] = EscapeFormula(r[i])
 		}
@@ -58,18 +71,27 @@ const (
 	FailedSheet  = "Failed rows"
 )
 
-// SummaryRows are the facts at the top of every report: what ran, when,
-// against what, on which inputs, with what result, rows first.
-func SummaryRows(d *Document) [][2]string {
-	var out [][2]string
-	add := func(k, v string) { out = append(out, [2]string{k, v}) }
+// SummaryRows are the run-metadata block every report format renders
+// (the HTML's run table, the xlsx #Summary sheet; JSON carries the same
+// in "run"): what ran, when, against what, on which inputs and config,
+// with what result, rows first. Counts are ints, so a workbook holds them
+// as numbers. A field added to Run is added here once, for every format.
+func SummaryRows(d *Document) [][2]any {
+	var out [][2]any
+	add := func(k string, v any) { out = append(out, [2]any{k, v}) }
 	if r := d.Run; r != nil {
 		add("command", "bulkprov "+r.Command)
 		add("version", r.Version)
 		add("started", r.Started.UTC().Format(time.RFC3339))
 		add("finished", r.Finished.UTC().Format(time.RFC3339))
 		add("duration", r.Duration().Round(time.Millisecond).String())
-		add("exit", fmt.Sprint(r.Exit))
+		add("exit", r.Exit)
+		if r.Error != "" {
+			add("error", r.Error)
+		}
+		for _, p := range r.Problems {
+			add("problem", p)
+		}
 		if r.Targets.VOSS != "" {
 			add("voss", r.Targets.VOSS)
 		}
@@ -79,30 +101,43 @@ func SummaryRows(d *Document) [][2]string {
 		for _, in := range r.Inputs {
 			add("input "+in.File, "sha256 "+in.SHA256)
 		}
+		switch c := r.Config; {
+		case c == nil:
+		case c.SHA256 == "":
+			add("config", "(none: built-in defaults)")
+		default:
+			add("config "+c.File, "sha256 "+c.SHA256)
+		}
 		if r.Plan != nil {
 			add("plan "+r.Plan.File, "sha256 "+r.Plan.SHA256)
 		}
 		for _, a := range r.Approvals {
 			add("approved by "+a.Principal, "key "+a.Key)
 		}
+		if r.Backout != "" {
+			add("backout", r.Backout)
+		}
 	}
 	c := CountRows(d.Ops)
-	add("rows", fmt.Sprint(c.Total))
-	add("rows ok", fmt.Sprint(c.OK))
-	add("rows failed", fmt.Sprint(c.Failed))
+	add("rows", c.Total)
+	add("rows ok", c.OK)
+	add("rows failed", c.Failed)
 	if c.Skipped > 0 {
-		add("rows not run", fmt.Sprint(c.Skipped))
+		add("rows not run", c.Skipped)
 	}
 	s := d.Summary
 	for _, kv := range []struct {
 		k string
 		v int
 	}{{"create", s.Create}, {"update", s.Update}, {"delete", s.Delete}, {"unchanged", s.Noop}, {"failed", s.Failed}} {
-		add("operations "+kv.k, fmt.Sprint(kv.v))
+		add("operations "+kv.k, kv.v)
 	}
-	if d.Kind == "apply" {
-		add("operations done", fmt.Sprint(s.Done))
-		add("operations skipped", fmt.Sprint(s.Skip))
+	if d.IsApply() {
+		add("operations done", s.Done)
+		add("operations skipped", s.Skip)
+	}
+	if len(d.NotRestorable) > 0 {
+		add("not restorable", len(d.NotRestorable))
 	}
 	return out
 }
@@ -116,51 +151,184 @@ func sortedNames(m map[string]string) []string {
 	return out
 }
 
+// NotRestorableSheet lists a back-out plan's write-only values.
+const NotRestorableSheet = "#Not restorable"
+
 // XLSX writes a summary sheet, a filterable changes sheet and, for runs
 // with failures, a sheet of the failed rows in a bulk-load layout with the
-// reason in "# Comment", ready to fix and re-feed.
+// reason in "# Comment", ready to fix and re-feed; for a back-out plan, the
+// values it cannot restore. Counts, row numbers and numeric values are
+// numbers; every sheet has its columns sized, its header row frozen and
+// filterable, and declares its true used range.
 func XLSX(w io.Writer, d *Document, recs []*loader.Record) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	_ = f.SetSheetName("Sheet1", SummarySheet)
 	summary := [][]any{{"bulkprov " + d.Kind + " report"}, {}}
 	for _, kv := range SummaryRows(d) {
-		summary = append(summary, []any{kv[0], EscapeFormula(kv[1])})
+		v := kv[1]
+		if s, ok := v.(string); ok {
+			v = EscapeFormula(s)
+		}
+		summary = append(summary, []any{kv[0], v})
 	}
-	for i, r := range summary {
-		cellRef, _ := excelize.CoordinatesToCellName(1, i+1)
-		if err := f.SetSheetRow(SummarySheet, cellRef, &r); err != nil {
+	if err := putRows(f, SummarySheet, summary); err != nil {
+		return err
+	}
+	if len(d.NotRestorable) > 0 {
+		rows := [][]any{{"file", "sheet", "row", "kind", "key", "field"}}
+		for _, n := range d.NotRestorable {
+			s := n.Source
+			sheet, row := s.Sheet, s.Row
+			if s.Entry != "" {
+				sheet, row = s.Entry, s.Index
+			}
+			rows = append(rows, []any{EscapeFormula(s.File), EscapeFormula(sheet), row, n.Kind, EscapeFormula(n.Key), n.Field})
+		}
+		if _, err := f.NewSheet(NotRestorableSheet); err != nil {
+			return err
+		}
+		if err := putRows(f, NotRestorableSheet, rows); err != nil {
+			return err
+		}
+		if err := headerRow(f, NotRestorableSheet, len(rows[0]), len(rows)); err != nil {
 			return err
 		}
 	}
-	_ = f.SetColWidth(SummarySheet, "A", "A", 24)
 	if _, err := f.NewSheet(ChangesSheet); err != nil {
 		return err
+	}
+	// The changes sheet is streamed: its used range, filter, widths and
+	// frozen header are declared before its first row (excelize drops a
+	// filter set on a streamed sheet after it is flushed).
+	var widths []int
+	n := 0
+	changeRows(d, func(r []any) {
+		n++
+		for i, v := range r {
+			for len(widths) <= i {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], cellWidth(v))
+		}
+	})
+	if err := SetDimension(f, ChangesSheet, len(widths), n); err != nil {
+		return err
+	}
+	if n > 1 {
+		end, _ := excelize.CoordinatesToCellName(len(widths), n)
+		if err := f.AutoFilter(ChangesSheet, "A1:"+end, nil); err != nil {
+			return err
+		}
 	}
 	sw, err := f.NewStreamWriter(ChangesSheet)
 	if err != nil {
 		return err
 	}
-	rows := Rows(d)
-	for i, r := range rows {
-		vals := make([]any, len(r))
-		for j, v := range r {
-			vals[j] = EscapeFormula(v)
-		}
-		cellRef, _ := excelize.CoordinatesToCellName(1, i+1)
-		if err := sw.SetRow(cellRef, vals); err != nil {
+	for i, wd := range widths {
+		if err := sw.SetColWidth(i+1, i+1, colWidth(wd)); err != nil {
 			return err
 		}
 	}
-	if err := sw.Flush(); err != nil {
+	if err := sw.SetPanes(frozenHeader()); err != nil {
 		return err
 	}
-	if len(rows) > 1 {
-		end, _ := excelize.CoordinatesToCellName(len(rows[0]), len(rows))
-		_ = f.AutoFilter(ChangesSheet, "A1:"+end, nil)
+	i := 0
+	var werr error
+	changeRows(d, func(r []any) {
+		i++
+		for j, v := range r {
+			if s, ok := v.(string); ok {
+				r[j] = EscapeFormula(s)
+			}
+		}
+		cellRef, _ := excelize.CoordinatesToCellName(1, i)
+		if err := sw.SetRow(cellRef, r); err != nil && werr == nil {
+			werr = err
+		}
+	})
+	if werr != nil {
+		return werr
+	}
+	if err := sw.Flush(); err != nil {
+		return err
 	}
 	if err := failedSheet(f, d, recs); err != nil {
 		return err
 	}
 	return f.Write(w)
 }
+
+// putRows writes rows into an in-memory sheet from A1, sizes its columns
+// and declares its used range.
+func putRows(f *excelize.File, sheet string, rows [][]any) error {
+	cols := 0
+	var widths []int
+	for i, r := range rows {
+		cellRef, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow(sheet, cellRef, &r); err != nil {
+			return err
+		}
+		cols = max(cols, len(r))
+		for j, v := range r {
+			for len(widths) <= j {
+				widths = append(widths, 0)
+			}
+			widths[j] = max(widths[j], cellWidth(v))
+		}
+	}
+	for j, wd := range widths {
+		name, _ := excelize.ColumnNumberToName(j + 1)
+		if err := f.SetColWidth(sheet, name, name, colWidth(wd)); err != nil {
+			return err
+		}
+	}
+	return SetDimension(f, sheet, cols, len(rows))
+}
+
+// headerRow freezes an in-memory sheet's first row and puts a filter on it.
+func headerRow(f *excelize.File, sheet string, cols, rows int) error {
+	if err := f.SetPanes(sheet, frozenHeader()); err != nil {
+		return err
+	}
+	if rows < 2 {
+		return nil
+	}
+	end, _ := excelize.CoordinatesToCellName(cols, rows)
+	return f.AutoFilter(sheet, "A1:"+end, nil)
+}
+
+func frozenHeader() *excelize.Panes {
+	return &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}
+}
+
+// SetDimension declares a sheet's used range, A1 to the last column and
+// row written (<dimension ref="A1:K57">): readers that trust it (openpyxl
+// in read-only mode) otherwise see one cell. A streamed sheet must be
+// given it before its stream writer is made.
+func SetDimension(f *excelize.File, sheet string, cols, rows int) error {
+	if cols < 1 || rows < 1 {
+		return f.SetSheetDimension(sheet, "A1")
+	}
+	end, err := excelize.CoordinatesToCellName(cols, rows)
+	if err != nil {
+		return err
+	}
+	return f.SetSheetDimension(sheet, "A1:"+end)
+}
+
+// cellWidth is the characters a cell's value shows.
+func cellWidth(v any) int {
+	switch t := v.(type) {
+	case nil:
+		return 0
+	case string:
+		return len([]rune(t))
+	case excelize.Cell:
+		return cellWidth(t.Value)
+	}
+	return len(fmt.Sprint(v))
+}
+
+// colWidth is a column's width for its widest cell, within 8 and 60.
+func colWidth(chars int) float64 { return float64(min(max(chars+2, 8), 60)) }

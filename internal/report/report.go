@@ -24,7 +24,14 @@ type Document struct {
 	Targets string            `json:"targets,omitempty"`
 	Metrics []TargetMetrics   `json:"metrics,omitempty"`
 	Extra   map[string]string `json:"info,omitempty"`
+	// NotRestorable lists, for a back-out plan, the write-only values the
+	// undo cannot put back (the terminal prints the same list).
+	NotRestorable []engine.NotRestorable `json:"not_restorable,omitempty"`
 }
+
+// IsApply reports whether the document is an apply's (apply --revert
+// included): its operations were executed, not only planned.
+func (d *Document) IsApply() bool { return strings.HasPrefix(d.Kind, "apply") }
 
 // TargetMetrics are one target's request figures of a run.
 type TargetMetrics struct {
@@ -43,7 +50,7 @@ type TargetMetrics struct {
 
 // New builds a document from a plan.
 func New(kind string, p *engine.Plan) *Document {
-	return &Document{Kind: kind, Summary: p.Summary(), Ops: p.Ops, Inputs: p.Inputs, Targets: p.Targets}
+	return &Document{Kind: kind, Summary: p.Summary(), Ops: p.Ops, Inputs: p.Inputs, Targets: p.Targets, NotRestorable: p.NotRestorable}
 }
 
 // Visible returns the operations a person should see: everything but
@@ -121,7 +128,7 @@ func Print(w io.Writer, d *Document, o TextOptions) {
 			continue
 		}
 		status := ""
-		if d.Kind == "apply" && op.Status != engine.Planned {
+		if d.IsApply() && op.Status != engine.Planned {
 			status = " [" + op.Status.String() + "]"
 		}
 		fmt.Fprintf(w, "  %s %s %s %s%s\n", paint(colors[op.Action], sym), op.Target, op.Kind, op.Key, status)
@@ -162,7 +169,7 @@ func RowLine(c RowCounts) string {
 func SummaryLine(d *Document) string {
 	s := d.Summary
 	rows := RowLine(CountRows(d.Ops))
-	if d.Kind == "apply" {
+	if d.IsApply() {
 		return fmt.Sprintf("Apply: %s. Operations: %d done, %d failed, %d skipped, %d unchanged.", rows, s.Done, s.Failed, s.Skip, s.Noop)
 	}
 	return fmt.Sprintf("Plan: %s. Operations: %d to create, %d to update, %d to delete, %d unchanged, %d failed.", rows, s.Create, s.Update, s.Delete, s.Noop, s.Failed)
@@ -202,7 +209,10 @@ func JSON(w io.Writer, d *Document) error {
 		Ops     []op            `json:"operations"`
 		Inputs  []engine.Input  `json:"inputs,omitempty"`
 		Metrics []TargetMetrics `json:"metrics,omitempty"`
-	}{Run: d.Run, Rows: CountRows(d.Ops), Summary: d.Summary, Inputs: d.Inputs, Metrics: d.Metrics, Ops: []op{}}
+		// NotRestorable is a back-out plan's list of write-only values
+		// the undo cannot put back.
+		NotRestorable []engine.NotRestorable `json:"not_restorable,omitempty"`
+	}{Run: d.Run, Rows: CountRows(d.Ops), Summary: d.Summary, Inputs: d.Inputs, Metrics: d.Metrics, NotRestorable: d.NotRestorable, Ops: []op{}}
 	// The operations are converted and encoded one at a time as they are
 	// written: a run's report is never held whole.
 	conv := func(i int) any {
@@ -256,10 +266,32 @@ func EscapeFormula(s string) string {
 }
 
 // Rows flattens the document to one row per field change (or per op when
-// it has none), for CSV and xlsx.
+// it has none), for CSV.
 func Rows(d *Document) [][]string {
-	header := []string{"file", "sheet", "row", "target", "cluster", "kind", "key", "action", "status", "field", "old", "new", "error"}
-	out := [][]string{header}
+	var out [][]string
+	changeRows(d, func(r []any) {
+		row := make([]string, len(r))
+		for i, v := range r {
+			row[i] = textCell(v)
+		}
+		out = append(out, row)
+	})
+	return out
+}
+
+// changeHeader are the columns of the flat change list (CSV, xlsx).
+var changeHeader = []string{"file", "sheet", "row", "target", "cluster", "kind", "key", "action", "status", "field", "old", "new", "error"}
+
+// changeRows calls fn with the header, then one row per field change (or
+// per operation when it has none): the row number as an int, numeric old
+// and new values as numbers, booleans as booleans, everything else as
+// text. fn may keep or change the slice it is given.
+func changeRows(d *Document, fn func([]any)) {
+	head := make([]any, len(changeHeader))
+	for i, h := range changeHeader {
+		head[i] = h
+	}
+	fn(head)
 	for _, op := range d.Ops {
 		s := op.Src()
 		row := s.Row
@@ -267,28 +299,48 @@ func Rows(d *Document) [][]string {
 		if s.Entry != "" {
 			sheet, row = s.Entry, s.Index
 		}
-		base := []string{s.File, sheet, fmt.Sprint(row), op.Target, Cluster(op), op.Kind, op.Key, op.Action.String(), op.Status.String()}
+		base := []any{s.File, sheet, row, op.Target, Cluster(op), op.Kind, op.Key, op.Action.String(), op.Status.String()}
 		if len(op.Changes) == 0 {
-			out = append(out, append(append([]string{}, base...), "", "", "", op.Error))
+			fn(append(append([]any{}, base...), "", "", "", op.Error))
 			continue
 		}
 		for _, c := range op.Changes {
-			old, nw := cell(c.Old, c.Secret), cell(c.New, c.Secret)
-			out = append(out, append(append([]string{}, base...), c.Field, old, nw, op.Error))
+			fn(append(append([]any{}, base...), c.Field, typedCell(c.Old, c.Secret), typedCell(c.New, c.Secret), op.Error))
 		}
 	}
-	return out
 }
 
-func cell(v any, secret bool) string {
+// typedCell is a value for a spreadsheet cell: numbers as numbers,
+// booleans as booleans, text as text, anything else as its JSON.
+func typedCell(v any, secret bool) any {
 	if v == nil {
 		return ""
 	}
 	if secret {
 		return engine.SecretMarker
 	}
-	if s, ok := v.(string); ok {
-		return s
+	switch t := v.(type) {
+	case string, bool, int, int64, float64:
+		return t
+	case json.Number:
+		if i, err := t.Int64(); err == nil {
+			return i
+		}
+		if f, err := t.Float64(); err == nil {
+			return f
+		}
+		return t.String()
+	}
+	return strings.Trim(Value(v, false), "\"")
+}
+
+// textCell is a typed cell as CSV text, as it always was.
+func textCell(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case nil:
+		return ""
 	}
 	return strings.Trim(Value(v, false), "\"")
 }

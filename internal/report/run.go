@@ -31,7 +31,17 @@ type Run struct {
 	// Backout is the back-out file of an apply that wrote (plan --revert
 	// and apply --revert take it).
 	Backout string `json:"backout,omitempty"`
-	Exit    int    `json:"exit"`
+	// Config is the --config file the run mapped its inputs with (File
+	// empty: no config file; a revert takes the config from its back-out
+	// file), with the SHA-256 of the config's bytes.
+	Config *RunFile `json:"config,omitempty"`
+	Exit   int      `json:"exit"`
+	// Error says why a run stopped or was refused (exit 2, 3 or 4).
+	Error string `json:"error,omitempty"`
+	// Problems are the input problems a run refused for invalid input
+	// found (FILE:SHEET:ROW:COLUMN: message, as validate prints them; at
+	// most 1,000, Error gives the count).
+	Problems []string `json:"problems,omitempty"`
 }
 
 // Approval is a signer of the plan: the principal of the allowed signers
