@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/bulkprov/bulkprov/internal/engine/plan"
+	"github.com/bulkprov/bulkprov/internal/engine/store"
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
 )
@@ -423,14 +424,8 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 			return &FatalError{Err: err}
 		}
 	}
-	if err := backoutIntent(ctx, o.Backout, op, t, o); err != nil {
-		return backoutRefused(op, rc, err)
-	}
-	if j != nil {
-		if err := journalIntent(j, op, hashes); err != nil {
-			op.Status, op.Error = Failed, err.Error()
-			return &FatalError{Err: err}
-		}
+	if ok, err := commitIntent(ctx, op, rc, t, o, j, hashes); !ok {
+		return err
 	}
 	err := execute(ctx, op, t, o, j)
 	if journaled, stop := afterWrite(err, op, k, rc, t, o, hashes); !journaled {
@@ -449,6 +444,30 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 		return err
 	}
 	return nil
+}
+
+// commitIntent makes op's back-out line and journal intent durable
+// before op is sent: both are appended, then the two files are synced at
+// once, each in a group commit shared with the other writes that append
+// meanwhile (store.Sync). When they could not be, it fails op (ok false)
+// and returns the error that stops the run, if it does.
+func commitIntent(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Journal, hashes map[string]string) (ok bool, stop error) {
+	bm, err := backoutIntent(ctx, o.Backout, op, t, o)
+	if err != nil {
+		return false, backoutRefused(op, rc, err)
+	}
+	jm, err := journalIntent(j, op, hashes)
+	if err == nil {
+		var berr error
+		if err, berr = store.Sync(jm, bm); err == nil && berr != nil {
+			return false, backoutRefused(op, rc, &FatalError{Err: berr})
+		}
+	}
+	if err != nil {
+		op.Status, op.Error = Failed, err.Error()
+		return false, &FatalError{Err: err}
+	}
+	return true, nil
 }
 
 // afterWrite records how op's write ended (err) in op, its row's chain

@@ -1,17 +1,23 @@
 package engine
 
+import "github.com/bulkprov/bulkprov/internal/engine/store"
+
 // The checkpoint lines of one operation: what the core tells the journal
 // (package store) about each write.
 
-// journalIntent records, durably, that op is about to be written, with the keyed
+// journalIntent records that op is about to be written, with the keyed
 // hashes of the secrets it sends (by run-state scope) and, for a
-// credential, its TimeChanged before the set.
-func journalIntent(j *Journal, op *Op, hashes map[string]string) error {
+// credential, its TimeChanged before the set. The returned mark, synced
+// with the back-out line's (store.Sync), makes it durable.
+func journalIntent(j *Journal, op *Op, hashes map[string]string) (store.Mark, error) {
+	if j == nil {
+		return store.Mark{}, nil
+	}
 	e := Entry{Type: "intent", Op: op.ID, Kind: op.Kind, Key: op.Key, Object: objectID(op), Hashes: hashes, Cluster: op.Cluster}
 	if b, ok := op.TimeBefore(); ok {
 		e.Before = &b
 	}
-	return j.Append(e, true)
+	return j.Buffer(e)
 }
 
 // journalTx records the VOSS transaction id of op's write, durably.

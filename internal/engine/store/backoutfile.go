@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/bulkprov/bulkprov/internal/engine/plan"
@@ -93,13 +92,14 @@ type BackoutEntry struct {
 type Backout struct {
 	Path string
 
-	f      *os.File
-	mu     sync.Mutex // guards buf, seq
-	buf    bytes.Buffer
-	seq    int64
-	syncMu sync.Mutex // one fsync at a time; guards synced, err
-	synced int64
-	err    error
+	f   *os.File
+	log *logFile
+}
+
+func newBackout(path string, f *os.File) *Backout {
+	return &Backout{Path: path, f: f, log: newLogFile(path, f, func(step string, err error) error {
+		return fmt.Errorf("back-out file %s: %s: %w", path, step, err)
+	})}
 }
 
 // CreateBackout creates the back-out file at path (mode 0600) with its
@@ -114,7 +114,7 @@ func CreateBackout(path string, h BackoutHeader) (*Backout, error) {
 		f.Close()
 		return nil, fmt.Errorf("back-out file: %w", err)
 	}
-	b := &Backout{Path: path, f: f}
+	b := newBackout(path, f)
 	h.Type, h.Version = "backout", BackoutVersion
 	if h.Started.IsZero() {
 		h.Started = time.Now().UTC()
@@ -152,50 +152,29 @@ func AppendBackout(path string) (*Backout, error) {
 		f.Close()
 		return nil, fmt.Errorf("back-out file %s: %w", path, err)
 	}
-	return &Backout{Path: path, f: f}, nil
+	return newBackout(path, f), nil
 }
 
 func (b *Backout) appendLine(v any, durable bool) error {
-	line, err := json.Marshal(v)
-	if err != nil {
-		return err
+	m, err := b.buffer(v)
+	if err == nil && durable {
+		err = m.l.syncUpTo(m.seq)
 	}
-	b.mu.Lock()
-	b.buf.Write(line)
-	b.buf.WriteByte('\n')
-	b.seq++
-	seq := b.seq
-	b.mu.Unlock()
-	if durable {
-		return b.syncUpTo(seq)
-	}
-	return nil
+	return err
 }
 
-func (b *Backout) syncUpTo(seq int64) error {
-	b.syncMu.Lock()
-	defer b.syncMu.Unlock()
-	if b.err != nil {
-		return b.err
+func (b *Backout) buffer(v any) (Mark, error) {
+	line, err := json.Marshal(v)
+	if err != nil {
+		return Mark{}, err
 	}
-	if b.synced >= seq {
-		return nil
+	seq, big := b.log.add(line)
+	if big {
+		if err := b.log.syncUpTo(seq); err != nil {
+			return Mark{}, err
+		}
 	}
-	b.mu.Lock()
-	data := append([]byte(nil), b.buf.Bytes()...)
-	b.buf.Reset()
-	upto := b.seq
-	b.mu.Unlock()
-	if _, err := b.f.Write(data); err != nil {
-		b.err = fmt.Errorf("back-out file %s: write: %w", b.Path, err)
-		return b.err
-	}
-	if err := b.f.Sync(); err != nil {
-		b.err = fmt.Errorf("back-out file %s: sync: %w", b.Path, err)
-		return b.err
-	}
-	b.synced = upto
-	return nil
+	return Mark{l: b.log, seq: seq}, nil
 }
 
 // Close writes what is buffered, durably, and closes the file.
@@ -203,10 +182,7 @@ func (b *Backout) Close() error {
 	if b == nil {
 		return nil
 	}
-	b.mu.Lock()
-	seq := b.seq
-	b.mu.Unlock()
-	err := b.syncUpTo(seq)
+	err := b.log.syncUpTo(b.log.last())
 	if cerr := b.f.Close(); err == nil {
 		err = cerr
 	}
@@ -358,6 +334,11 @@ func contains(list []string, s string) bool {
 // Write records, durably, e: one write of the run and what undoes it,
 // before the write is sent. Safe for concurrent use.
 func (b *Backout) Write(e BackoutEntry) error { return b.appendLine(e, true) }
+
+// Buffer appends e, one write of the run and what undoes it, without
+// waiting for it to be durable: Sync with the returned mark makes it so,
+// and the write must not be sent before. Safe for concurrent use.
+func (b *Backout) Buffer(e BackoutEntry) (Mark, error) { return b.buffer(e) }
 
 // Outcome records how operation op ended: a failed write needs no undo; a
 // create's outcome carries the id it got. Failures are written durably (a
