@@ -54,3 +54,22 @@ func writeMemProfile(io streams) {
 		fmt.Fprintln(io.err, "bulkprov: BULKPROV_MEMPROFILE:", err)
 	}
 }
+
+// startCPUProfile writes a CPU profile of the whole process to
+// $BULKPROV_CPUPROFILE, when it is set, until the returned function is
+// called. A developer's tool, like BULKPROV_MEMPROFILE.
+func startCPUProfile() (stop func()) {
+	path := os.Getenv("BULKPROV_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bulkprov: BULKPROV_CPUPROFILE:", err)
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
+}
