@@ -51,6 +51,7 @@ type targetFlags struct {
 	stateDir     string
 	reuse        []*regexp.Regexp
 	vossRate     float64
+	cupiShare    float64
 	shard        shardFlag
 	fs           *flag.FlagSet
 }
@@ -69,6 +70,7 @@ func (f *targetFlags) register(fs *flag.FlagSet) {
 	fs.Bool("voss-sync", true, "deprecated: VOSS writes are synchronous by default (see --voss-nowait)")
 	fs.Var(&f.shard, "shard", "K/N: run only the rows of the Unity Connection clusters whose FNV-1a hash of the name mod N is K (rows of no cluster: shard 0), the VOSS part of a row with its cluster; --shard /N takes K from $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job); default --voss-rate becomes 20/N")
 	fs.Float64Var(&f.vossRate, "voss-rate", engine.DefaultVOSSRate, "pace every VOSS request, polls included, at R per second (VOSS's documented per-user limit is 20; 0 = unpaced, for a VOSS whose limit was raised)")
+	fs.Float64Var(&f.cupiShare, "cupi-share", 1, "keep at most ⌈5 × F⌉ requests in service on each Unity Connection cluster (0 < F ≤ 1): its 5 request slots also serve its administration pages")
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "timeout of one HTTP request")
 	fs.StringVar(&f.secrets, "secrets", "", "CSV side-file of write-only values an export cannot carry, keyed by username (header: username,password,pin,account_information.security_questions.[0].answer,...); read once, never copied")
 	fs.StringVar(&f.oneTime, "one-time-passwords", "", "give VOSS users created without a password a generated one that must be changed at first login, and write them (only) to this new 0600 CSV file")
@@ -125,6 +127,8 @@ func (f *targetFlags) connect(cfg *transform.Config, errOut io.Writer) (*connect
 		return nil, fail(exitInvalid, "--workers %d: want a number of requests ≥ 1 (0 or unset: adaptive)", f.workers)
 	case math.IsNaN(f.vossRate) || f.vossRate < 0:
 		return nil, fail(exitInvalid, "--voss-rate %v: want a rate ≥ 0 (0 = unpaced)", f.vossRate)
+	case !(f.cupiShare > 0 && f.cupiShare <= 1): // NaN too
+		return nil, fail(exitInvalid, "--cupi-share %v: want a share of each Unity Connection cluster's 5 request slots, 0 < F ≤ 1 (0.4 keeps at most 2 requests in service)", f.cupiShare)
 	case f.timeout < 0:
 		return nil, fail(exitInvalid, "--timeout %v: want a duration > 0", f.timeout)
 	case f.retries < 0:
@@ -164,9 +168,12 @@ func (f *targetFlags) connect(cfg *transform.Config, errOut io.Writer) (*connect
 			return nil, fail(exitInvalid, "%s %q: expected a URL such as https://host:port", name, *u)
 		}
 	}
-	cupiMax, vossMax := defaultCUPIWorkers, defaultVOSSWorkers
+	cupiMax, vossMax := engine.CUPIMax(f.cupiShare), defaultVOSSWorkers
 	if f.workers > 0 {
 		cupiMax, vossMax = f.workers, f.workers
+		if f.cupiShare < 1 { // the share bounds --workers too
+			cupiMax = min(f.workers, engine.CUPIMax(f.cupiShare))
+		}
 	}
 	httpClient := func(conns int) (*http.Client, error) {
 		client, err := targets.NewHTTPClient(targets.HTTPOptions{CAFile: f.caFile, Conns: conns, Timeout: f.timeout})
