@@ -27,7 +27,7 @@ func runApply(args []string, io streams) (err error) {
 	var reportPaths reportPaths
 	var planPath, checkpoint, revertPath, backoutPath string
 	var fresh, quiet, verbose, force bool
-	var maxDeletes, maxChanges int
+	var maxDeletes, maxChanges, keep int
 	var af approvalFlags
 	var auditPath string
 	fs := newFlagSet("apply", "[TARGETS] [flags] INPUT...", `
@@ -69,6 +69,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	fs.BoolVar(&force, "force", false, "with --revert: restore objects someone else changed since the run, too")
 	fs.StringVar(&backoutPath, "backout", "", "write the back-out file here (default: beside the checkpoint, named after it with -UTCTIME.backout.json)")
 	fs.IntVar(&maxDeletes, "max-deletes", -1, "refuse to run (before any write) when the plan deletes more than N objects")
+	fs.IntVar(&keep, "keep", engine.DefaultKeep, "after a run, keep the checkpoints and back-out files of the N most recent completed runs in the state folder's checkpoints and remove older ones (never an unfinished run's; 0 keeps all)")
 	fs.IntVar(&maxChanges, "max-changes", -1, "refuse to run (before any write) when the plan changes more than N objects")
 	af.register(fs)
 	auditLogFlag(fs, &auditPath)
@@ -76,6 +77,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	if err != nil {
 		return err
 	}
+	defer tf.releaseState()
 	au, err := startAudit("apply", auditPath, args, paths, &tf, io)
 	if err != nil {
 		return err
@@ -83,6 +85,9 @@ credentials or a permission (fix the access, then run again).`, io)
 	defer func() { err = au.finish(err) }()
 	if err := in.check(); err != nil {
 		return err
+	}
+	if keep < 0 {
+		return fail(exitInvalid, "--keep %d: want a number of runs ≥ 0 (0 keeps all)", keep)
 	}
 	outs := append(reportPaths.outputs(), outputPath{flag: "--checkpoint", path: checkpoint},
 		outputPath{flag: "--backout", path: backoutPath, exts: []string{".json"}})
@@ -181,6 +186,22 @@ credentials or a permission (fix the access, then run again).`, io)
 	// The checkpoint is bound to the inputs, the config and the targets:
 	// the same sheet against another server is another run.
 	binding := hashString(run.binding + "|" + conn.targets.ID)
+	if !tf.sim {
+		// One run at a time on a state folder: taken before its
+		// checkpoint or records are read.
+		if _, err := tf.holdState(ctx, io.err); err != nil {
+			return err
+		}
+	}
+	rs, err := tf.runState(ctx, io.err)
+	if err != nil {
+		return err
+	}
+	if tf.held != nil {
+		// Registered before the journal's close, so it runs after it:
+		// this run's files are counted as they end.
+		defer pruneCheckpoints(filepath.Join(tf.held.Path, "checkpoints"), keep, io)
+	}
 	journal, checkpoint, created, err := openCheckpoint(&tf, checkpoint, paths[0], binding, fresh, io)
 	if err != nil {
 		return err
@@ -202,10 +223,6 @@ credentials or a permission (fix the access, then run again).`, io)
 			}
 		}
 	}()
-	rs, err := tf.runState()
-	if err != nil {
-		return err
-	}
 	if journal != nil {
 		journal.Restore(rs)
 	}
@@ -238,9 +255,7 @@ credentials or a permission (fix the access, then run again).`, io)
 		p.Inputs, p.ConfigSHA256 = run.files, run.binding
 		startErr = beforeWrites(p, saved, planPath, maxDeletes, maxChanges, io)
 		if startErr == nil {
-			if backoutPath == "" && journal == nil {
-				backoutPath = simBackoutPath(&tf, paths, binding)
-			}
+			warnResent(io.err, rs, p)
 			bo, startErr = openBackout(backoutPath, journal, conn.targets, run, rv, p, io)
 			o.Backout = bo
 			if bo != nil {
@@ -253,7 +268,10 @@ credentials or a permission (fix the access, then run again).`, io)
 	ao := engine.ApplyOptions{Journal: journal, Progress: prog.update}
 	var p *engine.Plan
 	var applyErr error
-	if saved == nil && maxDeletes < 0 && maxChanges < 0 && rv == nil {
+	// A state folder with no records (new, or lost) plans the whole run
+	// first, so the warning of secrets sent again counts them all before
+	// the first is sent.
+	if saved == nil && maxDeletes < 0 && maxChanges < 0 && rv == nil && !rs.Fresh() {
 		// Nothing needs the whole plan before the first write: VOSS's
 		// writes start once VOSS's part is planned, while Unity
 		// Connection's per-user reads go on.
@@ -341,6 +359,17 @@ func openCheckpoint(tf *targetFlags, path, firstInput, binding string, fresh boo
 		fmt.Fprintf(io.err, "resuming from checkpoint %s: %d operation(s) already done, %d to verify\n", path, len(journal.Done), len(journal.Pending))
 	}
 	return journal, path, created, nil
+}
+
+// pruneCheckpoints applies --keep to the state folder's checkpoints.
+func pruneCheckpoints(dir string, keep int, io streams) {
+	removed, err := engine.PruneCheckpoints(dir, keep)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintln(io.err, "bulkprov: pruning old checkpoints:", err)
+	}
+	if len(removed) > 0 {
+		fmt.Fprintf(io.err, "pruned %d checkpoint and back-out file(s) of completed runs older than the last %d (--keep)\n", len(removed), keep)
+	}
 }
 
 // stoppedExit is the exit of a run that stopped short, or nil: clusters

@@ -65,7 +65,7 @@ Example:
 	fs.DurationVar(&timeout, "timeout", 30*time.Second, "timeout of one HTTP request")
 	fs.StringVar(&record, "record", "", "also write every request and answer to cassettes in `DIR`, secrets redacted")
 	fs.Float64Var(&vossRate, "voss-rate", 20, "the VOSS requests per second a run paces itself at (the documented per-user limit), for the duration estimate")
-	acceptTargetFlags(fs, "state-dir", "workers")
+	acceptTargetFlags(fs, "state-dir", "wait", "workers")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err

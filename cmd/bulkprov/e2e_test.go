@@ -37,6 +37,7 @@ func TestMain(m *testing.M) {
 	// The runs of the tests keep their state (applied secrets, checkpoints)
 	// here, never in the home folder; a test that needs its own sets it.
 	os.Setenv("BULKPROV_STATE_DIR", filepath.Join(dir, "state"))
+	os.Setenv("XDG_STATE_HOME", filepath.Join(dir, "xdg-state")) // should a test clear the one above
 	args := []string{"build", "-o", binary}
 	if raceEnabled {
 		args = append(args, "-race")

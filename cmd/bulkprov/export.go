@@ -32,7 +32,7 @@ Example:
   bulkprov export --voss https://voss.example --model data/User \
       --hierarchy sys.hcs.CS-P.CS-NB.AAAGlobal --out tenant-users.xlsx`, io)
 	registerOnly(fs, &tf, "voss", "cupi", "sim", "ca-file", "timeout", "config", "voss-rate")
-	acceptTargetFlags(fs, "state-dir", "workers")
+	acceptTargetFlags(fs, "state-dir", "wait", "workers")
 	var cluster string
 	fs.StringVar(&cluster, "cluster", "", "for CUPI models: the Unity Connection cluster of --config's cupiClusters to export from (default: --cupi)")
 	fs.StringVar(&model, "model", "", "model to export: data/User, relation/HcsAdminUserREL, cupi/User or cupi/AuthzServer")

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/bulkprov/bulkprov/internal/engine"
 	"github.com/bulkprov/bulkprov/internal/report"
 )
 
@@ -93,6 +94,13 @@ func checkOutput(o outputPath) error {
 	}
 	if st, err := os.Stat(o.path); err == nil && st.IsDir() {
 		return fmt.Errorf("is a folder")
+	}
+	// A checkpoint or back-out path is appended to on resume: an existing
+	// one must be bulkprov's own file of that kind, and no link.
+	if typ := map[string]string{"--checkpoint": "run", "--backout": "backout"}[o.flag]; typ != "" {
+		if err := engine.CheckOwnPath(o.path, typ); err != nil {
+			return err
+		}
 	}
 	dir := filepath.Dir(o.path)
 	st, err := os.Stat(dir)

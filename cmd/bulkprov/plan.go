@@ -84,6 +84,7 @@ terraform's): 0 nothing would change, 2 changes are pending, 1 an error
 	if err != nil {
 		return err
 	}
+	defer tf.releaseState()
 	au, err := startAudit("plan", auditPath, args, paths, &tf, io)
 	if err != nil {
 		return err
@@ -172,7 +173,7 @@ func computePlan(ctx context.Context, rv *revertRun, in *inputFlags, tf *targetF
 		conn.close()
 		return nil, nil, nil, err
 	}
-	rs, err := tf.runState()
+	rs, err := tf.runState(ctx, io.err)
 	if err != nil {
 		conn.close()
 		return nil, nil, nil, err
@@ -186,6 +187,7 @@ func computePlan(ctx context.Context, rv *revertRun, in *inputFlags, tf *targetF
 	}
 	p.Inputs = run.files
 	p.ConfigSHA256 = run.binding
+	warnResent(io.err, rs, p)
 	return p, run, conn, nil
 }
 

@@ -358,10 +358,14 @@ func TestREADMEWorkedExample(t *testing.T) {
 	cmd := exec.Command("bash", "-euo", "pipefail", "-c", "trap 'kill $(jobs -p) 2>/dev/null' EXIT\n"+script)
 	cmd.Dir = dir
 	for _, e := range os.Environ() {
-		if !strings.HasPrefix(e, "BULKPROV_") {
+		if !strings.HasPrefix(e, "BULKPROV_") && !strings.HasPrefix(e, "XDG_STATE_HOME=") {
 			cmd.Env = append(cmd.Env, e)
 		}
 	}
+	// Its state folder is the default one, under XDG_STATE_HOME: a temp
+	// folder here (with BULKPROV_STATE_DIR dropped, it was the user's
+	// real ~/.local/state/bulkprov — issue 24).
+	cmd.Env = append(cmd.Env, "XDG_STATE_HOME="+filepath.Join(dir, "xdg-state"))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("the README's worked example fails as written: %v\n%s", err, out)

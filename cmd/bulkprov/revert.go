@@ -133,29 +133,32 @@ func openBackout(flagPath string, j *engine.Journal, t *engine.Targets, run *run
 		}
 		path = prev
 	}
+	h := engine.BackoutHeader{Command: commandName("apply", rv), Targets: engine.BackoutTargets{VOSS: t.VOSSName, CUPI: t.CUPIName}}
+	for name, c := range t.Clusters {
+		if h.Targets.Clusters == nil {
+			h.Targets.Clusters = map[string]string{}
+		}
+		h.Targets.Clusters[name] = c.URL
+	}
+	if json.Valid(run.cfgBytes) {
+		h.Config = run.cfgBytes
+	}
+	if j != nil {
+		h.Journal = j.Path
+	}
 	var b *engine.Backout
 	var err error
-	if _, serr := os.Stat(path); path != "" && serr == nil && j != nil && j.Resumed {
-		b, err = engine.AppendBackout(path)
+	if _, serr := os.Lstat(path); path != "" && serr == nil && j != nil && j.Resumed {
+		// The interrupted run's file; a header lost with the crash is
+		// written again from this run's (the same targets and config: the
+		// journal is bound to them).
+		b, err = engine.AppendBackout(path, h)
 	} else {
 		if path == "" && j == nil {
 			return nil, nil
 		}
 		if path == "" {
 			path = defaultBackoutPath(j.Path, time.Now())
-		}
-		h := engine.BackoutHeader{Command: commandName("apply", rv), Targets: engine.BackoutTargets{VOSS: t.VOSSName, CUPI: t.CUPIName}}
-		for name, c := range t.Clusters {
-			if h.Targets.Clusters == nil {
-				h.Targets.Clusters = map[string]string{}
-			}
-			h.Targets.Clusters[name] = c.URL
-		}
-		if json.Valid(run.cfgBytes) {
-			h.Config = run.cfgBytes
-		}
-		if j != nil {
-			h.Journal = j.Path
 		}
 		b, err = engine.CreateBackout(path, h)
 	}
@@ -219,21 +222,4 @@ func backoutPlanNeedsRevert(saved *engine.Plan, rv *revertRun, planPath string) 
 		return nil
 	}
 	return fail(exitInvalid, "--plan %s is a back-out plan: run bulkprov apply --revert %s --plan %s", planPath, saved.Inputs[0].Path, planPath)
-}
-
-// simBackoutPath is where the back-out file of a run without a journal
-// (--sim) goes: the state folder's checkpoints, named as its journal would
-// be. Its targets lived in this process only, so it documents the run but
-// cannot be reverted. "" when there is no state folder.
-func simBackoutPath(tf *targetFlags, paths []string, binding string) string {
-	dir, err := tf.stateFolder()
-	if err != nil || len(paths) == 0 {
-		return ""
-	}
-	dir = filepath.Join(dir, "checkpoints")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return ""
-	}
-	base := strings.TrimSuffix(filepath.Base(paths[0]), filepath.Ext(paths[0]))
-	return defaultBackoutPath(filepath.Join(dir, base+"-"+binding[:12]+tf.shard.suffix()+".journal"), time.Now())
 }

@@ -482,27 +482,36 @@ func TestRevertOnCluster(t *testing.T) {
 	}
 }
 
-// Every apply that writes writes a back-out file, --sim included (it
-// documents the run; its simulators are gone, so it cannot be reverted),
-// and says where, also under --quiet. An apply that writes nothing has none.
+// --sim writes nothing outside the process (cli.md): no back-out file
+// unless --backout names one (issue 24: it was written into the state
+// folder). A named one documents the run (its simulators are gone, so it
+// cannot be reverted) and its path is said, also under --quiet. An apply
+// that writes nothing has none.
 func TestBackoutUnderSim(t *testing.T) {
 	state := t.TempDir()
 	env := append([]string{"BULKPROV_STATE_DIR=" + state}, creds...)
 	wb := filepath.Join(t.TempDir(), "users.xlsx")
 	writeRows(t, wb, []userRow{baseUser(0)})
 	r := bulkprov(t, env, "apply", "--sim", "--quiet", wb)
-	if r.code != 0 {
+	if r.code != 0 || strings.Contains(r.stderr, "backout: ") {
 		t.Fatalf("apply --sim: exit %d\n%s", r.code, r.stderr)
 	}
-	path := backoutPathOf(t, r.stderr)
-	if !strings.HasPrefix(path, filepath.Join(state, "checkpoints", "users-")) {
-		t.Errorf("back-out file %s is not in the state folder", path)
+	if ents, _ := os.ReadDir(state); len(ents) != 0 {
+		t.Errorf("apply --sim wrote into the state folder: %v", ents)
 	}
-	checkBackoutFile(t, path, []string{baseUser(0).password})
-	if r := bulkprov(t, env, "plan", "--revert", path); r.code != 2 || !strings.Contains(r.stderr, "--sim") {
+	named := filepath.Join(t.TempDir(), "sim.backout.json")
+	r = bulkprov(t, env, "apply", "--sim", "--quiet", "--backout", named, wb)
+	if r.code != 0 {
+		t.Fatalf("apply --sim --backout: exit %d\n%s", r.code, r.stderr)
+	}
+	if path := backoutPathOf(t, r.stderr); path != named {
+		t.Errorf("back-out file %s, named %s", path, named)
+	}
+	checkBackoutFile(t, named, []string{baseUser(0).password})
+	if r := bulkprov(t, env, "plan", "--revert", named); r.code != 2 || !strings.Contains(r.stderr, "--sim") {
 		t.Errorf("plan --revert of a --sim run: exit %d, want 2\n%s", r.code, r.stderr)
 	}
-	if r := bulkprov(t, env, "apply", "--sim", "--quiet", "--max-changes", "0", wb); r.code != 2 || strings.Contains(r.stderr, "backout: ") {
+	if r := bulkprov(t, env, "apply", "--sim", "--quiet", "--max-changes", "0", "--backout", filepath.Join(t.TempDir(), "none.backout.json"), wb); r.code != 2 || strings.Contains(r.stderr, "backout: ") {
 		t.Errorf("an apply that writes nothing: exit %d\n%s", r.code, r.stderr)
 	}
 }

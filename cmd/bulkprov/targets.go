@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/bulkprov/bulkprov/internal/engine"
 	"github.com/bulkprov/bulkprov/internal/schema"
+	"github.com/bulkprov/bulkprov/internal/statedir"
 	"github.com/bulkprov/bulkprov/loader"
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
@@ -49,6 +51,8 @@ type targetFlags struct {
 	secrets      string
 	oneTime      string
 	stateDir     string
+	wait         time.Duration
+	held         *statedir.Dir // the state folder this run holds
 	reuse        []*regexp.Regexp
 	vossRate     float64
 	cupiShare    float64
@@ -75,6 +79,7 @@ func (f *targetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.secrets, "secrets", "", "CSV side-file of write-only values an export cannot carry, keyed by username (header: username,password,pin,account_information.security_questions.[0].answer,...); read once, never copied")
 	fs.StringVar(&f.oneTime, "one-time-passwords", "", "give VOSS users created without a password a generated one that must be changed at first login, and write them (only) to this new 0600 CSV file")
 	fs.StringVar(&f.stateDir, "state-dir", "", "folder for what outlives a run: the keyed hashes of applied secrets and the checkpoints (default $BULKPROV_STATE_DIR, else $XDG_STATE_HOME/bulkprov, i.e. ~/.local/state/bulkprov)")
+	fs.DurationVar(&f.wait, "wait", statedir.DefaultWait, "when another run holds the state folder, wait this long for it (then exit 3 naming it)")
 	fs.Func("reuse-pattern", "regular expression that recognises a credential refused as recently used, in the server's wording (repeatable; only shapes the error message)", func(v string) error {
 		re, err := regexp.Compile(v)
 		if err != nil {
@@ -441,19 +446,86 @@ func (f *targetFlags) stateFolder() (string, error) {
 	return filepath.Join(home, ".local", "state", "bulkprov"), nil
 }
 
-func (f *targetFlags) runState() (*engine.RunState, error) {
+// holdState takes the state folder for this run, once: created 0700 (an
+// existing one others may write is refused) and locked, waiting up to
+// --wait for another run to let go of it. releaseState lets go.
+func (f *targetFlags) holdState(ctx context.Context, errOut io.Writer) (string, error) {
+	dir, err := f.stateFolder()
+	if err != nil || f.held != nil {
+		return dir, err
+	}
+	if f.wait < 0 {
+		return "", fail(exitInvalid, "--wait %v: want a duration ≥ 0", f.wait)
+	}
+	d, err := statedir.Open(ctx, dir, statedir.Options{Wait: f.wait, Command: statedir.CommandLine(),
+		Waiting: func(h statedir.Holder, wait time.Duration) {
+			fmt.Fprintf(errOut, "bulkprov: state folder %s is held by %s; waiting up to %s for it (--wait)\n", dir, h, wait)
+		}})
+	var le *statedir.LockedError
+	switch {
+	case errors.As(err, &le):
+		return "", fail(exitInterrupted, "%v; nothing was written; run the same command again once it has finished", err)
+	case err != nil:
+		return "", fail(exitInvalid, "%v; nothing was written", err)
+	}
+	f.held = d
+	return dir, nil
+}
+
+func (f *targetFlags) releaseState() {
+	if f.held != nil {
+		_ = f.held.Close()
+		f.held = nil
+	}
+}
+
+// runState opens the run's memory of applied secrets: in memory with
+// --sim, else in the state folder, which this run then holds.
+func (f *targetFlags) runState(ctx context.Context, errOut io.Writer) (*engine.RunState, error) {
 	if f.sim {
 		return engine.NewMemoryRunState(), nil
 	}
-	dir, err := f.stateFolder()
+	dir, err := f.holdState(ctx, errOut)
 	if err != nil {
 		return nil, err
 	}
-	rs, err := engine.OpenRunState(dir)
+	rs, err := engine.OpenRunState(dir, f.forceSecrets)
 	if err != nil {
-		return nil, fail(exitInvalid, "%v", err)
+		return nil, fail(exitInvalid, "%v; nothing was written", err)
+	}
+	for _, p := range rs.Recovered {
+		fmt.Fprintf(errOut, "bulkprov: --force-secrets: the damaged run state is kept as %s; every secret is sent again\n", p)
 	}
 	return rs, nil
+}
+
+// resentSecrets counts the secrets a plan sends to objects that already
+// exist (not creates): with a run state that holds no record (a new or
+// lost state folder), values the server may already hold.
+func resentSecrets(p *engine.Plan) int {
+	n := 0
+	for _, op := range p.Ops {
+		for _, c := range op.Changes {
+			if c.Secret && c.Old != nil {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// warnResent says, before they are sent, that secrets of existing objects
+// are sent for want of a record (issue 24): a state folder that is new, or
+// lost. A new folder is normal; the count lets an admin tell which.
+func warnResent(errOut io.Writer, rs *engine.RunState, p *engine.Plan) {
+	if rs == nil || !rs.Fresh() || rs.Path() == "" {
+		return
+	}
+	n := resentSecrets(p)
+	if n == 0 {
+		return
+	}
+	fmt.Fprintf(errOut, "warning: %d secret(s) (passwords, PINs) of objects that already exist will be sent again: the state folder %s holds no record of what was applied before (new, or lost). If it was lost, stop and restore it: a server may refuse a reused password (\"credential was used recently\").\n", n, filepath.Dir(rs.Path()))
 }
 
 // engineOptions are the engine options the flags ask for.

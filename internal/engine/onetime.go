@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/bulkprov/bulkprov/internal/engine/plan"
 )
@@ -78,7 +79,7 @@ func (p *OneTimePasswords) apply(op *Op, prefix string, secrets Secrets) Secrets
 // when resuming an interrupted run, the file that run started (lines are
 // only ever appended, so nothing handed out is lost).
 func (p *OneTimePasswords) Open(path string, resume bool) error {
-	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND | os.O_EXCL
+	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND | os.O_EXCL | syscall.O_NOFOLLOW
 	if resume {
 		flags &^= os.O_EXCL
 	}

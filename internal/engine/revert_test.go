@@ -108,7 +108,7 @@ func TestBackoutFileAppend(t *testing.T) {
 	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	_, _ = f.WriteString(`{"type":"write","op":"torn`)
 	f.Close()
-	b, err = AppendBackout(path)
+	b, err = AppendBackout(path, BackoutHeader{})
 	if err != nil {
 		t.Fatal(err)
 	}

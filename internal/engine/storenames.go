@@ -21,6 +21,14 @@ type (
 	BackoutTargets  = store.BackoutTargets
 	BackoutRole     = store.BackoutRole
 	BackoutEntry    = store.BackoutEntry
+	// DamagedStateError is a run state that cannot be trusted.
+	DamagedStateError = store.DamagedStateError
+)
+
+// Names of the run state's files in the state folder.
+const (
+	RunStateFile = store.RunStateFile
+	HashKeyFile  = store.HashKeyFile
 )
 
 // BackoutVersion is the version of the back-out file format.
@@ -38,7 +46,9 @@ func OpenJournal(path, binding string, fresh bool) (*Journal, error) {
 func ReadEntries(r io.Reader) ([]Entry, error) { return store.ReadEntries(r) }
 
 // OpenRunState opens (or creates) the run state in dir (store.OpenRunState).
-func OpenRunState(dir string) (*RunState, error) { return store.OpenRunState(dir) }
+func OpenRunState(dir string, forceSecrets bool) (*RunState, error) {
+	return store.OpenRunState(dir, forceSecrets)
+}
 
 // NewMemoryRunState returns a run state that is never saved (store.NewMemoryRunState).
 func NewMemoryRunState() *RunState { return store.NewMemoryRunState() }
@@ -49,7 +59,26 @@ func CreateBackout(path string, h BackoutHeader) (*Backout, error) {
 }
 
 // AppendBackout opens an interrupted run's back-out file (store.AppendBackout).
-func AppendBackout(path string) (*Backout, error) { return store.AppendBackout(path) }
+func AppendBackout(path string, h BackoutHeader) (*Backout, error) {
+	return store.AppendBackout(path, h)
+}
+
+// DefaultKeep is how many completed runs' checkpoints are kept (store.DefaultKeep).
+const DefaultKeep = store.DefaultKeep
+
+// ErrNotOurs is a checkpoint or back-out path holding something bulkprov
+// did not write (store.ErrNotOurs).
+var ErrNotOurs = store.ErrNotOurs
+
+// CheckOwnPath tells whether path is bulkprov's file of type typ
+// (store.CheckOwnPath).
+func CheckOwnPath(path, typ string) error { return store.CheckOwnPath(path, typ) }
+
+// PruneCheckpoints removes the checkpoints and back-out files of all but
+// the keep most recent completed runs in dir (store.PruneCheckpoints).
+func PruneCheckpoints(dir string, keep int, except ...string) ([]string, error) {
+	return store.PruneCheckpoints(dir, keep, except...)
+}
 
 // ReadBackout reads a back-out file (store.ReadBackout).
 func ReadBackout(path string) (*BackoutFile, error) { return store.ReadBackout(path) }

@@ -9,11 +9,13 @@ import (
 	"archive/zip"
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -305,11 +307,29 @@ func writeXLSX(ctx context.Context, path string, m *schema.Model, hierarchy stri
 	if err := sw.Flush(); err != nil {
 		return 0, err
 	}
-	return n, f.SaveAs(path)
+	out, err := createOutput(path)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := f.WriteTo(out); err != nil {
+		out.Close()
+		return 0, err
+	}
+	return n, out.Close()
+}
+
+// createOutput creates (or truncates) an output file, never through a
+// symbolic link: a link planted at the path is refused, not followed.
+func createOutput(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o666)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, fmt.Errorf("%s is a symbolic link; bulkprov does not write through links", path)
+	}
+	return f, err
 }
 
 func writeZip(ctx context.Context, path string, m *schema.Model, src Source) (int, error) {
-	out, err := os.Create(path)
+	out, err := createOutput(path)
 	if err != nil {
 		return 0, err
 	}

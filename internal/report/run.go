@@ -168,5 +168,13 @@ func WriteAtomic(path string, fn func(io.Writer) error) (err error) {
 	if err = f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	// rename replaces a link at path, never writes through it.
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if d, derr := os.Open(dir); derr == nil { // the new entry made durable
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/bulkprov/bulkprov/internal/engine/plan"
@@ -106,7 +107,8 @@ func newBackout(path string, f *os.File) *Backout {
 // header, durably. It never overwrites a file: an existing path is an
 // error wrapping os.ErrExist.
 func CreateBackout(path string, h BackoutHeader) (*Backout, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	// O_EXCL: never an existing file, nor through a symbolic link.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("back-out file: %w", err)
 	}
@@ -127,20 +129,57 @@ func CreateBackout(path string, h BackoutHeader) (*Backout, error) {
 }
 
 // AppendBackout opens the back-out file of an interrupted run to go on
-// appending to it; a torn last line (a crash mid-write) is cut.
-func AppendBackout(path string) (*Backout, error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0o600)
+// appending to it; a torn last line (a crash mid-write) is cut. A file
+// whose header never reached the disk whole (0 bytes, or the header cut
+// short: the run was killed at its first write, before any write was
+// sent) gets header h written afresh. A file that is not a bulkprov
+// back-out file is refused, as is a symbolic link.
+func AppendBackout(path string, h BackoutHeader) (*Backout, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			err = fmt.Errorf("is a symbolic link: %w", ErrNotOurs)
+			return nil, fmt.Errorf("back-out file %s: %w", path, err)
+		}
 		return nil, fmt.Errorf("back-out file of the interrupted run: %w", err)
 	}
+	if st, serr := f.Stat(); serr != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("back-out file %s: not a regular file: %w", path, ErrNotOurs)
+	}
 	first := "" // the first line's type (a line always has one)
-	good, err := scanJournal(f, func(e Entry) {
-		if first == "" {
-			first = e.Type
+	good := int64(0)
+	err = ownFile(f, "backout")
+	if err == nil {
+		good, err = scanJournal(f, func(e Entry) {
+			if first == "" {
+				first = e.Type
+			}
+		})
+	}
+	if err == nil && first == "" && good == 0 {
+		// No whole line: the header was lost with the crash. Nothing
+		// after it was written (each write's line follows the header's
+		// fsync), so the header is written again.
+		b := newBackout(path, f)
+		if err = f.Truncate(0); err == nil {
+			_, err = f.Seek(0, io.SeekStart)
 		}
-	})
+		if err == nil {
+			h.Type, h.Version = "backout", BackoutVersion
+			if h.Started.IsZero() {
+				h.Started = time.Now().UTC()
+			}
+			err = b.appendLine(h, true)
+		}
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("back-out file %s: rebuilding its header: %w", path, err)
+		}
+		return b, nil
+	}
 	if err == nil && first != "backout" {
-		err = errors.New("not a bulkprov back-out file")
+		err = ErrNotOurs
 	}
 	if err == nil {
 		err = f.Truncate(good)

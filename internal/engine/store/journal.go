@@ -69,6 +69,71 @@ func (e *CheckpointError) Unwrap() error { return e.Err }
 // ErrLocked means another run holds the checkpoint.
 var ErrLocked = errors.New("another bulkprov run is using this checkpoint")
 
+// ErrNotOurs is a checkpoint or back-out path holding something bulkprov
+// did not write there: it is never written over.
+var ErrNotOurs = errors.New("not a bulkprov file of this kind, and bulkprov never writes over one: name another file")
+
+// maxLine bounds one line of a checkpoint or back-out file: a longer line
+// is damage, not a line to skip.
+var maxLine = 64 << 20
+
+// ownFile checks that f, from its start, is empty or a file whose first
+// line is a bulkprov entry of type typ (a first line cut short by a crash
+// included), and leaves f at its start.
+func ownFile(f *os.File, typ string) error {
+	head := make([]byte, 64)
+	n, err := f.ReadAt(head, 0)
+	if err != nil && err != io.EOF {
+		return err
+	}
+	head = head[:n]
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if n == 0 {
+		return nil
+	}
+	if ownHead(head, typ) {
+		return nil
+	}
+	return ErrNotOurs
+}
+
+// CheckOwnPath checks, before a run, a checkpoint ("run") or back-out
+// ("backout") path a user named: absent, or a regular file (not a link)
+// holding bulkprov's own file of that kind.
+func CheckOwnPath(path, typ string) error {
+	st, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if st.Mode()&os.ModeSymlink != 0 {
+		return fmt.Errorf("is a symbolic link (bulkprov does not write through links), %w", ErrNotOurs)
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("is not a regular file: %w", ErrNotOurs)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return ownFile(f, typ)
+}
+
+// ownHead reports whether head starts a bulkprov entry of type typ as
+// bulkprov writes it (or a prefix of one: a line torn by a crash).
+func ownHead(head []byte, typ string) bool {
+	want := []byte(`{"type":"` + typ + `"`)
+	if len(head) < len(want) {
+		return bytes.HasPrefix(want, head)
+	}
+	return bytes.HasPrefix(head, want)
+}
+
 // BindingError means the checkpoint belongs to other inputs or config.
 type BindingError struct{ Path string }
 
@@ -80,32 +145,49 @@ func (e *BindingError) Error() string {
 // by binding. An unfinished journal of the same binding is resumed; a
 // finished one (or fresh) starts a new run.
 func OpenJournal(path, binding string, fresh bool) (*Journal, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	// Never through a link: a checkpoint path planted as a symlink would
+	// have the run write over whatever it points at.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			return nil, fmt.Errorf("checkpoint %s: is a symbolic link (bulkprov does not write through links), %w", path, ErrNotOurs)
+		}
 		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("checkpoint %s: not a regular file: %w", path, ErrNotOurs)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("checkpoint %s: %w", path, ErrLocked)
+	}
+	if err := ownFile(f, "run"); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	j := &Journal{Path: path, f: f, Done: map[string]Entry{}, Pending: map[string]Entry{}, stop: make(chan struct{})}
 	j.log = newLogFile(path, f, func(step string, err error) error {
 		return &CheckpointError{Err: fmt.Errorf("checkpoint %s: %s: %w", path, step, err)}
 	})
 	// A first pass keeps nothing but the first and last entries: only an
-	// unfinished journal is read again, into Pending and Done.
+	// unfinished journal is read again, into Pending and Done. --fresh
+	// starts over without reading it (a damaged journal of ours is no
+	// obstacle then).
 	var first, last Entry
 	n := 0
-	good, err := scanJournal(f, func(e Entry) {
-		if n == 0 {
-			first = e
+	if !fresh {
+		_, err := scanJournal(f, func(e Entry) {
+			if n == 0 {
+				first = e
+			}
+			last = e
+			n++
+		})
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("checkpoint %s: %w (pass --fresh to start over)", path, err)
 		}
-		last = e
-		n++
-	})
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("checkpoint %s: %w (pass --fresh to start over)", path, err)
 	}
 	resume := !fresh && n > 0 && last.Type != "complete"
 	if resume && first.Binding != binding {
@@ -118,7 +200,7 @@ func OpenJournal(path, binding string, fresh bool) (*Journal, error) {
 			f.Close()
 			return nil, err
 		}
-		_, err := scanJournal(f, func(e Entry) {
+		good, err := scanJournal(f, func(e Entry) {
 			switch e.Type {
 			case "intent", "tx":
 				p := j.Pending[e.Op]
@@ -186,12 +268,37 @@ func scanJournal(r io.Reader, fn func(Entry)) (int64, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var bad error
 	var offset, good int64
+	var long []byte
 	for line := 1; ; line++ {
-		raw, err := br.ReadBytes('\n')
+		// A line is read in pieces, never past maxLine: a huge line is
+		// damage to report, not a torn line to cut (issue 23).
+		long = long[:0]
+		var raw []byte
+		var err error
+		for {
+			var piece []byte
+			piece, err = br.ReadSlice('\n')
+			if len(long)+len(piece) > maxLine {
+				return 0, fmt.Errorf("line %d is longer than %d MiB: damaged", line, maxLine>>20)
+			}
+			if err == bufio.ErrBufferFull {
+				long = append(long, piece...)
+				continue
+			}
+			if len(long) > 0 {
+				raw = append(long, piece...)
+			} else {
+				raw = piece
+			}
+			break
+		}
 		if len(raw) == 0 && err != nil {
 			if err == io.EOF {
 				break
 			}
+			return 0, err
+		}
+		if err != nil && err != io.EOF {
 			return 0, err
 		}
 		if bad != nil {

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"syscall"
+	"time"
 
 	json "github.com/bulkprov/bulkprov/internal/jsonx"
 )
@@ -24,14 +26,31 @@ import (
 // keeps "maybe set" values: a credential set whose answer was lost, with
 // the TimeChanged read before it, until a later run proves the outcome.
 // It never holds a secret. Files are 0600.
+//
+// One run at a time holds a state folder (internal/statedir); even so, a
+// save merges what this run changed into the file as it is on disk, never
+// replacing it from a stale copy, and a file it could not read is never
+// written over.
 type RunState struct {
-	path string
-	key  []byte
+	path    string
+	keyPath string
+	key     []byte
 
 	mu     sync.Mutex
 	hashes map[string]keyedHash // by scope; bytes, not hex: one per secret applied, held all run (issue 14)
 	maybe  map[string]Maybe
 	dirty  bool
+	// set and maybeSet are the scopes this run changed, merged into the
+	// file on disk by Save.
+	set      map[string]struct{}
+	maybeSet map[string]struct{}
+	// disk identifies the file as last read or written: a save finding
+	// another file there merges into it.
+	disk fileID
+	// fresh: the folder held no records when opened (new, or lost).
+	fresh bool
+	// Recovered names the damaged files --force-secrets moved aside.
+	Recovered []string
 }
 
 // Maybe is a value sent whose outcome is unknown: its keyed hash and the
@@ -41,53 +60,242 @@ type Maybe struct {
 	Before string `json:"before"`
 }
 
-// stateFile is the on-disk form of a RunState.
+// stateFile is the on-disk form of a RunState. KeyCheck is a keyed hash of
+// a fixed text: a hash.key other than the one the records were made with
+// is told by it.
 type stateFile struct {
-	Applied map[string]string `json:"applied"`
-	Maybe   map[string]Maybe  `json:"maybe,omitempty"`
+	Applied  map[string]string `json:"applied"`
+	Maybe    map[string]Maybe  `json:"maybe,omitempty"`
+	KeyCheck string            `json:"key_check,omitempty"`
 }
 
-// OpenRunState opens (or creates) the run state in dir.
-func OpenRunState(dir string) (*RunState, error) {
+// Names of the run state's files in the state folder.
+const (
+	RunStateFile = "applied-secrets.json"
+	HashKeyFile  = "hash.key"
+	hashKeySize  = 32
+)
+
+// DamagedStateError is a run state that cannot be trusted: records that
+// do not parse, a key missing, changed or empty, a file that cannot be
+// read. Guessing would re-send every password (or none), so the run stops.
+type DamagedStateError struct {
+	Path    string
+	Problem string
+}
+
+func (e *DamagedStateError) Error() string {
+	return fmt.Sprintf("run state %s: %s; bulkprov cannot tell which passwords and PINs it applied before. Restore the file from a backup, or pass --force-secrets to send every secret again knowingly (the damaged files are then kept beside, renamed *.damaged-TIME)", e.Path, e.Problem)
+}
+
+// fileID tells one file from another written in its place.
+type fileID struct {
+	ok                bool
+	dev, ino, size    uint64
+	mtimeSec, mtimeNs int64
+}
+
+func statID(path string) fileID {
+	st, err := os.Stat(path)
+	if err != nil {
+		return fileID{}
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fileID{}
+	}
+	return fileID{ok: true, dev: uint64(sys.Dev), ino: uint64(sys.Ino), size: uint64(st.Size()), mtimeSec: st.ModTime().Unix(), mtimeNs: int64(st.ModTime().Nanosecond())}
+}
+
+// readStateFile reads and checks the records at path: absent is no
+// records (exists false); anything that does not read or parse as records
+// of keyed hashes is a DamagedStateError.
+func readStateFile(path string) (sf stateFile, exists bool, err error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return stateFile{}, false, nil
+	}
+	if err != nil {
+		return sf, true, &DamagedStateError{Path: path, Problem: fmt.Sprintf("cannot be read (%v)", unwrapPathErr(err))}
+	}
+	if err := json.Unmarshal(b, &sf); err != nil {
+		return sf, true, &DamagedStateError{Path: path, Problem: fmt.Sprintf("does not parse (%v)", err)}
+	}
+	for k, v := range sf.Applied {
+		if _, ok := parseKeyedHash(v); !ok {
+			return sf, true, &DamagedStateError{Path: path, Problem: fmt.Sprintf("the record of %q is not a keyed hash (%q)", k, clip(v))}
+		}
+	}
+	for k, m := range sf.Maybe {
+		if _, ok := parseKeyedHash(m.Hash); !ok {
+			return sf, true, &DamagedStateError{Path: path, Problem: fmt.Sprintf("the unknown outcome of %q is not a keyed hash (%q)", k, clip(m.Hash))}
+		}
+	}
+	if sf.KeyCheck != "" {
+		if _, ok := parseKeyedHash(sf.KeyCheck); !ok {
+			return sf, true, &DamagedStateError{Path: path, Problem: fmt.Sprintf("key_check is not a keyed hash (%q)", clip(sf.KeyCheck))}
+		}
+	}
+	return sf, true, nil
+}
+
+func clip(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
+}
+
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// keyCheck is the key's check value stored beside the records.
+func keyCheck(key []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("bulkprov hash.key check v1"))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// OpenRunState opens (or creates) the run state in dir; the caller holds
+// the folder (statedir.Open). Damaged state is a *DamagedStateError, unless
+// forceSecrets: then the damaged files are moved aside (never deleted) and
+// the run starts with no records, sending every secret again.
+func OpenRunState(dir string, forceSecrets bool) (*RunState, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("run state: %w", err)
 	}
-	keyPath := filepath.Join(dir, "hash.key")
-	key, err := os.ReadFile(keyPath)
-	if errors.Is(err, os.ErrNotExist) {
-		key = make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
+	rs := &RunState{path: filepath.Join(dir, RunStateFile), keyPath: filepath.Join(dir, HashKeyFile),
+		hashes: map[string]keyedHash{}, maybe: map[string]Maybe{}, set: map[string]struct{}{}, maybeSet: map[string]struct{}{}}
+	sf, keyBad, err := rs.load()
+	if err != nil {
+		var de *DamagedStateError
+		if !forceSecrets || !errors.As(err, &de) {
 			return nil, err
 		}
-		if err := writeFileAtomic(keyPath, func(w io.Writer) error { _, err := w.Write(key); return err }); err != nil {
-			return nil, fmt.Errorf("run state: %w", err)
+		// --force-secrets: keep what could not be trusted beside, start
+		// with no records (and a new key, when the key was the problem).
+		stamp := time.Now().UTC().Format("20060102T150405Z")
+		moves := []string{rs.path}
+		if keyBad {
+			moves = append(moves, rs.keyPath)
 		}
-	} else if err != nil {
-		return nil, fmt.Errorf("run state: %w", err)
+		for _, p := range moves {
+			if _, err := os.Lstat(p); err != nil {
+				continue
+			}
+			aside := p + ".damaged-" + stamp
+			if err := os.Rename(p, aside); err != nil {
+				return nil, fmt.Errorf("run state: moving the damaged %s aside: %w", p, err)
+			}
+			rs.Recovered = append(rs.Recovered, aside)
+		}
+		syncDir(dir)
+		if sf, _, err = rs.load(); err != nil {
+			return nil, err
+		}
 	}
-	rs := &RunState{path: filepath.Join(dir, "applied-secrets.json"), key: key, hashes: map[string]keyedHash{}, maybe: map[string]Maybe{}}
-	if b, err := os.ReadFile(rs.path); err == nil {
-		var sf stateFile
-		if err := json.Unmarshal(b, &sf); err != nil {
-			return nil, fmt.Errorf("run state %s: %w (delete the file to forget which secrets were applied)", rs.path, err)
-		}
-		for k, v := range sf.Applied {
-			if h, ok := parseKeyedHash(v); ok {
-				rs.hashes[k] = h
-			} // else unreadable: unknown, so the value is sent again
-		}
-		for k, v := range sf.Maybe {
-			rs.maybe[k] = v
-		}
+	for k, v := range sf.Applied {
+		h, _ := parseKeyedHash(v) // checked by readStateFile
+		rs.hashes[k] = h
 	}
+	for k, v := range sf.Maybe {
+		rs.maybe[k] = v
+	}
+	rs.fresh = len(rs.hashes) == 0 && len(rs.maybe) == 0
 	return rs, nil
 }
+
+// load reads the records and the key (creating the key where there are no
+// records and no key). keyBad says the key was the problem.
+func (r *RunState) load() (sf stateFile, keyBad bool, err error) {
+	r.disk = statID(r.path)
+	sf, _, err = readStateFile(r.path)
+	if err != nil {
+		return sf, false, err
+	}
+	records := len(sf.Applied) + len(sf.Maybe)
+	key, err := os.ReadFile(r.keyPath)
+	switch {
+	case errors.Is(err, os.ErrNotExist) && records == 0:
+		if key, err = createKey(r.keyPath); err != nil {
+			return sf, false, fmt.Errorf("run state: %w", err)
+		}
+	case errors.Is(err, os.ErrNotExist):
+		return sf, true, &DamagedStateError{Path: r.keyPath, Problem: fmt.Sprintf("is missing, and the %d record(s) of %s were made with it", records, r.path)}
+	case err != nil:
+		return sf, true, &DamagedStateError{Path: r.keyPath, Problem: fmt.Sprintf("cannot be read (%v)", unwrapPathErr(err))}
+	case len(key) == 0:
+		return sf, true, &DamagedStateError{Path: r.keyPath, Problem: "is empty"}
+	case len(key) != hashKeySize:
+		return sf, true, &DamagedStateError{Path: r.keyPath, Problem: fmt.Sprintf("holds %d bytes, not the %d of a key bulkprov made", len(key), hashKeySize)}
+	case sf.KeyCheck != "" && !hmac.Equal([]byte(sf.KeyCheck), []byte(keyCheck(key))):
+		return sf, true, &DamagedStateError{Path: r.keyPath, Problem: fmt.Sprintf("is not the key the records of %s were made with (it changed)", r.path)}
+	}
+	r.key = key
+	return sf, false, nil
+}
+
+// createKey makes the hash key: 32 random bytes in a temporary file,
+// synced, then linked into place, so the key exists whole or not at all and
+// is made once: a key another process linked first is the one used.
+func createKey(path string) ([]byte, error) {
+	key := make([]byte, hashKeySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".tmp-key-*")
+	if err != nil {
+		return nil, err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	_, err = f.Write(key)
+	if err == nil {
+		err = f.Chmod(0o600)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Link(tmp, path); errors.Is(err, os.ErrExist) {
+		theirs, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if len(theirs) != hashKeySize {
+			return nil, &DamagedStateError{Path: path, Problem: fmt.Sprintf("holds %d bytes, not the %d of a key bulkprov made", len(theirs), hashKeySize)}
+		}
+		return theirs, nil
+	} else if err != nil {
+		return nil, err
+	}
+	syncDir(dir)
+	return key, nil
+}
+
+// Fresh reports whether the state folder held no records when opened: new,
+// or lost. Every secret of an existing object is then sent again.
+func (r *RunState) Fresh() bool { return r.fresh }
+
+// Path is the records' file ("" for a run state in memory).
+func (r *RunState) Path() string { return r.path }
 
 // NewMemoryRunState returns a run state that is never saved (for --sim).
 func NewMemoryRunState() *RunState {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	return &RunState{key: key, hashes: map[string]keyedHash{}, maybe: map[string]Maybe{}}
+	return &RunState{key: key, hashes: map[string]keyedHash{}, maybe: map[string]Maybe{}, set: map[string]struct{}{}, maybeSet: map[string]struct{}{}}
 }
 
 // Hash returns the keyed hash of value in scope.
@@ -116,10 +324,12 @@ func (r *RunState) Set(scope, hash string) {
 	defer r.mu.Unlock()
 	if h, ok := parseKeyedHash(hash); ok && r.hashes[scope] != h {
 		r.hashes[scope] = h
+		r.set[scope] = struct{}{}
 		r.dirty = true
 	}
 	if _, ok := r.maybe[scope]; ok {
 		delete(r.maybe, scope)
+		r.maybeSet[scope] = struct{}{}
 		r.dirty = true
 	}
 }
@@ -130,6 +340,7 @@ func (r *RunState) SetMaybe(scope, hash, before string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.maybe[scope] = Maybe{Hash: hash, Before: before}
+	r.maybeSet[scope] = struct{}{}
 	r.dirty = true
 }
 
@@ -148,16 +359,48 @@ func (r *RunState) ForgetMaybe(scope string) {
 	defer r.mu.Unlock()
 	if _, ok := r.maybe[scope]; ok {
 		delete(r.maybe, scope)
+		r.maybeSet[scope] = struct{}{}
 		r.dirty = true
 	}
 }
 
-// Save writes the state (atomically, 0600) when it changed.
+// Save writes the state (atomically, 0600) when it changed. What this run
+// changed is merged into the file as it is on disk: a file written since
+// this run read it is read again and only this run's scopes replaced in it;
+// a file that cannot be read or trusted is not written over.
 func (r *RunState) Save() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.dirty || r.path == "" {
 		return nil
+	}
+	if now := statID(r.path); now != r.disk {
+		sf, _, err := readStateFile(r.path)
+		if err != nil {
+			return fmt.Errorf("not saved, the file changed under this run: %w", err)
+		}
+		if sf.KeyCheck != "" && sf.KeyCheck != keyCheck(r.key) {
+			return fmt.Errorf("run state %s: not saved: written since with another hash.key", r.path)
+		}
+		merged := make(map[string]keyedHash, len(sf.Applied)+len(r.set))
+		for k, v := range sf.Applied {
+			merged[k], _ = parseKeyedHash(v)
+		}
+		for k := range r.set {
+			merged[k] = r.hashes[k]
+		}
+		maybe := make(map[string]Maybe, len(sf.Maybe))
+		for k, v := range sf.Maybe {
+			maybe[k] = v
+		}
+		for k := range r.maybeSet {
+			if m, ok := r.maybe[k]; ok {
+				maybe[k] = m
+			} else {
+				delete(maybe, k)
+			}
+		}
+		r.hashes, r.maybe = merged, maybe
 	}
 	// One line per secret applied, encoded as it is written: the file's
 	// encoding is never held whole.
@@ -166,14 +409,17 @@ func (r *RunState) Save() error {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	head := stateFile{Applied: map[string]string{}, Maybe: r.maybe}
+	head := stateFile{Applied: map[string]string{}, Maybe: r.maybe, KeyCheck: keyCheck(r.key)}
 	err := writeFileAtomic(r.path, func(w io.Writer) error {
 		return json.WriteIndentMap(w, head, "applied", " ", keys, func(k string) any { return r.hashes[k].String() })
 	})
 	if err != nil {
 		return err
 	}
+	r.disk = statID(r.path)
 	r.dirty = false
+	clear(r.set)
+	clear(r.maybeSet)
 	return nil
 }
 
@@ -206,11 +452,16 @@ func writeFileAtomic(path string, write func(io.Writer) error) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return err
 	}
+	syncDir(dir)
+	return nil
+}
+
+// syncDir makes a folder's entries durable (best effort).
+func syncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()
 		d.Close()
 	}
-	return nil
 }
 
 // keyedHash is a keyed hash (Hash) as bytes; it reads and writes as hex.
