@@ -38,4 +38,3 @@ func TestJournalHugeLineIsAnError(t *testing.T) {
 	}
 	j.Close(true)
 }
-
