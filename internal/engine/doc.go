@@ -48,10 +48,12 @@
 //     chain — the user before its roles and credentials — and queues it on
 //     the cluster's dispatcher, which runs chains up to the limiter's cap.
 //  7. runOp (apply.go) runs the kind's write-time extras (kind.prepare),
-//     records what undoes the write in the back-out file (backoutIntent,
-//     backout.go, through store.Backout.Write) and the intent in the
-//     journal (journalIntent, checkpoint.go, through store.Journal.Append),
-//     durably, before anything is sent.
+//     then commitIntent appends what undoes the write to the back-out file
+//     (backoutIntent, backout.go, through store.Backout.Buffer) and the
+//     intent to the journal (journalIntent, checkpoint.go, through
+//     store.Journal.Buffer), and syncs both files at once (store.Sync,
+//     store/commit.go: a group commit per file, shared with every write
+//     that appends meanwhile) before anything is sent.
 //  8. execute (apply.go) sends the write under pace.Retry.Do and the
 //     cluster's limiter: cupiUserKind.write calls CUPIAPI.CreateUser, that
 //     is targets/cupi's Client.CreateUser, which POSTs
