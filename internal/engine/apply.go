@@ -447,19 +447,25 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 }
 
 // commitIntent makes op's back-out line and journal intent durable
-// before op is sent: both are appended, then the two files are synced at
-// once, each in a group commit shared with the other writes that append
-// meanwhile (store.Sync). When they could not be, it fails op (ok false)
+// before op is sent: both are appended, the intent carrying the back-out
+// line, and the journal synced in a group commit shared with the other
+// writes that append meanwhile, the back-out file written in the same
+// round (store.SyncCarried); without a journal, the back-out file is
+// synced (store.Sync). When they could not be, it fails op (ok false)
 // and returns the error that stops the run, if it does.
 func commitIntent(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Journal, hashes map[string]string) (ok bool, stop error) {
 	bm, err := backoutIntent(ctx, o.Backout, op, t, o)
 	if err != nil {
 		return false, backoutRefused(op, rc, err)
 	}
-	jm, err := journalIntent(j, op, hashes)
+	jm, err := journalIntent(j, op, hashes, bm.Line())
 	if err == nil {
+		sync := store.Sync // no journal: both files synced at once
+		if j != nil && o.Backout != nil {
+			sync = store.SyncCarried // the intent carries the back-out line: one fsync
+		}
 		var berr error
-		if err, berr = store.Sync(jm, bm); err == nil && berr != nil {
+		if err, berr = sync(jm, bm); err == nil && berr != nil {
 			return false, backoutRefused(op, rc, &FatalError{Err: berr})
 		}
 	}

@@ -7,13 +7,14 @@ import "github.com/bulkprov/bulkprov/internal/engine/store"
 
 // journalIntent records that op is about to be written, with the keyed
 // hashes of the secrets it sends (by run-state scope) and, for a
-// credential, its TimeChanged before the set. The returned mark, synced
-// with the back-out line's (store.Sync), makes it durable.
-func journalIntent(j *Journal, op *Op, hashes map[string]string) (store.Mark, error) {
+// credential, its TimeChanged before the set, and the write's back-out
+// line (carried: see store.SyncCarried). The returned mark, synced,
+// makes it durable.
+func journalIntent(j *Journal, op *Op, hashes map[string]string, carried []byte) (store.Mark, error) {
 	if j == nil {
 		return store.Mark{}, nil
 	}
-	e := Entry{Type: "intent", Op: op.ID, Kind: op.Kind, Key: op.Key, Object: objectID(op), Hashes: hashes, Cluster: op.Cluster}
+	e := Entry{Type: "intent", Op: op.ID, Kind: op.Kind, Key: op.Key, Object: objectID(op), Hashes: hashes, Cluster: op.Cluster, BackoutLine: carried}
 	if b, ok := op.TimeBefore(); ok {
 		e.Before = &b
 	}

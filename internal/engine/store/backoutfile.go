@@ -172,6 +172,9 @@ func AppendBackout(path string, h BackoutHeader) (*Backout, error) {
 			}
 			err = b.appendLine(h, true)
 		}
+		if err == nil {
+			err = b.repair(h.Journal)
+		}
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("back-out file %s: rebuilding its header: %w", path, err)
@@ -187,11 +190,41 @@ func AppendBackout(path string, h BackoutHeader) (*Backout, error) {
 	if err == nil {
 		_, err = f.Seek(good, io.SeekStart)
 	}
+	b := newBackout(path, f)
+	if err == nil {
+		err = b.repair(h.Journal)
+	}
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("back-out file %s: %w", path, err)
 	}
-	return newBackout(path, f), nil
+	return b, nil
+}
+
+// repair appends, durably, the lines the file lost in a machine crash and
+// the journal carries (lostBackoutLines). The file's offset is at its end.
+func (b *Backout) repair(journal string) error {
+	if journal == "" {
+		return nil
+	}
+	size, err := b.f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return err
+	}
+	if _, err := b.f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	lost, err := lostBackoutLines(b.Path, journal, io.LimitReader(b.f, size))
+	if _, serr := b.f.Seek(size, io.SeekStart); err == nil {
+		err = serr
+	}
+	if err != nil || len(lost) == 0 {
+		return err
+	}
+	if _, err := b.f.Write(lost); err != nil {
+		return err
+	}
+	return b.f.Sync()
 }
 
 func (b *Backout) appendLine(v any, durable bool) error {
@@ -213,7 +246,7 @@ func (b *Backout) buffer(v any) (Mark, error) {
 			return Mark{}, err
 		}
 	}
-	return Mark{l: b.log, seq: seq}, nil
+	return Mark{l: b.log, seq: seq, line: line}, nil
 }
 
 // Close writes what is buffered, durably, and closes the file.
@@ -247,13 +280,26 @@ type BackoutFile struct {
 }
 
 // ReadBackout reads a back-out file. A torn last line (the run was killed
-// while writing it) is ignored; a bad line elsewhere is an error.
+// while writing it) is ignored; a bad line elsewhere is an error. Lines
+// the file lost in a machine crash are read from its run's journal (the
+// header names it), when it is still there.
 func ReadBackout(path string) (*BackoutFile, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return ParseBackout(b)
+	bf, err := ParseBackout(b)
+	if err != nil || bf.Header.Journal == "" {
+		return bf, err
+	}
+	// Lines a machine crash took from the file's tail, from the journal
+	// that carried them (SyncCarried); a torn last line goes first.
+	whole := b[:bytes.LastIndexByte(b, '\n')+1]
+	lost, err := lostBackoutLines(path, bf.Header.Journal, bytes.NewReader(whole))
+	if err != nil || len(lost) == 0 {
+		return bf, nil // the file as it is: the journal is only a help
+	}
+	return ParseBackout(append(whole[:len(whole):len(whole)], lost...))
 }
 
 // ParseBackout parses the contents of a back-out file.

@@ -36,8 +36,13 @@ type Entry struct {
 	// Backout is the path of the run's back-out file (type "backout").
 	Backout string `json:"backout,omitempty"`
 	// Cluster is the Unity Connection cluster of a CUPI operation.
-	Cluster string    `json:"cluster,omitempty"`
-	Time    time.Time `json:"t"`
+	Cluster string `json:"cluster,omitempty"`
+	// BackoutLine is, on an intent, the line the back-out file holds for
+	// the same write: the journal's fsync makes it durable for both files
+	// (SyncCarried), and a back-out file that lost it in a machine crash
+	// gets it back from here (RepairBackout).
+	BackoutLine json.RawMessage `json:"backout_line,omitempty"`
+	Time        time.Time       `json:"t"`
 }
 
 // Journal is the append-only checkpoint of an apply run: an intent line
