@@ -50,10 +50,11 @@
 //  7. runOp (apply.go) runs the kind's write-time extras (kind.prepare),
 //     then commitIntent appends what undoes the write to the back-out file
 //     (backoutIntent, backout.go, through store.Backout.Buffer) and the
-//     intent to the journal (journalIntent, checkpoint.go, through
-//     store.Journal.Buffer), and syncs both files at once (store.Sync,
-//     store/commit.go: a group commit per file, shared with every write
-//     that appends meanwhile) before anything is sent.
+//     intent, carrying that line, to the journal (journalIntent,
+//     checkpoint.go, through store.Journal.Buffer), and makes the journal
+//     durable in a group commit shared with every write that appends
+//     meanwhile, the back-out file written in the same round
+//     (store.SyncCarried, store/commit.go), before anything is sent.
 //  8. execute (apply.go) sends the write under pace.Retry.Do and the
 //     cluster's limiter: cupiUserKind.write calls CUPIAPI.CreateUser, that
 //     is targets/cupi's Client.CreateUser, which POSTs
