@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/bulkprov/bulkprov/internal/schema"
 )
 
@@ -77,6 +79,35 @@ func Key(rec *Record) string {
 	return v
 }
 
+// cupiAliasMax is the longest CUPI Alias (schema cupi/User).
+const cupiAliasMax = 64
+
+// normaliseKey puts the business key, its hierarchy and the search
+// values that find an instance in Unicode NFC (issue 23): a composed
+// and a decomposed "é" look alike and are one name — one user, and a
+// duplicate when both are given — and what is sent is the one spelling.
+func normaliseKey(rec *Record, keyPath string) {
+	rec.Hierarchy = norm.NFC.String(rec.Hierarchy)
+	for k, v := range rec.Search {
+		rec.Search[k] = norm.NFC.String(v)
+	}
+	segs := strings.Split(keyPath, ".")
+	cur := rec.Fields
+	for i, seg := range segs {
+		if i == len(segs)-1 {
+			if v, ok := cur[seg].(string); ok && !norm.NFC.IsNormalString(v) {
+				cur[seg] = norm.NFC.String(v)
+			}
+			return
+		}
+		next, ok := cur[seg].(map[string]any)
+		if !ok {
+			return
+		}
+		cur = next
+	}
+}
+
 // lookup returns the string at a dotted path of tree, or "".
 func lookup(tree map[string]any, path string) string {
 	var cur any = tree
@@ -114,6 +145,16 @@ func (c *Checker) Check(rec *Record) []Problem {
 	c.walk(m.Root, rec.Fields, "", rec, add)
 	if rec.Action == Add || rec.Action == Upsert {
 		requireFields(m.Root, rec.Fields, "", add)
+	}
+	normaliseKey(rec, m.Key)
+	if m.Name == schema.User {
+		// The username becomes the Unity Connection alias of a row with
+		// a CUPI part (an extension or a PIN); CUPI's Alias holds 64
+		// characters (seeds; schema cupi/User).
+		u := lookup(rec.Fields, "username")
+		if n := utf8.RuneCountInString(u); n > cupiAliasMax && (lookup(rec.Fields, "DtmfAccessId") != "" || lookup(rec.Fields, "pin") != "") {
+			add("username", "too long for the Unity Connection alias this row creates: %d characters, at most %d (CUPI Alias)", n, cupiAliasMax)
+		}
 	}
 	key := Key(rec)
 	if key == "" && rec.Pkid == "" {

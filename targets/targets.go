@@ -11,7 +11,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -45,7 +47,9 @@ const (
 	// lost after the request was sent): verify before retrying.
 	Unknown
 	// Fatal errors stop the run: authentication refused, permission denied,
-	// a certificate that does not verify.
+	// a certificate that does not verify, a read answered with something
+	// that is not the API's answer (BadAnswerError) or redirected away
+	// from the target (RedirectError).
 	Fatal
 	// Canceled means the caller's context ended (Ctrl-C, SIGTERM, a
 	// deadline): the request tells nothing about the target, and a read
@@ -101,6 +105,17 @@ func Classify(err error) Class {
 	if errors.As(err, &ue) {
 		return Unknown
 	}
+	var re *RedirectError
+	if errors.As(err, &re) {
+		if re.Read {
+			return Fatal
+		}
+		return Permanent
+	}
+	var be *BadAnswerError
+	if errors.As(err, &be) {
+		return Fatal // a read's: the target cannot be used as it answers
+	}
 	var ae *APIError
 	if errors.As(err, &ae) {
 		switch {
@@ -130,6 +145,13 @@ func Classify(err error) Class {
 	var ce *tls.CertificateVerificationError
 	if errors.As(err, &ce) {
 		return Fatal
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		// A local file's error (a full disk, a read-only folder): its
+		// errno satisfies net.Error, but no target is involved and
+		// retrying will not help.
+		return Permanent
 	}
 	var ne net.Error
 	if errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || strings.Contains(err.Error(), "connection re") {
@@ -266,14 +288,26 @@ func NewHTTPClient(o HTTPOptions) (*http.Client, error) {
 	return &http.Client{Transport: rt, Jar: jar, Timeout: timeout, CheckRedirect: keepMethod}, nil
 }
 
-// keepMethod follows a redirect only when the request keeps its method
-// (a read, or a 307/308): a 301/302/303 turns a write into a GET, which
-// would send nothing and answer with what the new URL holds — read as the
-// write's own answer. The redirect itself is then the answer (an
-// APIError naming where the server points: RedirectMessage).
+// keepMethod follows a redirect only within the target and only when the
+// request keeps its method.
+//
+// Credentials never leave the target they belong to (issue 23): a
+// redirect to another scheme, host or port is not followed at all — Go
+// would send the Authorization header to another port of the same host,
+// a 307/308 the body with the users' passwords, and an https target
+// redirecting to http the admin's credentials in clear text. It is a
+// *RedirectError naming both URLs.
+//
+// A 301/302/303 turns a write into a GET, which would send nothing and
+// answer with what the new URL holds — read as the write's own answer.
+// The redirect itself is then the answer (an APIError naming where the
+// server points: RedirectMessage).
 func keepMethod(req *http.Request, via []*http.Request) error {
 	if len(via) >= 10 {
 		return errors.New("stopped after 10 redirects")
+	}
+	if !SameOrigin(via[0].URL, req.URL) {
+		return &RedirectError{From: Redacted(via[len(via)-1].URL), To: Redacted(req.URL), Status: statusOf(req)}
 	}
 	if req.Method != via[0].Method {
 		return http.ErrUseLastResponse
@@ -281,14 +315,155 @@ func keepMethod(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
+// statusOf is the status of the redirect that led to req, when known.
+func statusOf(req *http.Request) int {
+	if req.Response != nil {
+		return req.Response.StatusCode
+	}
+	return 0
+}
+
+// SameOrigin reports whether a and b have the same scheme, host and port
+// (default ports spelt or not).
+func SameOrigin(a, b *url.URL) bool {
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		switch strings.ToLower(u.Scheme) {
+		case "https":
+			return "443"
+		case "http":
+			return "80"
+		}
+		return ""
+	}
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
+}
+
+// Redacted is u without its query and user information: what an error
+// may name of a URL.
+func Redacted(u *url.URL) string {
+	c := *u
+	c.RawQuery, c.ForceQuery, c.User, c.Fragment = "", false, nil, ""
+	return c.String()
+}
+
+// RedirectError is a target redirecting a request away from itself (to
+// another scheme, host or port): not followed, so nothing — credentials,
+// body — went there. On a write nothing was done (the row fails); on a
+// read the target cannot be used as given (Classify: Fatal).
+type RedirectError struct {
+	From, To string
+	Status   int
+	// Read is set for requests that only read.
+	Read bool
+}
+
+func (e *RedirectError) Error() string {
+	st := ""
+	if e.Status != 0 {
+		st = fmt.Sprintf(" (HTTP %d)", e.Status)
+	}
+	// The server chose the Location: it may echo a secret in its path.
+	return fmt.Sprintf("%s redirected to %s%s: not followed — credentials and request bodies are sent to the target's own scheme, host and port only; if the server lives there, give that URL", e.From, Scrub(e.To), st)
+}
+
 // RedirectMessage is the error message of a redirect answered to a write.
 func RedirectMessage(resp *http.Response) string {
 	loc := resp.Header.Get("Location")
-	if u, err := url.Parse(loc); err == nil {
-		u.RawQuery, u.User = "", nil
-		loc = u.String()
+	from := ""
+	if resp.Request != nil && resp.Request.URL != nil {
+		from = Redacted(resp.Request.URL) + " "
+		if u, err := resp.Request.URL.Parse(loc); err == nil {
+			loc = Redacted(u)
+		}
+	} else if u, err := url.Parse(loc); err == nil {
+		loc = Redacted(u)
 	}
-	return "redirected to " + loc + " (a write is not followed there: give the target's URL as the server names it, e.g. https)"
+	return from + "redirected to " + Scrub(loc) + " (a write is not followed there: give the target's URL as the server names it, e.g. https)"
+}
+
+// BadAnswerError is an answer that is not what the API documents for the
+// request: an HTML page (a proxy's or firewall's block page) where JSON
+// or XML belongs, a 200 where 204 is documented, a list that is not a
+// list, paging that does not end. On a write it is wrapped in an
+// UnknownOutcomeError (settled by the write's proof, never taken as
+// done); on a read the target cannot be used (Classify: Fatal, exit 3).
+type BadAnswerError struct {
+	Target, Method, Path string
+	Status               int
+	ContentType          string
+	Detail               string // what was wrong; server text passes Scrub
+}
+
+func (e *BadAnswerError) Error() string {
+	ct := e.ContentType
+	if ct == "" {
+		ct = "no content type"
+	}
+	msg := fmt.Sprintf("%s %s %s: HTTP %d (%s) is not the API's answer: %s", e.Target, e.Method, e.Path, e.Status, ct, e.Detail)
+	if strings.Contains(strings.ToLower(ct), "html") {
+		msg += " — a proxy, firewall or login page may stand in front of the target"
+	}
+	return msg
+}
+
+// BadAnswer returns a *BadAnswerError for resp (whose body is not read
+// here); a write's is wrapped as an unknown outcome.
+func BadAnswer(target, method, path string, read bool, resp *http.Response, detail string) error {
+	e := &BadAnswerError{Target: target, Method: method, Path: path, Detail: Scrub(detail)}
+	if resp != nil {
+		e.Status, e.ContentType = resp.StatusCode, resp.Header.Get("Content-Type")
+	}
+	if read || method == http.MethodGet {
+		return e
+	}
+	return &UnknownOutcomeError{Err: e}
+}
+
+// MediaType is the media type of a Content-Type header, lower-cased,
+// without parameters ("" when absent).
+func MediaType(resp *http.Response) string {
+	ct := resp.Header.Get("Content-Type")
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	return strings.ToLower(strings.TrimSpace(ct))
+}
+
+// IsJSON and IsXML tell a documented body's media type, leniently
+// (application/json, application/vnd.x+json, text/xml, application/xml).
+func IsJSON(mt string) bool { return strings.HasSuffix(mt, "/json") || strings.HasSuffix(mt, "+json") }
+
+// IsXML reports whether mt is an XML media type.
+func IsXML(mt string) bool { return strings.HasSuffix(mt, "/xml") || strings.HasSuffix(mt, "+xml") }
+
+// PageBound stops a list whose paging does not end: a page that repeats
+// the one before (a server ignoring pageNumber), or more pages than the
+// server's own @total can fill. The zero PageBound is ready.
+type PageBound struct{ last uint64 }
+
+// maxPagesUnknownTotal bounds a list whose server states no total.
+const maxPagesUnknownTotal = 100_000
+
+// Next checks page (from 1) of size rows, which held n items whose ids
+// (in order) are ids, of a list of total (-1: not said).
+func (b *PageBound) Next(page, size, n, total int, ids string) error {
+	h := fnv.New64a()
+	h.Write([]byte(ids))
+	sum := h.Sum64()
+	if page > 1 && n > 0 && sum == b.last {
+		return fmt.Errorf("page %d repeats page %d (the server ignores paging): the list does not end", page, page-1)
+	}
+	b.last = sum
+	if total >= 0 && size > 0 && (page-1)*size > total {
+		return fmt.Errorf("page %d of %d rows is past the %d the server says the list holds: the list does not end", page, size, total)
+	}
+	if page >= maxPagesUnknownTotal {
+		return fmt.Errorf("%d pages and no end", page)
+	}
+	return nil
 }
 
 // UserAgent names bulkprov and its version.
@@ -362,6 +537,13 @@ func Drain(r io.ReadCloser) {
 // after a write was sent has an unknown outcome; a dial error is transient.
 func TransportError(method string, err error) error {
 	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	var re *RedirectError
+	if errors.As(err, &re) {
+		// The redirect is the answer: nothing was done, nothing went
+		// elsewhere.
+		re.Read = method == http.MethodGet
 		return err
 	}
 	var oe *net.OpError

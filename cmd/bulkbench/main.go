@@ -5,6 +5,7 @@
 //	go run ./cmd/bulkbench sim      # simulator capacity on loopback, zero service time
 //	go run ./cmd/bulkbench plan     # requests per user and wall time vs one GET per row, 10,000 users
 //	go run ./cmd/bulkbench apply    # 2,000 users, CUPI 5 slots: vs the ideal and a sequential client
+//	go run ./cmd/bulkbench estimate # plan's estimate against the apply, over budget cells
 //	go run ./cmd/bulkbench budget   # plan + apply under VOSS 20 req/s × CUPI 5 slots, share of the floor
 //	go run ./cmd/bulkbench revert   # back-out file size and revert speed, 10,000 changed users
 //	go run ./cmd/bulkbench json     # encoding/json vs goccy/go-json on a 50,000-user export
@@ -73,6 +74,8 @@ func main() {
 		benchExport(dir)
 	case "budget":
 		benchBudget(dir)
+	case "estimate":
+		benchEstimate(dir)
 	case "revert":
 		benchRevert(dir)
 	case "json":

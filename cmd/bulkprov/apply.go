@@ -26,6 +26,7 @@ func runApply(args []string, io streams) (err error) {
 	var tf targetFlags
 	var reportPaths reportPaths
 	var planPath, checkpoint, revertPath, backoutPath string
+	var metricsPath string
 	var fresh, quiet, verbose, force bool
 	var maxDeletes, maxChanges, keep int
 	var af approvalFlags
@@ -71,6 +72,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	fs.IntVar(&maxDeletes, "max-deletes", -1, "refuse to run (before any write) when the plan deletes more than N objects")
 	fs.IntVar(&keep, "keep", engine.DefaultKeep, "after a run, keep the checkpoints and back-out files of the N most recent completed runs in the state folder's checkpoints and remove older ones (never an unfinished run's; 0 keeps all)")
 	fs.IntVar(&maxChanges, "max-changes", -1, "refuse to run (before any write) when the plan changes more than N objects")
+	registerMetricsFile(fs, &metricsPath)
 	af.register(fs)
 	auditLogFlag(fs, &auditPath)
 	paths, err := parseFlags(fs, args)
@@ -89,7 +91,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	if keep < 0 {
 		return fail(exitInvalid, "--keep %d: want a number of runs ≥ 0 (0 keeps all)", keep)
 	}
-	outs := append(reportPaths.outputs(), outputPath{flag: "--checkpoint", path: checkpoint},
+	outs := append(reportPaths.outputs(), outputPath{flag: "--metrics-file", path: metricsPath}, outputPath{flag: "--checkpoint", path: checkpoint},
 		outputPath{flag: "--backout", path: backoutPath, exts: []string{".json"}})
 	outs = append(outs, readPaths("input", paths...)...)
 	outs = append(outs, readPaths("--config", tf.config)...)
@@ -105,6 +107,7 @@ credentials or a permission (fix the access, then run again).`, io)
 		cmd = "apply --revert"
 	}
 	rep := newReporter(cmd, reportPaths, io)
+	rep.metricsPath = metricsPath
 	au.rep = rep
 	defer func() { err = rep.finish(err) }()
 	rep.problems(&in)
@@ -299,7 +302,6 @@ credentials or a permission (fix the access, then run again).`, io)
 		}
 		applyErr = engine.Apply(ctx, p, conn.targets, opts, ao)
 	}
-	prog.finish()
 	markEarlierWork(p, journal)
 	if opts.OneTime != nil {
 		if n, err := opts.OneTime.Close(); err != nil {
@@ -314,6 +316,7 @@ credentials or a permission (fix the access, then run again).`, io)
 	doc := report.New(commandName("apply", rv), p)
 	doc.Metrics = metrics(conn.targets, time.Since(runStart)) // over the whole run: its reads count too
 	rep.doc = doc
+	prog.finish(doc.Account())
 	report.Print(io.out, doc, report.TextOptions{Color: useColor(io.out), Changes: verbose && !quiet})
 	printNotRestorable(io, p)
 	if !quiet {
@@ -560,33 +563,47 @@ func metrics(t *engine.Targets, elapsed time.Duration) []report.TargetMetrics {
 		}
 		out = append(out, report.TargetMetrics{Target: l.Name, Requests: s.Requests, PerSecond: float64(s.Requests) / elapsed.Seconds(),
 			P50Ms: float64(s.Percentile(50).Microseconds()) / 1000, P95Ms: float64(s.Percentile(95).Microseconds()) / 1000,
-			Status503: s.Status503, Status429: s.Status429, Retries: s.Retries, BackoffS: s.Backoff.Seconds(), MaxLimit: l.Max, Timeline: s.Timeline})
+			Status503: s.Status503, Status429: s.Status429, Retries: s.Retries, BackoffS: s.Backoff.Seconds(), PaceWaitS: s.PaceWait.Seconds(), MaxLimit: l.Max, Timeline: s.Timeline})
 	}
 	return out
 }
 
 func printMetrics(io streams, ms []report.TargetMetrics, t *engine.Targets, elapsed time.Duration) {
 	for _, m := range ms {
-		fmt.Fprintf(io.err, "%s: %d requests in %.1fs (%.1f req/s), p50 %.1f ms, p95 %.1f ms, %d throttled (%d×503, %d×429), %.1fs backing off\n",
-			m.Target, m.Requests, elapsed.Seconds(), m.PerSecond, m.P50Ms, m.P95Ms, m.Status503+m.Status429, m.Status503, m.Status429, m.BackoffS)
+		wait := ""
+		if m.PaceWaitS > 0 {
+			wait = fmt.Sprintf(", %.1fs waiting for the rate budget", m.PaceWaitS)
+		}
+		fmt.Fprintf(io.err, "%s: %d requests in %.1fs (%.1f req/s), p50 %.1f ms, p95 %.1f ms, %d throttled (%d×503, %d×429), %.1fs backing off%s\n",
+			m.Target, m.Requests, elapsed.Seconds(), m.PerSecond, m.P50Ms, m.P95Ms, m.Status503+m.Status429, m.Status503, m.Status429, m.BackoffS, wait)
 	}
 	if b := boundBy(ms, t, elapsed); b != "" {
 		fmt.Fprintln(io.err, "limit:", b)
 	}
 }
 
+// minLimitRun is the shortest run the limit line speaks of: a shorter
+// one's rate says more about its start than about any budget.
+const minLimitRun = 2 * time.Second
+
 // boundBy names the server that set the run's pace, when one did: VOSS's
 // requests-per-second budget, or CUPI's slots (5 requests in service).
 func boundBy(ms []report.TargetMetrics, t *engine.Targets, elapsed time.Duration) string {
 	var notes []string
+	if elapsed < minLimitRun {
+		return "" // too short a run to say what set its pace
+	}
 	for _, m := range ms {
 		switch {
 		case m.Target == "voss" && t.VOSSPace != nil:
 			budget := float64(t.VOSSPace.Limit())
-			if use := m.PerSecond / budget; use >= 0.7 {
-				notes = append(notes, fmt.Sprintf("the VOSS rate budget (%.1f of %.0f req/s)", m.PerSecond, budget))
+			if float64(m.Requests) < budget*minLimitRun.Seconds() {
+				continue // fewer requests than the budget's share of the time
 			}
-		case m.Target == "cupi":
+			if use := m.PerSecond / budget; use >= 0.7 {
+				notes = append(notes, fmt.Sprintf("the VOSS rate budget (%.1f of %.0f req/s)", min(m.PerSecond, budget), budget))
+			}
+		case m.Target == "cupi" && m.Requests >= 10*engine.StartLimit:
 			// Busy share of the 5 slots: requests × median latency ÷ 5.
 			if busy := float64(m.Requests) * m.P50Ms / 1000 / engine.StartLimit / elapsed.Seconds(); busy >= 0.7 {
 				notes = append(notes, fmt.Sprintf("the CUPI slots (5 busy %.0f%% of the run)", 100*min(busy, 1)))
@@ -639,18 +656,4 @@ func (p *progress) update(done, failed, total int) {
 	}
 }
 
-func (p *progress) line() {
-	rate := float64(p.done) / time.Since(p.start).Seconds()
-	fmt.Fprintf(p.io.err, "progress: %d/%d rows, %d failed, %.1f rows/s\n", p.done, p.total, p.failed, rate)
-}
-
-func (p *progress) finish() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	switch {
-	case p.bar != nil:
-		p.bar.Finish()
-	case p.total > 0:
-		p.line()
-	}
-}
+func (p *progress) line() { progressLine(p.io.err, p.done, p.failed, p.total, time.Since(p.start)) }

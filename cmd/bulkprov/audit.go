@@ -14,7 +14,7 @@ import (
 
 	"github.com/bulkprov/bulkprov/internal/approval"
 	"github.com/bulkprov/bulkprov/internal/audit"
-	"github.com/bulkprov/bulkprov/internal/report"
+	"github.com/bulkprov/bulkprov/internal/statedir"
 )
 
 // auditFileName is the audit log's name in the state folder.
@@ -34,6 +34,11 @@ func auditLog(path string, sim bool, stateDir string) (*audit.Log, error) {
 	dir, err := (&targetFlags{stateDir: stateDir}).stateFolder()
 	if err != nil {
 		return nil, err
+	}
+	// Nothing is written into a state folder the run will refuse (one
+	// others may write): not even the audit record.
+	if err := statedir.Ensure(dir); err != nil {
+		return nil, fail(exitInvalid, "%v; nothing was done", err)
 	}
 	return &audit.Log{Path: filepath.Join(dir, auditFileName)}, nil
 }
@@ -96,9 +101,10 @@ func (a *auditRun) finish(err error) error {
 		}
 		r.Backout = run.Backout
 		if d := a.rep.doc; d != nil {
-			c := report.CountRows(d.Ops)
-			r.Rows = &audit.Rows{Total: c.Total, OK: c.OK, Failed: c.Failed, NotRun: c.Skipped}
-			s := d.Summary
+			acct := d.Account()
+			c := acct.Rows
+			r.Rows = &audit.Rows{Total: c.Total, OK: c.OK, Failed: c.Failed, NotRun: c.NotRun}
+			s := acct.Summary()
 			r.Operations = &audit.Ops{Create: s.Create, Update: s.Update, Delete: s.Delete, Noop: s.Noop, Done: s.Done, Failed: s.Failed}
 		}
 	}

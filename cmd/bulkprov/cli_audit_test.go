@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // cli.md's synopsis is `export [TARGETS] --model MODEL --out FILE`: a VOSS
@@ -174,24 +173,39 @@ func TestSimRefusesBadKnobs(t *testing.T) {
 		{"stray"},
 		{"--state", "/nonexistent-folder/sim.json"},
 	} {
+		// Serving is seen, not timed: the simulator prints its URLs
+		// (voss=...) once it serves; a refusal exits 2 before that.
 		cmd := exec.Command(binary, append([]string{"sim", "--listen", "127.0.0.1:0"}, args...)...)
 		cmd.Env = append(os.Environ(), creds...)
-		done := make(chan error, 1)
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
+		var errOut bytes.Buffer
+		cmd.Stderr = &errOut
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
-				t.Errorf("sim %v: %v, want exit 2\n%s", args, err, out.String())
+		served := make(chan string, 1)
+		go func() {
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				if strings.HasPrefix(sc.Text(), "voss=") {
+					served <- sc.Text()
+				}
 			}
-		case <-time.After(1500 * time.Millisecond):
+			close(served)
+		}()
+		line, serving := <-served
+		if serving {
 			_ = cmd.Process.Kill()
-			<-done
-			t.Errorf("sim %v: serves, want exit 2\n%s", args, out.String())
+		}
+		err = cmd.Wait()
+		switch ee, ok := err.(*exec.ExitError); {
+		case serving:
+			t.Errorf("sim %v: serves (%s), want exit 2\n%s", args, line, errOut.String())
+		case !ok || ee.ExitCode() != 2:
+			t.Errorf("sim %v: %v, want exit 2\n%s", args, err, errOut.String())
 		}
 	}
 }

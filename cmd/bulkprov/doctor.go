@@ -127,8 +127,8 @@ Example:
 		if t.url == "" {
 			continue
 		}
-		if !strings.HasPrefix(t.url, "https://") && !strings.HasPrefix(t.url, "http://") {
-			return fail(exitInvalid, "--%s %q: expected a URL such as https://host:port", t.name, t.url)
+		if err := checkTargetURL("--"+t.name, t.url); err != nil {
+			return err
 		}
 		if !t.ok {
 			return fail(exitInvalid, "--%s needs BULKPROV_%s_USER and BULKPROV_%s_PASSWORD in the environment", t.name, strings.ToUpper(t.name), strings.ToUpper(t.name))

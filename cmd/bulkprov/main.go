@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -72,7 +73,8 @@ func commands() []command {
 		{"sim", "serve the VOSS and CUPI simulators over HTTP", runSim},
 		{"list", "list the roles, hierarchies, credential policies or user templates of the targets", runList},
 		{"template", "write a blank bulk-load sheet of a model", runTemplate},
-		{"version", "print the version", func(_ []string, io streams) error { fmt.Fprintln(io.out, "bulkprov", version); return nil }},
+		{"version", "print the version, VCS revision and Go version", runVersion},
+		{"completion", "print a completion script for bash, zsh or fish", runCompletion},
 	}
 }
 
@@ -118,6 +120,12 @@ func main() {
 }
 
 func run(args []string, io streams) int {
+	lw := newLogWriter(io.err) // every stderr line goes through it (--log-format)
+	defer lw.flush()
+	io.err = lw
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		args = []string{"version"}
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(io.out)
 		if len(args) == 0 {
@@ -139,7 +147,7 @@ func run(args []string, io streams) int {
 		var ee *exitError
 		if errors.As(err, &ee) {
 			if !errors.Is(ee.err, errSilent) {
-				fmt.Fprintln(io.err, "bulkprov:", ee.err)
+				logEvent(io.err, slog.LevelError, "bulkprov: "+ee.err.Error(), ee.err.Error(), "exit", ee.code)
 			}
 			return ee.code
 		}
@@ -204,6 +212,7 @@ func commandNames() string {
 func newFlagSet(name, synopsis, about string, io streams) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.err)
+	registerLogFormat(fs, io.err)
 	fs.Usage = func() {
 		fmt.Fprintf(io.err, "Usage: bulkprov %s %s\n\n%s\n\nFlags:\n", name, synopsis, strings.TrimSpace(about))
 		printFlags(io.err, fs)
@@ -214,6 +223,10 @@ func newFlagSet(name, synopsis, about string, io streams) *flag.FlagSet {
 // parseFlags parses flags that may appear before or after the positional
 // arguments (bulkprov plan in.xlsx --sim works like bulkprov plan --sim in.xlsx).
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	if captureFlags != nil {
+		captureFlags(fs) // completion: the command's real flag set, nothing run
+		return nil, errCaptured
+	}
 	var pos []string
 	// The flag package's own message and full usage on a mistake are
 	// replaced by one line that says what was meant.

@@ -27,6 +27,9 @@ type reporter struct {
 	run   report.Run
 	doc   *report.Document
 	recs  []*loader.Record // the input records, for an xlsx report only
+
+	metricsPath string      // --metrics-file (metrics.go)
+	conn        *connection // the run's targets, once connected
 }
 
 // needsRecords reports whether the report writes failed rows back in the
@@ -41,7 +44,7 @@ func (r *reporter) needsRecords() bool {
 }
 
 func newReporter(command string, paths []string, io streams) *reporter {
-	return &reporter{paths: paths, io: io, run: report.Run{Command: command, Version: version, Started: time.Now().UTC().Truncate(time.Millisecond)}}
+	return &reporter{paths: paths, io: io, run: report.Run{Command: command, Version: versionString(), Started: time.Now().UTC().Truncate(time.Millisecond)}}
 }
 
 // maxReportedProblems caps the input problems a refused run's report
@@ -80,6 +83,7 @@ func (r *reporter) targets(tf *targetFlags, c *connection) {
 			cu = ""
 		}
 	}
+	r.conn = c
 	r.run.Targets = report.RunTargets{VOSS: v}
 	if cu != "" {
 		r.run.Targets.CUPI = map[string]string{"default": cu}
@@ -98,6 +102,7 @@ func (r *reporter) targets(tf *targetFlags, c *connection) {
 // the error the command should return: a report that cannot be written
 // turns a success into exit 1, so a cron job notices.
 func (r *reporter) finish(err error) error {
+	err = r.writeMetrics(err, exitCode(err))
 	code := exitCode(err)
 	if len(r.paths) == 0 {
 		return err
@@ -178,7 +183,8 @@ func markEarlierWork(p *engine.Plan, j *engine.Journal) int {
 		if op == nil || op.Status == engine.Done {
 			return
 		}
-		op.Status, op.CreatedID = engine.Done, e.ID
+		// Counted as what it did, never as a done noop (issue 24).
+		op.Status, op.CreatedID, op.Action = engine.Done, e.ID, earlierAction(e)
 		n++
 	}
 	for _, e := range j.Done {
@@ -188,6 +194,19 @@ func markEarlierWork(p *engine.Plan, j *engine.Journal) int {
 		mark(e)
 	}
 	return n
+}
+
+// earlierAction is what an operation an earlier part of the run did was:
+// the journal's word, or for a journal of an earlier version (no action
+// recorded) a create when it made an object, an update otherwise.
+func earlierAction(e engine.Entry) engine.Action {
+	switch {
+	case e.Action != 0 && e.Action != engine.Noop:
+		return e.Action
+	case e.ID != "":
+		return engine.Create
+	}
+	return engine.Update
 }
 
 // Thresholds of watch: a request slower than slowRequest is announced, and

@@ -41,6 +41,7 @@ func runPlan(args []string, io streams) (err error) {
 	var tf targetFlags
 	var reportPaths reportPaths
 	var outPath, revertPath string
+	var metricsPath string
 	var quiet, force bool
 	var auditPath string
 	fs := newFlagSet("plan", "[TARGETS] [flags] INPUT...", `
@@ -78,6 +79,7 @@ terraform's): 0 nothing would change, 2 changes are pending, 1 an error
 	fs.BoolVar(&quiet, "quiet", false, "only the summary and the failed operations with their reasons")
 	fs.StringVar(&revertPath, "revert", "", "plan the undo of the run whose back-out file this is (no input files; targets and config from the file)")
 	fs.BoolVar(&force, "force", false, "with --revert: restore objects someone else changed since the run, too")
+	registerMetricsFile(fs, &metricsPath)
 	auditLogFlag(fs, &auditPath)
 	fs.BoolVar(&detailed, "detailed-exitcode", false, "exit 0 when nothing would change, 2 when changes are pending, 1 on any error (invalid input included); 3 and 4 as always")
 	paths, err := parseFlags(fs, args)
@@ -93,7 +95,7 @@ terraform's): 0 nothing would change, 2 changes are pending, 1 an error
 	if err := in.check(); err != nil {
 		return err
 	}
-	outs := append(reportPaths.outputs(), outputPath{flag: "--out", path: outPath, exts: []string{".json"}})
+	outs := append(reportPaths.outputs(), outputPath{flag: "--metrics-file", path: metricsPath}, outputPath{flag: "--out", path: outPath, exts: []string{".json"}})
 	outs = append(outs, readPaths("input", paths...)...)
 	outs = append(outs, readPaths("--config", tf.config)...)
 	outs = append(outs, readPaths("--ca-file", tf.caFile)...)
@@ -107,6 +109,7 @@ terraform's): 0 nothing would change, 2 changes are pending, 1 an error
 		cmd = "plan --revert"
 	}
 	rep := newReporter(cmd, reportPaths, io)
+	rep.metricsPath = metricsPath
 	au.rep = rep
 	defer func() { err = rep.finish(err) }()
 	rep.problems(&in)
@@ -126,9 +129,12 @@ terraform's): 0 nothing would change, 2 changes are pending, 1 an error
 	}
 	defer conn.close()
 	doc := report.New(commandName("plan", rv), p)
+	estimateLine, est := planEstimate(p, conn, &tf)
+	doc.Estimate = est
 	rep.doc = doc
 	report.Print(io.out, doc, report.TextOptions{Color: useColor(io.out), Changes: !quiet})
 	printNotRestorable(io, p)
+	printEstimate(io, estimateLine)
 	if outPath != "" {
 		var pk *planPacket
 		if rv == nil {

@@ -68,8 +68,11 @@ type runReport struct {
 		Plan   *struct{ File, SHA256 string }  `json:"plan"`
 		Exit   int                             `json:"exit"`
 	} `json:"run"`
-	Rows    struct{ Total, OK, Failed, Skipped int } `json:"rows"`
-	Summary map[string]int                           `json:"summary"`
+	Rows struct {
+		Total, OK, Failed int
+		NotRun            int `json:"not_run"`
+	} `json:"rows"`
+	Summary map[string]int `json:"summary"`
 	Ops     []struct {
 		Target, Cluster, Status, Kind, Action, Key string
 	} `json:"operations"`

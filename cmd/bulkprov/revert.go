@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -174,7 +175,7 @@ func openBackout(flagPath string, j *engine.Journal, t *engine.Targets, run *run
 			return nil, fail(exitInvalid, "%v", err)
 		}
 	}
-	fmt.Fprintf(io.err, "backout: %s\n", path)
+	logEvent(io.err, slog.LevelInfo, "backout: "+path, "backout", "path", path)
 	return b, nil
 }
 

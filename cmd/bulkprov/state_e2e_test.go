@@ -212,7 +212,9 @@ func dirFiles(t *testing.T, dir string) string {
 	var b strings.Builder
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
-		if e.Name() == statedir.LockName {
+		// The lock, and the audit log: a refused run is audited by
+		// contract (cli.md, "Approval and audit"), an append-only record.
+		if e.Name() == statedir.LockName || e.Name() == auditFileName {
 			continue
 		}
 		c, _ := os.ReadFile(filepath.Join(dir, e.Name()))
@@ -316,11 +318,23 @@ func TestLostStateFolderWarns(t *testing.T) {
 	if r.code != 0 || strings.Contains(r.stderr, "warning:") {
 		t.Fatalf("first run into a new folder: exit %d\n%s", r.code, r.stderr)
 	}
-	want := fmt.Sprintf("warning: %d secret(s)", records(t, filepath.Join(dir, "first")))
+	n := records(t, filepath.Join(dir, "first"))
+	want := fmt.Sprintf("warning: %d secret(s)", n)
 	for _, cmd := range []string{"plan", "apply"} {
-		r = bulkprov(t, stateEnv(filepath.Join(dir, "lost-"+cmd)), append([]string{cmd}, append(target, csv)...)...)
+		rj := filepath.Join(dir, cmd+".json")
+		r = bulkprov(t, stateEnv(filepath.Join(dir, "lost-"+cmd)), append([]string{cmd, "--report", rj}, append(target, csv)...)...)
 		if r.code > 1 || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "holds no record") {
 			t.Fatalf("%s with a lost state folder: exit %d\n%s", cmd, r.code, r.stderr)
+		}
+		// The report counts them as the warning does (the account's
+		// resent_secrets).
+		var doc struct {
+			Account struct {
+				Resent int `json:"resent_secrets"`
+			} `json:"account"`
+		}
+		if b, err := os.ReadFile(rj); err != nil || json.Unmarshal(b, &doc) != nil || doc.Account.Resent != n {
+			t.Errorf("%s report: resent_secrets %d, want %d (%v)", cmd, doc.Account.Resent, n, err)
 		}
 		if cmd == "apply" && strings.Index(r.stderr, "warning:") > strings.Index(r.stderr, "backout:") {
 			t.Errorf("warned after the first write:\n%s", r.stderr)

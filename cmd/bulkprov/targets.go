@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -168,10 +169,10 @@ func (f *targetFlags) connect(cfg *transform.Config, errOut io.Writer) (*connect
 		if *u == "" {
 			continue
 		}
-		*u = targets.NormalizeURL(*u)
-		if !strings.HasPrefix(*u, "https://") && !strings.HasPrefix(*u, "http://") {
-			return nil, fail(exitInvalid, "%s %q: expected a URL such as https://host:port", name, *u)
+		if err := checkTargetURL(name, *u); err != nil {
+			return nil, err
 		}
+		*u = targets.NormalizeURL(*u)
 	}
 	cupiMax, vossMax := engine.CUPIMax(f.cupiShare), defaultVOSSWorkers
 	if f.workers > 0 {
@@ -209,7 +210,7 @@ func (f *targetFlags) connect(cfg *transform.Config, errOut io.Writer) (*connect
 		}
 		if f.vossRate > 0 {
 			t.VOSSPace = rate.NewLimiter(rate.Limit(f.vossRate), 1)
-			client.Transport = targets.Paced(client.Transport, t.VOSSPace)
+			client.Transport = targets.PacedObserved(client.Transport, t.VOSSPace, t.VOSSLimiter.Waited)
 		}
 		c.voss = vossload.New(vossURL, client, vc)
 		// Synchronous writes cost one request of VOSS's 20 req/s budget
@@ -522,6 +523,7 @@ func warnResent(errOut io.Writer, rs *engine.RunState, p *engine.Plan) {
 		return
 	}
 	n := resentSecrets(p)
+	p.ResentSecrets = n // the reports count them too
 	if n == 0 {
 		return
 	}
@@ -560,10 +562,19 @@ func fatalExit(fe *engine.FatalError) error {
 	if targets.AccessDenied(fe.Err) {
 		return fail(exitAccess, "access refused: %v; check the credentials and the account's permissions, then run again", fe.Err)
 	}
-	if targets.Classify(fe.Err) == targets.Fatal {
-		return fail(exitInterrupted, "%v", fe.Err)
+	if errors.Is(fe.Err, syscall.ENOSPC) {
+		// The run's own disk, not a target (issue 23).
+		return fail(exitInterrupted, "disk full: %v; free space where the state folder, checkpoint and reports live, then run the same command again", fe.Err)
 	}
-	return fail(exitInterrupted, "target unreachable: %v", fe.Err)
+	switch targets.Classify(fe.Err) {
+	case targets.Fatal:
+		return fail(exitInterrupted, "%v", fe.Err)
+	case targets.Transient, targets.Throttled:
+		return fail(exitInterrupted, "target unreachable: %v", fe.Err)
+	}
+	// Not a target's failure: the run's own files (a read-only state
+	// folder, a checkpoint that cannot be written).
+	return fail(exitInterrupted, "stopped: %v", fe.Err)
 }
 
 // clustersExit is the exit of a run in which some Unity Connection

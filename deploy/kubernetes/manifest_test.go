@@ -132,3 +132,63 @@ func TestIndexedJobManifest(t *testing.T) {
 		t.Errorf("the Job does not mount the claim %s", pvc.Metadata.Name)
 	}
 }
+
+// The Job runs the image deploy/container/build makes: a pinned tag (not
+// :latest), as the user the image declares, and its log lines as JSON.
+func TestJobRunsTheBuiltImage(t *testing.T) {
+	manifest, err := os.ReadFile("indexed-job.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	containerfile, err := os.ReadFile(filepath.Join("..", "container", "Containerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(containerfile), "\nUSER 65532:65532\n") || !strings.Contains(string(containerfile), "\nFROM scratch\n") {
+		t.Fatalf("Containerfile: want FROM scratch and USER 65532:65532")
+	}
+	var job struct {
+		Kind string
+		Spec struct {
+			Template struct {
+				Spec struct {
+					SecurityContext struct {
+						RunAsUser int `yaml:"runAsUser"`
+					} `yaml:"securityContext"`
+					Containers []struct {
+						Image string
+						Args  []string
+					}
+				}
+			}
+		}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(manifest))
+	found := false
+	for {
+		err := dec.Decode(&job)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if job.Kind != "Job" {
+			continue
+		}
+		found = true
+		c := job.Spec.Template.Spec.Containers[0]
+		if strings.HasSuffix(c.Image, ":latest") || !strings.Contains(c.Image, "bulkprov:") {
+			t.Errorf("image %q: want the built image with a pinned tag", c.Image)
+		}
+		if job.Spec.Template.Spec.SecurityContext.RunAsUser != 65532 {
+			t.Errorf("runAsUser %d, want the image's 65532", job.Spec.Template.Spec.SecurityContext.RunAsUser)
+		}
+		if !strings.Contains(strings.Join(c.Args, " "), "--log-format json") {
+			t.Errorf("args %q: want --log-format json", c.Args)
+		}
+	}
+	if !found || !strings.Contains(string(manifest), "deploy/container/build") {
+		t.Error("no Job, or the manifest does not say how its image is built")
+	}
+}

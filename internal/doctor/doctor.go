@@ -255,7 +255,10 @@ func (r *run) fail(check, what string, err error) {
 		r.add(Fail, check, what+": permission refused (HTTP 403); the run needs it — ask for it to be granted to this account", Access)
 	case errors.As(err, &ae):
 		r.add(Fail, check, fmt.Sprintf("%s: HTTP %d %s", what, ae.Status, ae.Message), Other)
-	case targets.Classify(err) == targets.Transient || targets.Classify(err) == targets.Throttled:
+	case targets.Classify(err) == targets.Transient || targets.Classify(err) == targets.Throttled,
+		errors.As(err, new(*targets.BadAnswerError)), errors.As(err, new(*targets.RedirectError)):
+		// Not the API's answer (a proxy's page) or sent elsewhere: as a
+		// run, the target is unreachable (issue 23: one exit per class).
 		r.add(Fail, check, what+": "+err.Error(), Unreachable)
 	default:
 		r.add(Fail, check, what+": "+err.Error(), Other)

@@ -106,3 +106,22 @@ func TestRunBlocksInOrder(t *testing.T) {
 		t.Errorf("exit %d, want 4", Exit(checks))
 	}
 }
+
+// A proxy's block page (200 text/html) where the API answers JSON is the
+// target unreachable, exit 3 — as a run says it (issue 23: one exit per
+// class of bad answer), not a failed check (exit 1).
+func TestBlockPageIsUnreachable(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte("<html><body>Blocked by policy</body></html>"))
+	}))
+	defer ts.Close()
+	cr := targets.Credentials{User: "u", Password: "p"}
+	checks := Run(context.Background(), Options{Targets: []Target{{Name: "cupi", URL: ts.URL, HTTP: http.DefaultClient, CUPI: cupi.New(ts.URL, http.DefaultClient, cr)}}, Samples: 1})
+	if Exit(checks) != 3 {
+		for _, c := range checks {
+			t.Logf("%v %s %s", c.Status, c.Name, c.Detail)
+		}
+		t.Errorf("exit %d, want 3", Exit(checks))
+	}
+}

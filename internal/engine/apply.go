@@ -9,10 +9,9 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/bulkprov/bulkprov/internal/engine/plan"
+	"github.com/bulkprov/bulkprov/internal/engine/kinds"
 	"github.com/bulkprov/bulkprov/internal/engine/store"
 	"github.com/bulkprov/bulkprov/targets"
-	"github.com/bulkprov/bulkprov/targets/cupi"
 )
 
 // ApplyOptions tune execution.
@@ -93,7 +92,7 @@ type applier struct {
 }
 
 func newApplier(ctx context.Context, t *Targets, o Options, ao ApplyOptions) *applier {
-	o.defaults()
+	o.Defaults()
 	if ao.Grace <= 0 {
 		ao.Grace = 30 * time.Second
 	}
@@ -317,9 +316,11 @@ func (a *applier) runChain(c *chain) {
 			return
 		}
 		if op.Target == "cupi" {
-			if derr := a.isDown(clusterName(c.cluster)); derr != nil {
-				op.Status, op.Error = Failed, fmt.Sprintf("Unity Connection %s unavailable: %v", clusterName(c.cluster), derr)
-				failed = true
+			if derr := a.isDown(kinds.ClusterName(c.cluster)); derr != nil {
+				// Said once, by the operation that found it down (with
+				// its own request); the rest are not run, and say why
+				// without quoting another operation's request.
+				op.Status, op.Error = Skipped, NotRunDown(kinds.ClusterName(c.cluster), derr)
 				continue
 			}
 		}
@@ -328,8 +329,8 @@ func (a *applier) runChain(c *chain) {
 			var fe *FatalError
 			if errors.As(err, &fe) && op.Target == "cupi" && targetFailure(fe.Err) {
 				a.downMu.Lock()
-				if a.down[clusterName(c.cluster)] == nil {
-					a.down[clusterName(c.cluster)] = fe.Err
+				if a.down[kinds.ClusterName(c.cluster)] == nil {
+					a.down[kinds.ClusterName(c.cluster)] = fe.Err
 				}
 				a.downMu.Unlock()
 				failed = true
@@ -344,6 +345,16 @@ func (a *applier) runChain(c *chain) {
 		failed = failed || op.Status == Failed
 	}
 	a.rowPartDone(c.row, failed)
+}
+
+// NotRunDown is the reason of an operation not run because its Unity
+// Connection cluster went down (unreachable, or refusing access): the same
+// words for every such operation, so a report counts them under one reason.
+func NotRunDown(cluster string, err error) string {
+	if targets.AccessDenied(err) {
+		return "not run: Unity Connection " + cluster + " refused access"
+	}
+	return "not run: Unity Connection " + cluster + " unreachable"
 }
 
 // finish waits for every queued chain, marks what never ran as skipped,
@@ -393,8 +404,8 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 		op.Status, op.Error = Skipped, "skipped: an earlier "+op.Target+" operation of this row failed"
 		return nil
 	}
-	k := kindOf(op.Kind)
-	if k.needsUser() && op.UserID == "" {
+	k := kinds.Of(op.Kind)
+	if k.NeedsUser() && op.UserID == "" {
 		op.UserID = rc.userID
 		if op.UserID == "" {
 			op.Status, op.Error = Skipped, "skipped: the CUPI user does not exist"
@@ -405,21 +416,21 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 	// The write-time extras (a credential's TimeChanged, the proof of a
 	// set whose answer gets lost); a read that fails leaves the proof
 	// unread, and the write goes on.
-	if err := k.prepare(ctx, op, t, o); errors.Is(err, context.Canceled) {
+	if err := k.Prepare(ctx, op, t, o); errors.Is(err, context.Canceled) {
 		op.Status, op.Error = Skipped, "not run: interrupted"
 		return err
 	}
 	// The keyed hashes of the secrets sent, by run-state scope, for objects
 	// whose server id is known before the write.
 	hashes := map[string]string{}
-	if objectID(op) != "" {
+	if kinds.ObjectID(op) != "" {
 		for p, v := range op.Secrets.All() {
-			scope := t.secretScope(op, p)
+			scope := t.SecretScope(op, p)
 			hashes[scope] = o.RunState.Hash(scope, v)
 		}
 	}
 	if o.OneTime != nil {
-		if err := o.OneTime.record(op); err != nil {
+		if err := o.OneTime.Record(op); err != nil {
 			op.Status, op.Error = Failed, err.Error()
 			return &FatalError{Err: err}
 		}
@@ -482,20 +493,20 @@ func commitIntent(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options
 // the row writes under. It reports whether the outcome is journaled — a
 // write that was interrupted, or whose outcome is unknown, stays pending
 // for a resume to verify — and, when not, the error that stops the run.
-func afterWrite(err error, op *Op, k kind, rc *rowCtx, t *Targets, o Options, hashes map[string]string) (journaled bool, stop error) {
+func afterWrite(err error, op *Op, k kinds.Kind, rc *rowCtx, t *Targets, o Options, hashes map[string]string) (journaled bool, stop error) {
 	var unknown *outcomeUnknownError
 	switch {
 	case err == nil:
 		op.Status, op.Error = Done, ""
 		clear(hashes)
 		for p, v := range op.Secrets.All() {
-			scope := t.secretScope(op, p)
+			scope := t.SecretScope(op, p)
 			h := o.RunState.Hash(scope, v)
 			o.RunState.Set(scope, h)
 			hashes[scope] = h
 		}
-		if k.givesUser() {
-			rc.userID = objectID(op)
+		if k.GivesUser() {
+			rc.userID = kinds.ObjectID(op)
 		}
 	case errors.Is(err, context.Canceled):
 		// The request may have reached the server: the intent stays
@@ -509,7 +520,7 @@ func afterWrite(err error, op *Op, k kind, rc *rowCtx, t *Targets, o Options, ha
 		// next run reads TimeChanged before sending it again.
 		op.Status, op.Error = Failed, err.Error()
 		rc.failed[op.Target] = true
-		if before, ok := op.TimeBefore(); ok && k.timeProof() {
+		if before, ok := op.TimeBefore(); ok && k.TimeProof() {
 			for scope, h := range hashes {
 				o.RunState.SetMaybe(scope, h, before)
 			}
@@ -518,7 +529,7 @@ func afterWrite(err error, op *Op, k kind, rc *rowCtx, t *Targets, o Options, ha
 	default:
 		op.Status, op.Error = Failed, err.Error()
 		rc.failed[op.Target] = true
-		if k.timeProof() {
+		if k.TimeProof() {
 			for scope := range hashes {
 				o.RunState.ForgetMaybe(scope)
 			}
@@ -558,7 +569,7 @@ func (e *outcomeUnknownError) Unwrap() error { return e.err }
 // every time fails its row; only the target as a whole failing (access
 // refused, unreachable) stops the run.
 func execute(ctx context.Context, op *Op, t *Targets, o Options, j *Journal) error {
-	l := t.limiter(op.Target)
+	l := t.LimiterOf(op.Target)
 	// An intent an interrupted run journaled without an outcome: the write
 	// may have happened, so a refusal of the resend is checked, not trusted.
 	unknown := j.IsPending(op.ID)
@@ -567,7 +578,7 @@ func execute(ctx context.Context, op *Op, t *Targets, o Options, j *Journal) err
 	for round := 0; round < rounds; round++ {
 		err := o.Retry.Do(ctx, l, func(ctx context.Context) (int, error) {
 			err := write(ctx, op, t, j)
-			return status(err), err
+			return kinds.HTTPStatus(err), err
 		})
 		if err == nil {
 			return nil
@@ -590,13 +601,18 @@ func execute(ctx context.Context, op *Op, t *Targets, o Options, j *Journal) err
 				return nil
 			case class == targets.Permanent:
 				return refusal(err, op, o)
+			case errors.As(err, new(*targets.BadAnswerError)):
+				// Something other than the target answered (a proxy's
+				// page): proven not applied, the operation fails; sending
+				// it again would meet the same answer (issue 23).
+				return fmt.Errorf("%w; re-reading the target showed it was not applied", err)
 			}
 			op.SetTxID("") // proven not applied: safe to send again
 			last = err
 			continue
 		case class == targets.Fatal:
 			return &FatalError{Err: err}
-		case class == targets.Throttled || (class == targets.Transient && apiErr(err) == nil):
+		case class == targets.Throttled || (class == targets.Transient && kinds.APIErr(err) == nil):
 			return &FatalError{Err: fmt.Errorf("%s unreachable after retries: %w", op.Target, err)}
 		}
 		return refusal(err, op, o)
@@ -608,8 +624,8 @@ func execute(ctx context.Context, op *Op, t *Targets, o Options, j *Journal) err
 // history's: bulkprov proved (by TimeChanged) that its own set did not
 // land, so the value was used before.
 func refusal(err error, op *Op, o Options) error {
-	ae := apiErr(err)
-	if !kindOf(op.Kind).timeProof() || ae == nil || ae.Status != 400 {
+	ae := kinds.APIErr(err)
+	if !kinds.Of(op.Kind).TimeProof() || ae == nil || ae.Status != 400 {
 		return err
 	}
 	for _, re := range o.ReusePatterns {
@@ -620,26 +636,6 @@ func refusal(err error, op *Op, o Options) error {
 	return err
 }
 
-// withSecrets returns the body with the op's secret values put back in.
-func withSecrets(op *Op) map[string]any {
-	body := op.SendBody()
-	if op.Body != nil || body == nil {
-		body = plan.CopyTree(body) // never the plan's own tree; never nil
-	}
-	for p, v := range op.Secrets.All() {
-		plan.SetDotted(body, p, v)
-	}
-	return body
-}
-
-func flat(body map[string]any) cupi.Object {
-	o := cupi.Object{}
-	for k, v := range body {
-		o[k] = plan.Norm(v)
-	}
-	return o
-}
-
 // write sends one attempt of op's write through its kind.
 func write(ctx context.Context, op *Op, t *Targets, j *Journal) error {
 	onTx := func(id string) {
@@ -648,12 +644,12 @@ func write(ctx context.Context, op *Op, t *Targets, j *Journal) error {
 			_ = journalTx(j, op, id)
 		}
 	}
-	return kindOf(op.Kind).write(ctx, op, t, onTx)
+	return kinds.Of(op.Kind).Write(ctx, op, t, onTx)
 }
 
 // check asks op's kind whether its write took effect.
 func check(ctx context.Context, op *Op, t *Targets) (bool, error) {
-	return kindOf(op.Kind).verify(ctx, op, t)
+	return kinds.Of(op.Kind).Verify(ctx, op, t)
 }
 
 // verify re-reads the target after a write whose outcome is unknown (or
@@ -661,17 +657,13 @@ func check(ctx context.Context, op *Op, t *Targets) (bool, error) {
 // whether the write took effect.
 func verify(ctx context.Context, op *Op, t *Targets, o Options) (bool, error) {
 	var ok bool
-	err := o.Retry.Do(ctx, t.limiter(op.Target), func(ctx context.Context) (int, error) {
+	err := o.Retry.Do(ctx, t.LimiterOf(op.Target), func(ctx context.Context) (int, error) {
 		var err error
 		ok, err = check(ctx, op, t)
-		return status(err), err
+		return kinds.HTTPStatus(err), err
 	})
 	return ok, err
 }
-
-// maxVerifyGets bounds the instances fetched one by one when a VOSS list
-// does not carry the business key.
-const maxVerifyGets = 50
 
 // ResolvePending settles what an interrupted run left pending before
 // anything is planned: it waits for the VOSS transactions that run
@@ -681,12 +673,12 @@ const maxVerifyGets = 50
 // it as recently used). Pending writes it cannot settle stay pending and
 // are re-read by the fresh plan.
 func ResolvePending(ctx context.Context, j *Journal, t *Targets, o Options) error {
-	o.defaults()
+	o.Defaults()
 	if j == nil {
 		return nil
 	}
 	for id, e := range j.Pending {
-		settled, err := kindOf(e.Kind).settle(ctx, e, t, o)
+		settled, err := kinds.Of(e.Kind).Settle(ctx, e, t, o)
 		if err != nil {
 			return err
 		}

@@ -4,20 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
+	"github.com/bulkprov/bulkprov/internal/engine/kinds"
 	"github.com/bulkprov/bulkprov/internal/engine/store"
-	"github.com/bulkprov/bulkprov/internal/schema"
 	"github.com/bulkprov/bulkprov/targets"
-	"github.com/bulkprov/bulkprov/targets/cupi"
 )
 
 // backoutIntent appends to b what undoes op, before op is sent; the
-// returned mark, synced with the journal's intent (store.Sync), makes it
-// durable. For a delete it first reads the full object (and a CUPI user's
-// roles), so the revert can recreate it; an object it cannot read is not
-// deleted.
+// returned mark, synced with the journal's intent (store.SyncCarried),
+// makes it durable. For a delete it first reads the full object (and a
+// CUPI user's roles), so the revert can recreate it; an object it cannot
+// read is not deleted.
 func backoutIntent(ctx context.Context, b *Backout, op *Op, t *Targets, o Options) (store.Mark, error) {
 	if b == nil {
 		return store.Mark{}, nil
@@ -35,7 +33,7 @@ func backoutIntent(ctx context.Context, b *Backout, op *Op, t *Targets, o Option
 		}
 	}
 	if op.Action == Create {
-		e.Wrote = kindOf(op.Kind).wrote(op) // encoded right here, not kept: no copy
+		e.Wrote = kinds.Of(op.Kind).Wrote(op) // encoded right here, not kept: no copy
 	}
 	if op.Action == Delete {
 		if err := readBeforeImage(ctx, op, &e, t, o); err != nil {
@@ -43,7 +41,7 @@ func backoutIntent(ctx context.Context, b *Backout, op *Op, t *Targets, o Option
 				return store.Mark{}, err
 			}
 			var fe *FatalError
-			if errors.As(fatal(err), &fe) {
+			if errors.As(kinds.Fatal(err), &fe) {
 				return store.Mark{}, fe
 			}
 			return store.Mark{}, fmt.Errorf("not deleted: reading it for the back-out failed: %w", err)
@@ -72,63 +70,15 @@ func backoutOutcome(b *Backout, op *Op) error {
 // readBeforeImage fills e.Before with the full object op deletes.
 func readBeforeImage(ctx context.Context, op *Op, e *BackoutEntry, t *Targets, o Options) error {
 	read := func(target string, fn func(ctx context.Context) error) error {
-		return o.Retry.Do(ctx, t.limiter(target), func(ctx context.Context) (int, error) {
+		return o.Retry.Do(ctx, t.LimiterOf(target), func(ctx context.Context) (int, error) {
 			err := fn(ctx)
 			if errors.Is(err, targets.ErrNotFound) {
 				return 200, nil // already gone: the delete will tell
 			}
-			return status(err), err
+			return kinds.HTTPStatus(err), err
 		})
 	}
-	return kindOf(op.Kind).beforeImage(ctx, op, e, t, read)
-}
-
-// objectMap copies a CUPI object, without the fields in drop.
-func objectMap(obj cupi.Object, drop map[string]bool) map[string]any {
-	out := map[string]any{}
-	for k, v := range obj {
-		if !drop[k] {
-			out[k] = v
-		}
-	}
-	return out
-}
-
-// stripVOSS copies a VOSS instance's fields without write-only values
-// (and, for a create body, without read-only and unknown fields).
-func stripVOSS(f *schema.Field, data map[string]any, forCreate bool) map[string]any {
-	out := map[string]any{}
-	for k, v := range data {
-		var c *schema.Field
-		if f != nil {
-			c = f.Child(k)
-		}
-		if c != nil && c.Secret || forCreate && (c == nil || c.ReadOnly) {
-			continue
-		}
-		switch t := v.(type) {
-		case map[string]any:
-			out[k] = stripVOSS(c, t, forCreate)
-		case []any:
-			arr := make([]any, 0, len(t))
-			for _, el := range t {
-				if m, ok := el.(map[string]any); ok {
-					arr = append(arr, stripVOSS(c, m, forCreate))
-				} else {
-					arr = append(arr, el)
-				}
-			}
-			out[k] = arr
-		case string:
-			if strings.HasPrefix(t, "sha256:") {
-				continue // a hashed secret some server echoes
-			}
-			out[k] = v
-		default:
-			out[k] = v
-		}
-	}
-	return out
+	return kinds.Of(op.Kind).BeforeImage(ctx, op, e, t, read)
 }
 
 // backoutRefused fails op when what undoes it could not be recorded: a
@@ -146,16 +96,4 @@ func backoutRefused(op *Op, rc *rowCtx, err error) error {
 		return err
 	}
 	return nil
-}
-
-// secretPaths names the write-only fields of a model.
-func secretPaths(f *schema.Field, prefix string) []string {
-	var out []string
-	for _, c := range f.Fields {
-		if c.Secret {
-			out = append(out, prefix+c.Name)
-		}
-		out = append(out, secretPaths(c, prefix+c.Name+".")...)
-	}
-	return out
 }

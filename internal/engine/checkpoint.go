@@ -1,6 +1,9 @@
 package engine
 
-import "github.com/bulkprov/bulkprov/internal/engine/store"
+import (
+	"github.com/bulkprov/bulkprov/internal/engine/kinds"
+	"github.com/bulkprov/bulkprov/internal/engine/store"
+)
 
 // The checkpoint lines of one operation: what the core tells the journal
 // (package store) about each write.
@@ -14,7 +17,7 @@ func journalIntent(j *Journal, op *Op, hashes map[string]string, carried []byte)
 	if j == nil {
 		return store.Mark{}, nil
 	}
-	e := Entry{Type: "intent", Op: op.ID, Kind: op.Kind, Key: op.Key, Object: objectID(op), Hashes: hashes, Cluster: op.Cluster, BackoutLine: carried}
+	e := Entry{Type: "intent", Op: op.ID, Kind: op.Kind, Key: op.Key, Action: op.Action, Object: kinds.ObjectID(op), Hashes: hashes, Cluster: op.Cluster, BackoutLine: carried}
 	if b, ok := op.TimeBefore(); ok {
 		e.Before = &b
 	}
@@ -28,5 +31,5 @@ func journalTx(j *Journal, op *Op, tx string) error {
 
 // journalOutcome records how op ended.
 func journalOutcome(j *Journal, op *Op, hashes map[string]string) error {
-	return j.Append(Entry{Type: "outcome", Op: op.ID, Kind: op.Kind, Key: op.Key, Cluster: op.Cluster, Status: op.Status, ID: op.CreatedID, Tx: op.TxID(), Error: op.Error, Hashes: hashes}, false)
+	return j.Append(Entry{Type: "outcome", Op: op.ID, Kind: op.Kind, Key: op.Key, Action: op.Action, Cluster: op.Cluster, Status: op.Status, ID: op.CreatedID, Tx: op.TxID(), Error: op.Error, Hashes: hashes}, false)
 }

@@ -5,7 +5,7 @@
 //
 // # Rooms
 //
-// The engine is four packages whose imports only go down (rooms_test.go
+// The engine is five packages whose imports only go down (rooms_test.go
 // holds the layering):
 //
 //   - plan (internal/engine/plan): the vocabulary every room shares —
@@ -17,14 +17,20 @@
 //   - store (internal/engine/store): the files a run keeps — checkpoint
 //     journal, run state of applied secrets, back-out file — knowing the
 //     formats, not the kinds.
-//   - engine (this package): the core that reads, plans and applies over
-//     the kind interface (kinds.go), and the kinds themselves, one file
-//     each (kind_voss.go, kind_cupiuser.go, kind_userrole.go,
-//     kind_credential.go, kind_authz.go). Outside those files no code
-//     names a kind (rooms_test.go holds that too).
+//   - kinds (internal/engine/kinds): everything about each kind of object,
+//     one type in one file behind one interface (kinds.Kind) — what to
+//     read, diff, write, proof of a lost answer, before-image, undo and
+//     undo order — with the targets, options and state they work with.
+//     Outside its kind files no code names a kind (rooms_test.go holds
+//     that too).
+//   - engine (this package): the core that plans and applies over
+//     kinds.Kind alone — the plan, the dispatchers per target, the
+//     checkpoint and back-out lines of each write, the revert plan. It
+//     names no target client and switches on no kind.
 //
-// The targets are behind VOSSAPI and CUPIAPI (targetapi.go), whose
-// methods say what is idempotent and which errors are retried.
+// The targets are behind kinds.VOSSAPI and kinds.CUPIAPI
+// (kinds/targetapi.go), whose methods say what is idempotent and which
+// errors are retried.
 //
 // # One row, from file to HTTP write
 //
@@ -37,17 +43,19 @@
 //     template and create fields), its roles and credentials.
 //  3. cmd/bulkprov's apply calls PlanAndApply (plan.go) with the rows and
 //     the Targets the command line built.
-//  4. readState (read.go) reads in bulk what the rows name: scanNamed asks
-//     each want's kind what it needs (kind.name), readCUPI lists the
-//     cluster's users page by page under the cluster's pace.Limiter, and
-//     readPerUser runs the per-user reads the kinds ask for (kind.perUser).
-//  5. diffRows and diffWant (plan.go, diff.go) hand each want to its kind:
-//     cupiUserKind.diff (kind_cupiuser.go) finds no such user and plans an
-//     Op with Action Create, its Changes, its Fingerprint.
+//  4. kinds.ReadState (kinds/read.go) reads in bulk what the rows name:
+//     scanNamed asks each want's kind what it needs (Kind.Name), readCUPI
+//     lists the cluster's users page by page under the cluster's
+//     pace.Limiter, and readPerUser runs the per-user reads the kinds ask
+//     for (Kind.PerUser).
+//  5. diffRows (plan.go) hands each want to kinds.Diff (kinds/diff.go) and
+//     so to its kind: cupiUserKind.Diff (kinds/kind_cupiuser.go) finds no
+//     such user and plans an Op with Action Create, its Changes, its
+//     Fingerprint.
 //  6. The applier (apply.go) groups the row's CUPI operations into one
 //     chain — the user before its roles and credentials — and queues it on
 //     the cluster's dispatcher, which runs chains up to the limiter's cap.
-//  7. runOp (apply.go) runs the kind's write-time extras (kind.prepare),
+//  7. runOp (apply.go) runs the kind's write-time extras (Kind.Prepare),
 //     then commitIntent appends what undoes the write to the back-out file
 //     (backoutIntent, backout.go, through store.Backout.Buffer) and the
 //     intent, carrying that line, to the journal (journalIntent,
@@ -56,10 +64,10 @@
 //     meanwhile, the back-out file written in the same round
 //     (store.SyncCarried, store/commit.go), before anything is sent.
 //  8. execute (apply.go) sends the write under pace.Retry.Do and the
-//     cluster's limiter: cupiUserKind.write calls CUPIAPI.CreateUser, that
+//     cluster's limiter: cupiUserKind.Write calls CUPIAPI.CreateUser, that
 //     is targets/cupi's Client.CreateUser, which POSTs
 //     /vmrest/users?templateAlias=T. A lost answer is not resent:
-//     kind.verify reads (FindUser) whether the user exists.
+//     Kind.Verify reads (FindUser) whether the user exists.
 //  9. The outcome goes to the journal (journalOutcome) and the back-out
 //     file (backoutOutcome); the run state remembers the keyed hash of
 //     each secret sent, so the next run does not send it again.

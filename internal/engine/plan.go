@@ -8,16 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
-	"github.com/bulkprov/bulkprov/targets/cupi"
-	"github.com/bulkprov/bulkprov/targets/voss"
+	"github.com/bulkprov/bulkprov/internal/engine/kinds"
 )
 
 // Input is an input file of a plan with its checksum.
@@ -42,6 +37,11 @@ type Plan struct {
 	// NotRestorable lists, in a revert plan, the write-only values the
 	// undo cannot put back.
 	NotRestorable []NotRestorable `json:"not_restorable,omitempty"`
+	// ResentSecrets counts the secrets (passwords, PINs) of objects that
+	// already exist the plan sends for want of a record of what was
+	// applied before (a new or lost state folder): the reports count
+	// them, as the warning on stderr does.
+	ResentSecrets int `json:"resent_secrets,omitempty"`
 	// Down holds the Unity Connection clusters that could not be read:
 	// their operations are planned as failed.
 	Down map[string]error `json:"-"`
@@ -98,169 +98,23 @@ func (p *Plan) Summary() Summary {
 	return s
 }
 
-// Targets are the clients of a run, each with its limiter.
-type Targets struct {
-	VOSS        VOSSAPI
-	CUPI        CUPIAPI
-	VOSSLimiter *Limiter
-	CUPILimiter *Limiter
-	// ID names the targets of a run (it binds a checkpoint to them).
-	ID string
-	// VOSSPace, when set, paces every VOSS request (a token bucket at
-	// the server's requests-per-second budget); the summary reports the
-	// time requests waited on it.
-	VOSSPace *rate.Limiter
-	// Clusters are the Unity Connection clusters besides the default one
-	// (CUPI, CUPILimiter); see Cluster.
-	Clusters        map[string]*Cluster
-	clusterPrefixes string
-	viewsMu         sync.Mutex
-	views           map[string]*Targets
-	// VOSSName and CUPIName key the run state: the normalised base URLs
-	// (NormalizeURL), so any spelling of a server shares one memory.
-	VOSSName, CUPIName string
-}
-
-// secretScope is the run-state key of a secret: the normalised target,
-// the kind, the object's server identity and the field path. It follows
-// the object, not the input file that named it.
-func (t *Targets) secretScope(op *Op, path string) string {
-	name := t.CUPIName
-	if op.Target == "voss" {
-		name = t.VOSSName
-	}
-	if name == "" {
-		name = t.ID
-	}
-	return name + "|" + op.Kind + "|" + objectID(op) + "|" + path
-}
-
-// limiter returns the limiter of target name.
-func (t *Targets) limiter(name string) *Limiter {
-	if name == "cupi" {
-		return t.CUPILimiter
-	}
-	return t.VOSSLimiter
-}
-
-// Options tune planning and applying.
-type Options struct {
-	ForceSecrets bool
-	RunState     *RunState
-	Retry        Retry
-	ReadWorkers  int // per-object reads in flight; 0: the target limiter's maximum
-	ExactRoles   bool
-	// OneTime, when set, gives VOSS users created without a password a
-	// generated one-time password (and "change password on next login").
-	OneTime *OneTimePasswords
-	// ReusePatterns recognise, in a credential refusal's message, the
-	// server saying the value was used recently. The wording differs by
-	// version and locale and is only ever a hint in an error message:
-	// whether a set landed is proven by TimeChanged.
-	ReusePatterns []*regexp.Regexp
-	// Backout, when set, receives before each write what undoes it.
-	Backout *Backout
-	// ReleaseRows lets MakePlan drop each row's wants once it is diffed,
-	// for a caller that is done with the rows: the plan and the rows it
-	// came from are not both held whole.
-	ReleaseRows bool
-	// ForReview plans only to show (the plan command): each operation lets
-	// go of what only its write would need — the body, the secret values —
-	// as it is planned. Its changes, and so every report and plan file,
-	// are the same. Never for a plan that is applied.
-	ForReview bool
-}
-
-// DefaultReusePatterns are the reuse-refusal wordings bulkprov knows.
-var DefaultReusePatterns = []*regexp.Regexp{
-	regexp.MustCompile(`(?i)used (recently|before|previously)|histor|reuse|re-use|previous|recent|last \d+`),
-}
-
-func (o *Options) defaults() {
-	if o.Retry.Attempts == 0 {
-		o.Retry = DefaultRetry
-	}
-	if o.RunState == nil {
-		o.RunState = NewMemoryRunState()
-	}
-	if o.ReusePatterns == nil {
-		o.ReusePatterns = DefaultReusePatterns
-	}
-}
-
-// state is the current state read from the targets.
-type state struct {
-	mu        sync.Mutex
-	nodes     map[string]bool
-	vossRoles map[string]map[string]bool // hierarchy -> role names
-	voss      map[string]*voss.Instance  // model|hier|key (lower) -> instance
-	byPkid    map[string]*voss.Instance
-	// cupiState is the Unity Connection cluster a diff looks at (a view,
-	// see view); clusters holds every cluster read.
-	*cupiState
-	clusters map[string]*cupiState
-}
-
-// cupiState is what was read from one Unity Connection cluster.
-type cupiState struct {
-	mu        sync.Mutex
-	users     map[string]cupi.Object   // lower alias -> user
-	roles     map[string]cupi.Object   // lower role name -> role
-	policies  map[string]cupi.Object   // lower display name -> policy
-	templates map[string]bool          // lower alias
-	authz     map[string]cupi.Object   // lower display name
-	userRoles map[string][]cupi.Object // user id -> user roles
-	creds     map[string]cupi.Object   // user id|kind -> settings
-	// down is why the cluster could not be read (unreachable, access
-	// refused, no URL): its operations fail, the other clusters' go on.
-	down error
-}
-
-func newCUPIState() *cupiState {
-	return &cupiState{users: map[string]cupi.Object{}, roles: map[string]cupi.Object{}, policies: map[string]cupi.Object{},
-		templates: map[string]bool{}, authz: map[string]cupi.Object{}, userRoles: map[string][]cupi.Object{}, creds: map[string]cupi.Object{}}
-}
-
-// clusterViews returns each cluster's view of the state, and records in
-// p the clusters that could not be read.
-func (st *state) clusterViews(p *Plan) map[string]*state {
-	views := map[string]*state{}
-	for name, cs := range st.clusters {
-		views[name] = st.view(name)
-		if cs.down != nil {
-			if p.Down == nil {
-				p.Down = map[string]error{}
-			}
-			p.Down[name] = cs.down
-		}
-	}
-	return views
-}
-
-// view is the state as a diff of cluster's wants sees it: the shared VOSS
-// state and that cluster's CUPI state.
-func (st *state) view(cluster string) *state {
-	cs := st.clusters[clusterName(cluster)]
-	if cs == nil {
-		cs = newCUPIState()
-	}
-	return &state{nodes: st.nodes, vossRoles: st.vossRoles, voss: st.voss, byPkid: st.byPkid, cupiState: cs, clusters: st.clusters}
-}
-
-func vkey(model, hier, key string) string {
-	return model + "|" + strings.ToLower(hier) + "|" + strings.ToLower(key)
-}
-
 // MakePlan reads the targets' current state in bulk and diffs it against
 // rows.
 func MakePlan(ctx context.Context, rows []Row, t *Targets, o Options) (*Plan, error) {
-	o.defaults()
-	st, reads, _, err := readState(ctx, rows, t, o, false)
+	o.Defaults()
+	st, reads, _, err := kinds.ReadState(ctx, rows, t, o, false)
 	if err := readErr(ctx, err); err != nil {
 		return nil, err
 	}
 	p := &Plan{Version: 1, Created: time.Now().UTC(), Targets: t.ID, Reads: reads}
-	diffRows(st, st.clusterViews(p), rows, t, o, "", nil, func(_ int, ops []*Op) { p.Ops = append(p.Ops, ops...) })
+	place := func(_ int, ops []*Op) { p.Ops = append(p.Ops, ops...) }
+	// VOSS's part of every row first: a row whose VOSS part fails holds
+	// back its Unity Connection part (diffRows).
+	sources := make([]*Source, len(rows))
+	vossFailed := map[int]string{}
+	diffRows(st, nil, rows, t, o, "voss", sources, vossFailed, place)
+	diffRows(st, clusterViews(st, p), rows, t, o, "cupi", sources, vossFailed, place)
+	inRowOrder(p.Ops)
 	return p, nil
 }
 
@@ -274,11 +128,15 @@ func readErr(ctx context.Context, err error) error {
 	return err
 }
 
-// diffRows diffs the wants of rows on target ("" for all) and hands each
-// want's operations, numbered and placed, to emit with the row's index.
-// sources, when given, carries each row's Source from one pass to the
-// next, so all of a row's operations share one.
-func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Options, target string, sources []*Source, emit func(row int, ops []*Op)) {
+// diffRows diffs the wants of rows on target ("voss" or "cupi", a pass
+// each) and hands each want's operations, numbered and placed, to emit
+// with the row's index. sources carries each row's Source from one pass
+// to the next, so all of a row's operations share one; vossFailed, by row
+// index, what failed of a row's VOSS part at plan time: the VOSS pass
+// records it, and the Unity Connection pass then skips the row's writes
+// naming it — no half-provisioned row (spec/inputs.md; the other way
+// round, a failed CUPI part leaves the VOSS part to be done).
+func diffRows(st *kinds.State, views map[string]*kinds.State, rows []Row, t *Targets, o Options, target string, sources []*Source, vossFailed map[int]string, emit func(row int, ops []*Op)) {
 	for i := range rows {
 		var src *Source // one copy per row, shared by its operations: rows are cleared once planned
 		for wi, w := range rows[i].Wants {
@@ -287,9 +145,9 @@ func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Opti
 			}
 			sv, tv := st, t
 			if w.Target == "cupi" {
-				sv, tv = views[clusterName(w.Cluster)], t.Cluster(w.Cluster)
+				sv, tv = views[kinds.ClusterName(w.Cluster)], t.Cluster(w.Cluster)
 			}
-			ops := diffWant(sv, &rows[i], w, tv, o)
+			ops := kinds.Diff(sv, &rows[i], w, tv, o)
 			if o.ReleaseRows && target == "voss" {
 				// The row stays for its Unity Connection part; this want's
 				// field tree and secrets need not (its operations hold
@@ -311,6 +169,13 @@ func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Opti
 				}
 				if cap(op.Changes) > len(op.Changes) {
 					op.Changes = slices.Clone(op.Changes) // held all run: no spare capacity
+				}
+				switch why := vossFailed[i]; {
+				case w.Target == "voss" && op.Status == Failed && why == "":
+					vossFailed[i] = op.Kind + " " + op.Key + ": " + op.Error
+				case w.Target == "cupi" && why != "" && op.Status == Planned && op.Writes():
+					op.Status, op.Error = Skipped, "skipped: the row's VOSS part failed ("+why+")"
+					op.Release()
 				}
 			}
 			emit(i, ops)
@@ -341,19 +206,20 @@ func diffRows(st *state, views map[string]*state, rows []Row, t *Targets, o Opti
 // plan's. Otherwise the plan is complete and the error is the run's, as
 // Apply's.
 func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao ApplyOptions, start func(first *Plan, o *Options) error) (*Plan, error) {
-	o.defaults()
+	o.Defaults()
 	// The per-user reads outlive readState: a run that ends before they
 	// are waited for (start refused) stops them.
 	readCtx, stopReads := context.WithCancel(ctx)
 	defer stopReads()
-	st, reads, perUser, err := readState(readCtx, rows, t, o, true)
+	st, reads, perUser, err := kinds.ReadState(readCtx, rows, t, o, true)
 	if err := readErr(ctx, err); err != nil {
 		return nil, err
 	}
 	p := &Plan{Version: 1, Created: time.Now().UTC(), Targets: t.ID}
 	place := func(_ int, ops []*Op) { p.Ops = append(p.Ops, ops...) }
 	sources := make([]*Source, len(rows)) // a row's, shared by the operations of both passes
-	diffRows(st, nil, rows, t, o, "voss", sources, place)
+	vossFailed := map[int]string{}
+	diffRows(st, nil, rows, t, o, "voss", sources, vossFailed, place)
 	// The rest of the plan: Unity Connection's part.
 	rest := func(emit func(i int, ops []*Op)) error {
 		err := perUser()
@@ -361,7 +227,7 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		if err := readErr(ctx, err); err != nil {
 			return err
 		}
-		diffRows(st, st.clusterViews(p), rows, t, o, "cupi", sources, emit)
+		diffRows(st, clusterViews(st, p), rows, t, o, "cupi", sources, vossFailed, emit)
 		return nil
 	}
 	if !p.WillWrite() {
@@ -439,7 +305,7 @@ func notPlanned(rows []Row, held map[int]bool, sources []*Source, place func(int
 			if w.Target != "cupi" {
 				continue
 			}
-			op := &Op{Target: w.Target, Cluster: clusterName(w.Cluster), Kind: w.Kind, Key: w.Key, Alias: w.Alias, Action: Noop,
+			op := &Op{Target: w.Target, Cluster: kinds.ClusterName(w.Cluster), Kind: w.Kind, Key: w.Key, Alias: w.Alias, Action: Noop,
 				Status: Skipped, Error: "not run: the run stopped before this row's Unity Connection part was planned", Row: i, WantIndex: uint16(wi)}
 			if src == nil {
 				src = rowSource(rows, sources, i)
@@ -485,4 +351,17 @@ func opID(op *Op) string {
 	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%d|%s|%s|%s|%s", filepath.Base(s.File), s.Sheet, s.Row,
 		s.Entry+fmt.Sprint(s.Index), op.Kind, strings.ToLower(op.Key), op.RoleID)))
 	return hex.EncodeToString(h[:8])
+}
+
+// clusterViews returns each cluster's view of the state, and records in
+// p the clusters that could not be read.
+func clusterViews(st *kinds.State, p *Plan) map[string]*kinds.State {
+	views, down := st.ClusterViews()
+	for name, err := range down {
+		if p.Down == nil {
+			p.Down = map[string]error{}
+		}
+		p.Down[name] = err
+	}
+	return views
 }

@@ -44,8 +44,6 @@ const (
 // SecretMarker stands for a write-only value in plans and reports.
 const SecretMarker = plan.SecretMarker
 
-func fingerprint(v any) Fingerprint { return plan.FingerprintOf(v) }
-
 // CopyTree returns a deep copy of a field tree (plan.CopyTree).
 func CopyTree(m map[string]any) map[string]any { return plan.CopyTree(m) }
 

@@ -21,11 +21,9 @@ type (
 	BackoutTargets  = store.BackoutTargets
 	BackoutRole     = store.BackoutRole
 	BackoutEntry    = store.BackoutEntry
-	// DamagedStateError is a run state that cannot be trusted.
-	DamagedStateError = store.DamagedStateError
 )
 
-// Names of the run state's files in the state folder.
+// The run state's file names in a state folder (store.RunStateFile, store.HashKeyFile).
 const (
 	RunStateFile = store.RunStateFile
 	HashKeyFile  = store.HashKeyFile
@@ -36,6 +34,9 @@ const BackoutVersion = store.BackoutVersion
 
 // ErrLocked means another run holds the checkpoint.
 var ErrLocked = store.ErrLocked
+
+// ErrNotOurs is a checkpoint or back-out path holding something bulkprov did not write.
+var ErrNotOurs = store.ErrNotOurs
 
 // OpenJournal opens or creates the checkpoint journal (store.OpenJournal).
 func OpenJournal(path, binding string, fresh bool) (*Journal, error) {
@@ -63,22 +64,16 @@ func AppendBackout(path string, h BackoutHeader) (*Backout, error) {
 	return store.AppendBackout(path, h)
 }
 
-// DefaultKeep is how many completed runs' checkpoints are kept (store.DefaultKeep).
+// DefaultKeep is how many completed runs' files a state folder keeps (store.DefaultKeep).
 const DefaultKeep = store.DefaultKeep
 
-// ErrNotOurs is a checkpoint or back-out path holding something bulkprov
-// did not write (store.ErrNotOurs).
-var ErrNotOurs = store.ErrNotOurs
-
-// CheckOwnPath tells whether path is bulkprov's file of type typ
-// (store.CheckOwnPath).
-func CheckOwnPath(path, typ string) error { return store.CheckOwnPath(path, typ) }
-
-// PruneCheckpoints removes the checkpoints and back-out files of all but
-// the keep most recent completed runs in dir (store.PruneCheckpoints).
+// PruneCheckpoints removes completed runs' files beyond keep (store.PruneCheckpoints).
 func PruneCheckpoints(dir string, keep int, except ...string) ([]string, error) {
 	return store.PruneCheckpoints(dir, keep, except...)
 }
+
+// CheckOwnPath refuses a path that holds something not bulkprov's (store.CheckOwnPath).
+func CheckOwnPath(path, typ string) error { return store.CheckOwnPath(path, typ) }
 
 // ReadBackout reads a back-out file (store.ReadBackout).
 func ReadBackout(path string) (*BackoutFile, error) { return store.ReadBackout(path) }

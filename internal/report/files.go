@@ -118,23 +118,8 @@ func SummaryRows(d *Document) [][2]any {
 			add("backout", r.Backout)
 		}
 	}
-	c := CountRows(d.Ops)
-	add("rows", c.Total)
-	add("rows ok", c.OK)
-	add("rows failed", c.Failed)
-	if c.Skipped > 0 {
-		add("rows not run", c.Skipped)
-	}
-	s := d.Summary
-	for _, kv := range []struct {
-		k string
-		v int
-	}{{"create", s.Create}, {"update", s.Update}, {"delete", s.Delete}, {"unchanged", s.Noop}, {"failed", s.Failed}} {
-		add("operations "+kv.k, kv.v)
-	}
-	if d.IsApply() {
-		add("operations done", s.Done)
-		add("operations skipped", s.Skip)
+	for _, kv := range d.Account().Facts(d.IsApply()) {
+		add(kv.Name, kv.Value)
 	}
 	if len(d.NotRestorable) > 0 {
 		add("not restorable", len(d.NotRestorable))

@@ -125,20 +125,23 @@ func HTML(w io.Writer, d *Document) error {
 		})
 	}
 	rows := changeList(vis)
+	acct := d.Account()
 	bw := bufio.NewWriterSize(w, 64<<10)
 	err := pageHead.Execute(bw, struct {
 		*Document
-		Facts                         [][2]any
-		Rows                          RowCounts
-		ByKind, ByAction, ByHierarchy [][2]any
-		Failures                      []failedRow
-		MoreFailures                  int
-		Timelines                     []timeline
-		Listed, ListedRows            int
-	}{Document: d, Facts: SummaryRows(d), Rows: CountRows(d.Ops), Failures: failures, MoreFailures: more, Timelines: tls,
+		Facts                 [][2]any
+		Rows                  RowCounts
+		Account               Account
+		Line                  string
+		ByAction, ByHierarchy [][2]any
+		Failures              []failedRow
+		MoreFailures          int
+		Timelines             []timeline
+		Listed, ListedRows    int
+	}{Document: d, Facts: SummaryRows(d), Rows: acct.Rows, Account: acct, Line: AccountLine(d.IsApply(), acct), Failures: failures, MoreFailures: more, Timelines: tls,
 		Listed: len(vis), ListedRows: len(rows),
-		ByKind:   Counts(d.Ops, func(o *engine.Op) string { return o.Kind }),
-		ByAction: Counts(d.Ops, func(o *engine.Op) string { return o.Action.String() }),
+		ByAction: [][2]any{{"create", acct.ByAction.Create}, {"update", acct.ByAction.Update}, {"delete", acct.ByAction.Delete},
+			{"noop (unchanged)", acct.ByAction.Noop}},
 		ByHierarchy: Counts(d.Ops, func(o *engine.Op) string {
 			if o.Hierarchy == "" {
 				return "(Unity Connection)"
@@ -286,17 +289,20 @@ code{font-size:12px;overflow-wrap:anywhere}
 </style></head><body>
 <h1>bulkprov {{.Kind}} report</h1>
 <table id="run">{{range .Facts}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>
-<p class="cards"><span class="rows">{{.Rows.Total}} rows: {{.Rows.OK}} ok, {{.Rows.Failed}} failed{{if .Rows.Skipped}}, {{.Rows.Skipped}} not run{{end}}</span></p>
-<p class="cards"><span class="create">+{{.Summary.Create}} create</span><span class="update">~{{.Summary.Update}} update</span><span class="delete">-{{.Summary.Delete}} delete</span><span>{{.Summary.Noop}} unchanged</span><span class="failed">{{.Summary.Failed}} failed</span>{{if .IsApply}}<span>{{.Summary.Done}} done</span><span>{{.Summary.Skip}} skipped</span>{{end}}</p>
+<p class="cards"><span class="rows">{{.Rows.Total}} rows: {{.Rows.OK}} ok, {{.Rows.Failed}} failed{{if .Rows.NotRun}}, {{.Rows.NotRun}} not run{{end}}</span></p>
+<p class="cards" id="summary">{{.Line}}</p>
+{{if .IsApply}}<p class="cards"><span>{{.Account.ByStatus.Done}} done</span><span class="failed">{{.Account.ByStatus.Failed}} failed</span><span>{{.Account.ByStatus.Skipped}} skipped</span><span>{{.Account.ByStatus.Planned}} unchanged</span></p>
+{{else}}{{$todo := .Account.ToDo}}<p class="cards"><span class="create">+{{$todo.Create}} create</span><span class="update">~{{$todo.Update}} update</span><span class="delete">-{{$todo.Delete}} delete</span><span>{{.Account.Unchanged}} unchanged</span><span class="failed">{{.Account.ByStatus.Failed}} failed</span></p>
+{{end}}
 {{if .Failures}}<h2>Failures</h2><div id="failures">{{range .Failures}}<h3>{{.Source}}</h3><ul>{{range .Ops}}<li>{{.Target}} {{.Kind}} {{.Key}}: {{.Error}}</li>{{end}}</ul>{{end}}
 {{if .MoreFailures}}<p>… and {{.MoreFailures}} more rows with failures: they are listed first in the change list below.</p>{{end}}</div>{{end}}
 {{if .NotRestorable}}<h2>Not restorable</h2><p>Write-only values this back-out cannot put back; set them again by hand or with a new apply.</p>
 <table id="not-restorable"><tr><th>source</th><th>kind</th><th>key</th><th>field</th></tr>{{range .NotRestorable}}<tr><td>{{.Source}}</td><td>{{.Kind}}</td><td>{{.Key}}</td><td>{{.Field}}</td></tr>{{end}}</table>{{end}}
 {{$total := len .Ops}}
-<h2>By kind</h2><table id="by-kind">{{range .ByKind}}<tr><td>{{index . 0}}</td><td>{{index . 1}}</td><td class="barcell"><span class="bar" style="width:{{pct (index . 1) $total}}%"></span></td></tr>{{end}}</table>
+<h2>By kind</h2><table id="by-kind"><tr><th>kind</th><th>create</th><th>update</th><th>delete</th><th>noop (unchanged)</th><th>failed</th></tr>{{range .Account.ByKind}}<tr><td>{{.Kind}}</td><td>{{.Create}}</td><td>{{.Update}}</td><td>{{.Delete}}</td><td>{{.Noop}}</td><td>{{.Failed}}</td></tr>{{end}}</table>
 <h2>By action</h2><table id="by-action">{{range .ByAction}}<tr><td>{{index . 0}}</td><td>{{index . 1}}</td><td class="barcell"><span class="bar" style="width:{{pct (index . 1) $total}}%"></span></td></tr>{{end}}</table>
 <h2>By hierarchy</h2><table id="by-hierarchy">{{range .ByHierarchy}}<tr><td>{{index . 0}}</td><td>{{index . 1}}</td><td class="barcell"><span class="bar" style="width:{{pct (index . 1) $total}}%"></span></td></tr>{{end}}</table>
-{{range .Metrics}}<h2>{{.Target}}: {{.Requests}} requests, {{printf "%.1f" .PerSecond}}/s, p50 {{printf "%.1f" .P50Ms}} ms, p95 {{printf "%.1f" .P95Ms}} ms, {{.Status503}}×503, {{.Status429}}×429, back-off {{printf "%.1f" .BackoffS}} s</h2>{{end}}
+{{range .Metrics}}<h2>{{.Target}}: {{.Requests}} requests, {{printf "%.1f" .PerSecond}}/s, p50 {{printf "%.1f" .P50Ms}} ms, p95 {{printf "%.1f" .P95Ms}} ms, {{.Status503}}×503, {{.Status429}}×429, back-off {{printf "%.1f" .BackoffS}} s{{if .PaceWaitS}}, {{printf "%.1f" .PaceWaitS}} s waiting for the rate budget (not in the latencies){{end}}</h2>{{end}}
 {{range .Timelines}}<div class="timeline">{{.Requests}}{{.Latency}}{{.Wait}}</div>{{end}}
 <h2>Changes</h2>
 <p>{{.Listed}} operations on {{.ListedRows}} rows, each with every field change (unchanged objects are counted above, not listed); rows with failures first.</p>

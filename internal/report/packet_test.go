@@ -20,15 +20,16 @@ import (
 func TestApplyRevertIsAnApply(t *testing.T) {
 	d := sample()
 	d.Kind, d.Run.Command = "apply --revert", "apply --revert"
-	d.Summary.Done, d.Summary.Skip = 3, 1
-	if line := SummaryLine(d); !strings.HasPrefix(line, "Apply: ") || !strings.Contains(line, "3 done") {
+	d.Ops[0].Status, d.Ops[1].Status, d.Ops[3].Status = engine.Done, engine.Done, engine.Skipped
+	d.Ops[3].Error = "not run: the run stopped before this row"
+	if line := SummaryLine(d); !strings.HasPrefix(line, "Apply: ") || !strings.Contains(line, "2 done, 1 failed, 1 skipped, 1 unchanged.") {
 		t.Errorf("summary line %q", line)
 	}
 	facts := map[string]any{}
 	for _, kv := range SummaryRows(d) {
 		facts[kv[0].(string)] = kv[1]
 	}
-	if facts["operations done"] != 3 || facts["operations skipped"] != 1 {
+	if facts["operations done"] != 2 || facts["operations skipped"] != 1 {
 		t.Errorf("summary rows lack done/skipped: %v", facts)
 	}
 }

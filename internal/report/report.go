@@ -27,6 +27,20 @@ type Document struct {
 	// NotRestorable lists, for a back-out plan, the write-only values the
 	// undo cannot put back (the terminal prints the same list).
 	NotRestorable []engine.NotRestorable `json:"not_restorable,omitempty"`
+	// ResentSecrets counts the secrets of existing objects the run sends
+	// again for want of a record (a new or lost state folder): the
+	// account's resent_secrets.
+	ResentSecrets int `json:"resent_secrets,omitempty"`
+	// Estimate is a plan's forecast of its apply's duration (estimate.go).
+	Estimate *Estimate `json:"estimate,omitempty"`
+}
+
+// Account is the document's one account (see Account): every format
+// renders it.
+func (d *Document) Account() Account {
+	a := Tally(d.Ops)
+	a.ResentSecrets = d.ResentSecrets
+	return a
 }
 
 // IsApply reports whether the document is an apply's (apply --revert
@@ -35,22 +49,25 @@ func (d *Document) IsApply() bool { return strings.HasPrefix(d.Kind, "apply") }
 
 // TargetMetrics are one target's request figures of a run.
 type TargetMetrics struct {
-	Target    string        `json:"target"`
-	Requests  int           `json:"requests"`
-	PerSecond float64       `json:"requests_per_second"`
-	P50Ms     float64       `json:"p50_ms"`
-	P95Ms     float64       `json:"p95_ms"`
-	Status503 int           `json:"status_503"`
-	Status429 int           `json:"status_429"`
-	Retries   int           `json:"retries"`
-	BackoffS  float64       `json:"backoff_s"`
+	Target    string  `json:"target"`
+	Requests  int     `json:"requests"`
+	PerSecond float64 `json:"requests_per_second"`
+	P50Ms     float64 `json:"p50_ms"`
+	P95Ms     float64 `json:"p95_ms"`
+	Status503 int     `json:"status_503"`
+	Status429 int     `json:"status_429"`
+	Retries   int     `json:"retries"`
+	BackoffS  float64 `json:"backoff_s"`
+	// PaceWaitS is the time requests waited for the target's
+	// requests-per-second budget: not in the latencies.
+	PaceWaitS float64       `json:"pace_wait_s,omitempty"`
 	MaxLimit  int           `json:"max_workers"`
 	Timeline  []engine.Tick `json:"timeline,omitempty"`
 }
 
 // New builds a document from a plan.
 func New(kind string, p *engine.Plan) *Document {
-	return &Document{Kind: kind, Summary: p.Summary(), Ops: p.Ops, Inputs: p.Inputs, Targets: p.Targets, NotRestorable: p.NotRestorable}
+	return &Document{Kind: kind, Summary: Tally(p.Ops).Summary(), Ops: p.Ops, Inputs: p.Inputs, Targets: p.Targets, NotRestorable: p.NotRestorable, ResentSecrets: p.ResentSecrets}
 }
 
 // Visible returns the operations a person should see: everything but
@@ -148,7 +165,15 @@ func Print(w io.Writer, d *Document, o TextOptions) {
 	if lastRow != nil {
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w, SummaryLine(d))
+	acct := d.Account()
+	// What was not run is said once per reason (a target down mid-run is
+	// one line, not one per operation).
+	for _, r := range acct.Skipped {
+		if strings.HasPrefix(r.Reason, "not run") || strings.HasPrefix(r.Reason, "not attempted") {
+			fmt.Fprintf(w, "%s (%d %s)\n", r.Reason, r.Count, plural(r.Count, "operation"))
+		}
+	}
+	fmt.Fprintln(w, AccountLine(d.IsApply(), acct))
 }
 
 // RowLine counts rows, the unit people count: "300 rows: 298 ok, 2 failed".
@@ -158,8 +183,8 @@ func RowLine(c RowCounts) string {
 		noun = "row"
 	}
 	s := fmt.Sprintf("%d %s: %d ok, %d failed", c.Total, noun, c.OK, c.Failed)
-	if c.Skipped > 0 {
-		s += fmt.Sprintf(", %d not run", c.Skipped)
+	if c.NotRun > 0 {
+		s += fmt.Sprintf(", %d not run", c.NotRun)
 	}
 	return s
 }
@@ -167,12 +192,17 @@ func RowLine(c RowCounts) string {
 // SummaryLine is the one-line summary of a plan or run: rows first, then
 // operations.
 func SummaryLine(d *Document) string {
-	s := d.Summary
-	rows := RowLine(CountRows(d.Ops))
-	if d.IsApply() {
-		return fmt.Sprintf("Apply: %s. Operations: %d done, %d failed, %d skipped, %d unchanged.", rows, s.Done, s.Failed, s.Skip, s.Noop)
+	return AccountLine(d.IsApply(), d.Account())
+}
+
+// AccountLine is the summary line of an account: "Apply: ROWS. Operations:
+// D done, F failed, S skipped, U unchanged." or the plan's.
+func AccountLine(apply bool, a Account) string {
+	rows := RowLine(a.Rows)
+	if apply {
+		return "Apply: " + rows + ". " + a.ApplyLine()
 	}
-	return fmt.Sprintf("Plan: %s. Operations: %d to create, %d to update, %d to delete, %d unchanged, %d failed.", rows, s.Create, s.Update, s.Delete, s.Noop, s.Failed)
+	return "Plan: " + rows + ". " + a.PlanLine()
 }
 
 // JSON writes the report schema of spec/cli.md.
@@ -202,17 +232,20 @@ func JSON(w io.Writer, d *Document) error {
 		ID      string   `json:"id"`
 		Created string   `json:"created_id,omitempty"`
 	}
+	acct := d.Account()
 	out := struct {
 		Run     *Run            `json:"run,omitempty"`
 		Rows    RowCounts       `json:"rows"`
 		Summary engine.Summary  `json:"summary"`
+		Account Account         `json:"account"`
 		Ops     []op            `json:"operations"`
 		Inputs  []engine.Input  `json:"inputs,omitempty"`
 		Metrics []TargetMetrics `json:"metrics,omitempty"`
 		// NotRestorable is a back-out plan's list of write-only values
 		// the undo cannot put back.
 		NotRestorable []engine.NotRestorable `json:"not_restorable,omitempty"`
-	}{Run: d.Run, Rows: CountRows(d.Ops), Summary: d.Summary, Inputs: d.Inputs, Metrics: d.Metrics, NotRestorable: d.NotRestorable, Ops: []op{}}
+		Estimate      *Estimate              `json:"estimate,omitempty"`
+	}{Run: d.Run, Rows: acct.Rows, Summary: acct.Summary(), Account: acct, Inputs: d.Inputs, Metrics: d.Metrics, NotRestorable: d.NotRestorable, Estimate: d.Estimate, Ops: []op{}}
 	// The operations are converted and encoded one at a time as they are
 	// written: a run's report is never held whole.
 	conv := func(i int) any {

@@ -28,7 +28,7 @@ func sample() *Document {
 			Changes: []engine.Change{{Field: "account_information.locked", Old: false, New: true}, {Field: "password", Old: "***", New: "***", Secret: true}}},
 		{ID: "2", Source: &loc, Row: 0, Target: "cupi", Kind: "cupi/userrole", Key: "jdoe/Help Desk Administrator", Action: engine.Create, Status: engine.Planned,
 			Changes: []engine.Change{{Field: "role", New: "Help Desk Administrator"}}},
-		{ID: "3", Source: &engine.Source{File: "users.xlsx", Sheet: "data_User", Row: 8}, Row: 1, Target: "cupi", Kind: "cupi/user", Key: "=cmd|calc", Action: engine.Noop, Status: engine.Failed,
+		{ID: "3", Source: &engine.Source{File: "users.xlsx", Sheet: "data_User", Row: 8}, Row: 1, Target: "cupi", Kind: "cupi/user", Key: "=cmd|calc", Action: engine.Create, Status: engine.Failed,
 			Error: "the CUPI user =cmd|calc does not exist and the row has no DtmfAccessId to create it with"},
 		{ID: "4", Source: &engine.Source{File: "users.xlsx", Sheet: "data_User", Row: 9}, Row: 2, Target: "voss", Kind: "data/User", Key: "sys.hcs.A/old", Action: engine.Delete, Status: engine.Planned,
 			Changes: []engine.Change{{Field: "username", Old: "old"}}},
@@ -188,7 +188,7 @@ func TestCountRows(t *testing.T) {
 		t.Fatalf("%+v", c)
 	}
 	d.Ops[3].Status = engine.Skipped
-	if c := CountRows(d.Ops); c != (RowCounts{Total: 4, OK: 2, Failed: 1, Skipped: 1}) {
+	if c := CountRows(d.Ops); c != (RowCounts{Total: 4, OK: 2, Failed: 1, NotRun: 1}) {
 		t.Fatalf("%+v", c)
 	}
 }

@@ -68,12 +68,13 @@ type RunFile struct {
 func (r *Run) Duration() time.Duration { return r.Finished.Sub(r.Started) }
 
 // RowCounts count input rows, the unit people count: a row is ok when none
-// of its operations failed, skipped when the run stopped before it.
+// of its operations failed, not run when none failed and some were not
+// run (its target was down, or the run stopped before it).
 type RowCounts struct {
-	Total   int `json:"total"`
-	OK      int `json:"ok"`
-	Failed  int `json:"failed"`
-	Skipped int `json:"skipped,omitempty"`
+	Total  int `json:"total"`
+	OK     int `json:"ok"`
+	Failed int `json:"failed"`
+	NotRun int `json:"not_run"`
 }
 
 // CountRows tallies the rows behind ops. It runs at the end of a run, when
@@ -103,7 +104,7 @@ func CountRows(ops []*engine.Op) RowCounts {
 		case f&failed != 0:
 			c.Failed++
 		case f&skipped != 0:
-			c.Skipped++
+			c.NotRun++
 		default:
 			c.OK++
 		}

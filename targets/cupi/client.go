@@ -10,9 +10,11 @@
 package cupi
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,6 +23,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	stdjson "encoding/json"
 	json "github.com/bulkprov/bulkprov/internal/jsonx"
 	"github.com/bulkprov/bulkprov/targets"
 )
@@ -58,6 +61,7 @@ type Client struct {
 
 // New returns a client for the server at base (scheme://host[:port]).
 func New(base string, hc *http.Client, creds targets.Credentials) *Client {
+	targets.AddCredentials(creds)
 	return &Client{base: strings.TrimRight(base, "/"), http: hc, creds: creds}
 }
 
@@ -132,8 +136,15 @@ func apiError(method, path string, resp *http.Response) error {
 // ParseError reads a CUPI error body: JSON {"errors":{"code","message"}}
 // (message may also come as "error", a string or a list), XML
 // <ErrorDetails><errors><code/><message/></errors></ErrorDetails>, or else
-// the raw text.
+// the raw text. Every secret the run holds is scrubbed from what it
+// returns (targets.Scrub): a server may quote the request it refused.
 func ParseError(body []byte) (code, message string) {
+	code, message = parseError(body)
+	return targets.Scrub(code), message
+}
+
+func parseError(body []byte) (code, message string) {
+	defer func() { message = shorten(targets.Scrub(message)) }()
 	trim := bytes.TrimSpace(body)
 	if len(trim) == 0 {
 		return "", ""
@@ -175,11 +186,16 @@ func ParseError(body []byte) (code, message string) {
 			return x.Errors.Code, x.Errors.Message
 		}
 	}
-	s := string(trim)
+	return "", string(trim)
+}
+
+// shorten keeps an error message quoted from a server to a line's worth
+// (after it was scrubbed whole: a cut must not leave half a secret).
+func shorten(s string) string {
 	if len(s) > 300 {
-		s = s[:300] + "…"
+		s = strings.ToValidUTF8(s[:300], "") + "…"
 	}
-	return "", s
+	return s
 }
 
 func errFields(m map[string]any) (string, string) {
@@ -202,18 +218,94 @@ func errFields(m map[string]any) (string, string) {
 	return code, ""
 }
 
-// decodeList reads a CUPI collection answer in JSON or XML and returns its
-// total and items.
-func decodeList(resp *http.Response, elem string) (int, []Object, error) {
+// MaxBody bounds one answer read into memory.
+const MaxBody = 256 << 20
+
+// openAnswer checks a read's 200 answer is what CUPI documents: 200 with
+// a JSON body (asked for; XML leniently). Anything else — a proxy's or
+// firewall's HTML page, a 204, a body in another media type or empty — is
+// a *targets.BadAnswerError. It returns the body, at most limit bytes, to
+// be decoded as it streams in, and whether it is XML. The caller drains
+// and closes resp.Body.
+func openAnswer(resp *http.Response, limit int64) (io.Reader, bool, error) {
+	req := resp.Request
+	method, path := http.MethodGet, ""
+	if req != nil {
+		method, path = req.Method, strings.TrimPrefix(req.URL.Path, "/vmrest")
+	}
+	bad := func(detail string) error {
+		return targets.BadAnswer("cupi", method, path, true, resp, detail)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, false, bad("a read is answered 200 with a body")
+	}
+	mt := targets.MediaType(resp)
+	isXML := targets.IsXML(mt)
+	sniff := mt == "" || mt == "text/plain" // a server that does not say (Go's own default)
+	if !targets.IsJSON(mt) && !isXML && !sniff {
+		return nil, false, bad("JSON (or XML) was asked for")
+	}
+	if strings.Contains(mt, "html") {
+		return nil, false, bad("an HTML page, not the API's XML")
+	}
+	br := bufio.NewReader(io.LimitReader(resp.Body, limit))
+	var first byte
+	for {
+		c, err := br.ReadByte()
+		if err == io.EOF {
+			return nil, false, bad("an empty body")
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			first = c
+			_ = br.UnreadByte()
+			break
+		}
+	}
+	if sniff {
+		// No media type said: the body's first byte tells.
+		isXML = first == '<'
+	}
+	if isXML && first != '<' || !isXML && first != '{' && first != '[' {
+		return nil, false, bad("the body does not match its media type")
+	}
+	return br, isXML, nil
+}
+
+// readAnswer is openAnswer, read whole (for single objects, at most
+// limit bytes).
+func readAnswer(resp *http.Response, limit int64) ([]byte, bool, error) {
 	defer targets.Drain(resp.Body)
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	r, isXML, err := openAnswer(resp, limit)
+	if err != nil {
+		return nil, false, err
+	}
+	body, err := io.ReadAll(r)
+	return body, isXML, err
+}
+
+// decodeList reads a CUPI collection answer in JSON or XML and returns its
+// total and items. An answer that is not a collection of elem is a
+// *targets.BadAnswerError.
+func decodeList(resp *http.Response, elem string, maxItems int) (int, []Object, error) {
+	defer targets.Drain(resp.Body)
+	r, isXML, err := openAnswer(resp, MaxBody)
 	if err != nil {
 		return 0, nil, err
 	}
-	if strings.Contains(resp.Header.Get("Content-Type"), "xml") || bytes.HasPrefix(bytes.TrimSpace(body), []byte("<")) {
-		return decodeXMLList(body)
+	var total int
+	var items []Object
+	if isXML {
+		total, items, err = decodeXMLListOf(r, elem, maxItems)
+	} else {
+		total, items, err = decodeJSONListOf(r, elem, true, maxItems)
 	}
-	return decodeJSONList(body, elem)
+	if err != nil {
+		return 0, nil, targets.BadAnswer("cupi", http.MethodGet, strings.TrimPrefix(resp.Request.URL.Path, "/vmrest"), true, resp, err.Error())
+	}
+	return total, items, nil
 }
 
 // DecodeJSONList decodes {"@total":"N","Elem":[...]} where Elem may also be
@@ -229,41 +321,119 @@ func DecodeJSONList(body []byte, elem string) (int, []Object, error) {
 // decodeJSONList is DecodeJSONList with a total of -1 when the server
 // does not say.
 func decodeJSONList(body []byte, elem string) (int, []Object, error) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(body, &raw); err != nil {
+	return decodeJSONListOf(bytes.NewReader(body), elem, false, 0)
+}
+
+// decodeJSONListOf is decodeJSONList; strict, an object with neither
+// @total nor elem is not a list (CUPI sends {"@total":"0"} for none).
+func decodeJSONListOf(r io.Reader, elem string, strict bool, maxItems int) (int, []Object, error) {
+	// Decoded from the stream, member by member and item by item: the
+	// body is never held whole beside its decoding (a 256 MiB answer
+	// cost four times that, issue 23).
+	d := stdjson.NewDecoder(r)
+	d.UseNumber()
+	bad := func(err error) (int, []Object, error) {
 		return 0, nil, fmt.Errorf("cupi: bad JSON list: %w", err)
 	}
-	total := -1
-	if t, ok := raw["@total"]; ok {
-		var s any
-		_ = json.Unmarshal(t, &s)
-		if n, err := strconv.Atoi(fmt.Sprint(s)); err == nil {
-			total = n
-		}
+	if tok, err := d.Token(); err != nil {
+		return bad(err)
+	} else if tok != stdjson.Delim('{') {
+		return bad(errors.New("not an object"))
 	}
-	items := raw[elem]
-	if items == nil {
-		for k, v := range raw { // be lenient about the element name's case
-			if strings.EqualFold(k, elem) {
-				items = v
-			}
-		}
-	}
+	total, present := -1, false
 	var out []Object
-	if len(items) > 0 {
-		var many []map[string]any
-		var one map[string]any
-		if err := json.Unmarshal(items, &many); err == nil {
-			for _, m := range many {
-				out = append(out, flatten(m))
-			}
-		} else if err := json.Unmarshal(items, &one); err == nil {
-			out = append(out, flatten(one))
-		} else {
-			return 0, nil, fmt.Errorf("cupi: bad %s element", elem)
+	for d.More() {
+		tok, err := d.Token()
+		if err != nil {
+			return bad(err)
 		}
+		key, _ := tok.(string)
+		switch {
+		case key == "@total":
+			var t any
+			if err := d.Decode(&t); err != nil {
+				return bad(err)
+			}
+			if n, err := strconv.Atoi(fmt.Sprint(t)); err == nil {
+				total = n
+			}
+		case strings.EqualFold(key, elem) && !present:
+			present = true
+			items, err := decodeItems(d, elem, maxItems)
+			if err != nil {
+				return 0, nil, err
+			}
+			out = items
+		default:
+			var skip stdjson.RawMessage
+			if err := d.Decode(&skip); err != nil {
+				return bad(err)
+			}
+		}
+	}
+	if _, err := d.Token(); err != nil { // the closing brace
+		return bad(err)
+	}
+	if strict && !present && total < 0 {
+		return 0, nil, fmt.Errorf("a JSON object with neither @total nor %s is not a list of %s", elem, elem)
 	}
 	return total, out, nil
+}
+
+// tooMany is a page holding more items than the rows asked: not the
+// API's answer, and not read further (memory stays bounded by the page
+// size, not by what a server sends).
+func tooMany(n int) error {
+	return fmt.Errorf("the page holds more than the %d rows asked (rowsPerPage)", n)
+}
+
+// decodeItems reads a list's element: an array of objects, one object
+// (CUPI's list of one), or null.
+func decodeItems(d *stdjson.Decoder, elem string, maxItems int) ([]Object, error) {
+	tok, err := d.Token()
+	if err != nil {
+		return nil, fmt.Errorf("cupi: bad JSON list: %w", err)
+	}
+	badElem := fmt.Errorf("cupi: bad %s element", elem)
+	switch tok {
+	case nil:
+		return nil, nil
+	case stdjson.Delim('['):
+		var out []Object
+		for d.More() {
+			var m map[string]any
+			if err := d.Decode(&m); err != nil || m == nil {
+				return nil, badElem
+			}
+			out = append(out, flatten(m))
+			if maxItems > 0 && len(out) > maxItems {
+				return nil, tooMany(maxItems)
+			}
+		}
+		if _, err := d.Token(); err != nil {
+			return nil, badElem
+		}
+		return out, nil
+	case stdjson.Delim('{'):
+		m := map[string]any{}
+		for d.More() {
+			kt, err := d.Token()
+			if err != nil {
+				return nil, badElem
+			}
+			k, _ := kt.(string)
+			var v any
+			if err := d.Decode(&v); err != nil {
+				return nil, badElem
+			}
+			m[k] = v
+		}
+		if _, err := d.Token(); err != nil {
+			return nil, badElem
+		}
+		return []Object{flatten(m)}, nil
+	}
+	return nil, badElem
 }
 
 // DecodeXMLList decodes <Users total="N"><User>...</User></Users>.
@@ -279,8 +449,15 @@ func DecodeXMLList(body []byte) (int, []Object, error) {
 // decodeXMLList is DecodeXMLList with a total of -1 when the server does
 // not say.
 func decodeXMLList(body []byte) (int, []Object, error) {
-	d := xml.NewDecoder(bytes.NewReader(body))
+	return decodeXMLListOf(bytes.NewReader(body), "", 0)
+}
+
+// decodeXMLListOf is decodeXMLList; with elem, every item must be an
+// elem, and a root with no total and no item is not a list.
+func decodeXMLListOf(r io.Reader, elem string, maxItems int) (int, []Object, error) {
+	d := xml.NewDecoder(r)
 	total, depth := -1, 0
+	root := ""
 	var out []Object
 	var cur Object
 	var field string
@@ -298,12 +475,16 @@ func decodeXMLList(body []byte) (int, []Object, error) {
 			depth++
 			switch depth {
 			case 1:
+				root = t.Name.Local
 				for _, a := range t.Attr {
 					if a.Name.Local == "total" {
 						total, _ = strconv.Atoi(a.Value)
 					}
 				}
 			case 2:
+				if elem != "" && !strings.EqualFold(t.Name.Local, elem) {
+					return 0, nil, fmt.Errorf("<%s> holds <%s>, not a list of %s", root, t.Name.Local, elem)
+				}
 				cur = Object{}
 			case 3:
 				field = t.Name.Local
@@ -317,11 +498,20 @@ func decodeXMLList(body []byte) (int, []Object, error) {
 			switch depth {
 			case 2:
 				out = append(out, withID(cur))
+				if maxItems > 0 && len(out) > maxItems {
+					return 0, nil, tooMany(maxItems)
+				}
 			case 3:
 				cur[field] = text.String()
 			}
 			depth--
 		}
+	}
+	if root == "" {
+		return 0, nil, errors.New("cupi: bad XML list: no element")
+	}
+	if elem != "" && total < 0 && len(out) == 0 {
+		return 0, nil, fmt.Errorf("<%s> with no total and no %s is not a list of %s", root, elem, elem)
 	}
 	return total, out, nil
 }
@@ -362,33 +552,77 @@ func flatten(m map[string]any) Object {
 	return o
 }
 
-func decodeObject(resp *http.Response) (Object, error) {
-	defer targets.Drain(resp.Body)
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+// decodeObject reads a single object answer (elem in XML: User,
+// Credential). Invalid XML, another element or anything not JSON or XML
+// is a *targets.BadAnswerError — never an empty object, which would read
+// as a credential never set.
+func decodeObject(resp *http.Response, elem string) (Object, error) {
+	body, isXML, err := readAnswer(resp, 16<<20)
 	if err != nil {
 		return nil, err
 	}
-	if bytes.HasPrefix(bytes.TrimSpace(body), []byte("<")) {
-		return DecodeXMLObject(bytes.TrimSpace(body))
+	bad := func(err error) error {
+		return targets.BadAnswer("cupi", http.MethodGet, strings.TrimPrefix(resp.Request.URL.Path, "/vmrest"), true, resp, err.Error())
+	}
+	if isXML {
+		trim := bytes.TrimSpace(body)
+		if err := xmlRootIs(trim, elem); err != nil {
+			return nil, bad(err)
+		}
+		o, err := DecodeXMLObject(trim)
+		if err != nil {
+			return nil, bad(err)
+		}
+		return o, nil
 	}
 	var m map[string]any
 	if err := json.Unmarshal(body, &m); err != nil {
-		return nil, fmt.Errorf("cupi: bad JSON object: %w", err)
+		return nil, bad(fmt.Errorf("cupi: bad JSON object: %w", err))
 	}
 	return flatten(m), nil
+}
+
+// xmlRootIs checks that body is well-formed XML whose root is elem.
+func xmlRootIs(body []byte, elem string) error {
+	d := xml.NewDecoder(bytes.NewReader(body))
+	root := ""
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("cupi: bad XML: %w", err)
+		}
+		if se, ok := tok.(xml.StartElement); ok && root == "" {
+			root = se.Name.Local
+		}
+	}
+	if !strings.EqualFold(root, elem) {
+		return fmt.Errorf("cupi: <%s> where <%s> belongs", root, elem)
+	}
+	return nil
 }
 
 // list pages through a collection, calling fn for each item.
 func (c *Client) list(ctx context.Context, path, elem string, query url.Values, fn func(Object) error) error {
 	seen := 0
+	var pb targets.PageBound
 	for page := 1; ; page++ {
-		total, n, err := c.page(ctx, path, elem, query, page, fn)
+		var ids strings.Builder
+		total, n, err := c.page(ctx, path, elem, query, page, func(o Object) error {
+			ids.WriteString(o["ObjectId"] + o["URI"] + "\x00")
+			return fn(o)
+		})
 		if err != nil {
 			return err
 		}
 		seen += n
 		if LastPage(n, seen, total) {
 			return nil
+		}
+		if err := pb.Next(page, c.pageSize(), n, total, ids.String()); err != nil {
+			return targets.BadAnswer("cupi", http.MethodGet, path, true, nil, err.Error())
 		}
 	}
 }
@@ -416,7 +650,7 @@ func (c *Client) page(ctx context.Context, path, elem string, query url.Values, 
 	if err != nil {
 		return 0, 0, err
 	}
-	total, items, err := decodeList(resp, elem)
+	total, items, err := decodeList(resp, elem, size)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -485,7 +719,7 @@ func (c *Client) GetUser(ctx context.Context, id string) (Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeObject(resp)
+	return decodeObject(resp, "User")
 }
 
 // created reads the object id from a 201 answer: the body and the
@@ -494,6 +728,11 @@ func (c *Client) GetUser(ctx context.Context, id string) (Object, error) {
 // caller settles by reading (never an empty id that later writes use).
 func created(method, path string, resp *http.Response) (string, error) {
 	defer targets.Drain(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		// 201 is documented (with the URI): a 200 is a proxy's page or
+		// something else answering, not the server creating.
+		return "", targets.BadAnswer("cupi", method, path, false, resp, "a create is answered 201 Created with the new URI")
+	}
 	loc := resp.Header.Get("Location")
 	if loc == "" {
 		b, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
@@ -525,13 +764,31 @@ func (c *Client) CreateUser(ctx context.Context, template string, fields Object)
 	return created(http.MethodPost, "/users", resp)
 }
 
+// noContent sends a PUT or DELETE and checks its answer is the
+// documented one: 204 No Content (older servers answer a DELETE 200,
+// with no body or a JSON or XML one). Anything else — a 200 where 204 is
+// documented, a proxy's HTML page — is an unknown outcome, settled by
+// the write's proof, never taken as done.
 func (c *Client) noContent(ctx context.Context, method, path string, body any) error {
 	resp, err := c.do(ctx, method, path, nil, body)
 	if err != nil {
 		return err
 	}
-	targets.Drain(resp.Body)
-	return nil
+	defer targets.Drain(resp.Body)
+	if resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	if method == http.MethodDelete && resp.StatusCode == http.StatusOK {
+		mt := targets.MediaType(resp)
+		if targets.IsJSON(mt) || targets.IsXML(mt) && !strings.Contains(mt, "html") {
+			return nil
+		}
+		b, err := io.ReadAll(io.LimitReader(resp.Body, 1))
+		if err == nil && len(b) == 0 {
+			return nil
+		}
+	}
+	return targets.BadAnswer("cupi", method, path, false, resp, "204 No Content is documented")
 }
 
 // UpdateUser changes the given fields of user id.
@@ -551,7 +808,7 @@ func (c *Client) Credential(ctx context.Context, id, kind string) (Object, error
 	if err != nil {
 		return nil, err
 	}
-	return decodeObject(resp)
+	return decodeObject(resp, "Credential")
 }
 
 // SetCredential changes a user's password or PIN settings; a Credentials
@@ -639,7 +896,7 @@ func (c *Client) Page(ctx context.Context, path, elem string, rows int) (int, []
 	if err != nil {
 		return 0, nil, err
 	}
-	return decodeList(resp, elem)
+	return decodeList(resp, elem, rows)
 }
 
 // User returns user id.
@@ -648,7 +905,7 @@ func (c *Client) User(ctx context.Context, id string) (Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeObject(resp)
+	return decodeObject(resp, "User")
 }
 
 // Base returns the server's base URL (scheme://host[:port]).

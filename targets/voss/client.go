@@ -95,6 +95,7 @@ func (c *Client) placed(hierarchy string, m refs) string {
 
 // New returns a client for the server at base (scheme://host[:port]).
 func New(base string, hc *http.Client, creds targets.Credentials) *Client {
+	targets.AddCredentials(creds)
 	return &Client{base: strings.TrimRight(base, "/"), http: hc, creds: creds, Nowait: true, PollInterval: 20 * time.Millisecond, MaxWait: 10 * time.Minute}
 }
 
@@ -111,6 +112,9 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 		q = url.Values{}
 	}
 	q.Set("format", "json")
+	// The time a paced transport holds the request for the budget is not
+	// the server's: it is taken off the latency observed.
+	ctx, waited := targets.WithPaceWait(ctx)
 	req, err := http.NewRequestWithContext(ctx, method, c.base+"/api/"+path+"?"+q.Encode(), rd)
 	if err != nil {
 		return nil, err
@@ -127,7 +131,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	start := time.Now()
 	resp, err := c.Hooks.Do(c.http, req)
 	if err != nil {
-		c.observe(method, 0, start)
+		c.observe(method, 0, start.Add(waited()))
 		if ue, ok := err.(*url.Error); ok {
 			err = ue.Err
 		}
@@ -137,7 +141,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 		}
 		return nil, targets.TransportError(kind, fmt.Errorf("voss %s /api/%s: %w", method, path, err))
 	}
-	c.observe(method, resp.StatusCode, start)
+	c.observe(method, resp.StatusCode, start.Add(waited()))
 	if resp.StatusCode >= 300 {
 		defer targets.Drain(resp.Body)
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -159,8 +163,13 @@ func (c *Client) observe(method string, status int, start time.Time) {
 }
 
 // ParseError reads a VOSS error body ({"message": ...} and variants),
-// falling back to the raw text.
+// falling back to the raw text. Every secret the run holds is scrubbed
+// from it (targets.Scrub): a server may quote the request it refused.
 func ParseError(b []byte) string {
+	return shorten(targets.Scrub(parseError(b)))
+}
+
+func parseError(b []byte) string {
 	var v map[string]any
 	if json.Unmarshal(b, &v) == nil {
 		for _, k := range []string{"message", "error", "detail", "errors"} {
@@ -169,34 +178,92 @@ func ParseError(b []byte) string {
 			}
 		}
 	}
-	s := strings.TrimSpace(string(b))
+	return strings.TrimSpace(string(b))
+}
+
+// shorten keeps an error message quoted from a server to a line's worth
+// (after it was scrubbed whole: a cut must not leave half a secret).
+func shorten(s string) string {
 	if len(s) > 300 {
-		s = s[:300] + "…"
+		s = strings.ToValidUTF8(s[:300], "") + "…"
 	}
 	return s
 }
 
+// decode reads a read's answer into v, checking it is what VOSS
+// documents: 200 with a JSON body. Anything else — a proxy's or
+// firewall's HTML page, another media type, a body that is not JSON — is
+// a *targets.BadAnswerError (a read's: the target cannot be used).
 func decode(resp *http.Response, v any) error {
 	defer targets.Drain(resp.Body)
+	if err := jsonAnswer(resp); err != nil {
+		return err
+	}
 	d := json.NewDecoder(io.LimitReader(resp.Body, 256<<20))
 	d.UseNumber()
 	if err := d.Decode(v); err != nil {
-		return fmt.Errorf("voss: bad JSON answer: %w", err)
+		return badAnswer(resp, true, "voss: bad JSON answer: "+err.Error())
 	}
 	return nil
 }
 
+func badAnswer(resp *http.Response, read bool, detail string) error {
+	method, path := http.MethodGet, ""
+	if resp.Request != nil {
+		method, path = resp.Request.Method, resp.Request.URL.Path
+	}
+	return targets.BadAnswer("voss", method, path, read, resp, detail)
+}
+
+// jsonAnswer checks a 2xx answer's media type is JSON (or unsaid, or
+// text/plain: Go's default for a server that does not say; the body must
+// then parse as JSON all the same).
+func jsonAnswer(resp *http.Response) error {
+	mt := targets.MediaType(resp)
+	if targets.IsJSON(mt) || mt == "" || mt == "text/plain" {
+		return nil
+	}
+	read := resp.Request == nil || resp.Request.Method == http.MethodGet || strings.HasSuffix(resp.Request.URL.Path, "/export/")
+	return badAnswer(resp, read, "JSON was asked for (format=json)")
+}
+
 type listPage struct {
-	Pagination struct {
-		Skip  int `json:"skip"`
-		Limit int `json:"limit"`
-		Total int `json:"total"`
-	} `json:"pagination"`
-	Resources []struct {
+	Pagination pagination `json:"pagination"`
+	Resources  []struct {
 		Pkid string         `json:"pkid"`
 		Meta refs           `json:"meta"`
 		Data map[string]any `json:"data"`
 	} `json:"resources"`
+}
+
+type pagination struct {
+	Skip  int `json:"skip"`
+	Limit int `json:"limit"`
+	Total int `json:"total"`
+	seen  bool
+}
+
+// UnmarshalJSON notes that the answer had a pagination object.
+func (p *pagination) UnmarshalJSON(b []byte) error {
+	type plain pagination
+	var v plain
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*p = pagination(v)
+	p.seen = true
+	return nil
+}
+
+// decodeList reads a list answer: JSON with pagination or resources.
+func decodeList(resp *http.Response, page *listPage) error {
+	if err := decode(resp, page); err != nil {
+		return err
+	}
+	if !page.Pagination.seen && page.Resources == nil {
+		return badAnswer(resp, true, "a JSON object with neither pagination nor resources is not a list")
+	}
+	return nil
 }
 
 // List calls fn with each instance of model at hierarchy and below,
@@ -206,7 +273,8 @@ type listPage struct {
 // may ignore it, and one that refuses it (400) is listed whole, so the
 // caller compares the field itself.
 func (c *Client) List(ctx context.Context, model, hierarchy string, filter [2]string, fn func(Summary) error) error {
-	skip := 0
+	skip, pages := 0, 0
+	var bound targets.PageBound // a server ignoring skip: issue 23
 	for {
 		q := url.Values{"hierarchy": {hierarchy}, "skip": {strconv.Itoa(skip)}, "limit": {strconv.Itoa(PageLimit)}}
 		if filter[0] != "" {
@@ -223,10 +291,12 @@ func (c *Client) List(ctx context.Context, model, hierarchy string, filter [2]st
 			return err
 		}
 		var page listPage
-		if err := decode(resp, &page); err != nil {
+		if err := decodeList(resp, &page); err != nil {
 			return err
 		}
+		var ids strings.Builder
 		for _, r := range page.Resources {
+			ids.WriteString(r.Pkid + "\x00")
 			h, _ := r.Data["hierarchy_path"].(string)
 			if model != "data/HierarchyNode" {
 				h = c.placed(h, r.Meta)
@@ -235,6 +305,7 @@ func (c *Client) List(ctx context.Context, model, hierarchy string, filter [2]st
 				return err
 			}
 		}
+		pages++
 		skip += len(page.Resources)
 		pageSize := page.Pagination.Limit
 		if pageSize <= 0 {
@@ -247,6 +318,13 @@ func (c *Client) List(ctx context.Context, model, hierarchy string, filter [2]st
 			return nil
 		case page.Pagination.Total == 0 && len(page.Resources) < pageSize:
 			return nil // no total given (count=false): a short page is the last
+		}
+		total := page.Pagination.Total
+		if total == 0 {
+			total = -1
+		}
+		if err := bound.Next(pages, len(page.Resources), len(page.Resources), total, ids.String()); err != nil {
+			return targets.BadAnswer("voss", http.MethodGet, "/api/"+model+"/", true, nil, err.Error())
 		}
 	}
 }
@@ -375,6 +453,10 @@ func (c *Client) write(ctx context.Context, method, path string, q url.Values, b
 	// to be verified — except an update's or delete's empty answer,
 	// which is done (there is nothing more to learn from it).
 	var a writeAnswer
+	if err := jsonAnswer(resp); err != nil {
+		targets.Drain(resp.Body)
+		return WriteResult{}, err // an unknown outcome: a proxy's page, not VOSS's answer
+	}
 	b, rerr := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	targets.Drain(resp.Body)
 	switch {
@@ -389,8 +471,14 @@ func (c *Client) write(ctx context.Context, method, path string, q url.Values, b
 		d := json.NewDecoder(bytes.NewReader(b))
 		d.UseNumber()
 		if err := d.Decode(&a); err != nil {
-			return WriteResult{}, &targets.UnknownOutcomeError{Err: fmt.Errorf("voss %s /api/%s: HTTP %d with an unreadable answer: %w", method, path, resp.StatusCode, err)}
+			return WriteResult{}, badAnswer(resp, false, "an unreadable answer: "+err.Error())
 		}
+	}
+	if method == http.MethodPost && a.Pkid == "" && a.TransactionID == "" && (a.Success == nil || *a.Success) {
+		// A create is answered with the new pkid or a transaction to
+		// poll (formats-and-apis 3.5): an answer naming neither is not
+		// VOSS creating.
+		return WriteResult{}, badAnswer(resp, false, "a create is answered with its pkid or a transaction_id")
 	}
 	if a.Success != nil && !*a.Success && a.TransactionID == "" {
 		// A refusal in a 2xx answer (formats-and-apis.md 3.5: key on the
@@ -416,7 +504,9 @@ type TxFailed struct {
 	TxID, Message string
 }
 
-func (e *TxFailed) Error() string { return "voss transaction " + e.TxID + " failed: " + e.Message }
+func (e *TxFailed) Error() string {
+	return "voss transaction " + e.TxID + " failed: " + shorten(targets.Scrub(e.Message))
+}
 
 // Wait polls transaction txID until it ends; it returns the created
 // resource's pkid when the transaction names one.
@@ -624,7 +714,7 @@ func (c *Client) Page(ctx context.Context, model, hierarchy string, skip, limit 
 		return 0, nil, err
 	}
 	var page listPage
-	if err := decode(resp, &page); err != nil {
+	if err := decodeList(resp, &page); err != nil {
 		return 0, nil, err
 	}
 	out := make([]Summary, 0, len(page.Resources))

@@ -167,6 +167,10 @@ type Stats struct {
 	Status429 int
 	Retries   int
 	Backoff   time.Duration
+	// PaceWait is the time requests waited for the target's
+	// requests-per-second budget before being sent: not latency (the
+	// clients take it off what they observe), reported apart.
+	PaceWait  time.Duration
 	latencies [latencyBuckets]uint32 // a histogram: fixed size however long the run (issue 14)
 	latCount  int
 	Timeline  []Tick
@@ -229,6 +233,14 @@ func (s *Stats) request(lat time.Duration, status int, limit float64) {
 	t.LatMs = (t.LatMs*float64(t.Requests) + float64(lat.Microseconds())/1000) / float64(t.Requests+1)
 	t.Requests++
 	t.Limit = limit
+}
+
+// Waited records that a request waited d for the target's
+// requests-per-second budget (targets.PacedObserved calls it).
+func (l *Limiter) Waited(d time.Duration) {
+	l.stats.mu.Lock()
+	defer l.stats.mu.Unlock()
+	l.stats.PaceWait += d
 }
 
 func (s *Stats) backoff(d time.Duration) {

@@ -3,6 +3,8 @@ package plan
 import (
 	"iter"
 	"slices"
+
+	"github.com/bulkprov/bulkprov/internal/redact"
 )
 
 // Secret is one write-only value an operation sends, by its field path.
@@ -37,8 +39,11 @@ func (s Secrets) Get(path string) (string, bool) {
 	return "", false
 }
 
-// Set puts value at path, replacing the value held there if any.
+// Set puts value at path, replacing the value held there if any. The
+// value is registered with the scrubber (redact.Scrub), so that no
+// server's echo of it reaches an error, a report or the journal.
 func (s *Secrets) Set(path, value string) {
+	redact.AddSecret(value)
 	if s.list == nil {
 		s.list = &[]Secret{}
 	}

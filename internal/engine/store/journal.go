@@ -17,11 +17,15 @@ import (
 // Entry is one line of the checkpoint journal. It never holds a secret:
 // secrets appear only as keyed hashes.
 type Entry struct {
-	Type    string            `json:"type"` // run, intent, tx, outcome, complete
-	Op      string            `json:"op,omitempty"`
-	Kind    string            `json:"kind,omitempty"`
-	Key     string            `json:"key,omitempty"`
-	Status  Status            `json:"status,omitempty"`
+	Type   string `json:"type"` // run, intent, tx, outcome, complete
+	Op     string `json:"op,omitempty"`
+	Kind   string `json:"kind,omitempty"`
+	Key    string `json:"key,omitempty"`
+	Status Status `json:"status,omitempty"`
+	// Action is what the operation does (intent and outcome lines): a
+	// resumed run reports an operation an earlier part of the run did by
+	// what it did, though a fresh plan now sees it as unchanged.
+	Action  Action            `json:"action,omitempty"`
 	ID      string            `json:"id,omitempty"`
 	Tx      string            `json:"tx,omitempty"`
 	Error   string            `json:"error,omitempty"`
@@ -210,7 +214,7 @@ func OpenJournal(path, binding string, fresh bool) (*Journal, error) {
 			case "intent", "tx":
 				p := j.Pending[e.Op]
 				if e.Type == "intent" {
-					p.Op, p.Kind, p.Key = e.Op, e.Kind, e.Key
+					p.Op, p.Kind, p.Key, p.Action = e.Op, e.Kind, e.Key, e.Action
 					p.Object, p.Before, p.Hashes, p.Cluster = e.Object, e.Before, e.Hashes, e.Cluster
 				}
 				if e.Tx != "" {

@@ -1,0 +1,116 @@
+package kinds
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/bulkprov/bulkprov/targets/cupi"
+)
+
+// Diff turns one want into operations against the current state.
+func Diff(st *State, row *Row, w Want, t *Targets, o Options) []*Op {
+	base := &Op{Target: w.Target, Kind: w.Kind, Key: w.Key}
+	if w.Err != "" {
+		base.Action, base.Status, base.Error = intended(w, false), Failed, w.Err
+		return []*Op{base}
+	}
+	if w.Target == "cupi" {
+		base.Cluster = ClusterName(w.Cluster)
+		if st.down != nil {
+			base.Alias, base.Action = w.Alias, intended(w, false)
+			return []*Op{failOp(base, "%v", st.down)}
+		}
+	}
+	return Of(w.Kind).Diff(st, w, base, t, o)
+}
+
+// intended is the action a want asks for when what the target holds is
+// not known (the part of the row failed before it was read), or is known
+// to exist or not: a failed create is labelled a create, never a noop
+// (issue 24).
+func intended(w Want, exists bool) Action {
+	switch {
+	case w.Delete:
+		return Delete
+	case exists || w.MustExist:
+		return Update
+	}
+	return Create
+}
+
+func failOp(op *Op, format string, args ...any) *Op {
+	if op.Action == 0 {
+		op.Action = Noop
+	}
+	op.Status, op.Error = Failed, fmt.Sprintf(format, args...)
+	return op
+}
+
+// secretChanges adds a change per secret that must be set: all of them on
+// a create; otherwise those whose keyed hash differs from the last value
+// applied (or all, with --force-secrets).
+func secretChanges(op *Op, secrets Secrets, exists bool, t *Targets, o Options) {
+	if secrets.Len() == 0 {
+		return
+	}
+	paths := make([]string, 0, secrets.Len())
+	for p := range secrets.All() {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		v, _ := secrets.Get(p)
+		if exists && !o.ForceSecrets {
+			scope := t.SecretScope(op, p)
+			if o.RunState.Known(scope) == o.RunState.Hash(scope, v) {
+				continue
+			}
+		}
+		var old any
+		if exists {
+			old = SecretMarker
+		}
+		op.Changes = append(op.Changes, Change{Field: p, Old: old, New: SecretMarker, Secret: true})
+		op.Secrets.Set(p, v)
+	}
+}
+
+// ---- VOSS ----
+
+// derivable reports whether setting each leaf flatten gives, by its path,
+// builds tree again exactly: no empty object or array (flatten gives them
+// no leaf), no array inside an array, and no key a path would split or
+// read as an index.
+func derivable(tree map[string]any) bool {
+	for k, v := range tree {
+		if k == "" || strings.Contains(k, ".") || strings.HasPrefix(k, "[") {
+			return false
+		}
+		switch t := v.(type) {
+		case map[string]any:
+			if len(t) == 0 || !derivable(t) {
+				return false
+			}
+		case []any:
+			if len(t) == 0 {
+				return false
+			}
+			for _, el := range t {
+				switch e := el.(type) {
+				case []any:
+					return false
+				case map[string]any:
+					if len(e) == 0 || !derivable(e) {
+						return false
+					}
+				}
+			}
+		}
+	}
+	return true
+}
+
+// ---- CUPI ----
+
+func (st *State) user(alias string) cupi.Object { return st.users[strings.ToLower(alias)] }
