@@ -63,6 +63,16 @@ func TestCUPIShare(t *testing.T) {
 			t.Errorf("--cupi-share %q: %d requests in service at most, want %d–%d", c.share, got, c.least, c.most)
 		}
 	}
+	// The plan's estimate counts the slots the share leaves.
+	for share, want := range map[string]string{"1": "5 slots", "0.4": "2 slots", "0.2": "1 slots"} {
+		var out, errb bytes.Buffer
+		if code := run([]string{"plan", "--sim", "--cupi-share", share, csv}, streams{in: strings.NewReader(""), out: &out, err: &errb}); code != 0 {
+			t.Fatalf("plan --cupi-share %s: exit %d: %s", share, code, errb.String())
+		}
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("plan --cupi-share %s: the estimate does not count %s:\n%s", share, want, out.String())
+		}
+	}
 	for _, bad := range []string{"0", "-0.5", "1.5", "NaN", "half"} {
 		code, got, stderr := apply(bad)
 		if code != 2 || got != 0 || !strings.Contains(stderr, "--cupi-share") {
