@@ -24,16 +24,26 @@ import (
 // floor counts one request per write plus the plan's state reads. Extra
 // requests bulkprov sends (polls, TimeChanged reads before a set,
 // verifications) do not raise the floor: they cost the share.
+//
+// BULKBENCH_CUPI_SHARE=F runs bulkprov as --cupi-share F does (at most
+// ⌈5 × F⌉ CUPI requests in service), and the CUPI floor is then the
+// requests × service time ÷ ⌈5 × F⌉.
 func benchBudget(dir string) {
+	if v := os.Getenv("BULKBENCH_CUPI_SHARE"); v != "" {
+		fmt.Sscan(v, &cupiShare)
+	}
 	n := 200
 	if v := os.Getenv("BULKBENCH_USERS"); v != "" {
 		fmt.Sscan(v, &n)
 	}
 	withCUPI := filepath.Join(dir, "budget-users.csv")
 	f, _ := os.Create(withCUPI)
-	fmt.Fprintln(f, "\"entity: data/User; hierarchy: sys.hcs.CS-P.CS-NB.AAAGlobal\"\n# Action,username,role,password,DtmfAccessId")
+	// A real tenant's row (issue 28): names, email, password, role,
+	// language, locked, credential policy, extension and PIN.
+	fmt.Fprintln(f, "\"entity: data/User; hierarchy: sys.hcs.CS-P.CS-NB.AAAGlobal\"\n# Action,username,first_name,last_name,email,password,role,language,account_information.locked,account_information.credential_policy,DtmfAccessId,pin")
 	for i := 0; i < n; i++ {
-		fmt.Fprintf(f, "add,bud%05d,Help Desk Administrator,Budget-Pass-%05d,8%05d\n", i, i, i)
+		fmt.Fprintf(f, "add,bud%05d,First%d,Last %d,bud%05d@tenant.example.com,Budget-Pass-%05d!,Help Desk Administrator,en-us,%v,Default Credential Policy,8%05d,%06d\n",
+			i, i%97, i, i, i, i%5 == 0, i, (135790+i*7)%1000000)
 	}
 	f.Close()
 	cupiOnly := filepath.Join(dir, "budget-cupi.csv")
@@ -154,7 +164,7 @@ func budgetCell(spec budgetCellSpec, url string, rs *engine.RunState, name strin
 	must(run.Close())
 	wall := time.Since(s)
 	floorV, floorC := budgetFloors(p)
-	floor := time.Duration(float64(floorC) * float64(service) / 5)
+	floor := time.Duration(float64(floorC) * float64(service) / float64(engine.CUPIShareSlots(cupiShare)))
 	if vossRate > 0 {
 		floor = max(floor, time.Duration(float64(floorV)/vossRate*float64(time.Second)))
 	}
@@ -234,7 +244,11 @@ func budgetSim(service time.Duration, vossRate float64) *simserve.Running {
 func budgetTargets(url string, vossRate float64, nowait, sequential bool) *engine.Targets {
 	cr := targets.Credentials{User: "admin", Password: "admin"}
 	t, _, err := dial.New(dial.Config{VOSSURL: url, CUPIURL: url, VOSSCreds: cr, CUPICreds: cr, HTTP: targets.HTTPOptions{Conns: 64},
-		VOSSRate: vossRate, VOSSNowait: nowait, Sequential: sequential, ID: "bench"})
+		VOSSRate: vossRate, VOSSNowait: nowait, Sequential: sequential, ID: "bench", CUPIWorkers: engine.CUPIMax(cupiShare)})
 	must(err)
 	return t
 }
+
+// cupiShare is the share of each Unity Connection cluster's 5 slots the
+// budget benchmark runs bulkprov at (--cupi-share).
+var cupiShare = 1.0

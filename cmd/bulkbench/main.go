@@ -9,6 +9,7 @@
 //	go run ./cmd/bulkbench budget   # plan + apply under VOSS 20 req/s × CUPI 5 slots, share of the floor
 //	go run ./cmd/bulkbench revert   # back-out file size and revert speed, 10,000 changed users
 //	go run ./cmd/bulkbench json     # encoding/json vs goccy/go-json on a 50,000-user export
+//	go run ./cmd/bulkbench cpu      # CPU per HTTP request of bulkprov apply vs a plain Go client sending the same requests; fsyncs per write
 //	go run ./cmd/bulkbench memory   # peak RSS of bulkprov for plan and apply of 1,000, 10,000 and 100,000 users
 //	go run ./cmd/bulkbench clusters # 1, 2, 4, 8 Unity Connection clusters at 5 slots × 40 ms: share of one cluster's floor, CPU and heap per cluster
 //
@@ -54,6 +55,10 @@ func main() {
 		serveClusters(k)
 		return
 	}
+	if which == "plain-client" { // the cpu benchmark's plain client, as a child process
+		plainClient(flag.Arg(1), flag.Arg(2))
+		return
+	}
 	dir, _ := os.MkdirTemp("", "bulkbench")
 	defer os.RemoveAll(dir)
 	fmt.Printf("# %s, %s/%s, %d CPUs, %s\n", time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
@@ -82,8 +87,10 @@ func main() {
 		benchMemory(dir)
 	case "firstcontact":
 		benchFirstContact(dir)
+	case "cpu":
+		benchCPU(dir)
 	default:
-		fmt.Fprintln(os.Stderr, "usage: bulkbench loader|sim|plan|apply|export|budget|revert|json|clusters|memory|firstcontact")
+		fmt.Fprintln(os.Stderr, "usage: bulkbench loader|sim|plan|apply|export|budget|revert|json|clusters|memory|firstcontact|cpu")
 		os.Exit(2)
 	}
 }

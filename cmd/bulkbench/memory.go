@@ -39,7 +39,7 @@ func benchMemory(dir string) {
 		bins = append([]binary{{commit, buildAt(dir, commit)}}, bins...)
 	}
 	sim := bins[len(bins)-1].path // one simulator for every binary
-	fmt.Printf("\n## peak resident memory and CPU (user+sys) of bulkprov (the simulators in their own process), data/User rows, VOSS unpaced, CUPI 0 ms\n\n")
+	fmt.Printf("\n## peak resident memory and CPU (user+sys) of bulkprov (the simulators in their own process), data/User rows of 11 columns (password, PIN, role, credential policy, ...), VOSS unpaced, CUPI 0 ms\n\n")
 	fmt.Printf("| users | bulkprov | plan peak RSS | plan CPU | apply peak RSS | apply CPU | apply wall | per row from %d: plan | apply |\n|---|---|---|---|---|---|---|---|---|\n", sizes[0])
 	type result struct{ plan, apply measured }
 	first := map[string]result{}
@@ -84,19 +84,11 @@ type measured struct {
 	wall        time.Duration
 }
 
-// memoryInput writes n data/User rows that create VOSS and CUPI users.
+// memoryInput writes n data/User rows of a real tenant's look (realUsers:
+// password, PIN, role, credential policy, 11 columns) that create VOSS
+// and CUPI users.
 func memoryInput(dir string, n int) string {
-	csv := filepath.Join(dir, fmt.Sprintf("mem-%d.csv", n))
-	f, err := os.Create(csv)
-	must(err)
-	w := bufio.NewWriter(f)
-	fmt.Fprintln(w, "\"entity: data/User; hierarchy: sys.hcs.CS-P.CS-NB.AAAGlobal\"\n# Action,username,first_name,last_name,email,role,password,DtmfAccessId")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(w, "add,mem%07d,First,Last %d,mem%07d@example.com,Help Desk Administrator,Memory-Pass-%07d,%d\n", i, i, i, i, 3000000+i)
-	}
-	must(w.Flush())
-	must(f.Close())
-	return csv
+	return realUsers(filepath.Join(dir, fmt.Sprintf("mem-%d.csv", n)), "mem", n)
 }
 
 // startSim starts bin's simulators in their own process and returns their

@@ -113,7 +113,10 @@ Run 'bulkprov COMMAND --help' for the flags of a command.
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], streams{in: os.Stdin, out: os.Stdout, err: os.Stderr}))
+	stop := startCPUProfile()
+	code := run(os.Args[1:], streams{in: os.Stdin, out: os.Stdout, err: os.Stderr})
+	stop()
+	os.Exit(code)
 }
 
 func run(args []string, io streams) int {

@@ -53,6 +53,7 @@ type targetFlags struct {
 	held         *statedir.Dir // the state folder this run holds
 	reuse        []*regexp.Regexp
 	vossRate     float64
+	cupiShare    float64
 	shard        shardFlag
 	fs           *flag.FlagSet
 }
@@ -71,6 +72,7 @@ func (f *targetFlags) register(fs *flag.FlagSet) {
 	fs.Bool("voss-sync", true, "deprecated: VOSS writes are synchronous by default (see --voss-nowait)")
 	fs.Var(&f.shard, "shard", "K/N: run only the rows of the Unity Connection clusters whose FNV-1a hash of the name mod N is K (rows of no cluster: shard 0), the VOSS part of a row with its cluster; --shard /N takes K from $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job); default --voss-rate becomes 20/N")
 	fs.Float64Var(&f.vossRate, "voss-rate", engine.DefaultVOSSRate, "pace every VOSS request, polls included, at R per second (VOSS's documented per-user limit is 20; 0 = unpaced, for a VOSS whose limit was raised)")
+	fs.Float64Var(&f.cupiShare, "cupi-share", 1, "keep at most ⌈5 × F⌉ requests in service on each Unity Connection cluster (0 < F ≤ 1): its 5 request slots also serve its administration pages")
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "timeout of one HTTP request")
 	fs.StringVar(&f.secrets, "secrets", "", "CSV side-file of write-only values an export cannot carry, keyed by username (header: username,password,pin,account_information.security_questions.[0].answer,...); read once, never copied")
 	fs.StringVar(&f.oneTime, "one-time-passwords", "", "give VOSS users created without a password a generated one that must be changed at first login, and write them (only) to this new 0600 CSV file")
@@ -181,6 +183,8 @@ func (f *targetFlags) checkTuning() error {
 		return fail(exitInvalid, "--workers %d: want a number of requests ≥ 1 (0 or unset: adaptive)", f.workers)
 	case math.IsNaN(f.vossRate) || f.vossRate < 0:
 		return fail(exitInvalid, "--voss-rate %v: want a rate ≥ 0 (0 = unpaced)", f.vossRate)
+	case !(f.cupiShare > 0 && f.cupiShare <= 1): // NaN too
+		return fail(exitInvalid, "--cupi-share %v: want a share of each Unity Connection cluster's 5 request slots, 0 < F ≤ 1 (0.4 keeps at most 2 requests in service)", f.cupiShare)
 	case f.timeout < 0:
 		return fail(exitInvalid, "--timeout %v: want a duration > 0", f.timeout)
 	case f.retries < 0:
@@ -213,8 +217,12 @@ func startSims(clusters []string, tc *targetCreds) (*simserve.Running, error) {
 func (f *targetFlags) dialConfig(cfg *transform.Config, c *connection, vossURL, cupiURL string, tc targetCreds) (dial.Config, error) {
 	dc := dial.Config{VOSSURL: vossURL, CUPIURL: cupiURL, VOSSCreds: tc.vc, CUPICreds: tc.cc,
 		HTTP: targets.HTTPOptions{CAFile: f.caFile, Timeout: f.timeout}, VOSSNowait: f.vossNowait, ClusterPrefixes: cfg.ClusterPrefixes()}
+	dc.CUPIWorkers = engine.CUPIMax(f.cupiShare) // each cluster's share of its 5 slots
 	if f.workers > 0 {
 		dc.VOSSWorkers, dc.CUPIWorkers = f.workers, f.workers
+		if f.cupiShare < 1 { // the share bounds --workers too
+			dc.CUPIWorkers = min(f.workers, engine.CUPIMax(f.cupiShare))
+		}
 	}
 	if vossURL != "" {
 		if !tc.okV {

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/bulkprov/bulkprov/internal/engine/kinds"
+	"github.com/bulkprov/bulkprov/internal/engine/store"
 	"github.com/bulkprov/bulkprov/targets"
 )
 
@@ -448,14 +449,8 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 			return &FatalError{Err: err}
 		}
 	}
-	if err := backoutIntent(ctx, o.Backout, op, t, o); err != nil {
-		return backoutRefused(op, rc, err)
-	}
-	if j != nil {
-		if err := journalIntent(j, op, hashes); err != nil {
-			op.Status, op.Error = Failed, err.Error()
-			return &FatalError{Err: err}
-		}
+	if ok, err := commitIntent(ctx, op, rc, t, o, j, hashes); !ok {
+		return err
 	}
 	err := execute(ctx, op, t, o, j)
 	if journaled, stop := afterWrite(err, op, k, rc, t, o, hashes); !journaled {
@@ -474,6 +469,36 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 		return err
 	}
 	return nil
+}
+
+// commitIntent makes op's back-out line and journal intent durable
+// before op is sent: both are appended, the intent carrying the back-out
+// line, and the journal synced in a group commit shared with the other
+// writes that append meanwhile, the back-out file written in the same
+// round (store.SyncCarried); without a journal, the back-out file is
+// synced (store.Sync). When they could not be, it fails op (ok false)
+// and returns the error that stops the run, if it does.
+func commitIntent(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Journal, hashes map[string]string) (ok bool, stop error) {
+	bm, err := backoutIntent(ctx, o.Backout, op, t, o)
+	if err != nil {
+		return false, backoutRefused(op, rc, err)
+	}
+	jm, err := journalIntent(j, op, hashes, bm.Line())
+	if err == nil {
+		sync := store.Sync // no journal: both files synced at once
+		if j != nil && o.Backout != nil {
+			sync = store.SyncCarried // the intent carries the back-out line: one fsync
+		}
+		var berr error
+		if err, berr = sync(jm, bm); err == nil && berr != nil {
+			return false, backoutRefused(op, rc, &FatalError{Err: berr})
+		}
+	}
+	if err != nil {
+		op.Status, op.Error = Failed, err.Error()
+		return false, &FatalError{Err: err}
+	}
+	return true, nil
 }
 
 // afterWrite records how op's write ended (err) in op, its row's chain

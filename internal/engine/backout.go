@@ -7,15 +7,18 @@ import (
 	"time"
 
 	"github.com/bulkprov/bulkprov/internal/engine/kinds"
+	"github.com/bulkprov/bulkprov/internal/engine/store"
 	"github.com/bulkprov/bulkprov/targets"
 )
 
-// backoutIntent records in b, durably and before op is sent, what undoes it. For a
-// delete it first reads the full object (and a CUPI user's roles), so the
-// revert can recreate it; an object it cannot read is not deleted.
-func backoutIntent(ctx context.Context, b *Backout, op *Op, t *Targets, o Options) error {
+// backoutIntent appends to b what undoes op, before op is sent; the
+// returned mark, synced with the journal's intent (store.SyncCarried),
+// makes it durable. For a delete it first reads the full object (and a
+// CUPI user's roles), so the revert can recreate it; an object it cannot
+// read is not deleted.
+func backoutIntent(ctx context.Context, b *Backout, op *Op, t *Targets, o Options) (store.Mark, error) {
 	if b == nil {
-		return nil
+		return store.Mark{}, nil
 	}
 	e := BackoutEntry{Type: "write", Op: op.ID, Source: op.Src(), Target: op.Target, Cluster: op.Cluster, Kind: op.Kind, Key: op.Key, Action: op.Action,
 		Model: op.Model, Hierarchy: op.Hierarchy, Pkid: op.Pkid, UserID: op.UserID, ObjectID: op.ObjectID, RoleID: op.RoleID,
@@ -35,19 +38,20 @@ func backoutIntent(ctx context.Context, b *Backout, op *Op, t *Targets, o Option
 	if op.Action == Delete {
 		if err := readBeforeImage(ctx, op, &e, t, o); err != nil {
 			if errors.Is(err, context.Canceled) {
-				return err
+				return store.Mark{}, err
 			}
 			var fe *FatalError
 			if errors.As(kinds.Fatal(err), &fe) {
-				return fe
+				return store.Mark{}, fe
 			}
-			return fmt.Errorf("not deleted: reading it for the back-out failed: %w", err)
+			return store.Mark{}, fmt.Errorf("not deleted: reading it for the back-out failed: %w", err)
 		}
 	}
-	if err := b.Write(e); err != nil {
-		return &FatalError{Err: err}
+	m, err := b.Buffer(e)
+	if err != nil {
+		return store.Mark{}, &FatalError{Err: err}
 	}
-	return nil
+	return m, nil
 }
 
 // backoutOutcome records in b how op ended: a failed write needs no undo; a create's

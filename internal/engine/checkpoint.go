@@ -1,19 +1,27 @@
 package engine
 
-import "github.com/bulkprov/bulkprov/internal/engine/kinds"
+import (
+	"github.com/bulkprov/bulkprov/internal/engine/kinds"
+	"github.com/bulkprov/bulkprov/internal/engine/store"
+)
 
 // The checkpoint lines of one operation: what the core tells the journal
 // (package store) about each write.
 
-// journalIntent records, durably, that op is about to be written, with the keyed
+// journalIntent records that op is about to be written, with the keyed
 // hashes of the secrets it sends (by run-state scope) and, for a
-// credential, its TimeChanged before the set.
-func journalIntent(j *Journal, op *Op, hashes map[string]string) error {
-	e := Entry{Type: "intent", Op: op.ID, Kind: op.Kind, Key: op.Key, Action: op.Action, Object: kinds.ObjectID(op), Hashes: hashes, Cluster: op.Cluster}
+// credential, its TimeChanged before the set, and the write's back-out
+// line (carried: see store.SyncCarried). The returned mark, synced,
+// makes it durable.
+func journalIntent(j *Journal, op *Op, hashes map[string]string, carried []byte) (store.Mark, error) {
+	if j == nil {
+		return store.Mark{}, nil
+	}
+	e := Entry{Type: "intent", Op: op.ID, Kind: op.Kind, Key: op.Key, Action: op.Action, Object: kinds.ObjectID(op), Hashes: hashes, Cluster: op.Cluster, BackoutLine: carried}
 	if b, ok := op.TimeBefore(); ok {
 		e.Before = &b
 	}
-	return j.Append(e, true)
+	return j.Buffer(e)
 }
 
 // journalTx records the VOSS transaction id of op's write, durably.

@@ -17,12 +17,12 @@ func TestCheckpointLinesResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, b, c := &Op{ID: "a", Kind: "k", Key: "ka"}, &Op{ID: "b", Kind: "k", Key: "kb"}, &Op{ID: "c"}
-	_ = journalIntent(j, a, nil)
+	_, _ = journalIntent(j, a, nil, nil)
 	a.Status = Done
 	_ = journalOutcome(j, a, map[string]string{"scope": "hash"})
-	_ = journalIntent(j, b, nil)
+	_, _ = journalIntent(j, b, nil, nil)
 	_ = journalTx(j, b, "tx-1")
-	_ = journalIntent(j, c, nil)
+	_, _ = journalIntent(j, c, nil, nil)
 	c.Status = Failed
 	_ = journalOutcome(j, c, nil)
 	if _, err := OpenJournal(p, "bind-1", false); !errors.Is(err, ErrLocked) {

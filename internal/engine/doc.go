@@ -61,10 +61,13 @@
 //     chain — the user before its roles and credentials — and queues it on
 //     the cluster's dispatcher, which runs chains up to the limiter's cap.
 //  7. runOp (apply.go) runs the kind's write-time extras (Kind.Prepare),
-//     records what undoes the write in the back-out file (backoutIntent,
-//     backout.go, through store.Backout.Write) and the intent in the
-//     journal (journalIntent, checkpoint.go, through store.Journal.Append),
-//     durably, before anything is sent.
+//     then commitIntent appends what undoes the write to the back-out file
+//     (backoutIntent, backout.go, through store.Backout.Buffer) and the
+//     intent, carrying that line, to the journal (journalIntent,
+//     checkpoint.go, through store.Journal.Buffer), and makes the journal
+//     durable in a group commit shared with every write that appends
+//     meanwhile, the back-out file written in the same round
+//     (store.SyncCarried, store/commit.go), before anything is sent.
 //  8. execute (apply.go) sends the write under pace.Retry.Do and the
 //     cluster's limiter: cupiUserKind.Write calls CUPIAPI.CreateUser, that
 //     is targets/cupi's Client.CreateUser, which POSTs

@@ -26,6 +26,13 @@ const (
 // DefaultRetry is the retry policy of a run.
 var DefaultRetry = pace.DefaultRetry
 
+// CUPIMax is the cap on requests in flight to one Unity Connection
+// cluster for a share of its slots (pace.CUPIMax).
+func CUPIMax(share float64) int { return pace.CUPIMax(share) }
+
+// CUPIShareSlots is ⌈5 × share⌉ (pace.CUPIShareSlots).
+func CUPIShareSlots(share float64) int { return pace.CUPIShareSlots(share) }
+
 // NewLimiter returns a limiter for target name allowing at most max
 // requests at once (pace.NewLimiter).
 func NewLimiter(name string, max int) *Limiter { return pace.NewLimiter(name, max) }

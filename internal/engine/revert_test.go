@@ -88,7 +88,7 @@ func TestBackoutFileAppend(t *testing.T) {
 	}
 	op := &Op{ID: "1", Kind: KindCUPIUser, Target: "cupi", Key: "a", Alias: "a", Action: Update,
 		Changes: []Change{{Field: "FirstName", Old: "x", New: "y"}, {Field: "Credentials", Old: SecretMarker, New: SecretMarker, Secret: true}}}
-	if err := backoutIntent(t.Context(), b, op, &Targets{}, Options{}); err != nil {
+	if _, err := backoutIntent(t.Context(), b, op, &Targets{}, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	op.Status = Done
@@ -109,7 +109,7 @@ func TestBackoutFileAppend(t *testing.T) {
 		t.Fatal(err)
 	}
 	op2 := &Op{ID: "2", Kind: KindCUPIUser, Target: "cupi", Key: "c", Alias: "c", Action: Create, Body: map[string]any{"Alias": "c"}}
-	if err := backoutIntent(t.Context(), b, op2, &Targets{}, Options{}); err != nil {
+	if _, err := backoutIntent(t.Context(), b, op2, &Targets{}, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Close(); err != nil {

@@ -24,6 +24,30 @@ const (
 	DefaultVOSSWorkers = 16
 )
 
+// CUPISlots is Unity Connection's documented number of requests in
+// service at once, shared by every client of the cluster (its own
+// administration pages too).
+const CUPISlots = 5
+
+// CUPIMax is the cap on requests in flight to one Unity Connection cluster
+// for a share (0 < share ≤ 1) of its slots: with the whole of them,
+// DefaultCUPIWorkers (the slots, and 2 queued so none idles); with less,
+// ⌈CUPISlots × share⌉ and none queued — the other slots are free, so every
+// request in flight is in service.
+func CUPIMax(share float64) int {
+	if share >= 1 {
+		return DefaultCUPIWorkers
+	}
+	return CUPIShareSlots(share)
+}
+
+// CUPIShareSlots is ⌈CUPISlots × share⌉: the slots of one cluster a run
+// with that share keeps busy at most (0 < share ≤ 1).
+func CUPIShareSlots(share float64) int {
+	n := int(math.Ceil(CUPISlots*share - 1e-9)) // 5 × 0.6 is 3.0000000000000004
+	return max(1, min(CUPISlots, n))
+}
+
 // DefaultVOSSRate is VOSS's documented API budget: 20 requests per second
 // per user per node, every request counted (lists, GETs, polls).
 const DefaultVOSSRate = 20.0

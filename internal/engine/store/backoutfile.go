@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync"
 	"syscall"
 	"time"
 
@@ -94,13 +93,14 @@ type BackoutEntry struct {
 type Backout struct {
 	Path string
 
-	f      *os.File
-	mu     sync.Mutex // guards buf, seq
-	buf    bytes.Buffer
-	seq    int64
-	syncMu sync.Mutex // one fsync at a time; guards synced, err
-	synced int64
-	err    error
+	f   *os.File
+	log *logFile
+}
+
+func newBackout(path string, f *os.File) *Backout {
+	return &Backout{Path: path, f: f, log: newLogFile(path, f, func(step string, err error) error {
+		return fmt.Errorf("back-out file %s: %s: %w", path, step, err)
+	})}
 }
 
 // CreateBackout creates the back-out file at path (mode 0600) with its
@@ -116,7 +116,7 @@ func CreateBackout(path string, h BackoutHeader) (*Backout, error) {
 		f.Close()
 		return nil, fmt.Errorf("back-out file: %w", err)
 	}
-	b := &Backout{Path: path, f: f}
+	b := newBackout(path, f)
 	h.Type, h.Version = "backout", BackoutVersion
 	if h.Started.IsZero() {
 		h.Started = time.Now().UTC()
@@ -161,7 +161,7 @@ func AppendBackout(path string, h BackoutHeader) (*Backout, error) {
 		// No whole line: the header was lost with the crash. Nothing
 		// after it was written (each write's line follows the header's
 		// fsync), so the header is written again.
-		b := &Backout{Path: path, f: f}
+		b := newBackout(path, f)
 		if err = f.Truncate(0); err == nil {
 			_, err = f.Seek(0, io.SeekStart)
 		}
@@ -171,6 +171,9 @@ func AppendBackout(path string, h BackoutHeader) (*Backout, error) {
 				h.Started = time.Now().UTC()
 			}
 			err = b.appendLine(h, true)
+		}
+		if err == nil {
+			err = b.repair(h.Journal)
 		}
 		if err != nil {
 			f.Close()
@@ -187,54 +190,63 @@ func AppendBackout(path string, h BackoutHeader) (*Backout, error) {
 	if err == nil {
 		_, err = f.Seek(good, io.SeekStart)
 	}
+	b := newBackout(path, f)
+	if err == nil {
+		err = b.repair(h.Journal)
+	}
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("back-out file %s: %w", path, err)
 	}
-	return &Backout{Path: path, f: f}, nil
+	return b, nil
 }
 
-func (b *Backout) appendLine(v any, durable bool) error {
-	line, err := json.Marshal(v)
+// repair appends, durably, the lines the file lost in a machine crash and
+// the journal carries (lostBackoutLines). The file's offset is at its end.
+func (b *Backout) repair(journal string) error {
+	if journal == "" {
+		return nil
+	}
+	size, err := b.f.Seek(0, io.SeekEnd)
 	if err != nil {
 		return err
 	}
-	b.mu.Lock()
-	b.buf.Write(line)
-	b.buf.WriteByte('\n')
-	b.seq++
-	seq := b.seq
-	b.mu.Unlock()
-	if durable {
-		return b.syncUpTo(seq)
+	if _, err := b.f.Seek(0, io.SeekStart); err != nil {
+		return err
 	}
-	return nil
+	lost, err := lostBackoutLines(b.Path, journal, io.LimitReader(b.f, size))
+	if _, serr := b.f.Seek(size, io.SeekStart); err == nil {
+		err = serr
+	}
+	if err != nil || len(lost) == 0 {
+		return err
+	}
+	if _, err := b.f.Write(lost); err != nil {
+		return err
+	}
+	return b.f.Sync()
 }
 
-func (b *Backout) syncUpTo(seq int64) error {
-	b.syncMu.Lock()
-	defer b.syncMu.Unlock()
-	if b.err != nil {
-		return b.err
+func (b *Backout) appendLine(v any, durable bool) error {
+	m, err := b.buffer(v)
+	if err == nil && durable {
+		err = m.l.syncUpTo(m.seq)
 	}
-	if b.synced >= seq {
-		return nil
+	return err
+}
+
+func (b *Backout) buffer(v any) (Mark, error) {
+	line, err := json.Marshal(v)
+	if err != nil {
+		return Mark{}, err
 	}
-	b.mu.Lock()
-	data := append([]byte(nil), b.buf.Bytes()...)
-	b.buf.Reset()
-	upto := b.seq
-	b.mu.Unlock()
-	if _, err := b.f.Write(data); err != nil {
-		b.err = fmt.Errorf("back-out file %s: write: %w", b.Path, err)
-		return b.err
+	seq, big := b.log.add(line)
+	if big {
+		if err := b.log.syncUpTo(seq); err != nil {
+			return Mark{}, err
+		}
 	}
-	if err := b.f.Sync(); err != nil {
-		b.err = fmt.Errorf("back-out file %s: sync: %w", b.Path, err)
-		return b.err
-	}
-	b.synced = upto
-	return nil
+	return Mark{l: b.log, seq: seq, line: line}, nil
 }
 
 // Close writes what is buffered, durably, and closes the file.
@@ -242,10 +254,7 @@ func (b *Backout) Close() error {
 	if b == nil {
 		return nil
 	}
-	b.mu.Lock()
-	seq := b.seq
-	b.mu.Unlock()
-	err := b.syncUpTo(seq)
+	err := b.log.syncUpTo(b.log.last())
 	if cerr := b.f.Close(); err == nil {
 		err = cerr
 	}
@@ -271,13 +280,26 @@ type BackoutFile struct {
 }
 
 // ReadBackout reads a back-out file. A torn last line (the run was killed
-// while writing it) is ignored; a bad line elsewhere is an error.
+// while writing it) is ignored; a bad line elsewhere is an error. Lines
+// the file lost in a machine crash are read from its run's journal (the
+// header names it), when it is still there.
 func ReadBackout(path string) (*BackoutFile, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return ParseBackout(b)
+	bf, err := ParseBackout(b)
+	if err != nil || bf.Header.Journal == "" {
+		return bf, err
+	}
+	// Lines a machine crash took from the file's tail, from the journal
+	// that carried them (SyncCarried); a torn last line goes first.
+	whole := b[:bytes.LastIndexByte(b, '\n')+1]
+	lost, err := lostBackoutLines(path, bf.Header.Journal, bytes.NewReader(whole))
+	if err != nil || len(lost) == 0 {
+		return bf, nil // the file as it is: the journal is only a help
+	}
+	return ParseBackout(append(whole[:len(whole):len(whole)], lost...))
 }
 
 // ParseBackout parses the contents of a back-out file.
@@ -397,6 +419,11 @@ func contains(list []string, s string) bool {
 // Write records, durably, e: one write of the run and what undoes it,
 // before the write is sent. Safe for concurrent use.
 func (b *Backout) Write(e BackoutEntry) error { return b.appendLine(e, true) }
+
+// Buffer appends e, one write of the run and what undoes it, without
+// waiting for it to be durable: Sync with the returned mark makes it so,
+// and the write must not be sent before. Safe for concurrent use.
+func (b *Backout) Buffer(e BackoutEntry) (Mark, error) { return b.buffer(e) }
 
 // Outcome records how operation op ended: a failed write needs no undo; a
 // create's outcome carries the id it got. Failures are written durably (a

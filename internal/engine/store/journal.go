@@ -40,8 +40,13 @@ type Entry struct {
 	// Backout is the path of the run's back-out file (type "backout").
 	Backout string `json:"backout,omitempty"`
 	// Cluster is the Unity Connection cluster of a CUPI operation.
-	Cluster string    `json:"cluster,omitempty"`
-	Time    time.Time `json:"t"`
+	Cluster string `json:"cluster,omitempty"`
+	// BackoutLine is, on an intent, the line the back-out file holds for
+	// the same write: the journal's fsync makes it durable for both files
+	// (SyncCarried), and a back-out file that lost it in a machine crash
+	// gets it back from here (RepairBackout).
+	BackoutLine json.RawMessage `json:"backout_line,omitempty"`
+	Time        time.Time       `json:"t"`
 }
 
 // Journal is the append-only checkpoint of an apply run: an intent line
@@ -59,18 +64,10 @@ type Journal struct {
 	// canary: the run it resumes passed its canary (canary.go).
 	canary bool
 
-	f      *os.File
-	mu     sync.Mutex // guards buf, seq
-	buf    bytes.Buffer
-	seq    int64
-	syncMu sync.Mutex // one fsync at a time; guards synced
-	synced int64
-	err    error
-	// write writes synced bytes to the file; tests replace it to inject
-	// a full disk.
-	write func([]byte) (int, error)
-	stop  chan struct{}
-	wg    sync.WaitGroup
+	f    *os.File
+	log  *logFile
+	stop chan struct{}
+	wg   sync.WaitGroup
 }
 
 // CheckpointError is the checkpoint failing (a full disk): it stops the
@@ -218,7 +215,9 @@ func OpenJournal(path, binding string, fresh bool) (*Journal, error) {
 		return nil, err
 	}
 	j := &Journal{Path: path, f: f, Done: map[string]Entry{}, Pending: map[string]Entry{}, stop: make(chan struct{})}
-	j.write = f.Write
+	j.log = newLogFile(path, f, func(step string, err error) error {
+		return &CheckpointError{Err: fmt.Errorf("checkpoint %s: %s: %w", path, step, err)}
+	})
 	// A first pass keeps nothing but the first and last entries: only an
 	// unfinished journal is read again, into Pending and Done. --fresh
 	// starts over without reading it (a damaged journal of ours is no
@@ -369,58 +368,34 @@ func (j *Journal) flusher() {
 }
 
 func (j *Journal) append(e Entry, durable bool) error {
-	e.Time = time.Now().UTC()
-	line, err := json.Marshal(e)
+	m, err := j.buffer(e)
 	if err != nil {
 		return err
 	}
-	j.mu.Lock()
-	j.buf.Write(line)
-	j.buf.WriteByte('\n')
-	j.seq++
-	seq := j.seq
-	big := j.buf.Len() > 256<<10
-	j.mu.Unlock()
-	if durable || big {
-		return j.syncUpTo(seq)
+	if durable {
+		return m.l.syncUpTo(m.seq)
 	}
 	return nil
 }
 
-func (j *Journal) sync() error {
-	j.mu.Lock()
-	seq := j.seq
-	j.mu.Unlock()
-	return j.syncUpTo(seq)
+// buffer appends e to the journal's buffer and returns its mark (a full
+// buffer is written and synced at once).
+func (j *Journal) buffer(e Entry) (Mark, error) {
+	e.Time = time.Now().UTC()
+	line, err := json.Marshal(e)
+	if err != nil {
+		return Mark{}, err
+	}
+	seq, big := j.log.add(line)
+	if big {
+		if err := j.log.syncUpTo(seq); err != nil {
+			return Mark{}, err
+		}
+	}
+	return Mark{l: j.log, seq: seq}, nil
 }
 
-// syncUpTo makes every line up to seq durable; concurrent callers share
-// one write and fsync (group commit).
-func (j *Journal) syncUpTo(seq int64) error {
-	j.syncMu.Lock()
-	defer j.syncMu.Unlock()
-	if j.err != nil {
-		return j.err
-	}
-	if j.synced >= seq {
-		return nil
-	}
-	j.mu.Lock()
-	data := append([]byte(nil), j.buf.Bytes()...)
-	j.buf.Reset()
-	upto := j.seq
-	j.mu.Unlock()
-	if _, err := j.write(data); err != nil {
-		j.err = &CheckpointError{Err: fmt.Errorf("checkpoint %s: write: %w", j.Path, err)}
-		return j.err
-	}
-	if err := j.f.Sync(); err != nil {
-		j.err = &CheckpointError{Err: fmt.Errorf("checkpoint %s: sync: %w", j.Path, err)}
-		return j.err
-	}
-	j.synced = upto
-	return nil
-}
+func (j *Journal) sync() error { return j.log.syncUpTo(j.log.last()) }
 
 // Restore copies the secret hashes of the operations an interrupted run
 // finished into rs, so the resumed plan knows those values are set.

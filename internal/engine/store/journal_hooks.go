@@ -29,8 +29,12 @@ func (j *Journal) DoneEntry(id string) (Entry, bool) {
 // WrapWrite replaces how synced bytes reach the file with wrap of the
 // current way (tests inject a full disk). Call it before any write.
 func (j *Journal) WrapWrite(wrap func(write func([]byte) (int, error)) func([]byte) (int, error)) {
-	j.write = wrap(j.write)
+	j.log.write = wrap(j.log.write)
 }
+
+// Buffer appends e to the journal without waiting for it to be durable;
+// Sync with the returned mark makes it so. Safe for concurrent use.
+func (j *Journal) Buffer(e Entry) (Mark, error) { return j.buffer(e) }
 
 // RecordBackout notes in the journal, durably, the path of the run's
 // back-out file, so a resumed run appends to the same file.
