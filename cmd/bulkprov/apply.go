@@ -113,7 +113,7 @@ func (o *applyOptions) register(fs *flag.FlagSet) {
 	o.in.register(fs)
 	o.tf.register(fs)
 	fs.Var(&o.reportPaths, "report", "write per-row results as FILE.json, .csv, .xlsx (with a sheet of failed rows to fix and re-feed) or .html (repeat for several formats)")
-	fs.StringVar(&o.planPath, "plan", "", "apply this saved plan (from plan --out); refused if any target changed since")
+	fs.StringVar(&o.planPath, "plan", "", "apply this saved plan (from plan --out) to the targets it was planned against; refused if any object changed since")
 	fs.StringVar(&o.checkpoint, "checkpoint", "", "checkpoint journal (default: STATE-DIR/checkpoints/NAME-HASH.journal, named after the first input and bound to the inputs, config and targets)")
 	fs.BoolVar(&o.fresh, "fresh", false, "ignore an unfinished checkpoint and start over")
 	fs.BoolVar(&o.quiet, "quiet", false, "only the summary, the failures with their reasons and the back-out path: no progress, no metrics")
@@ -207,7 +207,9 @@ func (a *applyRun) loadSavedPlan() (err error) {
 	if err := backoutPlanNeedsRevert(a.saved, a.rv, a.planPath); err != nil {
 		return err
 	}
-	targetsFromPlan(&a.tf, a.saved, a.io.err)
+	if err := targetsFromPlan(&a.tf, a.saved, a.io.err); err != nil {
+		return err
+	}
 	if len(a.paths) == 0 {
 		for _, i := range a.saved.Inputs {
 			a.paths = append(a.paths, i.Path)

@@ -15,6 +15,7 @@ import (
 	"github.com/bulkprov/bulkprov/internal/engine"
 	"github.com/bulkprov/bulkprov/internal/report"
 	"github.com/bulkprov/bulkprov/loader"
+	"github.com/bulkprov/bulkprov/targets"
 )
 
 // reporter writes a command's --report files (one per format) when the
@@ -358,9 +359,9 @@ func nothingToDo(p *engine.Plan) bool {
 // targetsFromPlan takes the targets of apply --plan from the saved plan
 // when no target flag names them: the plan records the servers it was made
 // against ("voss=URL cupi=URL"; a --sim plan's simulators are gone).
-func targetsFromPlan(tf *targetFlags, p *engine.Plan, errOut io.Writer) {
+func targetsFromPlan(tf *targetFlags, p *engine.Plan, errOut io.Writer) error {
 	if tf.sim || tf.voss != "" || tf.cupi != "" {
-		return
+		return otherTargets(tf, p)
 	}
 	for _, f := range strings.Fields(p.Targets) {
 		if v, ok := strings.CutPrefix(f, "voss="); ok {
@@ -373,4 +374,48 @@ func targetsFromPlan(tf *targetFlags, p *engine.Plan, errOut io.Writer) {
 	if tf.voss != "" || tf.cupi != "" {
 		fmt.Fprintf(errOut, "targets from the plan: voss=%s cupi=%s\n", tf.voss, tf.cupi)
 	}
+	return nil
+}
+
+// otherTargets refuses a saved plan applied to targets other than those it
+// was planned against: what a change board approved is a change to those
+// servers. URLs compare as targets.NormalizeURL spells them; a target the
+// plan does not name (a part the plan left out) is not compared.
+func otherTargets(tf *targetFlags, p *engine.Plan) error {
+	planned := map[string]string{}
+	for _, f := range strings.Fields(p.Targets) {
+		if k, v, ok := strings.Cut(f, "="); ok && v != "" {
+			planned[k] = v
+		}
+	}
+	if len(planned) == 0 && p.Targets != "sim" {
+		return nil // a plan from a config's named targets, or of an earlier version
+	}
+	now := map[string]string{"voss": tf.voss, "cupi": tf.cupi}
+	if tf.sim {
+		now = map[string]string{"sim": "the simulators"}
+	}
+	if p.Targets == "sim" {
+		planned = map[string]string{"sim": "the simulators"}
+	}
+	for k, was := range planned {
+		if is := now[k]; is == "" || targets.NormalizeURL(is) != targets.NormalizeURL(was) {
+			return fail(exitInvalid, "--plan was made against %s, this run's targets are %s: a saved plan applies only to the targets it was planned against; make a new plan against these; nothing was written", spellTargets(planned), spellTargets(now))
+		}
+	}
+	return nil
+}
+
+// spellTargets names targets as "voss=URL cupi=URL" (or "the simulators").
+func spellTargets(m map[string]string) string {
+	if s, ok := m["sim"]; ok {
+		return s
+	}
+	var out []string
+	for _, k := range []string{"voss", "cupi"} {
+		if m[k] != "" {
+			out = append(out, k+"="+m[k])
+		}
+	}
+	return strings.Join(out, " ")
 }
