@@ -361,14 +361,8 @@ func (a *applier) runChain(c *chain) {
 }
 
 // NotRunDown is the reason of an operation not run because its Unity
-// Connection cluster went down (unreachable, or refusing access): the same
-// words for every such operation, so a report counts them under one reason.
-func NotRunDown(cluster string, err error) string {
-	if targets.AccessDenied(err) {
-		return "not run: Unity Connection " + cluster + " refused access"
-	}
-	return "not run: Unity Connection " + cluster + " unreachable"
-}
+// Connection cluster went down (kinds.NotRunDown).
+func NotRunDown(cluster string, err error) string { return kinds.NotRunDown(cluster, err) }
 
 // finish waits for every queued chain, marks what never ran as skipped,
 // and returns what stopped the run, if anything: a fatal error, an

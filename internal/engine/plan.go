@@ -43,7 +43,8 @@ type Plan struct {
 	// them, as the warning on stderr does.
 	ResentSecrets int `json:"resent_secrets,omitempty"`
 	// Down holds the Unity Connection clusters that could not be read:
-	// their operations are planned as failed.
+	// their operations are not run (unreachable, access refused) or, for
+	// a cluster the run cannot name, planned as failed.
 	Down map[string]error `json:"-"`
 	// Unkept holds, by operation id, the operations that write again a
 	// value the server did not keep (unkept.go).

@@ -68,10 +68,12 @@ type KindCounts struct {
 // Changed is the kind's operations that change something.
 func (k KindCounts) Changed() int { return k.Create + k.Update + k.Delete }
 
-// ReasonCount is how many operations were skipped for one reason.
+// ReasonCount is how many operations, of how many rows, were skipped for
+// one reason.
 type ReasonCount struct {
 	Reason string `json:"reason"`
 	Count  int    `json:"count"`
+	Rows   int    `json:"rows"`
 }
 
 func (c *ActionCounts) add(a engine.Action) {
@@ -93,6 +95,7 @@ func Tally(ops []*engine.Op) Account {
 	a := Account{Rows: CountRows(ops), Operations: len(ops)}
 	kinds := map[string]*KindCounts{}
 	reasons := map[string]int{}
+	reasonRows := map[string]map[uint64]bool{}
 	for _, op := range ops {
 		a.ByAction.add(op.Action)
 		if int(op.Action) < len(a.cell) && int(op.Status) < len(a.cell[0]) {
@@ -112,7 +115,12 @@ func Tally(ops []*engine.Op) Account {
 			k.Failed++
 		case engine.Skipped:
 			a.ByStatus.Skipped++
-			reasons[skipReason(op.Error)]++
+			r := skipReason(op.Error)
+			reasons[r]++
+			if reasonRows[r] == nil {
+				reasonRows[r] = map[uint64]bool{}
+			}
+			reasonRows[r][sourceKey(op.Source)] = true
 		default:
 			a.ByStatus.Planned++
 			if op.Action == engine.Noop {
@@ -125,7 +133,7 @@ func Tally(ops []*engine.Op) Account {
 	}
 	sort.Slice(a.ByKind, func(i, j int) bool { return a.ByKind[i].Kind < a.ByKind[j].Kind })
 	for r, n := range reasons {
-		a.Skipped = append(a.Skipped, ReasonCount{Reason: r, Count: n})
+		a.Skipped = append(a.Skipped, ReasonCount{Reason: r, Count: n, Rows: len(reasonRows[r])})
 	}
 	sort.Slice(a.Skipped, func(i, j int) bool {
 		if a.Skipped[i].Count != a.Skipped[j].Count {

@@ -152,7 +152,7 @@ func Print(w io.Writer, d *Document, o TextOptions) {
 			continue
 		}
 		status := ""
-		if d.IsApply() && op.Status != engine.Planned {
+		if d.IsApply() && op.Status != engine.Planned || op.Status == engine.Skipped {
 			status = " [" + op.Status.String() + "]"
 		}
 		fmt.Fprintf(w, "  %s %s %s %s%s\n", paint(colors[op.Action], sym), op.Target, op.Kind, op.Key, status)
@@ -176,11 +176,11 @@ func Print(w io.Writer, d *Document, o TextOptions) {
 		fmt.Fprintln(w)
 	}
 	acct := d.Account()
-	// What was not run is said once per reason (a target down mid-run is
-	// one line, not one per operation).
+	// What was not run is said once per reason (a target down, found so
+	// at plan time or mid-run, is one line, not one per operation).
 	for _, r := range acct.Skipped {
 		if strings.HasPrefix(r.Reason, "not run") || strings.HasPrefix(r.Reason, "not attempted") {
-			fmt.Fprintf(w, "%s (%d %s)\n", r.Reason, r.Count, plural(r.Count, "operation"))
+			fmt.Fprintf(w, "%s (%d %s of %d %s)\n", r.Reason, r.Count, plural(r.Count, "operation"), r.Rows, plural(r.Rows, "row"))
 		}
 	}
 	fmt.Fprintln(w, AccountLine(d.IsApply(), acct))

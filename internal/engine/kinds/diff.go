@@ -19,6 +19,13 @@ func Diff(st *State, row *Row, w Want, t *Targets, o Options) []*Op {
 		base.Cluster = ClusterName(w.Cluster)
 		if st.down != nil {
 			base.Alias, base.Action = w.Alias, intended(w, false)
+			if wentDown(st.down) {
+				// Found down before any write: said once (the run's exit
+				// names the cluster and its error), its operations not
+				// run, as when it goes down mid-run.
+				base.Status, base.Error = Skipped, NotRunDown(base.Cluster, st.down)
+				return []*Op{base}
+			}
 			return []*Op{failOp(base, "%v", st.down)}
 		}
 	}

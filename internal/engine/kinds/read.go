@@ -331,8 +331,8 @@ func (r *stateReader) readCUPIUsers(tc *Targets, cs *cupiState) error {
 }
 
 // clusterDown records a cluster that failed as a whole while being read
-// (unreachable, access refused): its operations are planned as failed,
-// the rest of the run goes on. Other errors are returned.
+// (unreachable, access refused): its operations are not run (Diff), the
+// rest of the run goes on. Other errors are returned.
 func clusterDown(err error, tc *Targets, cs *cupiState) error {
 	var fe *FatalError
 	if errors.As(err, &fe) && !errors.Is(err, context.Canceled) {
