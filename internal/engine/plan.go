@@ -303,7 +303,8 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 
 // notPlanned places, for each row held for its Unity Connection part, an
 // operation per CUPI want that says it was not run: the rest of the plan
-// could not be made.
+// could not be made. Its action is the one the want asks for when the
+// target was not read (kinds.Intended), as for a cluster found down.
 func notPlanned(rows []Row, held map[int]bool, sources []*Source, place func(int, []*Op)) {
 	for i := range held {
 		var src *Source
@@ -311,7 +312,7 @@ func notPlanned(rows []Row, held map[int]bool, sources []*Source, place func(int
 			if w.Target != "cupi" {
 				continue
 			}
-			op := &Op{Target: w.Target, Cluster: kinds.ClusterName(w.Cluster), Kind: w.Kind, Key: w.Key, Alias: w.Alias, Action: Noop,
+			op := &Op{Target: w.Target, Cluster: kinds.ClusterName(w.Cluster), Kind: w.Kind, Key: w.Key, Alias: w.Alias, Action: kinds.Intended(w),
 				Status: Skipped, Error: "not run: the run stopped before this row's Unity Connection part was planned", Row: i, WantIndex: uint16(wi)}
 			if src == nil {
 				src = rowSource(rows, sources, i)

@@ -46,6 +46,11 @@ func intended(w Want, exists bool) Action {
 	return Create
 }
 
+// Intended is the action w asks for when its target was not read (the
+// run stopped before the want was planned): never a noop, which every
+// report counts unchanged.
+func Intended(w Want) Action { return intended(w, false) }
+
 func failOp(op *Op, format string, args ...any) *Op {
 	if op.Action == 0 {
 		op.Action = Noop
