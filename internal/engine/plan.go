@@ -49,6 +49,11 @@ type Plan struct {
 	// Unkept holds, by operation id, the operations that write again a
 	// value the server did not keep (unkept.go).
 	Unkept map[string]Unkept `json:"unkept,omitempty"`
+	// Warnings are what the plan found about rows that is not a failure
+	// (a user it creates that exists under another hierarchy, an alias
+	// another user holds), in row order; beside the operations, not in
+	// them.
+	Warnings []Warning `json:"warnings,omitempty"`
 }
 
 // Summary counts operations by action, and failures.
@@ -115,10 +120,10 @@ func MakePlan(ctx context.Context, rows []Row, t *Targets, o Options) (*Plan, er
 	place := func(_ int, ops []*Op) { p.Ops = append(p.Ops, ops...) }
 	// VOSS's part of every row first: a row whose VOSS part fails holds
 	// back its Unity Connection part (diffRows).
-	sources := make([]*Source, len(rows))
-	vossFailed := map[int]string{}
-	diffRows(st, nil, rows, t, o, "voss", sources, vossFailed, place)
-	diffRows(st, clusterViews(st, p), rows, t, o, "cupi", sources, vossFailed, place)
+	ps := newPasses(len(rows))
+	diffRows(st, nil, rows, t, o, "voss", ps, place)
+	diffRows(st, clusterViews(st, p), rows, t, o, "cupi", ps, place)
+	p.Warnings = ps.warnings
 	inRowOrder(p.Ops)
 	markUnkept(p, p.Ops, t, o)
 	return p, nil
@@ -134,15 +139,36 @@ func readErr(ctx context.Context, err error) error {
 	return err
 }
 
-// diffRows diffs the wants of rows on target ("voss" or "cupi", a pass
-// each) and hands each want's operations, numbered and placed, to emit
-// with the row's index. sources carries each row's Source from one pass
+// passes is what the passes of a plan (VOSS's part, then Unity
+// Connection's) share. sources carries each row's Source from one pass
 // to the next, so all of a row's operations share one; vossFailed, by row
 // index, what failed of a row's VOSS part at plan time: the VOSS pass
 // records it, and the Unity Connection pass then skips the row's writes
 // naming it — no half-provisioned row (spec/inputs.md; the other way
-// round, a failed CUPI part leaves the VOSS part to be done).
-func diffRows(st *kinds.State, views map[string]*kinds.State, rows []Row, t *Targets, o Options, target string, sources []*Source, vossFailed map[int]string, emit func(row int, ops []*Op)) {
+// round, a failed CUPI part leaves the VOSS part to be done). warnings
+// are what the passes found that is not a failure, in row order.
+type passes struct {
+	sources    []*Source
+	vossFailed map[int]string
+	warnings   []Warning
+}
+
+func newPasses(rows int) *passes {
+	return &passes{sources: make([]*Source, rows), vossFailed: map[int]string{}}
+}
+
+// warn records what the plan says of want w's operations ops (of row,
+// at src) that is not a failure.
+func (ps *passes) warn(st *kinds.State, row *Row, w Want, ops []*Op, src *Source) {
+	for _, text := range kinds.Warnings(st, row, w, ops) {
+		ps.warnings = append(ps.warnings, Warning{Source: src, Op: ops[0].ID, Target: ops[0].Target, Kind: ops[0].Kind, Key: ops[0].Key, Message: text})
+	}
+}
+
+// diffRows diffs the wants of rows on target ("voss" or "cupi", a pass
+// each) and hands each want's operations, numbered and placed, to emit
+// with the row's index; ps holds what the passes share.
+func diffRows(st *kinds.State, views map[string]*kinds.State, rows []Row, t *Targets, o Options, target string, ps *passes, emit func(row int, ops []*Op)) {
 	for i := range rows {
 		var src *Source // one copy per row, shared by its operations: rows are cleared once planned
 		for wi, w := range rows[i].Wants {
@@ -163,7 +189,7 @@ func diffRows(st *kinds.State, views map[string]*kinds.State, rows []Row, t *Tar
 			for _, op := range ops {
 				op.Row, op.WantIndex = i, uint16(wi)
 				if src == nil {
-					src = rowSource(rows, sources, i)
+					src = rowSource(rows, ps.sources, i)
 				}
 				op.Source = src
 				if op.Status == 0 {
@@ -176,13 +202,16 @@ func diffRows(st *kinds.State, views map[string]*kinds.State, rows []Row, t *Tar
 				if cap(op.Changes) > len(op.Changes) {
 					op.Changes = slices.Clone(op.Changes) // held all run: no spare capacity
 				}
-				switch why := vossFailed[i]; {
+				switch why := ps.vossFailed[i]; {
 				case w.Target == "voss" && op.Status == Failed && why == "":
-					vossFailed[i] = op.Kind + " " + op.Key + ": " + op.Error
+					ps.vossFailed[i] = op.Kind + " " + op.Key + ": " + op.Error
 				case w.Target == "cupi" && why != "" && op.Status == Planned && op.Writes():
 					op.Status, op.Error = Skipped, "skipped: the row's VOSS part failed ("+why+")"
 					op.Release()
 				}
+			}
+			if len(ops) > 0 {
+				ps.warn(sv, &rows[i], w, ops, src)
 			}
 			emit(i, ops)
 		}
@@ -223,9 +252,9 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 	}
 	p := &Plan{Version: 1, Created: time.Now().UTC(), Targets: t.ID}
 	place := func(_ int, ops []*Op) { markUnkept(p, ops, t, o); p.Ops = append(p.Ops, ops...) }
-	sources := make([]*Source, len(rows)) // a row's, shared by the operations of both passes
-	vossFailed := map[int]string{}
-	diffRows(st, nil, rows, t, o, "voss", sources, vossFailed, place)
+	ps := newPasses(len(rows)) // what the two passes share
+	diffRows(st, nil, rows, t, o, "voss", ps, place)
+	p.Warnings = ps.warnings
 	// The rest of the plan: Unity Connection's part.
 	rest := func(emit func(i int, ops []*Op)) error {
 		err := perUser()
@@ -233,7 +262,8 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		if err := readErr(ctx, err); err != nil {
 			return err
 		}
-		diffRows(st, clusterViews(st, p), rows, t, o, "cupi", sources, vossFailed, emit)
+		diffRows(st, clusterViews(st, p), rows, t, o, "cupi", ps, emit)
+		p.Warnings = ps.warnings
 		return nil
 	}
 	if !p.WillWrite() {
@@ -281,7 +311,7 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		// The rows' Unity Connection part was never planned (rest fails
 		// before diffing any of it): it is in the plan as not run, so no
 		// report counts such a row done.
-		notPlanned(rows, held, sources, place)
+		notPlanned(rows, held, ps.sources, place)
 	}
 	clear(rows) // spent: the operations hold what they write
 	rows = nil  // and the table itself, once the caller holds it no more

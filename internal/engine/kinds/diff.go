@@ -32,6 +32,12 @@ func Diff(st *State, row *Row, w Want, t *Targets, o Options) []*Op {
 	return Of(w.Kind).Diff(st, w, base, t, o)
 }
 
+// Warnings is what the plan says of want w's operations ops, as planned,
+// that is not a failure (Kind.Warn); row is w's row.
+func Warnings(st *State, row *Row, w Want, ops []*Op) []string {
+	return Of(w.Kind).Warn(st, row, w, ops)
+}
+
 // intended is the action a want asks for when what the target holds is
 // not known (the part of the row failed before it was read), or is known
 // to exist or not: a failed create is labelled a create, never a noop
