@@ -36,6 +36,9 @@ type Account struct {
 	// Unkept counts the operations that write again a value written
 	// before and not kept by the server (engine.Unkept).
 	Unkept int `json:"unkept,omitempty"`
+	// Warnings counts what the plan found about rows that is not a
+	// failure (engine.Warning): no operation's status, no exit code.
+	Warnings int `json:"warnings,omitempty"`
 
 	// cell counts the operations by action and status.
 	cell [5][5]int
@@ -221,6 +224,9 @@ func (a Account) Facts(apply bool) []Fact {
 	}
 	if a.ResentSecrets > 0 {
 		out = append(out, Fact{"secrets sent again (no record)", a.ResentSecrets})
+	}
+	if a.Warnings > 0 {
+		out = append(out, Fact{"warnings", a.Warnings})
 	}
 	return out
 }
