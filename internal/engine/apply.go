@@ -59,6 +59,7 @@ type chain struct {
 // or cancellation of ctx stops dispatching, lets in-flight work finish
 // within Grace, and returns.
 func Apply(ctx context.Context, p *Plan, t *Targets, o Options, ao ApplyOptions) error {
+	ownWarnings(p, ao.Journal)
 	if ao.Canary > 0 && !ao.Journal.CanaryPassed() {
 		return applyCanary(ctx, p, t, o, ao)
 	}

@@ -224,3 +224,48 @@ func TestPlanWarnsOfUsersElsewhere(t *testing.T) {
 		})
 	}
 }
+
+// A resumed run does not warn of what an earlier part of the same run
+// created, or may have (journaled done, or pending): a row whose Unity
+// Connection user was made before the run was killed, its VOSS user not,
+// holds its own alias, not another user's. Other warnings stay.
+func TestResumedRunDropsWarningsOfItsOwnWrites(t *testing.T) {
+	warnings := func() []engine.Warning {
+		return []engine.Warning{
+			{Message: "alias jdoe is already held", ObjectKind: "cupi/user", ObjectKey: "jdoe"},
+			{Message: "alias asmith is already held", ObjectKind: "cupi/user", ObjectKey: "ASmith"},
+			{Message: "user bdoe already exists under B", ObjectKind: "data/User", ObjectKey: "sys.B/bdoe"},
+			{Message: "user cdoe already exists under two"},
+		}
+	}
+	j := &engine.Journal{
+		Done:    map[string]engine.Entry{"1": {Kind: "cupi/user", Key: "jdoe", Action: engine.Create, ID: "u-1"}, "2": {Kind: "data/User", Key: "sys.B/bdoe", Action: engine.Update}},
+		Pending: map[string]engine.Entry{"3": {Kind: "cupi/user", Key: "asmith", Action: engine.Create}},
+	}
+	tg := &engine.Targets{VOSSLimiter: engine.NewLimiter("voss", 1), CUPILimiter: engine.NewLimiter("cupi", 1), ID: "none"}
+	for _, tc := range []struct {
+		name    string
+		journal *engine.Journal
+		kept    []string
+	}{
+		{"fresh run", nil, []string{"alias jdoe", "alias asmith", "user bdoe", "user cdoe"}},
+		{"resumed", j, []string{"user bdoe", "user cdoe"}},
+	} {
+		p := &engine.Plan{Warnings: warnings()}
+		if err := engine.Apply(context.Background(), p, tg, engine.Options{}, engine.ApplyOptions{Journal: tc.journal}); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, w := range p.Warnings {
+			got = append(got, w.Message)
+		}
+		if len(got) != len(tc.kept) {
+			t.Fatalf("%s: kept %q, want %q", tc.name, got, tc.kept)
+		}
+		for i, k := range tc.kept {
+			if !strings.HasPrefix(got[i], k) {
+				t.Errorf("%s: kept %q, want %q", tc.name, got, tc.kept)
+			}
+		}
+	}
+}

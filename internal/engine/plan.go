@@ -160,9 +160,36 @@ func newPasses(rows int) *passes {
 // warn records what the plan says of want w's operations ops (of row,
 // at src) that is not a failure.
 func (ps *passes) warn(st *kinds.State, row *Row, w Want, ops []*Op, src *Source) {
-	for _, text := range kinds.Warnings(st, row, w, ops) {
-		ps.warnings = append(ps.warnings, Warning{Source: src, Op: ops[0].ID, Target: ops[0].Target, Kind: ops[0].Kind, Key: ops[0].Key, Message: text})
+	for _, wn := range kinds.Warnings(st, row, w, ops) {
+		wn.Source, wn.Op, wn.Target, wn.Kind, wn.Key = src, ops[0].ID, ops[0].Target, ops[0].Kind, ops[0].Key
+		ps.warnings = append(ps.warnings, wn)
 	}
+}
+
+// ownWarnings drops the warnings of p that name an object an earlier,
+// interrupted part of this run created, or may have (journal j: done, or
+// pending): that run's own plan did not see it, and a resumed row whose
+// Unity Connection user was made before its VOSS user is this run's
+// own, not another's.
+func ownWarnings(p *Plan, j *Journal) {
+	if j == nil || len(p.Warnings) == 0 {
+		return
+	}
+	created := map[string]bool{}
+	for _, entries := range []map[string]Entry{j.Done, j.Pending} {
+		for _, e := range entries {
+			if e.Action == Create {
+				created[e.Kind+"|"+strings.ToLower(e.Key)] = true
+			}
+		}
+	}
+	var kept []Warning // a new list: the passes' stays whole
+	for _, w := range p.Warnings {
+		if w.ObjectKind == "" || !created[w.ObjectKind+"|"+strings.ToLower(w.ObjectKey)] {
+			kept = append(kept, w)
+		}
+	}
+	p.Warnings = kept
 }
 
 // diffRows diffs the wants of rows on target ("voss" or "cupi", a pass
@@ -255,6 +282,7 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 	ps := newPasses(len(rows)) // what the two passes share
 	diffRows(st, nil, rows, t, o, "voss", ps, place)
 	p.Warnings = ps.warnings
+	ownWarnings(p, ao.Journal)
 	// The rest of the plan: Unity Connection's part.
 	rest := func(emit func(i int, ops []*Op)) error {
 		err := perUser()
@@ -264,6 +292,7 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		}
 		diffRows(st, clusterViews(st, p), rows, t, o, "cupi", ps, emit)
 		p.Warnings = ps.warnings
+		ownWarnings(p, ao.Journal)
 		return nil
 	}
 	if !p.WillWrite() {

@@ -33,8 +33,9 @@ func Diff(st *State, row *Row, w Want, t *Targets, o Options) []*Op {
 }
 
 // Warnings is what the plan says of want w's operations ops, as planned,
-// that is not a failure (Kind.Warn); row is w's row.
-func Warnings(st *State, row *Row, w Want, ops []*Op) []string {
+// that is not a failure (Kind.Warn): each warning's Message and Object;
+// row is w's row.
+func Warnings(st *State, row *Row, w Want, ops []*Op) []Warning {
 	return Of(w.Kind).Warn(st, row, w, ops)
 }
 

@@ -101,7 +101,7 @@ func (vossKind) Diff(st *State, w Want, op *Op, t *Targets, o Options) []*Op {
 // a second user), and each Unity Connection alias of the row already
 // held by a user there — not this row's, whose VOSS user is new — that
 // the row's Unity Connection part would change as its own.
-func (vossKind) Warn(st *State, row *Row, w Want, ops []*Op) []string {
+func (vossKind) Warn(st *State, row *Row, w Want, ops []*Op) []Warning {
 	if len(ops) != 1 || ops[0].Action != Create || ops[0].Status != Planned {
 		return nil
 	}
@@ -110,9 +110,13 @@ func (vossKind) Warn(st *State, row *Row, w Want, ops []*Op) []string {
 	if v.Model == KindUser {
 		noun = "user"
 	}
-	var out []string
+	var out []Warning
 	if at := st.elsewhereOf(v.Model, v.KeyValue, v.Hierarchy); len(at) > 0 {
-		out = append(out, fmt.Sprintf("%s %s already exists under %s; this plan creates another at %s", noun, v.KeyValue, placesText(at), v.Hierarchy))
+		wn := Warning{Message: fmt.Sprintf("%s %s already exists under %s; this plan creates another at %s", noun, v.KeyValue, placesText(at), v.Hierarchy)}
+		if len(at) == 1 && at[0].hier != "" {
+			wn.ObjectKind, wn.ObjectKey = w.Kind, at[0].hier+"/"+v.KeyValue
+		}
+		out = append(out, wn)
 	}
 	seen := map[string]bool{}
 	for _, cw := range row.Wants {
@@ -125,12 +129,20 @@ func (vossKind) Warn(st *State, row *Row, w Want, ops []*Op) []string {
 		if u == nil {
 			continue
 		}
+		// The holder as this row's own create of it would be named: an
+		// earlier part of this run may have made it (resumed).
+		objKey := cw.Key
+		for _, uw := range row.Wants {
+			if uw.Kind == KindCUPIUser && strings.EqualFold(uw.Alias, cw.Alias) && ClusterName(uw.Cluster) == ClusterName(cw.Cluster) {
+				objKey = uw.Key
+			}
+		}
 		holder := "user " + u["ObjectId"]
 		if name := u["DisplayName"]; name != "" {
 			holder += " (" + name + ")"
 		}
-		out = append(out, fmt.Sprintf("alias %s is already held on Unity Connection %s by %s, while VOSS has no %s %s at %s: this row's Unity Connection part changes that user as its own",
-			u["Alias"], ClusterName(cw.Cluster), holder, noun, v.KeyValue, v.Hierarchy))
+		out = append(out, Warning{ObjectKind: KindCUPIUser, ObjectKey: objKey, Message: fmt.Sprintf("alias %s is already held on Unity Connection %s by %s, while VOSS has no %s %s at %s: this row's Unity Connection part changes that user as its own",
+			u["Alias"], ClusterName(cw.Cluster), holder, noun, v.KeyValue, v.Hierarchy)})
 	}
 	return out
 }

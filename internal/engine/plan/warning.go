@@ -16,6 +16,12 @@ type Warning struct {
 	Kind    string  `json:"kind"`
 	Key     string  `json:"key"`
 	Message string  `json:"message"`
+	// ObjectKind and ObjectKey name the one object the warning is about
+	// (the user under the other hierarchy, the alias's holder), when it
+	// names one, as operations and the journal name objects: a resumed
+	// run does not warn of what an earlier part of the same run created.
+	ObjectKind string `json:"object_kind,omitempty"`
+	ObjectKey  string `json:"object_key,omitempty"`
 }
 
 // Src returns the row the warning is about (the zero Source if none).
