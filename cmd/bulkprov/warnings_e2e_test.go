@@ -36,7 +36,8 @@ func TestPlanWarnsOfUserInAnotherHierarchy(t *testing.T) {
 	moved := write("moved.csv", "\"entity: data/User; hierarchy: sys.hcs.CS-P.CS-NB.BBBGlobal\"\n# Action,username,role,password,DtmfAccessId\n"+
 		"add,jdoe,Help Desk Administrator,Tenant-Pass-001,62001\nadd,vmonly,Help Desk Administrator,Tenant-Pass-002,62002\nadd,fresh,Help Desk Administrator,Tenant-Pass-003,62003\n")
 	report := filepath.Join(dir, "plan.json")
-	r := bulkprov(t, env, "plan", "--voss", sim.url, "--cupi", sim.url, "--report", report, moved)
+	metrics := filepath.Join(dir, "plan.prom")
+	r := bulkprov(t, env, "plan", "--voss", sim.url, "--cupi", sim.url, "--report", report, "--metrics-file", metrics, moved)
 	if r.code != 0 {
 		t.Fatalf("plan: exit %d, want 0 (a warning is no failure)\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -91,6 +92,9 @@ func TestPlanWarnsOfUserInAnotherHierarchy(t *testing.T) {
 		if w.Source.File != moved || w.Source.Row != 3+i/2 || ids[w.Operation] != "create data/User "+w.Key || !strings.Contains(wantLines[i], w.Message[:20]) {
 			t.Errorf("JSON warning %d: %+v (operation %q)", i, w, ids[w.Operation])
 		}
+	}
+	if prom, _ := os.ReadFile(metrics); !strings.Contains(string(prom), `bulkprov_last_run_warnings{command="plan"} 3`) {
+		t.Errorf("metrics do not count the warnings:\n%s", prom)
 	}
 	// The same for an apply, which plans as it writes.
 	r = bulkprov(t, env, "apply", "--voss", sim.url, "--cupi", sim.url, "--quiet", moved)
