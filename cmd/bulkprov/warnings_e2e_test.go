@@ -37,7 +37,8 @@ func TestPlanWarnsOfUserInAnotherHierarchy(t *testing.T) {
 		"add,jdoe,Help Desk Administrator,Tenant-Pass-001,62001\nadd,vmonly,Help Desk Administrator,Tenant-Pass-002,62002\nadd,fresh,Help Desk Administrator,Tenant-Pass-003,62003\n")
 	report := filepath.Join(dir, "plan.json")
 	metrics := filepath.Join(dir, "plan.prom")
-	r := bulkprov(t, env, "plan", "--voss", sim.url, "--cupi", sim.url, "--report", report, "--metrics-file", metrics, moved)
+	saved := filepath.Join(dir, "saved-plan.json")
+	r := bulkprov(t, env, "plan", "--voss", sim.url, "--cupi", sim.url, "--report", report, "--metrics-file", metrics, "--out", saved, moved)
 	if r.code != 0 {
 		t.Fatalf("plan: exit %d, want 0 (a warning is no failure)\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -95,6 +96,10 @@ func TestPlanWarnsOfUserInAnotherHierarchy(t *testing.T) {
 	}
 	if prom, _ := os.ReadFile(metrics); !strings.Contains(string(prom), `bulkprov_last_run_warnings{command="plan"} 3`) {
 		t.Errorf("metrics do not count the warnings:\n%s", prom)
+	}
+	// A saved plan carries its warnings: show says them again.
+	if sh := bulkprov(t, env, "show", saved); sh.code != 0 || strings.Count(sh.stdout, "warning: ") != 3 {
+		t.Errorf("show: exit %d, want 0 with the 3 warnings:\n%s\n%s", sh.code, sh.stdout, sh.stderr)
 	}
 	// The same for an apply, which plans as it writes.
 	r = bulkprov(t, env, "apply", "--voss", sim.url, "--cupi", sim.url, "--quiet", moved)
