@@ -241,3 +241,50 @@ func TestShardsTogetherEqualOneRun(t *testing.T) {
 		t.Errorf("--shard /N without $JOB_COMPLETION_INDEX: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// A cluster found down at plan time is said once — one line naming it
+// and how many operations of how many rows are not run — not once per
+// operation with the list's error; its rows are counted not run, in the
+// plan and in the apply, and the exit is still 3 (issue 24).
+func TestClusterDownAtPlanTimeSaidOnce(t *testing.T) {
+	dir := t.TempDir()
+	sim := startClusterSim(t, "aaa", "bbb")
+	a, b, cfg := filepath.Join(dir, "a.csv"), filepath.Join(dir, "b.csv"), filepath.Join(dir, "tenants.json")
+	tenantCSV(t, a, "sys.hcs.CS-P.CS-NB.AAAGlobal", "aaa", 4)
+	tenantCSV(t, b, "sys.hcs.CS-P.CS-NB.BBBGlobal", "bbb", 5)
+	clusterConfig(t, cfg, map[string]string{"aaa": sim.clusters["aaa"], "bbb": "http://127.0.0.1:1"})
+	env := append([]string{"BULKPROV_STATE_DIR=" + filepath.Join(dir, "state")}, creds...)
+	for _, cmd := range []string{"plan", "apply"} {
+		report := filepath.Join(dir, cmd+".json")
+		r := bulkprov(t, env, cmd, "--voss", sim.url, "--config", cfg, "--retries", "2", "--report", report, a, b)
+		if r.code != 3 {
+			t.Fatalf("%s: exit %d, want 3\n%s\n%s", cmd, r.code, r.stdout, r.stderr)
+		}
+		said := 0
+		for _, line := range strings.Split(r.stdout, "\n") {
+			if strings.Contains(line, "connection refused") || strings.Contains(line, "127.0.0.1:1") {
+				t.Errorf("%s: a line per operation quotes the list's error: %s", cmd, line)
+			}
+			if strings.Contains(line, "bbb unreachable") {
+				said++
+				if line != "not run: Unity Connection bbb unreachable (15 operations of 5 rows)" {
+					t.Errorf("%s: %q", cmd, line)
+				}
+			}
+		}
+		if said != 1 {
+			t.Errorf("%s: the cluster down said %d times, want once:\n%s", cmd, said, r.stdout)
+		}
+		if !strings.Contains(r.stdout, "9 rows: 4 ok, 0 failed, 5 not run.") {
+			t.Errorf("%s: summary does not count bbb's rows not run:\n%s", cmd, tail(r.stdout))
+		}
+		raw, _ := os.ReadFile(report)
+		var j jsonAccount
+		if err := json.Unmarshal(raw, &j); err != nil {
+			t.Fatal(err)
+		}
+		if j.Account.Rows.NotRun != 5 || j.Account.Rows.Failed != 0 || j.Account.ByStatus["failed"] != 0 {
+			t.Errorf("%s: JSON account %+v", cmd, j.Account)
+		}
+	}
+}

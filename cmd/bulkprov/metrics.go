@@ -72,6 +72,8 @@ func writeMetricsFile(path string, m metricsRun) error {
 				ops.WithLabelValues(a.String(), s.String()).Set(float64(acct.Count(a, s)))
 			}
 		}
+		gauge("last_run_warnings", "What the last run's plan found about rows that is not a failure (a user created that exists under another hierarchy, an alias another user holds).").
+			WithLabelValues().Set(float64(acct.Warnings))
 	}
 	if m.targets != nil {
 		reqs := gauge("last_run_requests", "HTTP requests the last run sent, per target and Unity Connection cluster.", "target", "cluster")

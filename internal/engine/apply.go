@@ -59,6 +59,7 @@ type chain struct {
 // or cancellation of ctx stops dispatching, lets in-flight work finish
 // within Grace, and returns.
 func Apply(ctx context.Context, p *Plan, t *Targets, o Options, ao ApplyOptions) error {
+	ownWarnings(p, ao.Journal)
 	if ao.Canary > 0 && !ao.Journal.CanaryPassed() {
 		return applyCanary(ctx, p, t, o, ao)
 	}
@@ -361,14 +362,8 @@ func (a *applier) runChain(c *chain) {
 }
 
 // NotRunDown is the reason of an operation not run because its Unity
-// Connection cluster went down (unreachable, or refusing access): the same
-// words for every such operation, so a report counts them under one reason.
-func NotRunDown(cluster string, err error) string {
-	if targets.AccessDenied(err) {
-		return "not run: Unity Connection " + cluster + " refused access"
-	}
-	return "not run: Unity Connection " + cluster + " unreachable"
-}
+// Connection cluster went down (kinds.NotRunDown).
+func NotRunDown(cluster string, err error) string { return kinds.NotRunDown(cluster, err) }
 
 // finish waits for every queued chain, marks what never ran as skipped,
 // and returns what stopped the run, if anything: a fatal error, an

@@ -56,7 +56,10 @@
 //  5. diffRows (plan.go) hands each want to kinds.Diff (kinds/diff.go) and
 //     so to its kind: cupiUserKind.Diff (kinds/kind_cupiuser.go) finds no
 //     such user and plans an Op with Action Create, its Changes, its
-//     Fingerprint.
+//     Fingerprint. kinds.Warnings (Kind.Warn) then says what is not a
+//     failure — for the row's VOSS create, the same user under another
+//     hierarchy (looked up by kinds/elsewhere.go) or its alias held by
+//     another CUPI user — into the plan's Warnings, beside its operations.
 //  6. The applier (apply.go) groups the row's CUPI operations into one
 //     chain — the user before its roles and credentials — and queues it on
 //     the cluster's dispatcher, which runs chains up to the limiter's cap.

@@ -43,11 +43,17 @@ type Plan struct {
 	// them, as the warning on stderr does.
 	ResentSecrets int `json:"resent_secrets,omitempty"`
 	// Down holds the Unity Connection clusters that could not be read:
-	// their operations are planned as failed.
+	// their operations are not run (unreachable, access refused) or, for
+	// a cluster the run cannot name, planned as failed.
 	Down map[string]error `json:"-"`
 	// Unkept holds, by operation id, the operations that write again a
 	// value the server did not keep (unkept.go).
 	Unkept map[string]Unkept `json:"unkept,omitempty"`
+	// Warnings are what the plan found about rows that is not a failure
+	// (a user it creates that exists under another hierarchy, an alias
+	// another user holds), in row order; beside the operations, not in
+	// them.
+	Warnings []Warning `json:"warnings,omitempty"`
 }
 
 // Summary counts operations by action, and failures.
@@ -114,10 +120,10 @@ func MakePlan(ctx context.Context, rows []Row, t *Targets, o Options) (*Plan, er
 	place := func(_ int, ops []*Op) { p.Ops = append(p.Ops, ops...) }
 	// VOSS's part of every row first: a row whose VOSS part fails holds
 	// back its Unity Connection part (diffRows).
-	sources := make([]*Source, len(rows))
-	vossFailed := map[int]string{}
-	diffRows(st, nil, rows, t, o, "voss", sources, vossFailed, place)
-	diffRows(st, clusterViews(st, p), rows, t, o, "cupi", sources, vossFailed, place)
+	ps := newPasses(len(rows))
+	diffRows(st, nil, rows, t, o, "voss", ps, place)
+	diffRows(st, clusterViews(st, p), rows, t, o, "cupi", ps, place)
+	p.Warnings = ps.warnings
 	inRowOrder(p.Ops)
 	markUnkept(p, p.Ops, t, o)
 	return p, nil
@@ -133,15 +139,63 @@ func readErr(ctx context.Context, err error) error {
 	return err
 }
 
-// diffRows diffs the wants of rows on target ("voss" or "cupi", a pass
-// each) and hands each want's operations, numbered and placed, to emit
-// with the row's index. sources carries each row's Source from one pass
+// passes is what the passes of a plan (VOSS's part, then Unity
+// Connection's) share. sources carries each row's Source from one pass
 // to the next, so all of a row's operations share one; vossFailed, by row
 // index, what failed of a row's VOSS part at plan time: the VOSS pass
 // records it, and the Unity Connection pass then skips the row's writes
 // naming it — no half-provisioned row (spec/inputs.md; the other way
-// round, a failed CUPI part leaves the VOSS part to be done).
-func diffRows(st *kinds.State, views map[string]*kinds.State, rows []Row, t *Targets, o Options, target string, sources []*Source, vossFailed map[int]string, emit func(row int, ops []*Op)) {
+// round, a failed CUPI part leaves the VOSS part to be done). warnings
+// are what the passes found that is not a failure, in row order.
+type passes struct {
+	sources    []*Source
+	vossFailed map[int]string
+	warnings   []Warning
+}
+
+func newPasses(rows int) *passes {
+	return &passes{sources: make([]*Source, rows), vossFailed: map[int]string{}}
+}
+
+// warn records what the plan says of want w's operations ops (of row,
+// at src) that is not a failure.
+func (ps *passes) warn(st *kinds.State, row *Row, w Want, ops []*Op, src *Source) {
+	for _, wn := range kinds.Warnings(st, row, w, ops) {
+		wn.Source, wn.Op, wn.Target, wn.Kind, wn.Key = src, ops[0].ID, ops[0].Target, ops[0].Kind, ops[0].Key
+		ps.warnings = append(ps.warnings, wn)
+	}
+}
+
+// ownWarnings drops the warnings of p that name an object an earlier,
+// interrupted part of this run created, or may have (journal j: done, or
+// pending): that run's own plan did not see it, and a resumed row whose
+// Unity Connection user was made before its VOSS user is this run's
+// own, not another's.
+func ownWarnings(p *Plan, j *Journal) {
+	if j == nil || len(p.Warnings) == 0 {
+		return
+	}
+	created := map[string]bool{}
+	for _, entries := range []map[string]Entry{j.Done, j.Pending} {
+		for _, e := range entries {
+			if e.Action == Create {
+				created[e.Kind+"|"+strings.ToLower(e.Key)] = true
+			}
+		}
+	}
+	var kept []Warning // a new list: the passes' stays whole
+	for _, w := range p.Warnings {
+		if w.ObjectKind == "" || !created[w.ObjectKind+"|"+strings.ToLower(w.ObjectKey)] {
+			kept = append(kept, w)
+		}
+	}
+	p.Warnings = kept
+}
+
+// diffRows diffs the wants of rows on target ("voss" or "cupi", a pass
+// each) and hands each want's operations, numbered and placed, to emit
+// with the row's index; ps holds what the passes share.
+func diffRows(st *kinds.State, views map[string]*kinds.State, rows []Row, t *Targets, o Options, target string, ps *passes, emit func(row int, ops []*Op)) {
 	for i := range rows {
 		var src *Source // one copy per row, shared by its operations: rows are cleared once planned
 		for wi, w := range rows[i].Wants {
@@ -162,7 +216,7 @@ func diffRows(st *kinds.State, views map[string]*kinds.State, rows []Row, t *Tar
 			for _, op := range ops {
 				op.Row, op.WantIndex = i, uint16(wi)
 				if src == nil {
-					src = rowSource(rows, sources, i)
+					src = rowSource(rows, ps.sources, i)
 				}
 				op.Source = src
 				if op.Status == 0 {
@@ -175,13 +229,16 @@ func diffRows(st *kinds.State, views map[string]*kinds.State, rows []Row, t *Tar
 				if cap(op.Changes) > len(op.Changes) {
 					op.Changes = slices.Clone(op.Changes) // held all run: no spare capacity
 				}
-				switch why := vossFailed[i]; {
+				switch why := ps.vossFailed[i]; {
 				case w.Target == "voss" && op.Status == Failed && why == "":
-					vossFailed[i] = op.Kind + " " + op.Key + ": " + op.Error
+					ps.vossFailed[i] = op.Kind + " " + op.Key + ": " + op.Error
 				case w.Target == "cupi" && why != "" && op.Status == Planned && op.Writes():
 					op.Status, op.Error = Skipped, "skipped: the row's VOSS part failed ("+why+")"
 					op.Release()
 				}
+			}
+			if len(ops) > 0 {
+				ps.warn(sv, &rows[i], w, ops, src)
 			}
 			emit(i, ops)
 		}
@@ -222,9 +279,10 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 	}
 	p := &Plan{Version: 1, Created: time.Now().UTC(), Targets: t.ID}
 	place := func(_ int, ops []*Op) { markUnkept(p, ops, t, o); p.Ops = append(p.Ops, ops...) }
-	sources := make([]*Source, len(rows)) // a row's, shared by the operations of both passes
-	vossFailed := map[int]string{}
-	diffRows(st, nil, rows, t, o, "voss", sources, vossFailed, place)
+	ps := newPasses(len(rows)) // what the two passes share
+	diffRows(st, nil, rows, t, o, "voss", ps, place)
+	p.Warnings = ps.warnings
+	ownWarnings(p, ao.Journal)
 	// The rest of the plan: Unity Connection's part.
 	rest := func(emit func(i int, ops []*Op)) error {
 		err := perUser()
@@ -232,7 +290,9 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		if err := readErr(ctx, err); err != nil {
 			return err
 		}
-		diffRows(st, clusterViews(st, p), rows, t, o, "cupi", sources, vossFailed, emit)
+		diffRows(st, clusterViews(st, p), rows, t, o, "cupi", ps, emit)
+		p.Warnings = ps.warnings
+		ownWarnings(p, ao.Journal)
 		return nil
 	}
 	if !p.WillWrite() {
@@ -280,7 +340,7 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 		// The rows' Unity Connection part was never planned (rest fails
 		// before diffing any of it): it is in the plan as not run, so no
 		// report counts such a row done.
-		notPlanned(rows, held, sources, place)
+		notPlanned(rows, held, ps.sources, place)
 	}
 	clear(rows) // spent: the operations hold what they write
 	rows = nil  // and the table itself, once the caller holds it no more
@@ -302,7 +362,8 @@ func PlanAndApply(ctx context.Context, rows []Row, t *Targets, o Options, ao App
 
 // notPlanned places, for each row held for its Unity Connection part, an
 // operation per CUPI want that says it was not run: the rest of the plan
-// could not be made.
+// could not be made. Its action is the one the want asks for when the
+// target was not read (kinds.Intended), as for a cluster found down.
 func notPlanned(rows []Row, held map[int]bool, sources []*Source, place func(int, []*Op)) {
 	for i := range held {
 		var src *Source
@@ -310,7 +371,7 @@ func notPlanned(rows []Row, held map[int]bool, sources []*Source, place func(int
 			if w.Target != "cupi" {
 				continue
 			}
-			op := &Op{Target: w.Target, Cluster: kinds.ClusterName(w.Cluster), Kind: w.Kind, Key: w.Key, Alias: w.Alias, Action: Noop,
+			op := &Op{Target: w.Target, Cluster: kinds.ClusterName(w.Cluster), Kind: w.Kind, Key: w.Key, Alias: w.Alias, Action: kinds.Intended(w),
 				Status: Skipped, Error: "not run: the run stopped before this row's Unity Connection part was planned", Row: i, WantIndex: uint16(wi)}
 			if src == nil {
 				src = rowSource(rows, sources, i)

@@ -21,6 +21,7 @@ import (
 // a CUPI user before its VOSS user is deleted.
 func MakeRevertPlan(ctx context.Context, bf *BackoutFile, t *Targets, o Options, force bool) (*Plan, error) {
 	o.Defaults()
+	o.NoElsewhere = true // it recreates what the run deleted, where it was
 	st, reads, _, err := kinds.ReadState(ctx, revertRows(bf), t, o, false)
 	if err := readErr(ctx, err); err != nil {
 		return nil, err

@@ -36,6 +36,9 @@ type Account struct {
 	// Unkept counts the operations that write again a value written
 	// before and not kept by the server (engine.Unkept).
 	Unkept int `json:"unkept,omitempty"`
+	// Warnings counts what the plan found about rows that is not a
+	// failure (engine.Warning): no operation's status, no exit code.
+	Warnings int `json:"warnings,omitempty"`
 
 	// cell counts the operations by action and status.
 	cell [5][5]int
@@ -68,10 +71,12 @@ type KindCounts struct {
 // Changed is the kind's operations that change something.
 func (k KindCounts) Changed() int { return k.Create + k.Update + k.Delete }
 
-// ReasonCount is how many operations were skipped for one reason.
+// ReasonCount is how many operations, of how many rows, were skipped for
+// one reason.
 type ReasonCount struct {
 	Reason string `json:"reason"`
 	Count  int    `json:"count"`
+	Rows   int    `json:"rows"`
 }
 
 func (c *ActionCounts) add(a engine.Action) {
@@ -93,6 +98,7 @@ func Tally(ops []*engine.Op) Account {
 	a := Account{Rows: CountRows(ops), Operations: len(ops)}
 	kinds := map[string]*KindCounts{}
 	reasons := map[string]int{}
+	reasonRows := map[string]map[uint64]bool{}
 	for _, op := range ops {
 		a.ByAction.add(op.Action)
 		if int(op.Action) < len(a.cell) && int(op.Status) < len(a.cell[0]) {
@@ -112,7 +118,12 @@ func Tally(ops []*engine.Op) Account {
 			k.Failed++
 		case engine.Skipped:
 			a.ByStatus.Skipped++
-			reasons[skipReason(op.Error)]++
+			r := skipReason(op.Error)
+			reasons[r]++
+			if reasonRows[r] == nil {
+				reasonRows[r] = map[uint64]bool{}
+			}
+			reasonRows[r][sourceKey(op.Source)] = true
 		default:
 			a.ByStatus.Planned++
 			if op.Action == engine.Noop {
@@ -125,7 +136,7 @@ func Tally(ops []*engine.Op) Account {
 	}
 	sort.Slice(a.ByKind, func(i, j int) bool { return a.ByKind[i].Kind < a.ByKind[j].Kind })
 	for r, n := range reasons {
-		a.Skipped = append(a.Skipped, ReasonCount{Reason: r, Count: n})
+		a.Skipped = append(a.Skipped, ReasonCount{Reason: r, Count: n, Rows: len(reasonRows[r])})
 	}
 	sort.Slice(a.Skipped, func(i, j int) bool {
 		if a.Skipped[i].Count != a.Skipped[j].Count {
@@ -213,6 +224,9 @@ func (a Account) Facts(apply bool) []Fact {
 	}
 	if a.ResentSecrets > 0 {
 		out = append(out, Fact{"secrets sent again (no record)", a.ResentSecrets})
+	}
+	if a.Warnings > 0 {
+		out = append(out, Fact{"warnings", a.Warnings})
 	}
 	return out
 }

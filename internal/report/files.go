@@ -142,7 +142,7 @@ const NotRestorableSheet = "#Not restorable"
 // XLSX writes a summary sheet, a filterable changes sheet and, for runs
 // with failures, a sheet of the failed rows in a bulk-load layout with the
 // reason in "# Comment", ready to fix and re-feed; for a back-out plan, the
-// values it cannot restore. Counts, row numbers and numeric values are
+// values it cannot restore; for a plan with warnings, the warnings. Counts, row numbers and numeric values are
 // numbers; every sheet has its columns sized, its header row frozen and
 // filterable, and declares its true used range.
 func XLSX(w io.Writer, d *Document, recs []*loader.Record) error {
@@ -161,6 +161,9 @@ func XLSX(w io.Writer, d *Document, recs []*loader.Record) error {
 		return err
 	}
 	if err := notRestorableSheet(f, d); err != nil {
+		return err
+	}
+	if err := warningsSheet(f, d); err != nil {
 		return err
 	}
 	if err := changesSheet(f, d); err != nil {
@@ -194,6 +197,33 @@ func notRestorableSheet(f *excelize.File, d *Document) error {
 		return err
 	}
 	return headerRow(f, NotRestorableSheet, len(rows[0]), len(rows))
+}
+
+// WarningsSheet lists what a plan found about rows that is not a failure.
+const WarningsSheet = "#Warnings"
+
+// warningsSheet writes the plan's warnings, if any, in a sheet of their
+// own (each is also in the error column of its operation's changes).
+func warningsSheet(f *excelize.File, d *Document) error {
+	if len(d.Warnings) == 0 {
+		return nil
+	}
+	rows := [][]any{{"file", "sheet", "row", "target", "kind", "key", "warning"}}
+	for _, w := range d.Warnings {
+		s := w.Src()
+		sheet, row := s.Sheet, s.Row
+		if s.Entry != "" {
+			sheet, row = s.Entry, s.Index
+		}
+		rows = append(rows, []any{EscapeFormula(s.File), EscapeFormula(sheet), row, w.Target, w.Kind, EscapeFormula(w.Key), EscapeFormula(w.Message)})
+	}
+	if _, err := f.NewSheet(WarningsSheet); err != nil {
+		return err
+	}
+	if err := putRows(f, WarningsSheet, rows); err != nil {
+		return err
+	}
+	return headerRow(f, WarningsSheet, len(rows[0]), len(rows))
 }
 
 // changesSheet writes the changes sheet, streamed.

@@ -296,7 +296,9 @@ code{font-size:12px;overflow-wrap:anywhere}
 {{end}}
 {{if .Failures}}<h2>Failures</h2><div id="failures">{{range .Failures}}<h3>{{.Source}}</h3><ul>{{range .Ops}}<li>{{.Target}} {{.Kind}} {{.Key}}: {{.Error}}</li>{{end}}</ul>{{end}}
 {{if .MoreFailures}}<p>… and {{.MoreFailures}} more rows with failures: they are listed first in the change list below.</p>{{end}}</div>{{end}}
-{{if .NotRestorable}}<h2>Not restorable</h2><p>Write-only values this back-out cannot put back; set them again by hand or with a new apply.</p>
+{{if .Warnings}}<h2>Warnings</h2><p>What the plan found that is not a failure: read each before applying.</p>
+<table id="warnings"><tr><th>row</th><th>target / kind</th><th>key</th><th>warning</th></tr>{{range .Warnings}}<tr><td>{{.Where}}</td><td>{{.Target}} {{.Kind}}</td><td>{{.Key}}</td><td>{{.Message}}</td></tr>{{end}}</table>
+{{end}}{{if .NotRestorable}}<h2>Not restorable</h2><p>Write-only values this back-out cannot put back; set them again by hand or with a new apply.</p>
 <table id="not-restorable"><tr><th>source</th><th>kind</th><th>key</th><th>field</th></tr>{{range .NotRestorable}}<tr><td>{{.Source}}</td><td>{{.Kind}}</td><td>{{.Key}}</td><td>{{.Field}}</td></tr>{{end}}</table>{{end}}
 {{$total := len .Ops}}
 <h2>By kind</h2><table id="by-kind"><tr><th>kind</th><th>create</th><th>update</th><th>delete</th><th>noop (unchanged)</th><th>failed</th></tr>{{range .Account.ByKind}}<tr><td>{{.Kind}}</td><td>{{.Create}}</td><td>{{.Update}}</td><td>{{.Delete}}</td><td>{{.Noop}}</td><td>{{.Failed}}</td></tr>{{end}}</table>

@@ -9,6 +9,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/bulkprov/bulkprov/internal/engine"
 	json "github.com/bulkprov/bulkprov/internal/jsonx"
@@ -36,6 +37,13 @@ type Document struct {
 	ResentSecrets int `json:"resent_secrets,omitempty"`
 	// Estimate is a plan's forecast of its apply's duration (estimate.go).
 	Estimate *Estimate `json:"estimate,omitempty"`
+	// Warnings are what the plan found about rows that is not a failure
+	// (engine.Warning): every format lists them, and says each beside the
+	// operation it concerns.
+	Warnings []engine.Warning `json:"warnings,omitempty"`
+
+	warnOnce sync.Once
+	warnOf   map[string][]string // operation id -> its warnings
 }
 
 // Account is the document's one account (see Account): every format
@@ -44,6 +52,7 @@ func (d *Document) Account() Account {
 	a := Tally(d.Ops)
 	a.ResentSecrets = d.ResentSecrets
 	a.Unkept = len(d.Unkept)
+	a.Warnings = len(d.Warnings)
 	return a
 }
 
@@ -71,7 +80,8 @@ type TargetMetrics struct {
 
 // New builds a document from a plan.
 func New(kind string, p *engine.Plan) *Document {
-	d := &Document{Kind: kind, Summary: Tally(p.Ops).Summary(), Ops: p.Ops, Inputs: p.Inputs, Targets: p.Targets, NotRestorable: p.NotRestorable, ResentSecrets: p.ResentSecrets, Unkept: p.Unkept}
+	d := &Document{Kind: kind, Summary: Tally(p.Ops).Summary(), Ops: p.Ops, Inputs: p.Inputs, Targets: p.Targets, NotRestorable: p.NotRestorable, ResentSecrets: p.ResentSecrets, Unkept: p.Unkept,
+		Warnings: p.Warnings}
 	d.Summary.Unkept = len(p.Unkept)
 	return d
 }
@@ -152,7 +162,7 @@ func Print(w io.Writer, d *Document, o TextOptions) {
 			continue
 		}
 		status := ""
-		if d.IsApply() && op.Status != engine.Planned {
+		if d.IsApply() && op.Status != engine.Planned || op.Status == engine.Skipped {
 			status = " [" + op.Status.String() + "]"
 		}
 		fmt.Fprintf(w, "  %s %s %s %s%s\n", paint(colors[op.Action], sym), op.Target, op.Kind, op.Key, status)
@@ -175,12 +185,16 @@ func Print(w io.Writer, d *Document, o TextOptions) {
 	if lastRow != nil {
 		fmt.Fprintln(w)
 	}
+	// Warnings are said whatever is listed: each names its row.
+	for _, wn := range d.Warnings {
+		fmt.Fprintf(w, "%s %s\n", paint("33", "warning:"), wn)
+	}
 	acct := d.Account()
-	// What was not run is said once per reason (a target down mid-run is
-	// one line, not one per operation).
+	// What was not run is said once per reason (a target down, found so
+	// at plan time or mid-run, is one line, not one per operation).
 	for _, r := range acct.Skipped {
 		if strings.HasPrefix(r.Reason, "not run") || strings.HasPrefix(r.Reason, "not attempted") {
-			fmt.Fprintf(w, "%s (%d %s)\n", r.Reason, r.Count, plural(r.Count, "operation"))
+			fmt.Fprintf(w, "%s (%d %s of %d %s)\n", r.Reason, r.Count, plural(r.Count, "operation"), r.Rows, plural(r.Rows, "row"))
 		}
 	}
 	fmt.Fprintln(w, AccountLine(d.IsApply(), acct))
@@ -210,9 +224,9 @@ func SummaryLine(d *Document) string {
 func AccountLine(apply bool, a Account) string {
 	rows := RowLine(a.Rows)
 	if apply {
-		return "Apply: " + rows + ". " + a.ApplyLine() + unkeptLine(a.Unkept)
+		return "Apply: " + rows + ". " + a.ApplyLine() + unkeptLine(a.Unkept) + warningsLine(a.Warnings)
 	}
-	return "Plan: " + rows + ". " + a.PlanLine() + unkeptLine(a.Unkept)
+	return "Plan: " + rows + ". " + a.PlanLine() + unkeptLine(a.Unkept) + warningsLine(a.Warnings)
 }
 
 // JSON writes the report schema of spec/cli.md.
@@ -243,6 +257,14 @@ func JSON(w io.Writer, d *Document) error {
 		Created string      `json:"created_id,omitempty"`
 		Unkept  *unkeptJSON `json:"unkept,omitempty"`
 	}
+	type warning struct {
+		Source    source `json:"source"`
+		Target    string `json:"target"`
+		Kind      string `json:"kind"`
+		Key       string `json:"key"`
+		Operation string `json:"operation"`
+		Message   string `json:"message"`
+	}
 	acct := d.Account()
 	out := struct {
 		Run     *Run            `json:"run,omitempty"`
@@ -256,7 +278,20 @@ func JSON(w io.Writer, d *Document) error {
 		// the undo cannot put back.
 		NotRestorable []engine.NotRestorable `json:"not_restorable,omitempty"`
 		Estimate      *Estimate              `json:"estimate,omitempty"`
-	}{Run: d.Run, Rows: acct.Rows, Summary: acct.Summary(), Account: acct, Inputs: d.Inputs, Metrics: d.Metrics, NotRestorable: d.NotRestorable, Estimate: d.Estimate, Ops: []op{}}
+		// Warnings are what the plan found about rows that is not a
+		// failure, each naming its row and operation.
+		Warnings []warning `json:"warnings"`
+	}{Run: d.Run, Rows: acct.Rows, Summary: acct.Summary(), Account: acct, Inputs: d.Inputs, Metrics: d.Metrics, NotRestorable: d.NotRestorable, Estimate: d.Estimate, Ops: []op{},
+		Warnings: []warning{}}
+	for _, wn := range d.Warnings {
+		s := wn.Src()
+		src := source{File: s.File, Sheet: s.Sheet, Row: s.Row, Entry: s.Entry}
+		if s.Entry != "" {
+			i := s.Index
+			src.Index = &i
+		}
+		out.Warnings = append(out.Warnings, warning{Source: src, Target: wn.Target, Kind: wn.Kind, Key: wn.Key, Operation: wn.Op, Message: wn.Message})
+	}
 	// The operations are converted and encoded one at a time as they are
 	// written: a run's report is never held whole.
 	conv := func(i int) any {

@@ -1,9 +1,12 @@
 package kinds
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/bulkprov/bulkprov/targets"
 )
 
 // DefaultCluster names the Unity Connection of --cupi.
@@ -106,4 +109,23 @@ func (e *ClustersDown) Error() string {
 		parts[i] = fmt.Sprintf("Unity Connection %s: %v", n, e.Errs[n])
 	}
 	return strings.Join(parts, "; ")
+}
+
+// NotRunDown is the reason of an operation not run because its Unity
+// Connection cluster is down (unreachable, or refusing access), found so
+// at plan time or mid-run: the same words for every such operation, so
+// a report counts them under one reason and says it once.
+func NotRunDown(cluster string, err error) string {
+	if targets.AccessDenied(err) {
+		return "not run: Unity Connection " + cluster + " refused access"
+	}
+	return "not run: Unity Connection " + cluster + " unreachable"
+}
+
+// wentDown reports whether err, why a cluster could not be read, is the
+// cluster failing as a whole (unreachable, access refused: clusterDown)
+// rather than a cluster the run cannot name (no URL for it).
+func wentDown(err error) bool {
+	var fe *FatalError
+	return errors.As(err, &fe)
 }

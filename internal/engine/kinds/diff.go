@@ -19,10 +19,24 @@ func Diff(st *State, row *Row, w Want, t *Targets, o Options) []*Op {
 		base.Cluster = ClusterName(w.Cluster)
 		if st.down != nil {
 			base.Alias, base.Action = w.Alias, intended(w, false)
+			if wentDown(st.down) {
+				// Found down before any write: said once (the run's exit
+				// names the cluster and its error), its operations not
+				// run, as when it goes down mid-run.
+				base.Status, base.Error = Skipped, NotRunDown(base.Cluster, st.down)
+				return []*Op{base}
+			}
 			return []*Op{failOp(base, "%v", st.down)}
 		}
 	}
 	return Of(w.Kind).Diff(st, w, base, t, o)
+}
+
+// Warnings is what the plan says of want w's operations ops, as planned,
+// that is not a failure (Kind.Warn): each warning's Message and Object;
+// row is w's row.
+func Warnings(st *State, row *Row, w Want, ops []*Op) []Warning {
+	return Of(w.Kind).Warn(st, row, w, ops)
 }
 
 // intended is the action a want asks for when what the target holds is
@@ -38,6 +52,11 @@ func intended(w Want, exists bool) Action {
 	}
 	return Create
 }
+
+// Intended is the action w asks for when its target was not read (the
+// run stopped before the want was planned): never a noop, which every
+// report counts unchanged.
+func Intended(w Want) Action { return intended(w, false) }
 
 func failOp(op *Op, format string, args ...any) *Op {
 	if op.Action == 0 {

@@ -36,6 +36,9 @@ func (vossKind) Name(w *Want, n *named) {
 	if v.Pkid != "" {
 		n.pkids[v.Pkid] = v.Model
 	}
+	if !w.Delete && !w.MustExist && v.Pkid == "" && v.SearchKey == "" {
+		n.creates = append(n.creates, createAt{v.Model, v.Hierarchy, v.KeyValue})
+	}
 	if roleOf(*w) != "" {
 		n.roleHiers[v.Hierarchy] = true
 	}
@@ -91,6 +94,57 @@ func (vossKind) UndoRank(op *Op) int {
 
 func (vossKind) Diff(st *State, w Want, op *Op, t *Targets, o Options) []*Op {
 	return []*Op{diffVOSS(st, w, op, t, o)}
+}
+
+// Warn, for a create planned: the same key under other hierarchies
+// (business keys are unique within a hierarchy only, so the plan makes
+// a second user), and each Unity Connection alias of the row already
+// held by a user there — not this row's, whose VOSS user is new — that
+// the row's Unity Connection part would change as its own.
+func (vossKind) Warn(st *State, row *Row, w Want, ops []*Op) []Warning {
+	if len(ops) != 1 || ops[0].Action != Create || ops[0].Status != Planned {
+		return nil
+	}
+	v := w.VOSS
+	noun := v.Model
+	if v.Model == KindUser {
+		noun = "user"
+	}
+	var out []Warning
+	if at := st.elsewhereOf(v.Model, v.KeyValue, v.Hierarchy); len(at) > 0 {
+		wn := Warning{Message: fmt.Sprintf("%s %s already exists under %s; this plan creates another at %s", noun, v.KeyValue, placesText(at), v.Hierarchy)}
+		if len(at) == 1 && at[0].hier != "" {
+			wn.ObjectKind, wn.ObjectKey = w.Kind, at[0].hier+"/"+v.KeyValue
+		}
+		out = append(out, wn)
+	}
+	seen := map[string]bool{}
+	for _, cw := range row.Wants {
+		k := ClusterName(cw.Cluster) + "|" + strings.ToLower(cw.Alias)
+		if cw.Target != "cupi" || cw.Alias == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		u := st.clusterUser(cw.Cluster, cw.Alias)
+		if u == nil {
+			continue
+		}
+		// The holder as this row's own create of it would be named: an
+		// earlier part of this run may have made it (resumed).
+		objKey := cw.Key
+		for _, uw := range row.Wants {
+			if uw.Kind == KindCUPIUser && strings.EqualFold(uw.Alias, cw.Alias) && ClusterName(uw.Cluster) == ClusterName(cw.Cluster) {
+				objKey = uw.Key
+			}
+		}
+		holder := "user " + u["ObjectId"]
+		if name := u["DisplayName"]; name != "" {
+			holder += " (" + name + ")"
+		}
+		out = append(out, Warning{ObjectKind: KindCUPIUser, ObjectKey: objKey, Message: fmt.Sprintf("alias %s is already held on Unity Connection %s by %s, while VOSS has no %s %s at %s: this row's Unity Connection part changes that user as its own",
+			u["Alias"], ClusterName(cw.Cluster), holder, noun, v.KeyValue, v.Hierarchy)})
+	}
+	return out
 }
 
 func (vossKind) Write(ctx context.Context, op *Op, t *Targets, onTx func(string)) error {

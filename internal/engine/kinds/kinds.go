@@ -51,6 +51,11 @@ type Kind interface {
 	PerUser(w *Want, u cupi.Object, cs *cupiState, t *Targets, o Options) (key string, read func(ctx context.Context) error)
 	// Diff is pure: what w wants against st, as operations based on op.
 	Diff(st *State, w Want, op *Op, t *Targets, o Options) []*Op
+	// Warn is pure: what the plan says of w's operations ops, as
+	// planned, that is not a failure (a user created while it exists
+	// under another hierarchy): each warning's Message, a sentence, and
+	// Object; row is w's row.
+	Warn(st *State, row *Row, w Want, ops []*Op) []Warning
 	// ObjectID is the server's identity of the object op writes, before
 	// it is created ("" then): it keys the run state of its secrets and
 	// the journal's proof.
@@ -160,7 +165,8 @@ func (noExtras) Settle(context.Context, Entry, *Targets, Options) (bool, error) 
 func (noExtras) BeforeImage(context.Context, *Op, *BackoutEntry, *Targets, ReadFunc) error {
 	return nil
 }
-func (noExtras) Owner(*BackoutEntry) string { return "" }
+func (noExtras) Owner(*BackoutEntry) string               { return "" }
+func (noExtras) Warn(*State, *Row, Want, []*Op) []Warning { return nil }
 func (noExtras) ReadBack(context.Context, []WrittenOp, *Targets, ReadFunc) (map[*Op][]NotKept, error) {
 	return nil, nil
 }

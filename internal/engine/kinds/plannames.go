@@ -26,6 +26,9 @@ type (
 	// Fingerprint identifies the state an operation was planned against
 	// (plan.Fingerprint).
 	Fingerprint = plan.Fingerprint
+	// Warning is what a plan found about a row that is not a failure
+	// (plan.Warning).
+	Warning = plan.Warning
 )
 
 // Actions and statuses of an operation.

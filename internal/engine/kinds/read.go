@@ -62,6 +62,9 @@ type named struct {
 	// Unity Connection
 	aliases map[string]bool   // lower aliases
 	hierOf  map[string]string // cluster -> a hierarchy routed to it (for errors)
+	// creates are the VOSS objects rows create if absent, to look up
+	// under other hierarchies (elsewhere.go).
+	creates []createAt
 	// lists are the cluster-wide lists the rows' kinds need read, by
 	// name (each read once per cluster, into the cluster's state).
 	lists map[string]listRead
@@ -167,6 +170,9 @@ func (r *stateReader) readVOSS() error {
 				return err
 			}
 		}
+	}
+	if err := r.readElsewhere(); err != nil {
+		return err
 	}
 	for id, model := range r.named.pkids {
 		if st.byPkid[id] != nil {
@@ -331,8 +337,8 @@ func (r *stateReader) readCUPIUsers(tc *Targets, cs *cupiState) error {
 }
 
 // clusterDown records a cluster that failed as a whole while being read
-// (unreachable, access refused): its operations are planned as failed,
-// the rest of the run goes on. Other errors are returned.
+// (unreachable, access refused): its operations are not run (Diff), the
+// rest of the run goes on. Other errors are returned.
 func clusterDown(err error, tc *Targets, cs *cupiState) error {
 	var fe *FatalError
 	if errors.As(err, &fe) && !errors.Is(err, context.Canceled) {

@@ -87,6 +87,10 @@ type Options struct {
 	// SkipUnkept leaves alone the fields an earlier run wrote the same
 	// value to and the server did not keep (--skip-unkept).
 	SkipUnkept bool
+	// NoElsewhere leaves out the lookup of the VOSS users a plan creates
+	// under other hierarchies (elsewhere.go): a revert plan recreates
+	// what the run deleted, and warns of nothing.
+	NoElsewhere bool
 }
 
 // DefaultReusePatterns are the reuse-refusal wordings bulkprov knows.
@@ -116,6 +120,9 @@ type State struct {
 	vossRoles map[string]map[string]bool // hierarchy -> role names
 	voss      map[string]*voss.Instance  // model|hier|key (lower) -> instance
 	byPkid    map[string]*voss.Instance
+	// elsewhere holds, by model|lower key, where the instances of the
+	// keys the rows create live under other hierarchies (elsewhere.go).
+	elsewhere map[string][]placed
 	// cupiState is the Unity Connection cluster a diff looks at (a view,
 	// see view); clusters holds every cluster read.
 	*cupiState
@@ -166,7 +173,7 @@ func (st *State) View(cluster string) *State {
 	if cs == nil {
 		cs = newCUPIState()
 	}
-	return &State{nodes: st.nodes, vossRoles: st.vossRoles, voss: st.voss, byPkid: st.byPkid, cupiState: cs, clusters: st.clusters}
+	return &State{nodes: st.nodes, vossRoles: st.vossRoles, voss: st.voss, byPkid: st.byPkid, elsewhere: st.elsewhere, cupiState: cs, clusters: st.clusters}
 }
 
 func vkey(model, hier, key string) string {
