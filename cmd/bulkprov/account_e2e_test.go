@@ -59,7 +59,7 @@ type jsonAccount struct {
 }
 
 var (
-	applyLineRE    = regexp.MustCompile(`Apply: (\d+) rows?: (\d+) ok, (\d+) failed(?:, (\d+) not run)?\. Operations: (\d+) done, (\d+) failed, (\d+) skipped, (\d+) unchanged\.`)
+	applyLineRE    = regexp.MustCompile(`Apply: (\d+) rows?: (\d+) ok, (\d+) failed(?:, (\d+) not run)?\. Operations: (\d+) done, (\d+) failed, (\d+) skipped, (\d+) unchanged\.[^\n]*`) // the whole line: warnings and unkept follow
 	progressLineRE = regexp.MustCompile(`(?m)^progress: (\d+)/(\d+) rows, (\d+) failed(?:, (\d+) not run)?$`)
 	htmlSummaryRE  = regexp.MustCompile(`<p class="cards" id="summary">([^<]*)</p>`)
 	htmlKindRE     = regexp.MustCompile(`<tr><td>([^<]+)</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td></tr>`)

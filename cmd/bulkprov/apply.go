@@ -471,7 +471,7 @@ func stoppedExit(p *engine.Plan, applyErr error) error {
 		}
 	}
 	if len(down) > 0 {
-		stops = append(stops, clustersExit(down))
+		stops = append(stops, clustersExit(down, false))
 	}
 	if len(stops) < 2 {
 		return errors.Join(stops...) // nil, or the one

@@ -99,7 +99,7 @@ func runPlan(args []string, io streams) (err error) {
 		}
 	}
 	if len(p.Down) > 0 {
-		return clustersExit(p.Down)
+		return clustersExit(p.Down, true)
 	}
 	if doc.Summary.Failed > 0 {
 		return silent(exitRowsFailed)

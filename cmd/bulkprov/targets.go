@@ -561,9 +561,10 @@ func fatalExit(fe *engine.FatalError) error {
 }
 
 // clustersExit is the exit of a run in which some Unity Connection
-// clusters could not be used (their rows failed, the others were done):
-// 4 when any refused access, else 3; the message names each cluster.
-func clustersExit(down map[string]error) error {
+// clusters could not be used (their rows not run, the others done — or,
+// for a plan, planned): 4 when any refused access, else 3; the message
+// names each cluster.
+func clustersExit(down map[string]error, planned bool) error {
 	names := make([]string, 0, len(down))
 	access := false
 	for name, err := range down {
@@ -576,10 +577,14 @@ func clustersExit(down map[string]error) error {
 		parts = append(parts, fmt.Sprintf("Unity Connection %s: %v", n, down[n]))
 	}
 	msg := strings.Join(parts, "; ")
-	if access {
-		return fail(exitAccess, "access refused — %s; the rows of the other targets were done; fix the access, then run again", msg)
+	others := "the rows of the other targets were done"
+	if planned {
+		others = "the rows of the other targets were planned"
 	}
-	return fail(exitInterrupted, "target unreachable — %s; the rows of the other targets were done", msg)
+	if access {
+		return fail(exitAccess, "access refused — %s; %s; fix the access, then run again", msg, others)
+	}
+	return fail(exitInterrupted, "target unreachable — %s; %s", msg, others)
 }
 
 // hashString is the hex SHA-256 of s.
