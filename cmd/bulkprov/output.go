@@ -119,6 +119,9 @@ func (r *reporter) finish(err error) error {
 	if code != exitOK && code != exitRowsFailed && err != nil && !errors.Is(err, errSilent) {
 		r.run.Error = err.Error()
 	}
+	if r.run.Inputs == nil {
+		r.run.Inputs = []report.RunFile{} // refused before the inputs were read: a list still
+	}
 	r.doc.Run = &r.run
 	failed := false
 	for _, path := range r.paths {

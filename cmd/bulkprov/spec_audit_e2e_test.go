@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -41,5 +44,39 @@ func TestAuditRecordCarriesEveryField(t *testing.T) {
 		if rows, ok := rec["rows"].(map[string]any); !ok || rows["total"] == nil {
 			t.Errorf("record %d: rows %v, want an object with total", i+1, rec["rows"])
 		}
+	}
+}
+
+// cli.md, "One account of a run": a run refused before any request (exit
+// 2) still writes its --report, naming what was wrong — in every format:
+// the CSV names the input problems too (it held only its header row), and
+// the JSON's run.inputs stays a list (it was null).
+func TestRefusedRunReportNamesWhatWasWrong(t *testing.T) {
+	dir := t.TempDir()
+	env := append([]string{"BULKPROV_STATE_DIR=" + filepath.Join(dir, "state")}, creds...)
+	csvPath, jsonPath := filepath.Join(dir, "r.csv"), filepath.Join(dir, "r.json")
+	r := bulkprov(t, env, "apply", "--sim", "--quiet", "--report", csvPath, "--report", jsonPath, "../../samples/bad/errors.xlsx")
+	if r.code != 2 {
+		t.Fatalf("apply of an invalid workbook: exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	b, err := os.ReadFile(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "emial") || !strings.Contains(string(b), "problem(s) in the input") {
+		t.Errorf("the CSV report of a refused run does not name what was wrong:\n%s", b)
+	}
+	var doc struct {
+		Run struct {
+			Inputs []any `json:"inputs"`
+			Exit   int   `json:"exit"`
+		} `json:"run"`
+	}
+	b, _ = os.ReadFile(jsonPath)
+	if err := json.Unmarshal(b, &doc); err != nil || doc.Run.Exit != 2 {
+		t.Fatalf("JSON report: %v, exit %d", err, doc.Run.Exit)
+	}
+	if doc.Run.Inputs == nil {
+		t.Errorf("run.inputs is null in the JSON report of a refused run, want a list")
 	}
 }
