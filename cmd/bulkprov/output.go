@@ -197,6 +197,9 @@ func markEarlierWork(p *engine.Plan, j *engine.Journal) int {
 	for _, e := range j.Pending {
 		mark(e)
 	}
+	for _, e := range j.Settled {
+		mark(e) // settled before the plan: done now means it landed
+	}
 	return n
 }
 
