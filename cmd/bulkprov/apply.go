@@ -236,7 +236,7 @@ func (a *applyRun) load() (*runInputs, *connection, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	a.rep.inputs(run.files)
+	a.rep.inputs(run.files, len(run.rows))
 	a.rep.run.Config = configFile(a.tf.config, run.cfgBytes, a.rv)
 	if a.fromPlan && a.packet.ConfigFile != nil {
 		a.rep.run.Config = a.packet.ConfigFile

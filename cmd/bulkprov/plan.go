@@ -192,7 +192,7 @@ func computePlan(ctx context.Context, rv *revertRun, in *inputFlags, tf *targetF
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	rep.inputs(run.files)
+	rep.inputs(run.files, len(run.rows))
 	rep.run.Config = configFile(tf.config, run.cfgBytes, rv)
 	rep.recs, run.recs = run.recs, nil
 	conn, err := tf.connect(run.cfg, io.err)

@@ -78,3 +78,44 @@ func TestResumedRunCountsSettledWriteAsDone(t *testing.T) {
 		t.Errorf("resumed summary: %s", r.stdout)
 	}
 }
+
+// cli.md, "One account of a run": rows not_run are "a row none of whose
+// operations ran because its target was down or the run stopped", and
+// every output shows the same counts. A VOSS down before the plan could be
+// read (exit 3) left every output counting no rows at all: the JSON's
+// rows.total 0, the metrics' rows 0, the audit's rows 0. Each input row is
+// a row not run.
+func TestTargetDownBeforePlanCountsRowsNotRun(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	env := append([]string{"BULKPROV_STATE_DIR=" + state}, creds...)
+	sim := startSim(t)
+	wb := filepath.Join(dir, "users.xlsx")
+	writeRows(t, wb, []userRow{baseUser(95), baseUser(96), baseUser(97)})
+	rep, prom := filepath.Join(dir, "run.json"), filepath.Join(dir, "run.prom")
+	r := bulkprov(t, env, "apply", "--quiet", "--retries", "1", "--voss", "http://127.0.0.1:1", "--cupi", sim.url,
+		"--report", rep, "--metrics-file", prom, wb)
+	if r.code != 3 {
+		t.Fatalf("apply with VOSS down: exit %d, want 3\n%s", r.code, r.stderr)
+	}
+	var doc struct {
+		Rows struct {
+			Total  int `json:"total"`
+			NotRun int `json:"not_run"`
+		} `json:"rows"`
+	}
+	b, _ := os.ReadFile(rep)
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Rows.Total != 3 || doc.Rows.NotRun != 3 {
+		t.Errorf("JSON rows %+v, want 3 rows, 3 not run", doc.Rows)
+	}
+	if m, _ := os.ReadFile(prom); !strings.Contains(string(m), `bulkprov_last_run_rows{command="apply",status="not_run"} 3`) {
+		t.Errorf("metrics rows:\n%s", m)
+	}
+	recs := auditLines(t, filepath.Join(state, "audit.jsonl"))
+	if rows, _ := recs[len(recs)-1]["rows"].(map[string]any); rows == nil || rows["not_run"] != float64(3) {
+		t.Errorf("audit rows %v, want 3 not run", recs[len(recs)-1]["rows"])
+	}
+}

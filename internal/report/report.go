@@ -36,12 +36,17 @@ type Document struct {
 	ResentSecrets int `json:"resent_secrets,omitempty"`
 	// Estimate is a plan's forecast of its apply's duration (estimate.go).
 	Estimate *Estimate `json:"estimate,omitempty"`
+	// NotPlanned counts the input rows of a run that stopped (a target
+	// down, access refused) before any of them was planned: rows not run.
+	NotPlanned int `json:"-"`
 }
 
 // Account is the document's one account (see Account): every format
 // renders it.
 func (d *Document) Account() Account {
 	a := Tally(d.Ops)
+	a.Rows.Total += d.NotPlanned
+	a.Rows.NotRun += d.NotPlanned
 	a.ResentSecrets = d.ResentSecrets
 	a.Unkept = len(d.Unkept)
 	return a
