@@ -35,12 +35,12 @@ func runApply(args []string, io streams) (err error) {
 		return err
 	}
 	defer func() { err = au.finish(err) }()
-	if err := o.check(paths); err != nil {
-		return err
-	}
 	cmd := "apply"
 	if o.revertPath != "" {
 		cmd = "apply --revert"
+	}
+	if err := o.check(paths); err != nil {
+		return refuseWithReport(err, cmd, o.reportPaths, o.outputs(paths), io)
 	}
 	a := &applyRun{applyOptions: o, io: io, paths: paths, au: au, rep: newReporter(cmd, o.reportPaths, io)}
 	a.rep.metricsPath = o.metricsPath
@@ -142,6 +142,11 @@ func (o *applyOptions) check(paths []string) error {
 	if err := o.fc.check(); err != nil {
 		return err
 	}
+	return checkOutputs(o.outputs(paths)...)
+}
+
+// outputs are the files apply writes and reads, for checkOutputs.
+func (o *applyOptions) outputs(paths []string) []outputPath {
 	outs := append(o.reportPaths.outputs(), outputPath{flag: "--metrics-file", path: o.metricsPath}, outputPath{flag: "--checkpoint", path: o.checkpoint},
 		outputPath{flag: "--backout", path: o.backoutPath, exts: []string{".json"}})
 	outs = append(outs, readPaths("input", paths...)...)
@@ -149,8 +154,7 @@ func (o *applyOptions) check(paths []string) error {
 	outs = append(outs, readPaths("--ca-file", o.tf.caFile)...)
 	outs = append(outs, readPaths("--secrets", o.tf.secrets)...)
 	outs = append(outs, readPaths("--plan", o.planPath)...)
-	outs = append(outs, readPaths("--revert", o.revertPath)...)
-	return checkOutputs(outs...)
+	return append(outs, readPaths("--revert", o.revertPath)...)
 }
 
 // applyRun is one bulkprov apply as it goes: its flags, what the back-out
@@ -232,7 +236,7 @@ func (a *applyRun) load() (*runInputs, *connection, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	a.rep.inputs(run.files)
+	a.rep.inputs(run.files, len(run.rows))
 	a.rep.run.Config = configFile(a.tf.config, run.cfgBytes, a.rv)
 	if a.fromPlan && a.packet.ConfigFile != nil {
 		a.rep.run.Config = a.packet.ConfigFile

@@ -108,6 +108,16 @@ func (a *auditRun) finish(err error) error {
 			r.Operations = &audit.Ops{Create: s.Create, Update: s.Update, Delete: s.Delete, Noop: s.Noop, Done: s.Done, Failed: s.Failed}
 		}
 	}
+	if r.Rows == nil {
+		// Stopped before a plan: the record still carries every field.
+		r.Rows = &audit.Rows{}
+	}
+	if r.Inputs == nil {
+		r.Inputs = []audit.File{}
+	}
+	if r.Approvers == nil {
+		r.Approvers = []audit.Approver{}
+	}
 	if len(r.Inputs) == 0 {
 		// Refused before the inputs were read: their hashes as they are.
 		for _, p := range a.paths {
@@ -289,7 +299,7 @@ func auditTable(io streams, lines []audit.Line, brk *audit.Break) {
 			continue
 		}
 		rows, plan := "-", "-"
-		if r.Rows != nil {
+		if r.Rows != nil && (r.Rows.Total > 0 || r.Operations != nil) {
 			rows = fmt.Sprintf("%d/%d ok", r.Rows.OK, r.Rows.Total)
 		}
 		if r.PlanSHA256 != "" {

@@ -31,6 +31,7 @@ type reporter struct {
 
 	metricsPath string      // --metrics-file (metrics.go)
 	conn        *connection // the run's targets, once connected
+	rowsRead    int         // input rows read, once the inputs are loaded
 }
 
 // needsRecords reports whether the report writes failed rows back in the
@@ -62,8 +63,9 @@ func (r *reporter) problems(in *inputFlags) {
 	}
 }
 
-// inputs records the input files of the run.
-func (r *reporter) inputs(files []engine.Input) {
+// inputs records the input files of the run and how many rows they hold.
+func (r *reporter) inputs(files []engine.Input, rows int) {
+	r.rowsRead = rows
 	r.run.Inputs = r.run.Inputs[:0]
 	for _, f := range files {
 		r.run.Inputs = append(r.run.Inputs, report.RunFile{File: f.Path, SHA256: f.SHA256})
@@ -103,6 +105,10 @@ func (r *reporter) targets(tf *targetFlags, c *connection) {
 // the error the command should return: a report that cannot be written
 // turns a success into exit 1, so a cron job notices.
 func (r *reporter) finish(err error) error {
+	if c := exitCode(err); r.doc == nil && r.rowsRead > 0 && (c == exitInterrupted || c == exitAccess) {
+		// Stopped before a plan: every row read is a row not run, in every output.
+		r.doc = &report.Document{Kind: r.run.Command, NotPlanned: r.rowsRead}
+	}
 	err = r.writeMetrics(err, exitCode(err))
 	code := exitCode(err)
 	if len(r.paths) == 0 {
@@ -118,6 +124,9 @@ func (r *reporter) finish(err error) error {
 	r.run.Exit = code
 	if code != exitOK && code != exitRowsFailed && err != nil && !errors.Is(err, errSilent) {
 		r.run.Error = err.Error()
+	}
+	if r.run.Inputs == nil {
+		r.run.Inputs = []report.RunFile{} // refused before the inputs were read: a list still
 	}
 	r.doc.Run = &r.run
 	failed := false
@@ -193,6 +202,9 @@ func markEarlierWork(p *engine.Plan, j *engine.Journal) int {
 	}
 	for _, e := range j.Pending {
 		mark(e)
+	}
+	for _, e := range j.Settled {
+		mark(e) // settled before the plan: done now means it landed
 	}
 	return n
 }

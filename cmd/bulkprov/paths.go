@@ -28,6 +28,28 @@ func readPaths(flag string, paths ...string) []outputPath {
 	return out
 }
 
+// refuseWithReport ends a run refused (exit 2) by its flags or output
+// paths before its reporter was made: its --report files are still
+// written, naming what was wrong (spec/cli.md), when they can be — each a
+// known format in a folder that exists, none naming a file the run reads,
+// another output or another report. Else err alone, nothing written.
+func refuseWithReport(err error, command string, reports reportPaths, outs []outputPath, io streams) error {
+	if len(reports) == 0 {
+		return err
+	}
+	var probe []outputPath
+	for _, o := range outs {
+		if o.flag != "--report" && o.path != "" {
+			o.read = true // only its name matters: no report may take it
+		}
+		probe = append(probe, o)
+	}
+	if checkOutputs(probe...) != nil {
+		return err
+	}
+	return newReporter(command, reports, io).finish(err)
+}
+
 // checkOutputs checks, before any server is contacted, that every output
 // can be written: its extension names a known format and its folder exists
 // and accepts a new file. A problem is exit 2; nothing is written and no

@@ -56,15 +56,18 @@ func runPlan(args []string, io streams) (err error) {
 		return err
 	}
 	defer func() { err = au.finish(err) }()
-	if err := in.check(); err != nil {
-		return err
-	}
-	if err := checkPlanPaths(reportPaths, metricsPath, outPath, revertPath, paths, &tf); err != nil {
-		return err
-	}
 	cmd := "plan"
 	if revertPath != "" {
 		cmd = "plan --revert"
+	}
+	outs := planOutputs(reportPaths, metricsPath, outPath, revertPath, paths, &tf)
+	if err := in.check(); err != nil {
+		toDetailedExit(detailed, pending, &err)
+		return refuseWithReport(err, cmd, reportPaths, outs, io)
+	}
+	if err := checkOutputs(outs...); err != nil {
+		toDetailedExit(detailed, pending, &err)
+		return refuseWithReport(err, cmd, reportPaths, outs, io)
 	}
 	rep := newReporter(cmd, reportPaths, io)
 	rep.metricsPath = metricsPath
@@ -154,16 +157,15 @@ credentials or a permission. With --detailed-exitcode (for scripts, as
 terraform's): 0 nothing would change, 2 changes are pending, 1 an error
 (invalid input, or an operation that cannot be done); 3 and 4 as above.`
 
-// checkPlanPaths checks plan's outputs can be written and its inputs read
-// before anything is planned.
-func checkPlanPaths(reportPaths reportPaths, metricsPath, outPath, revertPath string, paths []string, tf *targetFlags) error {
+// planOutputs are the files plan writes and reads, for checkOutputs to
+// check before anything is planned.
+func planOutputs(reportPaths reportPaths, metricsPath, outPath, revertPath string, paths []string, tf *targetFlags) []outputPath {
 	outs := append(reportPaths.outputs(), outputPath{flag: "--metrics-file", path: metricsPath}, outputPath{flag: "--out", path: outPath, exts: []string{".json"}})
 	outs = append(outs, readPaths("input", paths...)...)
 	outs = append(outs, readPaths("--config", tf.config)...)
 	outs = append(outs, readPaths("--ca-file", tf.caFile)...)
 	outs = append(outs, readPaths("--secrets", tf.secrets)...)
-	outs = append(outs, readPaths("--revert", revertPath)...)
-	return checkOutputs(outs...)
+	return append(outs, readPaths("--revert", revertPath)...)
 }
 
 // savePlanOut saves the plan to --out (with its inputs, as a packet,
@@ -190,7 +192,7 @@ func computePlan(ctx context.Context, rv *revertRun, in *inputFlags, tf *targetF
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	rep.inputs(run.files)
+	rep.inputs(run.files, len(run.rows))
 	rep.run.Config = configFile(tf.config, run.cfgBytes, rv)
 	rep.recs, run.recs = run.recs, nil
 	conn, err := tf.connect(run.cfg, io.err)

@@ -50,7 +50,7 @@ Exit 0 when the plan was rendered, 2 when PLAN is not a bulkprov plan or a
 	rep := newReporter(kind, reportPaths, io)
 	defer func() { err = rep.finish(err) }()
 	rep.run.Started, rep.run.Finished = p.Created, p.Created
-	rep.inputs(p.Inputs)
+	rep.inputs(p.Inputs, 0)
 	rep.run.Targets = planTargets(p.Targets)
 	rep.run.Config = pk.ConfigFile
 	rep.recs = pk.Records

@@ -37,10 +37,10 @@ type Record struct {
 	Targets    Targets    `json:"targets"`
 	Inputs     []File     `json:"inputs"`
 	Plan       string     `json:"plan,omitempty"` // the saved plan written or executed
-	PlanSHA256 string     `json:"plan_sha256,omitempty"`
+	PlanSHA256 string     `json:"plan_sha256"`    // "" when the run had no saved plan
 	Approvers  []Approver `json:"approvers"`
-	Backout    string     `json:"backout,omitempty"`
-	Rows       *Rows      `json:"rows,omitempty"`
+	Backout    string     `json:"backout"` // "" when the run wrote no back-out file
+	Rows       *Rows      `json:"rows"`    // zeros when the run stopped before a plan
 	Operations *Ops       `json:"operations,omitempty"`
 	Exit       int        `json:"exit"`
 	Error      string     `json:"error,omitempty"` // why a run was refused or stopped

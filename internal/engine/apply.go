@@ -694,6 +694,9 @@ func ResolvePending(ctx context.Context, j *Journal, t *Targets, o Options) erro
 		}
 		if settled {
 			delete(j.Pending, id)
+			if j.Settled != nil {
+				j.Settled[id] = e // for the account (cmd/bulkprov markEarlierWork)
+			}
 		}
 	}
 	return nil

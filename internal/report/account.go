@@ -220,7 +220,7 @@ func (a Account) Facts(apply bool) []Fact {
 	out = append(out, Fact{"action create", a.ByAction.Create}, Fact{"action update", a.ByAction.Update},
 		Fact{"action delete", a.ByAction.Delete}, Fact{"action noop", a.ByAction.Noop})
 	for _, r := range a.Skipped {
-		out = append(out, Fact{"skipped: " + r.Reason, r.Count})
+		out = append(out, Fact{"skipped: " + strings.TrimPrefix(r.Reason, "skipped: "), r.Count})
 	}
 	if a.ResentSecrets > 0 {
 		out = append(out, Fact{"secrets sent again (no record)", a.ResentSecrets})

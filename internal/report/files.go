@@ -50,6 +50,7 @@ func CSV(w io.Writer, d *Document) error {
 		rows = append(rows, []string{s.File, sheet, fmt.Sprint(row), "", "", n.Kind, n.Key, "none", "not restorable", n.Field, "", "",
 			"write-only value: set it again by hand or with a new apply"})
 	}
+	rows = append(rows, runErrorRows(d)...)
 	for _, r := range rows {
 		for i := range r {
 			r[i] = EscapeFormula(r[i])
@@ -60,6 +61,30 @@ func CSV(w io.Writer, d *Document) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// runErrorRows are the CSV rows of a run that was refused or stopped
+// (exit 2, 3, 4) before it had any operation: its error, then each input
+// problem, in the error column, so the CSV names what was wrong as the
+// other formats do. A run with operations names its failures on them (and
+// a row of no operation would miscount them).
+func runErrorRows(d *Document) [][]string {
+	if d.Run == nil || len(d.Ops) > 0 || (d.Run.Error == "" && len(d.Run.Problems) == 0) {
+		return nil
+	}
+	row := func(msg string) []string {
+		r := make([]string, len(changeHeader))
+		r[len(r)-1] = msg // the error column
+		return r
+	}
+	var out [][]string
+	if d.Run.Error != "" {
+		out = append(out, row(d.Run.Error))
+	}
+	for _, p := range d.Run.Problems {
+		out = append(out, row(p))
+	}
+	return out
 }
 
 // Sheet names of the report workbook. Every sheet but the failed rows

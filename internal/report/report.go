@@ -44,12 +44,18 @@ type Document struct {
 
 	warnOnce sync.Once
 	warnOf   map[string][]string // operation id -> its warnings
+
+	// NotPlanned counts the input rows of a run that stopped (a target
+	// down, access refused) before any of them was planned: rows not run.
+	NotPlanned int `json:"-"`
 }
 
 // Account is the document's one account (see Account): every format
 // renders it.
 func (d *Document) Account() Account {
 	a := Tally(d.Ops)
+	a.Rows.Total += d.NotPlanned
+	a.Rows.NotRun += d.NotPlanned
 	a.ResentSecrets = d.ResentSecrets
 	a.Unkept = len(d.Unkept)
 	a.Warnings = len(d.Warnings)

@@ -60,6 +60,10 @@ type Journal struct {
 	// outcome (their writes may or may not have happened).
 	Done    map[string]Entry
 	Pending map[string]Entry
+	// Settled holds the pending intents the resume settled before planning
+	// (engine.ResolvePending): a write whose outcome is now known, so the
+	// account counts it as what it did when the fresh plan finds it done.
+	Settled map[string]Entry
 	Resumed bool
 	// canary: the run it resumes passed its canary (canary.go).
 	canary bool
@@ -214,7 +218,7 @@ func OpenJournal(path, binding string, fresh bool) (*Journal, error) {
 	if err != nil {
 		return nil, err
 	}
-	j := &Journal{Path: path, f: f, Done: map[string]Entry{}, Pending: map[string]Entry{}, stop: make(chan struct{})}
+	j := &Journal{Path: path, f: f, Done: map[string]Entry{}, Pending: map[string]Entry{}, Settled: map[string]Entry{}, stop: make(chan struct{})}
 	j.log = newLogFile(path, f, func(step string, err error) error {
 		return &CheckpointError{Err: fmt.Errorf("checkpoint %s: %s: %w", path, step, err)}
 	})
