@@ -429,12 +429,17 @@ func runOp(ctx context.Context, op *Op, rc *rowCtx, t *Targets, o Options, j *Jo
 		op.Status, op.Error = Skipped, "not run: interrupted"
 		return err
 	}
-	// The keyed hashes of the secrets sent, by run-state scope, for objects
-	// whose server id is known before the write.
+	// The keyed hashes of the secrets sent, by run-state scope for objects
+	// whose server id is known before the write, by create scope for a
+	// create (a resumed run that finds the object knows what it was sent).
 	hashes := map[string]string{}
-	if kinds.ObjectID(op) != "" {
+	scopeOf := t.SecretScope
+	if kinds.ObjectID(op) == "" {
+		scopeOf = t.CreateScope
+	}
+	if kinds.ObjectID(op) != "" || op.Action == Create {
 		for p, v := range op.Secrets.All() {
-			scope := t.SecretScope(op, p)
+			scope := scopeOf(op, p)
 			hashes[scope] = o.RunState.Hash(scope, v)
 		}
 	}

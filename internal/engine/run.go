@@ -51,6 +51,7 @@ type Run struct {
 func (r *Run) Open() error {
 	if r.Journal != nil {
 		r.Journal.Restore(r.State)
+		r.Options.Landed = r.Journal.Landed()
 	}
 	if r.Options.OneTime != nil {
 		if err := r.Options.OneTime.Open(r.OneTimePath, r.Journal != nil && r.Journal.Resumed); err != nil {

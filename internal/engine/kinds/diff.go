@@ -85,6 +85,9 @@ func secretChanges(op *Op, secrets Secrets, exists bool, t *Targets, o Options) 
 			if o.RunState.Known(scope) == o.RunState.Hash(scope, v) {
 				continue
 			}
+			if landedBefore(op, p, v, scope, t, o) {
+				continue
+			}
 		}
 		var old any
 		if exists {
@@ -93,6 +96,26 @@ func secretChanges(op *Op, secrets Secrets, exists bool, t *Targets, o Options) 
 		op.Changes = append(op.Changes, Change{Field: p, Old: old, New: SecretMarker, Secret: true})
 		op.Secrets.Set(p, v)
 	}
+}
+
+// landedBefore reports whether the secret at path p, value v, of an object
+// that exists was set by a create of this run that reached the server
+// before the run was interrupted (Options.Landed); an apply records it in
+// the run state under the object's own scope, as if that create's answer
+// had come.
+func landedBefore(op *Op, p, v, scope string, t *Targets, o Options) bool {
+	if len(o.Landed) == 0 {
+		return false
+	}
+	cs := t.CreateScope(op, p)
+	h, ok := o.Landed[cs]
+	if !ok || h != o.RunState.Hash(cs, v) {
+		return false
+	}
+	if !o.ForReview {
+		o.RunState.Set(scope, o.RunState.Hash(scope, v))
+	}
+	return true
 }
 
 // ---- VOSS ----

@@ -50,6 +50,22 @@ func (t *Targets) SecretScope(op *Op, path string) string {
 	return name + "|" + op.Kind + "|" + ObjectID(op) + "|" + path
 }
 
+// CreateScope is the scope of a secret a create sends, before the object
+// has a server id: by its key. A create's journal intent carries its
+// secrets' keyed hashes under it, so a resumed run that finds the object
+// made by a create whose answer was lost knows what that create set
+// (Options.Landed).
+func (t *Targets) CreateScope(op *Op, path string) string {
+	name := t.CUPIName
+	if op.Target == "voss" {
+		name = t.VOSSName
+	}
+	if name == "" {
+		name = t.ID
+	}
+	return name + "|" + op.Kind + "|create:" + strings.ToLower(op.Key) + "|" + path
+}
+
 // LimiterOf returns the limiter of target name.
 func (t *Targets) LimiterOf(name string) *Limiter {
 	if name == "cupi" {
@@ -91,6 +107,11 @@ type Options struct {
 	// under other hierarchies (elsewhere.go): a revert plan recreates
 	// what the run deleted, and warns of nothing.
 	NoElsewhere bool
+	// Landed holds the keyed hashes, by CreateScope, of the secrets sent
+	// by the creates an interrupted run left pending (intent, no outcome):
+	// an object such a create made holds them, so they are not sent
+	// again (Journal.Landed).
+	Landed map[string]string
 }
 
 // DefaultReusePatterns are the reuse-refusal wordings bulkprov knows.

@@ -411,6 +411,25 @@ func (j *Journal) Restore(rs *RunState) {
 	}
 }
 
+// Landed returns the keyed hashes, by create scope, of the secrets sent by
+// the creates an interrupted run left pending (intent, no outcome): a
+// fresh plan that finds such an object knows what its create set.
+func (j *Journal) Landed() map[string]string {
+	var out map[string]string
+	for _, e := range j.Pending {
+		if e.Action != Create {
+			continue
+		}
+		for scope, h := range e.Hashes {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[scope] = h
+		}
+	}
+	return out
+}
+
 // Close flushes the journal; complete marks the run finished, so the next
 // run of the same command starts afresh instead of resuming.
 func (j *Journal) Close(complete bool) error {
