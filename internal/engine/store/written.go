@@ -3,7 +3,6 @@ package store
 import (
 	"bufio"
 	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -58,14 +57,15 @@ type writtenValues struct {
 }
 
 func (r *RunState) keyedTrunc(dst []byte, parts ...string) {
-	m := hmac.New(sha256.New, r.key)
+	m := r.mac()
+	defer r.macs.Put(m)
 	for i, p := range parts {
 		if i > 0 {
-			m.Write([]byte{0})
+			m.h.Write([]byte{0})
 		}
-		m.Write([]byte(p))
+		io.WriteString(m.h, p)
 	}
-	copy(dst, m.Sum(nil))
+	copy(dst, m.h.Sum(m.sum[:0]))
 }
 
 func (r *RunState) writtenKeys(scope, value string) (writtenKey, [8]byte) {
