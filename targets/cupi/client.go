@@ -46,6 +46,7 @@ type Client struct {
 	base  string
 	http  *http.Client
 	creds targets.Credentials
+	hdr   targets.RequestHeaders // built once from creds
 	// Observe, when set, is called after every request with its method,
 	// status (0 on transport errors) and duration; used for metrics.
 	Observe func(method string, status int, seconds float64)
@@ -62,7 +63,7 @@ type Client struct {
 // New returns a client for the server at base (scheme://host[:port]).
 func New(base string, hc *http.Client, creds targets.Credentials) *Client {
 	targets.AddCredentials(creds)
-	return &Client{base: strings.TrimRight(base, "/"), http: hc, creds: creds}
+	return &Client{base: strings.TrimRight(base, "/"), http: hc, creds: creds, hdr: targets.NewRequestHeaders(creds, "application/json")}
 }
 
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body any) (*http.Response, error) {
@@ -82,12 +83,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	if err != nil {
 		return nil, err
 	}
-	req.SetBasicAuth(c.creds.User, c.creds.Password)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", targets.UserAgent())
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	req.Header = c.hdr.Header(body != nil)
 	start := nowSeconds()
 	resp, err := c.Hooks.Do(c.http, req)
 	if err != nil {

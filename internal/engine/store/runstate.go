@@ -66,6 +66,21 @@ type keyedMAC struct {
 	key []byte
 	h   hash.Hash
 	sum [sha256.Size]byte
+	buf []byte // the parts hashed, written at once (no copy per string)
+}
+
+// write adds a part to the bytes to hash.
+func (m *keyedMAC) write(s string) { m.buf = append(m.buf, s...) }
+
+// sumTo hashes the parts written and returns the MAC (valid until m is
+// used again).
+func (m *keyedMAC) sumTo() []byte {
+	m.h.Write(m.buf)
+	if cap(m.buf) > 4<<10 {
+		m.buf = nil
+	}
+	m.buf = m.buf[:0]
+	return m.h.Sum(m.sum[:0])
 }
 
 // mac returns an HMAC keyed with the run state's key, reset; put it back
@@ -73,6 +88,7 @@ type keyedMAC struct {
 func (r *RunState) mac() *keyedMAC {
 	if m, ok := r.macs.Get().(*keyedMAC); ok && bytes.Equal(m.key, r.key) {
 		m.h.Reset()
+		m.buf = m.buf[:0]
 		return m
 	}
 	return &keyedMAC{key: r.key, h: hmac.New(sha256.New, r.key)}
@@ -330,10 +346,10 @@ func NewMemoryRunState() *RunState {
 func (r *RunState) Hash(scope, value string) string {
 	m := r.mac()
 	defer r.macs.Put(m)
-	io.WriteString(m.h, scope)
-	m.h.Write([]byte{0})
-	io.WriteString(m.h, value)
-	return hex.EncodeToString(m.h.Sum(m.sum[:0]))
+	m.write(scope)
+	m.write("\x00")
+	m.write(value)
+	return hex.EncodeToString(m.sumTo())
 }
 
 // Known returns the hash last applied in scope, or "".
