@@ -55,7 +55,7 @@ func benchClusters(dir string) {
 		}
 	}
 	fmt.Printf("\n## clusters: %d data/User rows per cluster (VOSS user, CUPI user, CUPI role), CUPI 5 slots × %v per cluster, VOSS unpaced; plan + apply\n\n", n, clusterService)
-	fmt.Printf("| clusters | rows | CUPI req per cluster (floor) | VOSS req | CUPI p50 | per-cluster floor | plan (its floor) | plan + apply | share of floor | bare client's share | CPU | CPU per cluster | peak heap | heap per cluster |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Printf("| clusters | rows | CUPI req per cluster (floor) | VOSS req | CUPI p50 | per-cluster floor | plan (its floor) | plan + apply | share of floor | bare client's share | CPU | CPU per cluster | CPU per request | peak heap | heap per cluster |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, k := range sizes {
 		path := filepath.Join(dir, fmt.Sprintf("clusters-%d.csv", k))
 		f, err := os.Create(path)
@@ -82,10 +82,10 @@ func benchClusters(dir string) {
 		heap := 0.0
 		clusterCell(path, k, func(fn func()) { heap = peakHeap(fn) })
 		bare := bareClusters(k, m.floorReq/k)
-		fmt.Printf("| %d | %d | %d (%d) | %d | %v | %v | %v (%v) | %v | **%.2f** | %.2f | %v | %v | %.1f MiB | %.2f MiB |\n", k, k*n,
+		fmt.Printf("| %d | %d | %d (%d) | %d | %v | %v | %v (%v) | %v | **%.2f** | %.2f | %v | %v | %.3f ms | %.1f MiB | %.2f MiB |\n", k, k*n,
 			m.cupiReq/k, m.floorReq/k, m.vossReq, m.p50.Round(100*time.Microsecond), m.floor.Round(10*time.Millisecond), m.plan.Round(10*time.Millisecond), m.planFloor.Round(10*time.Millisecond), m.wall.Round(10*time.Millisecond),
 			m.floor.Seconds()/m.wall.Seconds(), m.floor.Seconds()/bare.Seconds(), m.cpu.Round(10*time.Millisecond), (m.cpu / time.Duration(k)).Round(time.Millisecond),
-			heap, heap/float64(k))
+			m.cpu.Seconds()*1000/float64(m.cupiReq+m.vossReq), heap, heap/float64(k))
 		if m.failed > 0 {
 			fmt.Fprintf(os.Stderr, "%d clusters: %d operations failed\n", k, m.failed)
 		}

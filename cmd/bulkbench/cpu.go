@@ -92,13 +92,19 @@ func (r *recorder) stop() []recorded {
 
 // benchCPU measures the CPU time (user + sys) of the whole bulkprov process
 // — load, plan and apply — per HTTP request the servers received, and
-// beside it a plain Go client sending the same requests one after another
-// to the same simulators (fresh ones, in the same run): the floor of what
-// an HTTP client costs. The simulators run in their own process, so their
-// CPU is not counted; a recording proxy in this process counts the
-// requests. BULKBENCH_CPU_USERS (default 2000) rows of realUsers;
-// BULKBENCH_BEFORE=COMMIT also builds bulkprov at COMMIT and runs it side
-// by side; BULKBENCH_CPU_ROUNDS (default 2) runs alternate. Each run is
+// beside it two baselines sending the same requests one after another to
+// the same simulators (fresh ones, in the same run): a plain Go client,
+// the floor of what an HTTP client costs; and the durable floor, that
+// plain client appending a line of about half a kilobyte to a file and
+// fsyncing it before each write request — what any client that must not
+// lose a write pays on this disk. The simulators run in their own
+// process, so their CPU is not counted; a recording proxy in this process
+// counts the requests. BULKBENCH_CPU_USERS (default 2000) rows of
+// realUsers; BULKBENCH_BEFORE=COMMIT also builds bulkprov at COMMIT and
+// runs it side by side; BULKBENCH_CPU_ROUNDS (default 2) runs alternate.
+// BULKBENCH_CPU_SERVICE=DURATION (default 0) is the CUPI service time of
+// bulkprov's runs (the baselines, sequential, run at 0 ms: their CPU per
+// request does not depend on how long a server takes). Each run is
 // repeated under strace, against fresh simulators, for its fsyncs
 // (BULKBENCH_STRACE=0 skips it).
 func benchCPU(dir string) {
@@ -109,6 +115,12 @@ func benchCPU(dir string) {
 	if v := os.Getenv("BULKBENCH_CPU_ROUNDS"); v != "" {
 		fmt.Sscan(v, &rounds)
 	}
+	var service time.Duration
+	if v := os.Getenv("BULKBENCH_CPU_SERVICE"); v != "" {
+		var err error
+		service, err = time.ParseDuration(v)
+		must(err)
+	}
 	type binary struct{ name, path string }
 	bins := []binary{{"this tree", filepath.Join(dir, "bulkprov")}}
 	if out, err := exec.Command("go", "build", "-o", bins[0].path, "./cmd/bulkprov").CombinedOutput(); err != nil {
@@ -117,16 +129,15 @@ func benchCPU(dir string) {
 	if commit := os.Getenv("BULKBENCH_BEFORE"); commit != "" {
 		bins = append([]binary{{commit, buildAt(dir, commit)}}, bins...)
 	}
-	self, err := os.Executable()
-	must(err)
 	sim := bins[len(bins)-1].path
+	simArgs := []string{"--cupi-service-time", service.String()}
 	csv := realUsers(filepath.Join(dir, "cpu-users.csv"), "cpu", n)
 	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Printf("\n## CPU per HTTP request: bulkprov apply (whole process: load, plan, apply) against a plain Go client sending the same requests one after another, %d data/User rows (11 columns: password, PIN, role, credential policy, ...), VOSS unpaced, CUPI 0 ms, simulators in their own process; load average at start %s\n\n", n, strings.Join(strings.Fields(string(load))[:3], " "))
-	fmt.Printf("| round | bulkprov | requests received | writes | user | sys | CPU per request | plain client: user | sys | CPU per request | ratio | fsyncs | fsyncs per write | peak RSS |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Printf("\n## CPU per HTTP request: bulkprov apply (whole process: load, plan, apply) against a plain Go client and the durable floor (the plain client with an fsync'd 0.5 KB append before each write) sending the same requests one after another, %d data/User rows (11 columns: password, PIN, role, credential policy, ...), VOSS unpaced, CUPI %v, simulators in their own process; load average at start %s\n\n", n, service, strings.Join(strings.Fields(string(load))[:3], " "))
+	fmt.Printf("| round | bulkprov | requests received | writes | user | sys | CPU per request | plain client: user | sys | CPU per request | **ratio** | durable floor: user | sys | CPU per request | **ratio** | fsyncs | fsyncs per write | peak RSS |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for round := 1; round <= rounds; round++ {
 		for i, b := range bins {
-			url, stop := startSim(sim)
+			url, stop := startSim(sim, simArgs...)
 			rec := startRecorder(url)
 			state := filepath.Join(dir, fmt.Sprintf("cpu-state-%d-%d", round, i))
 			m := runTimed(b.path, rec.url, state, csv)
@@ -134,7 +145,7 @@ func benchCPU(dir string) {
 			stop()
 			syncs := -1
 			if os.Getenv("BULKBENCH_STRACE") != "0" {
-				url, stop := startSim(sim)
+				url, stop := startSim(sim, simArgs...)
 				syncs = countFsyncs(b.path, url, state+"-strace", csv)
 				stop()
 			}
@@ -149,24 +160,39 @@ func benchCPU(dir string) {
 			must(err)
 			must(gob.NewEncoder(lf).Encode(reqs))
 			must(lf.Close())
-			url2, stop2 := startSim(sim)
-			out, err := exec.Command(self, "plain-client", log, url2).Output()
-			stop2()
-			must(err)
-			var pu, ps float64
-			fmt.Sscan(string(out), &pu, &ps)
+			pu, ps := runPlain(sim, log, "")
+			du, ds := runPlain(sim, log, filepath.Join(dir, fmt.Sprintf("durable-%d-%d.log", round, i)))
 			per := (m.user + m.sys) / float64(len(reqs)) * 1000
 			plainPer := (pu + ps) / float64(len(reqs)) * 1000
+			durablePer := (du + ds) / float64(len(reqs)) * 1000
 			fsync := "—"
 			perWrite := "—"
 			if syncs >= 0 {
 				fsync = fmt.Sprint(syncs)
 				perWrite = fmt.Sprintf("%.2f", float64(syncs)/float64(writes))
 			}
-			fmt.Printf("| %d | %s | %d | %d | %.2f s | %.2f s | %.3f ms | %.2f s | %.2f s | %.3f ms | **%.2f×** | %s | %s | %.0f MiB |\n",
-				round, b.name, len(reqs), writes, m.user, m.sys, per, pu, ps, plainPer, per/plainPer, fsync, perWrite, m.rssMiB)
+			fmt.Printf("| %d | %s | %d | %d | %.2f s | %.2f s | %.3f ms | %.2f s | %.2f s | %.3f ms | **%.2f×** | %.2f s | %.2f s | %.3f ms | **%.2f×** | %s | %s | %.0f MiB |\n",
+				round, b.name, len(reqs), writes, m.user, m.sys, per, pu, ps, plainPer, per/plainPer, du, ds, durablePer, per/durablePer, fsync, perWrite, m.rssMiB)
 		}
 	}
+}
+
+// runPlain runs the plain client (journal "") or the durable floor (an
+// fsync'd append to journal before each write) in a child process against
+// fresh simulators at 0 ms, and returns its user and sys CPU seconds.
+func runPlain(sim, log, journal string) (user, sys float64) {
+	url, stop := startSim(sim)
+	defer stop()
+	self, err := os.Executable()
+	must(err)
+	args := []string{"plain-client", log, url}
+	if journal != "" {
+		args = append(args, journal)
+	}
+	out, err := exec.Command(self, args...).Output()
+	must(err)
+	fmt.Sscan(string(out), &user, &sys)
+	return user, sys
 }
 
 type cpuMeasured struct{ user, sys, rssMiB float64 }
@@ -214,17 +240,32 @@ func countFsyncs(bin, url, state, csv string) int {
 // plainClient is the child process of benchCPU: it sends the recorded
 // requests in log one after another to url with a plain net/http client,
 // reads each answer whole, and prints its own user and sys CPU seconds
-// for the sending alone (reading the log excluded).
-func plainClient(log, base string) {
+// for the sending alone (reading the log excluded). With a journal path,
+// it is the durable floor: before each write request it appends a line of
+// about half a kilobyte to that file and fsyncs it, as a client that must
+// not lose a write does at the least.
+func plainClient(log, base, journal string) {
 	f, err := os.Open(log)
 	must(err)
 	var reqs []recorded
 	must(gob.NewDecoder(bufio.NewReader(f)).Decode(&reqs))
 	f.Close()
+	var jf *os.File
+	line := []byte(`{"type":"intent","op":"` + strings.Repeat("x", 480) + `"}` + "\n")
+	if journal != "" {
+		jf, err = os.OpenFile(journal, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_TRUNC, 0o600)
+		must(err)
+		defer jf.Close()
+	}
 	client := &http.Client{Timeout: time.Minute}
 	var r0, r1 syscall.Rusage
 	must(syscall.Getrusage(syscall.RUSAGE_SELF, &r0))
 	for _, r := range reqs {
+		if jf != nil && r.Method != http.MethodGet {
+			_, err := jf.Write(line)
+			must(err)
+			must(jf.Sync())
+		}
 		req, err := http.NewRequest(r.Method, base+r.URI, bytes.NewReader(r.Body))
 		must(err)
 		for k, v := range r.Header {

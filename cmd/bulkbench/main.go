@@ -56,7 +56,7 @@ func main() {
 		return
 	}
 	if which == "plain-client" { // the cpu benchmark's plain client, as a child process
-		plainClient(flag.Arg(1), flag.Arg(2))
+		plainClient(flag.Arg(1), flag.Arg(2), flag.Arg(3))
 		return
 	}
 	dir, _ := os.MkdirTemp("", "bulkbench")

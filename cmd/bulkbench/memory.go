@@ -93,8 +93,8 @@ func memoryInput(dir string, n int) string {
 
 // startSim starts bin's simulators in their own process and returns their
 // URL and what stops them.
-func startSim(bin string) (url string, stop func()) {
-	sim := exec.Command(bin, "sim", "--listen", "127.0.0.1:0")
+func startSim(bin string, args ...string) (url string, stop func()) {
+	sim := exec.Command(bin, append([]string{"sim", "--listen", "127.0.0.1:0"}, args...)...)
 	sim.Env = append(os.Environ(), "BULKPROV_VOSS_USER=admin", "BULKPROV_VOSS_PASSWORD=admin")
 	stdout, _ := sim.StdoutPipe()
 	must(sim.Start())

@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	stdjson "encoding/json"
@@ -46,6 +47,7 @@ type Client struct {
 	base  string
 	http  *http.Client
 	creds targets.Credentials
+	hdr   targets.RequestHeaders // built once from creds
 	// Observe, when set, is called after every request with its method,
 	// status (0 on transport errors) and duration; used for metrics.
 	Observe func(method string, status int, seconds float64)
@@ -62,7 +64,7 @@ type Client struct {
 // New returns a client for the server at base (scheme://host[:port]).
 func New(base string, hc *http.Client, creds targets.Credentials) *Client {
 	targets.AddCredentials(creds)
-	return &Client{base: strings.TrimRight(base, "/"), http: hc, creds: creds}
+	return &Client{base: strings.TrimRight(base, "/"), http: hc, creds: creds, hdr: targets.NewRequestHeaders(creds, "application/json")}
 }
 
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body any) (*http.Response, error) {
@@ -82,12 +84,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	if err != nil {
 		return nil, err
 	}
-	req.SetBasicAuth(c.creds.User, c.creds.Password)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", targets.UserAgent())
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	req.Header = c.hdr.Header(body != nil)
 	start := nowSeconds()
 	resp, err := c.Hooks.Do(c.http, req)
 	if err != nil {
@@ -221,62 +218,115 @@ const MaxBody = 256 << 20
 // be decoded as it streams in, and whether it is XML. The caller drains
 // and closes resp.Body.
 func openAnswer(resp *http.Response, limit int64) (io.Reader, bool, error) {
-	req := resp.Request
-	method, path := http.MethodGet, ""
-	if req != nil {
-		method, path = req.Method, strings.TrimPrefix(req.URL.Path, "/vmrest")
-	}
-	bad := func(detail string) error {
-		return targets.BadAnswer("cupi", method, path, true, resp, detail)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, false, bad("a read is answered 200 with a body")
-	}
-	mt := targets.MediaType(resp)
-	isXML := targets.IsXML(mt)
-	sniff := mt == "" || mt == "text/plain" // a server that does not say (Go's own default)
-	if !targets.IsJSON(mt) && !isXML && !sniff {
-		return nil, false, bad("JSON (or XML) was asked for")
-	}
-	if strings.Contains(mt, "html") {
-		return nil, false, bad("an HTML page, not the API's XML")
+	a, err := checkAnswer(resp)
+	if err != nil {
+		return nil, false, err
 	}
 	br := bufio.NewReader(io.LimitReader(resp.Body, limit))
-	var first byte
 	for {
 		c, err := br.ReadByte()
 		if err == io.EOF {
-			return nil, false, bad("an empty body")
+			return nil, false, a.bad("an empty body")
 		}
 		if err != nil {
 			return nil, false, err
 		}
-		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
-			first = c
+		if !isSpace(c) {
 			_ = br.UnreadByte()
-			break
+			isXML, err := a.first(c)
+			return br, isXML, err
 		}
 	}
-	if sniff {
-		// No media type said: the body's first byte tells.
-		isXML = first == '<'
-	}
-	if isXML && first != '<' || !isXML && first != '{' && first != '[' {
-		return nil, false, bad("the body does not match its media type")
-	}
-	return br, isXML, nil
 }
 
-// readAnswer is openAnswer, read whole (for single objects, at most
-// limit bytes).
-func readAnswer(resp *http.Response, limit int64) ([]byte, bool, error) {
-	defer targets.Drain(resp.Body)
-	r, isXML, err := openAnswer(resp, limit)
-	if err != nil {
-		return nil, false, err
+// answer is a read's answer whose status and media type passed: its
+// body's first byte is still to be checked (first).
+type answer struct {
+	resp         *http.Response
+	isXML, sniff bool
+}
+
+// checkAnswer checks a read's status and media type (openAnswer).
+func checkAnswer(resp *http.Response) (answer, error) {
+	a := answer{resp: resp}
+	if resp.StatusCode != http.StatusOK {
+		return a, a.bad("a read is answered 200 with a body")
 	}
-	body, err := io.ReadAll(r)
-	return body, isXML, err
+	mt := targets.MediaType(resp)
+	a.isXML = targets.IsXML(mt)
+	a.sniff = mt == "" || mt == "text/plain" // a server that does not say (Go's own default)
+	if !targets.IsJSON(mt) && !a.isXML && !a.sniff {
+		return a, a.bad("JSON (or XML) was asked for")
+	}
+	if strings.Contains(mt, "html") {
+		return a, a.bad("an HTML page, not the API's XML")
+	}
+	return a, nil
+}
+
+func (a answer) bad(detail string) error {
+	method, path := http.MethodGet, ""
+	if req := a.resp.Request; req != nil {
+		method, path = req.Method, strings.TrimPrefix(req.URL.Path, "/vmrest")
+	}
+	return targets.BadAnswer("cupi", method, path, true, a.resp, detail)
+}
+
+// first checks the body's first byte other than white space against the
+// media type (or, when none was said, tells it) and returns whether the
+// body is XML.
+func (a answer) first(c byte) (bool, error) {
+	isXML := a.isXML
+	if a.sniff {
+		isXML = c == '<' // no media type said: the body's first byte tells
+	}
+	if isXML && c != '<' || !isXML && c != '{' && c != '[' {
+		return false, a.bad("the body does not match its media type")
+	}
+	return isXML, nil
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// answers are the buffers single-object answers are read into, reused
+// (readAnswer): a credential's or user's read is a few hundred bytes,
+// and a fresh bufio.Reader and io.ReadAll cost about 5 KB each.
+var answers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// readAnswer is openAnswer, read whole (for single objects, at most limit
+// bytes) into a reused buffer: the body is valid until release is called
+// (decoders copy what they keep).
+func readAnswer(resp *http.Response, limit int64) (body []byte, isXML bool, release func(), err error) {
+	defer targets.Drain(resp.Body)
+	a, err := checkAnswer(resp)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	buf := answers.Get().(*bytes.Buffer)
+	buf.Reset()
+	release = func() {
+		if buf.Cap() <= 64<<10 { // a big answer's buffer is not kept
+			answers.Put(buf)
+		}
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, limit)); err != nil {
+		release()
+		return nil, false, nil, err
+	}
+	body = buf.Bytes()
+	i := 0
+	for i < len(body) && isSpace(body[i]) {
+		i++
+	}
+	if i == len(body) {
+		release()
+		return nil, false, nil, a.bad("an empty body")
+	}
+	if isXML, err = a.first(body[i]); err != nil {
+		release()
+		return nil, false, nil, err
+	}
+	return body[i:], isXML, release, nil
 }
 
 // decodeList reads a CUPI collection answer in JSON or XML and returns its
@@ -550,10 +600,11 @@ func flatten(m map[string]any) Object {
 // is a *targets.BadAnswerError — never an empty object, which would read
 // as a credential never set.
 func decodeObject(resp *http.Response, elem string) (Object, error) {
-	body, isXML, err := readAnswer(resp, 16<<20)
+	body, isXML, release, err := readAnswer(resp, 16<<20)
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	bad := func(err error) error {
 		return targets.BadAnswer("cupi", http.MethodGet, strings.TrimPrefix(resp.Request.URL.Path, "/vmrest"), true, resp, err.Error())
 	}

@@ -51,6 +51,7 @@ type Client struct {
 	base  string
 	http  *http.Client
 	creds targets.Credentials
+	hdr   targets.RequestHeaders // built once from creds
 	// Nowait makes writes asynchronous transactions that the client polls.
 	Nowait bool
 	// PollInterval is the first poll delay (doubling up to 1s).
@@ -87,7 +88,7 @@ func (c *Client) placed(hierarchy string, m refs) string {
 // New returns a client for the server at base (scheme://host[:port]).
 func New(base string, hc *http.Client, creds targets.Credentials) *Client {
 	targets.AddCredentials(creds)
-	return &Client{base: strings.TrimRight(base, "/"), http: hc, creds: creds, Nowait: true, PollInterval: 20 * time.Millisecond, MaxWait: 10 * time.Minute}
+	return &Client{base: strings.TrimRight(base, "/"), http: hc, creds: creds, hdr: targets.NewRequestHeaders(creds, "application/json"), Nowait: true, PollInterval: 20 * time.Millisecond, MaxWait: 10 * time.Minute}
 }
 
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, body any) (*http.Response, error) {
@@ -110,12 +111,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	if err != nil {
 		return nil, err
 	}
-	req.SetBasicAuth(c.creds.User, c.creds.Password)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", targets.UserAgent())
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	req.Header = c.hdr.Header(body != nil)
 	// A bulk export is a POST that only reads: its failures are safe to
 	// retry, never an unknown outcome.
 	read := method == http.MethodGet || strings.HasSuffix(path, "/export/")

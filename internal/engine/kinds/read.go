@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
@@ -145,32 +146,42 @@ func (r *stateReader) readVOSS() error {
 	}); err != nil {
 		return err
 	}
+	// The roles of each hierarchy and the instances under each root are
+	// independent reads (each fills its own entries, under st.mu): sent at
+	// once under VOSS's limiter, not one after another — a provider's
+	// tenants are as many roots, and one by one their round trips were
+	// a plan's time (32 tenants: 32 listings in a row).
+	var g errgroup.Group
+	g.SetLimit(max(1, t.VOSSLimiter.Max))
+	var failed atomic.Bool
+	read := func(fn func() error) {
+		g.Go(func() error {
+			if failed.Load() {
+				return nil // an earlier read failed: the plan stops with it
+			}
+			err := fn()
+			if err != nil {
+				failed.Store(true)
+			}
+			return err
+		})
+	}
 	for h := range r.named.roleHiers {
 		if !st.hasNode(h) {
 			continue
 		}
-		if err := r.call(t.VOSSLimiter, func(ctx context.Context) error {
-			names, err := t.VOSS.Roles(ctx, h)
-			if err != nil {
-				return optional(err) // the server checks roles itself
-			}
-			set := map[string]bool{}
-			for _, n := range names {
-				set[n] = true
-			}
-			st.vossRoles[h] = set
-			return nil
-		}); err != nil {
-			return err
-		}
+		read(func() error { return r.readVOSSRoles(h) })
 	}
 	for model, hs := range r.named.hiers {
 		for _, root := range roots(hs, st) {
-			if err := r.readVOSSInstances(model, root, hs); err != nil {
-				return err
-			}
+			read(func() error { return r.readVOSSInstances(model, root, hs) })
 		}
 	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	// After the instances: only the keys absent at their hierarchy are
+	// looked up elsewhere.
 	if err := r.readElsewhere(); err != nil {
 		return err
 	}
@@ -178,21 +189,41 @@ func (r *stateReader) readVOSS() error {
 		if st.byPkid[id] != nil {
 			continue
 		}
-		err := r.call(t.VOSSLimiter, func(ctx context.Context) error {
-			in, err := t.VOSS.Get(ctx, model, id)
-			if errors.Is(err, targets.ErrNotFound) {
-				return nil
-			}
-			if err == nil {
-				st.byPkid[id] = in
-			}
-			return err
+		read(func() error {
+			return r.call(t.VOSSLimiter, func(ctx context.Context) error {
+				in, err := t.VOSS.Get(ctx, model, id)
+				if errors.Is(err, targets.ErrNotFound) {
+					return nil
+				}
+				if err == nil {
+					st.mu.Lock()
+					st.byPkid[id] = in
+					st.mu.Unlock()
+				}
+				return err
+			})
 		})
-		if err != nil {
-			return err
-		}
 	}
-	return nil
+	return g.Wait()
+}
+
+// readVOSSRoles reads the role names of hierarchy h.
+func (r *stateReader) readVOSSRoles(h string) error {
+	t, st := r.t, r.st
+	return r.call(t.VOSSLimiter, func(ctx context.Context) error {
+		names, err := t.VOSS.Roles(ctx, h)
+		if err != nil {
+			return optional(err) // the server checks roles itself
+		}
+		set := map[string]bool{}
+		for _, n := range names {
+			set[n] = true
+		}
+		st.mu.Lock()
+		st.vossRoles[h] = set
+		st.mu.Unlock()
+		return nil
+	})
 }
 
 // readVOSSInstances lists model's instances under root in hierarchies hs

@@ -133,8 +133,11 @@ func Norm(v any) string {
 	case nil:
 		return ""
 	case string:
-		if b, err := strconv.ParseBool(t); err == nil && (t == "True" || t == "False" || t == "TRUE" || t == "FALSE") {
-			return strconv.FormatBool(b)
+		switch t { // spelt as a server may; no ParseBool, whose error allocates
+		case "True", "TRUE":
+			return "true"
+		case "False", "FALSE":
+			return "false"
 		}
 		return t
 	case bool:

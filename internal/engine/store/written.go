@@ -2,8 +2,8 @@ package store
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -58,14 +58,15 @@ type writtenValues struct {
 }
 
 func (r *RunState) keyedTrunc(dst []byte, parts ...string) {
-	m := hmac.New(sha256.New, r.key)
+	m := r.mac()
+	defer r.macs.Put(m)
 	for i, p := range parts {
 		if i > 0 {
-			m.Write([]byte{0})
+			m.write("\x00")
 		}
-		m.Write([]byte(p))
+		m.write(p)
 	}
-	copy(dst, m.Sum(nil))
+	copy(dst, m.sumTo())
 }
 
 func (r *RunState) writtenKeys(scope, value string) (writtenKey, [8]byte) {
@@ -205,13 +206,20 @@ func (r *RunState) saveWritten() error {
 	for k := range w.recs {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(a, b writtenKey) int { return strings.Compare(string(a[:]), string(b[:])) })
+	slices.SortFunc(keys, func(a, b writtenKey) int { return bytes.Compare(a[:], b[:]) })
 	err := writeFileAtomic(w.path, func(out io.Writer) error {
 		bw := bufio.NewWriterSize(out, 64<<10)
 		bw.WriteString(writtenHeader + keyCheck(r.key) + "\n")
+		var line []byte
 		for _, k := range keys {
 			rec := w.recs[k]
-			fmt.Fprintf(bw, "%s %s %d\n", hex.EncodeToString(k[:]), hex.EncodeToString(rec.value[:]), rec.at)
+			line = hex.AppendEncode(line[:0], k[:])
+			line = append(line, ' ')
+			line = hex.AppendEncode(line, rec.value[:])
+			line = append(line, ' ')
+			line = strconv.AppendUint(line, uint64(rec.at), 10)
+			line = append(line, '\n')
+			bw.Write(line)
 		}
 		return bw.Flush()
 	})
