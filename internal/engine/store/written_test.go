@@ -68,3 +68,51 @@ func TestWrittenRemembered(t *testing.T) {
 		t.Error("records of a damaged file were kept")
 	}
 }
+
+// A field set back within a run to the value an earlier run wrote is
+// written anew (the server had another between); set to it only, it keeps
+// the earlier run's time. A run state in memory remembers across runs the
+// same way (its Save folds the run in).
+func TestWrittenWithinARun(t *testing.T) {
+	at := time.Date(2026, 12, 1, 2, 3, 4, 0, time.UTC)
+	for _, mem := range []bool{false, true} {
+		var rs *RunState
+		if mem {
+			rs = NewMemoryRunState()
+		} else {
+			var err error
+			if rs, err = OpenRunState(t.TempDir(), false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rs.SetWritten("s|a", "v1", at)
+		rs.SetWritten("s|b", "v1", at)
+		if err := rs.Save(); err != nil {
+			t.Fatal(err)
+		}
+		rs.SetWritten("s|a", "v1", at.Add(time.Hour))
+		rs.SetWritten("s|a", "v2", at.Add(2*time.Hour))
+		rs.SetWritten("s|a", "v1", at.Add(3*time.Hour))
+		rs.SetWritten("s|a", "v1", at.Add(4*time.Hour))
+		rs.SetWritten("s|b", "v1", at.Add(time.Hour))
+		rs.SetWritten("s|c", "v3", at.Add(time.Hour))
+		rs.SetWritten("s|c", "v3", at.Add(2*time.Hour))
+		if _, ok := rs.WrittenSince("s|c", "v3"); ok {
+			t.Errorf("memory %v: a value this run wrote counts before it is saved", mem)
+		}
+		if err := rs.Save(); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			scope, value string
+			at           time.Time
+		}{{"s|a", "v1", at.Add(3 * time.Hour)}, {"s|b", "v1", at}, {"s|c", "v3", at.Add(time.Hour)}} {
+			if since, ok := rs.WrittenSince(c.scope, c.value); !ok || !since.Equal(c.at) {
+				t.Errorf("memory %v: %s: %v %v, want %v", mem, c.scope, since, ok, c.at)
+			}
+		}
+		if _, ok := rs.WrittenSince("s|a", "v2"); ok {
+			t.Errorf("memory %v: an overwritten value counts", mem)
+		}
+	}
+}
