@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"bytes"
+	"container/heap"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -59,14 +60,18 @@ type (
 // wrote is no evidence about the server's copy it read before.
 type writtenValues struct {
 	mu    sync.Mutex
-	path  string       // "" in memory
-	base  []writtenRec // sorted by key, one per key
-	stale bool         // base is what path held at the last save: read it again when needed
-	err   error        // reading it again failed: the next save says so
-	mine  []writtenRec // set by this run since the last save
+	path  string         // "" in memory
+	base  []writtenRec   // sorted by key, one per key
+	stale bool           // base is what path held at the last save: read it again when needed
+	err   error          // reading it again failed: the next save says so
+	mine  [][]writtenRec // set by this run since the last save, in chunks of writtenChunk
 	dirty bool
 	disk  fileID
 }
+
+// writtenChunk is how many records of this run's a chunk holds (64 KiB):
+// one slice grown by copying would hold two copies at once as it grows.
+const writtenChunk = 64 << 10 / 24
 
 func compareWritten(a, b writtenRec) int { return bytes.Compare(a.key[:], b.key[:]) }
 
@@ -121,7 +126,11 @@ func (r *RunState) SetWritten(scope, value string, at time.Time) {
 	w := &r.written
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.mine = append(w.mine, writtenRec{key: k, value: v, at: uint32(at.Unix())})
+	if n := len(w.mine); n == 0 || len(w.mine[n-1]) == writtenChunk {
+		w.mine = append(w.mine, make([]writtenRec, 0, writtenChunk))
+	}
+	last := &w.mine[len(w.mine)-1]
+	*last = append(*last, writtenRec{key: k, value: v, at: uint32(at.Unix())})
 	w.dirty = true
 }
 
@@ -136,49 +145,94 @@ func (w *writtenValues) reload(r *RunState) {
 	}
 }
 
-// settle sorts this run's records by key in place and leaves one per key:
-// the last value set, at the first time it was set in the run of sets of
-// that value that ends the run's (the time the earlier records hold, when
-// they already hold that value — then it is dropped: nothing changed).
-func (w *writtenValues) settle() {
-	slices.SortStableFunc(w.mine, compareWritten)
-	out := w.mine[:0]
-	for i := 0; i < len(w.mine); {
-		j := i
-		for j < len(w.mine) && w.mine[j].key == w.mine[i].key {
-			j++
-		}
-		last := w.mine[j-1]
-		first := j - 1
-		for first > i && w.mine[first-1].value == last.value {
-			first--
-		}
-		last.at = w.mine[first].at
-		if old, ok := w.find(last.key); !ok || old.value != last.value || first != i {
-			out = append(out, last)
-		}
-		i = j
+// settled calls yield with this run's records, one per key, in key
+// order: the last value set, at the first time it was set in the run of
+// sets of that value that ends the key's (whole: that run is all the
+// key's sets). Each chunk is sorted in place (stably: for a key, the order
+// set) and the chunks merged, earlier chunks first on a tie: no copy of
+// the records is made.
+func (w *writtenValues) settled(yield func(rec writtenRec, whole bool)) {
+	for _, c := range w.mine {
+		slices.SortStableFunc(c, compareWritten)
 	}
-	clear(w.mine[len(out):])
-	w.mine = out
+	h := make(chunkHeads, 0, len(w.mine))
+	for i, c := range w.mine {
+		if len(c) > 0 {
+			h = append(h, chunkHead{w.mine, i, 0})
+		}
+	}
+	heap.Init(&h)
+	var cur writtenRec
+	whole, have := false, false
+	for len(h) > 0 {
+		r := h[0].rec()
+		if h[0].pos++; h[0].pos == len(w.mine[h[0].chunk]) {
+			heap.Pop(&h)
+		} else {
+			heap.Fix(&h, 0)
+		}
+		switch {
+		case have && r.key == cur.key && r.value == cur.value: // the same value again: its first time holds
+		case have && r.key == cur.key:
+			cur, whole = r, false
+		default:
+			if have {
+				yield(cur, whole)
+			}
+			cur, whole, have = r, true, true
+		}
+	}
+	if have {
+		yield(cur, whole)
+	}
+}
+
+// chunkHeads is a heap of the next record of each chunk of this run's.
+type (
+	chunkHead struct {
+		chunks     [][]writtenRec
+		chunk, pos int
+	}
+	chunkHeads []chunkHead
+)
+
+func (c chunkHead) rec() writtenRec { return c.chunks[c.chunk][c.pos] }
+func (h chunkHeads) Len() int       { return len(h) }
+func (h chunkHeads) Less(i, j int) bool {
+	if d := compareWritten(h[i].rec(), h[j].rec()); d != 0 {
+		return d < 0
+	}
+	return h[i].chunk < h[j].chunk
+}
+func (h chunkHeads) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *chunkHeads) Push(x any)   { *h = append(*h, x.(chunkHead)) }
+func (h *chunkHeads) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // merged calls each with base and this run's settled records merged in
-// key order, this run's winning.
+// key order, this run's winning — but a key whose every set this run was
+// of the value base holds keeps base's record (and its time).
 func (w *writtenValues) merged(each func(writtenRec)) {
-	i, j := 0, 0
-	for i < len(w.base) || j < len(w.mine) {
-		switch {
-		case j == len(w.mine) || i < len(w.base) && compareWritten(w.base[i], w.mine[j]) < 0:
+	i := 0
+	w.settled(func(r writtenRec, whole bool) {
+		for i < len(w.base) && compareWritten(w.base[i], r) < 0 {
 			each(w.base[i])
 			i++
-		case i < len(w.base) && w.base[i].key == w.mine[j].key:
-			each(w.mine[j])
-			i, j = i+1, j+1
-		default:
-			each(w.mine[j])
-			j++
 		}
+		if i < len(w.base) && w.base[i].key == r.key {
+			if whole && w.base[i].value == r.value {
+				r = w.base[i]
+			}
+			i++
+		}
+		each(r)
+	})
+	for ; i < len(w.base); i++ {
+		each(w.base[i])
 	}
 }
 
@@ -276,7 +330,6 @@ func (r *RunState) saveWritten() error {
 		return nil
 	}
 	if w.path == "" { // in memory: this run's records join the earlier runs'
-		w.settle()
 		var all []writtenRec
 		w.merged(func(rec writtenRec) { all = append(all, rec) })
 		w.base, w.mine, w.dirty = all, nil, false
@@ -293,7 +346,6 @@ func (r *RunState) saveWritten() error {
 	if w.err != nil {
 		return fmt.Errorf("not saved, the file could not be read again: %w", w.err)
 	}
-	w.settle()
 	err := writeFileAtomic(w.path, func(out io.Writer) error {
 		bw := bufio.NewWriterSize(out, 64<<10)
 		bw.WriteString(writtenHeader + keyCheck(r.key) + "\n")

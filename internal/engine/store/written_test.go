@@ -3,6 +3,7 @@ package store
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -114,5 +115,48 @@ func TestWrittenWithinARun(t *testing.T) {
 		if _, ok := rs.WrittenSince("s|a", "v2"); ok {
 			t.Errorf("memory %v: an overwritten value counts", mem)
 		}
+	}
+}
+
+// This run's records span chunks: merged in key order, the last value
+// set for each key winning, at the time it was first set.
+func TestWrittenAcrossChunks(t *testing.T) {
+	dir := t.TempDir()
+	rs, err := OpenRunState(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	n := 2*writtenChunk + 100
+	scope := func(i int) string { return "voss|data/User|p" + strconv.Itoa(i) + "|email" }
+	for i := range n {
+		rs.SetWritten(scope(i), "a", at)
+	}
+	for i := range 50 { // again in a later chunk: the first time holds
+		rs.SetWritten(scope(i), "a", at.Add(time.Hour))
+	}
+	for i := 50; i < 100; i++ { // another value: it wins, at its own time
+		rs.SetWritten(scope(i), "b", at.Add(2*time.Hour))
+		rs.SetWritten(scope(i), "b", at.Add(3*time.Hour))
+	}
+	if err := rs.Save(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := OpenRunState(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		value, want := "a", at
+		if i >= 50 && i < 100 {
+			value, want = "b", at.Add(2*time.Hour)
+		}
+		if since, ok := c.WrittenSince(scope(i), value); !ok || !since.Equal(want) {
+			t.Fatalf("%d: %v %v, want %q at %v", i, since, ok, value, want)
+		}
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, WrittenFile))
+	if lines := strings.Count(string(raw), "\n"); lines != n+1 {
+		t.Errorf("%d lines, want a header and %d records", lines, n)
 	}
 }
