@@ -14,7 +14,7 @@ type Op struct {
 	Action      Action      `json:"action"`
 	Status      Status      `json:"status"`
 	WantIndex   uint16      `json:"-"`      // the want's index in its row: the plan's order
-	flatBody    bool        // an update whose body its changes say (DeriveBody): built at write time
+	flatBody    bool        `json:"-"`      // an update whose body its changes say (DeriveBody): built at write time
 	Source      *Source     `json:"source"` // shared by the row's operations
 	Target      string      `json:"target"`
 	Cluster     string      `json:"cluster,omitempty"` // Unity Connection cluster of a CUPI operation
