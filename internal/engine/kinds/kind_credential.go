@@ -160,7 +160,7 @@ func diffCredential(st *State, w Want, op *Op, t *Targets, o Options) *Op {
 		resolveMaybe(op, w.Secrets, t, o)
 	}
 	op.Fingerprint = fingerprint(withoutTimes(cur))
-	body := map[string]any{}
+	flatKeys := true // every field sent by its name: the body need not be held
 	for _, k := range plan.SortedKeys(fields) {
 		wv := plan.Norm(fields[k])
 		var hv any
@@ -173,14 +173,23 @@ func diffCredential(st *State, w Want, op *Op, t *Targets, o Options) *Op {
 			}
 		}
 		op.Changes = append(op.Changes, Change{Field: k, Old: hv, New: wv})
-		body[k] = wv
+		flatKeys = flatKeys && k != "" && !strings.ContainsAny(k, ".[")
 	}
 	secretChanges(op, w.Secrets, u != nil, t, o)
 	if len(op.Changes) == 0 {
 		op.Action = Noop
 		return op
 	}
-	op.Action, op.Body = Update, body
+	if flatKeys {
+		op.DeriveBody() // its changes say it: not held until the write (issue 28)
+		return op
+	}
+	op.Action, op.Body = Update, map[string]any{}
+	for _, c := range op.Changes {
+		if !c.Secret {
+			op.Body[c.Field] = c.New
+		}
+	}
 	return op
 }
 

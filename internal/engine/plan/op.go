@@ -14,6 +14,7 @@ type Op struct {
 	Action      Action      `json:"action"`
 	Status      Status      `json:"status"`
 	WantIndex   uint16      `json:"-"`      // the want's index in its row: the plan's order
+	flatBody    bool        `json:"-"`      // an update whose body its changes say (DeriveBody): built at write time
 	Source      *Source     `json:"source"` // shared by the row's operations
 	Target      string      `json:"target"`
 	Cluster     string      `json:"cluster,omitempty"` // Unity Connection cluster of a CUPI operation
@@ -104,9 +105,16 @@ func (o *Op) SetTxID(id string) {
 // operations to the end of the run, for the report; it need not hold
 // these, and no secret stays in memory longer than its write (issue 14).
 func (o *Op) Release() {
-	o.Body = nil
+	o.Body, o.flatBody = nil, false
 	o.Secrets.Clear()
 	o.proof = nil
+}
+
+// DeriveBody makes op an update whose body is not held: each field its
+// non-secret changes set, by name (no dotted path, no index), is what it
+// sends (SendBody).
+func (o *Op) DeriveBody() {
+	o.Action, o.Body, o.flatBody = Update, nil, true
 }
 
 // Src returns the input row the op comes from (the zero Source if it has
@@ -123,10 +131,11 @@ func (o *Op) Writes() bool { return o.Action != Noop && o.Error == "" }
 
 // SendBody returns the fields op sends, secrets left out: its Body, or
 // for a create planned without one (its changes describe it exactly:
-// derivable), the tree its changes build. The caller may change what it
+// derivable) or an update planned with DeriveBody, the tree its changes
+// build. The caller may change what it
 // gets only when op.Body is nil.
 func (o *Op) SendBody() map[string]any {
-	if o.Body != nil || o.Action != Create {
+	if o.Body != nil || o.Action != Create && !o.flatBody {
 		return o.Body
 	}
 	body := make(map[string]any, len(o.Changes))

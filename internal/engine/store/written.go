@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"bytes"
+	"container/heap"
 	"crypto/hmac"
 	"encoding/hex"
 	"errors"
@@ -41,20 +42,45 @@ const writtenHeader = "bulkprov written-values v1 "
 
 type (
 	writtenKey [12]byte
+	// writtenRec is one record: 24 bytes, held in sorted slices, not a
+	// map (issue 28: a map of them cost about 45 bytes a record, 0.85 KiB
+	// a real row).
 	writtenRec struct {
+		key   writtenKey
 		value [8]byte
 		at    uint32 // Unix seconds
-		mine  bool   // set by this run: a save merges it into the file
 	}
 )
 
-// writtenValues is the run state's memory of written values.
+// writtenValues is the run state's memory of written values: the
+// records of earlier runs (as the file held them, sorted by key) and the
+// ones this run set, in the order set, merged into the file by Save.
+// WrittenSince answers from the earlier runs' records: a value this run
+// wrote is no evidence about the server's copy it read before.
 type writtenValues struct {
 	mu    sync.Mutex
-	path  string // "" in memory
-	recs  map[writtenKey]writtenRec
+	path  string         // "" in memory
+	base  []writtenRec   // sorted by key, one per key
+	stale bool           // base is what path held at the last save: read it again when needed
+	err   error          // reading it again failed: the next save says so
+	mine  [][]writtenRec // set by this run since the last save, in chunks of writtenChunk
 	dirty bool
 	disk  fileID
+}
+
+// writtenChunk is how many records of this run's a chunk holds (64 KiB):
+// one slice grown by copying would hold two copies at once as it grows.
+const writtenChunk = 64 << 10 / 24
+
+func compareWritten(a, b writtenRec) int { return bytes.Compare(a.key[:], b.key[:]) }
+
+// find returns the record of k in base.
+func (w *writtenValues) find(k writtenKey) (writtenRec, bool) {
+	i, ok := slices.BinarySearchFunc(w.base, writtenRec{key: k}, compareWritten)
+	if !ok {
+		return writtenRec{}, false
+	}
+	return w.base[i], true
 }
 
 func (r *RunState) keyedTrunc(dst []byte, parts ...string) {
@@ -84,7 +110,8 @@ func (r *RunState) WrittenSince(scope, value string) (time.Time, bool) {
 	w := &r.written
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	rec, ok := w.recs[k]
+	w.reload(r)
+	rec, ok := w.find(k)
 	if !ok || rec.value != v {
 		return time.Time{}, false
 	}
@@ -93,20 +120,120 @@ func (r *RunState) WrittenSince(scope, value string) (time.Time, bool) {
 
 // SetWritten records that value was written in scope at at. The same
 // value written again keeps the time it was first written: the time since
-// which the server has not kept it.
+// which the server has not kept it (resolved when saved: mergeMine).
 func (r *RunState) SetWritten(scope, value string, at time.Time) {
 	k, v := r.writtenKeys(scope, value)
 	w := &r.written
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.recs == nil {
-		w.recs = map[writtenKey]writtenRec{}
+	if n := len(w.mine); n == 0 || len(w.mine[n-1]) == writtenChunk {
+		w.mine = append(w.mine, make([]writtenRec, 0, writtenChunk))
 	}
-	if old, ok := w.recs[k]; ok && old.value == v {
+	last := &w.mine[len(w.mine)-1]
+	*last = append(*last, writtenRec{key: k, value: v, at: uint32(at.Unix())})
+	w.dirty = true
+}
+
+// reload reads base again after a save let go of it.
+func (w *writtenValues) reload(r *RunState) {
+	if !w.stale {
 		return
 	}
-	w.recs[k] = writtenRec{value: v, at: uint32(at.Unix()), mine: true}
-	w.dirty = true
+	w.stale = false
+	if w.base, w.err = r.readWritten(w.path); w.err != nil {
+		w.base = nil
+	}
+}
+
+// settled calls yield with this run's records, one per key, in key
+// order: the last value set, at the first time it was set in the run of
+// sets of that value that ends the key's (whole: that run is all the
+// key's sets). Each chunk is sorted in place (stably: for a key, the order
+// set) and the chunks merged, earlier chunks first on a tie: no copy of
+// the records is made.
+func (w *writtenValues) settled(yield func(rec writtenRec, whole bool)) {
+	for _, c := range w.mine {
+		slices.SortStableFunc(c, compareWritten)
+	}
+	h := make(chunkHeads, 0, len(w.mine))
+	for i, c := range w.mine {
+		if len(c) > 0 {
+			h = append(h, chunkHead{w.mine, i, 0})
+		}
+	}
+	heap.Init(&h)
+	var cur writtenRec
+	whole, have := false, false
+	for len(h) > 0 {
+		r := h[0].rec()
+		if h[0].pos++; h[0].pos == len(w.mine[h[0].chunk]) {
+			heap.Pop(&h)
+		} else {
+			heap.Fix(&h, 0)
+		}
+		switch {
+		case have && r.key == cur.key && r.value == cur.value: // the same value again: its first time holds
+		case have && r.key == cur.key:
+			cur, whole = r, false
+		default:
+			if have {
+				yield(cur, whole)
+			}
+			cur, whole, have = r, true, true
+		}
+	}
+	if have {
+		yield(cur, whole)
+	}
+}
+
+// chunkHeads is a heap of the next record of each chunk of this run's.
+type (
+	chunkHead struct {
+		chunks     [][]writtenRec
+		chunk, pos int
+	}
+	chunkHeads []chunkHead
+)
+
+func (c chunkHead) rec() writtenRec { return c.chunks[c.chunk][c.pos] }
+func (h chunkHeads) Len() int       { return len(h) }
+func (h chunkHeads) Less(i, j int) bool {
+	if d := compareWritten(h[i].rec(), h[j].rec()); d != 0 {
+		return d < 0
+	}
+	return h[i].chunk < h[j].chunk
+}
+func (h chunkHeads) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *chunkHeads) Push(x any)   { *h = append(*h, x.(chunkHead)) }
+func (h *chunkHeads) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// merged calls each with base and this run's settled records merged in
+// key order, this run's winning — but a key whose every set this run was
+// of the value base holds keeps base's record (and its time).
+func (w *writtenValues) merged(each func(writtenRec)) {
+	i := 0
+	w.settled(func(r writtenRec, whole bool) {
+		for i < len(w.base) && compareWritten(w.base[i], r) < 0 {
+			each(w.base[i])
+			i++
+		}
+		if i < len(w.base) && w.base[i].key == r.key {
+			if whole && w.base[i].value == r.value {
+				r = w.base[i]
+			}
+			i++
+		}
+		each(r)
+	})
+	for ; i < len(w.base); i++ {
+		each(w.base[i])
+	}
 }
 
 // openWritten reads the written values of the state folder dir. A file
@@ -129,22 +256,22 @@ func (r *RunState) openWritten(dir string, forceSecrets bool) error {
 	if err != nil {
 		return err
 	}
-	w.recs = recs
+	w.base = recs
 	return nil
 }
 
 // readWritten reads the records at path (none when it is absent).
-func (r *RunState) readWritten(path string) (map[writtenKey]writtenRec, error) {
+func (r *RunState) readWritten(path string) ([]writtenRec, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return map[writtenKey]writtenRec{}, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, &DamagedStateError{Path: path, Problem: fmt.Sprintf("cannot be read (%v)", unwrapPathErr(err))}
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
-	recs := map[writtenKey]writtenRec{}
+	var recs []writtenRec
 	line := 0
 	for sc.Scan() {
 		line++
@@ -155,7 +282,7 @@ func (r *RunState) readWritten(path string) (map[writtenKey]writtenRec, error) {
 				return nil, &DamagedStateError{Path: path, Problem: "is not a file of written values (its first line)"}
 			}
 			if !hmac.Equal([]byte(check), []byte(keyCheck(r.key))) {
-				return map[writtenKey]writtenRec{}, nil // made with another key: of no use
+				return nil, nil // made with another key: of no use
 			}
 			continue
 		}
@@ -163,12 +290,23 @@ func (r *RunState) readWritten(path string) (map[writtenKey]writtenRec, error) {
 		if !ok {
 			return nil, &DamagedStateError{Path: path, Problem: fmt.Sprintf("line %d is not a record of a written value (%q)", line, clip(t))}
 		}
-		recs[k] = writtenRec{value: v, at: at}
+		recs = append(recs, writtenRec{key: k, value: v, at: at})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, &DamagedStateError{Path: path, Problem: fmt.Sprintf("cannot be read (%v)", err)}
 	}
-	return recs, nil
+	// Sorted as saved; a line again for a key (not written so) wins.
+	if !slices.IsSortedFunc(recs, compareWritten) {
+		slices.SortStableFunc(recs, compareWritten)
+	}
+	out := recs[:0]
+	for i, rec := range recs {
+		if i+1 < len(recs) && recs[i+1].key == rec.key {
+			continue
+		}
+		out = append(out, rec)
+	}
+	return slices.Clip(out), nil
 }
 
 // parseWritten reads a line "SCOPEHASH VALUEHASH UNIXTIME".
@@ -182,12 +320,19 @@ func parseWritten(s string) (k writtenKey, v [8]byte, at uint32, ok bool) {
 }
 
 // saveWritten writes the written values when this run set any, merged
-// into the file as it is on disk when it changed since it was read.
+// into the file as it is on disk when it changed since it was read. The
+// merge is streamed: no copy of the records is made.
 func (r *RunState) saveWritten() error {
 	w := &r.written
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if !w.dirty || w.path == "" {
+	if !w.dirty {
+		return nil
+	}
+	if w.path == "" { // in memory: this run's records join the earlier runs'
+		var all []writtenRec
+		w.merged(func(rec writtenRec) { all = append(all, rec) })
+		w.base, w.mine, w.dirty = all, nil, false
 		return nil
 	}
 	if statID(w.path) != w.disk {
@@ -195,43 +340,32 @@ func (r *RunState) saveWritten() error {
 		if err != nil {
 			return fmt.Errorf("not saved, the file changed under this run: %w", err)
 		}
-		for k, rec := range w.recs {
-			if rec.mine {
-				theirs[k] = rec
-			}
-		}
-		w.recs = theirs
+		w.base, w.stale, w.err = theirs, false, nil
 	}
-	keys := make([]writtenKey, 0, len(w.recs))
-	for k := range w.recs {
-		keys = append(keys, k)
+	w.reload(r)
+	if w.err != nil {
+		return fmt.Errorf("not saved, the file could not be read again: %w", w.err)
 	}
-	slices.SortFunc(keys, func(a, b writtenKey) int { return bytes.Compare(a[:], b[:]) })
 	err := writeFileAtomic(w.path, func(out io.Writer) error {
 		bw := bufio.NewWriterSize(out, 64<<10)
 		bw.WriteString(writtenHeader + keyCheck(r.key) + "\n")
 		var line []byte
-		for _, k := range keys {
-			rec := w.recs[k]
-			line = hex.AppendEncode(line[:0], k[:])
+		w.merged(func(rec writtenRec) {
+			line = hex.AppendEncode(line[:0], rec.key[:])
 			line = append(line, ' ')
 			line = hex.AppendEncode(line, rec.value[:])
 			line = append(line, ' ')
 			line = strconv.AppendUint(line, uint64(rec.at), 10)
 			line = append(line, '\n')
 			bw.Write(line)
-		}
+		})
 		return bw.Flush()
 	})
 	if err != nil {
 		return err
 	}
-	for k, rec := range w.recs {
-		if rec.mine {
-			rec.mine = false
-			w.recs[k] = rec
-		}
-	}
+	// What is on disk now is every record: read again if asked.
+	w.base, w.mine, w.stale = nil, nil, true
 	w.disk = statID(w.path)
 	w.dirty = false
 	return nil
