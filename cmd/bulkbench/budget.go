@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/bulkprov/bulkprov/internal/engine"
@@ -32,27 +31,18 @@ func benchBudget(dir string) {
 	if v := os.Getenv("BULKBENCH_CUPI_SHARE"); v != "" {
 		fmt.Sscan(v, &cupiShare)
 	}
-	n := 200
-	if v := os.Getenv("BULKBENCH_USERS"); v != "" {
-		fmt.Sscan(v, &n)
-	}
-	withCUPI := filepath.Join(dir, "budget-users.csv")
-	f, _ := os.Create(withCUPI)
+	n := users(200)
 	// A real tenant's row (issue 28): names, email, password, role,
 	// language, locked, credential policy, extension and PIN.
-	fmt.Fprintln(f, "\"entity: data/User; hierarchy: sys.hcs.CS-P.CS-NB.AAAGlobal\"\n# Action,username,first_name,last_name,email,password,role,language,account_information.locked,account_information.credential_policy,DtmfAccessId,pin")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(f, "add,bud%05d,First%d,Last %d,bud%05d@tenant.example.com,Budget-Pass-%05d!,Help Desk Administrator,en-us,%v,Default Credential Policy,8%05d,%06d\n",
-			i, i%97, i, i, i, i%5 == 0, i, (135790+i*7)%1000000)
-	}
-	f.Close()
-	cupiOnly := filepath.Join(dir, "budget-cupi.csv")
-	f, _ = os.Create(cupiOnly)
-	fmt.Fprintln(f, "\"entity: cupi/User\"\nAlias,DtmfAccessId,FirstName,Roles,Pin")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(f, "vmb%05d,7%05d,User,Help Desk Administrator,%06d\n", i, i, 246800+i)
-	}
-	f.Close()
+	withCUPI := writeCSV(dir, "budget-users.csv", "\"entity: data/User; hierarchy: sys.hcs.CS-P.CS-NB.AAAGlobal\"\n# Action,username,first_name,last_name,email,password,role,language,account_information.locked,account_information.credential_policy,DtmfAccessId,pin", n,
+		func(i int) string {
+			return fmt.Sprintf("add,bud%05d,First%d,Last %d,bud%05d@tenant.example.com,Budget-Pass-%05d!,Help Desk Administrator,en-us,%v,Default Credential Policy,8%05d,%06d",
+				i, i%97, i, i, i, i%5 == 0, i, (135790+i*7)%1000000)
+		})
+	cupiOnly := writeCSV(dir, "budget-cupi.csv", "\"entity: cupi/User\"\nAlias,DtmfAccessId,FirstName,Roles,Pin", n,
+		func(i int) string {
+			return fmt.Sprintf("vmb%05d,7%05d,User,Help Desk Administrator,%06d", i, i, 246800+i)
+		})
 	userRows, cupiRows := rowsOf(withCUPI), rowsOf(cupiOnly)
 
 	seqN := max(1, n/4)

@@ -41,10 +41,7 @@ func tenantHierarchy(i int) string { return "sys.hcs.CS-P.CS-NB.Tenant" + tenant
 // apply does. The simulators run in a child process, so the CPU and heap
 // are bulkprov's alone.
 func benchClusters(dir string) {
-	n := 100
-	if v := os.Getenv("BULKBENCH_USERS"); v != "" {
-		fmt.Sscan(v, &n)
-	}
+	n := users(100)
 	sizes := []int{1, 2, 4, 8}
 	if v := os.Getenv("BULKBENCH_CLUSTERS"); v != "" {
 		sizes = nil

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/bulkprov/bulkprov/internal/engine"
@@ -20,24 +19,15 @@ import (
 // review, fresh limiters: the estimate reads the plan's own latency), then
 // runs plan + apply as `bulkprov apply` does on fresh targets and times it.
 func benchEstimate(dir string) {
-	n := 200
-	if v := os.Getenv("BULKBENCH_USERS"); v != "" {
-		fmt.Sscan(v, &n)
-	}
-	withCUPI := filepath.Join(dir, "estimate-users.csv")
-	f, _ := os.Create(withCUPI)
-	fmt.Fprintln(f, "\"entity: data/User; hierarchy: sys.hcs.CS-P.CS-NB.AAAGlobal\"\n# Action,username,role,password,DtmfAccessId")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(f, "add,est%05d,Help Desk Administrator,Estimate-Pass-%05d,8%05d\n", i, i, i)
-	}
-	f.Close()
-	cupiOnly := filepath.Join(dir, "estimate-cupi.csv")
-	f, _ = os.Create(cupiOnly)
-	fmt.Fprintln(f, "\"entity: cupi/User\"\nAlias,DtmfAccessId,FirstName,Roles,Pin")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(f, "evm%05d,7%05d,User,Help Desk Administrator,%06d\n", i, i, 246800+i)
-	}
-	f.Close()
+	n := users(200)
+	withCUPI := writeCSV(dir, "estimate-users.csv", "\"entity: data/User; hierarchy: sys.hcs.CS-P.CS-NB.AAAGlobal\"\n# Action,username,role,password,DtmfAccessId", n,
+		func(i int) string {
+			return fmt.Sprintf("add,est%05d,Help Desk Administrator,Estimate-Pass-%05d,8%05d", i, i, i)
+		})
+	cupiOnly := writeCSV(dir, "estimate-cupi.csv", "\"entity: cupi/User\"\nAlias,DtmfAccessId,FirstName,Roles,Pin", n,
+		func(i int) string {
+			return fmt.Sprintf("evm%05d,7%05d,User,Help Desk Administrator,%06d", i, i, 246800+i)
+		})
 	userRows, cupiRows := rowsOf(withCUPI), rowsOf(cupiOnly)
 	const vossRate = 20.0
 	fmt.Printf("\n## estimate against the apply, %d users per cell, VOSS %.0f req/s, CUPI 5 slots\n\n", n, vossRate)

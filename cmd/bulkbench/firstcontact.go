@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/bulkprov/bulkprov/internal/engine"
@@ -18,18 +17,11 @@ import (
 // plain apply's floor (its writes and the plan's reads). The read-backs
 // are not in the floor: they are what the cell costs.
 func benchFirstContact(dir string) {
-	n := 100
-	if v := os.Getenv("BULKBENCH_USERS"); v != "" {
-		fmt.Sscan(v, &n)
-	}
-	path := filepath.Join(dir, "firstcontact-users.csv")
-	f, _ := os.Create(path)
-	fmt.Fprintln(f, "\"entity: data/User; hierarchy: sys.hcs.CS-P.CS-NB.AAAGlobal\"\n# Action,username,first_name,email,role,password,DtmfAccessId")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(f, "add,fc%05d,First,First.User%05d@Example.com,Help Desk Administrator,Budget-Pass-%05d,8%05d\n", i, i, i, i)
-	}
-	f.Close()
-	rows := rowsOf(path)
+	n := users(100)
+	rows := rowsOf(writeCSV(dir, "firstcontact-users.csv", "\"entity: data/User; hierarchy: sys.hcs.CS-P.CS-NB.AAAGlobal\"\n# Action,username,first_name,email,role,password,DtmfAccessId", n,
+		func(i int) string {
+			return fmt.Sprintf("add,fc%05d,First,First.User%05d@Example.com,Help Desk Administrator,Budget-Pass-%05d,8%05d", i, i, i, i)
+		}))
 	fmt.Printf("\n## first contact: --canary and --verify against a plain apply, %d users (data/User creating the CUPI users), fresh server per cell\n\n", n)
 	fmt.Printf("| VOSS | CUPI service | apply | VOSS req | CUPI req | read-back req | wall | floor (plain) | share of floor | cost over plain |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, vossRate := range []float64{0, 20} {

@@ -296,6 +296,28 @@ func targetsFor(url string, cupiMax, vossMax int) *engine.Targets {
 	return t
 }
 
+// users is BULKBENCH_USERS, else n: the users of a cell.
+func users(n int) int {
+	if v := os.Getenv("BULKBENCH_USERS"); v != "" {
+		fmt.Sscan(v, &n)
+	}
+	return n
+}
+
+// writeCSV writes dir/name: the header's lines, then row(i), a line each,
+// for i below n. It returns the file's path.
+func writeCSV(dir, name, header string, n int, row func(i int) string) string {
+	path := filepath.Join(dir, name)
+	f, err := os.Create(path)
+	must(err)
+	fmt.Fprintln(f, header)
+	for i := 0; i < n; i++ {
+		fmt.Fprintln(f, row(i))
+	}
+	must(f.Close())
+	return path
+}
+
 func rowsOf(path string) []transform.Row {
 	var rows []transform.Row
 	cfg := &transform.Config{}
@@ -366,14 +388,10 @@ func benchPlanAt(rows []transform.Row, n int, service time.Duration) {
 func benchApply(dir string) {
 	const n = 2000
 	const service = 10 * time.Millisecond
-	path := filepath.Join(dir, "cupi.csv")
-	f, _ := os.Create(path)
-	fmt.Fprintln(f, "\"entity: cupi/User\"\nAlias,DtmfAccessId,FirstName,Roles,Pin")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(f, "vm%05d,7%05d,User,Help Desk Administrator,%06d\n", i, i, 135700+i)
-	}
-	f.Close()
-	rows := rowsOf(path)
+	rows := rowsOf(writeCSV(dir, "cupi.csv", "\"entity: cupi/User\"\nAlias,DtmfAccessId,FirstName,Roles,Pin", n,
+		func(i int) string {
+			return fmt.Sprintf("vm%05d,7%05d,User,Help Desk Administrator,%06d", i, i, 135700+i)
+		}))
 	start := func() *simserve.Running {
 		r, err := simserve.Start(simserve.Options{User: "admin", Password: "admin", CUPI: cupisim.Options{Slots: 5, ServiceTime: service, QueueTimeout: 20 * time.Second}})
 		must(err)

@@ -229,6 +229,7 @@ func countOps(j jsonAccount, action string, statuses ...string) int {
 // counts, fresh (with a row whose VOSS part fails at plan time), resumed
 // after a kill, with a target down mid-run, and reverted.
 func TestOneAccountOfARun(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	env := stateEnv(filepath.Join(dir, "state"))
 
@@ -271,7 +272,7 @@ func TestOneAccountOfARun(t *testing.T) {
 	nightlyCSV(t, in, "kill", 30)
 	args := []string{"apply", "--voss", simK.url, "--cupi", simK.url, in}
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = testEnv(t, env...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +297,7 @@ func TestOneAccountOfARun(t *testing.T) {
 	nightlyCSV(t, in, "down", 40)
 	paths, reps = accountReports(dir, "down")
 	cmd = exec.Command(binary, append(append([]string{"apply", "--voss", simV.url, "--cupi", simC.url, "--retries", "2"}, reps...), in)...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = testEnv(t, env...)
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {

@@ -62,6 +62,7 @@ func nightUsersWritten(w map[string]int) (map[string]bool, []string) {
 // (canary)"; --verify writes everything and fails every row with an
 // email in the same words.
 func TestCanaryAndVerifyNameUnkeptValues(t *testing.T) {
+	parallelE2E(t)
 	const n = 8
 	for _, tc := range []struct {
 		knob string
@@ -74,6 +75,7 @@ func TestCanaryAndVerifyNameUnkeptValues(t *testing.T) {
 	} {
 		for _, mode := range []string{"--canary", "--verify"} {
 			t.Run(tc.knob+mode, func(t *testing.T) {
+				t.Parallel() // its own folder and simulator
 				dir := t.TempDir()
 				env := append([]string{"BULKPROV_STATE_DIR=" + filepath.Join(dir, "state"), "XDG_STATE_HOME=" + filepath.Join(dir, "xdg")}, creds...)
 				in := filepath.Join(dir, "users.csv")
@@ -138,6 +140,7 @@ func TestCanaryAndVerifyNameUnkeptValues(t *testing.T) {
 // value to and the server did not keep: nothing is written again, each
 // such operation is still marked unkept, and the run ends 0.
 func TestSkipUnkeptLeavesFieldsAlone(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	env := append([]string{"BULKPROV_STATE_DIR=" + filepath.Join(dir, "state"), "XDG_STATE_HOME=" + filepath.Join(dir, "xdg")}, creds...)
 	in := filepath.Join(dir, "users.csv")

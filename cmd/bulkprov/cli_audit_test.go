@@ -15,6 +15,7 @@ import (
 // model exports without --hierarchy (from --config's defaultHierarchy, else
 // the whole tree), and the file round-trips through plan.
 func TestExportVOSSWithoutHierarchy(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	sim := startSim(t, "--seed", "../../samples/tenant.xlsx")
 	target := []string{"--voss", sim.url, "--cupi", sim.url}
@@ -34,6 +35,7 @@ func TestExportVOSSWithoutHierarchy(t *testing.T) {
 // An apply refused with exit 2 ("nothing was written") leaves no journal
 // behind: a --plan whose target changed since it was made.
 func TestRefusedPlanLeavesNoCheckpoint(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	sim := startSim(t)
 	target := []string{"--voss", sim.url, "--cupi", sim.url}
@@ -60,6 +62,7 @@ func TestRefusedPlanLeavesNoCheckpoint(t *testing.T) {
 // any server is contacted: `plan --report users.xlsx users.xlsx` overwrote
 // the input workbook, `--report r.json --checkpoint r.json` the journal.
 func TestOutputsCollide(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	wb := filepath.Join(dir, "tenant.xlsx")
 	copyFile(t, "../../samples/tenant.xlsx", wb)
@@ -98,6 +101,7 @@ func TestOutputsCollide(t *testing.T) {
 // Targets section (--state-dir, --workers, --voss-rate) are accepted, so
 // one set of target flags serves every command.
 func TestTargetFlagsOnDoctorAndExport(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	sim := startSim(t, "--seed", "../../samples/tenant.xlsx")
 	common := []string{"--voss", sim.url, "--cupi", sim.url, "--state-dir", filepath.Join(dir, "state"), "--workers", "3", "--voss-rate", "15"}
@@ -118,10 +122,11 @@ func TestTargetFlagsOnDoctorAndExport(t *testing.T) {
 // the clients read": CUPI's from BULKPROV_CUPI_USER/_PASSWORD, not VOSS's,
 // and a cluster's from BULKPROV_CUPI_<NAME>_USER/_PASSWORD where set.
 func TestSimTakesEachTargetsCredentials(t *testing.T) {
+	parallelE2E(t)
 	env := []string{"BULKPROV_VOSS_USER=vossadmin", "BULKPROV_VOSS_PASSWORD=vpw-123", "BULKPROV_CUPI_USER=cucadmin", "BULKPROV_CUPI_PASSWORD=cpw-456",
 		"BULKPROV_CUPI_AAA_USER=aaaadmin", "BULKPROV_CUPI_AAA_PASSWORD=apw-789"}
 	cmd := exec.Command(binary, "sim", "--listen", "127.0.0.1:0", "--cupi-clusters", "aaa,bbb", "--seed", "../../samples/tenant.xlsx")
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = testEnv(t, env...)
 	stdout, _ := cmd.StdoutPipe()
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
@@ -162,6 +167,7 @@ func TestSimTakesEachTargetsCredentials(t *testing.T) {
 // cluster named twice, no slots, and stray arguments — exit 2 at once,
 // instead of serving with a setting the checker never meant.
 func TestSimRefusesBadKnobs(t *testing.T) {
+	parallelE2E(t)
 	for _, args := range [][]string{
 		{"--fail-503", "1.5"},
 		{"--fail-503", "-0.1"},
@@ -176,7 +182,7 @@ func TestSimRefusesBadKnobs(t *testing.T) {
 		// Serving is seen, not timed: the simulator prints its URLs
 		// (voss=...) once it serves; a refusal exits 2 before that.
 		cmd := exec.Command(binary, append([]string{"sim", "--listen", "127.0.0.1:0"}, args...)...)
-		cmd.Env = append(os.Environ(), creds...)
+		cmd.Env = testEnv(t, creds...)
 		var errOut bytes.Buffer
 		cmd.Stderr = &errOut
 		stdout, err := cmd.StdoutPipe()
@@ -213,6 +219,7 @@ func TestSimRefusesBadKnobs(t *testing.T) {
 // Target flags with values that mean nothing are bad usage (exit 2) before
 // any server is contacted, not runs with a silent stand-in.
 func TestTargetFlagValuesChecked(t *testing.T) {
+	parallelE2E(t)
 	for _, bad := range [][]string{
 		{"--workers", "-1"},
 		{"--voss-rate", "NaN"},

@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bulkprov/bulkprov/targets/simserve"
 )
@@ -29,6 +28,7 @@ var crashTenants = []struct{ name, hierarchy, dtmf string }{
 // of the same input has nothing to do), and no row reached a cluster other
 // than its tenant's.
 func TestClustersCrashResume(t *testing.T) {
+	parallelE2E(t)
 	kills := envInt("BULKPROV_CRASH_KILLS", 4)
 	seed := uint64(envInt("BULKPROV_CRASH_SEED", 16))
 	n := envInt("BULKPROV_CRASH_ROWS", 40) // rows per cluster
@@ -80,36 +80,8 @@ func TestClustersCrashResume(t *testing.T) {
 	midWrite := false
 	for i := 0; i < kills; i++ {
 		cmd := exec.Command(binary, args...)
-		cmd.Env = append(os.Environ(), env...)
-		exited := make(chan error, 1)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go func() { exited <- cmd.Wait() }()
-		if i%2 == 0 {
-			// A random moment: it may land while the run reads the state.
-			select {
-			case <-time.After(time.Duration(100+rng.IntN(400)) * time.Millisecond):
-			case err := <-exited:
-				exited <- err
-			}
-		} else {
-			// After a random number of further creates: it lands while
-			// the clusters are written, however loaded the machine is.
-			before := creates()
-			at := before + 1 + rng.IntN(max(1, (total-before)/2))
-		wait:
-			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && creates() < at; {
-				select {
-				case err := <-exited:
-					exited <- err
-					break wait
-				case <-time.After(5 * time.Millisecond):
-				}
-			}
-		}
-		_ = cmd.Process.Kill()
-		if err := <-exited; err != nil {
+		cmd.Env = testEnv(t, env...)
+		if killSoon(t, cmd, i, rng, 100, 400, creates, total) {
 			midRun++
 		}
 		done := creates()

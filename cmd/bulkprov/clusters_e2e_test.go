@@ -29,8 +29,15 @@ func startClusterSim(t *testing.T, names ...string) *clusterSim {
 // startClusterSimArgs is startClusterSim with further sim flags.
 func startClusterSimArgs(t *testing.T, names []string, args ...string) *clusterSim {
 	t.Helper()
+	return startClusterSimEnv(t, creds, names, args...)
+}
+
+// startClusterSimEnv is startClusterSimArgs with the admins' credentials
+// of env in place of creds.
+func startClusterSimEnv(t *testing.T, env, names []string, args ...string) *clusterSim {
+	t.Helper()
 	cmd := exec.Command(binary, append([]string{"sim", "--listen", "127.0.0.1:0", "--cupi-clusters", strings.Join(names, ",")}, args...)...)
-	cmd.Env = append(os.Environ(), creds...)
+	cmd.Env = testEnv(t, env...)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = io.Discard
 	if err := cmd.Start(); err != nil {
@@ -121,6 +128,7 @@ func countFor(writes map[string]int, prefix string) int {
 // Rows land on their own tenant's cluster only, and the report names the
 // cluster of each CUPI operation.
 func TestClustersRouteRowsByHierarchy(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	sim := startClusterSim(t, "aaa", "bbb")
 	a, b, cfg := twoTenants(t, dir, sim.clusters, "sys.hcs.CS-P.CS-NB.BBBGlobal.Site1", 8, 6)
@@ -165,6 +173,7 @@ func TestClustersRouteRowsByHierarchy(t *testing.T) {
 // the other tenant's rows (and the VOSS part of every row) are done, and
 // the exit names the cluster: 3 unreachable, 4 access refused.
 func TestOneClusterDownFailsOnlyItsRows(t *testing.T) {
+	parallelE2E(t)
 	for _, tc := range []struct {
 		name string
 		code int
@@ -175,6 +184,7 @@ func TestOneClusterDownFailsOnlyItsRows(t *testing.T) {
 		{"access refused", 4, []string{"BULKPROV_CUPI_BBB_USER=sim-admin", "BULKPROV_CUPI_BBB_PASSWORD=not-the-password"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // its own folder and simulator
 			dir := t.TempDir()
 			sim := startClusterSim(t, "aaa", "bbb")
 			a, b, cfg := filepath.Join(dir, "a.csv"), filepath.Join(dir, "b.csv"), filepath.Join(dir, "tenants.json")
@@ -203,6 +213,7 @@ func TestOneClusterDownFailsOnlyItsRows(t *testing.T) {
 // N shard processes in parallel leave exactly the state of one unsharded
 // run: a plan of everything finds nothing to do.
 func TestShardsTogetherEqualOneRun(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	sim := startClusterSim(t, "aaa", "bbb")
 	a, b, cfg := twoTenants(t, dir, sim.clusters, "sys.hcs.CS-P.CS-NB.BBBGlobal", 6, 6)

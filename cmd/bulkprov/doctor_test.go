@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -56,6 +55,7 @@ func doctorSim(t *testing.T, dir string, args ...string) (*simProc, string) {
 }
 
 func TestDoctor(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	sim, ca := doctorSim(t, dir)
 	target := []string{"doctor", "--voss", sim.url, "--cupi", sim.url, "--ca-file", ca}
@@ -118,13 +118,9 @@ func TestDoctor(t *testing.T) {
 		}
 	})
 	t.Run("unreachable", func(t *testing.T) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close() // nothing listens there now
-		r := bulkprov(t, creds, "doctor", "--voss", "https://"+addr, "--cupi", sim.url, "--ca-file", ca)
+		// Port 1: nothing listens there (a port freed here could be taken
+		// by a simulator of a test running beside this one).
+		r := bulkprov(t, creds, "doctor", "--voss", "https://127.0.0.1:1", "--cupi", sim.url, "--ca-file", ca)
 		lines := checkDoctorLines(t, r)
 		if r.code != 3 || lines["voss.reach"] != "fail" || lines["cupi.auth"] != "ok" {
 			t.Fatalf("exit %d, want 3 with voss.reach failed and CUPI still checked:\n%s", r.code, r.stdout)
@@ -145,6 +141,7 @@ func TestDoctor(t *testing.T) {
 // cluster's own credentials: one good cluster and one refusing them is exit
 // 4 naming cupi[bbb] only; with both good it is exit 1 (plain http).
 func TestDoctorPerCluster(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	sim := startClusterSim(t, "aaa", "bbb")
 	cfg := filepath.Join(dir, "tenants.json")

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -46,9 +47,47 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(fmt.Sprintf("build: %v\n%s", err, out))
 	}
+	// The tests marked parallelE2E wait on their simulators' service
+	// times, retries and back-offs far more than they compute: unless
+	// -parallel says otherwise, up to 6 of them run at once (the default,
+	// GOMAXPROCS, is 2 on the CI machine).
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		_ = flag.Set("test.parallel", "6")
+	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// ownStates holds the state folder of each test marked parallelE2E, by
+// top-level test name.
+var ownStates sync.Map
+
+// parallelE2E marks an end-to-end test that runs beside the others (it
+// waits on its own simulators more than it computes) and gives it a state
+// folder of its own: testEnv hands it to every bulkprov the test runs
+// (an env's own BULKPROV_STATE_DIR still wins). On the package's shared
+// folder, parallel runs would wait on each other's lock and mix their
+// checkpoints and audit records. Such a test must not change the
+// process's environment, working folder or package state, nor listen on a
+// port it chose.
+func parallelE2E(t *testing.T) {
+	t.Helper()
+	t.Parallel()
+	ownStates.Store(t.Name(), filepath.Join(t.TempDir(), "state"))
+}
+
+// testEnv is the environment of a bulkprov process of test t: this
+// process's, the test's own state folder when it has one, then env.
+func testEnv(t *testing.T, env ...string) []string {
+	top, _, _ := strings.Cut(t.Name(), "/")
+	out := os.Environ()
+	if d, ok := ownStates.Load(top); ok {
+		out = append(out, "BULKPROV_STATE_DIR="+d.(string))
+	}
+	return append(out, env...)
 }
 
 type result struct {
@@ -59,7 +98,7 @@ type result struct {
 func bulkprov(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = testEnv(t, env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -72,7 +111,17 @@ func bulkprov(t *testing.T, env []string, args ...string) result {
 	return result{code, out.String(), errb.String()}
 }
 
+// runHere is bulkprov args run by run, in this process: the binary's code
+// without a process start. Only commands that keep to their own state
+// (audit verify, validate) may run here beside other tests.
+func runHere(args ...string) result {
+	var out, errb bytes.Buffer
+	code := run(args, streams{in: strings.NewReader(""), out: &out, err: &errb})
+	return result{code, out.String(), errb.String()}
+}
+
 func TestValidateSamples(t *testing.T) {
+	parallelE2E(t)
 	// One at a time: the samples name the same users, which validate, as
 	// plan, refuses across inputs given together.
 	for _, s := range []string{"../../samples/tenant.xlsx", "../../samples/tenant.json.zip", "../../samples/users.csv"} {
@@ -85,6 +134,7 @@ func TestValidateSamples(t *testing.T) {
 
 // Each file in samples/bad/ fails with exactly the lines of its .expected.
 func TestValidateBadSamples(t *testing.T) {
+	parallelE2E(t)
 	golden, _ := filepath.Glob("../../samples/bad/*.expected")
 	if len(golden) < 6 {
 		t.Fatalf("only %d golden files", len(golden))
@@ -122,7 +172,7 @@ type simProc struct {
 func startSim(t *testing.T, args ...string) *simProc {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"sim", "--listen", "127.0.0.1:0"}, args...)...)
-	cmd.Env = append(os.Environ(), creds...)
+	cmd.Env = testEnv(t, creds...)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = io.Discard
 	if err := cmd.Start(); err != nil {
@@ -227,6 +277,7 @@ func workbookSecrets(t *testing.T, path string) []string {
 // The main job end to end: apply the sample tenant, re-plan to zero, edit
 // one cell and see exactly that change; no output holds a secret.
 func TestApplyReplanEditAndNoSecrets(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	wb := filepath.Join(dir, "tenant.xlsx")
 	copyFile(t, "../../samples/tenant.xlsx", wb)
@@ -381,6 +432,77 @@ func (s *simProc) requests(t *testing.T) int {
 	return n
 }
 
+// waitRequests waits until the simulators counted n requests, or 30 s.
+func (s *simProc) waitRequests(t *testing.T, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if s.requests(t) >= n {
+			return
+		}
+	}
+	t.Fatalf("the simulators at %s never counted %d requests", s.url, n)
+}
+
+// creates counts the creates among a simulator's writes.
+func creates(writes map[string]int) int {
+	n := 0
+	for k, v := range writes {
+		if strings.HasSuffix(k, ":create") || strings.HasSuffix(k, ":add") {
+			n += v
+		}
+	}
+	return n
+}
+
+// killSoon starts cmd and SIGKILLs it at a seeded random moment: on even
+// kills (i) after a pause of lo+[0, spread) ms, which may land while the
+// run reads the state or before it has started; on odd kills after a
+// random number of further creates (done counts them), up to half of
+// those still to come of total: it lands while the targets are written,
+// however loaded the machine is. It reports whether the run was killed
+// before it finished.
+func killSoon(t *testing.T, cmd *exec.Cmd, i int, rng *rand.Rand, lo, spread int, done func() int, total int) bool {
+	t.Helper()
+	exited := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { exited <- cmd.Wait() }()
+	if i%2 == 0 {
+		select {
+		case <-time.After(time.Duration(lo+rng.IntN(spread)) * time.Millisecond):
+		case err := <-exited:
+			exited <- err
+		}
+	} else {
+		before := done()
+		at := before + 1 + rng.IntN(max(1, (total-before)/2))
+	wait:
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && done() < at; {
+			select {
+			case err := <-exited:
+				exited <- err
+				break wait
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}
+	_ = cmd.Process.Kill()
+	return <-exited != nil
+}
+
+// midWrite fails a crash harness none of whose kills landed while the
+// targets were written (progress: the creates after each kill).
+func midWrite(t *testing.T, progress []string, total int) {
+	t.Helper()
+	for _, p := range progress {
+		if n, _ := strconv.Atoi(p); n > 0 && n < total {
+			return
+		}
+	}
+	t.Fatalf("no kill landed while the targets were written (creates after each kill: %v of %d): the test proves nothing", progress, total)
+}
+
 // The crash harness: kill apply with SIGKILL at seeded random moments,
 // resume until it completes, and compare with an uninterrupted run: same
 // final state, no duplicate writes, nothing lost. Runnable by hand:
@@ -388,6 +510,7 @@ func (s *simProc) requests(t *testing.T) int {
 //	BULKPROV_CRASH_KILLS=100 BULKPROV_CRASH_SEED=42 BULKPROV_CRASH_ROWS=2000 \
 //	    go test ./cmd/bulkprov -run TestCrashResume -v -timeout 60m
 func TestCrashResume(t *testing.T) {
+	parallelE2E(t)
 	kills := envInt("BULKPROV_CRASH_KILLS", 4)
 	seed := uint64(envInt("BULKPROV_CRASH_SEED", 7))
 	n := envInt("BULKPROV_CRASH_ROWS", 150)
@@ -404,18 +527,17 @@ func TestCrashResume(t *testing.T) {
 	target := []string{"--voss", sim.url, "--cupi", sim.url, "--quiet"}
 	rng := rand.New(rand.NewPCG(seed, seed))
 	survived := 0
+	total := 3 * n // VOSS user, CUPI user, CUPI role per row
+	var progress []string
 	for i := 0; i < kills; i++ {
 		cmd := exec.Command(binary, append([]string{"apply"}, append(target, wb)...)...)
-		cmd.Env = append(os.Environ(), creds...)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(time.Duration(60+rng.IntN(300)) * time.Millisecond)
-		_ = cmd.Process.Kill()
-		if err := cmd.Wait(); err != nil {
+		cmd.Env = testEnv(t, creds...)
+		if killSoon(t, cmd, i, rng, 60, 300, func() int { return creates(sim.writes(t)) }, total) {
 			survived++ // it was killed (not finished yet)
 		}
+		progress = append(progress, fmt.Sprint(creates(sim.writes(t))))
 	}
+	midWrite(t, progress, total)
 	r := bulkprov(t, creds, append([]string{"apply", "--report", filepath.Join(dir, "final.json")}, append(target, wb)...)...)
 	if r.code != 0 {
 		logFailed(t, filepath.Join(dir, "final.json"))
@@ -423,16 +545,10 @@ func TestCrashResume(t *testing.T) {
 	}
 	writes := sim.writes(t)
 	dups := simserve.Duplicates(writes)
-	creates := 0
-	for k, v := range writes {
-		if strings.HasSuffix(k, ":create") || strings.HasSuffix(k, ":add") {
-			creates += v
-		}
-	}
-	lost := 3*n - creates // VOSS user, CUPI user, CUPI role per row
+	lost := total - creates(writes)
 	extra := sim.requests(t) - clean.requests(t)
-	t.Logf("crash harness: rows %d, kills %d (of which mid-run %d), duplicates %d, lost %d, extra requests %d (%.1f%%)",
-		n, kills, survived, len(dups), lost, extra, 100*float64(extra)/float64(clean.requests(t)))
+	t.Logf("crash harness: rows %d, kills %d (of which mid-run %d; creates after each: %s), duplicates %d, lost %d, extra requests %d (%.1f%%)",
+		n, kills, survived, strings.Join(progress, " "), len(dups), lost, extra, 100*float64(extra)/float64(clean.requests(t)))
 	if len(dups) > 0 || lost != 0 {
 		t.Fatalf("duplicates %v, lost %d", dups, lost)
 	}
@@ -454,15 +570,15 @@ func TestSimulatorRestart(t *testing.T) {
 	addr := strings.TrimPrefix(sim.url, "http://")
 	target := []string{"--voss", sim.url, "--cupi", sim.url, "--quiet"}
 	cmd := exec.Command(binary, append([]string{"apply", "--report", filepath.Join(dir, "restart.json")}, append(target, wb)...)...)
-	cmd.Env = append(os.Environ(), creds...)
+	cmd.Env = testEnv(t, creds...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(400 * time.Millisecond)
+	waitWrites(t, sim.url, 5) // the restart lands mid-run
 	sim.stop()
-	time.Sleep(700 * time.Millisecond)
+	time.Sleep(700 * time.Millisecond) // the simulators are down this long
 	again := exec.Command(binary, "sim", "--listen", addr, "--state", state, "--cupi-service-time", "3ms")
-	again.Env = append(os.Environ(), creds...)
+	again.Env = testEnv(t, creds...)
 	if err := again.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -492,6 +608,7 @@ func TestSimulatorRestart(t *testing.T) {
 // Injected 503s, 429s and connections dropped after the write committed:
 // the run ends with every row done, nothing duplicated, nothing lost.
 func TestFaults(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	wb := filepath.Join(dir, "users.xlsx")
 	writeUsers(t, wb, 80)
@@ -517,6 +634,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestExitCodesAndUsage(t *testing.T) {
+	parallelE2E(t)
 	tests := []struct {
 		name string
 		args []string
@@ -568,6 +686,7 @@ func containsSecret(text, s string) bool {
 // Export every model from a seeded simulator, in both formats, and plan
 // the export against the same simulator: nothing to change.
 func TestExportRoundTrip(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	sim := startSim(t, "--seed", "../../samples/tenant.xlsx")
 	target := []string{"--voss", sim.url, "--cupi", sim.url}
@@ -589,6 +708,7 @@ func TestExportRoundTrip(t *testing.T) {
 // SIGINT stops dispatching, lets requests in flight finish, exits 3 with
 // a line saying how to resume; running the same command again finishes.
 func TestInterruptAndResume(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	wb := filepath.Join(dir, "users.xlsx")
 	writeUsers(t, wb, 300)
@@ -596,13 +716,15 @@ func TestInterruptAndResume(t *testing.T) {
 	rj := filepath.Join(dir, "run.json")
 	args := []string{"apply", "--voss", sim.url, "--cupi", sim.url, "--quiet", "--report", rj, wb}
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), creds...)
+	cmd.Env = testEnv(t, creds...)
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(700 * time.Millisecond)
+	// Mid-write, however loaded the machine (a fixed pause could land
+	// before bulkprov handles SIGINT at all).
+	waitWrites(t, sim.url, 5)
 	_ = cmd.Process.Signal(os.Interrupt)
 	err := cmd.Wait()
 	ee, ok := err.(*exec.ExitError)
@@ -610,8 +732,7 @@ func TestInterruptAndResume(t *testing.T) {
 		t.Fatalf("interrupted run: %v\n%s", err, errb.String())
 	}
 	first := readReport(t, rj)
-	// (Interrupted while planning, on a loaded machine, it has no rows yet.)
-	if first.Run.Exit != 3 || first.Rows.Total != 0 && (first.Rows.Total != 300 || first.Rows.NotRun == 0) {
+	if first.Run.Exit != 3 || first.Rows.Total != 300 || first.Rows.NotRun == 0 {
 		t.Fatalf("the interrupted run's report: exit %d, rows %+v", first.Run.Exit, first.Rows)
 	}
 	r := bulkprov(t, creds, args...)
@@ -641,6 +762,7 @@ func TestInterruptAndResume(t *testing.T) {
 // The README's worked example: export tenant A, plan it into tenant B with
 // renames, apply, re-plan to zero.
 func TestTenantReplay(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	sim := startSim(t, "--seed", "../../samples/tenant.xlsx")
 	target := []string{"--voss", sim.url, "--cupi", sim.url}
@@ -704,6 +826,7 @@ func TestTenantReplay(t *testing.T) {
 // fields left empty, arrays of security questions, booleans, dates) are
 // applied, exported in both formats, and each export plans to zero changes.
 func TestGeneratedRoundTrip(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(uint64(envInt("BULKPROV_PROPERTY_SEED", 11)), 1))
 	names := []string{"Zoë", "Łukasz", "Søren", "李", "Ana María", "O'Brien", "Ñandú", "Đorđe", "Ülkü", "José"}
@@ -768,6 +891,7 @@ func TestGeneratedRoundTrip(t *testing.T) {
 // A CUPI server with fewer slots and a short queue than bulkprov's default
 // cap answers 503; the adaptive limit backs off and no row fails.
 func TestThrottleBackoff(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	wb := filepath.Join(dir, "users.xlsx")
 	writeUsers(t, wb, 60)

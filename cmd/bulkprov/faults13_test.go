@@ -15,6 +15,7 @@ import (
 // must finish with every row done, no duplicate create, and nothing left
 // to do.
 func TestProxyFaultsAndVOSSThrottle(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	wb := filepath.Join(dir, "users.xlsx")
 	writeUsers(t, wb, 30)

@@ -16,6 +16,7 @@ import (
 // Bad misbehaviour knobs are refused before the simulator serves anything:
 // exit 2 naming the flag and the reason.
 func TestSimUnkeptKnobsValidated(t *testing.T) {
+	parallelE2E(t)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -58,8 +59,12 @@ func writeEmailUsers(t *testing.T, path string, n int) {
 // the summary counting them. The acceptance test of the next wave's
 // engine work.
 func TestNightlyRunNamesUnkeptValues(t *testing.T) {
+	parallelE2E(t)
 	for _, knob := range []string{"--voss-drop-field", "--voss-lower-field"} {
-		t.Run(knob, func(t *testing.T) { nightlyUnkept(t, knob) })
+		t.Run(knob, func(t *testing.T) {
+			t.Parallel() // its own folder and simulator
+			nightlyUnkept(t, knob)
+		})
 	}
 }
 
@@ -142,6 +147,7 @@ func nightlyUnkept(t *testing.T, knob string) {
 // names, their Basic tokens, the session cookie, the seeded users'
 // passwords and PINs. The doctor's findings are the same as without it.
 func TestDoctorRecordRedacts(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	sim, ca := doctorSim(t, dir)
 	rec := filepath.Join(dir, "rec")
@@ -161,13 +167,12 @@ func TestDoctorRecordRedacts(t *testing.T) {
 	}
 
 	// Clusters: a cassette each, one with its own admin.
-	t.Setenv("BULKPROV_CUPI_BBB_USER", "bbb-admin")
-	t.Setenv("BULKPROV_CUPI_BBB_PASSWORD", "Bbb-Own-Secret-77")
-	cl := startClusterSim(t, "aaa", "bbb")
+	bbb := append([]string{"BULKPROV_CUPI_BBB_USER=bbb-admin", "BULKPROV_CUPI_BBB_PASSWORD=Bbb-Own-Secret-77"}, creds...)
+	cl := startClusterSimEnv(t, bbb, []string{"aaa", "bbb"})
 	cfg := filepath.Join(dir, "tenants.json")
 	clusterConfig(t, cfg, cl.clusters)
 	rec2 := filepath.Join(dir, "rec2")
-	if r := bulkprov(t, creds, "doctor", "--voss", cl.url, "--config", cfg, "--record", rec2); r.code != 1 || !strings.Contains(r.stdout, "ok  cupi[bbb].auth") {
+	if r := bulkprov(t, bbb, "doctor", "--voss", cl.url, "--config", cfg, "--record", rec2); r.code != 1 || !strings.Contains(r.stdout, "ok  cupi[bbb].auth") {
 		t.Fatalf("clusters: exit %d, want 1 (plain http) with cupi[bbb].auth ok:\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
@@ -214,6 +219,7 @@ func TestDoctorRecordRedacts(t *testing.T) {
 
 // A --record DIR that cannot be written is exit 2 before any request.
 func TestDoctorRecordUnwritable(t *testing.T) {
+	parallelE2E(t)
 	file := filepath.Join(t.TempDir(), "a-file")
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -270,6 +276,7 @@ func sessionCookie(t *testing.T, base, ca string) string {
 // first names lower-cased. (A data/User row sets a CUPI user's names at
 // create only, so the plan does not want those again.)
 func TestSimUnkeptKnobsEndToEnd(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	env := append([]string{"BULKPROV_STATE_DIR=" + filepath.Join(dir, "state"), "XDG_STATE_HOME=" + filepath.Join(dir, "xdg")}, creds...)
 	in := filepath.Join(dir, "users.csv")

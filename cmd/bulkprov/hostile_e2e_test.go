@@ -139,6 +139,7 @@ func encodings(s string) []string {
 // Authorization header, in JSON, XML, URL and base64 encodings — puts no
 // password or PIN into stdout, stderr, any report format or the journal.
 func TestServerEchoesNoSecretAnywhere(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	wb := filepath.Join(dir, "users.xlsx")
 	secrets := writeSecretUsers(t, wb, 6)
@@ -245,6 +246,7 @@ func credentialSets(t *testing.T, sim *simProc) int {
 // ever; invalid XML on a credential read is exit 3, never an empty
 // credential.
 func TestOnlyTheDocumentedAnswerIsSuccessE2E(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	wb := filepath.Join(dir, "users.xlsx")
 	writeSecretUsers(t, wb, 5)

@@ -62,6 +62,7 @@ next:
 // last success across failures, and carries every metric the example
 // alerting rules under deploy/ use.
 func TestOperatorsNightly(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	env := append([]string{"BULKPROV_STATE_DIR=" + filepath.Join(dir, "state"), "XDG_STATE_HOME=" + filepath.Join(dir, "xdg")}, creds...)
 	good, bad := filepath.Join(dir, "good.xlsx"), filepath.Join(dir, "bad.xlsx")

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bulkprov/bulkprov/targets/simserve"
 )
@@ -49,6 +48,7 @@ func setTwice(writes map[string]int) []string {
 // duplicate write, no credential set twice and no false failure: the
 // final run exits 1 for the always-failing key only.
 func TestCrashFaultMatrix(t *testing.T) {
+	parallelE2E(t)
 	kills := envInt("BULKPROV_CRASH_KILLS", 4)
 	seed := uint64(envInt("BULKPROV_CRASH_SEED", 11))
 	n := envInt("BULKPROV_CRASH_ROWS", 100)
@@ -58,22 +58,22 @@ func TestCrashFaultMatrix(t *testing.T) {
 	writeUsers(t, wb, n)
 	for _, status := range []string{"502", "504"} {
 		t.Run(status, func(t *testing.T) {
+			t.Parallel() // its own simulator and state folder
 			sim := startSim(t, "--drop-after-commit", "0.05", "--fail-after-commit", "0.05", "--fail-after-commit-status", status,
 				"--fail-keys", bad+"=500", "--cupi-reuse-message", "Anmeldeinformationen entsprechen nicht der Richtlinie",
 				"--cupi-service-time", "2ms", "--voss-service-time", "1ms", "--fault-seed", fmt.Sprint(seed))
 			env := append([]string{"BULKPROV_STATE_DIR=" + filepath.Join(dir, "state-"+status)}, creds...)
 			target := []string{"--voss", sim.url, "--cupi", sim.url, "--quiet", "--retries", "4"}
 			rng := rand.New(rand.NewPCG(seed, seed))
+			total := 3 * n // VOSS user, CUPI user, CUPI role per row
+			var progress []string
 			for i := 0; i < kills; i++ {
 				cmd := exec.Command(binary, append([]string{"apply"}, append(target, wb)...)...)
-				cmd.Env = append(os.Environ(), env...)
-				if err := cmd.Start(); err != nil {
-					t.Fatal(err)
-				}
-				time.Sleep(time.Duration(80+rng.IntN(400)) * time.Millisecond)
-				_ = cmd.Process.Kill()
-				_ = cmd.Wait()
+				cmd.Env = testEnv(t, env...)
+				killSoon(t, cmd, i, rng, 80, 400, func() int { return creates(sim.writes(t)) }, total)
+				progress = append(progress, fmt.Sprint(creates(sim.writes(t))))
 			}
+			midWrite(t, progress, total)
 			report := filepath.Join(dir, "final-"+status+".json")
 			r := bulkprov(t, env, append([]string{"apply", "--report", report}, append(target, wb)...)...)
 			if r.code != 1 {
@@ -86,15 +86,15 @@ func TestCrashFaultMatrix(t *testing.T) {
 				}
 			}
 			writes := sim.writes(t)
-			total, sets := 0, 0
+			committed, sets := 0, 0
 			for k, v := range writes {
-				total += v
+				committed += v
 				if strings.Contains(k, "cupi/credential:") {
 					sets += v
 				}
 			}
-			t.Logf("matrix %s: rows %d, kills %d, committed writes %d (credential sets %d), duplicates %d, set twice %d",
-				status, n, kills, total, sets, len(simserve.Duplicates(writes)), len(setTwice(writes)))
+			t.Logf("matrix %s: rows %d, kills %d (creates after each: %s), committed writes %d (credential sets %d), duplicates %d, set twice %d",
+				status, n, kills, strings.Join(progress, " "), committed, sets, len(simserve.Duplicates(writes)), len(setTwice(writes)))
 			if d := simserve.Duplicates(writes); len(d) > 0 {
 				t.Errorf("duplicate creates: %v", d)
 			}
@@ -116,6 +116,7 @@ func TestCrashFaultMatrix(t *testing.T) {
 // is the same run against the same servers: nothing is written the second
 // time (a real Unity Connection would refuse every password as reused).
 func TestNightlyFromAnotherFolderWritesNothing(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	monday, tuesday := filepath.Join(dir, "2026-11-23"), filepath.Join(dir, "2026-11-24")
 	for _, d := range []string{monday, tuesday} {
@@ -148,6 +149,7 @@ func TestNightlyFromAnotherFolderWritesNothing(t *testing.T) {
 // Wrong credentials exit 4 with no advice to resume, and leave nothing
 // that stands in the way of the same sheet against another server.
 func TestAccessRefusedExits4(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	wb := filepath.Join(dir, "users.xlsx")
 	writeUsers(t, wb, 3)
@@ -173,6 +175,7 @@ func TestAccessRefusedExits4(t *testing.T) {
 
 // Ctrl-C while plan reads the state prints no plan and exits 3.
 func TestInterruptedPlanExits3(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	wb := filepath.Join(dir, "users.xlsx")
 	writeUsers(t, wb, 80)
@@ -182,13 +185,17 @@ func TestInterruptedPlanExits3(t *testing.T) {
 		t.Fatalf("setup: exit %d\n%s", r.code, r.stderr)
 	}
 	cmd := exec.Command(binary, "plan", "--voss", sim.url, "--cupi", sim.url, wb)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = testEnv(t, env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	before := sim.requests(t)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond)
+	// Once its first request reached the server, plan reads the state (a
+	// fixed pause could land before bulkprov had set up its handling of
+	// SIGINT: "signal: interrupt", seen on a loaded machine).
+	sim.waitRequests(t, before+1)
 	_ = cmd.Process.Signal(os.Interrupt)
 	err := cmd.Wait()
 	ee, ok := err.(*exec.ExitError)

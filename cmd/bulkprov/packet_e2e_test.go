@@ -64,7 +64,7 @@ func runPrinted(t *testing.T, dir, line string, env []string) result {
 	}
 	cmd := exec.Command("bash", "-c", line)
 	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), env...), "PATH="+bin+":"+os.Getenv("PATH"))
+	cmd.Env = append(testEnv(t, env...), "PATH="+bin+":"+os.Getenv("PATH"))
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -85,6 +85,7 @@ func runPrinted(t *testing.T, dir, line string, env []string) result {
 // whose inputs are gone is refused before any request, and its --report
 // says why; plan --detailed-exitcode says whether changes are pending.
 func TestPacketPlanShowApply(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	env := append([]string{"BULKPROV_STATE_DIR=" + filepath.Join(dir, "state"), "XDG_STATE_HOME=" + filepath.Join(dir, "xdg")}, creds...)
 	sim := startSim(t)
@@ -114,7 +115,7 @@ func TestPacketPlanShowApply(t *testing.T) {
 	}
 	planFile := filepath.Join(dir, "saved-plan.json")
 	cmd := exec.Command(binary, append(args, "--out", planFile, "in/users.csv")...)
-	cmd.Dir, cmd.Env = dir, append(os.Environ(), env...)
+	cmd.Dir, cmd.Env = dir, testEnv(t, env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
@@ -180,13 +181,13 @@ func TestPacketPlanShowApply(t *testing.T) {
 	// A saved plan applies with its inputs gone.
 	writePlainCSV(t, filepath.Join(in, "users.csv"), "pkb", 3)
 	cmd = exec.Command(binary, append(append(append([]string{"plan"}, target...), csvFlags...), "--out", planFile, "in/users.csv")...)
-	cmd.Dir, cmd.Env = dir, append(os.Environ(), env...)
+	cmd.Dir, cmd.Env = dir, testEnv(t, env...)
 	if o, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("plan: %v\n%s", err, o)
 	}
 	// Changes pending: 2 with --detailed-exitcode.
 	cmd = exec.Command(binary, append(append(append([]string{"plan", "--detailed-exitcode"}, target...), csvFlags...), "in/users.csv")...)
-	cmd.Dir, cmd.Env = dir, append(os.Environ(), env...)
+	cmd.Dir, cmd.Env = dir, testEnv(t, env...)
 	if err := cmd.Run(); err == nil || cmd.ProcessState.ExitCode() != 2 {
 		t.Errorf("plan --detailed-exitcode with changes pending: %v, want exit 2", err)
 	}
@@ -195,7 +196,7 @@ func TestPacketPlanShowApply(t *testing.T) {
 	}
 	applied := filepath.Join(dir, "applied.json")
 	cmd = exec.Command(binary, append([]string{"apply", "--plan", planFile, "--report", applied}, target...)...)
-	cmd.Dir, cmd.Env = dir, append(os.Environ(), env...)
+	cmd.Dir, cmd.Env = dir, testEnv(t, env...)
 	if o, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("apply --plan with the inputs gone: %v\n%s", err, o)
 	}
@@ -262,6 +263,7 @@ func dumpWorkbook(t *testing.T, path string) []byte {
 // plan --detailed-exitcode: invalid input is 1 (an error), not 2 (which
 // means changes pending); without the flag it stays 2.
 func TestDetailedExitcodeInvalidInput(t *testing.T) {
+	parallelE2E(t)
 	env := []string{"BULKPROV_STATE_DIR=" + t.TempDir()}
 	if r := bulkprov(t, env, "plan", "--sim", "--detailed-exitcode", "../../samples/bad/errors.xlsx"); r.code != 1 {
 		t.Errorf("invalid input with --detailed-exitcode: exit %d, want 1\n%s", r.code, r.stderr)
@@ -302,6 +304,7 @@ func TestDidYouMean(t *testing.T) {
 // new value (secrets as ***). Skipped where Chromium or pdftotext is
 // absent: .ci/run does not install them (3 minutes of apt-get, measured).
 func TestPlanHTMLPrintsEveryValue(t *testing.T) {
+	parallelE2E(t)
 	var browser string
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
@@ -406,6 +409,7 @@ func xlsxDimensions(t *testing.T, path string) {
 // Every workbook bulkprov writes declares its true used range: a template
 // and an apply report (issue 27).
 func TestWorkbooksDeclareDimension(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	tpl := filepath.Join(dir, "template.xlsx")
 	if r := bulkprov(t, nil, "template", "data/User", "--out", tpl); r.code != 0 {
@@ -424,6 +428,7 @@ func TestWorkbooksDeclareDimension(t *testing.T) {
 // value planned and the value the target holds now — not "(planned
 // update, now update)" (issue 24).
 func TestDriftRefusalShowsValues(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	env := append([]string{"BULKPROV_STATE_DIR=" + filepath.Join(dir, "state")}, creds...)
 	sim := startSim(t)
@@ -464,6 +469,7 @@ func TestDriftRefusalShowsValues(t *testing.T) {
 // examples that need real servers (https://…example) are left out. The
 // README's answers.csv snippet is the file's first lines.
 func TestHelpAndREADMEExamplesAsWritten(t *testing.T) {
+	parallelE2E(t)
 	var out bytes.Buffer
 	usage(&out)
 	text := out.String()
@@ -509,10 +515,11 @@ func TestHelpAndREADMEExamplesAsWritten(t *testing.T) {
 // each --report, naming what was wrong: the error and every problem, as
 // validate prints them.
 func TestRefusedRunWritesReport(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	js, page := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.html")
 	cmd := exec.Command(binary, "plan", "--sim", "--report", js, "--report", page, "samples/bad/errors.xlsx")
-	cmd.Dir, cmd.Env = "../..", append(os.Environ(), "BULKPROV_STATE_DIR="+filepath.Join(dir, "state"))
+	cmd.Dir, cmd.Env = "../..", testEnv(t, "BULKPROV_STATE_DIR="+filepath.Join(dir, "state"))
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
 	if err := cmd.Run(); cmd.ProcessState.ExitCode() != 2 {

@@ -23,6 +23,7 @@ import (
 // A bad output path is found before any server is contacted: exit 2, no
 // request reaches the simulator, and no file is left behind.
 func TestBadOutputPathsExit2BeforeAnyRequest(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	wb := filepath.Join(dir, "users.xlsx")
 	writeUsers(t, wb, 3)
@@ -95,6 +96,7 @@ func readReport(t *testing.T, path string) runReport {
 // the row is fixed it applies. The JSON report says what ran, where, with
 // which inputs and with what result, rows first.
 func TestFailedRowsRefeedAndReportContract(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	wb := filepath.Join(dir, "users.xlsx")
 	writeUsers(t, wb, 3)
@@ -166,6 +168,7 @@ func TestFailedRowsRefeedAndReportContract(t *testing.T) {
 // A plain CSV (column names, --model) has no entity row: its failed rows
 // get one, so they are still a bulk-load sheet.
 func TestFailedRowsFromPlainCSV(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	csv := filepath.Join(dir, "cupi.csv")
 	if err := os.WriteFile(csv, []byte("Alias,FirstName\nnobody1,Ann\n"), 0o600); err != nil {
@@ -193,6 +196,7 @@ func TestFailedRowsFromPlainCSV(t *testing.T) {
 // A run that stops because a target is unreachable still writes its
 // report, with exit 3 in it.
 func TestUnreachableStillWritesReport(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	wb := filepath.Join(dir, "users.xlsx")
 	writeUsers(t, wb, 2)
@@ -297,6 +301,7 @@ func TestIdleTargetNotAnnounced(t *testing.T) {
 // apply shows the summary and failures (--verbose: every change too);
 // failures are never hidden.
 func TestOutputLevels(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	wb := filepath.Join(dir, "users.xlsx")
 	writeUsers(t, wb, 3)
@@ -386,6 +391,7 @@ func TestREADMEWorkedExample(t *testing.T) {
 // HTML carries the SHA-256 of the --out plan file, and the report of
 // apply --plan carries the same.
 func TestPlanHashTiesReports(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	wb := filepath.Join(dir, "users.xlsx")
 	writeUsers(t, wb, 2)
@@ -420,6 +426,7 @@ func TestPlanHashTiesReports(t *testing.T) {
 // The look-ups an admin needs: list names what a config may refer to, and
 // template writes a blank sheet that validates and, filled in, applies.
 func TestListAndTemplate(t *testing.T) {
+	parallelE2E(t)
 	r := bulkprov(t, nil, "list", "--sim", "--hierarchy", "sys.hcs.CS-P.CS-NB.AAAGlobal", "roles")
 	if r.code != 0 || !strings.Contains(r.stdout, "voss  AAAGlobalENTCustomerAdministrator\n") || !strings.Contains(r.stdout, "cupi  Help Desk Administrator\n") {
 		t.Fatalf("list roles: exit %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -480,6 +487,7 @@ func TestListAndTemplate(t *testing.T) {
 // failed operations; the report workbook is valid input and, fed back with
 // the answers, applies.
 func TestFailedJSONItemsRefeed(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	sim := startSim(t, "--seed", "../../samples/tenant.xlsx")
 	target := []string{"--voss", sim.url, "--cupi", sim.url}

@@ -14,7 +14,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -175,6 +174,7 @@ func checkBackoutFile(t *testing.T, path string, secrets []string) {
 // state before the change; a second revert plans nothing; a revert of
 // the revert is the change again.
 func TestRevertRestoresState(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	sim := startSim(t)
 	target := []string{"--voss", sim.url, "--cupi", sim.url}
@@ -290,6 +290,7 @@ func TestRevertRestoresState(t *testing.T) {
 // operation fails showing the three values, the others are undone;
 // --force restores it too.
 func TestRevertDrift(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	sim := startSim(t)
 	target := []string{"--voss", sim.url, "--cupi", sim.url, "--quiet"}
@@ -354,6 +355,7 @@ func TestRevertDrift(t *testing.T) {
 // it restores exactly what it did. Its resumed run appends to the same
 // back-out file.
 func TestRevertKilledRun(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	sim := startSim(t, "--cupi-service-time", "3ms", "--voss-service-time", "2ms")
 	target := []string{"--voss", sim.url, "--cupi", sim.url, "--quiet"}
@@ -374,7 +376,7 @@ func TestRevertKilledRun(t *testing.T) {
 	journal := filepath.Join(dir, "many.journal")
 	args := append([]string{"apply", "--checkpoint", journal, bigWB}, target...)
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), creds...)
+	cmd.Env = testEnv(t, creds...)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -387,7 +389,7 @@ func TestRevertKilledRun(t *testing.T) {
 			break
 		}
 	}
-	time.Sleep(400 * time.Millisecond)
+	waitWrites(t, sim.url, 20) // mid-way, however loaded the machine
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
 	if backout == "" {
@@ -421,9 +423,10 @@ func TestRevertKilledRun(t *testing.T) {
 // back-out file carries the config (cupiClusters) and the revert, given no
 // --config, undoes the change on that cluster.
 func TestRevertOnCluster(t *testing.T) {
+	parallelE2E(t)
 	dir := t.TempDir()
 	cmd := exec.Command(binary, "sim", "--listen", "127.0.0.1:0", "--cupi-clusters", "aaa")
-	cmd.Env = append(os.Environ(), creds...)
+	cmd.Env = testEnv(t, creds...)
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -488,6 +491,7 @@ func TestRevertOnCluster(t *testing.T) {
 // cannot be reverted) and its path is said, also under --quiet. An apply
 // that writes nothing has none.
 func TestBackoutUnderSim(t *testing.T) {
+	parallelE2E(t)
 	state := t.TempDir()
 	env := append([]string{"BULKPROV_STATE_DIR=" + state}, creds...)
 	wb := filepath.Join(t.TempDir(), "users.xlsx")

@@ -13,30 +13,18 @@ import (
 
 	"github.com/bulkprov/bulkprov/targets"
 	"github.com/bulkprov/bulkprov/targets/cupi"
+	"github.com/bulkprov/bulkprov/targets/targetstest"
 )
 
-const blockPage = `<!DOCTYPE html><html><head><title>Request blocked</title></head><body><h1>Access to this site is blocked by policy</h1></body></html>`
+const blockPage = targetstest.BlockPage
 
-// answering is a server that answers every request with status, content
-// type and body, counting the requests.
+// answering is a client of a server that answers every request with
+// status, content type and body, and the count of its requests.
 func answering(t *testing.T, status int, ctype, body string) (*cupi.Client, *atomic.Int64) {
 	t.Helper()
-	var n atomic.Int64
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if n.Add(1) > 50 {
-			t.Errorf("more than 50 requests: %s %s", r.Method, r.URL)
-			http.Error(w, "stop", http.StatusTeapot)
-			return
-		}
-		if ctype != "" {
-			w.Header().Set("Content-Type", ctype)
-		}
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte(body))
-	}))
-	t.Cleanup(ts.Close)
+	url, n := targetstest.Answering(t, status, ctype, body)
 	hc, _ := targets.NewHTTPClient(targets.HTTPOptions{})
-	return cupi.New(ts.URL, hc, targets.Credentials{User: "a", Password: "b-secret"}), &n
+	return cupi.New(url, hc, targets.Credentials{User: "a", Password: "b-secret"}), n
 }
 
 // Only the documented answer is success (issue 23, finding 3). A write

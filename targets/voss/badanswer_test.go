@@ -3,37 +3,25 @@ package voss_test
 import (
 	"context"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 
 	"github.com/bulkprov/bulkprov/targets"
+	"github.com/bulkprov/bulkprov/targets/targetstest"
 	"github.com/bulkprov/bulkprov/targets/voss"
 )
 
-const blockPage = `<!DOCTYPE html><html><head><title>Request blocked</title></head><body>blocked by policy</body></html>`
+const blockPage = targetstest.BlockPage
 
+// answering is a client of a server that answers every request with
+// status, content type and body, and the count of its requests.
 func answering(t *testing.T, status int, ctype, body string) (*voss.Client, *atomic.Int64) {
 	t.Helper()
-	var n atomic.Int64
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if n.Add(1) > 50 {
-			t.Errorf("more than 50 requests: %s %s", r.Method, r.URL)
-			http.Error(w, "stop", http.StatusTeapot)
-			return
-		}
-		if ctype != "" {
-			w.Header().Set("Content-Type", ctype)
-		}
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte(body))
-	}))
-	t.Cleanup(ts.Close)
+	url, n := targetstest.Answering(t, status, ctype, body)
 	hc, _ := targets.NewHTTPClient(targets.HTTPOptions{})
-	c := voss.New(ts.URL, hc, targets.Credentials{User: "a", Password: "b-secret"})
+	c := voss.New(url, hc, targets.Credentials{User: "a", Password: "b-secret"})
 	c.MaxWait = 0
-	return c, &n
+	return c, n
 }
 
 // Only the documented answer is success (issue 23, finding 3): VOSS
