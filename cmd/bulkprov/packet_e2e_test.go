@@ -302,7 +302,7 @@ func TestDidYouMean(t *testing.T) {
 // The sample plan's HTML, printed to PDF by headless Chromium, carries
 // every planned value: the text pdftotext reads back holds each field's
 // new value (secrets as ***). Skipped where Chromium or pdftotext is
-// absent: .ci/run does not install them (3 minutes of apt-get, measured).
+// absent (.ci/run installs them in the background and runs this test after).
 func TestPlanHTMLPrintsEveryValue(t *testing.T) {
 	parallelE2E(t)
 	var browser string
@@ -314,7 +314,7 @@ func TestPlanHTMLPrintsEveryValue(t *testing.T) {
 	}
 	pdftotext, err := exec.LookPath("pdftotext")
 	if browser == "" || err != nil {
-		t.Skip("needs chromium and pdftotext on PATH (apt-get install chromium poppler-utils); not installed by .ci/run")
+		t.Skip("needs chromium and pdftotext on PATH (apt-get install chromium poppler-utils)")
 	}
 	dir := t.TempDir()
 	page, js := filepath.Join(dir, "plan.html"), filepath.Join(dir, "plan.json")
