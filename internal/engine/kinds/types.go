@@ -40,6 +40,12 @@ type Targets struct {
 // the kind, the object's server identity and the field path. It follows
 // the object, not the input file that named it.
 func (t *Targets) SecretScope(op *Op, path string) string {
+	return t.scopeTarget(op) + "|" + op.Kind + "|" + ObjectID(op) + "|" + path
+}
+
+// scopeTarget names op's target in a secret's scope: its normalised name,
+// else the targets' ID.
+func (t *Targets) scopeTarget(op *Op) string {
 	name := t.CUPIName
 	if op.Target == "voss" {
 		name = t.VOSSName
@@ -47,7 +53,7 @@ func (t *Targets) SecretScope(op *Op, path string) string {
 	if name == "" {
 		name = t.ID
 	}
-	return name + "|" + op.Kind + "|" + ObjectID(op) + "|" + path
+	return name
 }
 
 // CreateScope is the scope of a secret a create sends, before the object
@@ -56,14 +62,7 @@ func (t *Targets) SecretScope(op *Op, path string) string {
 // made by a create whose answer was lost knows what that create set
 // (Options.Landed).
 func (t *Targets) CreateScope(op *Op, path string) string {
-	name := t.CUPIName
-	if op.Target == "voss" {
-		name = t.VOSSName
-	}
-	if name == "" {
-		name = t.ID
-	}
-	return name + "|" + op.Kind + "|create:" + strings.ToLower(op.Key) + "|" + path
+	return t.scopeTarget(op) + "|" + op.Kind + "|create:" + strings.ToLower(op.Key) + "|" + path
 }
 
 // LimiterOf returns the limiter of target name.
